@@ -1,0 +1,217 @@
+//! Classify: decide where each reached heap object goes, and say why.
+//!
+//! | the VM says            | placement                                   |
+//! |------------------------|---------------------------------------------|
+//! | `Space::Static/Frozen` | kept: never reached by the traversal          |
+//! | `Mutability::Immutable`| the flash section                            |
+//! | `Mutability::Mutable`  | the frozen RAM section (path recorded)       |
+//! | `Unfreezable(reason)`  | the whole plan fails with the path and reason|
+//!
+//! Paths are stored as steps (object + slot index) and rendered only when shown, through the
+//! VM's [`ObjectModel::edge_label`]; so recording the few mutable objects costs a few words each.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use crate::error::FreezeError;
+use crate::model::{Mutability, ObjectModel, Placement};
+use crate::traverse::Step;
+
+/// The path from a root to one object, kept for objects that stay in RAM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path<R> {
+    /// Index of the root in the plan's roots.
+    pub root: usize,
+    /// The steps from the root (first) to the object (last).
+    pub steps: Vec<Step<R>>,
+}
+
+impl<R: Copy> Path<R> {
+    /// The object this path leads to.
+    pub fn target(&self) -> Option<R> {
+        self.steps.last().map(|s| s.obj)
+    }
+}
+
+/// Render `root_name` followed by the VM's edge labels along `steps`.
+pub fn render_path<M: ObjectModel + ?Sized>(
+    vm: &M,
+    root_name: &str,
+    steps: &[Step<M::Ref>],
+) -> String {
+    let mut out = String::from(root_name);
+    for pair in steps.windows(2) {
+        // A label that fails to format is shown as the slot index instead.
+        let mark = out.len();
+        if vm.edge_label(pair[0].obj, pair[1].slot, &mut out).is_err() {
+            out.truncate(mark);
+            let _ = write!(out, "[{}]", pair[1].slot);
+        }
+    }
+    out
+}
+
+/// Per-kind counts of a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindStats {
+    /// The VM's kind name.
+    pub kind: &'static str,
+    /// Where these objects go.
+    pub placement: Placement,
+    /// How many objects.
+    pub count: u32,
+    /// Their frozen bytes, padding excluded.
+    pub bytes: u64,
+}
+
+/// An append-only list in fixed chunks: growing it never copies or doubles, so it holds at most
+/// one partly filled chunk more than it needs (a `Vec` can hold twice its length, and three
+/// times while it reallocates — on a nearly full heap that is the difference that matters).
+#[derive(Debug)]
+pub struct ChunkList<R> {
+    chunks: Vec<Vec<R>>,
+    len: usize,
+}
+
+impl<R: Copy> ChunkList<R> {
+    /// Entries per chunk: 2 KiB of 32-bit references, so the chunk table costs under 0.03 bytes
+    /// per entry and the slack is at most one chunk.
+    pub const CHUNK: usize = 512;
+
+    /// An empty list.
+    pub const fn new() -> Self {
+        Self {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Append `item`.
+    pub fn push(&mut self, item: R) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => last.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                chunk.push(item);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `index`-th entry.
+    pub fn get(&self, index: usize) -> Option<R> {
+        self.chunks
+            .get(index / Self::CHUNK)?
+            .get(index % Self::CHUNK)
+            .copied()
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = R> + '_ {
+        self.chunks.iter().flatten().copied()
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks.capacity() * core::mem::size_of::<Vec<R>>()
+            + self.chunks.len() * Self::CHUNK * core::mem::size_of::<R>()
+    }
+}
+
+impl<R: Copy> Default for ChunkList<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The classifier's running result.
+#[derive(Debug)]
+pub(crate) struct Classified<R> {
+    pub flash: ChunkList<R>,
+    pub ram: ChunkList<R>,
+    pub in_ram: Vec<Path<R>>,
+    pub kinds: Vec<KindStats>,
+    pub qstrs: u32,
+}
+
+impl<R: Copy> Classified<R> {
+    pub fn new() -> Self {
+        Self {
+            flash: ChunkList::new(),
+            ram: ChunkList::new(),
+            in_ram: Vec::new(),
+            kinds: Vec::new(),
+            qstrs: 0,
+        }
+    }
+
+    /// Place the object at the end of `path`.
+    pub fn enter<M: ObjectModel<Ref = R> + ?Sized>(
+        &mut self,
+        vm: &M,
+        root_index: usize,
+        root_name: &str,
+        path: &[Step<R>],
+    ) -> Result<(), FreezeError> {
+        let Some(step) = path.last() else {
+            return Ok(());
+        };
+        let obj = step.obj;
+        let kind = vm.kind_name(obj);
+        let placement = match vm.mutability(obj) {
+            Mutability::Immutable => Placement::Flash,
+            Mutability::Mutable => Placement::Ram,
+            Mutability::Unfreezable(reason) => {
+                return Err(FreezeError::Unfreezable {
+                    path: render_path(vm, root_name, path),
+                    kind,
+                    reason,
+                });
+            }
+        };
+        match placement {
+            Placement::Flash => self.flash.push(obj),
+            Placement::Ram => {
+                self.ram.push(obj);
+                self.in_ram.push(Path {
+                    root: root_index,
+                    steps: path.to_vec(),
+                });
+            }
+        }
+        if vm.is_interned_str(obj) {
+            self.qstrs += 1;
+        }
+        let bytes = u64::from(vm.frozen_layout(obj).size);
+        // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
+        match self
+            .kinds
+            .iter_mut()
+            .find(|k| k.kind == kind && k.placement == placement)
+        {
+            Some(k) => {
+                k.count += 1;
+                k.bytes += bytes;
+            }
+            None => self.kinds.push(KindStats {
+                kind,
+                placement,
+                count: 1,
+                bytes,
+            }),
+        }
+        Ok(())
+    }
+}

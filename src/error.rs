@@ -1,0 +1,162 @@
+//! Errors of the planning stages (traverse → classify → relocate).
+//!
+//! Image, store and mount errors live with their own layers.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::model::ObjectModel;
+
+/// Why a freeze plan could not be made. Nothing was written when this is returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FreezeError {
+    /// An object reachable from a root cannot be frozen.
+    Unfreezable {
+        /// The path from the root, e.g. `mymod.MyClass.method.<defaults>[0]`.
+        path: String,
+        /// The object's kind, as the VM names it.
+        kind: &'static str,
+        /// The VM's reason.
+        reason: &'static str,
+    },
+    /// The flash objects do not fit in the space left in the image region.
+    FlashFull {
+        /// Bytes the flash section needs.
+        needed: u64,
+        /// Bytes available.
+        capacity: u64,
+    },
+    /// The mutable objects do not fit in the frozen RAM section.
+    RamFull {
+        /// Bytes the RAM section needs.
+        needed: u64,
+        /// Bytes available.
+        capacity: u64,
+    },
+    /// The VM answered something the contract in [`crate::model`] forbids.
+    Contract {
+        /// Address of the object concerned (0 when there is none).
+        address: u64,
+        /// The object's kind, as the VM names it.
+        kind: &'static str,
+        /// What was wrong.
+        violation: Violation,
+    },
+}
+
+/// A broken promise of the VM (see each [`crate::model::ObjectModel`] method).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// `REF_BYTES` is neither 4 nor 8.
+    RefBytes(u32),
+    /// A frozen size of zero.
+    ZeroSize,
+    /// An alignment that is not a power of two, or above 4096.
+    Align(u32),
+    /// A reference slot whose word does not fit inside the object.
+    SlotOutOfBounds {
+        /// Slot offset.
+        offset: u32,
+        /// Object size.
+        size: u32,
+    },
+    /// A reference slot not aligned to `REF_BYTES`.
+    SlotMisaligned {
+        /// Slot offset.
+        offset: u32,
+    },
+    /// A heap index at or above `heap_index_limit()`.
+    HeapIndex {
+        /// The index given.
+        index: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The frozen layout changed between planning and writing.
+    LayoutChanged,
+    /// A heap object was referenced at write time that the plan never reached.
+    NotPlanned,
+    /// The output buffer handed to `write_object` has the wrong size.
+    BufferSize {
+        /// Expected size.
+        expected: u32,
+        /// Size given.
+        given: usize,
+    },
+    /// An address does not fit in `REF_BYTES` bytes, or a section overflows the address space.
+    AddressRange,
+    /// The in-object forwarding state was not what the freezer stored.
+    ForwardingLost,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::RefBytes(n) => write!(f, "REF_BYTES is {n}, not 4 or 8"),
+            Self::ZeroSize => f.write_str("frozen size is zero"),
+            Self::Align(a) => write!(f, "alignment {a} is not a power of two up to 4096"),
+            Self::SlotOutOfBounds { offset, size } => {
+                write!(
+                    f,
+                    "reference slot at offset {offset} does not fit in {size} bytes"
+                )
+            }
+            Self::SlotMisaligned { offset } => {
+                write!(f, "reference slot at offset {offset} is not word-aligned")
+            }
+            Self::HeapIndex { index, limit } => {
+                write!(f, "heap index {index} is not below the limit {limit}")
+            }
+            Self::LayoutChanged => f.write_str("frozen layout changed after planning"),
+            Self::NotPlanned => f.write_str("refers to a heap object the plan never reached"),
+            Self::BufferSize { expected, given } => {
+                write!(f, "output buffer is {given} bytes, object is {expected}")
+            }
+            Self::AddressRange => f.write_str("address does not fit in a reference word"),
+            Self::ForwardingLost => f.write_str("in-object forwarding state was overwritten"),
+        }
+    }
+}
+
+impl fmt::Display for FreezeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unfreezable { path, kind, reason } => {
+                write!(f, "cannot freeze {path} ({kind}): {reason}")
+            }
+            Self::FlashFull { needed, capacity } => write!(
+                f,
+                "flash section needs {needed} bytes, only {capacity} left in the image region"
+            ),
+            Self::RamFull { needed, capacity } => write!(
+                f,
+                "RAM section needs {needed} bytes, only {capacity} left in the frozen RAM section"
+            ),
+            Self::Contract {
+                address,
+                kind,
+                violation,
+            } => write!(
+                f,
+                "VM contract broken by {kind} object at {address:#x}: {violation}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for FreezeError {}
+
+/// A [`FreezeError::Contract`] about `obj`.
+pub(crate) fn contract<M: ObjectModel + ?Sized>(
+    vm: &M,
+    obj: M::Ref,
+    violation: Violation,
+) -> FreezeError {
+    FreezeError::Contract {
+        address: vm.address(obj),
+        kind: vm.kind_name(obj),
+        violation,
+    }
+}

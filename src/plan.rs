@@ -1,0 +1,440 @@
+//! The freeze plan: the checked result of traverse → classify → relocate, ready to be written.
+//!
+//! ```text
+//! roots ─► traverse ─► classify ─► relocate ─► Plan ─► image writer (streams write_object)
+//!                                                 └──► fix_up_live (after the image is mounted)
+//! ```
+//!
+//! A plan is made in one call ([`plan`] with the library's side table, or [`plan_in_object`]
+//! when the VM keeps forwarding in its object headers). Nothing is written by planning; a plan
+//! that fails leaves the VM as it was (in-object marks are undone).
+//!
+//! # Working memory
+//! Per frozen object the plan keeps its `Ref` once (in the flash or RAM list: 4 bytes for a VM
+//! with 32-bit references), plus, with the side table, 4 bytes of forwarding and 1.5 bits per
+//! heap index. The traversal's worklist holds at most one entry per discovered-but-unentered
+//! object plus one per level of depth. Objects that go to RAM also keep their path (a few words
+//! per step). [`Stats::working_bytes`] reports the total, measured from the actual allocations.
+//!
+//! # Example
+//! ```
+//! use flashfreeze::testing::{TestHeap, Kind};
+//! use flashfreeze::{plan, Root, RootKind, Target};
+//!
+//! let mut heap = TestHeap::<4>::new();
+//! let name = heap.alloc(Kind::Immutable, &[]);
+//! let state = heap.alloc(Kind::Mutable, &[]);
+//! let module = heap.alloc(Kind::Immutable, &[Some(name), Some(state)]);
+//! let target = Target { flash_base: 0x1010_0000, flash_capacity: 4096, ram_base: 0x2003_0000, ram_capacity: 256 };
+//! let plan = plan(&heap, &[Root::new(RootKind::MODULE, "mymod", module)], target).unwrap();
+//! assert_eq!(plan.stats().objects, 3);
+//! assert_eq!(plan.stats().ram_bytes, 8);
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::mem::size_of;
+
+use crate::classify::{ChunkList, Classified, KindStats, Path, render_path};
+use crate::error::{FreezeError, Violation, contract};
+use crate::forward::{ForwardingTable, InHeader, SideTable};
+use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement};
+use crate::relocate::{self, PlannedObject, Target};
+use crate::traverse::{self, Step};
+
+/// What a root is, as stored in the image's roots table. Values below 0x100 are the library's;
+/// a VM may use the rest for its own kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RootKind(pub u16);
+
+impl RootKind {
+    /// A module object.
+    pub const MODULE: Self = Self(1);
+    /// A pool of interned strings.
+    pub const QSTR_POOL: Self = Self(2);
+    /// Anything else the VM wants to find again after a reboot.
+    pub const OTHER: Self = Self(3);
+}
+
+/// A starting point of the freeze, named for paths and messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Root<'a, R> {
+    /// What it is.
+    pub kind: RootKind,
+    /// Its name as it starts a path (`"mymod"`).
+    pub name: &'a str,
+    /// The object.
+    pub target: R,
+}
+
+impl<'a, R> Root<'a, R> {
+    /// A root.
+    pub const fn new(kind: RootKind, name: &'a str, target: R) -> Self {
+        Self { kind, name, target }
+    }
+}
+
+/// A root as the plan keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRoot<R> {
+    /// What it is.
+    pub kind: RootKind,
+    /// Its name.
+    pub name: String,
+    /// The original object.
+    pub target: R,
+}
+
+/// The numbers of a plan: "froze N flash bytes, M ram bytes, K objects, Q qstrs".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// Length of the flash-object section, alignment padding included.
+    pub flash_bytes: u64,
+    /// Length of the RAM section, alignment padding included.
+    pub ram_bytes: u64,
+    /// Heap objects frozen (flash and RAM).
+    pub objects: u32,
+    /// Of which interned strings.
+    pub qstrs: u32,
+    /// Per kind and placement, in first-seen order.
+    pub kinds: Vec<KindStats>,
+    /// Peak extra heap the freezer used while planning, in bytes.
+    pub working_bytes: usize,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "froze {} flash bytes, {} ram bytes, {} objects, {} qstrs",
+            self.flash_bytes, self.ram_bytes, self.objects, self.qstrs
+        )
+    }
+}
+
+/// A complete, checked freeze plan. `T` is where forwarding addresses are kept.
+#[derive(Debug)]
+pub struct Plan<R, T = SideTable> {
+    target: Target,
+    roots: Vec<PlanRoot<R>>,
+    flash: ChunkList<R>,
+    ram: ChunkList<R>,
+    in_ram: Vec<Path<R>>,
+    table: T,
+    stats: Stats,
+}
+
+/// Plan a freeze of everything reachable from `roots`, keeping forwarding in a side table.
+pub fn plan<M: ObjectModel + ?Sized>(
+    vm: &M,
+    roots: &[Root<'_, M::Ref>],
+    target: Target,
+) -> Result<Plan<M::Ref, SideTable>, FreezeError> {
+    let table = SideTable::new(vm);
+    make(vm, roots, target, table)
+}
+
+/// Plan a freeze keeping forwarding in the VM's object headers: no side table.
+///
+/// On success the objects stay marked until [`Plan::release`]; on failure they are unmarked.
+pub fn plan_in_object<M: InObjectForwarding + ?Sized>(
+    vm: &M,
+    roots: &[Root<'_, M::Ref>],
+    target: Target,
+) -> Result<Plan<M::Ref, InHeader>, FreezeError> {
+    let ram_end = target.ram_base.saturating_add(target.ram_capacity);
+    let table = InHeader::new(target.flash_base, target.ram_base, ram_end);
+    make(vm, roots, target, table)
+}
+
+fn make<M, T>(
+    vm: &M,
+    roots: &[Root<'_, M::Ref>],
+    target: Target,
+    mut table: T,
+) -> Result<Plan<M::Ref, T>, FreezeError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    if M::REF_BYTES != 4 && M::REF_BYTES != 8 {
+        return Err(FreezeError::Contract {
+            address: 0,
+            kind: "model",
+            violation: Violation::RefBytes(M::REF_BYTES),
+        });
+    }
+    let mut classified = Classified::new();
+    let mut unentered = Vec::new();
+    let traversal = traverse::traverse(
+        vm,
+        &mut table,
+        roots.iter().map(|r| r.target),
+        |root, path| classified.enter(vm, root, roots[root].name, path),
+        &mut unentered,
+    );
+    let result = traversal.and_then(|traversed| {
+        table.seal(traversed.count);
+        let flash_len = relocate::assign(
+            vm,
+            &mut table,
+            classified.flash.iter(),
+            Placement::Flash,
+            target.flash_base,
+        )?;
+        let ram_len = relocate::assign(
+            vm,
+            &mut table,
+            classified.ram.iter(),
+            Placement::Ram,
+            target.ram_base,
+        )?;
+        if flash_len > target.flash_capacity {
+            return Err(FreezeError::FlashFull {
+                needed: flash_len,
+                capacity: target.flash_capacity,
+            });
+        }
+        if ram_len > target.ram_capacity {
+            return Err(FreezeError::RamFull {
+                needed: ram_len,
+                capacity: target.ram_capacity,
+            });
+        }
+        Ok((flash_len, ram_len, traversed.peak_bytes))
+    });
+    let (flash_bytes, ram_bytes, worklist_bytes) = match result {
+        Ok(lens) => lens,
+        Err(e) => {
+            let mut all = classified
+                .flash
+                .iter()
+                .chain(classified.ram.iter())
+                .chain(unentered.iter().copied());
+            table.release(vm, &mut all);
+            return Err(e);
+        }
+    };
+    let objects = (classified.flash.len() + classified.ram.len()) as u32;
+    // The worklist is freed before the table's forwarding array is allocated, but count both:
+    // a peak that is an upper bound is the honest number to report.
+    let working_bytes = worklist_bytes
+        + kept_bytes::<M::Ref>(&classified, roots.len())
+        + unentered.capacity() * size_of::<M::Ref>()
+        + table.heap_bytes();
+    Ok(Plan {
+        target,
+        roots: roots
+            .iter()
+            .map(|r| PlanRoot {
+                kind: r.kind,
+                name: String::from(r.name),
+                target: r.target,
+            })
+            .collect(),
+        stats: Stats {
+            flash_bytes,
+            ram_bytes,
+            objects,
+            qstrs: classified.qstrs,
+            kinds: classified.kinds,
+            working_bytes,
+        },
+        flash: classified.flash,
+        ram: classified.ram,
+        in_ram: classified.in_ram,
+        table,
+    })
+}
+
+/// Bytes the plan keeps: the object lists, the paths of RAM objects, the roots.
+fn kept_bytes<R: Copy>(c: &Classified<R>, roots: usize) -> usize {
+    let lists = c.flash.heap_bytes() + c.ram.heap_bytes();
+    let paths: usize = c
+        .in_ram
+        .iter()
+        .map(|p| size_of::<Path<R>>() + p.steps.capacity() * size_of::<Step<R>>())
+        .sum();
+    lists + paths + roots * size_of::<PlanRoot<R>>()
+}
+
+impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
+    /// The numbers behind "froze N flash bytes, M ram bytes, K objects, Q qstrs".
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Where the sections go.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The roots, in the order given.
+    pub fn roots(&self) -> &[PlanRoot<R>] {
+        &self.roots
+    }
+
+    /// Objects of the flash section, in address order.
+    pub fn flash_objects(&self) -> impl Iterator<Item = R> + '_ {
+        self.flash.iter()
+    }
+
+    /// Objects of the RAM section, in address order.
+    pub fn ram_objects(&self) -> impl Iterator<Item = R> + '_ {
+        self.ram.iter()
+    }
+
+    /// The paths of the objects that go to the RAM section (why they stay in RAM: the VM said
+    /// they are mutable), in RAM-section order.
+    pub fn in_ram(&self) -> &[Path<R>] {
+        &self.in_ram
+    }
+}
+
+impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
+    /// Render a path from [`Plan::in_ram`] as `mymod.MyClass.method.<defaults>[0]`.
+    pub fn render_path<M>(&self, vm: &M, path: &Path<R>) -> String
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+    {
+        let name = self.roots.get(path.root).map_or("?", |r| r.name.as_str());
+        render_path(vm, name, &path.steps)
+    }
+
+    /// Every planned object with its place: the flash section, then the RAM section, each in
+    /// address order. Each item re-checks the VM's layout against the assigned addresses.
+    pub fn objects<'a, M>(&'a self, vm: &'a M) -> Objects<'a, M, T>
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        Objects {
+            plan: self,
+            vm,
+            next: 0,
+            end: self.target.flash_base,
+        }
+    }
+
+    /// The frozen address of `obj`: its copy's address if the plan placed it, the VM's own
+    /// address if it is kept, `None` for a heap object outside the plan.
+    pub fn frozen_address<M>(&self, vm: &M, obj: R) -> Option<u64>
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        relocate::frozen_target(vm, &self.table, &self.target, obj)
+    }
+
+    /// Write the frozen bytes of `planned` into `out` (exactly its size), every reference
+    /// rewritten; `on_ref` receives the offset of each reference word, in increasing slot order
+    /// as the VM scans them.
+    pub fn write_object<M>(
+        &self,
+        vm: &M,
+        planned: &PlannedObject<R>,
+        out: &mut [u8],
+        on_ref: &mut dyn FnMut(u32),
+    ) -> Result<(), FreezeError>
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        relocate::write_object(vm, &self.table, &self.target, planned, out, on_ref)
+    }
+
+    /// After the image is written and mounted: redirect every live reference of the VM to a
+    /// planned object to its frozen copy, so the originals become garbage.
+    pub fn fix_up_live<M>(&self, vm: &mut M)
+    where
+        M: LiveHeap<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        relocate::fix_up_live(vm, &self.table, &self.target);
+    }
+
+    /// Drop the plan, undoing the marks it left in the VM's objects (needed with
+    /// [`plan_in_object`]; a no-op for the side table).
+    pub fn release<M>(mut self, vm: &M)
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        let mut all = self.flash.iter().chain(self.ram.iter());
+        self.table.release(vm, &mut all);
+    }
+}
+
+/// Iterator of [`Plan::objects`].
+pub struct Objects<'a, M: ObjectModel + ?Sized, T> {
+    plan: &'a Plan<M::Ref, T>,
+    vm: &'a M,
+    next: usize,
+    end: u64,
+}
+
+impl<M, T> Iterator for Objects<'_, M, T>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    type Item = Result<PlannedObject<M::Ref>, FreezeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let plan = self.plan;
+        let flash_len = plan.flash.len();
+        let (obj, placement) = if self.next < flash_len {
+            (plan.flash.get(self.next)?, Placement::Flash)
+        } else {
+            let obj = plan.ram.get(self.next - flash_len)?;
+            if self.next == flash_len {
+                self.end = plan.target.ram_base;
+            }
+            (obj, Placement::Ram)
+        };
+        self.next += 1;
+        Some(self.check(obj, placement))
+    }
+}
+
+impl<M, T> Objects<'_, M, T>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    fn check(
+        &mut self,
+        obj: M::Ref,
+        placement: Placement,
+    ) -> Result<PlannedObject<M::Ref>, FreezeError> {
+        let vm = self.vm;
+        let layout = traverse::checked_layout(vm, obj)?;
+        let at = self
+            .plan
+            .table
+            .get(vm, obj)
+            .filter(|at| at.placement == placement)
+            .ok_or_else(|| contract(vm, obj, Violation::NotPlanned))?;
+        let address = self.plan.target.absolute(at);
+        // The assigned address must be exactly where a fresh layout pass would put it.
+        if relocate::align_up(self.end, layout.align) != Some(address) {
+            return Err(contract(vm, obj, Violation::LayoutChanged));
+        }
+        self.end = address + u64::from(layout.size);
+        let section_end = match placement {
+            Placement::Flash => self.plan.target.flash_base + self.plan.stats.flash_bytes,
+            Placement::Ram => self.plan.target.ram_base + self.plan.stats.ram_bytes,
+        };
+        if self.end > section_end {
+            return Err(contract(vm, obj, Violation::LayoutChanged));
+        }
+        Ok(PlannedObject {
+            obj,
+            placement,
+            address,
+            offset: at.offset,
+            layout,
+        })
+    }
+}

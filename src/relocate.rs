@@ -1,0 +1,192 @@
+//! Relocate: give every placed object its frozen address, produce its frozen bytes with every
+//! reference rewritten, and redirect the VM's live references afterwards.
+//!
+//! Addresses are assigned section by section in traversal order, each object aligned up from the
+//! end of the previous one:
+//!
+//! ```text
+//! flash_base ─► [obj0][pad][obj1][obj2] … ◄─ flash_len      (immutable objects)
+//! ram_base   ─► [objA][objB] …           ◄─ ram_len        (mutable objects)
+//! ```
+//!
+//! A reference word in a frozen copy holds, little-endian and `REF_BYTES` wide:
+//! - for a heap object that the plan placed, the address of its frozen copy;
+//! - for a kept object (`Space::Static` / `Space::Frozen`), the VM's `address()` of it.
+//!
+//! The writer asks the VM again for each object's layout and slots and refuses a different
+//! answer ([`Violation::LayoutChanged`], [`Violation::NotPlanned`]), so the bytes written always
+//! match the addresses assigned.
+
+use crate::error::{FreezeError, Violation, contract};
+use crate::forward::{Forwarded, ForwardingTable};
+use crate::model::{FrozenLayout, LiveHeap, ObjectModel, Placement, Slot, Space};
+use crate::traverse::{check_slot, checked_layout};
+
+/// Absolute base addresses and capacities of the two sections of one batch.
+///
+/// Given by the store: `flash_base` is where the batch's flash-object section will be mapped
+/// (e.g. XIP address of the region + the section's offset), `ram_base` where the batch's part of
+/// the frozen RAM section starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Absolute address of the flash-object section.
+    pub flash_base: u64,
+    /// Bytes available for it.
+    pub flash_capacity: u64,
+    /// Absolute address of this batch's RAM section.
+    pub ram_base: u64,
+    /// Bytes available for it.
+    pub ram_capacity: u64,
+}
+
+impl Target {
+    /// Absolute address of a [`Forwarded`] place.
+    pub fn absolute(&self, at: Forwarded) -> u64 {
+        let base = match at.placement {
+            Placement::Flash => self.flash_base,
+            Placement::Ram => self.ram_base,
+        };
+        base + u64::from(at.offset)
+    }
+}
+
+/// One object of a plan, with its final place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlannedObject<R> {
+    /// The original (heap) object.
+    pub obj: R,
+    /// Its section.
+    pub placement: Placement,
+    /// Absolute address of its frozen copy.
+    pub address: u64,
+    /// Offset of the copy from its section's base.
+    pub offset: u32,
+    /// Its frozen size and alignment.
+    pub layout: FrozenLayout,
+}
+
+/// Largest address a reference word of `M` can hold, plus one.
+fn address_limit<M: ObjectModel + ?Sized>() -> u64 {
+    if M::REF_BYTES >= 8 {
+        u64::MAX
+    } else {
+        1u64 << (8 * M::REF_BYTES)
+    }
+}
+
+/// Assign consecutive, aligned addresses from `base` to `objects`; returns the section length.
+pub(crate) fn assign<M, T>(
+    vm: &M,
+    table: &mut T,
+    objects: impl Iterator<Item = M::Ref>,
+    placement: Placement,
+    base: u64,
+) -> Result<u64, FreezeError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    let mut end = base;
+    for obj in objects {
+        let layout = checked_layout(vm, obj)?;
+        let start = align_up(end, layout.align)
+            .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
+        let offset = u32::try_from(start - base)
+            .ok()
+            .filter(|o| *o <= Forwarded::MAX_OFFSET)
+            .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
+        table.set(vm, obj, Forwarded { placement, offset })?;
+        end = start
+            .checked_add(u64::from(layout.size))
+            .filter(|e| *e <= address_limit::<M>())
+            .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
+    }
+    Ok(end - base)
+}
+
+pub(crate) fn align_up(addr: u64, align: u32) -> Option<u64> {
+    let mask = u64::from(align) - 1;
+    addr.checked_add(mask).map(|a| a & !mask)
+}
+
+/// The address a reference to `target` is frozen as.
+pub(crate) fn frozen_target<M, T>(vm: &M, table: &T, target: &Target, obj: M::Ref) -> Option<u64>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    match vm.space(obj) {
+        Space::Heap => table.get(vm, obj).map(|at| target.absolute(at)),
+        Space::Static | Space::Frozen => Some(vm.address(obj)),
+    }
+}
+
+/// Write `planned`'s frozen bytes into `out`, rewriting every reference slot, and report the
+/// offset of each reference word to `on_ref`.
+pub(crate) fn write_object<M, T>(
+    vm: &M,
+    table: &T,
+    target: &Target,
+    planned: &PlannedObject<M::Ref>,
+    out: &mut [u8],
+    on_ref: &mut dyn FnMut(u32),
+) -> Result<(), FreezeError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    let obj = planned.obj;
+    if vm.frozen_layout(obj) != planned.layout {
+        return Err(contract(vm, obj, Violation::LayoutChanged));
+    }
+    let size = planned.layout.size;
+    if out.len() != size as usize {
+        return Err(contract(
+            vm,
+            obj,
+            Violation::BufferSize {
+                expected: size,
+                given: out.len(),
+            },
+        ));
+    }
+    out.fill(0);
+    vm.write_frozen(obj, planned.placement, out);
+
+    let width = M::REF_BYTES as usize;
+    let limit = address_limit::<M>();
+    let mut failed = None;
+    vm.scan(obj, &mut |slot: Slot<M::Ref>| {
+        if failed.is_some() {
+            return;
+        }
+        if let Err(e) = check_slot(vm, obj, size, &slot) {
+            failed = Some(e);
+            return;
+        }
+        let Some(to) = slot.target else { return };
+        let Some(addr) = frozen_target(vm, table, target, to).filter(|a| *a < limit) else {
+            failed = Some(contract(vm, to, Violation::NotPlanned));
+            return;
+        };
+        let at = slot.offset as usize;
+        // check_slot proved `at + width <= size == out.len()`.
+        out[at..at + width].copy_from_slice(&addr.to_le_bytes()[..width]);
+        on_ref(slot.offset);
+    });
+    failed.map_or(Ok(()), Err)
+}
+
+/// Redirect every live reference to a placed object to its frozen copy.
+pub(crate) fn fix_up_live<M, T>(vm: &mut M, table: &T, target: &Target)
+where
+    M: LiveHeap + ?Sized,
+    T: ForwardingTable<M>,
+{
+    vm.rewrite_live_refs(&mut |vm: &M, r| match vm.space(r) {
+        Space::Heap => table
+            .get(vm, r)
+            .map(|at| vm.frozen_ref(target.absolute(at))),
+        Space::Static | Space::Frozen => None,
+    });
+}
