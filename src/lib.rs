@@ -57,9 +57,14 @@ extern crate std;
 pub mod classify;
 pub mod error;
 pub mod forward;
+pub mod image;
 pub mod model;
+pub mod mount;
 pub mod plan;
 pub mod relocate;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod traverse;

@@ -76,7 +76,7 @@ fn paths_name_the_way_from_the_root() {
 /// A chain of 100,000 objects: no recursion, so no stack overflow; every link placed.
 #[test]
 fn deep_chain_needs_no_call_stack() {
-    let n = if cfg!(miri) { 2_000 } else { 100_000 };
+    let n = if cfg!(miri) { 300 } else { 100_000 };
     let mut heap = TestHeap::<4>::new();
     let mut next = None;
     for _ in 0..n {
@@ -177,7 +177,7 @@ fn stats_count_kinds_qstrs_and_kept_references() {
 /// plus the worklist (and one partly filled chunk per section).
 #[test]
 fn in_object_working_memory_is_at_most_4_bytes_per_object_plus_worklist() {
-    let n = if cfg!(miri) { 1_000 } else { 50_000 };
+    let n = if cfg!(miri) { 300 } else { 50_000 };
     let mut heap = TestHeap::<4>::new();
     // A wide, shallow graph: 100 modules of n/100 functions each.
     let mut modules = Vec::new();

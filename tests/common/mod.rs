@@ -51,7 +51,7 @@ impl Arbitrary for GraphSpec {
             .map(|_| usize::arbitrary(g))
             .collect();
         let chain = if u8::arbitrary(g) % 8 == 0 {
-            usize::arbitrary(g) % 500
+            usize::arbitrary(g) % if cfg!(miri) { 40 } else { 500 }
         } else {
             0
         };

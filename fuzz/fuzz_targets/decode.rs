@@ -1,0 +1,34 @@
+//! Arbitrary bytes as an image region: decoding, validation and mount never panic, and what
+//! validates holds no wild pointer. With the first byte odd, the input's header gets a valid
+//! magic, version, firmware id and seal, so the checks behind the CRCs are reached too.
+#![no_main]
+
+use flashfreeze::image::dump;
+use flashfreeze::image::format::{BATCH_MAGIC, FORMAT_VERSION, HEADER_LEN};
+use flashfreeze::image::read::{Image, reseal_batch};
+use flashfreeze::mount::mount;
+use flashfreeze_fuzz::{FW, RAM_LEN, assert_pointers_sound, read_cfg};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut region = data.to_vec();
+    if data.first().is_some_and(|b| b & 1 == 1) && region.len() >= HEADER_LEN {
+        region[..4].copy_from_slice(&BATCH_MAGIC);
+        region[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        region[6..8].copy_from_slice(&(HEADER_LEN as u16).to_le_bytes());
+        region[8] = 4;
+        region[9] = FW.len() as u8;
+        region[12..20].fill(0); // batch 0, no previous batch
+        region[108..108 + FW.len()].copy_from_slice(FW);
+        let _ = reseal_batch(&mut region);
+    }
+    let cfg = read_cfg();
+    let mut ram = vec![0u8; RAM_LEN as usize];
+    if mount(&region, &cfg, &mut ram).is_ok() {
+        assert_pointers_sound(&region, &cfg);
+    }
+    if let Ok(image) = Image::open(&region, &cfg) {
+        let _ = dump::layout(&image, &dump::no_kinds);
+        let _ = dump::dot(&image, &dump::no_kinds);
+    }
+});

@@ -1,0 +1,836 @@
+//! The on-flash image format, version 1: batches of frozen objects, each committed atomically.
+//!
+//! An image region holds a chain of **batches**. Each freeze appends one; a batch may refer to
+//! objects of earlier batches, and earlier batches are never rewritten. Every batch starts on an
+//! erase-sector boundary of the region and is laid out as follows (offsets relative to the
+//! batch start, all integers little-endian):
+//!
+//! ```text
+//! 0        144                                                              commit_offset   span
+//! ┌────────┬──────────────┬─────────────┬───────┬─────────────┬────────────┬──────┬────────┬─────┐
+//! │ header │ flash-object │ RAM section │ roots │ pointer map │ object map │ pad  │ commit │ ... │
+//! │        │ section      │ initial     │ table │ (tokens)    │ (varints)  │ 0xFF │ record │ 0xFF│
+//! └────────┴──────────────┴─────────────┴───────┴─────────────┴────────────┴──────┴────────┴─────┘
+//!           ▲ mapped at flash_base      (copied to ram_base at mount)     one write unit, last
+//! ```
+//!
+//! The next batch starts at `span` (a multiple of the erase size), so a new batch always begins
+//! in a freshly erased sector and never programs a word of an earlier batch's sectors.
+//!
+//! # Batch header (144 bytes, [`BatchHeader`])
+//! ```text
+//!   0  magic "FFZB"          4  format version u16     6  header_len u16 (144)
+//!   8  ref_bytes u8 (4|8)    9  firmware_id_len u8    10  flags u16 (0)
+//!  12  batch_index u32      16  prev_header_crc u32 (header_crc of batch index-1; 0 for batch 0)
+//!  20  flash_objects u32    24  ram_objects u32       28  roots u32
+//!  32  flash_base u64 (absolute address of the flash-object section)
+//!  40  ram_base u64   (absolute address of this batch's RAM section)
+//!  48  flash   {offset u32, len u32}     56  ram        {offset u32, len u32}
+//!  64  roots   {offset u32, len u32}     72  pointer map {offset u32, len u32}
+//!  80  objects {offset u32, len u32}     88  commit_offset u32   92  span u32
+//!  96  crc_flash u32   100  crc_ram u32   104  crc_meta u32 (roots ‖ pointer map ‖ object map)
+//! 108  firmware_id [u8; 32] (first firmware_id_len bytes used, rest zero)
+//! 140  header_crc u32 (over bytes 0..140)
+//! ```
+//! Every CRC is CRC-32/ISO-HDLC (the zlib one). Section offsets are relative to the batch start;
+//! `flash_base`/`ram_base` are absolute.
+//!
+//! # Sections
+//! - **Flash-object section**: the frozen immutable objects, exactly as the VM will read them
+//!   in place at `flash_base` (alignment padding between objects is zero).
+//! - **RAM section initial state**: the frozen mutable objects; mount copies these bytes to
+//!   `ram_base` (the VM's fixed RAM section, scanned by its GC as a root).
+//! - **Roots table**: `roots` entries of 16 bytes ([`RootEntry`]: address u64, kind u16,
+//!   name_len u16, name_offset u32 relative to the table), then the UTF-8 names.
+//! - **Pointer map**: which words are references. Words are `ref_bytes` wide and numbered over
+//!   the flash section then the RAM section (`ceil(len / ref_bytes)` words each, relative to the
+//!   section start). One byte per token:
+//!   ```text
+//!   0b00nn_nnnn   n+1 non-reference words (1..=64)
+//!   0b01nn_nnnn   n+1 reference words (1..=64)
+//!   0b1bbb_bbbb   the next 7 words, bit i set = word i is a reference (LSB first)
+//!   ```
+//!   Bits past the last word must be 0; tokens must cover every word exactly (a final literal
+//!   may overshoot with zero bits).
+//! - **Object map**: one record per object, flash objects then RAM objects, in address order:
+//!   LEB128 `size << 1 | has_pad`, then LEB128 `pad` if `has_pad`, where `pad` is the gap from
+//!   the end of the previous object (or the section start) to this object. The validator uses
+//!   it to check that every pointer lands at an object start.
+//!
+//! # Commit record (16 bytes, [`CommitRecord`], alone in the last write unit)
+//! ```text
+//! 0 magic "FFZC"   4 batch_index u32   8 header_crc u32   12 !header_crc u32
+//! ```
+//! A batch without a valid commit record, or with a header that fails its CRC, is an
+//! interrupted write: readers treat it as the end of the chain, not as an error. Committed
+//! batches are then fully checked (every CRC, bounds, and every pointer word).
+//!
+//! # Stability policy
+//! - `magic`, `version` and `header_len` stay at bytes 0..8 forever, and the header CRC is
+//!   always the last 4 bytes of `header_len`, so every future reader can recognise and refuse
+//!   a version it does not know ([`FORMAT_VERSION`] is checked after the header CRC).
+//! - Any change to a byte's meaning bumps [`FORMAT_VERSION`]; readers of this crate mount only
+//!   their own version (an image is re-frozen from source, not migrated) and say so.
+//! - The CHANGELOG records every format version.
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+/// Magic at the start of every batch header.
+pub const BATCH_MAGIC: [u8; 4] = *b"FFZB";
+/// Magic of a commit record.
+pub const COMMIT_MAGIC: [u8; 4] = *b"FFZC";
+/// The format version this crate writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Size of a [`BatchHeader`] in bytes.
+pub const HEADER_LEN: usize = 144;
+/// Size of a [`CommitRecord`] in bytes.
+pub const COMMIT_LEN: usize = 16;
+/// Size of a [`RootEntry`] in bytes.
+pub const ROOT_ENTRY_LEN: usize = 16;
+/// Longest firmware id a header holds.
+pub const FIRMWARE_ID_MAX: usize = 32;
+/// Alignment of every section offset inside a batch.
+pub const SECTION_ALIGN: u32 = 16;
+/// Byte offset of the header CRC (always the last 4 bytes of the header).
+pub const HEADER_CRC_OFFSET: usize = HEADER_LEN - 4;
+
+/// The CRC used everywhere in the image: CRC-32/ISO-HDLC.
+pub static CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// Where a section lies in a batch: offset from the batch start and length, in bytes.
+#[derive(
+    FromBytes,
+    IntoBytes,
+    KnownLayout,
+    Immutable,
+    Unaligned,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+)]
+#[repr(C)]
+pub struct SectionRef {
+    /// Offset from the batch start.
+    pub offset: U32,
+    /// Length in bytes.
+    pub len: U32,
+}
+
+impl SectionRef {
+    /// A section at `offset`, `len` bytes long.
+    pub fn new(offset: u32, len: u32) -> Self {
+        Self {
+            offset: U32::new(offset),
+            len: U32::new(len),
+        }
+    }
+
+    /// One past the last byte, if it does not overflow.
+    pub fn end(&self) -> Option<u32> {
+        self.offset.get().checked_add(self.len.get())
+    }
+}
+
+/// The header at the start of every batch (see the module docs for the diagram).
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct BatchHeader {
+    /// [`BATCH_MAGIC`].
+    pub magic: [u8; 4],
+    /// [`FORMAT_VERSION`].
+    pub version: U16,
+    /// [`HEADER_LEN`].
+    pub header_len: U16,
+    /// Width of a reference word: 4 or 8.
+    pub ref_bytes: u8,
+    /// Used bytes of `firmware_id`.
+    pub firmware_id_len: u8,
+    /// Reserved, 0.
+    pub flags: U16,
+    /// Position in the chain, from 0.
+    pub batch_index: U32,
+    /// `header_crc` of the previous batch (0 for batch 0): a batch left over from an older
+    /// chain is never taken as part of this one.
+    pub prev_header_crc: U32,
+    /// Objects in the flash-object section.
+    pub flash_objects: U32,
+    /// Objects in the RAM section.
+    pub ram_objects: U32,
+    /// Entries of the roots table.
+    pub roots: U32,
+    /// Absolute address of the flash-object section.
+    pub flash_base: U64,
+    /// Absolute address of this batch's RAM section.
+    pub ram_base: U64,
+    /// The flash-object section.
+    pub flash: SectionRef,
+    /// The RAM section's initial state.
+    pub ram: SectionRef,
+    /// The roots table.
+    pub roots_table: SectionRef,
+    /// The pointer map.
+    pub pointer_map: SectionRef,
+    /// The object map.
+    pub object_map: SectionRef,
+    /// Offset of the commit record from the batch start.
+    pub commit_offset: U32,
+    /// Distance from this batch's start to the next batch's start (a multiple of the erase size).
+    pub span: U32,
+    /// CRC of the flash-object section.
+    pub crc_flash: U32,
+    /// CRC of the RAM section's initial state.
+    pub crc_ram: U32,
+    /// CRC of roots table ‖ pointer map ‖ object map.
+    pub crc_meta: U32,
+    /// The firmware id the image was made for (zero-padded).
+    pub firmware_id: [u8; FIRMWARE_ID_MAX],
+    /// CRC of bytes `0..HEADER_CRC_OFFSET`.
+    pub header_crc: U32,
+}
+
+static_assertions::const_assert_eq!(core::mem::size_of::<BatchHeader>(), HEADER_LEN);
+static_assertions::const_assert_eq!(core::mem::size_of::<CommitRecord>(), COMMIT_LEN);
+static_assertions::const_assert_eq!(core::mem::size_of::<RootEntry>(), ROOT_ENTRY_LEN);
+static_assertions::const_assert_eq!(HEADER_LEN % SECTION_ALIGN as usize, 0);
+
+impl BatchHeader {
+    /// The CRC of this header's bytes before the `header_crc` field.
+    pub fn compute_crc(&self) -> u32 {
+        CRC.checksum(&self.as_bytes()[..HEADER_CRC_OFFSET])
+    }
+
+    /// Set `header_crc` from the other fields.
+    pub fn seal(&mut self) {
+        self.header_crc = U32::new(self.compute_crc());
+    }
+
+    /// The used part of the firmware id (empty if the length field is out of range).
+    pub fn firmware_id(&self) -> &[u8] {
+        self.firmware_id
+            .get(..usize::from(self.firmware_id_len))
+            .unwrap_or(&[])
+    }
+
+    /// Words of the pointer map: flash-section words then RAM-section words.
+    pub fn pointer_words(&self) -> (u64, u64) {
+        let rb = u64::from(self.ref_bytes.max(1));
+        (
+            u64::from(self.flash.len.get()).div_ceil(rb),
+            u64::from(self.ram.len.get()).div_ceil(rb),
+        )
+    }
+}
+
+/// The record that commits a batch; written last, alone in its write unit.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct CommitRecord {
+    /// [`COMMIT_MAGIC`].
+    pub magic: [u8; 4],
+    /// The batch's `batch_index`.
+    pub batch_index: U32,
+    /// The batch's `header_crc`.
+    pub header_crc: U32,
+    /// `!header_crc`: neither an erased nor a zeroed record can pass.
+    pub check: U32,
+}
+
+impl CommitRecord {
+    /// The commit record of the batch with `header`.
+    pub fn for_header(header: &BatchHeader) -> Self {
+        let crc = header.header_crc.get();
+        Self {
+            magic: COMMIT_MAGIC,
+            batch_index: header.batch_index,
+            header_crc: U32::new(crc),
+            check: U32::new(!crc),
+        }
+    }
+
+    /// Whether this record commits the batch with `header`.
+    pub fn commits(&self, header: &BatchHeader) -> bool {
+        *self == Self::for_header(header)
+    }
+}
+
+/// One entry of the roots table.
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq,
+)]
+#[repr(C)]
+pub struct RootEntry {
+    /// Absolute address of the root object.
+    pub address: U64,
+    /// The root's kind ([`crate::RootKind`]).
+    pub kind: U16,
+    /// Length of its UTF-8 name.
+    pub name_len: U16,
+    /// Offset of the name from the start of the roots table.
+    pub name_offset: U32,
+}
+
+/// A part of a batch, for error messages and dumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Section {
+    /// The batch header.
+    Header,
+    /// The flash-object section.
+    Flash,
+    /// The RAM section's initial state.
+    Ram,
+    /// The roots table.
+    Roots,
+    /// The pointer map.
+    PointerMap,
+    /// The object map.
+    ObjectMap,
+    /// The commit record.
+    Commit,
+}
+
+impl core::fmt::Display for Section {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Header => "header",
+            Self::Flash => "flash section",
+            Self::Ram => "RAM section",
+            Self::Roots => "roots table",
+            Self::PointerMap => "pointer map",
+            Self::ObjectMap => "object map",
+            Self::Commit => "commit record",
+        })
+    }
+}
+
+/// Round `x` up to a multiple of `align` (a power of two); `None` on overflow.
+pub fn align_up(x: u64, align: u64) -> Option<u64> {
+    debug_assert!(align.is_power_of_two());
+    Some(x.checked_add(align - 1)? & !(align - 1))
+}
+
+// ---------------------------------------------------------------------------------------------
+// LEB128
+
+/// Append the LEB128 encoding of `v` to `out` (at most 10 bytes).
+pub fn put_varint(mut v: u64, out: &mut dyn FnMut(u8)) {
+    loop {
+        let byte = (v & 0x7F) as u8;
+        v >>= 7;
+        if v == 0 {
+            out(byte);
+            return;
+        }
+        out(byte | 0x80);
+    }
+}
+
+/// Length in bytes of the LEB128 encoding of `v`.
+pub fn varint_len(v: u64) -> usize {
+    let bits = 64 - v.leading_zeros() as usize;
+    bits.div_ceil(7).max(1)
+}
+
+/// Read a LEB128 value at `*pos`, advancing it; `None` if truncated or over 64 bits.
+pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*pos)?;
+        *pos += 1;
+        let part = u64::from(byte & 0x7F);
+        if shift == 63 && part > 1 {
+            return None;
+        }
+        v |= part << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pointer map
+
+/// Streaming encoder of the pointer map: push one bit per word (true = reference word).
+///
+/// Keeps at most 71 pending words, so its memory is constant.
+#[derive(Debug, Default)]
+pub struct PointerMapEncoder {
+    /// Pending words, the oldest in bit 0.
+    queue: u128,
+    len: u32,
+}
+
+const RUN_MAX: u32 = 64;
+const LITERAL_WORDS: u32 = 7;
+
+impl PointerMapEncoder {
+    /// A new, empty encoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add the next word.
+    pub fn push(&mut self, is_ref: bool, out: &mut dyn FnMut(u8)) {
+        self.queue |= u128::from(is_ref) << self.len;
+        self.len += 1;
+        if self.len == RUN_MAX + LITERAL_WORDS {
+            self.emit(false, out);
+        }
+    }
+
+    /// Add `n` non-reference words.
+    pub fn push_zeros(&mut self, n: u64, out: &mut dyn FnMut(u8)) {
+        for _ in 0..n {
+            self.push(false, out);
+        }
+    }
+
+    /// Flush the pending words.
+    pub fn finish(mut self, out: &mut dyn FnMut(u8)) {
+        while self.len > 0 {
+            self.emit(true, out);
+        }
+    }
+
+    fn emit(&mut self, last: bool, out: &mut dyn FnMut(u8)) {
+        let bit = self.queue & 1 == 1;
+        let run = if bit {
+            (!self.queue).trailing_zeros()
+        } else {
+            self.queue.trailing_zeros()
+        }
+        .min(self.len)
+        .min(RUN_MAX);
+        let take = if run >= LITERAL_WORDS || (last && run == self.len) {
+            out(((u8::from(bit)) << 6) | (run - 1) as u8);
+            run
+        } else {
+            out(0x80 | (self.queue & 0x7F) as u8);
+            LITERAL_WORDS.min(self.len)
+        };
+        self.queue >>= take;
+        self.len -= take;
+    }
+}
+
+/// Size in bytes of the pointer map of `bits`, for tests and measurements.
+pub fn pointer_map_len(bits: impl IntoIterator<Item = bool>) -> usize {
+    let mut n = 0;
+    let mut enc = PointerMapEncoder::new();
+    let mut count = |_b: u8| n += 1;
+    for b in bits {
+        enc.push(b, &mut count);
+    }
+    enc.finish(&mut count);
+    n
+}
+
+/// A malformed token stream; `offset` is the byte offset inside the pointer map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapError {
+    /// Byte offset of the offending token or varint, inside its map.
+    pub offset: usize,
+    /// What is wrong.
+    pub what: &'static str,
+}
+
+/// Decoder of the pointer map: yields the index of every reference word, in increasing order.
+#[derive(Clone, Debug)]
+pub struct PointerMapDecoder<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    /// Next word index to be covered by a token.
+    word: u64,
+    total: u64,
+    /// Reference words pending from the current token: a run (start, count) or literal bits.
+    run: (u64, u64),
+    literal: (u64, u8),
+    failed: bool,
+}
+
+impl<'a> PointerMapDecoder<'a> {
+    /// Decode `bytes`, which must cover exactly `total` words.
+    pub fn new(bytes: &'a [u8], total: u64) -> Self {
+        Self {
+            bytes,
+            pos: 0,
+            word: 0,
+            total,
+            run: (0, 0),
+            literal: (0, 0),
+            failed: false,
+        }
+    }
+
+    fn fail(&mut self, what: &'static str) -> Option<Result<u64, MapError>> {
+        self.failed = true;
+        Some(Err(MapError {
+            offset: self.pos.saturating_sub(1),
+            what,
+        }))
+    }
+}
+
+impl Iterator for PointerMapDecoder<'_> {
+    type Item = Result<u64, MapError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Each loop iteration consumes a token byte or yields: the loop ends within
+        // `bytes.len()` iterations plus one per reference word.
+        loop {
+            if self.failed {
+                return None;
+            }
+            if self.run.1 > 0 {
+                let w = self.run.0;
+                self.run = (w + 1, self.run.1 - 1);
+                return Some(Ok(w));
+            }
+            if self.literal.1 != 0 {
+                let bit = self.literal.1.trailing_zeros();
+                self.literal.1 &= self.literal.1 - 1;
+                return Some(Ok(self.literal.0 + u64::from(bit)));
+            }
+            let Some(&token) = self.bytes.get(self.pos) else {
+                if self.word < self.total {
+                    return self.fail("ends before the last word");
+                }
+                return None;
+            };
+            self.pos += 1;
+            if self.word >= self.total {
+                return self.fail("token past the last word");
+            }
+            let remaining = self.total - self.word;
+            if token & 0x80 != 0 {
+                let bits = token & 0x7F;
+                let covered = remaining.min(u64::from(LITERAL_WORDS));
+                if covered < u64::from(LITERAL_WORDS) && (bits >> covered) != 0 {
+                    return self.fail("reference bit past the last word");
+                }
+                if covered < u64::from(LITERAL_WORDS) && self.pos != self.bytes.len() {
+                    return self.fail("token past the last word");
+                }
+                self.literal = (self.word, bits);
+                self.word += covered;
+            } else {
+                let n = u64::from(token & 0x3F) + 1;
+                if n > remaining {
+                    return self.fail("run past the last word");
+                }
+                if token & 0x40 != 0 {
+                    self.run = (self.word, n);
+                }
+                self.word += n;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object map
+
+/// Append the object-map record of an object of `size` bytes placed `pad` bytes after the end
+/// of the previous one.
+pub fn put_object(size: u32, pad: u32, out: &mut dyn FnMut(u8)) {
+    put_varint((u64::from(size) << 1) | u64::from(pad != 0), out);
+    if pad != 0 {
+        put_varint(u64::from(pad), out);
+    }
+}
+
+/// Length in bytes of an object-map record.
+pub fn object_record_len(size: u32, pad: u32) -> usize {
+    varint_len((u64::from(size) << 1) | u64::from(pad != 0))
+        + if pad != 0 {
+            varint_len(u64::from(pad))
+        } else {
+            0
+        }
+}
+
+/// Decoder of one section's part of the object map: yields `(start, size)` relative to the
+/// section, checked to be increasing, non-overlapping, non-empty and inside `section_len`.
+#[derive(Clone, Debug)]
+pub struct ObjectMapDecoder<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    end: u64,
+    section_len: u64,
+    left: u32,
+}
+
+impl<'a> ObjectMapDecoder<'a> {
+    /// Decode `count` records from `bytes[pos..]` for a section of `section_len` bytes.
+    pub fn new(bytes: &'a [u8], pos: usize, count: u32, section_len: u64) -> Self {
+        Self {
+            bytes,
+            pos,
+            end: 0,
+            section_len,
+            left: count,
+        }
+    }
+
+    /// Byte position after the records decoded so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// End offset of the last object decoded (0 before the first).
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+}
+
+impl Iterator for ObjectMapDecoder<'_> {
+    type Item = Result<(u64, u64), MapError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let at = self.pos;
+        let err = |what| Some(Err(MapError { offset: at, what }));
+        let Some(v) = get_varint(self.bytes, &mut self.pos) else {
+            self.left = 0;
+            return err("truncated or oversized record");
+        };
+        let size = v >> 1;
+        let pad = if v & 1 == 1 {
+            match get_varint(self.bytes, &mut self.pos) {
+                Some(p) if p > 0 => p,
+                _ => {
+                    self.left = 0;
+                    return err("bad padding");
+                }
+            }
+        } else {
+            0
+        };
+        let start = self.end.checked_add(pad);
+        let end = start.and_then(|s| s.checked_add(size));
+        match (start, end) {
+            (Some(start), Some(end)) if size > 0 && end <= self.section_len => {
+                self.end = end;
+                self.left -= 1;
+                Some(Ok((start, size)))
+            }
+            _ => {
+                self.left = 0;
+                err("object outside its section or empty")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use zerocopy::FromZeros;
+
+    fn encode(bits: &[bool]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = PointerMapEncoder::new();
+        for &b in bits {
+            enc.push(b, &mut |t| out.push(t));
+        }
+        enc.finish(&mut |t| out.push(t));
+        out
+    }
+
+    fn decode(bytes: &[u8], total: u64) -> Result<Vec<u64>, MapError> {
+        PointerMapDecoder::new(bytes, total).collect()
+    }
+
+    #[test]
+    fn header_golden_bytes() {
+        let mut h = BatchHeader::new_zeroed();
+        h.magic = BATCH_MAGIC;
+        h.version = U16::new(FORMAT_VERSION);
+        h.header_len = U16::new(HEADER_LEN as u16);
+        h.ref_bytes = 4;
+        h.firmware_id_len = 3;
+        h.batch_index = U32::new(1);
+        h.prev_header_crc = U32::new(0xDEAD_BEEF);
+        h.flash_objects = U32::new(2);
+        h.ram_objects = U32::new(1);
+        h.roots = U32::new(1);
+        h.flash_base = U64::new(0x1010_1090);
+        h.ram_base = U64::new(0x2003_0000);
+        h.flash = SectionRef::new(144, 32);
+        h.ram = SectionRef::new(176, 16);
+        h.roots_table = SectionRef::new(192, 21);
+        h.pointer_map = SectionRef::new(213, 2);
+        h.object_map = SectionRef::new(215, 3);
+        h.commit_offset = U32::new(220);
+        h.span = U32::new(4096);
+        h.crc_flash = U32::new(0x0102_0304);
+        h.crc_ram = U32::new(0x0506_0708);
+        h.crc_meta = U32::new(0x090A_0B0C);
+        h.firmware_id[..3].copy_from_slice(b"fw1");
+        h.seal();
+        #[rustfmt::skip]
+        let golden: [u8; HEADER_LEN] = [
+            b'F', b'F', b'Z', b'B', 1, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
+            0xEF, 0xBE, 0xAD, 0xDE,  2, 0, 0, 0,   1, 0, 0, 0,   1, 0, 0, 0,
+            0x90, 0x10, 0x10, 0x10, 0, 0, 0, 0,   0, 0, 0x03, 0x20, 0, 0, 0, 0,
+            144, 0, 0, 0, 32, 0, 0, 0,   176, 0, 0, 0, 16, 0, 0, 0,
+            192, 0, 0, 0, 21, 0, 0, 0,   213, 0, 0, 0, 2, 0, 0, 0,
+            215, 0, 0, 0, 3, 0, 0, 0,   220, 0, 0, 0,  0, 0x10, 0, 0,
+            4, 3, 2, 1,  8, 7, 6, 5,  0x0C, 0x0B, 0x0A, 0x09,
+            b'f', b'w', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0x33, 0x53, 0x33, 0x91,
+        ];
+        assert_eq!(
+            &h.as_bytes()[..HEADER_CRC_OFFSET],
+            &golden[..HEADER_CRC_OFFSET]
+        );
+        // The CRC is the zlib CRC-32 of the first 140 bytes.
+        assert_eq!(
+            h.header_crc.get(),
+            CRC.checksum(&golden[..HEADER_CRC_OFFSET])
+        );
+        assert_eq!(CRC.checksum(b"123456789"), 0xCBF4_3926);
+        assert_eq!(
+            h.as_bytes(),
+            &golden[..],
+            "header crc {:#010x}",
+            h.header_crc.get()
+        );
+        let back = BatchHeader::read_from_bytes(&golden).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(back.firmware_id(), b"fw1");
+    }
+
+    #[test]
+    fn commit_record_bytes() {
+        let mut h = BatchHeader::new_zeroed();
+        h.batch_index = U32::new(7);
+        h.header_crc = U32::new(0x1122_3344);
+        let c = CommitRecord::for_header(&h);
+        assert_eq!(
+            c.as_bytes(),
+            &[
+                b'F', b'F', b'Z', b'C', 7, 0, 0, 0, 0x44, 0x33, 0x22, 0x11, 0xBB, 0xCC, 0xDD, 0xEE
+            ]
+        );
+        assert!(c.commits(&h));
+        assert!(
+            !CommitRecord::read_from_bytes(&[0xFF; 16])
+                .unwrap()
+                .commits(&h)
+        );
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            put_varint(v, &mut |b| out.push(b));
+            assert_eq!(out.len(), varint_len(v));
+            let mut pos = 0;
+            assert_eq!(get_varint(&out, &mut pos), Some(v));
+            assert_eq!(pos, out.len());
+        }
+        assert_eq!(get_varint(&[0x80, 0x80], &mut 0), None);
+        assert_eq!(get_varint(&[0xFF; 10], &mut 0), None);
+        assert_eq!(
+            get_varint(
+                &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02],
+                &mut 0
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn pointer_map_tokens() {
+        // 1 ref, 10 non-refs, 3 refs: two literals of 7 words.
+        let mut bits = alloc::vec![true];
+        bits.extend([false; 10]);
+        bits.extend([true; 3]);
+        let bytes = encode(&bits);
+        assert_eq!(bytes, [0x81, 0x80 | 0b111_0000]);
+        assert_eq!(decode(&bytes, 14).unwrap(), [0, 11, 12, 13]);
+        // Long runs use run tokens.
+        let mut bits = alloc::vec![false; 200];
+        bits.extend([true; 70]);
+        let bytes = encode(&bits);
+        assert_eq!(bytes, [63, 63, 63, 7, 0x40 | 63, 0x40 | 5]);
+    }
+
+    #[test]
+    fn pointer_map_round_trips_patterns() {
+        let mut seed = 0x1234_5678_u64;
+        for len in [0usize, 1, 6, 7, 8, 63, 64, 65, 71, 72, 150, 1000] {
+            for density in [0u64, 1, 4, 16] {
+                let bits: Vec<bool> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        density > 0 && seed % 16 < density
+                    })
+                    .collect();
+                let bytes = encode(&bits);
+                let want: Vec<u64> = (0..len as u64).filter(|&i| bits[i as usize]).collect();
+                assert_eq!(
+                    decode(&bytes, len as u64).unwrap(),
+                    want,
+                    "len {len} density {density}"
+                );
+                // Wrong totals are refused.
+                if len > 0 {
+                    assert!(decode(&bytes, len as u64 + 8).is_err());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pointer_map_rejects_garbage() {
+        assert!(decode(&[0x40 | 9], 5).is_err());
+        assert!(decode(&[0xFF], 3).is_err());
+        assert!(decode(&[0x81, 0x00], 3).is_err());
+        assert_eq!(decode(&[0x81], 3).unwrap(), [0]);
+    }
+
+    #[test]
+    fn object_map_round_trip_and_checks() {
+        let mut out = Vec::new();
+        for (size, pad) in [(16u32, 0u32), (300, 0), (5, 3), (8, 0)] {
+            put_object(size, pad, &mut |b| out.push(b));
+            assert!(object_record_len(size, pad) > 0);
+        }
+        let objs: Vec<_> = ObjectMapDecoder::new(&out, 0, 4, 332)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(objs, [(0, 16), (16, 300), (319, 5), (324, 8)]);
+        assert!(ObjectMapDecoder::new(&out, 0, 4, 331).any(|r| r.is_err()));
+        assert!(ObjectMapDecoder::new(&out, 0, 5, 400).any(|r| r.is_err()));
+        assert!(ObjectMapDecoder::new(&[0x00], 0, 1, 10).any(|r| r.is_err()));
+    }
+}

@@ -1,0 +1,38 @@
+//! The flash image: its format, the streaming writer, the validating reader, and dumps.
+//!
+//! ```text
+//! Plan ─► write (streams one batch: header, sections, maps, commit last) ─► store ─► NorFlash
+//! region bytes ─► read (validates every batch and every pointer word) ─► mount ─► VM
+//!                                                                     └─► dump (text, DOT)
+//! ```
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`format`] | the on-flash layout, version 1: byte diagrams, records, map encodings |
+//! | [`write`] | measures a plan into a header, then streams the batch's bytes in order |
+//! | [`read`] | decodes untrusted region bytes into checked batches; rebases images |
+//! | [`dump`] | readable layout dump (for snapshot tests) and Graphviz DOT export |
+//!
+//! The format is specified in [`format`] (and `docs/image-format.md`).
+
+pub mod dump;
+pub mod format;
+pub mod read;
+pub mod write;
+
+pub use format::{FORMAT_VERSION, Section};
+pub use read::{Batch, DecodeError, Image, ReadConfig, Tail};
+pub use write::{BatchParams, ImageError};
+
+/// Where an image lives and whom it is for: shared by the store, the reader and mount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout<'a> {
+    /// Absolute (mapped) address of the region's first byte: where the VM reads it in place.
+    pub region_address: u64,
+    /// Absolute address of the frozen RAM area (outside the GC heap) the RAM sections go to.
+    pub ram_address: u64,
+    /// Its length in bytes.
+    pub ram_len: u64,
+    /// The VM's firmware id (at most 32 bytes): an image made by another build is refused.
+    pub firmware_id: &'a [u8],
+}

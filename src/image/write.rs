@@ -1,0 +1,637 @@
+//! The writer: turns a [`Plan`] into the bytes of one batch, streamed in order.
+//!
+//! Writing is two steps so that nothing but a page and one object is ever held in RAM (the VM
+//! is asked for each object's frozen bytes three times: once to measure, twice to stream):
+//!
+//! 1. [`measure`] walks the plan (asking the VM for each object's frozen bytes once) and returns
+//!    the complete [`BatchHeader`]: section offsets and lengths, counts, CRCs, the commit offset
+//!    and the span. A batch that does not fit is refused here, before anything is erased.
+//! 2. [`stream`] walks it again and hands the batch's bytes, from offset 0 up to the commit
+//!    record, to a sink in order. It recomputes every CRC and refuses (before the commit record
+//!    is written) if the VM answered differently the second time.
+//!
+//! The commit record ([`CommitRecord::for_header`]) is written last by the caller, alone in
+//! its write unit (see [`crate::store`]).
+//!
+//! [`write_batch_to_vec`] does both into a `Vec` for hosts and tests.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromZeros, IntoBytes};
+
+use super::format::{
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, FIRMWARE_ID_MAX, FORMAT_VERSION,
+    HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef,
+    align_up, object_record_len, put_object,
+};
+use crate::error::FreezeError;
+use crate::forward::ForwardingTable;
+use crate::model::{ObjectModel, Placement};
+use crate::plan::Plan;
+use crate::relocate::{PlannedObject, Target};
+
+/// Why a batch could not be produced. Nothing is committed when this is returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// The planner refused (the VM broke its contract while writing).
+    Freeze(FreezeError),
+    /// The firmware id is longer than [`FIRMWARE_ID_MAX`] bytes.
+    FirmwareIdTooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// The plan was made for other section addresses than this batch's.
+    TargetMismatch {
+        /// The target the batch needs.
+        expected: Target,
+        /// The plan's.
+        found: Target,
+    },
+    /// A reference word is not aligned to the reference width inside its section.
+    UnalignedReference {
+        /// Absolute address of the word.
+        address: u64,
+    },
+    /// A root is neither planned nor kept.
+    UnplannedRoot {
+        /// Index of the root.
+        index: usize,
+    },
+    /// A root's name is longer than 65535 bytes.
+    RootNameTooLong {
+        /// Index of the root.
+        index: usize,
+    },
+    /// The batch would be larger than the format's 32-bit offsets allow.
+    TooLarge,
+    /// The plan's objects overlap, or do not end where its stats say (a bug, never written).
+    Inconsistent {
+        /// What was found.
+        what: &'static str,
+    },
+    /// The VM produced different bytes in the writing pass than in the measuring pass.
+    Nondeterministic {
+        /// The section whose CRC differs.
+        section: Section,
+    },
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Freeze(e) => write!(f, "image: {e}"),
+            Self::FirmwareIdTooLong { len } => {
+                write!(
+                    f,
+                    "image: firmware id of {len} bytes (at most {FIRMWARE_ID_MAX})"
+                )
+            }
+            Self::TargetMismatch { expected, found } => write!(
+                f,
+                "image: plan made for flash {:#x} / RAM {:#x}, batch needs flash {:#x} / RAM {:#x}",
+                found.flash_base, found.ram_base, expected.flash_base, expected.ram_base
+            ),
+            Self::UnalignedReference { address } => {
+                write!(
+                    f,
+                    "image: reference word at {address:#x} is not aligned to its width"
+                )
+            }
+            Self::UnplannedRoot { index } => write!(f, "image: root {index} has no frozen address"),
+            Self::RootNameTooLong { index } => write!(f, "image: name of root {index} is too long"),
+            Self::TooLarge => f.write_str("image: batch larger than 4 GiB"),
+            Self::Inconsistent { what } => write!(f, "image: inconsistent plan: {what}"),
+            Self::Nondeterministic { section } => write!(
+                f,
+                "image: the VM wrote different bytes on the second pass ({section}); not committed"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ImageError {}
+
+impl From<FreezeError> for ImageError {
+    fn from(e: FreezeError) -> Self {
+        Self::Freeze(e)
+    }
+}
+
+/// Where and for whom a batch is written; computed by the store from its chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchParams<'a> {
+    /// Position in the chain, from 0.
+    pub batch_index: u32,
+    /// `header_crc` of the previous batch, 0 for the first.
+    pub prev_header_crc: u32,
+    /// Absolute (mapped) address of the batch's first byte.
+    pub batch_address: u64,
+    /// Absolute address of the batch's RAM section.
+    pub ram_base: u64,
+    /// The VM's firmware id (at most [`FIRMWARE_ID_MAX`] bytes).
+    pub firmware_id: &'a [u8],
+    /// The flash's write unit (`NorFlash::WRITE_SIZE`); the commit record fills one.
+    pub write_size: u32,
+    /// The flash's erase unit (`NorFlash::ERASE_SIZE`); `span` is a multiple of it.
+    pub erase_size: u32,
+}
+
+impl BatchParams<'_> {
+    /// The section addresses a plan for this batch must use, with the space left.
+    pub fn target(&self, flash_capacity: u64, ram_capacity: u64) -> Target {
+        Target {
+            flash_base: self.batch_address + HEADER_LEN as u64,
+            flash_capacity,
+            ram_base: self.ram_base,
+            ram_capacity,
+        }
+    }
+
+    fn commit_unit(&self) -> u64 {
+        u64::from(self.write_size).max(COMMIT_LEN as u64)
+    }
+}
+
+/// What a walk over the plan's objects measured.
+struct Pass {
+    crc_flash: u32,
+    crc_ram: u32,
+    flash_objects: u32,
+    ram_objects: u32,
+    /// Section lengths (end of the last object).
+    flash_len: u64,
+    ram_len: u64,
+    ptrmap_len: u64,
+    objmap_len: u64,
+}
+
+/// Receives what a walk produces. Section bytes come with their section and absolute address.
+trait Visit {
+    /// Whether the walk must produce frozen bytes and the pointer map (costly: asks the VM).
+    const BYTES: bool;
+    fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
+    fn pointer_map(&mut self, byte: u8);
+    fn object_map(&mut self, byte: u8);
+}
+
+/// Walk the plan's objects in address order (flash section, then RAM section).
+fn walk<M, T, V>(plan: &Plan<M::Ref, T>, vm: &M, v: &mut V) -> Result<Pass, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+    V: Visit,
+{
+    let rb = u64::from(M::REF_BYTES);
+    let target = *plan.target();
+    let mut crc_flash = CRC.digest();
+    let mut crc_ram = CRC.digest();
+    let mut scratch: Vec<u8> = Vec::new();
+    let mut ref_bits: Vec<u8> = Vec::new();
+    let mut enc = PointerMapEncoder::new();
+    let mut ptrmap_len = 0u64;
+    let mut objmap_len = 0u64;
+    let mut next_word = 0u64;
+    let flash_words = plan.stats().flash_bytes.div_ceil(rb);
+    let mut section = Placement::Flash;
+    let mut end = 0u64;
+    let (mut n_flash, mut n_ram) = (0u32, 0u32);
+    let (mut flash_len, mut ram_len) = (0u64, 0u64);
+    let zeros = [0u8; 64];
+    for obj in plan.objects(vm) {
+        let obj: PlannedObject<M::Ref> = obj?;
+        if obj.placement != section {
+            section = obj.placement;
+            end = 0;
+        }
+        let (base, word_base, crc) = match obj.placement {
+            Placement::Flash => (target.flash_base, 0, &mut crc_flash),
+            Placement::Ram => (target.ram_base, flash_words, &mut crc_ram),
+        };
+        let offset = u64::from(obj.offset);
+        let pad = offset.checked_sub(end).ok_or(ImageError::Inconsistent {
+            what: "objects overlap",
+        })?;
+        let size = obj.layout.size;
+        let pad32 = u32_of(pad)?;
+        if V::BYTES {
+            // Padding between objects is zero bytes.
+            let mut at = end;
+            while at < offset {
+                let n = (offset - at).min(zeros.len() as u64) as usize;
+                crc.update(&zeros[..n]);
+                v.section_bytes(obj.placement, base + at, &zeros[..n]);
+                at += n as u64;
+            }
+            scratch.clear();
+            scratch.reserve_exact(size as usize);
+            scratch.resize(size as usize, 0);
+            // Reference words of this object as a bitset (one bit per word: the VM may report
+            // them in any order, and a bitset is 32 to 64 times smaller than the object).
+            let words = u64::from(size).div_ceil(rb) as usize;
+            ref_bits.clear();
+            ref_bits.reserve_exact(words.div_ceil(8));
+            ref_bits.resize(words.div_ceil(8), 0);
+            let mut misaligned = None;
+            plan.write_object(vm, &obj, &mut scratch, &mut |r| {
+                let r = u64::from(r);
+                if (offset + r) % rb != 0 || r % rb != 0 {
+                    misaligned = Some(base + offset + r);
+                } else if let Some(byte) = ref_bits.get_mut((r / rb) as usize / 8) {
+                    *byte |= 1 << ((r / rb) % 8);
+                }
+            })?;
+            if let Some(address) = misaligned {
+                return Err(ImageError::UnalignedReference { address });
+            }
+            let first_word = word_base + offset / rb;
+            for (i, &byte) in ref_bits.iter().enumerate() {
+                let mut bits = byte;
+                while bits != 0 {
+                    let w = first_word + (i * 8) as u64 + u64::from(bits.trailing_zeros());
+                    bits &= bits - 1;
+                    let mut out = |b| {
+                        ptrmap_len += 1;
+                        v.pointer_map(b);
+                    };
+                    let gap = w.checked_sub(next_word).ok_or(ImageError::Inconsistent {
+                        what: "reference words out of order",
+                    })?;
+                    enc.push_zeros(gap, &mut out);
+                    enc.push(true, &mut out);
+                    next_word = w + 1;
+                }
+            }
+            crc.update(&scratch);
+            v.section_bytes(obj.placement, base + offset, &scratch);
+        }
+        objmap_len += object_record_len(size, pad32) as u64;
+        put_object(size, pad32, &mut |b| v.object_map(b));
+        end = offset + u64::from(size);
+        match obj.placement {
+            Placement::Flash => {
+                n_flash += 1;
+                flash_len = end;
+            }
+            Placement::Ram => {
+                n_ram += 1;
+                ram_len = end;
+            }
+        }
+    }
+    if V::BYTES {
+        let total = flash_words + ram_len.div_ceil(rb);
+        let mut out = |b| {
+            ptrmap_len += 1;
+            v.pointer_map(b);
+        };
+        enc.push_zeros(total.saturating_sub(next_word), &mut out);
+        enc.finish(&mut out);
+    }
+    Ok(Pass {
+        crc_flash: crc_flash.finalize(),
+        crc_ram: crc_ram.finalize(),
+        flash_objects: n_flash,
+        ram_objects: n_ram,
+        flash_len,
+        ram_len,
+        ptrmap_len,
+        objmap_len,
+    })
+}
+
+/// Write the roots table (entries, then names) to `out`; returns its length.
+fn roots_table<M, T>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    out: &mut dyn FnMut(&[u8]),
+) -> Result<u64, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    let roots = plan.roots();
+    let mut name_offset = (roots.len() * ROOT_ENTRY_LEN) as u64;
+    for (index, root) in roots.iter().enumerate() {
+        let address = plan
+            .frozen_address(vm, root.target)
+            .ok_or(ImageError::UnplannedRoot { index })?;
+        let name_len =
+            u16::try_from(root.name.len()).map_err(|_| ImageError::RootNameTooLong { index })?;
+        let entry = RootEntry {
+            address: U64::new(address),
+            kind: U16::new(root.kind.0),
+            name_len: U16::new(name_len),
+            name_offset: U32::new(u32_of(name_offset)?),
+        };
+        out(entry.as_bytes());
+        name_offset += u64::from(name_len);
+    }
+    for root in roots {
+        out(root.name.as_bytes());
+    }
+    Ok(name_offset)
+}
+
+fn u32_of(x: u64) -> Result<u32, ImageError> {
+    u32::try_from(x).map_err(|_| ImageError::TooLarge)
+}
+
+/// Feeds the pointer-map bytes (only) into a CRC.
+struct PtrCrc<'a>(&'a mut crc::Digest<'static, u32>);
+
+impl Visit for PtrCrc<'_> {
+    const BYTES: bool = true;
+    fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
+    fn pointer_map(&mut self, byte: u8) {
+        self.0.update(&[byte]);
+    }
+    fn object_map(&mut self, _: u8) {}
+}
+
+/// Feeds the object-map bytes (only) into a CRC; needs no frozen bytes.
+struct ObjCrc<'a>(&'a mut crc::Digest<'static, u32>);
+
+impl Visit for ObjCrc<'_> {
+    const BYTES: bool = false;
+    fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
+    fn pointer_map(&mut self, _: u8) {}
+    fn object_map(&mut self, byte: u8) {
+        self.0.update(&[byte]);
+    }
+}
+
+/// Pass 1: the complete header of the batch that `plan` becomes with `params`.
+///
+/// The plan must have been made for `params.target(..)`'s addresses. Asks the VM for every
+/// object's frozen bytes once.
+pub fn measure<M, T>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    params: &BatchParams<'_>,
+) -> Result<BatchHeader, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    if params.firmware_id.len() > FIRMWARE_ID_MAX {
+        return Err(ImageError::FirmwareIdTooLong {
+            len: params.firmware_id.len(),
+        });
+    }
+    let found = *plan.target();
+    let expected = params.target(found.flash_capacity, found.ram_capacity);
+    if found.flash_base != expected.flash_base || found.ram_base != expected.ram_base {
+        return Err(ImageError::TargetMismatch { expected, found });
+    }
+    let mut meta = CRC.digest();
+    let roots_len = roots_table(plan, vm, &mut |b| meta.update(b))?;
+    let pass = walk(plan, vm, &mut PtrCrc(&mut meta))?;
+    walk(plan, vm, &mut ObjCrc(&mut meta))?;
+    // The pointer map numbers RAM words after the flash words the stats announce.
+    if pass.flash_len != plan.stats().flash_bytes || pass.ram_len != plan.stats().ram_bytes {
+        return Err(ImageError::Inconsistent {
+            what: "section lengths differ from the plan's stats",
+        });
+    }
+
+    let align = u64::from(SECTION_ALIGN);
+    let flash_off = HEADER_LEN as u64;
+    let ram_off = align_up(flash_off + pass.flash_len, align).ok_or(ImageError::TooLarge)?;
+    let roots_off = align_up(ram_off + pass.ram_len, align).ok_or(ImageError::TooLarge)?;
+    let ptr_off = roots_off + roots_len;
+    let obj_off = ptr_off + pass.ptrmap_len;
+    let meta_end = obj_off + pass.objmap_len;
+    let commit = align_up(meta_end, params.commit_unit().max(align)).ok_or(ImageError::TooLarge)?;
+    let span = align_up(
+        commit + params.commit_unit(),
+        u64::from(params.erase_size.max(1)),
+    )
+    .ok_or(ImageError::TooLarge)?;
+
+    let mut h = BatchHeader::new_zeroed();
+    h.magic = BATCH_MAGIC;
+    h.version = U16::new(FORMAT_VERSION);
+    h.header_len = U16::new(HEADER_LEN as u16);
+    h.ref_bytes = M::REF_BYTES as u8;
+    h.firmware_id_len = params.firmware_id.len() as u8;
+    h.batch_index = U32::new(params.batch_index);
+    h.prev_header_crc = U32::new(params.prev_header_crc);
+    h.flash_objects = U32::new(pass.flash_objects);
+    h.ram_objects = U32::new(pass.ram_objects);
+    h.roots = U32::new(u32_of(plan.roots().len() as u64)?);
+    h.flash_base = U64::new(found.flash_base);
+    h.ram_base = U64::new(found.ram_base);
+    h.flash = SectionRef::new(u32_of(flash_off)?, u32_of(pass.flash_len)?);
+    h.ram = SectionRef::new(u32_of(ram_off)?, u32_of(pass.ram_len)?);
+    h.roots_table = SectionRef::new(u32_of(roots_off)?, u32_of(roots_len)?);
+    h.pointer_map = SectionRef::new(u32_of(ptr_off)?, u32_of(pass.ptrmap_len)?);
+    h.object_map = SectionRef::new(u32_of(obj_off)?, u32_of(pass.objmap_len)?);
+    h.commit_offset = U32::new(u32_of(commit)?);
+    h.span = U32::new(u32_of(span)?);
+    h.crc_flash = U32::new(pass.crc_flash);
+    h.crc_ram = U32::new(pass.crc_ram);
+    h.crc_meta = U32::new(meta.finalize());
+    h.firmware_id[..params.firmware_id.len()].copy_from_slice(params.firmware_id);
+    h.seal();
+    Ok(h)
+}
+
+/// Failure of [`stream`]: the sink's own error, or the image's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamError<E> {
+    /// The sink failed (e.g. the flash).
+    Sink(E),
+    /// The image could not be produced.
+    Image(ImageError),
+}
+
+impl<E> From<ImageError> for StreamError<E> {
+    fn from(e: ImageError) -> Self {
+        Self::Image(e)
+    }
+}
+
+/// The ordered output of [`stream`]: tracks the batch offset, stages single bytes, keeps the
+/// sink's first error (after which nothing more is sent).
+struct Out<'a, E> {
+    sink: &'a mut dyn FnMut(&[u8]) -> Result<(), E>,
+    pos: u64,
+    err: Option<E>,
+    stage: [u8; 64],
+    staged: usize,
+    meta: crc::Digest<'static, u32>,
+}
+
+impl<E> Out<'_, E> {
+    fn send(&mut self, bytes: &[u8]) {
+        if self.err.is_none() && !bytes.is_empty() {
+            if let Err(e) = (self.sink)(bytes) {
+                self.err = Some(e);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let staged = core::mem::take(&mut self.staged);
+        let stage = self.stage;
+        self.send(&stage[..staged]);
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.flush();
+        self.send(bytes);
+        self.pos += bytes.len() as u64;
+    }
+
+    fn byte(&mut self, b: u8) {
+        self.stage[self.staged] = b;
+        self.staged += 1;
+        self.pos += 1;
+        if self.staged == self.stage.len() {
+            self.flush();
+        }
+    }
+
+    /// `0xFF` up to batch offset `to`.
+    fn fill_to(&mut self, to: u64) {
+        while self.pos < to {
+            self.byte(0xFF);
+        }
+    }
+}
+
+/// Sends the sections' bytes to [`Out`] at their batch offsets.
+struct Sections<'a, 'b, E> {
+    out: &'a mut Out<'b, E>,
+    header: &'a BatchHeader,
+}
+
+impl<E> Visit for Sections<'_, '_, E> {
+    const BYTES: bool = true;
+    fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]) {
+        let h = self.header;
+        let at = match placement {
+            Placement::Flash => u64::from(h.flash.offset.get()) + (address - h.flash_base.get()),
+            Placement::Ram => u64::from(h.ram.offset.get()) + (address - h.ram_base.get()),
+        };
+        self.out.fill_to(at);
+        self.out.bytes(bytes);
+    }
+    fn pointer_map(&mut self, _: u8) {}
+    fn object_map(&mut self, _: u8) {}
+}
+
+/// Sends one of the maps to [`Out`], adding it to the meta CRC: the pointer map when
+/// `POINTERS` (asks the VM for the frozen bytes), else the object map (needs only the layout).
+struct Map<'a, 'b, E, const POINTERS: bool> {
+    out: &'a mut Out<'b, E>,
+}
+
+impl<E, const POINTERS: bool> Visit for Map<'_, '_, E, POINTERS> {
+    const BYTES: bool = POINTERS;
+    fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
+    fn pointer_map(&mut self, byte: u8) {
+        if POINTERS {
+            self.out.meta.update(&[byte]);
+            self.out.byte(byte);
+        }
+    }
+    fn object_map(&mut self, byte: u8) {
+        if !POINTERS {
+            self.out.meta.update(&[byte]);
+            self.out.byte(byte);
+        }
+    }
+}
+
+/// Pass 2: stream the batch's bytes from offset 0 up to `header.commit_offset` (exclusive) into
+/// `sink`, in order. Gaps between sections are `0xFF`; padding inside a section is zero.
+///
+/// Every CRC is recomputed and compared with `header`: a VM that answers differently than in
+/// [`measure`] gets [`ImageError::Nondeterministic`], and the caller must not commit.
+pub fn stream<M, T, E>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    header: &BatchHeader,
+    sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), StreamError<E>>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    let mut out = Out {
+        sink,
+        pos: 0,
+        err: None,
+        stage: [0; 64],
+        staged: 0,
+        meta: CRC.digest(),
+    };
+    out.bytes(header.as_bytes());
+    let pass = walk(
+        plan,
+        vm,
+        &mut Sections {
+            out: &mut out,
+            header,
+        },
+    )?;
+    let differs = |section| StreamError::Image(ImageError::Nondeterministic { section });
+    if pass.crc_flash != header.crc_flash.get()
+        || pass.flash_len != u64::from(header.flash.len.get())
+    {
+        return Err(differs(Section::Flash));
+    }
+    if pass.crc_ram != header.crc_ram.get() || pass.ram_len != u64::from(header.ram.len.get()) {
+        return Err(differs(Section::Ram));
+    }
+    out.fill_to(u64::from(header.roots_table.offset.get()));
+    let mut roots = Vec::new();
+    roots_table(plan, vm, &mut |b| roots.extend_from_slice(b))?;
+    out.meta.update(&roots);
+    out.bytes(&roots);
+    drop(roots);
+    walk(plan, vm, &mut Map::<E, true> { out: &mut out })?;
+    walk(plan, vm, &mut Map::<E, false> { out: &mut out })?;
+    if u64::from(header.object_map.end().unwrap_or(0)) != out.pos
+        || core::mem::replace(&mut out.meta, CRC.digest()).finalize() != header.crc_meta.get()
+    {
+        return Err(differs(Section::ObjectMap));
+    }
+    out.fill_to(u64::from(header.commit_offset.get()));
+    out.flush();
+    match out.err {
+        Some(e) => Err(StreamError::Sink(e)),
+        None => Ok(()),
+    }
+}
+
+/// Both passes into a `Vec`: the batch's bytes up to `span`, commit record included, with
+/// `0xFF` where nothing is programmed. For hosts (build an image to flash later) and tests.
+pub fn write_batch_to_vec<M, T>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    params: &BatchParams<'_>,
+) -> Result<(BatchHeader, Vec<u8>), ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    let header = measure(plan, vm, params)?;
+    let mut bytes = Vec::with_capacity(header.span.get() as usize);
+    stream(plan, vm, &header, &mut |b: &[u8]| {
+        bytes.extend_from_slice(b);
+        Ok::<(), core::convert::Infallible>(())
+    })
+    .map_err(|e| match e {
+        StreamError::Image(e) => e,
+        StreamError::Sink(never) => match never {},
+    })?;
+    bytes.extend_from_slice(CommitRecord::for_header(&header).as_bytes());
+    bytes.resize(header.span.get() as usize, 0xFF);
+    Ok((header, bytes))
+}

@@ -1,0 +1,322 @@
+//! Each way an image can be wrong gives its own error, naming what and where; none panics.
+
+mod image_support;
+
+use flashfreeze::image::Section;
+use flashfreeze::image::read::{DecodeError, Image, PointerFault, reseal_batch};
+use flashfreeze::model::Placement;
+use flashfreeze::mount::MountError;
+use flashfreeze::sim::SimFlash;
+use flashfreeze::store::Store;
+use flashfreeze::testing::TestHeap;
+use flashfreeze::{Root, RootKind};
+use image_support::*;
+
+const REGION_LEN: u32 = 4 * 4096;
+
+/// A region holding one committed batch.
+fn image() -> Vec<u8> {
+    let mut heap = TestHeap::<4>::new();
+    let g = random_graph(&mut heap, &mut Rng(5), 50);
+    let mut store = Store::open(
+        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
+        store_cfg(REGION_LEN, 4),
+    )
+    .unwrap();
+    freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "m", g[0])]).unwrap();
+    region(store.flash(), REGION_LEN).to_vec()
+}
+
+fn mount_err(region: &[u8]) -> MountError {
+    mount_region(region, 4).0.expect_err("mount must fail")
+}
+
+fn decode_err(region: &[u8]) -> DecodeError {
+    match mount_err(region) {
+        MountError::Invalid(e) => e,
+        e => panic!("expected a decode error, got {e}"),
+    }
+}
+
+/// Region offset of the first pointer word in the flash section, and its value.
+fn first_pointer(region: &[u8]) -> (usize, u64) {
+    let image = Image::open(region, &read_cfg(4)).unwrap();
+    let b = &image.batches()[0];
+    let h = b.header();
+    for o in b.objects() {
+        if o.placement == Placement::Flash {
+            if let Some(&(off, value)) = o.refs.first() {
+                let at = b.offset() as usize
+                    + h.flash.offset.get() as usize
+                    + (o.address - h.flash_base.get()) as usize
+                    + off as usize;
+                return (at, value);
+            }
+        }
+    }
+    panic!("no pointer");
+}
+
+fn set_word(region: &mut [u8], at: usize, v: u32) {
+    region[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    reseal_batch(&mut region[..4096]).unwrap();
+}
+
+#[test]
+fn firmware_id_mismatch() {
+    let region = image();
+    let mut cfg = read_cfg(4);
+    cfg.layout.firmware_id = b"another-build";
+    let mut ram = vec![0; RAM_LEN as usize];
+    let e = flashfreeze::mount::mount(&region, &cfg, &mut ram).unwrap_err();
+    assert_eq!(
+        e,
+        MountError::Invalid(DecodeError::FirmwareId {
+            batch: 0,
+            offset: 0
+        })
+    );
+    assert!(e.to_string().contains("another firmware build"), "{e}");
+}
+
+#[test]
+fn format_version_mismatch() {
+    let mut region = image();
+    region[4] = 2; // version 2, header re-sealed so only the version differs
+    reseal_batch(&mut region[..4096]).unwrap();
+    let e = decode_err(&region);
+    assert_eq!(
+        e,
+        DecodeError::Version {
+            batch: 0,
+            offset: 0,
+            found: 2
+        }
+    );
+    assert!(e.to_string().contains("format version 2"));
+}
+
+#[test]
+fn truncated_image() {
+    let region = image();
+    let e = decode_err(&region[..3000]);
+    assert!(
+        matches!(
+            e,
+            DecodeError::Truncated {
+                batch: 0,
+                offset: 0,
+                span: 4096,
+                available: 3000
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn crc_flip_in_each_section() {
+    let region = image();
+    let image = Image::open(&region, &read_cfg(4)).unwrap();
+    let h = *image.batches()[0].header();
+    for (section, at) in [
+        (Section::Flash, h.flash.offset.get() + 5),
+        (Section::Ram, h.ram.offset.get()),
+        (Section::Roots, h.roots_table.offset.get() + 1),
+        (Section::Roots, h.object_map.offset.get()),
+    ] {
+        let mut bad = region.clone();
+        bad[at as usize] ^= 0x10;
+        let e = decode_err(&bad);
+        assert!(
+            matches!(e, DecodeError::Crc { section: s, .. } if s == section),
+            "{e}"
+        );
+        assert!(e.to_string().contains("CRC mismatch"));
+    }
+}
+
+#[test]
+fn header_flip_reads_as_an_interrupted_write() {
+    let mut region = image();
+    region[40] ^= 1;
+    assert!(matches!(
+        mount_err(&region),
+        MountError::NoCommittedBatch { .. }
+    ));
+}
+
+#[test]
+fn pointer_out_of_range() {
+    let mut region = image();
+    let (at, _) = first_pointer(&region);
+    set_word(&mut region, at, 0x0900_0000);
+    let e = decode_err(&region);
+    assert_eq!(
+        e,
+        DecodeError::Pointer {
+            batch: 0,
+            section: Section::Flash,
+            offset: at as u64,
+            value: 0x0900_0000,
+            fault: PointerFault::OutOfRange
+        }
+    );
+    assert!(e.to_string().contains(&format!("{at:#x}")), "{e}");
+}
+
+#[test]
+fn pointer_not_at_an_object_start() {
+    let mut region = image();
+    let (at, value) = first_pointer(&region);
+    // Every test object is at least 8 bytes: 4 bytes in is inside the same object. A pointer
+    // into a static range is kept, so pick one that points into the image.
+    let target = if (0x0001_0000..0x0100_0000).contains(&value) {
+        layout().region_address + 144 + 4
+    } else {
+        value + 4
+    };
+    set_word(&mut region, at, target as u32);
+    let e = decode_err(&region);
+    assert!(
+        matches!(
+            e,
+            DecodeError::Pointer {
+                fault: PointerFault::NotObjectStart,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn image_for_another_address_must_be_rebased() {
+    let region = image();
+    let mut cfg = read_cfg(4);
+    cfg.layout.region_address += 0x1000;
+    let mut ram = vec![0; RAM_LEN as usize];
+    let e = flashfreeze::mount::mount(&region, &cfg, &mut ram).unwrap_err();
+    assert!(
+        matches!(e, MountError::Invalid(DecodeError::Misplaced { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn reference_width_mismatch() {
+    let region = image();
+    let mut ram = vec![0; RAM_LEN as usize];
+    let e = flashfreeze::mount::mount(&region, &read_cfg(8), &mut ram).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            MountError::Invalid(DecodeError::RefBytes {
+                found: 4,
+                expected: 8,
+                ..
+            })
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn ram_area_too_small_for_the_image() {
+    let region = image();
+    let mut cfg = read_cfg(4);
+    cfg.layout.ram_len = 8;
+    let mut ram = vec![0; 8];
+    let e = flashfreeze::mount::mount(&region, &cfg, &mut ram).unwrap_err();
+    assert!(
+        matches!(e, MountError::Invalid(DecodeError::RamRange { .. })),
+        "{e}"
+    );
+}
+
+#[test]
+fn empty_region() {
+    let e = mount_err(&[0xFF; 8192]);
+    assert!(matches!(e, MountError::NoCommittedBatch { .. }));
+    assert!(e.to_string().contains("no committed batch"));
+}
+
+/// A VM whose frozen bytes change every time it is asked (a bug the writer must catch).
+struct Flaky {
+    heap: TestHeap<4>,
+    calls: std::cell::Cell<u8>,
+}
+
+impl flashfreeze::ObjectModel for Flaky {
+    type Ref = flashfreeze::testing::Obj;
+    const REF_BYTES: u32 = 4;
+    fn space(&self, obj: Self::Ref) -> flashfreeze::Space {
+        self.heap.space(obj)
+    }
+    fn address(&self, obj: Self::Ref) -> u64 {
+        self.heap.address(obj)
+    }
+    fn mutability(&self, obj: Self::Ref) -> flashfreeze::Mutability {
+        self.heap.mutability(obj)
+    }
+    fn frozen_layout(&self, obj: Self::Ref) -> flashfreeze::FrozenLayout {
+        self.heap.frozen_layout(obj)
+    }
+    fn scan(&self, obj: Self::Ref, visitor: &mut dyn flashfreeze::SlotVisitor<Self::Ref>) {
+        self.heap.scan(obj, visitor)
+    }
+    fn write_frozen(&self, obj: Self::Ref, placement: Placement, out: &mut [u8]) {
+        self.heap.write_frozen(obj, placement, out);
+        self.calls.set(self.calls.get().wrapping_add(1));
+        if let Some(last) = out.last_mut() {
+            *last ^= self.calls.get();
+        }
+    }
+    fn heap_index(&self, obj: Self::Ref) -> usize {
+        self.heap.heap_index(obj)
+    }
+    fn heap_index_limit(&self) -> usize {
+        self.heap.heap_index_limit()
+    }
+}
+
+#[test]
+fn a_vm_answering_differently_on_the_second_pass_is_not_committed() {
+    use flashfreeze::image::ImageError;
+    use flashfreeze::store::StoreError;
+    let mut heap = TestHeap::<4>::new();
+    let m = heap.alloc_with(
+        flashfreeze::testing::Kind::Immutable,
+        vec![],
+        b"payload".to_vec(),
+    );
+    let vm = Flaky {
+        heap,
+        calls: std::cell::Cell::new(0),
+    };
+    let mut store = Store::open(
+        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
+        store_cfg(REGION_LEN, 4),
+    )
+    .unwrap();
+    let plan = flashfreeze::plan(
+        &vm,
+        &[Root::new(RootKind::MODULE, "m", m)],
+        store.target().unwrap(),
+    )
+    .unwrap();
+    let err = store.append(&plan, &vm).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Image(ImageError::Nondeterministic {
+                section: Section::Flash
+            })
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        mount_err(region(store.flash(), REGION_LEN)),
+        MountError::NoCommittedBatch { .. }
+    ));
+}
