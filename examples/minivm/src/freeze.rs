@@ -1,0 +1,580 @@
+//! Freezing minivm's objects with flashfreeze: the object model, live fix-up, and mount at boot.
+//!
+//! What goes where ([`ObjectModel::mutability`]):
+//!
+//! | kind | placement | why |
+//! |---|---|---|
+//! | str, bytes, tuple, function, closure, code, context, module, class, bound method, range, slice, static/class method, property, qstr pool, const array | flash | never written after creation |
+//! | namespace dict (module globals, class body) | flash | read-only once imported: `setattr` on a frozen module or class raises |
+//! | list, data dict, set, instance, cell, iterator, generator (not running), plain array, utimeq, poll | RAM section | written at run time |
+//! | running generator, native handle (socket, stream) | refused | their state is outside the object graph |
+//!
+//! Frozen copies have the heap layout byte for byte (all words after the header are values, so
+//! every reference slot is simply a word after the header). The image is appended through the
+//! library's [`Store`]; the VM then continues on the frozen copies ([`LiveHeap`]), and at boot
+//! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::ops::Range;
+
+use embedded_storage::nor_flash::NorFlash;
+use flashfreeze::image::{Layout, ReadConfig};
+use flashfreeze::model::Forward;
+use flashfreeze::store::{Store, StoreConfig};
+use flashfreeze::{
+    FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, Root, RootKind, Slot, SlotVisitor,
+    Space,
+};
+
+use crate::mem::FlashImage;
+use crate::memmap::*;
+use crate::obj::*;
+use crate::vm::{Freezer, Vm};
+
+/// The root name of the qstr pool chain in the image.
+pub const QSTR_ROOT: &str = "qstrs";
+
+/// A flash device the VM both reads in place ([`FlashImage`]) and programs ([`NorFlash`],
+/// whole chip: offsets are chip offsets).
+pub trait FreezeFlash: FlashImage + NorFlash + Sized {
+    /// A stand-in left in the VM while the device is lent to the store (never read).
+    fn detached() -> Self;
+}
+
+/// The host's flash: a strict simulated 2 MiB NOR chip.
+#[cfg(feature = "std")]
+pub struct SimChip(pub flashfreeze::sim::SimFlash<1, 4, 4096>);
+
+#[cfg(feature = "std")]
+impl SimChip {
+    /// An erased chip.
+    pub fn erased() -> SimChip {
+        SimChip(flashfreeze::sim::SimFlash::new(FLASH_SIZE as usize))
+    }
+    /// A chip holding `bytes` (e.g. read from the flash file).
+    pub fn from_bytes(bytes: &[u8]) -> SimChip {
+        SimChip(flashfreeze::sim::SimFlash::from_bytes(bytes))
+    }
+}
+
+#[cfg(feature = "std")]
+impl FlashImage for SimChip {
+    fn image(&self) -> &[u8] {
+        let b = self.0.as_bytes();
+        let start = (IMAGE_FLASH_OFFSET as usize).min(b.len());
+        let end = (start + IMAGE_LEN as usize).min(b.len());
+        &b[start..end]
+    }
+}
+
+#[cfg(feature = "std")]
+impl embedded_storage::nor_flash::ErrorType for SimChip {
+    type Error = flashfreeze::sim::SimError;
+}
+
+#[cfg(feature = "std")]
+impl embedded_storage::nor_flash::ReadNorFlash for SimChip {
+    const READ_SIZE: usize = 1;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.read(offset, bytes)
+    }
+    fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+#[cfg(feature = "std")]
+impl NorFlash for SimChip {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = 4096;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0.erase(from, to)
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.write(offset, bytes)
+    }
+}
+
+#[cfg(feature = "std")]
+impl FreezeFlash for SimChip {
+    fn detached() -> SimChip {
+        SimChip(flashfreeze::sim::SimFlash::new(0))
+    }
+}
+
+/// The firmware id written into images: binds them to this build's statics layout.
+pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&vm.mem.statics);
+    format!("minivm-1-{crc:08x}")
+}
+
+fn layout(fw: &[u8]) -> Layout<'_> {
+    Layout {
+        region_address: IMAGE_BASE as u64,
+        ram_address: RAM_SECTION_BASE as u64,
+        ram_len: RAM_SECTION_LEN as u64,
+        firmware_id: fw,
+    }
+}
+
+fn kind_name(k: Option<Kind>) -> &'static str {
+    use Kind::*;
+    match k {
+        Some(None) => "NoneType",
+        Some(Bool) => "bool",
+        Some(Ellipsis) => "ellipsis",
+        Some(Str) => "str",
+        Some(Bytes) => "bytes",
+        Some(Tuple) => "tuple",
+        Some(List) => "list",
+        Some(Dict) => "dict",
+        Some(Set) => "set",
+        Some(Func) => "function",
+        Some(Closure) => "closure",
+        Some(RawCode) => "code",
+        Some(Context) => "context",
+        Some(Module) => "module",
+        Some(Class) => "class",
+        Some(Instance) => "instance",
+        Some(Cell) => "cell",
+        Some(BoundMeth) => "bound_method",
+        Some(Generator) => "generator",
+        Some(Iter) => "iterator",
+        Some(Range) => "range",
+        Some(Slice) => "slice",
+        Some(Builtin) => "builtin",
+        Some(Array) => "array",
+        Some(ConstArray) => "const_array",
+        Some(QstrPool) => "qstr_pool",
+        Some(StaticMeth) => "staticmethod",
+        Some(ClassMeth) => "classmethod",
+        Some(Property) => "property",
+        Some(Handle) => "handle",
+        Some(Forward) | Option::None => "unknown",
+    }
+}
+
+impl<F: FlashImage> ObjectModel for Vm<F> {
+    type Ref = u32;
+    const REF_BYTES: u32 = 4;
+
+    fn space(&self, obj: u32) -> Space {
+        match region_of(obj) {
+            Some(Region::Heap) => Space::Heap,
+            Some(Region::Image | Region::RamSection) => Space::Frozen,
+            _ => Space::Static,
+        }
+    }
+
+    fn address(&self, obj: u32) -> u64 {
+        obj as u64
+    }
+
+    fn mutability(&self, obj: u32) -> Mutability {
+        use Kind::*;
+        let v = Value(obj);
+        match self.kind(v) {
+            Some(
+                None | Bool | Ellipsis | Str | Bytes | Tuple | Func | Closure | RawCode | Context
+                | Module | Class | BoundMeth | Builtin | Range | Slice | StaticMeth | ClassMeth
+                | Property | QstrPool | ConstArray,
+            ) => Mutability::Immutable,
+            Some(Dict) if self.aux(v) & dict_flags::NAMESPACE != 0 => Mutability::Immutable,
+            Some(Dict | Set | List | Instance | Cell | Iter | Array) => Mutability::Mutable,
+            Some(Generator) if self.aux(v) == gen_state::RUNNING => {
+                Mutability::Unfreezable("a running generator")
+            }
+            Some(Generator) => Mutability::Mutable,
+            // utimeq and poll objects of this port are plain data (a list): mutable state.
+            Some(Handle)
+                if matches!(
+                    crate::natives::Native::from_id(self.aux(v)),
+                    Some(crate::natives::Native::UtimeQ | crate::natives::Native::Poll)
+                ) =>
+            {
+                Mutability::Mutable
+            }
+            Some(Handle) => Mutability::Unfreezable("a native handle (socket or stream)"),
+            Some(Forward) | Option::None => Mutability::Unfreezable("not a minivm object"),
+        }
+    }
+
+    fn frozen_layout(&self, obj: u32) -> FrozenLayout {
+        let size = object_size(self.mem.read_u32(obj)).unwrap_or(4);
+        FrozenLayout {
+            size: size.div_ceil(4) * 4,
+            align: 4,
+        }
+    }
+
+    fn scan(&self, obj: u32, visitor: &mut dyn SlotVisitor<u32>) {
+        let hdr = self.mem.read_u32(obj);
+        let Some(kind) = Kind::from_u8(hdr as u8) else {
+            return;
+        };
+        if kind.is_bytes() {
+            return;
+        }
+        let words = object_size(hdr).unwrap_or(4) / 4;
+        for i in 1..words {
+            let w = Value(self.mem.read_u32(obj + 4 * i));
+            visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
+        }
+    }
+
+    fn write_frozen(&self, obj: u32, _placement: Placement, out: &mut [u8]) {
+        if let Some(b) = self.mem.bytes(obj, out.len() as u32) {
+            out.copy_from_slice(b);
+        }
+    }
+
+    fn heap_index(&self, obj: u32) -> usize {
+        (obj.wrapping_sub(HEAP_BASE) / BLOCK) as usize
+    }
+
+    fn heap_index_limit(&self) -> usize {
+        self.mem.heap_blocks()
+    }
+
+    fn kind_name(&self, obj: u32) -> &'static str {
+        kind_name(self.kind(Value(obj)))
+    }
+
+    fn is_interned_str(&self, obj: u32) -> bool {
+        self.interned.binary_search(&obj).is_ok()
+    }
+
+    fn edge_label(&self, obj: u32, slot_index: u32, out: &mut dyn fmt::Write) -> fmt::Result {
+        let v = Value(obj);
+        let word = slot_index + 1;
+        match self.kind(v) {
+            // Internal edges: the path reads `mod.name`, not `mod.<globals>.<table>.name`.
+            Some(Kind::Module | Kind::Dict | Kind::Set | Kind::List) => Ok(()),
+            Some(Kind::Class) if word == 3 => Ok(()),
+            Some(Kind::Instance) if word == 2 => Ok(()),
+            Some(Kind::Array | Kind::ConstArray) if word.is_multiple_of(2) => {
+                let key = self.wv(v, word - 1);
+                match self.str_bytes(key) {
+                    Some(b) => write!(out, ".{}", String::from_utf8_lossy(b)),
+                    Option::None => write!(out, "[{}]", slot_index),
+                }
+            }
+            Some(Kind::Func) if word == 3 => out.write_str(".<defaults>"),
+            Some(Kind::Instance) if word == 1 => out.write_str(".__class__"),
+            _ => write!(out, "[{slot_index}]"),
+        }
+    }
+}
+
+impl<F: FlashImage> LiveHeap for Vm<F> {
+    fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
+        // Roots held by the VM itself.
+        let mut fields = [
+            self.exc.0,
+            self.modules.0,
+            self.qpool.0,
+            self.main_globals.0,
+            self.sys_path.0,
+            self.overlays.0,
+        ];
+        for f in fields.iter_mut() {
+            if self.mem.is_heap_head(*f)
+                && let Some(n) = forward(self, *f)
+            {
+                *f = n;
+            }
+        }
+        [
+            self.exc.0,
+            self.modules.0,
+            self.qpool.0,
+            self.main_globals.0,
+            self.sys_path.0,
+            self.overlays.0,
+        ] = fields;
+        for i in 0..self.stack_top.min(self.stack.len()) {
+            let w = self.stack[i];
+            if self.mem.is_heap_head(w)
+                && let Some(n) = forward(self, w)
+            {
+                self.stack[i] = n;
+            }
+        }
+        for i in 0..self.young.len() {
+            let w = self.young[i];
+            if self.mem.is_heap_head(w)
+                && let Some(n) = forward(self, w)
+            {
+                self.young[i] = n;
+            }
+        }
+        for i in 0..self.extra_roots.len() {
+            let w = self.extra_roots[i];
+            if self.mem.is_heap_head(w)
+                && let Some(n) = forward(self, w)
+            {
+                self.extra_roots[i] = n;
+            }
+        }
+        // The RAM section holds only value words (mutable kinds) and headers.
+        for off in (0..RAM_SECTION_LEN).step_by(4) {
+            let a = RAM_SECTION_BASE + off;
+            let w = self.mem.read_u32(a);
+            if self.mem.is_heap_head(w)
+                && let Some(n) = forward(self, w)
+            {
+                let _ = self.mem.write_u32(a, n);
+            }
+        }
+        // Every heap allocation (garbage included).
+        let mut b = 0;
+        let blocks = self.mem.heap_blocks();
+        while b < blocks {
+            let a = HEAP_BASE + b as u32 * BLOCK;
+            let size = self.mem.alloc_size(a);
+            if size == 0 {
+                b += 1;
+                continue;
+            }
+            b += (size / BLOCK) as usize;
+            let hdr = self.mem.read_u32(a);
+            let Some(kind) = Kind::from_u8(hdr as u8) else {
+                continue;
+            };
+            if kind.is_bytes() {
+                continue;
+            }
+            let words = object_size(hdr).unwrap_or(4).min(size) / 4;
+            for i in 1..words {
+                let w = self.mem.read_u32(a + 4 * i);
+                if self.mem.is_heap_head(w)
+                    && let Some(n) = forward(self, w)
+                {
+                    let _ = self.mem.write_u32(a + 4 * i, n);
+                }
+            }
+        }
+    }
+
+    fn frozen_ref(&self, address: u64) -> u32 {
+        address as u32
+    }
+}
+
+/// The address ranges frozen objects may point into besides the image: the statics.
+fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
+    let start = STATICS_BASE as u64;
+    alloc::vec![start..start + vm.mem.statics.len() as u64]
+}
+
+/// The store configuration of minivm's image region.
+fn store_config(fw: &[u8]) -> StoreConfig<'_> {
+    StoreConfig {
+        region_offset: IMAGE_FLASH_OFFSET,
+        region_len: IMAGE_LEN,
+        layout: layout(fw),
+        ref_bytes: 4,
+    }
+}
+
+/// The freezer behind `freeze.import_modules` and `freeze.clear`.
+pub struct FlashFreezer;
+
+impl FlashFreezer {
+    /// Attaches a freezer to `vm`.
+    pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+        vm.freezer = Some(Box::new(FlashFreezer));
+    }
+}
+
+impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
+    fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String> {
+        // Roots: the module and its submodules, plus any other heap module the graph reaches
+        // (found by planning once, then planning again with them as roots, so every frozen
+        // module is found again by name after a reboot), plus the qstr pool chain so interned
+        // ids stay valid.
+        let mut heap_modules: Vec<(String, u32)> = Vec::new();
+        let mods = vm.modules;
+        for i in 0..vm.dict_len(mods) {
+            let (k, m) = vm.dict_entry(mods, i);
+            if vm.mem.is_heap_head(m.0) {
+                heap_modules.push((vm.str_string(k), m.0));
+            }
+        }
+        // The module, its submodules, and its parent packages (so `import a.b` after a reboot
+        // finds `a` in flash too).
+        let in_tree = |n: &str| {
+            let below =
+                |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
+            n == name || below(n, name) || below(name, n)
+        };
+        let mut chosen: Vec<usize> = (0..heap_modules.len())
+            .filter(|&i| in_tree(&heap_modules[i].0))
+            .collect();
+        if chosen.is_empty() {
+            return Ok(format!(
+                "{name}: nothing to freeze (already frozen or builtin)"
+            ));
+        }
+        // Interned strings, for the stats.
+        let mut interned = Vec::new();
+        let mut p = vm.qpool;
+        while vm.mem.is_heap_head(p.0) {
+            let n = vm.wv(p, 3).as_int().max(0) as u32;
+            for i in 0..n.min(vm.aux(p)) {
+                interned.push(vm.w(p, QPOOL_HDR_WORDS + i));
+            }
+            p = vm.wv(p, 1);
+        }
+        interned.sort_unstable();
+        vm.interned = interned;
+        let make_roots = |chosen: &[usize], qpool: u32, heap_qpool: bool| {
+            let mut roots: Vec<Root<'_, u32>> = chosen
+                .iter()
+                .map(|&i| {
+                    Root::new(
+                        RootKind::MODULE,
+                        heap_modules[i].0.as_str(),
+                        heap_modules[i].1,
+                    )
+                })
+                .collect();
+            if heap_qpool {
+                roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, qpool));
+            }
+            roots
+        };
+        let heap_qpool = vm.mem.is_heap_head(vm.qpool.0);
+        let fw = firmware_id(vm);
+        // The store borrows the device; the VM reads only heap objects meanwhile.
+        let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+        let result = (|| {
+            let mut store = Store::open(&mut dev, store_config(fw.as_bytes()))
+                .map_err(|e| format!("flash: {e}"))?;
+            let target = store.target().map_err(|e| format!("{e}"))?;
+            let mut plan;
+            loop {
+                let roots = make_roots(&chosen, vm.qpool.0, heap_qpool);
+                plan = flashfreeze::plan(&*vm, &roots, target).map_err(|e| format!("{e}"))?;
+                let reached: Vec<usize> = (0..heap_modules.len())
+                    .filter(|i| {
+                        !chosen.contains(i)
+                            && plan.frozen_address(&*vm, heap_modules[*i].1).is_some()
+                    })
+                    .collect();
+                if reached.is_empty() {
+                    break;
+                }
+                chosen.extend(reached);
+            }
+            let appended = store.append(&plan, &*vm).map_err(|e| format!("{e}"))?;
+            Ok::<_, String>((plan, appended))
+        })();
+        vm.mem.flash = dev;
+        vm.interned.clear();
+        let (plan, appended) = result?;
+        // The new batch's RAM section: copy its initial state into place.
+        let statics = statics_ranges(vm);
+        let cfg = ReadConfig {
+            layout: layout(fw.as_bytes()),
+            ref_bytes: 4,
+            statics: &statics,
+        };
+        let region = vm.mem.flash.image();
+        let image =
+            flashfreeze::image::read::Image::open(region, &cfg).map_err(|e| format!("{e}"))?;
+        let Some(batch) = image.batches().last() else {
+            return Err(String::from("the new batch did not mount"));
+        };
+        let r = batch.ram_range();
+        let init = batch.ram_section().to_vec();
+        let at = (r.start - RAM_SECTION_BASE as u64) as usize;
+        if let Some(dst) = vm.mem.ram.get_mut(at..at + init.len()) {
+            dst.copy_from_slice(&init);
+        }
+        plan.fix_up_live(vm);
+        vm.frozen_count += plan.stats().objects;
+        let _ = appended;
+        Ok(format!("{}", plan.stats()))
+    }
+
+    fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
+        let fw = firmware_id(vm);
+        let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+        let r = match Store::open(&mut dev, store_config(fw.as_bytes())) {
+            Ok(mut store) => store.clear().map(|_| ()).map_err(|e| format!("{e}")),
+            Err(e) => Err(format!("flash: {e}")),
+        };
+        vm.mem.flash = dev;
+        r
+    }
+}
+
+/// What [`Vm::mount_frozen`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountInfo {
+    /// Committed batches mounted.
+    pub batches: usize,
+    /// Module names registered in `sys.modules`.
+    pub modules: Vec<String>,
+    /// The frozen RAM range in use.
+    pub ram: Range<u64>,
+}
+
+impl<F: FlashImage> Vm<F> {
+    /// Mounts the image at boot: validates it, restores the RAM section, re-chains the frozen
+    /// qstr pools and registers the frozen modules. Call right after [`Vm::new`].
+    pub fn mount_frozen(&mut self) -> Result<MountInfo, String> {
+        if self.next_qstr != self.first_dyn_qstr {
+            return Err(String::from(
+                "mount must happen before any string is interned",
+            ));
+        }
+        let fw = firmware_id(self);
+        let statics = statics_ranges(self);
+        let cfg = ReadConfig {
+            layout: layout(fw.as_bytes()),
+            ref_bytes: 4,
+            statics: &statics,
+        };
+        let region = self.mem.flash.image();
+        let mounted = flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram)
+            .map_err(|e| format!("{e}"))?;
+        let roots: Vec<(RootKind, String, u64)> = mounted
+            .roots()
+            .iter()
+            .map(|r| (r.kind, String::from(r.name), r.address))
+            .collect();
+        let info_ram = mounted.gc_root_range();
+        let batches = mounted.batches().len();
+        if let Some(q) = mounted.root(RootKind::QSTR_POOL, QSTR_ROOT) {
+            let pool = Value(q as u32);
+            self.qpool = pool;
+            let first = self.wv(pool, 2).as_int() as u32;
+            let n = self.wv(pool, 3).as_int() as u32;
+            self.next_qstr = first + n;
+        }
+        let mut modules = Vec::new();
+        for (kind, name, addr) in roots {
+            if kind == RootKind::MODULE {
+                let key = self
+                    .intern(name.as_bytes())
+                    .map_err(|_| String::from("out of memory"))?;
+                let _ = self.dict_store(self.modules, key, Value(addr as u32));
+                if !modules.contains(&name) {
+                    modules.push(name);
+                }
+            }
+        }
+        self.young.clear();
+        Ok(MountInfo {
+            batches,
+            modules,
+            ram: info_ram,
+        })
+    }
+}

@@ -1,0 +1,351 @@
+//! The memory abstraction: resolves a modelled address to its region's bytes.
+//!
+//! [`Memory`] owns the statics bytes, the heap arena, the RAM section, and a [`FlashImage`]
+//! giving the image region. All object reads and writes of the VM go through
+//! [`Memory::read_u32`]/[`Memory::write_u32`] and friends. Reads of unmapped addresses return
+//! 0 (null) and writes outside the heap and RAM section fail with [`MemError`], which the VM
+//! turns into a Python exception: a frozen object is never written and never faults.
+//!
+//! The heap allocator uses 16-byte blocks and one allocation-table byte per block
+//! (free / head / tail, plus a mark bit for the collector), like MicroPython's GC.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::memmap::*;
+
+/// Read access to the flashfreeze image region (the host's simulated flash, the Pico's XIP).
+pub trait FlashImage {
+    /// The image region's bytes, starting at [`IMAGE_BASE`]; at most [`IMAGE_LEN`] long.
+    fn image(&self) -> &[u8];
+}
+
+/// An erased (all 0xFF) or file-backed image kept in RAM.
+#[derive(Clone, Debug)]
+pub struct RamFlash(pub Vec<u8>);
+
+impl RamFlash {
+    /// An erased image region.
+    pub fn erased() -> RamFlash {
+        RamFlash(vec![0xFF; IMAGE_LEN as usize])
+    }
+}
+
+impl FlashImage for RamFlash {
+    fn image(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A failed memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MemError {
+    /// Write to read-only memory (statics or flash) at this address.
+    ReadOnly(u32),
+    /// Access to an unmapped or out-of-range address.
+    Unmapped(u32),
+}
+
+impl fmt::Display for MemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemError::ReadOnly(a) => write!(f, "write to read-only object memory at {a:#010x}"),
+            MemError::Unmapped(a) => write!(f, "access to unmapped address {a:#010x}"),
+        }
+    }
+}
+
+/// Allocation-table entry values.
+const FREE: u8 = 0;
+const HEAD: u8 = 1;
+const TAIL: u8 = 2;
+const MARK: u8 = 0x80;
+
+/// All modelled memory of one VM.
+pub struct Memory<F: FlashImage> {
+    /// Firmware statics (built at boot, read-only afterwards).
+    pub statics: Vec<u8>,
+    /// Whether statics may still be written (only while building them).
+    pub statics_open: bool,
+    /// The heap arena.
+    pub heap: Vec<u8>,
+    /// One byte per heap block: FREE, HEAD or TAIL, with MARK during collection.
+    pub atb: Vec<u8>,
+    /// The frozen RAM section.
+    pub ram: Vec<u8>,
+    /// The flash image.
+    pub flash: F,
+    /// First block that may be free (allocation hint).
+    hint: usize,
+    /// Overwrite freed blocks with 0xFD (tests: makes dangling references visible).
+    pub poison: bool,
+}
+
+/// Heap statistics in bytes and blocks, as `micropython.mem_info()` prints them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    /// Heap size in bytes.
+    pub total: u32,
+    /// Bytes in allocated blocks.
+    pub used: u32,
+    /// Bytes in free blocks.
+    pub free: u32,
+    /// Allocations of one block.
+    pub one_blocks: u32,
+    /// Allocations of two blocks.
+    pub two_blocks: u32,
+    /// Largest allocation in blocks.
+    pub max_block: u32,
+    /// Largest run of free blocks.
+    pub max_free: u32,
+}
+
+impl<F: FlashImage> Memory<F> {
+    /// New memory with a heap of `heap_size` bytes (rounded down to blocks, capped at
+    /// [`HEAP_MAX`]).
+    pub fn new(flash: F, heap_size: u32) -> Memory<F> {
+        let heap_size = heap_size.min(HEAP_MAX) / BLOCK * BLOCK;
+        Memory {
+            statics: Vec::new(),
+            statics_open: true,
+            heap: vec![0; heap_size as usize],
+            atb: vec![FREE; (heap_size / BLOCK) as usize],
+            ram: vec![0; RAM_SECTION_LEN as usize],
+            flash,
+            hint: 0,
+            poison: false,
+        }
+    }
+
+    /// The bytes of the region containing `addr` and the offset of `addr` in them.
+    fn locate(&self, addr: u32) -> Option<(&[u8], usize)> {
+        match region_of(addr)? {
+            Region::Statics => Some((&self.statics, (addr - STATICS_BASE) as usize)),
+            Region::Image => Some((self.flash.image(), (addr - IMAGE_BASE) as usize)),
+            Region::Heap => Some((&self.heap, (addr - HEAP_BASE) as usize)),
+            Region::RamSection => Some((&self.ram, (addr - RAM_SECTION_BASE) as usize)),
+        }
+    }
+
+    fn locate_mut(&mut self, addr: u32) -> Result<(&mut [u8], usize), MemError> {
+        match region_of(addr) {
+            Some(Region::Heap) => Ok((&mut self.heap, (addr - HEAP_BASE) as usize)),
+            Some(Region::RamSection) => Ok((&mut self.ram, (addr - RAM_SECTION_BASE) as usize)),
+            Some(Region::Statics) if self.statics_open => {
+                Ok((&mut self.statics, (addr - STATICS_BASE) as usize))
+            }
+            Some(_) => Err(MemError::ReadOnly(addr)),
+            None => Err(MemError::Unmapped(addr)),
+        }
+    }
+
+    /// `len` bytes at `addr`, or `None` if they are not all mapped.
+    pub fn bytes(&self, addr: u32, len: u32) -> Option<&[u8]> {
+        let (b, off) = self.locate(addr)?;
+        b.get(off..off.checked_add(len as usize)?)
+    }
+
+    /// The byte at `addr` (0 when unmapped).
+    pub fn read_u8(&self, addr: u32) -> u8 {
+        match self.locate(addr) {
+            Some((b, off)) => b.get(off).copied().unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// The little-endian word at `addr` (0 when unmapped).
+    pub fn read_u32(&self, addr: u32) -> u32 {
+        match self.bytes(addr, 4) {
+            Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            None => 0,
+        }
+    }
+
+    /// Writes a little-endian word.
+    pub fn write_u32(&mut self, addr: u32, v: u32) -> Result<(), MemError> {
+        let (b, off) = self.locate_mut(addr)?;
+        let dst = b.get_mut(off..off + 4).ok_or(MemError::Unmapped(addr))?;
+        dst.copy_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+
+    /// Writes bytes.
+    pub fn write_bytes(&mut self, addr: u32, data: &[u8]) -> Result<(), MemError> {
+        let (b, off) = self.locate_mut(addr)?;
+        let dst = b
+            .get_mut(off..off + data.len())
+            .ok_or(MemError::Unmapped(addr))?;
+        dst.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Is `addr` writable object memory (heap or RAM section)?
+    pub fn is_writable(&self, addr: u32) -> bool {
+        matches!(region_of(addr), Some(Region::Heap | Region::RamSection))
+    }
+
+    /// Is `addr` the start of a live heap allocation?
+    pub fn is_heap_head(&self, addr: u32) -> bool {
+        self.heap_block(addr)
+            .is_some_and(|b| self.atb[b] & !MARK == HEAD)
+    }
+
+    /// Block index of a block-aligned heap address.
+    fn heap_block(&self, addr: u32) -> Option<usize> {
+        let off = addr.checked_sub(HEAP_BASE)?;
+        if off % BLOCK != 0 {
+            return None;
+        }
+        let b = (off / BLOCK) as usize;
+        (b < self.atb.len()).then_some(b)
+    }
+
+    /// Number of heap blocks.
+    pub fn heap_blocks(&self) -> usize {
+        self.atb.len()
+    }
+
+    /// Allocates `size` zeroed bytes in the heap; `None` when no run of blocks is free.
+    pub fn heap_alloc(&mut self, size: u32) -> Option<u32> {
+        let n = (size.max(1).div_ceil(BLOCK)) as usize;
+        let len = self.atb.len();
+        let mut start = self.hint;
+        while start + n <= len {
+            // Find a run of n free blocks starting at `start`.
+            match (start..start + n).find(|&i| self.atb[i] != FREE) {
+                Some(used) => start = used + 1,
+                None => {
+                    self.atb[start] = HEAD;
+                    for i in start + 1..start + n {
+                        self.atb[i] = TAIL;
+                    }
+                    let off = start * BLOCK as usize;
+                    self.heap[off..off + n * BLOCK as usize].fill(0);
+                    if start == self.hint {
+                        self.hint = start + n;
+                    }
+                    return Some(HEAP_BASE + off as u32);
+                }
+            }
+        }
+        None
+    }
+
+    /// Size in blocks of the allocation starting at block `b`.
+    fn alloc_blocks(&self, b: usize) -> usize {
+        let mut n = 1;
+        while b + n < self.atb.len() && self.atb[b + n] & !MARK == TAIL {
+            n += 1;
+        }
+        n
+    }
+
+    /// Byte size of the allocation at heap address `addr` (0 if it is not a head).
+    pub fn alloc_size(&self, addr: u32) -> u32 {
+        match self.heap_block(addr) {
+            Some(b) if self.atb[b] & !MARK == HEAD => self.alloc_blocks(b) as u32 * BLOCK,
+            _ => 0,
+        }
+    }
+
+    /// Marks the heap allocation at `addr`; returns true if it was newly marked.
+    pub fn mark(&mut self, addr: u32) -> bool {
+        match self.heap_block(addr) {
+            Some(b) if self.atb[b] == HEAD => {
+                self.atb[b] = HEAD | MARK;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Frees every unmarked allocation and clears the marks; returns bytes freed.
+    pub fn sweep(&mut self) -> u32 {
+        let mut freed = 0;
+        let mut in_garbage = false;
+        let bs = BLOCK as usize;
+        for (i, e) in self.atb.iter_mut().enumerate() {
+            match *e {
+                x if x == HEAD | MARK => {
+                    *e = HEAD;
+                    in_garbage = false;
+                }
+                HEAD => {
+                    *e = FREE;
+                    in_garbage = true;
+                    freed += BLOCK;
+                    if self.poison {
+                        self.heap[i * bs..(i + 1) * bs].fill(0xFD);
+                    }
+                }
+                TAIL if in_garbage => {
+                    *e = FREE;
+                    freed += BLOCK;
+                    if self.poison {
+                        self.heap[i * bs..(i + 1) * bs].fill(0xFD);
+                    }
+                }
+                TAIL => {}
+                _ => in_garbage = false,
+            }
+        }
+        self.hint = 0;
+        freed
+    }
+
+    /// Frees one allocation explicitly (used for buffers replaced while growing).
+    pub fn heap_free(&mut self, addr: u32) {
+        if let Some(b) = self.heap_block(addr)
+            && self.atb[b] == HEAD
+        {
+            let n = self.alloc_blocks(b);
+            for i in b..b + n {
+                self.atb[i] = FREE;
+            }
+            self.hint = self.hint.min(b);
+        }
+    }
+
+    /// Current heap statistics.
+    pub fn stats(&self) -> HeapStats {
+        let mut s = HeapStats {
+            total: self.atb.len() as u32 * BLOCK,
+            ..HeapStats::default()
+        };
+        let mut run_free = 0u32;
+        let mut cur = 0u32;
+        for &e in &self.atb {
+            let e = e & !MARK;
+            if e == FREE {
+                run_free += 1;
+                s.max_free = s.max_free.max(run_free);
+            } else {
+                run_free = 0;
+            }
+            if e == HEAD || e == FREE {
+                if cur == 1 {
+                    s.one_blocks += 1;
+                } else if cur == 2 {
+                    s.two_blocks += 1;
+                }
+                s.max_block = s.max_block.max(cur);
+                cur = if e == HEAD { 1 } else { 0 };
+            } else {
+                cur += 1;
+            }
+            if e != FREE {
+                s.used += BLOCK;
+            }
+        }
+        if cur == 1 {
+            s.one_blocks += 1;
+        } else if cur == 2 {
+            s.two_blocks += 1;
+        }
+        s.max_block = s.max_block.max(cur);
+        s.free = s.total - s.used;
+        s
+    }
+}

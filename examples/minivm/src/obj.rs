@@ -1,0 +1,266 @@
+//! Object representation: tagged 32-bit values and the byte layout of every object kind.
+//!
+//! A [`Value`] is one little-endian `u32` word:
+//!
+//! ```text
+//! ....................xxxxxxxxxxx1   small int n, stored as (n << 1) | 1 (31 bits, signed)
+//! ....................qqqqqqqqq010   interned string (qstr) id q, stored as (q << 3) | 0b010
+//! 00000000000000000000000000000000   null (no value / unbound local)
+//! aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa00   address of an object (4-byte aligned)
+//! ```
+//!
+//! Every object starts with a header word: the low byte is its [`Kind`], the upper 24 bits are
+//! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
+//! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So an object's
+//! reference slots are simply "every word after the header" for all kinds but the byte kinds,
+//! which keeps the GC and the freezer's scan exact and trivial.
+//!
+//! ```text
+//! Str/Bytes  [hdr len|kind][hash][bytes…]            Tuple/Array [hdr n|kind][v0][v1]…
+//! List       [hdr][len][items Array]                  Dict/Set    [hdr][len][table Array k,v,k,v…]
+//! Func       [hdr flags][RawCode][Context][defaults]  Closure     [hdr n][Func][cell0]…
+//! RawCode    [hdr][bytecode Bytes][children Array]    Context     [hdr][globals][qstrs][consts]
+//! Module     [hdr][name qstr][globals Dict]           Class       [hdr][name][bases Tuple][Dict]
+//! Instance   [hdr][class][members Dict][native]       Cell        [hdr][value]
+//! BoundMeth  [hdr][func][self]                        Generator   [hdr st][Func][state][ip][sp][exc][pend]
+//! Iter       [hdr sub][seq][index][extra]             Range/Slice [hdr][start][stop][step]
+//! Builtin    [hdr id][name qstr]                      QstrPool    [hdr n][prev][first id][cap][Str…]
+//! ```
+
+/// A tagged 32-bit value (see the module docs for the encoding).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub struct Value(pub u32);
+
+/// Smallest small int.
+pub const SMALL_MIN: i32 = -(1 << 30);
+/// Largest small int.
+pub const SMALL_MAX: i32 = (1 << 30) - 1;
+/// Number of bits of a small int (checked against the `.mpy` header).
+pub const SMALL_INT_BITS: u8 = 31;
+
+impl Value {
+    /// Null: no value (unbound local, end of iteration, missing default).
+    pub const NULL: Value = Value(0);
+
+    /// A small int; `None` when out of range.
+    pub fn int(n: i64) -> Option<Value> {
+        if n < SMALL_MIN as i64 || n > SMALL_MAX as i64 {
+            None
+        } else {
+            Some(Value(((n as i32) << 1) as u32 | 1))
+        }
+    }
+    /// A small int known to be in range (clamped silently otherwise; used for counters).
+    pub fn small(n: i32) -> Value {
+        Value(((n.clamp(SMALL_MIN, SMALL_MAX)) << 1) as u32 | 1)
+    }
+    /// A qstr immediate.
+    pub fn qstr(q: u32) -> Value {
+        Value((q << 3) | 0b010)
+    }
+    /// An object address.
+    pub fn ptr(addr: u32) -> Value {
+        Value(addr)
+    }
+    /// Is this a small int?
+    pub fn is_int(self) -> bool {
+        self.0 & 1 == 1
+    }
+    /// Is this a qstr immediate?
+    pub fn is_qstr(self) -> bool {
+        self.0 & 0b111 == 0b010
+    }
+    /// Is this an object address?
+    pub fn is_ptr(self) -> bool {
+        self.0 != 0 && self.0 & 0b11 == 0
+    }
+    /// Is this null?
+    pub fn is_null(self) -> bool {
+        self.0 == 0
+    }
+    /// The small int's value (only meaningful when `is_int`).
+    pub fn as_int(self) -> i32 {
+        (self.0 as i32) >> 1
+    }
+    /// The qstr id (only meaningful when `is_qstr`).
+    pub fn as_qstr(self) -> u32 {
+        self.0 >> 3
+    }
+}
+
+/// The kind tag in the low byte of an object's header.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+#[allow(missing_docs)]
+pub enum Kind {
+    None = 1,
+    Bool = 2,
+    Ellipsis = 3,
+    Str = 4,
+    Bytes = 5,
+    Tuple = 6,
+    List = 7,
+    Dict = 8,
+    Set = 9,
+    Func = 10,
+    Closure = 11,
+    RawCode = 12,
+    Context = 13,
+    Module = 14,
+    Class = 15,
+    Instance = 16,
+    Cell = 17,
+    BoundMeth = 18,
+    Generator = 19,
+    Iter = 20,
+    Range = 21,
+    Slice = 22,
+    Builtin = 23,
+    Array = 24,
+    QstrPool = 25,
+    StaticMeth = 26,
+    ClassMeth = 27,
+    Property = 28,
+    /// A native handle (socket, file): cannot be frozen.
+    Handle = 29,
+    /// An array that never changes after it is built (qstr/constant/children tables, namespace
+    /// dict tables); same layout as `Array`.
+    ConstArray = 30,
+    /// Left behind by the freezer's live fix-up: word 1 is the new address.
+    Forward = 0xFF,
+}
+
+impl Kind {
+    /// Decodes a header's low byte.
+    pub fn from_u8(b: u8) -> Option<Kind> {
+        use Kind::*;
+        Some(match b {
+            1 => None,
+            2 => Bool,
+            3 => Ellipsis,
+            4 => Str,
+            5 => Bytes,
+            6 => Tuple,
+            7 => List,
+            8 => Dict,
+            9 => Set,
+            10 => Func,
+            11 => Closure,
+            12 => RawCode,
+            13 => Context,
+            14 => Module,
+            15 => Class,
+            16 => Instance,
+            17 => Cell,
+            18 => BoundMeth,
+            19 => Generator,
+            20 => Iter,
+            21 => Range,
+            22 => Slice,
+            23 => Builtin,
+            24 => Array,
+            25 => QstrPool,
+            26 => StaticMeth,
+            27 => ClassMeth,
+            28 => Property,
+            29 => Handle,
+            30 => ConstArray,
+            0xFF => Forward,
+            _ => return Option::None,
+        })
+    }
+
+    /// Number of value words after the header for fixed-size kinds.
+    pub fn fixed_words(self) -> u32 {
+        use Kind::*;
+        match self {
+            None | Bool | Ellipsis => 0,
+            Cell | StaticMeth | ClassMeth | Forward => 1,
+            List | Dict | Set | Module | BoundMeth | Builtin | Handle => 2,
+            Func | RawCode | Context | Class | Instance | Iter | Range | Slice | Property => 3,
+            Generator => 6,
+            // Variable-size kinds are sized by their header.
+            Str | Bytes | Tuple | Array | ConstArray | Closure | QstrPool => 0,
+        }
+    }
+
+    /// Is the payload raw bytes (no reference slots)?
+    pub fn is_bytes(self) -> bool {
+        matches!(self, Kind::Str | Kind::Bytes)
+    }
+}
+
+/// Builds a header word.
+pub fn header(kind: Kind, aux: u32) -> u32 {
+    (aux << 8) | kind as u32
+}
+
+/// Size in bytes of an object with header `hdr` (header included).
+pub fn object_size(hdr: u32) -> Option<u32> {
+    let kind = Kind::from_u8(hdr as u8)?;
+    let aux = hdr >> 8;
+    Some(match kind {
+        Kind::Str | Kind::Bytes => 8 + aux,
+        Kind::Tuple | Kind::Array | Kind::ConstArray => 4 + 4 * aux,
+        Kind::Closure => 8 + 4 * aux,
+        Kind::QstrPool => 16 + 4 * aux,
+        k => 4 + 4 * k.fixed_words(),
+    })
+}
+
+/// For a `QstrPool`, the header counts the capacity; entries used are in word 3.
+pub const QPOOL_HDR_WORDS: u32 = 4;
+
+/// Iterator sub-kinds (header aux of [`Kind::Iter`]).
+pub mod iter_kind {
+    /// Over a tuple/list/str/bytes/dict-keys by index.
+    pub const SEQ: u32 = 0;
+    /// Over a range.
+    pub const RANGE: u32 = 1;
+    /// Over a dict's items as 2-tuples.
+    pub const DICT_ITEMS: u32 = 2;
+    /// Over a dict's values.
+    pub const DICT_VALUES: u32 = 3;
+    /// Over a str's characters.
+    pub const STR: u32 = 4;
+    /// enumerate(): seq = inner iterator, index = counter.
+    pub const ENUMERATE: u32 = 5;
+    /// zip() of two iterators: seq, extra.
+    pub const ZIP: u32 = 6;
+    /// map(f, it): seq = iterator, extra = function.
+    pub const MAP: u32 = 7;
+    /// reversed sequence: index counts down.
+    pub const REVERSED: u32 = 8;
+}
+
+/// Function header flags (header aux of [`Kind::Func`]).
+pub mod func_flags {
+    /// The defaults word points to a 2-tuple (positional defaults or None, kw-defaults dict).
+    pub const HAS_KWDEFAULTS: u32 = 1;
+}
+
+/// Generator states (header aux of [`Kind::Generator`]).
+pub mod gen_state {
+    /// Created, not started.
+    pub const NEW: u32 = 0;
+    /// Suspended at a yield.
+    pub const SUSPENDED: u32 = 1;
+    /// Currently running.
+    pub const RUNNING: u32 = 2;
+    /// Finished.
+    pub const DONE: u32 = 3;
+}
+
+/// Dict header flags.
+pub mod dict_flags {
+    /// A module's globals or a class's namespace: frozen into flash (read-only) once imported.
+    pub const NAMESPACE: u32 = 1;
+}
+
+/// Class header flags.
+pub mod class_flags {
+    /// A builtin exception class or a subclass of one: instances carry an args tuple.
+    pub const EXCEPTION: u32 = 1;
+    /// A builtin type (its native kind is in bits 8..16 of aux).
+    pub const NATIVE: u32 = 2;
+}
