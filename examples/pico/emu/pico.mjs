@@ -1,0 +1,254 @@
+// A Raspberry Pi Pico on rp2040js: boot ROM, 2 MiB SPI-NOR flash (spi-nor.mjs), UART0 console, cycles.
+//
+// A `Pico` is one power-on of the board. The flash contents live in a `Uint8Array` owned by the test
+// and handed to each power-on; `powerOff()` writes the emulated flash back into it, so a power cycle is
+// `pico.powerOff(); pico = new Pico(flash, bootrom)`: a fresh RP2040 given the same flash array.
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createSetupPacket, DataDirection, RP2040, SetupRecipient, SetupType, USBCDC } from 'rp2040js';
+
+import { installSpiNor, PlainRegisters } from './spi-nor.mjs';
+
+export const FLASH_SIZE = 2 * 1024 * 1024;
+export const IMAGE_OFFSET = 0x10_0000;
+export const IMAGE_LEN = 0x10_0000;
+export const BOOTROM_SHA256 = '90b31e108faedfa6bbcfcc33ba05dac61e645108cfbbdc385f8dafc71fde44ae';
+export const PROMPT = '>>> ';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+export const PICO_DIR = path.resolve(here, '..');
+export const REPO_ROOT = path.resolve(PICO_DIR, '../..');
+
+/** Where the boot ROM is expected, and how to get it: the message for a missing or wrong file. */
+export function bootromPath() {
+  return process.env.RP2040_BOOTROM ?? path.resolve(REPO_ROOT, '../shared/rp2040/bootrom-b1.bin');
+}
+
+export const BOOTROM_HOWTO = `The RP2040 boot ROM (revision B1, 16384 bytes, sha256 ${BOOTROM_SHA256}) is
+not part of this repository. Put it at ../shared/rp2040/bootrom-b1.bin (next to the repository
+checkout) or point RP2040_BOOTROM at it. It is raspberrypi/pico-bootrom's B1 build, as carried in
+rp2040js's demo/bootrom.ts (convert that Uint32Array to little-endian bytes).`;
+
+/** Reads and checks the boot ROM; throws with BOOTROM_HOWTO if it is missing or not the B1 ROM. */
+export function loadBootrom(file = bootromPath()) {
+  if (!existsSync(file)) throw new Error(`boot ROM not found at ${file}\n${BOOTROM_HOWTO}`);
+  const bytes = readFileSync(file);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.length !== 16384 || sha !== BOOTROM_SHA256) {
+    throw new Error(`${file} is not the B1 boot ROM (size ${bytes.length}, sha256 ${sha})\n${BOOTROM_HOWTO}`);
+  }
+  return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4).slice();
+}
+
+/** llvm-objcopy from the Rust toolchain's llvm-tools component (the one `examples/pico` builds with). */
+export function findObjcopy() {
+  const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { cwd: PICO_DIR, encoding: 'utf8' }).trim();
+  const host = execFileSync('rustc', ['-vV'], { cwd: PICO_DIR, encoding: 'utf8' }).match(/^host: (.+)$/m)?.[1];
+  const tool = path.join(sysroot, 'lib/rustlib', host ?? 'x86_64-unknown-linux-gnu', 'bin/llvm-objcopy');
+  if (!existsSync(tool)) throw new Error(`${tool} missing: run \`rustup component add llvm-tools\``);
+  return tool;
+}
+
+/** The firmware as a raw flash image (loaded at flash offset 0 = 0x10000000). */
+export function firmwareImage() {
+  const elf =
+    process.env.FIRMWARE_ELF ?? path.join(PICO_DIR, 'target/thumbv6m-none-eabi/release/flashfreeze-pico');
+  if (!existsSync(elf)) {
+    throw new Error(`firmware ELF ${elf} missing: build it with \`cd examples/pico && cargo build --release\``);
+  }
+  const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pico-fw-')), 'firmware.bin');
+  execFileSync(findObjcopy(), ['-O', 'binary', elf, bin]);
+  return new Uint8Array(readFileSync(bin));
+}
+
+/** A logger that keeps rp2040js's messages instead of printing them (EMU_VERBOSE=1 prints them). */
+class QuietLogger {
+  constructor() {
+    this.messages = [];
+  }
+  log(level, component, message) {
+    const line = `${level} ${component}: ${message}`;
+    this.messages.push(line);
+    if (this.messages.length > 1000) this.messages.shift();
+    if (process.env.EMU_VERBOSE) console.error(line);
+  }
+  debug(c, m) {
+    this.log('debug', c, m);
+  }
+  info(c, m) {
+    this.log('info', c, m);
+  }
+  warn(c, m) {
+    this.log('warn', c, m);
+  }
+  error(c, m) {
+    this.log('error', c, m);
+  }
+}
+
+export class Pico {
+  /**
+   * Powers on a board whose flash holds `flash` (a FLASH_SIZE Uint8Array, kept by the caller).
+   * The core starts in the boot ROM, which loads boot2 from flash over the SPI-NOR model.
+   */
+  constructor(flash, bootrom) {
+    this.flashArray = flash;
+    const mcu = new RP2040();
+    mcu.logger = new QuietLogger();
+    mcu.loadBootrom(bootrom); // resets the chip, which fills flash with 0xFF: restore it after
+    mcu.flash.set(flash);
+    this.chip = installSpiNor(mcu, FLASH_SIZE);
+    // Cold boot through the ROM also needs: the chip-reset register reading 0 (no debug/PSM restart)...
+    mcu.peripherals[0x40064] = new PlainRegisters(mcu, 'VREG_AND_CHIP_RESET');
+    // ...XIP_CTRL registers to exist (the ROM flushes/enables the cache)...
+    mcu.peripherals[0x14000] = new PlainRegisters(mcu, 'XIP_CTRL');
+    // ...and QSPI CSn reading high (BOOTSEL not pressed) in SIO GPIO_HI_IN, so the ROM boots from flash.
+    // rp2040js does not implement UARTRSR (offset 4, receive status): it reads 0 after reset, not all ones
+    // (which the HAL would take for a sticky overrun error on every poll).
+    const uartRead = mcu.uart[0].readUint32.bind(mcu.uart[0]);
+    mcu.uart[0].readUint32 = (offset) => (offset === 0x4 ? 0 : uartRead(offset));
+    const uartWrite = mcu.uart[0].writeUint32.bind(mcu.uart[0]);
+    mcu.uart[0].writeUint32 = (offset, value) => (offset === 0x4 ? undefined : uartWrite(offset, value));
+    const sioRead = mcu.sio.readUint32.bind(mcu.sio);
+    mcu.sio.readUint32 = (offset) => (offset === 0x008 ? sioRead(offset) | 0x2 : sioRead(offset));
+
+    this.mcu = mcu;
+    this.out = '';
+    this.input = [];
+    this.cycles = 0;
+    mcu.uart[0].onByte = (b) => {
+      this.out += String.fromCharCode(b);
+    };
+    // A USB host with a CDC driver on the USB port: `usbOut` collects what the device sends.
+    this.usbOut = '';
+    this.usbConnected = false;
+    this.cdc = new USBCDC(mcu.usbCtrl);
+    this.cdc.onDeviceConnected = () => {
+      this.usbConnected = true;
+    };
+    this.cdc.onSerialData = (buffer) => {
+      this.usbOut += Buffer.from(buffer).toString('latin1');
+    };
+    // Like a real host, answer the device's OUT (host-to-device) reads only when there is data, and
+    // remember reads armed before enumeration told rp2040js's CDC host which endpoint is the OUT one.
+    this.usbIn = [];
+    this.pendingOut = new Map(); // endpoint -> size of the armed OUT buffer
+    mcu.usbCtrl.onEndpointRead = (endpoint, size) => {
+      this.pendingOut.set(endpoint, size);
+      this.feedUsb();
+    };
+  }
+
+  /** Copies the emulated flash into the caller's array (the board keeps running). */
+  syncFlash() {
+    if (!this.off) this.flashArray.set(this.mcu.flash.subarray(0, FLASH_SIZE));
+  }
+
+  /** Saves the flash into the caller's array and stops this board for good (idempotent). */
+  powerOff() {
+    this.syncFlash();
+    this.off = true;
+  }
+
+  /** Executes until `done()` holds, at most `maxCycles` more cycles; returns the cycles spent. */
+  run(done, maxCycles = 500_000_000) {
+    const { mcu } = this;
+    const { core, clock } = mcu;
+    const uart = mcu.uart[0];
+    const start = this.cycles;
+    if (this.off) throw new Error('this board is powered off');
+    while (!done()) {
+      if (this.cycles - start > maxCycles) {
+        throw new Error(
+          `no progress after ${maxCycles} cycles (PC=0x${core.PC.toString(16)}); output so far:\n${this.out.slice(-2000)}`,
+        );
+      }
+      for (let i = 0; i < 2000; i++) {
+        if (core.waiting) {
+          const nanos = clock.nanosToNextAlarm;
+          if (!(nanos > 0)) {
+            throw new Error(`core asleep with nothing to wake it (PC=0x${core.PC.toString(16)})`);
+          }
+          clock.tick(nanos);
+          this.cycles += Math.ceil((nanos * mcu.clkSys) / 1e9);
+        } else {
+          const c = core.executeInstruction();
+          this.cycles += c;
+          clock.tick((c * 1e9) / mcu.clkSys);
+        }
+      }
+      while (this.input.length && !uart.rxFIFO.full) uart.feedByte(this.input.shift());
+    }
+    return this.cycles - start;
+  }
+
+  /** Executes about `cycles` more cycles. */
+  runFor(cycles) {
+    const end = this.cycles + cycles;
+    return this.run(() => this.cycles >= end, cycles + 10_000);
+  }
+
+  /** Runs until the output (from `from` on) contains `text` (string or RegExp). */
+  waitFor(text, { from = 0, maxCycles } = {}) {
+    const hit = () => (typeof text === 'string' ? this.out.indexOf(text, from) >= 0 : text.test(this.out.slice(from)));
+    return this.run(hit, maxCycles);
+  }
+
+  /** What a terminal program does when it opens the port: SET_CONTROL_LINE_STATE(DTR | RTS). */
+  openUsbTerminal() {
+    this.mcu.usbCtrl.sendSetupPacket(
+      createSetupPacket({
+        dataDirection: DataDirection.HostToDevice,
+        type: SetupType.Class,
+        recipient: SetupRecipient.Interface,
+        bRequest: 0x22,
+        wValue: 0x3,
+        wIndex: 0, // the CDC communication interface
+        wLength: 0,
+      }),
+    );
+    this.runFor(100_000); // let the device take the request
+  }
+
+  /** Completes a pending OUT read of the CDC data endpoint with queued host bytes, if any. */
+  feedUsb() {
+    const out = this.cdc.outEndpoint;
+    const size = this.pendingOut.get(out);
+    if (out < 0 || size === undefined || !this.usbIn.length) return;
+    this.pendingOut.delete(out);
+    this.mcu.usbCtrl.endpointReadDone(out, Uint8Array.from(this.usbIn.splice(0, size)));
+  }
+
+  /** Types `line` + Enter on the USB CDC port, runs until the next prompt there; returns its output. */
+  usbCommand(line, opts = {}) {
+    const from = this.usbOut.length;
+    this.usbIn.push(...Buffer.from(`${line}\r`));
+    this.feedUsb();
+    const cycles = this.run(() => this.usbOut.indexOf(`\n${PROMPT}`, from) >= 0, opts.maxCycles);
+    const text = this.usbOut.slice(from);
+    const echo = `${line}\r\n`;
+    const output = (text.startsWith(echo) ? text.slice(echo.length) : text).replace(/\r\n/g, '\n');
+    return { output: output.slice(0, -PROMPT.length), cycles };
+  }
+
+  /** Boots to the first prompt; returns { banner, cycles }. */
+  boot() {
+    const cycles = this.waitFor(PROMPT);
+    return { banner: this.out, cycles };
+  }
+
+  /** Types `line` + Enter, runs until the next prompt; returns { output, cycles } (output without echo). */
+  command(line, opts = {}) {
+    const from = this.out.length;
+    this.input.push(...Buffer.from(`${line}\r`));
+    const cycles = this.waitFor(`\n${PROMPT}`, { from, ...opts });
+    const text = this.out.slice(from);
+    const echo = `${line}\r\n`;
+    const output = (text.startsWith(echo) ? text.slice(echo.length) : text).replace(/\r\n/g, '\n');
+    return { output: output.slice(0, -PROMPT.length), cycles };
+  }
+}
