@@ -24,5 +24,9 @@ rustup component add llvm-tools >/dev/null
 # Not --locked: minivm and the library are path dependencies whose own dependencies may change.
 cargo build --release
 
+# The host build of minivm, to check that the host freezes the same image as the device.
+(cd ../.. && cargo build --quiet -p minivm --bin minivm)
+export MINIVM_BIN="$(cd ../.. && pwd)/target/debug/minivm"
+
 (cd emu && npm ci --no-audit --no-fund --loglevel=error)
 cd emu && node --test e2e.test.mjs

@@ -9,10 +9,24 @@
 //! | list, data dict, set, instance, cell, iterator, generator (not running), plain array, utimeq, poll | RAM section | written at run time |
 //! | running generator, native handle (socket, stream) | refused | their state is outside the object graph |
 //!
-//! Frozen copies have the heap layout byte for byte (all words after the header are values, so
-//! every reference slot is simply a word after the header). The image is appended through the
-//! library's [`Store`]; the VM then continues on the frozen copies ([`LiveHeap`]), and at boot
-//! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`.
+//! Most frozen copies have the heap layout byte for byte (all words after the header are
+//! values, so every reference slot is a word after the header). Six kinds drop what only a
+//! heap object needs, since flash is the scarce resource (layouts in [`crate::obj`]):
+//!
+//! | kind | heap | frozen | saves |
+//! |---|---|---|---|
+//! | str, bytes | header, hash word, bytes | header (COMPACT bit), bytes | the hash word: recomputed when needed |
+//! | code | header, → Bytes, children, scope | header (COMPACT, bytecode length), children if any, bytecode | the Bytes object's header and hash, the pointer to it, the scope word (the prelude has it), a null children word |
+//! | function | header, code, context, defaults | header (COMPACT), code, context | a null defaults word |
+//! | qstr pool | 4 words, capacity × → Str (header, hash, padded text) | 4 words, u16 offsets, packed texts | per string: pointer, Str header and hash, padding; the unused capacity |
+//! | const array | header, capacity words | header, words up to the last used `(key, value)` pair | the spare capacity of a namespace table |
+//!
+//! So [`ObjectModel::frozen_layout`] is the compact size, [`ObjectModel::scan`] reports the
+//! value words of the compact copy (a code's children word is heap word 2; a pool's offsets
+//! and texts and a code's bytecode are no slots) and [`ObjectModel::write_frozen`] writes it. The image is
+//! appended through the library's [`Store`]; the VM then continues on the frozen copies
+//! ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr pools and
+//! `sys.modules`.
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -45,9 +59,11 @@ pub trait FreezeFlash: FlashImage + NorFlash + Sized {
     fn detached() -> Self;
 }
 
-/// The host's flash: a strict simulated 2 MiB NOR chip.
+/// The host's flash: a strict simulated 2 MiB NOR chip with the RP2040's geometry (256-byte
+/// pages, 4 KiB sectors). The store aligns commit records to the write size, so the same
+/// geometry makes a host image byte-identical to one frozen on the Pico.
 #[cfg(feature = "std")]
-pub struct SimChip(pub flashfreeze::sim::SimFlash<1, 4, 4096>);
+pub struct SimChip(pub flashfreeze::sim::SimFlash<1, 256, 4096>);
 
 #[cfg(feature = "std")]
 impl SimChip {
@@ -89,7 +105,7 @@ impl embedded_storage::nor_flash::ReadNorFlash for SimChip {
 
 #[cfg(feature = "std")]
 impl NorFlash for SimChip {
-    const WRITE_SIZE: usize = 4;
+    const WRITE_SIZE: usize = 256;
     const ERASE_SIZE: usize = 4096;
     fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
         self.0.erase(from, to)
@@ -204,9 +220,8 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn frozen_layout(&self, obj: u32) -> FrozenLayout {
-        let size = object_size(self.mem.read_u32(obj)).unwrap_or(4);
         FrozenLayout {
-            size: size.div_ceil(4) * 4,
+            size: self.frozen_size(obj),
             align: 4,
         }
     }
@@ -219,16 +234,85 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         if kind.is_bytes() {
             return;
         }
-        let words = object_size(hdr).unwrap_or(4) / 4;
+        // Every word after the header of the frozen copy is a value, except a compact pool's
+        // offsets and texts and a compact code's bytecode. Frozen word i is heap word
+        // i + skip: a compact code drops the bytecode pointer.
+        let (words, skip) = if self.compact_pool(Value(obj)).is_some() {
+            (QPOOL_HDR_WORDS, 0)
+        } else if let Some((_, children)) = self.compact_code(Value(obj)) {
+            // Only the children word, if any: heap word 2.
+            if children { (2, 1) } else { (1, 0) }
+        } else {
+            (self.frozen_size(obj) / 4, 0)
+        };
         for i in 1..words {
-            let w = Value(self.mem.read_u32(obj + 4 * i));
+            let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
             visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
         }
     }
 
     fn write_frozen(&self, obj: u32, _placement: Placement, out: &mut [u8]) {
-        if let Some(b) = self.mem.bytes(obj, out.len() as u32) {
-            out.copy_from_slice(b);
+        let hdr = self.mem.read_u32(obj);
+        let len = out.len() as u32;
+        match Kind::from_u8(hdr as u8) {
+            Some(Kind::Str | Kind::Bytes) => {
+                // Compact: the header with the COMPACT bit, then the payload (no hash word).
+                let n = hdr >> 8;
+                let (Some(h), Some(b)) = (out.get_mut(..4), self.mem.bytes(obj + 8, n)) else {
+                    return;
+                };
+                h.copy_from_slice(&(hdr | COMPACT as u32).to_le_bytes());
+                if let Some(dst) = out.get_mut(4..4 + n as usize) {
+                    dst.copy_from_slice(b);
+                }
+            }
+            Some(Kind::RawCode) if let Some((n, children)) = self.compact_code(Value(obj)) => {
+                // Compact: the children word if any, then the bytecode inline.
+                let rc = Value(obj);
+                let aux = if children { n | CODE_HAS_CHILDREN } else { n };
+                let mut at = 4;
+                if let Some(h) = out.get_mut(..4) {
+                    h.copy_from_slice(&(header(Kind::RawCode, aux) | COMPACT as u32).to_le_bytes());
+                }
+                if children {
+                    if let Some(c) = out.get_mut(4..8) {
+                        c.copy_from_slice(&self.w(rc, 2).to_le_bytes());
+                    }
+                    at = 8;
+                }
+                let code = self.mem.bytes(self.payload_addr(self.wv(rc, 1)), n);
+                if let (Some(dst), Some(code)) = (out.get_mut(at..at + n as usize), code) {
+                    dst.copy_from_slice(code);
+                }
+            }
+            Some(Kind::Func) if self.compact_func(Value(obj)) => {
+                // Compact: no defaults word.
+                let f = Value(obj);
+                let head = [hdr | COMPACT as u32, self.w(f, 1), self.w(f, 2)];
+                for (dst, w) in out.chunks_exact_mut(4).zip(head) {
+                    dst.copy_from_slice(&w.to_le_bytes());
+                }
+            }
+            Some(Kind::QstrPool) if self.compact_pool(Value(obj)).is_some() => {
+                self.write_compact_pool(Value(obj), out);
+            }
+            Some(Kind::ConstArray) => {
+                // Trimmed: the header counts only the words kept.
+                let kept = len / 4 - 1;
+                let (Some(h), Some(b)) = (out.get_mut(..4), self.mem.bytes(obj + 4, len - 4))
+                else {
+                    return;
+                };
+                h.copy_from_slice(&header(Kind::ConstArray, kept).to_le_bytes());
+                if let Some(dst) = out.get_mut(4..) {
+                    dst.copy_from_slice(b);
+                }
+            }
+            _ => {
+                if let Some(b) = self.mem.bytes(obj, len) {
+                    out.copy_from_slice(b);
+                }
+            }
         }
     }
 
@@ -365,6 +449,111 @@ impl<F: FlashImage> LiveHeap for Vm<F> {
     }
 }
 
+impl<F: FlashImage> Vm<F> {
+    /// Byte size of the frozen copy of heap object `obj` (see the module docs for the compact
+    /// layouts), a multiple of 4.
+    fn frozen_size(&self, obj: u32) -> u32 {
+        let hdr = self.mem.read_u32(obj);
+        let size = match Kind::from_u8(hdr as u8) {
+            Some(Kind::Str | Kind::Bytes) => 4 + (hdr >> 8),
+            Some(Kind::ConstArray) => 4 + 4 * self.const_array_kept(Value(obj)),
+            Some(Kind::RawCode) => match self.compact_code(Value(obj)) {
+                Some((n, children)) => 4 + if children { 4 } else { 0 } + n,
+                None => object_size(hdr).unwrap_or(4),
+            },
+            Some(Kind::Func) if self.compact_func(Value(obj)) => 12,
+            Some(Kind::QstrPool) => match self.compact_pool(Value(obj)) {
+                Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
+                None => object_size(hdr).unwrap_or(4),
+            },
+            _ => object_size(hdr).unwrap_or(4),
+        };
+        size.div_ceil(4) * 4
+    }
+
+    /// For a heap raw code (its bytecode in a Bytes object): the bytecode length, which the
+    /// compact frozen copy holds inline, and whether it has a children table. `None` for other
+    /// objects and for bytecode too long for the compact header.
+    fn compact_code(&self, rc: Value) -> Option<(u32, bool)> {
+        let hdr = self.mem.read_u32(rc.0);
+        if Kind::from_u8(hdr as u8) != Some(Kind::RawCode) || is_compact(hdr) {
+            return None;
+        }
+        let bc = self.wv(rc, 1);
+        let n = self.aux(bc);
+        let children = !self.wv(rc, 2).is_null();
+        (self.kind(bc) == Some(Kind::Bytes) && n <= CODE_LEN_MASK).then_some((n, children))
+    }
+
+    /// Does heap function `f` freeze compact: no defaults at all, so no defaults word?
+    fn compact_func(&self, f: Value) -> bool {
+        let hdr = self.mem.read_u32(f.0);
+        Kind::from_u8(hdr as u8) == Some(Kind::Func)
+            && !is_compact(hdr)
+            && (hdr >> 8) & func_flags::HAS_KWDEFAULTS == 0
+            && self.w(f, 3) == 0
+    }
+
+    /// For a heap qstr pool that freezes compact: its string count and total text bytes.
+    /// `None` for other objects, and for a pool whose texts do not fit u16 offsets (it keeps
+    /// the heap layout, its strings frozen as Str objects).
+    fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
+        let hdr = self.mem.read_u32(p.0);
+        if Kind::from_u8(hdr as u8) != Some(Kind::QstrPool) || is_compact(hdr) {
+            return None;
+        }
+        let n = self.pool_len(p);
+        let mut total = 0u32;
+        for i in 0..n {
+            total += self.pool_text(p, i)?.len() as u32;
+        }
+        (total <= u32::from(u16::MAX)).then_some((n, total))
+    }
+
+    /// Writes the compact copy of heap qstr pool `p` into `out` (sized by `frozen_size`).
+    fn write_compact_pool(&self, p: Value, out: &mut [u8]) {
+        let n = self.pool_len(p);
+        let words_after_header = (out.len() / 4).saturating_sub(1) as u32;
+        let hdr = header(Kind::QstrPool, words_after_header) | COMPACT as u32;
+        let head = [hdr, self.w(p, 1), self.w(p, 2), Value::small(n as i32).0];
+        for (dst, w) in out.chunks_exact_mut(4).zip(head) {
+            dst.copy_from_slice(&w.to_le_bytes());
+        }
+        let offsets = 4 * QPOOL_HDR_WORDS as usize;
+        let mut at = offsets + pool_offsets_bytes(n) as usize;
+        let texts = at;
+        for i in 0..=n {
+            let o = (offsets + 2 * i as usize)..(offsets + 2 * i as usize + 2);
+            if let Some(dst) = out.get_mut(o) {
+                dst.copy_from_slice(&((at - texts) as u16).to_le_bytes());
+            }
+            if i == n {
+                break;
+            }
+            let text = self.pool_text(p, i).unwrap_or_default();
+            if let Some(dst) = out.get_mut(at..at + text.len()) {
+                dst.copy_from_slice(text);
+            }
+            at += text.len();
+        }
+    }
+
+    /// Words of a `ConstArray` kept in its frozen copy: trailing `(null, null)` pairs of an
+    /// even-length array are dropped. Those are the spare capacity of a namespace table (a used
+    /// entry's key is never null); qstr, constant and children tables hold no nulls.
+    fn const_array_kept(&self, v: Value) -> u32 {
+        let n = self.aux(v);
+        if !n.is_multiple_of(2) {
+            return n;
+        }
+        let mut k = n;
+        while k >= 2 && self.w(v, k - 1) == 0 && self.w(v, k) == 0 {
+            k -= 2;
+        }
+        k
+    }
+}
+
 /// The address ranges frozen objects may point into besides the image: the statics.
 fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
     let start = STATICS_BASE as u64;
@@ -431,6 +620,9 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
             p = vm.wv(p, 1);
         }
         interned.sort_unstable();
+        // Compact pools carry their texts inline, so the plan sees no Str object for them:
+        // count the interned strings frozen here, for the stats line.
+        let qstrs = interned.len() as u32;
         vm.interned = interned;
         let make_roots = |chosen: &[usize], qpool: u32, heap_qpool: bool| {
             let mut roots: Vec<Root<'_, u32>> = chosen
@@ -499,7 +691,13 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         plan.fix_up_live(vm);
         vm.frozen_count += plan.stats().objects;
         let _ = appended;
-        Ok(format!("{}", plan.stats()))
+        let st = plan.stats();
+        let line = format!(
+            "froze {} flash bytes, {} ram bytes, {} objects, {} qstrs",
+            st.flash_bytes, st.ram_bytes, st.objects, qstrs
+        );
+        vm.freeze_log.push(st.clone());
+        Ok(line)
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {

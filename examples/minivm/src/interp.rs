@@ -330,8 +330,7 @@ impl<F: FlashImage> Vm<F> {
     fn setup_frame(&mut self, fun: Value, args: &[Value], kw: &[Value], locals: Value) -> R<Frame> {
         let rc = self.wv(fun, 1);
         let ctx = self.wv(fun, 2);
-        let bc = self.wv(rc, 1);
-        let code = bc.0 + 8;
+        let code = self.code_addr(rc);
         let p = Prelude::decode(&self.mem, code);
         let n_state = p.n_state as usize;
         let start = self.stack_top;
@@ -510,6 +509,10 @@ impl<F: FlashImage> Vm<F> {
 
     /// (positional defaults tuple or null, kw-defaults dict or null) of a function.
     fn func_defaults(&self, fun: Value) -> (Value, Value) {
+        // A compact frozen function has no defaults word: it had neither.
+        if is_compact(self.w(fun, 0)) {
+            return (Value::NULL, Value::NULL);
+        }
         let d = self.wv(fun, 3);
         if self.aux(fun) & func_flags::HAS_KWDEFAULTS != 0 {
             let pos = self.wv(d, 1);
@@ -553,7 +556,7 @@ impl<F: FlashImage> Vm<F> {
         let arr = self.wv(g, 2);
         let rc = self.wv(fun, 1);
         let ctx = self.wv(fun, 2);
-        let code = self.wv(rc, 1).0 + 8;
+        let code = self.code_addr(rc);
         let p = Prelude::decode(&self.mem, code);
         let n_state = p.n_state as usize;
         let start = self.stack_top;
@@ -1620,7 +1623,7 @@ impl<F: FlashImage> Vm<F> {
     }
 
     fn make_function(&mut self, fr: &Frame, child: u32, defs: Value, kwdefs: Value) -> R<Value> {
-        let children = self.wv(fr.rc, 2);
+        let children = self.code_children(fr.rc);
         if !children.is_ptr() || child >= self.aux(children) {
             return self.raise_msg("RuntimeError", "bad child index in bytecode");
         }

@@ -11,21 +11,39 @@
 //!
 //! Every object starts with a header word: the low byte is its [`Kind`], the upper 24 bits are
 //! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
-//! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So an object's
-//! reference slots are simply "every word after the header" for all kinds but the byte kinds,
-//! which keeps the GC and the freezer's scan exact and trivial.
+//! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So a heap
+//! object's reference slots are simply "every word after the header" for all kinds but the byte
+//! kinds, which keeps the GC exact and trivial (the compact frozen layouts below are read only).
 //!
 //! ```text
 //! Str/Bytes  [hdr len|kind][hash][bytes…]            Tuple/Array [hdr n|kind][v0][v1]…
 //! List       [hdr][len][items Array]                  Dict/Set    [hdr][len][table Array k,v,k,v…]
 //! Func       [hdr flags][RawCode][Context][defaults]  Closure     [hdr n][Func][cell0]…
-//! RawCode    [hdr][bytecode Bytes][children Array]    Context     [hdr][globals][qstrs][consts]
+//! RawCode    [hdr][Bytes][children Array][scope]     Context     [hdr][globals][qstrs][consts]
 //! Module     [hdr][name qstr][globals Dict]           Class       [hdr][name][bases Tuple][Dict]
 //! Instance   [hdr][class][members Dict][native]       Cell        [hdr][value]
 //! BoundMeth  [hdr][func][self]                        Generator   [hdr st][Func][state][ip][sp][exc][pend]
 //! Iter       [hdr sub][seq][index][extra]             Range/Slice [hdr][start][stop][step]
 //! Builtin    [hdr id][name qstr]                      QstrPool    [hdr n][prev][first id][cap][Str…]
 //! ```
+//!
+//! Frozen copies use compact layouts where the heap layout carries what only a growing or
+//! hashing heap object needs (see `freeze`). The [`COMPACT`] bit in the kind byte marks them:
+//!
+//! ```text
+//! Str/Bytes  [hdr len|kind+C][bytes…]                 no hash word (recomputed when needed)
+//! RawCode    [hdr len|kind+C][children Array][bytecode…]    bytecode inline, no Bytes; the
+//!            children word only with CODE_HAS_CHILDREN in aux (no scope word: the prelude has it)
+//! Func       [hdr flags|kind+C][RawCode][Context]     no defaults (the heap word was null)
+//! QstrPool   [hdr w|kind+C][prev][first id][n][off0 … off_n: u16, padded to 4][texts…]
+//!            w = words after the header; text i is texts[off_i..off_(i+1)], no Str objects
+//! ```
+//!
+//! and a frozen `ConstArray` (same layout) drops the unused `(null, null)` pairs at its end:
+//! the spare capacity of a namespace dict's table. Readers find a string's payload with
+//! [`payload_offset`], a code's bytecode with `Vm::code_addr` and children with
+//! `Vm::code_children`, a pool's texts with `Vm::pool_text`, a function's defaults with
+//! `Vm::func_defaults`, and never index past an array's length.
 
 /// A tagged 32-bit value (see the module docs for the encoding).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
@@ -130,11 +148,21 @@ pub enum Kind {
     Forward = 0xFF,
 }
 
+/// In the kind byte of a frozen `Str`, `Bytes`, `Func`, `RawCode` or `QstrPool`: its compact
+/// layout (see the module docs). Never set in the heap.
+pub const COMPACT: u8 = 0x40;
+
 impl Kind {
-    /// Decodes a header's low byte.
+    /// Decodes a header's low byte (a compact object decodes to its kind).
     pub fn from_u8(b: u8) -> Option<Kind> {
         use Kind::*;
         Some(match b {
+            // Str, Bytes, Func, RawCode and QstrPool with the COMPACT bit.
+            0x44 => Str,
+            0x45 => Bytes,
+            0x4A => Func,
+            0x4C => RawCode,
+            0x59 => QstrPool,
             1 => None,
             2 => Bool,
             3 => Ellipsis,
@@ -200,15 +228,44 @@ pub fn object_size(hdr: u32) -> Option<u32> {
     let kind = Kind::from_u8(hdr as u8)?;
     let aux = hdr >> 8;
     Some(match kind {
-        Kind::Str | Kind::Bytes => 8 + aux,
+        Kind::Str | Kind::Bytes => payload_offset(hdr) + aux,
         Kind::Tuple | Kind::Array | Kind::ConstArray => 4 + 4 * aux,
         Kind::Closure => 8 + 4 * aux,
+        Kind::Func if is_compact(hdr) => 12,
+        Kind::RawCode if is_compact(hdr) => {
+            let children = if aux & CODE_HAS_CHILDREN != 0 { 4 } else { 0 };
+            4 + children + (aux & CODE_LEN_MASK)
+        }
+        Kind::QstrPool if is_compact(hdr) => 4 + 4 * aux,
         Kind::QstrPool => 16 + 4 * aux,
         k => 4 + 4 * k.fixed_words(),
     })
 }
 
-/// For a `QstrPool`, the header counts the capacity; entries used are in word 3.
+/// In the aux bits of a compact `RawCode`: a children word follows the header.
+pub const CODE_HAS_CHILDREN: u32 = 1 << 23;
+/// In the aux bits of a compact `RawCode`: the bytecode length.
+pub const CODE_LEN_MASK: u32 = CODE_HAS_CHILDREN - 1;
+
+/// Is `hdr` the header of a compact frozen object (see the module docs)?
+pub fn is_compact(hdr: u32) -> bool {
+    let b = hdr as u8;
+    b & COMPACT != 0 && b != Kind::Forward as u8 && Kind::from_u8(b).is_some()
+}
+
+/// Offset of a `Str`/`Bytes` payload from the object's start: 8 in the heap layout (header,
+/// hash), 4 in the compact frozen layout (header only).
+pub fn payload_offset(hdr: u32) -> u32 {
+    if is_compact(hdr) { 4 } else { 8 }
+}
+
+/// Bytes of a compact qstr pool's offset table for `n` strings (`n + 1` u16s, padded to 4).
+pub fn pool_offsets_bytes(n: u32) -> u32 {
+    (2 * (n + 1)).div_ceil(4) * 4
+}
+
+/// Words before a `QstrPool`'s entries: header, previous pool, first id, entries used. In the
+/// heap layout the header counts the capacity.
 pub const QPOOL_HDR_WORDS: u32 = 4;
 
 /// Iterator sub-kinds (header aux of [`Kind::Iter`]).

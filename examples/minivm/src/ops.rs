@@ -711,8 +711,7 @@ impl<F: FlashImage> Vm<F> {
             Some(Kind::Func) => {
                 let rc = self.wv(f, 1);
                 let ctx = self.wv(f, 2);
-                let bc = self.wv(rc, 1);
-                let p = crate::interp::Prelude::decode(&self.mem, bc.0 + 8);
+                let p = crate::interp::Prelude::decode(&self.mem, self.code_addr(rc));
                 let q = self.qstr_of_ctx(ctx, p.name_idx);
                 self.str_string(q)
             }

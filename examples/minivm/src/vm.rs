@@ -128,6 +128,8 @@ pub struct Vm<F: FlashImage> {
     pub gc_stress: bool,
     /// Sorted addresses of interned Str objects (filled while freezing, for the stats).
     pub interned: Vec<u32>,
+    /// The plan statistics of every batch frozen since boot, oldest first (density reports).
+    pub freeze_log: Vec<flashfreeze::Stats>,
     /// Opcodes left to execute before `RuntimeError: out of fuel` (fuzzing: bounds loops).
     pub fuel: u64,
     /// Largest Python call depth before `RuntimeError: maximum recursion depth exceeded`.
@@ -189,6 +191,7 @@ impl<F: FlashImage> Vm<F> {
             freezer: None,
             gc_stress: false,
             interned: Vec::new(),
+            freeze_log: Vec::new(),
             fuel: u64::MAX,
             max_depth: MAX_DEPTH,
             traceback: Vec::new(),
@@ -368,12 +371,19 @@ impl<F: FlashImage> Vm<F> {
         for pool in [self.qpool, self.frozen_qpool] {
             let mut p = pool;
             while p.is_ptr() {
-                let cap = self.aux(p);
                 let first = self.wv(p, 2).as_int() as u32;
-                let n = (self.wv(p, 3).as_int() as u32).min(cap);
+                let n = self.pool_len(p);
+                let compact = is_compact(self.w(p, 0));
                 for i in 0..n {
-                    let s_obj = self.wv(p, QPOOL_HDR_WORDS + i);
-                    if self.w(s_obj, 1) == h && self.str_obj_bytes(s_obj) == Some(s) {
+                    let hit = if compact {
+                        self.pool_text(p, i) == Some(s)
+                    } else {
+                        let s_obj = self.wv(p, QPOOL_HDR_WORDS + i);
+                        // A compact frozen str has no hash word: its bytes decide.
+                        let hashed = !is_compact(self.w(s_obj, 0));
+                        (!hashed || self.w(s_obj, 1) == h) && self.str_obj_bytes(s_obj) == Some(s)
+                    };
+                    if hit {
                         return Some(first + i);
                     }
                 }
@@ -381,6 +391,47 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         None
+    }
+
+    /// Number of strings in qstr pool `p` (never more than its layout has room for).
+    pub fn pool_len(&self, p: Value) -> u32 {
+        let n = self.wv(p, 3).as_int().max(0) as u32;
+        let hdr = self.w(p, 0);
+        if is_compact(hdr) {
+            // n + 1 offsets after the 4 words.
+            let room = object_size(hdr)
+                .unwrap_or(0)
+                .saturating_sub(4 * QPOOL_HDR_WORDS)
+                / 2;
+            n.min(room.saturating_sub(1))
+        } else {
+            n.min(self.aux(p))
+        }
+    }
+
+    /// The text of entry `i` of qstr pool `p` (heap layout: a Str per entry; compact frozen
+    /// layout: u16 offsets into the packed texts, see [`crate::obj`]).
+    pub fn pool_text(&self, p: Value, i: u32) -> Option<&[u8]> {
+        if i >= self.pool_len(p) {
+            return None;
+        }
+        if !is_compact(self.w(p, 0)) {
+            return self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i));
+        }
+        let n = self.pool_len(p);
+        let offsets = p.0.wrapping_add(4 * QPOOL_HDR_WORDS);
+        let off = |k: u32| {
+            let b = self.mem.bytes(offsets.wrapping_add(2 * k), 2)?;
+            Some(u16::from_le_bytes([b[0], b[1]]) as u32)
+        };
+        let (start, end) = (off(i)?, off(i + 1)?);
+        let texts = offsets.wrapping_add(pool_offsets_bytes(n));
+        // Stay inside the object whatever the offsets say.
+        let size = object_size(self.w(p, 0))?;
+        if start > end || texts.wrapping_add(end) > p.0.wrapping_add(size) {
+            return None;
+        }
+        self.mem.bytes(texts.wrapping_add(start), end - start)
     }
 
     /// Interns `s`.
@@ -425,10 +476,9 @@ impl<F: FlashImage> Vm<F> {
             let mut p = pool;
             while p.is_ptr() {
                 let first = self.wv(p, 2).as_int() as u32;
-                let n = self.wv(p, 3).as_int() as u32;
-                if id >= first && id < first + n {
-                    let s_obj = self.wv(p, QPOOL_HDR_WORDS + id - first);
-                    return self.str_obj_bytes(s_obj).unwrap_or(b"?");
+                let n = self.pool_len(p);
+                if id >= first && id - first < n {
+                    return self.pool_text(p, id - first).unwrap_or(b"?");
                 }
                 p = self.wv(p, 1);
             }
@@ -459,8 +509,34 @@ impl<F: FlashImage> Vm<F> {
     pub fn str_obj_bytes(&self, v: Value) -> Option<&[u8]> {
         let hdr = self.mem.read_u32(v.0);
         match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => self.mem.bytes(v.0 + 8, hdr >> 8),
+            Some(Kind::Str | Kind::Bytes) => self.mem.bytes(v.0 + payload_offset(hdr), hdr >> 8),
             _ => None,
+        }
+    }
+
+    /// Address of the first payload byte of a Str/Bytes object (e.g. a code's bytecode).
+    pub fn payload_addr(&self, v: Value) -> u32 {
+        v.0.wrapping_add(payload_offset(self.mem.read_u32(v.0)))
+    }
+
+    /// Address of a raw code's bytecode: in its Bytes object (heap layout) or inline after
+    /// the header and children word if any (compact frozen layout, see [`crate::obj`]).
+    pub fn code_addr(&self, rc: Value) -> u32 {
+        let hdr = self.w(rc, 0);
+        match (is_compact(hdr), (hdr >> 8) & CODE_HAS_CHILDREN != 0) {
+            (true, true) => rc.0.wrapping_add(8),
+            (true, false) => rc.0.wrapping_add(4),
+            (false, _) => self.payload_addr(self.wv(rc, 1)),
+        }
+    }
+
+    /// A raw code's children table (null when it has none), in either layout.
+    pub fn code_children(&self, rc: Value) -> Value {
+        let hdr = self.w(rc, 0);
+        match (is_compact(hdr), (hdr >> 8) & CODE_HAS_CHILDREN != 0) {
+            (true, true) => self.wv(rc, 1),
+            (true, false) => Value::NULL,
+            (false, _) => self.wv(rc, 2),
         }
     }
 

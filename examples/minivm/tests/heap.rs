@@ -3,7 +3,7 @@
 
 use minivm::mem::{HeapStats, Memory, RamFlash};
 use minivm::memmap::{BLOCK, HEAP_BASE, HEAP_DEFAULT};
-use minivm::obj::{Kind, Value};
+use minivm::obj::{COMPACT, Kind, Value, header, is_compact, payload_offset};
 use minivm::{Vm, sources::Bundled};
 
 #[test]
@@ -142,9 +142,30 @@ fn memory_error_when_heap_is_exhausted_and_vm_recovers() {
 fn object_kinds_round_trip_through_header() {
     for b in 0u8..=255 {
         if let Some(k) = Kind::from_u8(b) {
-            assert_eq!(k as u8, b);
+            // A frozen compact object decodes to its kind; every other byte is the kind.
+            let compact = matches!(
+                k,
+                Kind::Str | Kind::Bytes | Kind::Func | Kind::RawCode | Kind::QstrPool
+            );
+            let expected = if compact { b & !COMPACT } else { b };
+            assert_eq!(k as u8, expected, "kind byte {b:#04x}");
+            assert_eq!(is_compact(b as u32), b != expected, "kind byte {b:#04x}");
         }
     }
+    for k in [
+        Kind::Str,
+        Kind::Bytes,
+        Kind::Func,
+        Kind::RawCode,
+        Kind::QstrPool,
+    ] {
+        assert_eq!(Kind::from_u8(k as u8 | COMPACT), Some(k));
+    }
+    for k in [Kind::Str, Kind::Bytes] {
+        assert_eq!(payload_offset(header(k, 5)), 8);
+        assert_eq!(payload_offset(header(k, 5) | COMPACT as u32), 4);
+    }
+    assert!(!is_compact(header(Kind::Forward, 0)));
     assert_eq!(Value::int(-5).map(|v| v.as_int()), Some(-5));
     assert!(Value::int(1 << 30).is_none());
     assert!(Value::qstr(7).is_qstr() && !Value::qstr(7).is_ptr());

@@ -3,7 +3,8 @@
 //! `minivm [--flash PATH] [--path DIR]... [--heap BYTES] [--echo] [-v] [SCRIPT]`
 //!
 //! The flash image lives in a file (default `minivm.flash`, a 2 MiB erased NOR chip), so a
-//! second run sees what the first one froze: a soft reboot.
+//! second run sees what the first one froze: a soft reboot. `-v` reports the mount at boot and,
+//! at exit, what each batch frozen in this run put in flash and RAM, by kind.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -101,6 +102,21 @@ fn main() {
         let _ = out.write_all(vm.take_output().as_bytes());
     }
     let _ = out.flush();
+    if verbose {
+        // What each batch frozen in this run put in flash, by kind (image density reports).
+        for (i, st) in vm.freeze_log.iter().enumerate() {
+            eprintln!(
+                "minivm: batch {i}: {} flash bytes, {} ram bytes, {} objects",
+                st.flash_bytes, st.ram_bytes, st.objects
+            );
+            for k in &st.kinds {
+                eprintln!(
+                    "minivm:   {:12} {:?} {:5} objects {:7} bytes",
+                    k.kind, k.placement, k.count, k.bytes
+                );
+            }
+        }
+    }
     // Persist the chip (the image region may have been written by freeze).
     if let Err(e) = std::fs::write(&flash_path, vm.mem.flash.0.as_bytes()) {
         eprintln!("minivm: can't write {}: {e}", flash_path.display());

@@ -1,0 +1,244 @@
+//! Image density: flash bytes frozen per heap byte freed, with the per-kind breakdown of the
+//! flash section, for the bundled demo modules and (with `MINIVM_CORPUS`, see `corpus.rs`) for
+//! uasyncio + collections + functools. Run with `--nocapture` to see the numbers:
+//!
+//! `cargo test -p minivm --test density -- --nocapture`
+//!
+//! Also checks that the compact frozen layouts (strs and bytes without a hash word, bytecode
+//! inline in its code object, functions without a null defaults word, packed qstr pools,
+//! trimmed namespace tables) behave like the heap objects they replace.
+
+use std::collections::BTreeMap;
+
+use flashfreeze::Placement;
+use minivm::Vm;
+use minivm::freeze::{FlashFreezer, SimChip};
+use minivm::memmap::{HEAP_DEFAULT, IMAGE_BASE, IMAGE_LEN};
+use minivm::obj::{Kind, is_compact};
+use minivm::sources::{Bundled, DirSource};
+
+/// The target of the benchmarks issue (MicroPython's own frozen modules: 0.895).
+const DENSITY_TARGET: f64 = 0.80;
+
+fn boot(chip: SimChip, dir: Option<&std::path::Path>) -> Vm<SimChip> {
+    let mut vm = Vm::new(chip, HEAP_DEFAULT);
+    let _ = vm.mount_frozen();
+    FlashFreezer::attach(&mut vm);
+    if let Some(d) = dir {
+        vm.sources.push(Box::new(DirSource(d.to_path_buf())));
+    }
+    vm.sources.push(Box::new(Bundled));
+    vm
+}
+
+fn reboot(vm: &Vm<SimChip>, dir: Option<&std::path::Path>) -> Vm<SimChip> {
+    boot(SimChip::from_bytes(vm.mem.flash.0.as_bytes()), dir)
+}
+
+fn run(vm: &mut Vm<SimChip>, line: &str) -> String {
+    let r = vm.exec_line(line);
+    let out = vm.take_output();
+    assert!(r.is_ok(), "{line}: {out}");
+    out
+}
+
+fn used(vm: &mut Vm<SimChip>) -> u32 {
+    vm.collect();
+    vm.heap_stats().used
+}
+
+/// Imports `modules`, freezes them, and returns (heap bytes freed, flash bytes written),
+/// printing the per-kind breakdown of the flash sections.
+fn measure(vm: &mut Vm<SimChip>, label: &str, modules: &[&str]) -> (u32, u64) {
+    for m in modules {
+        run(vm, &format!("import {m}"));
+    }
+    let imported = used(vm);
+    run(vm, "import freeze");
+    let quoted: Vec<String> = modules.iter().map(|m| format!("'{m}'")).collect();
+    let out = run(vm, &format!("freeze.import_modules({})", quoted.join(", ")));
+    let freed = imported - used(vm);
+    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
+    let mut kinds: BTreeMap<&str, (u32, u64)> = BTreeMap::new();
+    for k in vm.freeze_log.iter().flat_map(|s| &s.kinds) {
+        if k.placement == Placement::Flash {
+            let e = kinds.entry(k.kind).or_default();
+            e.0 += k.count;
+            e.1 += k.bytes;
+        }
+    }
+    let mut rows: Vec<_> = kinds.into_iter().collect();
+    rows.sort_by_key(|(_, (_, b))| std::cmp::Reverse(*b));
+    eprintln!("== {label}");
+    eprint!("{out}");
+    for (kind, (count, bytes)) in rows {
+        eprintln!("  {kind:12} {count:5} objects {bytes:7} bytes");
+    }
+    let density = flash as f64 / freed as f64;
+    eprintln!("  heap freed {freed} B, flash {flash} B, density {density:.3}");
+    (freed, flash)
+}
+
+#[test]
+fn bundled_modules_freeze_denser_than_the_target() {
+    let mut vm = boot(SimChip::erased(), None);
+    let (freed, flash) = measure(&mut vm, "tinysched + counter", &["tinysched", "counter"]);
+    assert!(freed > 15_000, "the imports cost heap: {freed}");
+    let density = flash as f64 / freed as f64;
+    assert!(
+        density <= DENSITY_TARGET,
+        "density {density:.3} above {DENSITY_TARGET}"
+    );
+}
+
+#[test]
+fn corpus_freezes_denser_than_the_target() {
+    let Some(dir) = std::env::var_os("MINIVM_CORPUS") else {
+        eprintln!("corpus density skipped: set MINIVM_CORPUS (see tools/fetch-uasyncio)");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let mut vm = boot(SimChip::erased(), Some(&dir));
+    let (freed, flash) = measure(
+        &mut vm,
+        "uasyncio + collections + functools",
+        &["uasyncio", "collections", "functools"],
+    );
+    let density = flash as f64 / freed as f64;
+    assert!(
+        density <= DENSITY_TARGET,
+        "density {density:.3} above {DENSITY_TARGET}"
+    );
+}
+
+/// What the checks print before freezing, after freezing and after a reboot.
+const CHECKS: &[&str] = &[
+    // Nested functions, closures, generators, classes: code objects made at run time from
+    // frozen children tables and inline bytecode.
+    "v.all_checks()",
+    "v.make_counter(3)(4)",
+    // Frozen strs: equality, hashing, dict keys, concatenation, length, slicing, methods.
+    "tinysched.calc.LETTERS",
+    "tinysched.calc.LETTERS == 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_'",
+    "hash(tinysched.calc.LETTERS) == hash('abcdefghijklmnopqrstuvwxyz' + 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_')",
+    "{tinysched.calc.LETTERS: 1}['abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_']",
+    "len(tinysched.calc.LETTERS)",
+    "tinysched.calc.DIGITS + '!'",
+    "tinysched.calc.LETTERS.upper()",
+    "tinysched.calc.KIND_NAMES",
+    "tinysched.core.STATE_NAMES",
+    // Namespace lookups in trimmed tables, and a name that is absent.
+    "tinysched.NAME",
+    "tinysched.core.Scheduler.__name__",
+    "hasattr(tinysched.calc, 'no_such_name')",
+    "v.Child(1, 2).get()",
+    // Interned names from the frozen pools.
+    "v.Base.kind",
+    "v.Child.name()",
+];
+
+fn check_results(vm: &mut Vm<SimChip>) -> Vec<String> {
+    CHECKS.iter().map(|c| run(vm, c)).collect()
+}
+
+#[test]
+fn compact_frozen_objects_behave_like_the_heap_objects() {
+    let mut vm = boot(SimChip::erased(), None);
+    run(&mut vm, "import tinysched");
+    run(&mut vm, "import tests.vmcheck as v");
+    let before = check_results(&mut vm);
+    run(&mut vm, "import freeze");
+    run(
+        &mut vm,
+        "freeze.import_modules('tinysched', 'tests.vmcheck')",
+    );
+    assert_eq!(check_results(&mut vm), before, "same process, frozen");
+    let mut vm2 = reboot(&vm, None);
+    run(&mut vm2, "import tinysched");
+    run(&mut vm2, "import tests.vmcheck as v");
+    assert_eq!(check_results(&mut vm2), before, "after a reboot");
+    // Interned strings frozen in compact pools are found again by text, and new ones get
+    // fresh ids.
+    let id = vm2.find_qstr(b"make_counter").expect("frozen qstr");
+    assert_eq!(vm2.qstr_bytes(id), b"make_counter");
+    let fresh = vm2.intern(b"not in any pool yet").expect("intern");
+    assert!(fresh.as_qstr() > id);
+    assert_eq!(vm2.qstr_bytes(fresh.as_qstr()), b"not in any pool yet");
+
+    // The layouts really are the compact ones: the frozen module's str constant, its code
+    // objects and the qstr pool chain live in flash with the COMPACT bit.
+    let in_image = |a: u32| (IMAGE_BASE..IMAGE_BASE + IMAGE_LEN).contains(&a);
+    let calc_name = vm2.intern(b"tinysched.calc").expect("intern");
+    let calc = vm2
+        .dict_get_q(vm2.modules, calc_name)
+        .expect("tinysched.calc imported");
+    assert!(in_image(calc.0), "module in flash");
+    let globals = vm2.wv(calc, 2);
+    let letters_name = vm2.intern(b"LETTERS").expect("intern");
+    let letters = vm2.dict_get_q(globals, letters_name).expect("calc.LETTERS");
+    assert_eq!(vm2.kind(letters), Some(Kind::Str));
+    assert!(in_image(letters.0) && is_compact(vm2.w(letters, 0)));
+    let tokenize_name = vm2.intern(b"tokenize").expect("intern");
+    let tokenize = vm2
+        .dict_get_q(globals, tokenize_name)
+        .expect("calc.tokenize");
+    assert_eq!(vm2.kind(tokenize), Some(Kind::Func));
+    assert!(
+        in_image(tokenize.0) && is_compact(vm2.w(tokenize, 0)),
+        "a function without defaults has no defaults word"
+    );
+    let code = vm2.wv(tokenize, 1);
+    assert_eq!(vm2.kind(code), Some(Kind::RawCode));
+    assert!(in_image(code.0) && is_compact(vm2.w(code, 0)));
+    let mut pool = vm2.qpool;
+    while pool.is_ptr() && !in_image(pool.0) {
+        pool = vm2.wv(pool, 1);
+    }
+    assert_eq!(vm2.kind(pool), Some(Kind::QstrPool));
+    assert!(is_compact(vm2.w(pool, 0)), "frozen qstr pools are packed");
+}
+
+#[test]
+fn a_qstr_pool_too_large_for_u16_offsets_keeps_the_heap_layout() {
+    // A pool holds 32 strings: with 2,300-byte texts any 29 of them exceed what u16 offsets
+    // reach, so that pool freezes with Str objects; the next, short one is packed.
+    let texts: Vec<Vec<u8>> = (0..34u8)
+        .map(|i| {
+            let mut t = vec![b'a' + i % 26; 2300];
+            t[0] = b'0' + i / 26;
+            t
+        })
+        .collect();
+    let mut vm = Vm::new(SimChip::erased(), 160 * 1024);
+    FlashFreezer::attach(&mut vm);
+    vm.sources.push(Box::new(Bundled));
+    let ids: Vec<u32> = texts
+        .iter()
+        .map(|t| vm.intern(t).expect("intern").as_qstr())
+        .collect();
+    run(&mut vm, "import counter");
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('counter')");
+    let mut vm2 = reboot(&vm, None);
+    for (t, id) in texts.iter().zip(&ids) {
+        assert_eq!(vm2.find_qstr(t), Some(*id));
+        assert_eq!(vm2.qstr_bytes(*id), t.as_slice());
+    }
+    let in_image = |a: u32| (IMAGE_BASE..IMAGE_BASE + IMAGE_LEN).contains(&a);
+    let mut compact = Vec::new();
+    let mut pool = vm2.qpool;
+    while pool.is_ptr() {
+        if in_image(pool.0) {
+            compact.push(is_compact(vm2.w(pool, 0)));
+        }
+        pool = vm2.wv(pool, 1);
+    }
+    assert!(
+        compact.contains(&true) && compact.contains(&false),
+        "{compact:?}"
+    );
+    assert_eq!(
+        run(&mut vm2, "import counter; counter.selftest()"),
+        run(&mut vm, "counter.selftest()")
+    );
+}
