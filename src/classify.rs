@@ -75,9 +75,12 @@ pub struct ChunkList<R> {
 }
 
 impl<R: Copy> ChunkList<R> {
-    /// Entries per chunk: 2 KiB of 32-bit references, so the chunk table costs under 0.03 bytes
-    /// per entry and the slack is at most one chunk.
+    /// Entries of the largest chunks: 2 KiB of 32-bit references.
     pub const CHUNK: usize = 512;
+    /// Entries of the first chunk; each next chunk doubles until `CHUNK`.
+    const FIRST: usize = 16;
+    /// Entries held by the growing chunks (16 + 32 + … + 256).
+    const RAMP: usize = Self::CHUNK - Self::FIRST;
 
     /// An empty list.
     pub const fn new() -> Self {
@@ -87,12 +90,17 @@ impl<R: Copy> ChunkList<R> {
         }
     }
 
+    fn chunk_cap(k: usize) -> usize {
+        Self::FIRST << k.min((Self::CHUNK / Self::FIRST).ilog2() as usize)
+    }
+
     /// Append `item`.
     pub fn push(&mut self, item: R) {
+        let k = self.chunks.len();
         match self.chunks.last_mut() {
-            Some(last) if last.len() < Self::CHUNK => last.push(item),
+            Some(last) if last.len() < Self::chunk_cap(k - 1) => last.push(item),
             _ => {
-                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                let mut chunk = Vec::with_capacity(Self::chunk_cap(k));
                 chunk.push(item);
                 self.chunks.push(chunk);
             }
@@ -112,10 +120,16 @@ impl<R: Copy> ChunkList<R> {
 
     /// The `index`-th entry.
     pub fn get(&self, index: usize) -> Option<R> {
-        self.chunks
-            .get(index / Self::CHUNK)?
-            .get(index % Self::CHUNK)
-            .copied()
+        let (k, at) = if index < Self::RAMP {
+            // Chunk k starts at FIRST * (2^k - 1).
+            let k = (index / Self::FIRST + 1).ilog2() as usize;
+            (k, index - Self::FIRST * ((1 << k) - 1))
+        } else {
+            let ramp_chunks = (Self::CHUNK / Self::FIRST).ilog2() as usize;
+            let rest = index - Self::RAMP;
+            (ramp_chunks + rest / Self::CHUNK, rest % Self::CHUNK)
+        };
+        self.chunks.get(k)?.get(at).copied()
     }
 
     /// The entries in order.
@@ -126,7 +140,11 @@ impl<R: Copy> ChunkList<R> {
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.chunks.capacity() * core::mem::size_of::<Vec<R>>()
-            + self.chunks.len() * Self::CHUNK * core::mem::size_of::<R>()
+            + self
+                .chunks
+                .iter()
+                .map(|c| c.capacity() * core::mem::size_of::<R>())
+                .sum::<usize>()
     }
 }
 
@@ -136,12 +154,53 @@ impl<R: Copy> Default for ChunkList<R> {
     }
 }
 
+/// The paths of RAM objects as one prefix tree: each node is a step and its parent node, so
+/// paths that share ancestors share their nodes (a chain of n mutable objects costs n nodes, not
+/// n²/2 steps).
+#[derive(Debug)]
+pub struct PathTree<R> {
+    /// (parent node or `ROOT | root index`, step).
+    nodes: ChunkList<(u32, Step<R>)>,
+}
+
+impl<R: Copy> PathTree<R> {
+    const ROOT: u32 = 1 << 31;
+
+    /// The path ending at `node`.
+    pub fn path(&self, mut node: u32) -> Path<R> {
+        let mut steps = Vec::new();
+        while let Some((parent, step)) = self.nodes.get(node as usize) {
+            steps.push(step);
+            if parent & Self::ROOT != 0 {
+                steps.reverse();
+                return Path {
+                    root: (parent & !Self::ROOT) as usize,
+                    steps,
+                };
+            }
+            node = parent;
+        }
+        steps.reverse();
+        Path { root: 0, steps }
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.heap_bytes()
+    }
+}
+
 /// The classifier's running result.
 #[derive(Debug)]
 pub(crate) struct Classified<R> {
     pub flash: ChunkList<R>,
     pub ram: ChunkList<R>,
-    pub in_ram: Vec<Path<R>>,
+    /// Per RAM object, its node in `tree`.
+    pub in_ram: ChunkList<u32>,
+    pub tree: PathTree<R>,
+    /// Node of each level of the current ancestry, when made (a prefix is made).
+    levels: Vec<u32>,
+    made: usize,
     pub kinds: Vec<KindStats>,
     pub qstrs: u32,
 }
@@ -151,10 +210,20 @@ impl<R: Copy> Classified<R> {
         Self {
             flash: ChunkList::new(),
             ram: ChunkList::new(),
-            in_ram: Vec::new(),
+            in_ram: ChunkList::new(),
+            tree: PathTree {
+                nodes: ChunkList::new(),
+            },
+            levels: Vec::new(),
+            made: 0,
             kinds: Vec::new(),
             qstrs: 0,
         }
+    }
+
+    /// Bytes of the ancestry's node stack (as deep as the traversal went).
+    pub fn levels_bytes(&self) -> usize {
+        self.levels.capacity() * core::mem::size_of::<u32>()
     }
 
     /// Place the object at the end of `path`.
@@ -169,6 +238,11 @@ impl<R: Copy> Classified<R> {
             return Ok(());
         };
         let obj = step.obj;
+        // The ancestry changed only above `path.len() - 1` since the last call.
+        let depth = path.len() - 1;
+        self.levels.truncate(depth);
+        self.levels.push(u32::MAX);
+        self.made = self.made.min(depth);
         let kind = vm.kind_name(obj);
         let placement = match vm.mutability(obj) {
             Mutability::Immutable => Placement::Flash,
@@ -185,10 +259,17 @@ impl<R: Copy> Classified<R> {
             Placement::Flash => self.flash.push(obj),
             Placement::Ram => {
                 self.ram.push(obj);
-                self.in_ram.push(Path {
-                    root: root_index,
-                    steps: path.to_vec(),
-                });
+                // Make the nodes of the ancestry levels not made yet, then this object's.
+                for (level, step) in path.iter().enumerate().skip(self.made) {
+                    let parent = match level {
+                        0 => PathTree::<R>::ROOT | root_index as u32,
+                        _ => self.levels[level - 1],
+                    };
+                    self.levels[level] = self.tree.nodes.len() as u32;
+                    self.tree.nodes.push((parent, *step));
+                }
+                self.made = path.len();
+                self.in_ram.push(self.levels[path.len() - 1]);
             }
         }
         if vm.is_interned_str(obj) {

@@ -41,7 +41,7 @@ use crate::error::{FreezeError, Violation, contract};
 use crate::forward::{ForwardingTable, InHeader, SideTable};
 use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement};
 use crate::relocate::{self, PlannedObject, Target};
-use crate::traverse::{self, Step};
+use crate::traverse;
 
 /// What a root is, as stored in the image's roots table. Values below 0x100 are the library's;
 /// a VM may use the rest for its own kinds.
@@ -120,7 +120,8 @@ pub struct Plan<R, T = SideTable> {
     roots: Vec<PlanRoot<R>>,
     flash: ChunkList<R>,
     ram: ChunkList<R>,
-    in_ram: Vec<Path<R>>,
+    in_ram: ChunkList<u32>,
+    tree: crate::classify::PathTree<R>,
     table: T,
     stats: Stats,
 }
@@ -220,7 +221,7 @@ where
     // The worklist is freed before the table's forwarding array is allocated, but count both:
     // a peak that is an upper bound is the honest number to report.
     let working_bytes = worklist_bytes
-        + kept_bytes::<M::Ref>(&classified, roots.len())
+        + kept_bytes(&classified, roots)
         + unentered.capacity() * size_of::<M::Ref>()
         + table.heap_bytes();
     Ok(Plan {
@@ -244,19 +245,18 @@ where
         flash: classified.flash,
         ram: classified.ram,
         in_ram: classified.in_ram,
+        tree: classified.tree,
         table,
     })
 }
 
-/// Bytes the plan keeps: the object lists, the paths of RAM objects, the roots.
-fn kept_bytes<R: Copy>(c: &Classified<R>, roots: usize) -> usize {
+/// Bytes the plan keeps: the object lists, the paths of RAM objects, the kind stats, the roots.
+fn kept_bytes<R: Copy>(c: &Classified<R>, roots: &[Root<'_, R>]) -> usize {
     let lists = c.flash.heap_bytes() + c.ram.heap_bytes();
-    let paths: usize = c
-        .in_ram
-        .iter()
-        .map(|p| size_of::<Path<R>>() + p.steps.capacity() * size_of::<Step<R>>())
-        .sum();
-    lists + paths + roots * size_of::<PlanRoot<R>>()
+    let paths = c.in_ram.heap_bytes() + c.tree.heap_bytes() + c.levels_bytes();
+    let kinds = c.kinds.capacity() * size_of::<KindStats>();
+    let names: usize = roots.iter().map(|r| r.name.len()).sum();
+    lists + paths + kinds + names + roots.len() * size_of::<PlanRoot<R>>()
 }
 
 impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
@@ -287,8 +287,8 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
 
     /// The paths of the objects that go to the RAM section (why they stay in RAM: the VM said
     /// they are mutable), in RAM-section order.
-    pub fn in_ram(&self) -> &[Path<R>] {
-        &self.in_ram
+    pub fn in_ram(&self) -> Vec<Path<R>> {
+        self.in_ram.iter().map(|n| self.tree.path(n)).collect()
     }
 }
 

@@ -1,0 +1,134 @@
+//! Freeze throughput and scaling, flashfreeze against a naive freezer, in one run.
+//!
+//! Every benchmark freezes the same synthetic heap (`support::Graph`: modules, dicts, functions,
+//! code, strings, tuples, classes, shared qstrs, a few mutable objects) of about 1e3 … 1e6
+//! objects, built once per size outside the timed region:
+//!
+//! - `flashfreeze_side_table`: `plan` (library side table) + `write_object` of every object into
+//!   a page buffer;
+//! - `flashfreeze_in_object`: the same with `plan_in_object` (forwarding in the object header);
+//! - `naive_baseline`: recursive traversal, `std::collections::HashMap` forwarding, the whole
+//!   image in one `Vec<u8>` (same object order, same bytes: checked before the run);
+//! - `control_model_walk`: no freezer, only the VM's own work per object (layout, frozen bytes
+//!   into the page buffer, the space of each slot's target) in allocation order: the floor any
+//!   freezer pays, and how much of the growth with size is the host's memory, not the freezer;
+//! - `store_append`: `plan` + `Store::append` into the simulated NOR flash (erase, stream
+//!   through one page, read back, commit), a fresh erased device per iteration (not timed).
+//!
+//! Items are heap objects frozen, bytes are their frozen bytes. `AllocProfiler` reports each
+//! benchmark's allocations (`max alloc` is the peak live heap during one iteration).
+//!
+//! Run: `cargo bench --bench freeze` (about 25 s). Results: `docs/performance.md`.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use divan::Bencher;
+use divan::counter::{BytesCount, ItemsCount};
+use flashfreeze::image::Layout;
+use flashfreeze::sim::SimFlash;
+use flashfreeze::store::{Store, StoreConfig};
+use support::{Graph, freeze_in_object, freeze_side_table, naive};
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+const SIZES: &[usize] = &[1_000, 10_000, 100_000, 1_000_000];
+
+thread_local! {
+    static GRAPHS: RefCell<HashMap<usize, Rc<Graph>>> = RefCell::new(HashMap::new());
+}
+
+/// The graph of about `n` objects, built on first use (at most 10,000 when run as a test:
+/// `cargo test --benches` only checks that every benchmark runs).
+fn graph(n: usize) -> Rc<Graph> {
+    let n = if support::is_bench() {
+        n
+    } else {
+        n.min(10_000)
+    };
+    GRAPHS.with(|c| {
+        c.borrow_mut()
+            .entry(n)
+            .or_insert_with(|| Rc::new(Graph::build(n)))
+            .clone()
+    })
+}
+
+fn counted<'a, 'b>(bencher: Bencher<'a, 'b>, g: &Graph) -> Bencher<'a, 'b> {
+    bencher
+        .counter(ItemsCount::new(g.heap_objects))
+        .counter(BytesCount::new(g.frozen_bytes))
+}
+
+#[divan::bench(args = SIZES, max_time = 2)]
+fn flashfreeze_side_table(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g).bench_local(|| freeze_side_table(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2)]
+fn flashfreeze_in_object(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g).bench_local(|| freeze_in_object(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2)]
+fn naive_baseline(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    // The recursion is as deep as the graph: ~1,350 frames at 1e6 objects (the qstr pool's
+    // chain), well inside the main thread's stack.
+    counted(bencher, &g).bench_local(|| naive::freeze(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2)]
+fn control_model_walk(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g).bench_local(|| support::model_walk(&g));
+}
+
+const FW: &[u8] = b"flashfreeze-bench";
+
+#[divan::bench(args = SIZES, max_time = 2)]
+fn store_append(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    let roots = g.roots();
+    // Room for the sections, the maps (a few bits per word) and the header.
+    let region = ((g.frozen_bytes * 2 + 64 * 1024) as usize).next_multiple_of(4096);
+    let cfg = StoreConfig {
+        region_offset: 0,
+        region_len: region as u32,
+        layout: Layout {
+            region_address: 0x1010_0000,
+            ram_address: 0x2003_0000,
+            ram_len: 1 << 26,
+            firmware_id: FW,
+        },
+        ref_bytes: 4,
+    };
+    counted(bencher, &g)
+        .with_inputs(|| SimFlash::<1, 4, 4096>::new(region))
+        .bench_local_values(|flash| {
+            let mut store = Store::open(flash, cfg).expect("open");
+            let target = store.target().expect("target");
+            let plan = flashfreeze::plan(&*g, &roots, target).expect("plan");
+            store.append(&plan, &*g).expect("append")
+        });
+}
+
+fn main() {
+    // Same bytes from the three freezers (a cheap size; the memory bench checks 1e6).
+    let g = Graph::build(10_000);
+    let expect = naive::checksum(&naive::freeze(&g));
+    assert_eq!(
+        freeze_side_table(&g),
+        expect,
+        "side table differs from naive"
+    );
+    assert_eq!(freeze_in_object(&g), expect, "in-object differs from naive");
+    divan::main();
+}
