@@ -395,13 +395,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
         // 2. Erase the batch's sectors, each once.
         let erase = F::ERASE_SIZE as u32;
         for sector in (start..start + span).step_by(erase as usize) {
-            self.flash
-                .erase(sector, sector + erase)
-                .map_err(|error| StoreError::Flash {
-                    op: "erase",
-                    offset: sector,
-                    error,
-                })?;
+            self.erase_sector(sector)?;
         }
         // 3. Stream through one page buffer.
         let page_len = align_up(256, F::WRITE_SIZE as u64).unwrap_or(256) as usize;
@@ -467,6 +461,18 @@ impl<'a, F: NorFlash> Store<'a, F> {
         })
     }
 
+    /// Erase the sector at device offset `sector`.
+    fn erase_sector(&mut self, sector: u32) -> Result<(), StoreError<F::Error>> {
+        let end = sector + F::ERASE_SIZE as u32;
+        self.flash
+            .erase(sector, end)
+            .map_err(|error| StoreError::Flash {
+                op: "erase",
+                offset: sector,
+                error,
+            })
+    }
+
     /// Erase every sector of the region that is not already erased, and forget the chain.
     /// Returns the number of sectors erased.
     pub fn clear(&mut self) -> Result<u32, StoreError<F::Error>> {
@@ -484,13 +490,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
                 at += n as u32;
             }
             if dirty {
-                self.flash
-                    .erase(sector, sector + erase)
-                    .map_err(|error| StoreError::Flash {
-                        op: "erase",
-                        offset: sector,
-                        error,
-                    })?;
+                self.erase_sector(sector)?;
                 erased += 1;
             }
         }
