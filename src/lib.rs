@@ -19,7 +19,7 @@
 //! | traverse | [`traverse`] | reachable heap objects, once each, iterative, deterministic, with paths |
 //! | classify | [`classify`] | flash / RAM section / kept / rejected, and the path that says why |
 //! | relocate | [`relocate`] | addresses, frozen bytes with rewritten references, live fix-up |
-//! | plan | [`plan`] | the checked result of the above, with its stats |
+//! | plan | [`mod@plan`] | the checked result of the above, with its stats |
 //!
 //! # Example
 //! ```

@@ -8,7 +8,7 @@
 //!
 //! Two optional capabilities extend it:
 //! - [`InObjectForwarding`]: the VM can spare a header word, so the freezer keeps forwarding
-//!   addresses in the objects and needs no side table (see [`crate::plan`] for the memory cost);
+//!   addresses in the objects and needs no side table (see [`mod@crate::plan`] for the memory cost);
 //! - [`LiveHeap`]: the VM can enumerate its live references, so the freezer can redirect them to
 //!   the frozen copies after the image is written ([`crate::Plan::fix_up_live`]).
 //!

