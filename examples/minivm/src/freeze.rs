@@ -357,14 +357,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
 impl<F: FlashImage> LiveHeap for Vm<F> {
     fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
         // Roots held by the VM itself.
-        let mut fields = [
-            self.exc.0,
-            self.modules.0,
-            self.qpool.0,
-            self.main_globals.0,
-            self.sys_path.0,
-            self.overlays.0,
-        ];
+        let mut fields = self.root_fields();
         for f in fields.iter_mut() {
             if self.mem.is_heap_head(*f)
                 && let Some(n) = forward(self, *f)
@@ -372,14 +365,7 @@ impl<F: FlashImage> LiveHeap for Vm<F> {
                 *f = n;
             }
         }
-        [
-            self.exc.0,
-            self.modules.0,
-            self.qpool.0,
-            self.main_globals.0,
-            self.sys_path.0,
-            self.overlays.0,
-        ] = fields;
+        self.set_root_fields(fields);
         for i in 0..self.stack_top.min(self.stack.len()) {
             let w = self.stack[i];
             if self.mem.is_heap_head(w)

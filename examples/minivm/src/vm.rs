@@ -302,6 +302,30 @@ impl<F: FlashImage> Vm<F> {
 
     // ---------------------------------------------------------------- GC
 
+    /// The VM's own root fields (besides the stacks), in one place for the GC and the live
+    /// fix-up, so a new root cannot be marked by one and missed by the other.
+    pub(crate) fn root_fields(&self) -> [u32; 6] {
+        [
+            self.exc.0,
+            self.modules.0,
+            self.qpool.0,
+            self.main_globals.0,
+            self.sys_path.0,
+            self.overlays.0,
+        ]
+    }
+
+    /// Store the fields [`Vm::root_fields`] returned (after rewriting them).
+    pub(crate) fn set_root_fields(&mut self, fields: [u32; 6]) {
+        let [exc, modules, qpool, main_globals, sys_path, overlays] = fields.map(Value);
+        self.exc = exc;
+        self.modules = modules;
+        self.qpool = qpool;
+        self.main_globals = main_globals;
+        self.sys_path = sys_path;
+        self.overlays = overlays;
+    }
+
     /// Runs a full mark-sweep collection; returns bytes freed.
     pub fn collect(&mut self) -> u32 {
         let mut work: Vec<u32> = Vec::new();
@@ -309,14 +333,7 @@ impl<F: FlashImage> Vm<F> {
         let mut roots: Vec<u32> = self.stack[..top].to_vec();
         roots.extend_from_slice(&self.young);
         roots.extend_from_slice(&self.extra_roots);
-        roots.extend_from_slice(&[
-            self.exc.0,
-            self.modules.0,
-            self.qpool.0,
-            self.main_globals.0,
-            self.sys_path.0,
-            self.overlays.0,
-        ]);
+        roots.extend_from_slice(&self.root_fields());
         // The RAM section holds frozen mutable objects: every word may be a reference.
         for c in self.mem.ram.chunks_exact(4) {
             roots.push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
