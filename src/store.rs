@@ -177,6 +177,9 @@ pub struct Appended {
     pub flash: core::ops::Range<u64>,
     /// Its RAM section, absolute.
     pub ram: core::ops::Range<u64>,
+    /// Where the RAM section's initial state lies in the region (offsets from the region start),
+    /// so the caller can copy it into place without decoding the image again.
+    pub ram_initial: core::ops::Range<u32>,
     /// Bytes of the pointer map and of the object map.
     pub map_bytes: (u32, u32),
 }
@@ -457,6 +460,8 @@ impl<'a, F: NorFlash> Store<'a, F> {
             span,
             flash,
             ram,
+            ram_initial: next + header.ram.offset.get()
+                ..next + header.ram.offset.get() + header.ram.len.get(),
             map_bytes: (header.pointer_map.len.get(), header.object_map.len.get()),
         })
     }

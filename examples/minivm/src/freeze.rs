@@ -655,28 +655,20 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         vm.mem.flash = dev;
         vm.interned.clear();
         let (plan, appended) = result?;
-        // The new batch's RAM section: copy its initial state into place.
-        let statics = statics_ranges(vm);
-        let cfg = ReadConfig {
-            layout: layout(fw.as_bytes()),
-            ref_bytes: 4,
-            statics: &statics,
+        // The new batch's RAM section: copy its initial state from flash into place (the store
+        // has read the batch back and checked its CRC; no need to decode the image again).
+        let init = appended.ram_initial.start as usize..appended.ram_initial.end as usize;
+        let at = (appended.ram.start - RAM_SECTION_BASE as u64) as usize;
+        let (Some(src), true) = (
+            vm.mem.flash.image().get(init.clone()),
+            vm.mem.ram.len() >= at + init.len(),
+        ) else {
+            return Err(String::from("the new batch's RAM section is out of range"));
         };
-        let region = vm.mem.flash.image();
-        let image =
-            flashfreeze::image::read::Image::open(region, &cfg).map_err(|e| format!("{e}"))?;
-        let Some(batch) = image.batches().last() else {
-            return Err(String::from("the new batch did not mount"));
-        };
-        let r = batch.ram_range();
-        let init = batch.ram_section().to_vec();
-        let at = (r.start - RAM_SECTION_BASE as u64) as usize;
-        if let Some(dst) = vm.mem.ram.get_mut(at..at + init.len()) {
-            dst.copy_from_slice(&init);
-        }
+        let src = src.to_vec();
+        vm.mem.ram[at..at + src.len()].copy_from_slice(&src);
         plan.fix_up_live(vm);
         vm.frozen_count += plan.stats().objects;
-        let _ = appended;
         let st = plan.stats();
         let line = format!(
             "froze {} flash bytes, {} ram bytes, {} objects, {} qstrs",
