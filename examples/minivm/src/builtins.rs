@@ -811,8 +811,7 @@ impl<F: FlashImage> Vm<F> {
                 self.raise_msg("NotImplementedError", "type() with 3 arguments")
             }
             Some(Kind::Instance) => {
-                let e = Value(self.st.empty_tuple);
-                self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, e])
+                self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, Value::NULL])
             }
             Some(Kind::StaticMeth) => self.alloc_obj(Kind::StaticMeth, 0, &[a0]),
             Some(Kind::ClassMeth) => self.alloc_obj(Kind::ClassMeth, 0, &[a0]),
@@ -1191,6 +1190,12 @@ impl<F: FlashImage> Vm<F> {
                 Ok(none)
             }
             ListClear => {
+                // Null the items too: the GC frees them, and the freezer trims a null tail.
+                let n = self.seq_items(a0).map_or(0, |(_, n)| n);
+                let arr = self.wv(a0, 2);
+                for i in 0..n {
+                    self.set_w(arr, 1 + i, 0)?;
+                }
                 self.set_w(a0, 1, Value::small(0).0)?;
                 Ok(none)
             }
@@ -1273,6 +1278,12 @@ impl<F: FlashImage> Vm<F> {
                 Ok(none)
             }
             DictClear => {
+                // Null the entries too (as for a list).
+                let n = self.dict_len(a0);
+                let t = self.wv(a0, 2);
+                for i in 0..2 * n {
+                    self.set_w(t, 1 + i, 0)?;
+                }
                 self.set_w(a0, 1, Value::small(0).0)?;
                 Ok(none)
             }

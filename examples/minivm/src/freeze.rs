@@ -6,12 +6,14 @@
 //! |---|---|---|
 //! | str, bytes, tuple, function, closure, code, context, module, class, bound method, range, slice, static/class method, property, qstr pool, const array | flash | never written after creation |
 //! | namespace dict (module globals, class body) | flash | read-only once imported: `setattr` on a frozen module or class raises |
-//! | list, data dict, set, instance, cell, iterator, generator (not running), plain array, utimeq, poll | RAM section | written at run time |
+//! | instance of a builtin exception class (not a user subclass) | flash | class and args only: attribute stores raise `AttributeError` as in MicroPython (`__traceback__ = None` is a no-op: tracebacks live in the VM) |
+//! | list, data dict, set, other instance, cell, iterator, generator (not running), plain array, utimeq, poll | RAM section | written at run time |
 //! | running generator, native handle (socket, stream) | refused | their state is outside the object graph |
 //!
 //! Most frozen copies have the heap layout byte for byte (all words after the header are
-//! values, so every reference slot is a word after the header). Six kinds drop what only a
-//! heap object needs, since flash is the scarce resource (layouts in [`crate::obj`]):
+//! values, so every reference slot is a word after the header). Eight kinds drop what only a
+//! heap object needs, since flash and the RAM section are the scarce resources (layouts in
+//! [`crate::obj`]):
 //!
 //! | kind | heap | frozen | saves |
 //! |---|---|---|---|
@@ -20,13 +22,17 @@
 //! | function | header, code, context, defaults | header (COMPACT), code, context | a null defaults word |
 //! | qstr pool | 4 words, capacity × → Str (header, hash, padded text) | 4 words, u16 offsets, packed texts | per string: pointer, Str header and hash, padding; the unused capacity |
 //! | const array | header, capacity words | header, words up to the last used `(key, value)` pair | the spare capacity of a namespace table |
+//! | array (RAM section) | header, capacity words | header, words up to the last non-null one | the spare capacity of a list or a dict or set table (it regrows in the heap at the next insert); a generator's frame (`ARRAY_FIXED`) keeps every word |
+//! | instance (RAM section, not an exception) | header, class, members, args | header (COMPACT), class, members | the args word, null for all but exceptions |
 //!
 //! So [`ObjectModel::frozen_layout`] is the compact size, [`ObjectModel::scan`] reports the
 //! value words of the compact copy (a code's children word is heap word 2; a pool's offsets
 //! and texts and a code's bytecode are no slots) and [`ObjectModel::write_frozen`] writes it. The image is
 //! appended through the library's [`Store`]; the VM then continues on the frozen copies
 //! ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr pools and
-//! `sys.modules`.
+//! `sys.modules`. The RAM section's trimmed arrays and compact instances need nothing from the
+//! GC or the fix-up: both treat the section as a flat run of value words, and the new batch's
+//! copy and the mount are byte copies.
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -200,6 +206,11 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
                 | Property | QstrPool | ConstArray,
             ) => Mutability::Immutable,
             Some(Dict) if self.aux(v) & dict_flags::NAMESPACE != 0 => Mutability::Immutable,
+            // A builtin exception's instance refuses attribute stores and keeps no traceback:
+            // class and args tuple only, never written.
+            Some(Instance) if self.is_native_exception(v) && self.w(v, 2) == 0 => {
+                Mutability::Immutable
+            }
             Some(Dict | Set | List | Instance | Cell | Iter | Array) => Mutability::Mutable,
             Some(Generator) if self.aux(v) == gen_state::RUNNING => {
                 Mutability::Unfreezable("a running generator")
@@ -293,17 +304,31 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
                     dst.copy_from_slice(&w.to_le_bytes());
                 }
             }
+            Some(Kind::Instance) if self.compact_instance(Value(obj)) => {
+                // Compact: no args word (it was null).
+                let i = Value(obj);
+                let head = [hdr | COMPACT as u32, self.w(i, 1), self.w(i, 2)];
+                for (dst, w) in out.chunks_exact_mut(4).zip(head) {
+                    dst.copy_from_slice(&w.to_le_bytes());
+                }
+            }
             Some(Kind::QstrPool) if self.compact_pool(Value(obj)).is_some() => {
                 self.write_compact_pool(Value(obj), out);
             }
-            Some(Kind::ConstArray) => {
-                // Trimmed: the header counts only the words kept.
+            Some(kind @ (Kind::ConstArray | Kind::Array)) => {
+                // Trimmed: the header counts only the words kept (with the flags of the heap
+                // header: a fixed array keeps them all).
                 let kept = len / 4 - 1;
+                let flags = if kind == Kind::Array {
+                    (hdr >> 8) & !ARRAY_LEN_MASK
+                } else {
+                    0
+                };
                 let (Some(h), Some(b)) = (out.get_mut(..4), self.mem.bytes(obj + 4, len - 4))
                 else {
                     return;
                 };
-                h.copy_from_slice(&header(Kind::ConstArray, kept).to_le_bytes());
+                h.copy_from_slice(&header(kind, kept | flags).to_le_bytes());
                 if let Some(dst) = out.get_mut(4..) {
                     dst.copy_from_slice(b);
                 }
@@ -443,11 +468,13 @@ impl<F: FlashImage> Vm<F> {
         let size = match Kind::from_u8(hdr as u8) {
             Some(Kind::Str | Kind::Bytes) => 4 + (hdr >> 8),
             Some(Kind::ConstArray) => 4 + 4 * self.const_array_kept(Value(obj)),
+            Some(Kind::Array) => 4 + 4 * self.array_kept(Value(obj)),
             Some(Kind::RawCode) => match self.compact_code(Value(obj)) {
                 Some((n, children)) => 4 + if children { 4 } else { 0 } + n,
                 None => object_size(hdr).unwrap_or(4),
             },
             Some(Kind::Func) if self.compact_func(Value(obj)) => 12,
+            Some(Kind::Instance) if self.compact_instance(Value(obj)) => 12,
             Some(Kind::QstrPool) => match self.compact_pool(Value(obj)) {
                 Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
                 None => object_size(hdr).unwrap_or(4),
@@ -478,6 +505,16 @@ impl<F: FlashImage> Vm<F> {
             && !is_compact(hdr)
             && (hdr >> 8) & func_flags::HAS_KWDEFAULTS == 0
             && self.w(f, 3) == 0
+    }
+
+    /// Does heap instance `i` freeze compact: its class is no exception class, so its args word
+    /// is null for good (only exceptions keep an args tuple there)?
+    fn compact_instance(&self, i: Value) -> bool {
+        let hdr = self.mem.read_u32(i.0);
+        Kind::from_u8(hdr as u8) == Some(Kind::Instance)
+            && !is_compact(hdr)
+            && !self.is_exception(i)
+            && self.w(i, 3) == 0
     }
 
     /// For a heap qstr pool that freezes compact: its string count and total text bytes.
@@ -522,6 +559,26 @@ impl<F: FlashImage> Vm<F> {
             }
             at += text.len();
         }
+    }
+
+    /// Words of an `Array` kept in its frozen copy (in the RAM section, since arrays are
+    /// mutable): all of a fixed one's; for a growable one (list items, dict or set table) the
+    /// words up to the last non-null one. The owner's used words are never null (null is no
+    /// value: no int, qstr or object is 0, and a set's values repeat its keys) and its unused
+    /// ones are (allocation zeroes them; pop, remove and clear null them again), so the owner's
+    /// count always fits. The trimmed array regrows in the heap at the next insert: list append
+    /// and dict store allocate a new one when the count reaches the capacity.
+    fn array_kept(&self, v: Value) -> u32 {
+        let aux = self.aux(v);
+        let n = aux & ARRAY_LEN_MASK;
+        if aux & ARRAY_FIXED != 0 {
+            return n;
+        }
+        let mut k = n;
+        while k > 0 && self.w(v, k) == 0 {
+            k -= 1;
+        }
+        k
     }
 
     /// Words of a `ConstArray` kept in its frozen copy: trailing `(null, null)` pairs of an

@@ -252,8 +252,8 @@ impl<F: FlashImage> Vm<F> {
             let t = self.new_tuple(args)?;
             self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, t])?
         } else {
-            let e = Value(self.st.empty_tuple);
-            self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, e])?
+            // No args word: null forever, so the frozen copy can drop it.
+            self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, Value::NULL])?
         };
         let initq = self.q("__init__");
         if let Some(init) = self.class_lookup(c.0, initq) {
@@ -297,6 +297,10 @@ impl<F: FlashImage> Vm<F> {
                     return Err(t);
                 }
             };
+            // Resuming copies exactly this many words back: the freezer must not trim it.
+            let _ = self
+                .mem
+                .write_u32(arr.0, header(Kind::Array, words | ARRAY_FIXED));
             for i in 0..words {
                 let x = self.stack[fr.base + i as usize];
                 let _ = self.mem.write_u32(arr.0 + 4 + 4 * i, x);
@@ -560,7 +564,7 @@ impl<F: FlashImage> Vm<F> {
         let p = Prelude::decode(&self.mem, code);
         let n_state = p.n_state as usize;
         let start = self.stack_top;
-        let words = self.aux(arr) as usize;
+        let words = (self.aux(arr) & ARRAY_LEN_MASK) as usize;
         let end = start + WIN_HDR + words;
         if end > self.stack.len() {
             return self.raise_msg("RuntimeError", "maximum recursion depth exceeded");
@@ -681,7 +685,7 @@ impl<F: FlashImage> Vm<F> {
                 let e = self.exc;
                 if self.exception_match(e, Value(self.exc_class("StopIteration"))) {
                     self.exc = Value::NULL;
-                    let items = self.seq_vec(self.wv(e, 3)).unwrap_or_default();
+                    let items = self.seq_vec(self.inst_native(e)).unwrap_or_default();
                     Ok(GenOut::Return(
                         items.first().copied().unwrap_or(self.none()),
                     ))

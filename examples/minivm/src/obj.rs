@@ -13,7 +13,8 @@
 //! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
 //! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So a heap
 //! object's reference slots are simply "every word after the header" for all kinds but the byte
-//! kinds, which keeps the GC exact and trivial (the compact frozen layouts below are read only).
+//! kinds, which keeps the GC exact and trivial (the compact frozen layouts below never live in
+//! the heap).
 //!
 //! ```text
 //! Str/Bytes  [hdr len|kind][hash][bytes…]            Tuple/Array [hdr n|kind][v0][v1]…
@@ -21,11 +22,15 @@
 //! Func       [hdr flags][RawCode][Context][defaults]  Closure     [hdr n][Func][cell0]…
 //! RawCode    [hdr][Bytes][children Array][scope]     Context     [hdr][globals][qstrs][consts]
 //! Module     [hdr][name qstr][globals Dict]           Class       [hdr][name][bases Tuple][Dict]
-//! Instance   [hdr][class][members Dict][native]       Cell        [hdr][value]
+//! Instance   [hdr][class][members Dict][args]         Cell        [hdr][value]
 //! BoundMeth  [hdr][func][self]                        Generator   [hdr st][Func][state][ip][sp][exc][pend]
 //! Iter       [hdr sub][seq][index][extra]             Range/Slice [hdr][start][stop][step]
 //! Builtin    [hdr id][name qstr]                      QstrPool    [hdr n][prev][first id][cap][Str…]
 //! ```
+//!
+//! An instance's args word is an exception's args tuple, and null for every other instance. An
+//! `Array` (list items, dict and set tables, a generator's frame) has its length in the low 23
+//! aux bits; [`ARRAY_FIXED`] marks a generator's frame, whose length is meaningful.
 //!
 //! Frozen copies use compact layouts where the heap layout carries what only a growing or
 //! hashing heap object needs (see `freeze`). The [`COMPACT`] bit in the kind byte marks them:
@@ -35,15 +40,19 @@
 //! RawCode    [hdr len|kind+C][children Array][bytecode…]    bytecode inline, no Bytes; the
 //!            children word only with CODE_HAS_CHILDREN in aux (no scope word: the prelude has it)
 //! Func       [hdr flags|kind+C][RawCode][Context]     no defaults (the heap word was null)
+//! Instance   [hdr|kind+C][class][members Dict]        no args word (not an exception: it was
+//!            null); in the RAM section, writable like the heap layout
 //! QstrPool   [hdr w|kind+C][prev][first id][n][off0 … off_n: u16, padded to 4][texts…]
 //!            w = words after the header; text i is texts[off_i..off_(i+1)], no Str objects
 //! ```
 //!
 //! and a frozen `ConstArray` (same layout) drops the unused `(null, null)` pairs at its end:
-//! the spare capacity of a namespace dict's table. Readers find a string's payload with
-//! [`payload_offset`], a code's bytecode with `Vm::code_addr` and children with
-//! `Vm::code_children`, a pool's texts with `Vm::pool_text`, a function's defaults with
-//! `Vm::func_defaults`, and never index past an array's length.
+//! the spare capacity of a namespace dict's table; a frozen `Array` (RAM section, same layout)
+//! drops its null tail, the spare capacity of a list or a dict or set table, unless
+//! [`ARRAY_FIXED`]. Readers find a string's payload with [`payload_offset`], a code's bytecode
+//! with `Vm::code_addr` and children with `Vm::code_children`, a pool's texts with
+//! `Vm::pool_text`, a function's defaults with `Vm::func_defaults`, an instance's args with
+//! `Vm::inst_native`, and never index past an array's length.
 
 /// A tagged 32-bit value (see the module docs for the encoding).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
@@ -148,8 +157,8 @@ pub enum Kind {
     Forward = 0xFF,
 }
 
-/// In the kind byte of a frozen `Str`, `Bytes`, `Func`, `RawCode` or `QstrPool`: its compact
-/// layout (see the module docs). Never set in the heap.
+/// In the kind byte of a frozen `Str`, `Bytes`, `Func`, `RawCode`, `Instance` or `QstrPool`: its
+/// compact layout (see the module docs). Never set in the heap.
 pub const COMPACT: u8 = 0x40;
 
 impl Kind {
@@ -157,11 +166,12 @@ impl Kind {
     pub fn from_u8(b: u8) -> Option<Kind> {
         use Kind::*;
         Some(match b {
-            // Str, Bytes, Func, RawCode and QstrPool with the COMPACT bit.
+            // Str, Bytes, Func, RawCode, Instance and QstrPool with the COMPACT bit.
             0x44 => Str,
             0x45 => Bytes,
             0x4A => Func,
             0x4C => RawCode,
+            0x50 => Instance,
             0x59 => QstrPool,
             1 => None,
             2 => Bool,
@@ -229,9 +239,10 @@ pub fn object_size(hdr: u32) -> Option<u32> {
     let aux = hdr >> 8;
     Some(match kind {
         Kind::Str | Kind::Bytes => payload_offset(hdr) + aux,
-        Kind::Tuple | Kind::Array | Kind::ConstArray => 4 + 4 * aux,
+        Kind::Tuple | Kind::ConstArray => 4 + 4 * aux,
+        Kind::Array => 4 + 4 * (aux & ARRAY_LEN_MASK),
         Kind::Closure => 8 + 4 * aux,
-        Kind::Func if is_compact(hdr) => 12,
+        Kind::Func | Kind::Instance if is_compact(hdr) => 12,
         Kind::RawCode if is_compact(hdr) => {
             let children = if aux & CODE_HAS_CHILDREN != 0 { 4 } else { 0 };
             4 + children + (aux & CODE_LEN_MASK)
@@ -241,6 +252,13 @@ pub fn object_size(hdr: u32) -> Option<u32> {
         k => 4 + 4 * k.fixed_words(),
     })
 }
+
+/// In the aux bits of an `Array`: its length is meaningful (a generator's saved frame window),
+/// so the freezer keeps every word. Without it the array is a growable backing store (list
+/// items, dict and set tables) whose unused tail the freezer drops (see `freeze`).
+pub const ARRAY_FIXED: u32 = 1 << 23;
+/// In the aux bits of an `Array`: its length in words.
+pub const ARRAY_LEN_MASK: u32 = ARRAY_FIXED - 1;
 
 /// In the aux bits of a compact `RawCode`: a children word follows the header.
 pub const CODE_HAS_CHILDREN: u32 = 1 << 23;

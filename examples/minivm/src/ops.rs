@@ -527,7 +527,7 @@ impl<F: FlashImage> Vm<F> {
             return Ok(String::from_utf8_lossy(b).into_owned());
         }
         if self.is_exception(v) {
-            let args = self.wv(v, 3);
+            let args = self.inst_native(v);
             let items = self.seq_vec(args).unwrap_or_default();
             return match items.len() {
                 0 => Ok(String::new()),
@@ -671,7 +671,7 @@ impl<F: FlashImage> Vm<F> {
                 if self.is_exception(v) {
                     let n = self.class_name(self.type_of(v));
                     s.push_str(&n);
-                    let args = self.wv(v, 3);
+                    let args = self.inst_native(v);
                     let items = self.seq_vec(args).unwrap_or_default();
                     if items.len() == 1 {
                         s.push('(');
@@ -910,10 +910,13 @@ impl<F: FlashImage> Vm<F> {
                 }
                 if self.is_exception(obj) {
                     if name == self.q("args") {
-                        return Ok(Some(self.wv(obj, 3)));
+                        let args = self.inst_native(obj);
+                        // Never hand Python a null: no args word reads as `()`.
+                        let empty = Value(self.st.empty_tuple);
+                        return Ok(Some(if args.is_null() { empty } else { args }));
                     }
                     if name == self.q("value") || name == self.q("errno") {
-                        let items = self.seq_vec(self.wv(obj, 3)).unwrap_or_default();
+                        let items = self.seq_vec(self.inst_native(obj)).unwrap_or_default();
                         return Ok(Some(items.first().copied().unwrap_or(self.none())));
                     }
                 }
@@ -971,6 +974,19 @@ impl<F: FlashImage> Vm<F> {
                         return Ok(());
                     }
                     return self.raise_msg("AttributeError", "can't set attribute");
+                }
+                if self.is_native_exception(obj) {
+                    // MicroPython accepts `exc.__traceback__ = None`, which clears the traceback
+                    // stored in the exception. minivm keeps tracebacks in the VM, never in the
+                    // object, so there is nothing to clear: a no-op (and the object may be in
+                    // flash). Any other store raises, as for MicroPython's native exceptions.
+                    if name == self.q("__traceback__") && v.0 == self.st.none {
+                        return Ok(());
+                    }
+                    let t = self.class_name(c);
+                    let n = self.str_string(name);
+                    let msg = alloc::format!("'{t}' object has no attribute '{n}'");
+                    return self.raise_msg("AttributeError", &msg);
                 }
                 let mut d = self.wv(obj, 2);
                 if !d.is_ptr() {
@@ -1213,10 +1229,12 @@ impl<F: FlashImage> Vm<F> {
         self.alloc_obj(Kind::Set, 0, &[Value::small(0), arr])
     }
 
-    /// Adds to a set (a dict whose values are unused).
+    /// Adds to a set: a dict whose values are never read. Each value repeats its key rather
+    /// than being null, so a used table word is never null (the freezer trims a table to its
+    /// non-null prefix).
     pub fn set_add(&mut self, s: Value, x: Value) -> R<()> {
         if self.dict_find(s, x)?.is_none() {
-            self.dict_store(s, x, Value::NULL)?;
+            self.dict_store(s, x, x)?;
         }
         Ok(())
     }

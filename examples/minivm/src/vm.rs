@@ -624,7 +624,8 @@ impl<F: FlashImage> Vm<F> {
     /// Items of a tuple/list/array-backed sequence as (address of first item, length).
     pub fn seq_items(&self, v: Value) -> Option<(u32, u32)> {
         match self.kind(v)? {
-            Kind::Tuple | Kind::Array | Kind::ConstArray => Some((v.0 + 4, self.aux(v))),
+            Kind::Tuple | Kind::ConstArray => Some((v.0 + 4, self.aux(v))),
+            Kind::Array => Some((v.0 + 4, self.aux(v) & ARRAY_LEN_MASK)),
             Kind::List => {
                 let arr = self.wv(v, 2);
                 let len = (self.wv(v, 1).as_int().max(0) as u32).min(self.aux(arr));
@@ -868,6 +869,29 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
+    /// Word 3 of an instance: an exception's args tuple, null for any other instance. The
+    /// compact frozen copy of a plain instance has no word 3 (see `freeze`): null too. Every
+    /// reader of that word goes through here.
+    pub fn inst_native(&self, v: Value) -> Value {
+        if is_compact(self.w(v, 0)) {
+            Value::NULL
+        } else {
+            self.wv(v, 3)
+        }
+    }
+
+    /// Is `v` a direct instance of a builtin exception class (a firmware static, not a user
+    /// subclass)? Like MicroPython's native exception objects it holds only its class and args
+    /// tuple: attribute stores raise (see `store_attr`), so it never changes and freezes to
+    /// flash.
+    pub fn is_native_exception(&self, v: Value) -> bool {
+        self.is_exception(v)
+            && matches!(
+                crate::memmap::region_of(self.w(v, 1)),
+                Some(crate::memmap::Region::Statics)
+            )
+    }
+
     // ---------------------------------------------------------------- exceptions
 
     /// Creates an exception instance of class `c` with `args`.
@@ -919,7 +943,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn exc_text(&mut self, e: Value) -> String {
         let c = self.type_of(e);
         let mut s = self.class_name(c);
-        let args = self.wv(e, 3);
+        let args = self.inst_native(e);
         if let Some(items) = self.seq_vec(args) {
             if items.len() == 1 {
                 let t = self.str_of(items[0]).unwrap_or_default();

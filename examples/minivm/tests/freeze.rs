@@ -1,10 +1,13 @@
 //! Freezing tests on the simulated NOR chip: differential runs (before freezing, after
 //! freezing in the same process, after a reboot from the image), heap given back, frozen
-//! writes refused, unfreezable objects named by path, `freeze.clear()`.
+//! writes refused, unfreezable objects named by path, `freeze.clear()`, and the RAM-section
+//! layouts (`py/tests/ramstate.py`): exact-size tables, whole generator frames, builtin
+//! exception instances in flash, compact plain instances.
 
 use minivm::freeze::{FlashFreezer, SimChip};
-use minivm::memmap::HEAP_DEFAULT;
-use minivm::{Vm, sources::Bundled};
+use minivm::memmap::{HEAP_DEFAULT, Region, region_of};
+use minivm::obj::{ARRAY_FIXED, ARRAY_LEN_MASK, Kind, is_compact, object_size};
+use minivm::{Value, Vm, sources::Bundled};
 
 fn boot(chip: SimChip) -> Vm<SimChip> {
     let mut vm = Vm::new(chip, HEAP_DEFAULT);
@@ -211,4 +214,237 @@ fn frozen_module_code_can_rebind_its_globals_until_reboot() {
     run(&mut vm2, "import tests.globalstate as g");
     assert_eq!(run(&mut vm2, "g.hits"), "1\n");
     assert_eq!(run(&mut vm2, "g.bump()"), "2\n");
+}
+
+/// The value of `module.name` (both already imported).
+fn global(vm: &mut Vm<SimChip>, module: &str, name: &str) -> Value {
+    let m = vm.intern(module.as_bytes()).expect("intern");
+    let m = vm.dict_get_q(vm.modules, m).expect("module imported");
+    let n = vm.intern(name.as_bytes()).expect("intern");
+    vm.dict_get_q(vm.wv(m, 2), n).expect("global defined")
+}
+
+/// (backing array, words the owner uses) of a list, dict or set.
+fn table_of(vm: &Vm<SimChip>, v: Value) -> (Value, u32) {
+    let used = match vm.kind(v) {
+        Some(Kind::List) => vm.wv(v, 1).as_int() as u32,
+        _ => 2 * vm.dict_len(v),
+    };
+    (vm.wv(v, 2), used)
+}
+
+fn capacity(vm: &Vm<SimChip>, arr: Value) -> u32 {
+    vm.aux(arr) & ARRAY_LEN_MASK
+}
+
+const TABLES: &[&str] = &["table", "items", "tags", "empty"];
+
+/// Each RAM table is frozen without its spare capacity: exactly the words its owner uses.
+fn assert_exact_ram_tables(vm: &mut Vm<SimChip>, when: &str) {
+    for name in TABLES {
+        let v = global(vm, "tests.ramstate", name);
+        let (arr, used) = table_of(vm, v);
+        assert_eq!(region_of(arr.0), Some(Region::RamSection), "{when}: {name}");
+        assert_eq!(vm.kind(arr), Some(Kind::Array), "{when}: {name}");
+        assert_eq!(capacity(vm, arr), used, "{when}: {name} exact size");
+        assert_eq!(
+            object_size(vm.w(arr, 0)),
+            Some(4 + 4 * used),
+            "{when}: {name}"
+        );
+    }
+}
+
+#[test]
+fn ram_tables_freeze_at_their_exact_size_and_grow_again() {
+    // Reference: the same calls on a VM that never froze.
+    let mut plain = boot(SimChip::erased());
+    run(&mut plain, "import tests.ramstate as r");
+    let grown = run(&mut plain, "r.grow()");
+    let grown_twice = run(&mut plain, "r.grow()");
+
+    let mut vm = boot(SimChip::erased());
+    vm.mem.poison = true;
+    run(&mut vm, "import tests.ramstate as r");
+    for name in TABLES {
+        let v = global(&mut vm, "tests.ramstate", name);
+        let (arr, used) = table_of(&vm, v);
+        assert!(capacity(&vm, arr) > used, "{name} has spare capacity");
+    }
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('tests.ramstate')");
+    assert_exact_ram_tables(&mut vm, "frozen");
+    // The next insert regrows each table in the heap.
+    assert_eq!(run(&mut vm, "r.grow()"), grown);
+    for name in TABLES {
+        let v = global(&mut vm, "tests.ramstate", name);
+        let (arr, used) = table_of(&vm, v);
+        assert_eq!(region_of(arr.0), Some(Region::Heap), "{name} regrew");
+        assert!(capacity(&vm, arr) >= used);
+    }
+    vm.collect();
+    assert_eq!(run(&mut vm, "r.grow()"), grown_twice);
+
+    // After a reboot the RAM section is back at its frozen, exact-size state, and grows the
+    // same way.
+    let mut vm2 = reboot(&vm);
+    run(&mut vm2, "import tests.ramstate as r");
+    assert_exact_ram_tables(&mut vm2, "rebooted");
+    assert_eq!(run(&mut vm2, "r.grow()"), grown);
+    vm2.collect();
+    assert_eq!(run(&mut vm2, "r.grow()"), grown_twice);
+}
+
+#[test]
+fn generator_frames_keep_every_word_when_frozen() {
+    let mut vm = boot(SimChip::erased());
+    run(&mut vm, "import tests.ramstate as r");
+    // A suspended generator and one not started yet (its frame beyond the argument is null).
+    let frames = |vm: &mut Vm<SimChip>| {
+        ["gen", "fresh"].map(|name| {
+            let g = global(vm, "tests.ramstate", name);
+            vm.wv(g, 2)
+        })
+    };
+    let words = frames(&mut vm).map(|f| {
+        assert_ne!(vm.aux(f) & ARRAY_FIXED, 0);
+        capacity(&vm, f)
+    });
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('tests.ramstate')");
+    for (f, n) in frames(&mut vm).into_iter().zip(words) {
+        assert_eq!(region_of(f.0), Some(Region::RamSection));
+        assert_eq!(capacity(&vm, f), n, "no word of the frame dropped");
+    }
+    let mut vm2 = reboot(&vm);
+    assert_eq!(run(&mut vm, "next(r.gen), list(r.fresh)"), "(2, [2, 1])\n");
+    assert_eq!(run(&mut vm, "list(r.gen)"), "[1]\n");
+    run(&mut vm2, "import tests.ramstate as r");
+    assert_eq!(
+        run(&mut vm2, "r.first, list(r.gen), list(r.fresh)"),
+        "(3, [2, 1], [2, 1])\n"
+    );
+}
+
+#[test]
+fn builtin_exception_instances_refuse_attributes_and_freeze_to_flash() {
+    let no_x = "'StopIteration' object has no attribute 'x'\n";
+    // What must hold before freezing, after freezing and after a reboot.
+    let check = |vm: &mut Vm<SimChip>, when: &str| {
+        assert_eq!(run(vm, "print(r.set_x(r.stop))"), no_x, "{when}");
+        assert_eq!(run(vm, "print(r.set_x(StopIteration(1)))"), no_x, "{when}");
+        let e = vm.exec_line("r.stop.x = 1").expect_err(when);
+        vm.take_output();
+        assert!(e.starts_with("AttributeError"), "{when}: {e}");
+        // `__traceback__ = None` is accepted (MicroPython clears the traceback; minivm keeps
+        // none in the object), then the instance raises and is caught as usual.
+        assert_eq!(run(vm, "r.catch_stop()"), "True\n", "{when}");
+        assert_eq!(run(vm, "r.catch_stop()"), "True\n", "{when}, again");
+        run(vm, "r.stop.__traceback__ = None");
+        assert_eq!(
+            run(vm, "r.stop.args, r.err.args"),
+            "((), ('boom',))\n",
+            "{when}"
+        );
+        // A user subclass is an ordinary instance: it takes attributes.
+        assert_eq!(run(vm, "print(r.set_x(r.MyError()))"), "stored\n", "{when}");
+    };
+    let mut vm = boot(SimChip::erased());
+    run(&mut vm, "import tests.ramstate as r");
+    check(&mut vm, "heap");
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('tests.ramstate')");
+    let stop = global(&mut vm, "tests.ramstate", "stop");
+    let err = global(&mut vm, "tests.ramstate", "err");
+    assert_eq!(
+        region_of(stop.0),
+        Some(Region::Image),
+        "a builtin exception: flash"
+    );
+    assert!(
+        matches!(
+            region_of(vm.wv(stop, 3).0),
+            Some(Region::Image | Region::Statics)
+        ),
+        "its args: flash (or the firmware's empty tuple)"
+    );
+    assert_eq!(
+        region_of(err.0),
+        Some(Region::RamSection),
+        "a user subclass: RAM"
+    );
+    check(&mut vm, "frozen");
+    let mut vm2 = reboot(&vm);
+    run(&mut vm2, "import tests.ramstate as r");
+    check(&mut vm2, "rebooted");
+}
+
+#[test]
+fn plain_instances_freeze_compact_and_keep_working() {
+    let mut vm = boot(SimChip::erased());
+    vm.mem.poison = true;
+    run(&mut vm, "import tests.ramstate as r");
+    let h = global(&mut vm, "tests.ramstate", "holder");
+    let heap_size = object_size(vm.w(h, 0));
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('tests.ramstate')");
+    let h = global(&mut vm, "tests.ramstate", "holder");
+    assert_eq!(region_of(h.0), Some(Region::RamSection));
+    assert!(is_compact(vm.w(h, 0)));
+    assert_eq!(vm.kind(h), Some(Kind::Instance));
+    assert_eq!(
+        object_size(vm.w(h, 0)),
+        heap_size.map(|s| s - 4),
+        "no args word"
+    );
+    assert!(vm.inst_native(h).is_null());
+    // Reads, writes (rebinding and a new attribute: the members dict regrows in the heap),
+    // methods, and a collection in between.
+    assert_eq!(run(&mut vm, "r.holder.v, r.holder.arg"), "(1, None)\n");
+    run(&mut vm, "r.holder.v = 5; r.holder.z = [7]");
+    vm.collect();
+    assert_eq!(
+        run(&mut vm, "r.holder.v, r.holder.z, r.holder.arg"),
+        "(5, [7], None)\n"
+    );
+    assert_eq!(
+        run(
+            &mut vm,
+            "isinstance(r.holder, r.Holder), type(r.holder) == r.Holder"
+        ),
+        "(True, True)\n"
+    );
+    // One without a members dict gets one (word 2) on its first attribute.
+    let b = global(&mut vm, "tests.ramstate", "bare");
+    assert!(region_of(b.0) == Some(Region::RamSection) && is_compact(vm.w(b, 0)));
+    assert!(vm.wv(b, 2).is_null());
+    run(&mut vm, "r.bare.x = 1");
+    assert_eq!(run(&mut vm, "r.bare.x"), "1\n");
+    let e = vm
+        .exec_line("r.holder.nope")
+        .expect_err("missing attribute");
+    vm.take_output();
+    assert!(e.starts_with("AttributeError"), "{e}");
+
+    // A second batch refers to it (and to a RAM list): both stay where they are.
+    run(&mut vm, "import tests.ramuser as u");
+    run(&mut vm, "freeze.import_modules('tests.ramuser')");
+    assert_eq!(run(&mut vm, "u.same(), u.refs[0].v"), "(True, 5)\n");
+    vm.collect();
+    assert_eq!(
+        run(&mut vm, "r.holder.v"),
+        "5\n",
+        "batch 2 left batch 1's RAM section alone"
+    );
+
+    // Reboot: both batches mount, the instance is compact again at its frozen state.
+    let mut vm2 = reboot(&vm);
+    run(&mut vm2, "import tests.ramstate as r");
+    run(&mut vm2, "import tests.ramuser as u");
+    let h2 = global(&mut vm2, "tests.ramstate", "holder");
+    assert!(region_of(h2.0) == Some(Region::RamSection) && is_compact(vm2.w(h2, 0)));
+    assert_eq!(run(&mut vm2, "u.same(), r.holder.v"), "(True, 1)\n");
+    run(&mut vm2, "r.holder.v = 9");
+    vm2.collect();
+    assert_eq!(run(&mut vm2, "u.refs[0].v, r.grow()[5]"), "(9, 10)\n");
 }

@@ -145,7 +145,12 @@ fn object_kinds_round_trip_through_header() {
             // A frozen compact object decodes to its kind; every other byte is the kind.
             let compact = matches!(
                 k,
-                Kind::Str | Kind::Bytes | Kind::Func | Kind::RawCode | Kind::QstrPool
+                Kind::Str
+                    | Kind::Bytes
+                    | Kind::Func
+                    | Kind::RawCode
+                    | Kind::Instance
+                    | Kind::QstrPool
             );
             let expected = if compact { b & !COMPACT } else { b };
             assert_eq!(k as u8, expected, "kind byte {b:#04x}");
@@ -157,6 +162,7 @@ fn object_kinds_round_trip_through_header() {
         Kind::Bytes,
         Kind::Func,
         Kind::RawCode,
+        Kind::Instance,
         Kind::QstrPool,
     ] {
         assert_eq!(Kind::from_u8(k as u8 | COMPACT), Some(k));
