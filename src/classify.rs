@@ -279,10 +279,12 @@ impl<R: Copy> Classified<R> {
         }
         let bytes = u64::from(vm.frozen_layout(obj).size);
         // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
+        // A VM returns the same `&'static str` for a kind, so the address settles it without
+        // comparing text for every entry; equal names at two addresses meet in `merge_kinds`.
         match self
             .kinds
             .iter_mut()
-            .find(|k| k.kind == kind && k.placement == placement)
+            .find(|k| core::ptr::eq(k.kind, kind) && k.placement == placement)
         {
             Some(k) => {
                 k.count += 1;
@@ -296,5 +298,67 @@ impl<R: Copy> Classified<R> {
             }),
         }
         Ok(())
+    }
+
+    /// Merge kind entries whose names are equal text at different addresses (first seen wins).
+    pub fn merge_kinds(&mut self) {
+        let mut i = 0;
+        while i < self.kinds.len() {
+            let (kind, placement) = (self.kinds[i].kind, self.kinds[i].placement);
+            let mut j = i + 1;
+            while j < self.kinds.len() {
+                if self.kinds[j].kind == kind && self.kinds[j].placement == placement {
+                    let dup = self.kinds.remove(j);
+                    self.kinds[i].count += dup.count;
+                    self.kinds[i].bytes += dup.bytes;
+                } else {
+                    j += 1;
+                }
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+
+    fn stats(kind: &'static str, placement: Placement, count: u32) -> KindStats {
+        KindStats {
+            kind,
+            placement,
+            count,
+            bytes: 8 * u64::from(count),
+        }
+    }
+
+    #[test]
+    fn equal_kind_names_at_two_addresses_are_merged() {
+        // The same text at another address, as a VM built from several crates may return.
+        let other: &'static str = String::leak(String::from("str"));
+        assert!(!core::ptr::eq(other, "str"));
+        let mut c = Classified::<u32>::new();
+        c.kinds = alloc::vec![
+            stats("str", Placement::Flash, 2),
+            stats("tuple", Placement::Flash, 1),
+            stats(other, Placement::Flash, 3),
+            stats(other, Placement::Ram, 4),
+        ];
+        c.merge_kinds();
+        let got: Vec<_> = c
+            .kinds
+            .iter()
+            .map(|k| (k.kind, k.placement, k.count, k.bytes))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("str", Placement::Flash, 5, 40),
+                ("tuple", Placement::Flash, 1, 8),
+                ("str", Placement::Ram, 4, 32),
+            ]
+        );
     }
 }

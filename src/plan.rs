@@ -218,6 +218,7 @@ where
             return Err(e);
         }
     };
+    classified.merge_kinds();
     let objects = (classified.flash.len() + classified.ram.len()) as u32;
     // The worklist is freed before the table's forwarding array is allocated, but count both:
     // a peak that is an upper bound is the honest number to report.
