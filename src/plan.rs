@@ -346,6 +346,22 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         relocate::write_object(vm, &self.table, &self.target, planned, out, on_ref)
     }
 
+    /// The offset of each reference word of `planned`'s frozen copy, in the VM's scan order,
+    /// without its bytes: what [`Plan::write_object`] reports to `on_ref`, for a pass that only
+    /// needs to know where the references are. `planned` comes from [`Plan::objects`], which
+    /// checked its layout.
+    pub fn reference_offsets<M>(
+        &self,
+        vm: &M,
+        planned: &PlannedObject<R>,
+        on_ref: &mut dyn FnMut(u32),
+    ) -> Result<(), FreezeError>
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+    {
+        relocate::reference_offsets(vm, planned, on_ref)
+    }
+
     /// After the image is written and mounted: redirect every live reference of the VM to a
     /// planned object to its frozen copy, so the originals become garbage.
     pub fn fix_up_live<M>(&self, vm: &mut M)

@@ -177,6 +177,34 @@ where
     failed.map_or(Ok(()), Err)
 }
 
+/// Report the offset of each reference word of `planned`'s frozen copy, as [`write_object`]
+/// does, from the VM's `scan` alone: no frozen bytes, no address lookups. For passes that only
+/// need to know where the references are (the image's pointer map); the writer checks that they
+/// agree with the pass that wrote the bytes.
+pub(crate) fn reference_offsets<M>(
+    vm: &M,
+    planned: &PlannedObject<M::Ref>,
+    on_ref: &mut dyn FnMut(u32),
+) -> Result<(), FreezeError>
+where
+    M: ObjectModel + ?Sized,
+{
+    let obj = planned.obj;
+    let size = planned.layout.size;
+    let mut failed = None;
+    vm.scan(obj, &mut |slot: Slot<M::Ref>| {
+        if failed.is_some() {
+            return;
+        }
+        if let Err(e) = check_slot(vm, obj, size, &slot) {
+            failed = Some(e);
+        } else if slot.target.is_some() {
+            on_ref(slot.offset);
+        }
+    });
+    failed.map_or(Ok(()), Err)
+}
+
 /// Redirect every live reference to a placed object to its frozen copy.
 pub(crate) fn fix_up_live<M, T>(vm: &mut M, table: &T, target: &Target)
 where

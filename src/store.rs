@@ -10,15 +10,22 @@
 //! ```
 //!
 //! Appending a batch ([`Store::append`]):
-//! 1. measure the plan ([`crate::image::write::measure`]): the whole batch's size is known, so a
-//!    batch that does not fit is refused with [`StoreError::RegionFull`] before anything is
-//!    erased;
+//! 1. measure the plan ([`crate::image::write::measure`]: layouts and reference slots, no
+//!    frozen bytes): the whole batch's size is known, so a batch that does not fit is refused
+//!    with [`StoreError::RegionFull`] before anything is erased;
 //! 2. erase each sector the batch spans, once (they start after the last committed batch, so
 //!    no committed byte is touched);
 //! 3. stream the batch through one page buffer (`WRITE_SIZE` rounded up to 256 bytes), each write
-//!    unit programmed once;
+//!    unit programmed once — except the first page, which holds the header: its CRCs cover the
+//!    rest, so it is kept back until the stream ends;
 //! 4. read the programmed bytes back and compare their CRC;
-//! 5. program the commit record, alone in its write unit.
+//! 5. program the first page with the header, and read it back;
+//! 6. program the commit record, alone in its write unit.
+//!
+//! ```text
+//! program order:  ② pages 1…n ─────────────────────►  ③ page 0 (header)  ④ commit record
+//! batch:          [page 0: header + flash…][page 1]…[page n: … object map][commit]
+//! ```
 //!
 //! A power cut at any point leaves the earlier batches mounted and the new one either absent
 //! (no valid commit record) or complete (`tests/power_cut.rs` cuts at every operation and at
@@ -67,7 +74,9 @@ use zerocopy::IntoBytes;
 
 use crate::forward::ForwardingTable;
 use crate::image::Layout;
-use crate::image::format::{COMMIT_LEN, CRC, CommitRecord, HEADER_LEN, SECTION_ALIGN, align_up};
+use crate::image::format::{
+    COMMIT_LEN, CRC, CommitRecord, CrcDigest, HEADER_LEN, SECTION_ALIGN, align_up,
+};
 use crate::image::read::{DecodeError, Link, Tail, next_link};
 use crate::image::write::{BatchParams, ImageError, StreamError, measure, stream};
 use crate::model::ObjectModel;
@@ -384,9 +393,9 @@ impl<'a, F: NorFlash> Store<'a, F> {
         {
             return Err(StoreError::StalePlan);
         }
-        let header = measure(plan, vm, &params)?;
+        let measured = measure(plan, vm, &params)?;
         let next = self.chain()?.next;
-        let span = header.span.get();
+        let span = measured.span.get();
         let available = u64::from(self.cfg.region_len - next.min(self.cfg.region_len));
         if u64::from(span) > available {
             return Err(StoreError::RegionFull {
@@ -400,29 +409,36 @@ impl<'a, F: NorFlash> Store<'a, F> {
         for sector in (start..start + span).step_by(erase as usize) {
             self.erase_sector(sector)?;
         }
-        // 3. Stream through one page buffer.
+        // 3. Stream through one page buffer, holding back the first page (it holds the header,
+        //    known only at the end).
         let page_len = align_up(256, F::WRITE_SIZE as u64).unwrap_or(256) as usize;
         let mut pager = Pager {
             flash: &mut self.flash,
             page: vec![0xFF; page_len],
             fill: 0,
             at: start,
+            first: None,
             crc: CRC.digest(),
         };
-        let streamed = stream(plan, vm, &header, &mut |bytes: &[u8]| pager.push(bytes));
-        match streamed {
-            Ok(()) => {}
+        let streamed = stream(plan, vm, &measured, &mut |bytes: &[u8]| pager.push(bytes));
+        let header = match streamed {
+            Ok(header) => header,
             Err(StreamError::Sink(e)) => return Err(e),
             Err(StreamError::Image(e)) => return Err(StoreError::Image(e)),
-        }
+        };
         pager.flush()?;
         let written_crc = pager.crc.finalize();
+        let Some(mut first) = pager.first.take() else {
+            return Err(StoreError::Image(ImageError::Inconsistent {
+                what: "the batch ended before its first page",
+            }));
+        };
         let commit_at = start + header.commit_offset.get();
         debug_assert_eq!(pager.at, commit_at);
-        // 4. Read back what was programmed.
+        // 4. Read back what was programmed after the first page.
         let mut crc = CRC.digest();
         let mut buf = [0u8; 64];
-        let mut at = start;
+        let mut at = start + first.len() as u32;
         while at < commit_at {
             let n = ((commit_at - at) as usize).min(buf.len());
             read_unaligned(&mut self.flash, at, &mut buf[..n])?;
@@ -432,7 +448,30 @@ impl<'a, F: NorFlash> Store<'a, F> {
         if crc.finalize() != written_crc {
             return Err(StoreError::Verify { offset: start });
         }
-        // 5. Commit, alone in its write unit.
+        // 5. The first page with the header, read back.
+        let Some(slot) = first.get_mut(..HEADER_LEN) else {
+            return Err(StoreError::Image(ImageError::Inconsistent {
+                what: "the first page is shorter than the header",
+            }));
+        };
+        slot.copy_from_slice(header.as_bytes());
+        self.flash
+            .write(start, &first)
+            .map_err(|error| StoreError::Flash {
+                op: "program",
+                offset: start,
+                error,
+            })?;
+        let mut at = start;
+        for chunk in first.chunks(buf.len()) {
+            let back = &mut buf[..chunk.len()];
+            read_unaligned(&mut self.flash, at, back)?;
+            if back != chunk {
+                return Err(StoreError::Verify { offset: start });
+            }
+            at += chunk.len() as u32;
+        }
+        // 6. Commit, alone in its write unit.
         let mut unit = vec![0xFF; COMMIT_LEN.max(F::WRITE_SIZE)];
         unit[..COMMIT_LEN].copy_from_slice(CommitRecord::for_header(&header).as_bytes());
         self.flash
@@ -538,19 +577,22 @@ fn read_unaligned<F: NorFlash>(
     Ok(())
 }
 
-/// The page buffer between the streamed batch and the flash: programs each write unit once.
+/// The page buffer between the streamed batch and the flash: programs each write unit once,
+/// except the batch's first page, which it keeps (`first`) for the caller to program last.
 struct Pager<'f, F: NorFlash> {
     flash: &'f mut F,
     page: Vec<u8>,
     fill: usize,
     /// Device offset of the page's first byte.
     at: u32,
-    crc: crc::Digest<'static, u32>,
+    /// The first page, not programmed.
+    first: Option<Vec<u8>>,
+    /// CRC of the bytes programmed (every page but the first).
+    crc: CrcDigest,
 }
 
 impl<F: NorFlash> Pager<'_, F> {
     fn push(&mut self, mut bytes: &[u8]) -> Result<(), StoreError<F::Error>> {
-        self.crc.update(bytes);
         while !bytes.is_empty() {
             let n = (self.page.len() - self.fill).min(bytes.len());
             self.page[self.fill..self.fill + n].copy_from_slice(&bytes[..n]);
@@ -563,7 +605,8 @@ impl<F: NorFlash> Pager<'_, F> {
         Ok(())
     }
 
-    /// Program the buffered bytes (the stream always ends on a write-unit boundary).
+    /// Program the buffered bytes (the stream always ends on a write-unit boundary), or keep
+    /// them if they are the first page.
     fn flush(&mut self) -> Result<(), StoreError<F::Error>> {
         if self.fill == 0 {
             return Ok(());
@@ -571,13 +614,18 @@ impl<F: NorFlash> Pager<'_, F> {
         let len = align_up(self.fill as u64, F::WRITE_SIZE as u64).unwrap_or(0) as usize;
         self.page[self.fill..len].fill(0xFF);
         let at = self.at;
-        self.flash
-            .write(at, &self.page[..len])
-            .map_err(|error| StoreError::Flash {
-                op: "program",
-                offset: at,
-                error,
-            })?;
+        if self.first.is_none() {
+            self.first = Some(self.page[..len].to_vec());
+        } else {
+            self.crc.update(&self.page[..len]);
+            self.flash
+                .write(at, &self.page[..len])
+                .map_err(|error| StoreError::Flash {
+                    op: "program",
+                    offset: at,
+                    error,
+                })?;
+        }
         self.at += len as u32;
         self.fill = 0;
         Ok(())

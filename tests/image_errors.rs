@@ -241,10 +241,30 @@ fn empty_region() {
     assert!(e.to_string().contains("no committed batch"));
 }
 
-/// A VM whose frozen bytes change every time it is asked (a bug the writer must catch).
+/// A VM that reports its reference slots empty from its `honest_scans + 1`-th scan on (a bug
+/// the writer must catch), and counts how often it is asked for frozen bytes.
 struct Flaky {
     heap: TestHeap<4>,
-    calls: std::cell::Cell<u8>,
+    honest_scans: u32,
+    scans: std::cell::Cell<u32>,
+    writes: std::cell::Cell<u32>,
+}
+
+impl Flaky {
+    /// A module with one reference to a string.
+    fn new(honest_scans: u32) -> (Self, flashfreeze::testing::Obj) {
+        use flashfreeze::testing::Kind;
+        let mut heap = TestHeap::<4>::new();
+        let s = heap.alloc_with(Kind::Immutable, vec![], b"payload".to_vec());
+        let m = heap.alloc(Kind::Immutable, &[Some(s)]);
+        let vm = Self {
+            heap,
+            honest_scans,
+            scans: std::cell::Cell::new(0),
+            writes: std::cell::Cell::new(0),
+        };
+        (vm, m)
+    }
 }
 
 impl flashfreeze::ObjectModel for Flaky {
@@ -263,14 +283,17 @@ impl flashfreeze::ObjectModel for Flaky {
         self.heap.frozen_layout(obj)
     }
     fn scan(&self, obj: Self::Ref, visitor: &mut dyn flashfreeze::SlotVisitor<Self::Ref>) {
-        self.heap.scan(obj, visitor)
+        self.scans.set(self.scans.get() + 1);
+        let honest = self.scans.get() <= self.honest_scans;
+        self.heap
+            .scan(obj, &mut |slot: flashfreeze::Slot<Self::Ref>| {
+                let target = slot.load().copied().filter(|_| honest);
+                visitor.visit(flashfreeze::Slot::new(slot.offset, target));
+            });
     }
     fn write_frozen(&self, obj: Self::Ref, placement: Placement, out: &mut [u8]) {
+        self.writes.set(self.writes.get() + 1);
         self.heap.write_frozen(obj, placement, out);
-        self.calls.set(self.calls.get().wrapping_add(1));
-        if let Some(last) = out.last_mut() {
-            *last ^= self.calls.get();
-        }
     }
     fn heap_index(&self, obj: Self::Ref) -> usize {
         self.heap.heap_index(obj)
@@ -280,37 +303,56 @@ impl flashfreeze::ObjectModel for Flaky {
     }
 }
 
-#[test]
-fn a_vm_answering_differently_on_the_second_pass_is_not_committed() {
-    use flashfreeze::image::ImageError;
-    use flashfreeze::store::StoreError;
-    let mut heap = TestHeap::<4>::new();
-    let m = heap.alloc_with(
-        flashfreeze::testing::Kind::Immutable,
-        vec![],
-        b"payload".to_vec(),
-    );
-    let vm = Flaky {
-        heap,
-        calls: std::cell::Cell::new(0),
-    };
+fn flaky_append(
+    vm: &Flaky,
+    m: flashfreeze::testing::Obj,
+) -> (
+    Store<'static, SimFlash<1, 4, 4096>>,
+    Result<
+        flashfreeze::store::Appended,
+        flashfreeze::store::StoreError<flashfreeze::sim::SimError>,
+    >,
+) {
     let mut store = Store::open(
         SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
         store_cfg(REGION_LEN, 4),
     )
     .unwrap();
     let plan = flashfreeze::plan(
-        &vm,
+        vm,
         &[Root::new(RootKind::MODULE, "m", m)],
         store.target().unwrap(),
     )
     .unwrap();
-    let err = store.append(&plan, &vm).unwrap_err();
+    let appended = store.append(&plan, vm);
+    (store, appended)
+}
+
+#[test]
+fn an_append_asks_the_vm_for_each_objects_frozen_bytes_once() {
+    let (vm, m) = Flaky::new(u32::MAX);
+    let (store, appended) = flaky_append(&vm, m);
+    let appended = appended.unwrap();
+    assert_eq!(vm.writes.get(), 2, "two objects, each written once");
+    let image = Image::open(region(store.flash(), REGION_LEN), &read_cfg(4)).unwrap();
+    assert_eq!(image.batches().len(), 1);
+    assert_eq!(appended.index, 0);
+}
+
+#[test]
+fn a_vm_answering_differently_on_another_pass_is_not_committed() {
+    use flashfreeze::image::ImageError;
+    use flashfreeze::store::StoreError;
+    // Scans: the plan's traversal (2 objects), `measure` (2), the pass that writes the bytes
+    // (2); the pointer map's pass then sees no references.
+    let (vm, m) = Flaky::new(6);
+    let (store, appended) = flaky_append(&vm, m);
+    let err = appended.unwrap_err();
     assert!(
         matches!(
             err,
             StoreError::Image(ImageError::Nondeterministic {
-                section: Section::Flash
+                section: Section::PointerMap
             })
         ),
         "{err}"

@@ -95,8 +95,22 @@ pub const SECTION_ALIGN: u32 = 16;
 /// Byte offset of the header CRC (always the last 4 bytes of the header).
 pub const HEADER_CRC_OFFSET: usize = HEADER_LEN - 4;
 
+/// How [`CRC`] is computed: slice-by-16 (16 KiB of tables) on 64-bit hosts, which build and
+/// check large images; one 1 KiB table on 32-bit targets, whose flash and caches are small.
+/// Both give the same CRC.
+#[cfg(target_pointer_width = "64")]
+pub type CrcTable = crc::Table<16>;
+/// How [`CRC`] is computed: slice-by-16 (16 KiB of tables) on 64-bit hosts, which build and
+/// check large images; one 1 KiB table on 32-bit targets, whose flash and caches are small.
+/// Both give the same CRC.
+#[cfg(not(target_pointer_width = "64"))]
+pub type CrcTable = crc::Table<1>;
+
 /// The CRC used everywhere in the image: CRC-32/ISO-HDLC.
-pub static CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+pub static CRC: crc::Crc<u32, CrcTable> = crc::Crc::<u32, CrcTable>::new(&crc::CRC_32_ISO_HDLC);
+
+/// A running [`CRC`].
+pub type CrcDigest = crc::Digest<'static, u32, CrcTable>;
 
 /// Where a section lies in a batch: offset from the batch start and length, in bytes.
 #[derive(

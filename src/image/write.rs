@@ -1,17 +1,27 @@
 //! The writer: turns a [`Plan`] into the bytes of one batch, streamed in order.
 //!
-//! Writing is two steps so that nothing but a page and one object is ever held in RAM (the VM
-//! is asked for each object's frozen bytes three times: once to measure, twice to stream):
+//! Nothing but a page and one object is ever held in RAM, and the VM is asked for each object's
+//! frozen bytes once:
 //!
-//! 1. [`measure`] walks the plan (asking the VM for each object's frozen bytes once) and returns
-//!    the complete [`BatchHeader`]: section offsets and lengths, counts, CRCs, the commit offset
-//!    and the span. A batch that does not fit is refused here, before anything is erased.
-//! 2. [`stream`] walks it again and hands the batch's bytes, from offset 0 up to the commit
-//!    record, to a sink in order. It recomputes every CRC and refuses (before the commit record
-//!    is written) if the VM answered differently the second time.
+//! 1. [`measure`] walks the plan's layouts and reference slots (the VM's `scan`, no frozen
+//!    bytes) and returns the batch's [`BatchHeader`] without its CRCs: section offsets and
+//!    lengths, counts, the commit offset and the span. A batch that does not fit is refused
+//!    here, before anything is erased.
+//! 2. [`stream`] hands the batch's bytes, from offset 0 up to the commit record, to a sink in
+//!    order: the sections (asking the VM for each object's frozen bytes), the roots table, the
+//!    pointer map (from `scan` again) and the object map (from the layouts). It returns the
+//!    complete header, CRCs included. The header's own bytes are sent as `0xFF` placeholders —
+//!    its CRCs cover everything after it — so the caller writes the returned header last,
+//!    before the commit record ([`crate::store`] holds back its first page for this).
 //!
-//! The commit record ([`CommitRecord::for_header`]) is written last by the caller, alone in
-//! its write unit (see [`crate::store`]).
+//! ```text
+//! stream:  [0xFF × 144][flash section][RAM section][roots][pointer map][object map][0xFF…]
+//! then:    [header    ]  ◄── programmed last, then the commit record in its own write unit
+//! ```
+//!
+//! A VM that answers differently from one pass to the next (other lengths, or other reference
+//! words than while its bytes were written) gets [`ImageError::Nondeterministic`] before
+//! anything is committed.
 //!
 //! [`write_batch_to_vec`] does both into a `Vec` for hosts and tests.
 
@@ -22,9 +32,9 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromZeros, IntoBytes};
 
 use super::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, FIRMWARE_ID_MAX, FORMAT_VERSION,
-    HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef,
-    align_up, object_record_len, put_object,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, FIRMWARE_ID_MAX,
+    FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN,
+    Section, SectionRef, align_up, object_record_len, put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -72,9 +82,10 @@ pub enum ImageError {
         /// What was found.
         what: &'static str,
     },
-    /// The VM produced different bytes in the writing pass than in the measuring pass.
+    /// The VM answered differently in two passes over the plan (other lengths, or other
+    /// reference words than while its bytes were written).
     Nondeterministic {
-        /// The section whose CRC differs.
+        /// The section that differs.
         section: Section,
     },
 }
@@ -106,7 +117,7 @@ impl fmt::Display for ImageError {
             Self::Inconsistent { what } => write!(f, "image: inconsistent plan: {what}"),
             Self::Nondeterministic { section } => write!(
                 f,
-                "image: the VM wrote different bytes on the second pass ({section}); not committed"
+                "image: the VM answered differently on another pass ({section}); not committed"
             ),
         }
     }
@@ -160,6 +171,9 @@ impl BatchParams<'_> {
 struct Pass {
     crc_flash: u32,
     crc_ram: u32,
+    /// A digest of the reference words' indices, in order (walks with [`Needs::Refs`] or
+    /// [`Needs::Bytes`]): two passes that report the same references agree on it.
+    refs: u64,
     flash_objects: u32,
     ram_objects: u32,
     /// Section lengths (end of the last object).
@@ -169,10 +183,21 @@ struct Pass {
     objmap_len: u64,
 }
 
+/// What a walk asks the VM for, cheapest first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// Layouts only: the object map.
+    Layout,
+    /// Also the reference slots (`scan`): the pointer map.
+    Refs,
+    /// The frozen bytes with every reference rewritten, the sections' CRCs and the references'
+    /// digest, but not the pointer map.
+    Bytes,
+}
+
 /// Receives what a walk produces. Section bytes come with their section and absolute address.
 trait Visit {
-    /// Whether the walk must produce frozen bytes and the pointer map (costly: asks the VM).
-    const BYTES: bool;
+    const NEEDS: Needs;
     fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
     fn pointer_map(&mut self, byte: u8);
     fn object_map(&mut self, byte: u8);
@@ -189,6 +214,8 @@ where
     let target = *plan.target();
     let mut crc_flash = CRC.digest();
     let mut crc_ram = CRC.digest();
+    // FNV-1a over the word indices: a consistency check between passes, not an integrity code.
+    let mut refs = 0xcbf2_9ce4_8422_2325u64;
     let mut scratch: Vec<u8> = Vec::new();
     let mut ref_bits: Vec<u8> = Vec::new();
     let mut enc = PointerMapEncoder::new();
@@ -217,18 +244,7 @@ where
         })?;
         let size = obj.layout.size;
         let pad32 = u32_of(pad)?;
-        if V::BYTES {
-            // Padding between objects is zero bytes.
-            let mut at = end;
-            while at < offset {
-                let n = (offset - at).min(zeros.len() as u64) as usize;
-                crc.update(&zeros[..n]);
-                v.section_bytes(obj.placement, base + at, &zeros[..n]);
-                at += n as u64;
-            }
-            scratch.clear();
-            scratch.reserve_exact(size as usize);
-            scratch.resize(size as usize, 0);
+        if V::NEEDS != Needs::Layout {
             // Reference words of this object as a bitset (one bit per word: the VM may report
             // them in any order, and a bitset is 32 to 64 times smaller than the object).
             let words = u64::from(size).div_ceil(rb) as usize;
@@ -236,14 +252,30 @@ where
             ref_bits.reserve_exact(words.div_ceil(8));
             ref_bits.resize(words.div_ceil(8), 0);
             let mut misaligned = None;
-            plan.write_object(vm, &obj, &mut scratch, &mut |r| {
+            let mut on_ref = |r: u32| {
                 let r = u64::from(r);
                 if (offset + r) % rb != 0 || r % rb != 0 {
                     misaligned = Some(base + offset + r);
                 } else if let Some(byte) = ref_bits.get_mut((r / rb) as usize / 8) {
                     *byte |= 1 << ((r / rb) % 8);
                 }
-            })?;
+            };
+            if V::NEEDS == Needs::Bytes {
+                // Padding between objects is zero bytes.
+                let mut at = end;
+                while at < offset {
+                    let n = (offset - at).min(zeros.len() as u64) as usize;
+                    crc.update(&zeros[..n]);
+                    v.section_bytes(obj.placement, base + at, &zeros[..n]);
+                    at += n as u64;
+                }
+                scratch.clear();
+                scratch.reserve_exact(size as usize);
+                scratch.resize(size as usize, 0);
+                plan.write_object(vm, &obj, &mut scratch, &mut on_ref)?;
+            } else {
+                plan.reference_offsets(vm, &obj, &mut on_ref)?;
+            }
             if let Some(address) = misaligned {
                 return Err(ImageError::UnalignedReference { address });
             }
@@ -253,20 +285,25 @@ where
                 while bits != 0 {
                     let w = first_word + (i * 8) as u64 + u64::from(bits.trailing_zeros());
                     bits &= bits - 1;
-                    let mut out = |b| {
-                        ptrmap_len += 1;
-                        v.pointer_map(b);
-                    };
                     let gap = w.checked_sub(next_word).ok_or(ImageError::Inconsistent {
                         what: "reference words out of order",
                     })?;
-                    enc.push_zeros(gap, &mut out);
-                    enc.push(true, &mut out);
+                    refs = (refs ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+                    if V::NEEDS == Needs::Refs {
+                        let mut out = |b| {
+                            ptrmap_len += 1;
+                            v.pointer_map(b);
+                        };
+                        enc.push_zeros(gap, &mut out);
+                        enc.push(true, &mut out);
+                    }
                     next_word = w + 1;
                 }
             }
-            crc.update(&scratch);
-            v.section_bytes(obj.placement, base + offset, &scratch);
+            if V::NEEDS == Needs::Bytes {
+                crc.update(&scratch);
+                v.section_bytes(obj.placement, base + offset, &scratch);
+            }
         }
         objmap_len += object_record_len(size, pad32) as u64;
         put_object(size, pad32, &mut |b| v.object_map(b));
@@ -282,7 +319,7 @@ where
             }
         }
     }
-    if V::BYTES {
+    if V::NEEDS == Needs::Refs {
         let total = flash_words + ram_len.div_ceil(rb);
         let mut out = |b| {
             ptrmap_len += 1;
@@ -294,6 +331,7 @@ where
     Ok(Pass {
         crc_flash: crc_flash.finalize(),
         crc_ram: crc_ram.finalize(),
+        refs,
         flash_objects: n_flash,
         ram_objects: n_ram,
         flash_len,
@@ -340,34 +378,22 @@ fn u32_of(x: u64) -> Result<u32, ImageError> {
     u32::try_from(x).map_err(|_| ImageError::TooLarge)
 }
 
-/// Feeds the pointer-map bytes (only) into a CRC.
-struct PtrCrc<'a>(&'a mut crc::Digest<'static, u32>);
+/// Counts only (the walk itself measures): for [`measure`].
+struct Sizes;
 
-impl Visit for PtrCrc<'_> {
-    const BYTES: bool = true;
+impl Visit for Sizes {
+    const NEEDS: Needs = Needs::Refs;
     fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
-    fn pointer_map(&mut self, byte: u8) {
-        self.0.update(&[byte]);
-    }
+    fn pointer_map(&mut self, _: u8) {}
     fn object_map(&mut self, _: u8) {}
 }
 
-/// Feeds the object-map bytes (only) into a CRC; needs no frozen bytes.
-struct ObjCrc<'a>(&'a mut crc::Digest<'static, u32>);
-
-impl Visit for ObjCrc<'_> {
-    const BYTES: bool = false;
-    fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
-    fn pointer_map(&mut self, _: u8) {}
-    fn object_map(&mut self, byte: u8) {
-        self.0.update(&[byte]);
-    }
-}
-
-/// Pass 1: the complete header of the batch that `plan` becomes with `params`.
+/// Pass 1: the header of the batch that `plan` becomes with `params`, complete but for its
+/// CRCs (`crc_flash`, `crc_ram`, `crc_meta` and `header_crc` are zero; [`stream`] returns the
+/// sealed header).
 ///
-/// The plan must have been made for `params.target(..)`'s addresses. Asks the VM for every
-/// object's frozen bytes once.
+/// The plan must have been made for `params.target(..)`'s addresses. Asks the VM for layouts
+/// and reference slots only, not for frozen bytes.
 pub fn measure<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
@@ -387,10 +413,8 @@ where
     if found.flash_base != expected.flash_base || found.ram_base != expected.ram_base {
         return Err(ImageError::TargetMismatch { expected, found });
     }
-    let mut meta = CRC.digest();
-    let roots_len = roots_table(plan, vm, &mut |b| meta.update(b))?;
-    let pass = walk(plan, vm, &mut PtrCrc(&mut meta))?;
-    walk(plan, vm, &mut ObjCrc(&mut meta))?;
+    let roots_len = roots_table(plan, vm, &mut |_| {})?;
+    let pass = walk(plan, vm, &mut Sizes)?;
     // The pointer map numbers RAM words after the flash words the stats announce.
     if pass.flash_len != plan.stats().flash_bytes || pass.ram_len != plan.stats().ram_bytes {
         return Err(ImageError::Inconsistent {
@@ -432,11 +456,7 @@ where
     h.object_map = SectionRef::new(u32_of(obj_off)?, u32_of(pass.objmap_len)?);
     h.commit_offset = U32::new(u32_of(commit)?);
     h.span = U32::new(u32_of(span)?);
-    h.crc_flash = U32::new(pass.crc_flash);
-    h.crc_ram = U32::new(pass.crc_ram);
-    h.crc_meta = U32::new(meta.finalize());
     h.firmware_id[..params.firmware_id.len()].copy_from_slice(params.firmware_id);
-    h.seal();
     Ok(h)
 }
 
@@ -463,11 +483,16 @@ struct Out<'a, E> {
     err: Option<E>,
     stage: [u8; 64],
     staged: usize,
-    meta: crc::Digest<'static, u32>,
+    /// The CRC of the roots table and the maps, fed while `in_meta`.
+    meta: CrcDigest,
+    in_meta: bool,
 }
 
 impl<E> Out<'_, E> {
     fn send(&mut self, bytes: &[u8]) {
+        if self.in_meta {
+            self.meta.update(bytes);
+        }
         if self.err.is_none() && !bytes.is_empty() {
             if let Err(e) = (self.sink)(bytes) {
                 self.err = Some(e);
@@ -511,7 +536,7 @@ struct Sections<'a, 'b, E> {
 }
 
 impl<E> Visit for Sections<'_, '_, E> {
-    const BYTES: bool = true;
+    const NEEDS: Needs = Needs::Bytes;
     fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]) {
         let h = self.header;
         let at = match placement {
@@ -525,40 +550,41 @@ impl<E> Visit for Sections<'_, '_, E> {
     fn object_map(&mut self, _: u8) {}
 }
 
-/// Sends one of the maps to [`Out`], adding it to the meta CRC: the pointer map when
-/// `POINTERS` (asks the VM for the frozen bytes), else the object map (needs only the layout).
+/// Sends one of the maps to [`Out`]: the pointer map when `POINTERS` (asks the VM for its
+/// reference slots), else the object map (layouts only).
 struct Map<'a, 'b, E, const POINTERS: bool> {
     out: &'a mut Out<'b, E>,
 }
 
 impl<E, const POINTERS: bool> Visit for Map<'_, '_, E, POINTERS> {
-    const BYTES: bool = POINTERS;
+    const NEEDS: Needs = if POINTERS { Needs::Refs } else { Needs::Layout };
     fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
     fn pointer_map(&mut self, byte: u8) {
         if POINTERS {
-            self.out.meta.update(&[byte]);
             self.out.byte(byte);
         }
     }
     fn object_map(&mut self, byte: u8) {
         if !POINTERS {
-            self.out.meta.update(&[byte]);
             self.out.byte(byte);
         }
     }
 }
 
-/// Pass 2: stream the batch's bytes from offset 0 up to `header.commit_offset` (exclusive) into
-/// `sink`, in order. Gaps between sections are `0xFF`; padding inside a section is zero.
+/// Pass 2: stream the batch's bytes from offset 0 up to `measured.commit_offset` (exclusive)
+/// into `sink`, in order, and return the complete header. The first [`HEADER_LEN`] bytes are
+/// sent as `0xFF` placeholders: write the returned header there last, before the commit record.
+/// Gaps between sections are `0xFF`; padding inside a section is zero.
 ///
-/// Every CRC is recomputed and compared with `header`: a VM that answers differently than in
-/// [`measure`] gets [`ImageError::Nondeterministic`], and the caller must not commit.
+/// `measured` is [`measure`]'s header. A VM that answers differently than in `measure`, or
+/// reports other reference words for the pointer map than while its bytes were written, gets
+/// [`ImageError::Nondeterministic`], and the caller must not commit.
 pub fn stream<M, T, E>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
-    header: &BatchHeader,
+    measured: &BatchHeader,
     sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
-) -> Result<(), StreamError<E>>
+) -> Result<BatchHeader, StreamError<E>>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
@@ -570,48 +596,69 @@ where
         stage: [0; 64],
         staged: 0,
         meta: CRC.digest(),
+        in_meta: false,
     };
-    out.bytes(header.as_bytes());
-    let pass = walk(
+    out.fill_to(HEADER_LEN as u64);
+    let sections = walk(
         plan,
         vm,
         &mut Sections {
             out: &mut out,
-            header,
+            header: measured,
         },
     )?;
     let differs = |section| StreamError::Image(ImageError::Nondeterministic { section });
-    if pass.crc_flash != header.crc_flash.get()
-        || pass.flash_len != u64::from(header.flash.len.get())
+    if sections.flash_len != u64::from(measured.flash.len.get())
+        || sections.flash_objects != measured.flash_objects.get()
     {
         return Err(differs(Section::Flash));
     }
-    if pass.crc_ram != header.crc_ram.get() || pass.ram_len != u64::from(header.ram.len.get()) {
+    if sections.ram_len != u64::from(measured.ram.len.get())
+        || sections.ram_objects != measured.ram_objects.get()
+    {
         return Err(differs(Section::Ram));
     }
-    out.fill_to(u64::from(header.roots_table.offset.get()));
+    out.fill_to(u64::from(measured.roots_table.offset.get()));
     let mut roots = Vec::new();
     roots_table(plan, vm, &mut |b| roots.extend_from_slice(b))?;
-    out.meta.update(&roots);
+    if roots.len() as u64 != u64::from(measured.roots_table.len.get()) {
+        return Err(differs(Section::Roots));
+    }
+    // Roots, pointer map and object map are contiguous and all in the meta CRC.
+    out.flush();
+    out.in_meta = true;
     out.bytes(&roots);
     drop(roots);
-    walk(plan, vm, &mut Map::<E, true> { out: &mut out })?;
-    walk(plan, vm, &mut Map::<E, false> { out: &mut out })?;
-    if u64::from(header.object_map.end().unwrap_or(0)) != out.pos
-        || core::mem::replace(&mut out.meta, CRC.digest()).finalize() != header.crc_meta.get()
+    let map = walk(plan, vm, &mut Map::<E, true> { out: &mut out })?;
+    // The map must mark exactly the words the VM reported while its bytes were written.
+    if map.refs != sections.refs
+        || map.ptrmap_len != u64::from(measured.pointer_map.len.get())
+        || out.pos != u64::from(measured.object_map.offset.get())
     {
+        return Err(differs(Section::PointerMap));
+    }
+    walk(plan, vm, &mut Map::<E, false> { out: &mut out })?;
+    out.flush();
+    out.in_meta = false;
+    if u64::from(measured.object_map.end().unwrap_or(0)) != out.pos {
         return Err(differs(Section::ObjectMap));
     }
-    out.fill_to(u64::from(header.commit_offset.get()));
+    out.fill_to(u64::from(measured.commit_offset.get()));
     out.flush();
-    match out.err {
-        Some(e) => Err(StreamError::Sink(e)),
-        None => Ok(()),
+    if let Some(e) = out.err {
+        return Err(StreamError::Sink(e));
     }
+    let mut header = *measured;
+    header.crc_flash = U32::new(sections.crc_flash);
+    header.crc_ram = U32::new(sections.crc_ram);
+    header.crc_meta = U32::new(out.meta.finalize());
+    header.seal();
+    Ok(header)
 }
 
-/// Both passes into a `Vec`: the batch's bytes up to `span`, commit record included, with
-/// `0xFF` where nothing is programmed. For hosts (build an image to flash later) and tests.
+/// Both passes into a `Vec`: the batch's bytes up to `span`, header and commit record
+/// included, with `0xFF` where nothing is programmed. For hosts (build an image to flash
+/// later) and tests.
 pub fn write_batch_to_vec<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
@@ -621,9 +668,9 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    let header = measure(plan, vm, params)?;
-    let mut bytes = Vec::with_capacity(header.span.get() as usize);
-    stream(plan, vm, &header, &mut |b: &[u8]| {
+    let measured = measure(plan, vm, params)?;
+    let mut bytes = Vec::with_capacity(measured.span.get() as usize);
+    let header = stream(plan, vm, &measured, &mut |b: &[u8]| {
         bytes.extend_from_slice(b);
         Ok::<(), core::convert::Infallible>(())
     })
@@ -631,6 +678,9 @@ where
         StreamError::Image(e) => e,
         StreamError::Sink(never) => match never {},
     })?;
+    if let Some(h) = bytes.get_mut(..HEADER_LEN) {
+        h.copy_from_slice(header.as_bytes());
+    }
     bytes.extend_from_slice(CommitRecord::for_header(&header).as_bytes());
     bytes.resize(header.span.get() as usize, 0xFF);
     Ok((header, bytes))
