@@ -91,6 +91,43 @@ fn control_model_walk(bencher: Bencher, n: usize) {
     counted(bencher, &g).bench_local(|| support::model_walk(&g));
 }
 
+// Cold: the same freezes, each one alone (one iteration per sample) right after the host's
+// caches were flushed (not timed). The warm benchmarks above repeat a freeze back to back, so
+// at 1e3 objects the whole heap sits in L1/L2 while at 1e6 it cannot; cold, every size starts
+// from memory, as a freeze in use does (and as on a microcontroller without a data cache).
+
+#[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
+fn flashfreeze_in_object_cold(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g)
+        .with_inputs(support::evict_caches)
+        .bench_local_values(|()| freeze_in_object(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
+fn flashfreeze_side_table_cold(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g)
+        .with_inputs(support::evict_caches)
+        .bench_local_values(|()| freeze_side_table(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
+fn naive_baseline_cold(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g)
+        .with_inputs(support::evict_caches)
+        .bench_local_values(|()| naive::freeze(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
+fn control_model_walk_cold(bencher: Bencher, n: usize) {
+    let g = graph(n);
+    counted(bencher, &g)
+        .with_inputs(support::evict_caches)
+        .bench_local_values(|()| support::model_walk(&g));
+}
+
 const FW: &[u8] = b"flashfreeze-bench";
 
 #[divan::bench(args = SIZES, max_time = 2)]
