@@ -128,10 +128,15 @@ impl FreezeFlash for SimChip {
     }
 }
 
-/// The firmware id written into images: binds them to this build's statics layout.
+/// Version of minivm's frozen object layouts, in the firmware id: bump it whenever a frozen
+/// layout changes, so an image frozen by another version is refused at boot, not misread.
+/// 2: compact RAM instances, trimmed RAM arrays, `ARRAY_FIXED`.
+const FROZEN_LAYOUTS: u32 = 2;
+
+/// The firmware id written into images: binds them to this build's frozen layouts and statics.
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
     let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&vm.mem.statics);
-    format!("minivm-1-{crc:08x}")
+    format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}")
 }
 
 fn layout(fw: &[u8]) -> Layout<'_> {
