@@ -96,36 +96,32 @@ fn control_model_walk(bencher: Bencher, n: usize) {
 // at 1e3 objects the whole heap sits in L1/L2 while at 1e6 it cannot; cold, every size starts
 // from memory, as a freeze in use does (and as on a microcontroller without a data cache).
 
-#[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
-fn flashfreeze_in_object_cold(bencher: Bencher, n: usize) {
+/// One freeze per sample (`sample_size = 1`), each after the caches were flushed (not timed).
+fn cold<T>(bencher: Bencher, n: usize, freeze: fn(&Graph) -> T) {
     let g = graph(n);
     counted(bencher, &g)
         .with_inputs(support::evict_caches)
-        .bench_local_values(|()| freeze_in_object(&g));
+        .bench_local_values(|()| freeze(&g));
+}
+
+#[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
+fn flashfreeze_in_object_cold(bencher: Bencher, n: usize) {
+    cold(bencher, n, freeze_in_object);
 }
 
 #[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
 fn flashfreeze_side_table_cold(bencher: Bencher, n: usize) {
-    let g = graph(n);
-    counted(bencher, &g)
-        .with_inputs(support::evict_caches)
-        .bench_local_values(|()| freeze_side_table(&g));
+    cold(bencher, n, freeze_side_table);
 }
 
 #[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
 fn naive_baseline_cold(bencher: Bencher, n: usize) {
-    let g = graph(n);
-    counted(bencher, &g)
-        .with_inputs(support::evict_caches)
-        .bench_local_values(|()| naive::freeze(&g));
+    cold(bencher, n, naive::freeze);
 }
 
 #[divan::bench(args = SIZES, max_time = 2, sample_size = 1)]
 fn control_model_walk_cold(bencher: Bencher, n: usize) {
-    let g = graph(n);
-    counted(bencher, &g)
-        .with_inputs(support::evict_caches)
-        .bench_local_values(|()| support::model_walk(&g));
+    cold(bencher, n, support::model_walk);
 }
 
 const FW: &[u8] = b"flashfreeze-bench";

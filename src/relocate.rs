@@ -155,24 +155,39 @@ where
 
     let width = M::REF_BYTES as usize;
     let limit = address_limit::<M>();
-    let mut failed = None;
-    vm.scan(obj, &mut |slot: Slot<M::Ref>| {
-        if failed.is_some() {
-            return;
-        }
-        if let Err(e) = check_slot(vm, obj, size, &slot) {
-            failed = Some(e);
-            return;
-        }
-        let Some(to) = slot.target else { return };
+    checked_scan(vm, obj, size, &mut |slot| {
+        let Some(to) = slot.target else {
+            return Ok(());
+        };
         let Some(addr) = frozen_target(vm, table, target, to).filter(|a| *a < limit) else {
-            failed = Some(contract(vm, to, Violation::NotPlanned));
-            return;
+            return Err(contract(vm, to, Violation::NotPlanned));
         };
         let at = slot.offset as usize;
         // check_slot proved `at + width <= size == out.len()`.
         out[at..at + width].copy_from_slice(&addr.to_le_bytes()[..width]);
         on_ref(slot.offset);
+        Ok(())
+    })
+}
+
+/// The VM's `scan` of `obj` (frozen size `size`), each slot checked against the contract before
+/// `visit` sees it; the first error (the contract's or `visit`'s) ends the visits.
+fn checked_scan<M>(
+    vm: &M,
+    obj: M::Ref,
+    size: u32,
+    visit: &mut dyn FnMut(Slot<M::Ref>) -> Result<(), FreezeError>,
+) -> Result<(), FreezeError>
+where
+    M: ObjectModel + ?Sized,
+{
+    let mut failed = None;
+    vm.scan(obj, &mut |slot: Slot<M::Ref>| {
+        if failed.is_none() {
+            failed = check_slot(vm, obj, size, &slot)
+                .and_then(|()| visit(slot))
+                .err();
+        }
     });
     failed.map_or(Ok(()), Err)
 }
@@ -189,20 +204,12 @@ pub(crate) fn reference_offsets<M>(
 where
     M: ObjectModel + ?Sized,
 {
-    let obj = planned.obj;
-    let size = planned.layout.size;
-    let mut failed = None;
-    vm.scan(obj, &mut |slot: Slot<M::Ref>| {
-        if failed.is_some() {
-            return;
-        }
-        if let Err(e) = check_slot(vm, obj, size, &slot) {
-            failed = Some(e);
-        } else if slot.target.is_some() {
+    checked_scan(vm, planned.obj, planned.layout.size, &mut |slot| {
+        if slot.target.is_some() {
             on_ref(slot.offset);
         }
-    });
-    failed.map_or(Ok(()), Err)
+        Ok(())
+    })
 }
 
 /// Redirect every live reference to a placed object to its frozen copy.

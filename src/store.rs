@@ -455,13 +455,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
             }));
         };
         slot.copy_from_slice(header.as_bytes());
-        self.flash
-            .write(start, &first)
-            .map_err(|error| StoreError::Flash {
-                op: "program",
-                offset: start,
-                error,
-            })?;
+        program(&mut self.flash, start, &first)?;
         let mut at = start;
         for chunk in first.chunks(buf.len()) {
             let back = &mut buf[..chunk.len()];
@@ -474,13 +468,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
         // 6. Commit, alone in its write unit.
         let mut unit = vec![0xFF; COMMIT_LEN.max(F::WRITE_SIZE)];
         unit[..COMMIT_LEN].copy_from_slice(CommitRecord::for_header(&header).as_bytes());
-        self.flash
-            .write(commit_at, &unit)
-            .map_err(|error| StoreError::Flash {
-                op: "program",
-                offset: commit_at,
-                error,
-            })?;
+        program(&mut self.flash, commit_at, &unit)?;
         let ram = header.ram_base.get()..header.ram_base.get() + u64::from(header.ram.len.get());
         self.chain = Ok(ChainEnd {
             batches: params.batch_index + 1,
@@ -541,6 +529,15 @@ impl<'a, F: NorFlash> Store<'a, F> {
         self.chain = self.scan()?;
         Ok(erased)
     }
+}
+
+/// Program `bytes` at device offset `at`.
+fn program<F: NorFlash>(flash: &mut F, at: u32, bytes: &[u8]) -> Result<(), StoreError<F::Error>> {
+    flash.write(at, bytes).map_err(|error| StoreError::Flash {
+        op: "program",
+        offset: at,
+        error,
+    })
 }
 
 /// Read `buf.len()` bytes at device offset `at`, whatever the device's `READ_SIZE` (≤ 64).
@@ -618,13 +615,7 @@ impl<F: NorFlash> Pager<'_, F> {
             self.first = Some(self.page[..len].to_vec());
         } else {
             self.crc.update(&self.page[..len]);
-            self.flash
-                .write(at, &self.page[..len])
-                .map_err(|error| StoreError::Flash {
-                    op: "program",
-                    offset: at,
-                    error,
-                })?;
+            program(self.flash, at, &self.page[..len])?;
         }
         self.at += len as u32;
         self.fill = 0;
