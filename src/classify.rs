@@ -83,6 +83,8 @@ impl<R: Copy> ChunkList<R> {
     const FIRST: usize = 16;
     /// Entries held by the growing chunks (16 + 32 + … + 256).
     const RAMP: usize = Self::CHUNK - Self::FIRST;
+    /// Number of growing chunks.
+    const RAMP_CHUNKS: usize = (Self::CHUNK / Self::FIRST).ilog2() as usize;
 
     /// An empty list.
     pub const fn new() -> Self {
@@ -93,7 +95,7 @@ impl<R: Copy> ChunkList<R> {
     }
 
     fn chunk_cap(k: usize) -> usize {
-        Self::FIRST << k.min((Self::CHUNK / Self::FIRST).ilog2() as usize)
+        Self::FIRST << k.min(Self::RAMP_CHUNKS)
     }
 
     /// Append `item`.
@@ -127,9 +129,8 @@ impl<R: Copy> ChunkList<R> {
             let k = (index / Self::FIRST + 1).ilog2() as usize;
             (k, index - Self::FIRST * ((1 << k) - 1))
         } else {
-            let ramp_chunks = (Self::CHUNK / Self::FIRST).ilog2() as usize;
             let rest = index - Self::RAMP;
-            (ramp_chunks + rest / Self::CHUNK, rest % Self::CHUNK)
+            (Self::RAMP_CHUNKS + rest / Self::CHUNK, rest % Self::CHUNK)
         };
         self.chunks.get(k)?.get(at).copied()
     }
@@ -171,19 +172,17 @@ impl<R: Copy> PathTree<R> {
     /// The path ending at `node`.
     pub fn path(&self, mut node: u32) -> Path<R> {
         let mut steps = Vec::new();
+        let mut root = 0;
         while let Some((parent, step)) = self.nodes.get(node as usize) {
             steps.push(step);
             if parent & Self::ROOT != 0 {
-                steps.reverse();
-                return Path {
-                    root: (parent & !Self::ROOT) as usize,
-                    steps,
-                };
+                root = (parent & !Self::ROOT) as usize;
+                break;
             }
             node = parent;
         }
         steps.reverse();
-        Path { root: 0, steps }
+        Path { root, steps }
     }
 
     /// Bytes held on the heap.

@@ -182,22 +182,21 @@ pub fn mount<'a>(
     let mut ram_end = ram_start;
     let mut batches = Vec::with_capacity(image.batches().len());
     let mut roots = Vec::new();
-    let used = image
-        .batches()
-        .last()
-        .map_or(0, |b| b.ram_range().end - ram_start) as usize;
-    // Gaps between batches' RAM sections are zero, so a GC scanning the range sees no garbage.
-    if let Some(used) = ram.get_mut(..used) {
-        used.fill(0);
-    }
+    // End of what is written so far, relative to the RAM area.
+    let mut filled = 0;
     for b in image.batches() {
         let r = b.ram_range();
-        // Validation proved r lies inside the RAM area.
+        // Validation proved r lies inside the RAM area, after the earlier batches' sections.
         let at = (r.start - ram_start) as usize;
         let init = b.ram_section();
+        // The gap before a batch's section is zero, so a GC scanning the range sees no garbage.
+        if let Some(gap) = ram.get_mut(filled..at) {
+            gap.fill(0);
+        }
         if let Some(dst) = ram.get_mut(at..at + init.len()) {
             dst.copy_from_slice(init);
         }
+        filled = at + init.len();
         flash_end = b.flash_range().end.max(flash_end);
         ram_end = r.end.max(ram_end);
         roots.extend(b.roots());

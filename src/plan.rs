@@ -37,9 +37,10 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::mem::size_of;
 
-use crate::classify::{ChunkList, Classified, KindStats, Path, render_path};
+use crate::classify::{ChunkList, Classified, KindStats, Path, PathTree, render_path};
 use crate::error::{FreezeError, Violation, contract};
 use crate::forward::{ForwardingTable, InHeader, SideTable};
+use crate::image::format::align_up;
 use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement};
 use crate::relocate::{self, PlannedObject, Target};
 use crate::traverse;
@@ -122,7 +123,7 @@ pub struct Plan<R, T = SideTable> {
     flash: ChunkList<R>,
     ram: ChunkList<R>,
     in_ram: ChunkList<u32>,
-    tree: crate::classify::PathTree<R>,
+    tree: PathTree<R>,
     table: T,
     stats: Stats,
 }
@@ -436,7 +437,7 @@ where
             .ok_or_else(|| contract(vm, obj, Violation::NotPlanned))?;
         let address = self.plan.target.absolute(at);
         // The assigned address must be exactly where a fresh layout pass would put it.
-        if relocate::align_up(self.end, layout.align) != Some(address) {
+        if align_up(self.end, u64::from(layout.align)) != Some(address) {
             return Err(contract(vm, obj, Violation::LayoutChanged));
         }
         self.end = address + u64::from(layout.size);

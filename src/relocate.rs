@@ -19,6 +19,7 @@
 
 use crate::error::{FreezeError, Violation, contract};
 use crate::forward::{Forwarded, ForwardingTable};
+use crate::image::format::align_up;
 use crate::model::{FrozenLayout, LiveHeap, ObjectModel, Placement, Slot, Space};
 use crate::traverse::{check_slot, checked_layout};
 
@@ -89,7 +90,7 @@ where
     let mut end = base;
     for obj in objects {
         let layout = checked_layout(vm, obj)?;
-        let start = align_up(end, layout.align)
+        let start = align_up(end, u64::from(layout.align))
             .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
         let offset = u32::try_from(start - base)
             .ok()
@@ -102,11 +103,6 @@ where
             .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
     }
     Ok(end - base)
-}
-
-pub(crate) fn align_up(addr: u64, align: u32) -> Option<u64> {
-    let mask = u64::from(align) - 1;
-    addr.checked_add(mask).map(|a| a & !mask)
 }
 
 /// The address a reference to `target` is frozen as.

@@ -327,14 +327,15 @@ impl<const R: usize, const W: usize, const E: usize> SimFlash<R, W, E> {
         }
     }
 
-    fn noise(&self, salt: u64) -> u64 {
+    /// A noise byte for `salt`.
+    fn noise_byte(&self, salt: u64) -> u8 {
         // splitmix64: cheap, deterministic, good enough to look like leftover charge.
         let mut z = self
             .seed
             .wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        (z ^ (z >> 31)) as u8
     }
 }
 
@@ -390,9 +391,7 @@ impl<const R: usize, const W: usize, const E: usize> NorFlash for SimFlash<R, W,
                     let noise = self.noise_byte(mutation ^ ((i as u64) << 20));
                     self.data[i] |= noise;
                 }
-                for flag in &mut self.programmed[sector / W..(sector + E) / W] {
-                    *flag = true;
-                }
+                self.programmed[sector / W..(sector + E) / W].fill(true);
                 self.powered = false;
                 return Err(SimError::PowerLost);
             }
@@ -449,12 +448,6 @@ impl<const R: usize, const W: usize, const E: usize> NorFlash for SimFlash<R, W,
             return Err(SimError::PowerLost);
         }
         Ok(())
-    }
-}
-
-impl<const R: usize, const W: usize, const E: usize> SimFlash<R, W, E> {
-    fn noise_byte(&self, salt: u64) -> u8 {
-        self.noise(salt) as u8
     }
 }
 

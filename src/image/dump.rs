@@ -6,7 +6,7 @@
 //! type pointer), through the `kind` callback. [`no_kinds`] names every object `object`.
 //!
 //! ```text
-//! image: batches 1, objects 3, 36 flash bytes, 12 ram bytes; erased from 0x1000
+//! image: batches 1, objects 3, flash bytes 36, ram bytes 12; erased from 0x1000
 //! batch 0 at +0x0, span 4096: flash 0x10002090+36 (2 objects), ram 0x20030000+12 (1 objects), …
 //!   root module "mymod" = 0x100020a0
 //!   flash 0x10002090   12 B  immutable

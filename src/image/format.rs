@@ -147,6 +147,11 @@ impl SectionRef {
     pub fn end(&self) -> Option<u32> {
         self.offset.get().checked_add(self.len.get())
     }
+
+    /// The section's bytes in `batch` (the batch's bytes from its start), if they lie inside.
+    pub(crate) fn bytes_in<'a>(&self, batch: &'a [u8]) -> Option<&'a [u8]> {
+        batch.get(self.offset.get() as usize..self.end()? as usize)
+    }
 }
 
 /// The header at the start of every batch (see the module docs for the diagram).
@@ -229,6 +234,18 @@ impl BatchHeader {
         self.firmware_id
             .get(..usize::from(self.firmware_id_len))
             .unwrap_or(&[])
+    }
+
+    /// Absolute address range of the flash-object section.
+    pub(crate) fn flash_range(&self) -> core::ops::Range<u64> {
+        let base = self.flash_base.get();
+        base..base + u64::from(self.flash.len.get())
+    }
+
+    /// Absolute address range of the RAM section.
+    pub(crate) fn ram_range(&self) -> core::ops::Range<u64> {
+        let base = self.ram_base.get();
+        base..base + u64::from(self.ram.len.get())
     }
 
     /// Words of the pointer map: flash-section words then RAM-section words.
@@ -325,7 +342,8 @@ impl core::fmt::Display for Section {
     }
 }
 
-/// Round `x` up to a multiple of `align` (a power of two); `None` on overflow.
+/// Round `x` up to a multiple of `align` (a power of two); `None` on overflow. Shared by the
+/// image's sections and the planner's object addresses.
 pub fn align_up(x: u64, align: u64) -> Option<u64> {
     debug_assert!(align.is_power_of_two());
     Some(x.checked_add(align - 1)? & !(align - 1))

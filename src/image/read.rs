@@ -30,7 +30,7 @@ use super::Layout;
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, FORMAT_VERSION, HEADER_LEN, MapError,
     ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section,
-    align_up,
+    SectionRef, align_up,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
@@ -494,10 +494,8 @@ impl<'a> Batch<'a> {
         self.bytes
     }
 
-    fn section(&self, s: &super::format::SectionRef) -> &'a [u8] {
-        let start = s.offset.get() as usize;
-        let end = s.end().unwrap_or(0) as usize;
-        self.bytes.get(start..end).unwrap_or(&[])
+    fn section(&self, s: &SectionRef) -> &'a [u8] {
+        s.bytes_in(self.bytes).unwrap_or(&[])
     }
 
     /// The flash-object section.
@@ -512,14 +510,12 @@ impl<'a> Batch<'a> {
 
     /// Absolute address range of the flash-object section.
     pub fn flash_range(&self) -> Range<u64> {
-        let base = self.header.flash_base.get();
-        base..base + u64::from(self.header.flash.len.get())
+        self.header.flash_range()
     }
 
     /// Absolute address range of the RAM section.
     pub fn ram_range(&self) -> Range<u64> {
-        let base = self.header.ram_base.get();
-        base..base + u64::from(self.header.ram.len.get())
+        self.header.ram_range()
     }
 
     /// Number of objects in each section.
@@ -717,37 +713,15 @@ fn validate_batch<'a>(
     let index = h.batch_index.get();
     let at = |rel: u32| u64::from(offset) + u64::from(rel);
     // Layout: the sections follow each other as the writer lays them out.
-    let align = u64::from(SECTION_ALIGN);
+    let after = |s: &SectionRef| u64::from(s.offset.get()) + u64::from(s.len.get());
+    let aligned_after =
+        |s: &SectionRef| align_up(after(s), u64::from(SECTION_ALIGN)).unwrap_or(u64::MAX);
     let expect = [
         (Section::Flash, &h.flash, HEADER_LEN as u64),
-        (
-            Section::Ram,
-            &h.ram,
-            align_up(
-                u64::from(h.flash.offset.get()) + u64::from(h.flash.len.get()),
-                align,
-            )
-            .unwrap_or(u64::MAX),
-        ),
-        (
-            Section::Roots,
-            &h.roots_table,
-            align_up(
-                u64::from(h.ram.offset.get()) + u64::from(h.ram.len.get()),
-                align,
-            )
-            .unwrap_or(u64::MAX),
-        ),
-        (
-            Section::PointerMap,
-            &h.pointer_map,
-            u64::from(h.roots_table.offset.get()) + u64::from(h.roots_table.len.get()),
-        ),
-        (
-            Section::ObjectMap,
-            &h.object_map,
-            u64::from(h.pointer_map.offset.get()) + u64::from(h.pointer_map.len.get()),
-        ),
+        (Section::Ram, &h.ram, aligned_after(&h.flash)),
+        (Section::Roots, &h.roots_table, aligned_after(&h.ram)),
+        (Section::PointerMap, &h.pointer_map, after(&h.roots_table)),
+        (Section::ObjectMap, &h.object_map, after(&h.pointer_map)),
     ];
     for (section, s, want) in expect {
         if u64::from(s.offset.get()) != want {
@@ -772,11 +746,7 @@ fn validate_batch<'a>(
         ));
     }
     // CRCs.
-    let section = |s: &super::format::SectionRef| -> &'a [u8] {
-        bytes
-            .get(s.offset.get() as usize..s.end().unwrap_or(0) as usize)
-            .unwrap_or(&[])
-    };
+    let section = |s: &SectionRef| -> &'a [u8] { s.bytes_in(bytes).unwrap_or(&[]) };
     let flash = section(&h.flash);
     let ram = section(&h.ram);
     let meta = bytes
@@ -1061,10 +1031,8 @@ pub fn rebase(
 /// keeps every CRC right); [`rebase`] uses it.
 pub fn reseal_batch(batch: &mut [u8]) -> Option<u32> {
     let mut h = BatchHeader::read_from_prefix(batch).ok()?.0;
-    let section =
-        |s: &super::format::SectionRef| batch.get(s.offset.get() as usize..s.end()? as usize);
-    h.crc_flash = U32::new(CRC.checksum(section(&h.flash)?));
-    h.crc_ram = U32::new(CRC.checksum(section(&h.ram)?));
+    h.crc_flash = U32::new(CRC.checksum(h.flash.bytes_in(batch)?));
+    h.crc_ram = U32::new(CRC.checksum(h.ram.bytes_in(batch)?));
     let meta = batch.get(h.roots_table.offset.get() as usize..h.object_map.end()? as usize)?;
     h.crc_meta = U32::new(CRC.checksum(meta));
     h.seal();

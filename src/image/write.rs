@@ -34,7 +34,7 @@ use zerocopy::{FromZeros, IntoBytes};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, FIRMWARE_ID_MAX,
     FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN,
-    Section, SectionRef, align_up, object_record_len, put_object,
+    Section, SectionRef, align_up, put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -254,7 +254,8 @@ where
             let mut misaligned = None;
             let mut on_ref = |r: u32| {
                 let r = u64::from(r);
-                if (offset + r) % rb != 0 || r % rb != 0 {
+                // The plan checked `r % rb == 0` (`check_slot`); the object may be less aligned.
+                if (offset + r) % rb != 0 {
                     misaligned = Some(base + offset + r);
                 } else if let Some(byte) = ref_bits.get_mut((r / rb) as usize / 8) {
                     *byte |= 1 << ((r / rb) % 8);
@@ -305,8 +306,10 @@ where
                 v.section_bytes(obj.placement, base + offset, &scratch);
             }
         }
-        objmap_len += object_record_len(size, pad32) as u64;
-        put_object(size, pad32, &mut |b| v.object_map(b));
+        put_object(size, pad32, &mut |b| {
+            objmap_len += 1;
+            v.object_map(b);
+        });
         end = offset + u64::from(size);
         match obj.placement {
             Placement::Flash => {
@@ -619,16 +622,13 @@ where
         return Err(differs(Section::Ram));
     }
     out.fill_to(u64::from(measured.roots_table.offset.get()));
-    let mut roots = Vec::new();
-    roots_table(plan, vm, &mut |b| roots.extend_from_slice(b))?;
-    if roots.len() as u64 != u64::from(measured.roots_table.len.get()) {
-        return Err(differs(Section::Roots));
-    }
     // Roots, pointer map and object map are contiguous and all in the meta CRC.
     out.flush();
     out.in_meta = true;
-    out.bytes(&roots);
-    drop(roots);
+    let roots_len = roots_table(plan, vm, &mut |b| out.bytes(b))?;
+    if roots_len != u64::from(measured.roots_table.len.get()) {
+        return Err(differs(Section::Roots));
+    }
     let map = walk(plan, vm, &mut Map::<E, true> { out: &mut out })?;
     // The map must mark exactly the words the VM reported while its bytes were written.
     if map.refs != sections.refs
