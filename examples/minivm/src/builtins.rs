@@ -13,6 +13,7 @@ use crate::mem::FlashImage;
 use crate::memmap::*;
 use crate::natives::Native;
 use crate::obj::*;
+use crate::qstr::sq;
 use crate::vm::{R, Vm};
 
 /// Names used by the statics that are neither static qstrs nor native names.
@@ -531,12 +532,12 @@ impl<F: FlashImage> Vm<F> {
         self.st.bool_ = self.st.types[Kind::Bool as usize];
         // `int` has no object kind (small ints are immediates).
         let int_d = self.s_dict(&[]);
-        let iq = self.q("int");
+        let iq = sq!("int");
         self.st.int = self.s_alloc(&[header(Kind::Class, class_flags::NATIVE), iq.0, empty, int_d]);
         builtins.push((iq, Value(self.st.int)));
         // Exceptions.
         let init = self.s_builtin(Native::ExcInit);
-        let initq = self.q("__init__");
+        let initq = sq!("__init__");
         for &(name, parent) in EXCEPTIONS {
             let bases = if parent.is_empty() {
                 empty
@@ -561,8 +562,8 @@ impl<F: FlashImage> Vm<F> {
             let nq = self.q(crate::natives::NATIVE_NAMES[n as usize]);
             builtins.push((nq, f));
         }
-        let nq = self.q("__name__");
-        let bq = self.q("builtins");
+        let nq = sq!("__name__");
+        let bq = sq!("builtins");
         builtins.push((nq, bq));
         self.st.builtins = self.s_dict(&builtins);
         // Builtin modules.
@@ -1254,11 +1255,7 @@ impl<F: FlashImage> Vm<F> {
             DictPop => match self.dict_remove(a0, a1)? {
                 Some(v) => Ok(v),
                 None if args.len() > 2 => Ok(args[2]),
-                None => {
-                    let e = self.new_exception(self.exc_class("KeyError"), &[a1])?;
-                    self.exc = e;
-                    Err(crate::vm::Thrown)
-                }
+                None => self.raise_args("KeyError", &[a1]),
             },
             DictSetDefault => match self.dict_get(a0, a1)? {
                 Some(v) => Ok(v),
@@ -1511,9 +1508,7 @@ impl<F: FlashImage> Vm<F> {
             }
             SetDiscard | SetRemove => {
                 if self.dict_remove(a0, a1)?.is_none() && n == SetRemove {
-                    let e = self.new_exception(self.exc_class("KeyError"), &[a1])?;
-                    self.exc = e;
-                    return Err(crate::vm::Thrown);
+                    return self.raise_args("KeyError", &[a1]);
                 }
                 Ok(none)
             }
@@ -1526,11 +1521,7 @@ impl<F: FlashImage> Vm<F> {
                 };
                 match self.gen_resume(a0, send, throw)? {
                     crate::interp::GenOut::Yield(v) => Ok(v),
-                    crate::interp::GenOut::Return(v) => {
-                        let e = self.new_exception(self.exc_class("StopIteration"), &[v])?;
-                        self.exc = e;
-                        Err(crate::vm::Thrown)
-                    }
+                    crate::interp::GenOut::Return(v) => self.raise_args("StopIteration", &[v]),
                 }
             }
             GenClose => {
@@ -1607,12 +1598,7 @@ impl<F: FlashImage> Vm<F> {
                 self.out.push('\n');
                 Ok(none)
             }
-            SysExit => {
-                let c = self.exc_class("SystemExit");
-                let e = self.new_exception(c, args)?;
-                self.exc = e;
-                Err(crate::vm::Thrown)
-            }
+            SysExit => self.raise_args("SystemExit", args),
             // ---- freeze
             FreezeImportModules => self.freeze_import_modules(args),
             FreezeClear => {
@@ -1863,7 +1849,6 @@ impl<F: FlashImage> Vm<F> {
 
     fn freeze_import_modules(&mut self, args: &[Value]) -> R<Value> {
         let Some(mut fz) = self.freezer.take() else {
-            self.freezer = None;
             return self.raise_msg("RuntimeError", "no flash image attached");
         };
         let mut result = Ok(self.none());

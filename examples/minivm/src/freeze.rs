@@ -253,13 +253,13 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         // Every word after the header of the frozen copy is a value, except a compact pool's
         // offsets and texts and a compact code's bytecode. Frozen word i is heap word
         // i + skip: a compact code drops the bytecode pointer.
-        let (words, skip) = if self.compact_pool(Value(obj)).is_some() {
-            (QPOOL_HDR_WORDS, 0)
-        } else if let Some((_, children)) = self.compact_code(Value(obj)) {
-            // Only the children word, if any: heap word 2.
-            if children { (2, 1) } else { (1, 0) }
-        } else {
-            (self.frozen_size(obj) / 4, 0)
+        let (words, skip) = match kind {
+            Kind::QstrPool if self.compact_pool(Value(obj)).is_some() => (QPOOL_HDR_WORDS, 0),
+            Kind::RawCode if let Some((_, children)) = self.compact_code(Value(obj)) => {
+                // Only the children word, if any: heap word 2.
+                if children { (2, 1) } else { (1, 0) }
+            }
+            _ => (self.frozen_size(obj) / 4, 0),
         };
         for i in 1..words {
             let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
@@ -522,13 +522,16 @@ impl<F: FlashImage> Vm<F> {
             && self.w(i, 3) == 0
     }
 
-    /// For a heap qstr pool that freezes compact: its string count and total text bytes.
-    /// `None` for other objects, and for a pool whose texts do not fit u16 offsets (it keeps
-    /// the heap layout, its strings frozen as Str objects).
+    /// For a heap qstr pool that freezes compact: its string count and total text bytes
+    /// (from [`Vm::pool_sizes`] during a freeze). `None` for other objects, and for a pool whose
+    /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
     fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
         let hdr = self.mem.read_u32(p.0);
         if Kind::from_u8(hdr as u8) != Some(Kind::QstrPool) || is_compact(hdr) {
             return None;
+        }
+        if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
+            return sizes;
         }
         let n = self.pool_len(p);
         let mut total = 0u32;
@@ -659,12 +662,13 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         }
         // Interned strings, for the stats.
         let mut interned = Vec::new();
+        let mut pool_sizes = Vec::new();
         let mut p = vm.qpool;
         while vm.mem.is_heap_head(p.0) {
-            let n = vm.wv(p, 3).as_int().max(0) as u32;
-            for i in 0..n.min(vm.aux(p)) {
+            for i in 0..vm.pool_len(p) {
                 interned.push(vm.w(p, QPOOL_HDR_WORDS + i));
             }
+            pool_sizes.push((p.0, vm.compact_pool(p)));
             p = vm.wv(p, 1);
         }
         interned.sort_unstable();
@@ -672,6 +676,7 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         // count the interned strings frozen here, for the stats line.
         let qstrs = interned.len() as u32;
         vm.interned = interned;
+        vm.pool_sizes = pool_sizes;
         let make_roots = |chosen: &[usize], qpool: u32, heap_qpool: bool| {
             let mut roots: Vec<Root<'_, u32>> = chosen
                 .iter()
@@ -716,22 +721,24 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         })();
         vm.mem.flash = dev;
         vm.interned.clear();
+        vm.pool_sizes.clear();
         let (plan, appended) = result?;
         // The new batch's RAM section: copy its initial state from flash into place (the store
         // has read the batch back and checked its CRC; no need to decode the image again).
         let init = appended.ram_initial.start as usize..appended.ram_initial.end as usize;
         let at = (appended.ram.start - RAM_SECTION_BASE as u64) as usize;
-        let (Some(src), true) = (
-            vm.mem.flash.image().get(init.clone()),
-            vm.mem.ram.len() >= at + init.len(),
+        // Flash and RAM are separate fields of the memory: copy straight from one to the other.
+        let mem = &mut vm.mem;
+        let (Some(src), Some(dst)) = (
+            mem.flash.image().get(init.clone()),
+            mem.ram.get_mut(at..at + init.len()),
         ) else {
             return Err(String::from("the new batch's RAM section is out of range"));
         };
-        let src = src.to_vec();
-        vm.mem.ram[at..at + src.len()].copy_from_slice(&src);
+        dst.copy_from_slice(src);
         plan.fix_up_live(vm);
-        vm.frozen_count += plan.stats().objects;
         let st = plan.stats();
+        vm.frozen_count += st.objects;
         let line = format!(
             "froze {} flash bytes, {} ram bytes, {} objects, {} qstrs",
             st.flash_bytes, st.ram_bytes, st.objects, qstrs

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use crate::mem::{FlashImage, Memory};
 use crate::obj::*;
+use crate::qstr::sq;
 use crate::vm::{R, Thrown, Vm};
 
 /// Scope flags of a code prelude.
@@ -204,7 +205,7 @@ impl<F: FlashImage> Vm<F> {
             }
             Some(Kind::Class) => self.instantiate(f, args, kw),
             Some(Kind::Instance) => {
-                let m = self.q("__call__");
+                let m = sq!("__call__");
                 match self.lookup_method(f, m)? {
                     Some(c) => {
                         let mut a = vec![f];
@@ -230,7 +231,7 @@ impl<F: FlashImage> Vm<F> {
         if flags & class_flags::NATIVE != 0 {
             return self.construct_native(c, args, kw);
         }
-        let newq = self.q("__new__");
+        let newq = sq!("__new__");
         let inst = if let Some(nf) = self.class_lookup(c.0, newq)
             && matches!(
                 self.kind(nf),
@@ -255,7 +256,7 @@ impl<F: FlashImage> Vm<F> {
             // No args word: null forever, so the frozen copy can drop it.
             self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, Value::NULL])?
         };
-        let initq = self.q("__init__");
+        let initq = sq!("__init__");
         if let Some(init) = self.class_lookup(c.0, initq) {
             let mut a = vec![inst];
             a.extend_from_slice(args);
@@ -655,7 +656,7 @@ impl<F: FlashImage> Vm<F> {
             return self.gen_resume(it, send, throw);
         }
         if !throw.is_null() {
-            let m = self.q("throw");
+            let m = sq!("throw");
             if let Some(f) = self.lookup_method(it, m)? {
                 let v = self.call(f, &[it, throw], &[]);
                 return self.stopiter_to_return(v);
@@ -668,7 +669,7 @@ impl<F: FlashImage> Vm<F> {
                 None => Ok(GenOut::Return(self.none())),
             };
         }
-        let m = self.q("send");
+        let m = sq!("send");
         match self.lookup_method(it, m)? {
             Some(f) => {
                 let v = self.call(f, &[it, send], &[]);
@@ -1136,8 +1137,8 @@ impl<F: FlashImage> Vm<F> {
                 let u = self.ulabel(fr);
                 let handler = fr.ip.wrapping_add(u);
                 let obj = self.top(fr);
-                let exitq = self.q("__exit__");
-                let enterq = self.q("__enter__");
+                let exitq = sq!("__exit__");
+                let enterq = sq!("__enter__");
                 let (ex, exs) = self.load_method(obj, exitq)?;
                 let (en, ens) = self.load_method(obj, enterq)?;
                 let r = if ens.is_null() {
@@ -1741,7 +1742,7 @@ impl<F: FlashImage> Vm<F> {
     ) -> R<Value> {
         let name = self.str_string(q);
         let full = if level > 0 {
-            let nq = self.q("__name__");
+            let nq = sq!("__name__");
             let pq = self.q("__path__");
             let cur = self
                 .dict_get_q(globals, nq)
@@ -1770,8 +1771,8 @@ impl<F: FlashImage> Vm<F> {
         let leaf = self.import_dotted(&full)?;
         let from_empty = fromlist.0 == self.st.none || fromlist.is_null();
         if from_empty && level == 0 {
-            let top = full.split('.').next().unwrap_or("").to_string_owned();
-            return self.import_dotted(&top);
+            let top = full.split('.').next().unwrap_or("");
+            return self.import_dotted(top);
         }
         Ok(leaf)
     }
@@ -1821,27 +1822,12 @@ impl<F: FlashImage> Vm<F> {
             }
             if self.sources.iter().any(|s| s.is_package_dir(path)) {
                 // A namespace package: a directory of modules without `__init__`.
-                let g = self.new_namespace(4)?;
-                let nq = self.q("__name__");
-                self.dict_store(g, nq, key)?;
-                let pq = self.q("__path__");
-                self.dict_store(g, pq, key)?;
-                let m = self.alloc_obj(Kind::Module, 0, &[key, g])?;
-                self.dict_store(self.modules, key, m)?;
-                return Ok(m);
+                return Ok(self.new_module(key, 4, true)?.0);
             }
             let msg = alloc::format!("no module named '{path}'");
             return self.raise_msg("ImportError", &msg);
         };
-        let g = self.new_namespace(8)?;
-        let nq = self.q("__name__");
-        self.dict_store(g, nq, key)?;
-        if is_pkg {
-            let pq = self.q("__path__");
-            self.dict_store(g, pq, key)?;
-        }
-        let m = self.alloc_obj(Kind::Module, 0, &[key, g])?;
-        self.dict_store(self.modules, key, m)?;
+        let (m, g) = self.new_module(key, 8, is_pkg)?;
         let top = match self.load_mpy(&bytes, g) {
             Ok(f) => f,
             Err(e) => {
@@ -1855,6 +1841,21 @@ impl<F: FlashImage> Vm<F> {
             return Err(t);
         }
         Ok(m)
+    }
+
+    /// A new module `key` (globals of `cap` entries with `__name__`, and `__path__` for a
+    /// package) registered in `sys.modules`: (module, globals).
+    fn new_module(&mut self, key: Value, cap: u32, is_pkg: bool) -> R<(Value, Value)> {
+        let g = self.new_namespace(cap)?;
+        let nq = sq!("__name__");
+        self.dict_store(g, nq, key)?;
+        if is_pkg {
+            let pq = self.q("__path__");
+            self.dict_store(g, pq, key)?;
+        }
+        let m = self.alloc_obj(Kind::Module, 0, &[key, g])?;
+        self.dict_store(self.modules, key, m)?;
+        Ok((m, g))
     }
 
     fn import_from(&mut self, m: Value, q: Value) -> R<Value> {
@@ -1885,15 +1886,5 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         Ok(())
-    }
-}
-
-trait ToStringOwned {
-    fn to_string_owned(&self) -> String;
-}
-
-impl ToStringOwned for str {
-    fn to_string_owned(&self) -> String {
-        String::from(self)
     }
 }

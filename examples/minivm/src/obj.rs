@@ -82,7 +82,7 @@ impl Value {
         Value(((n.clamp(SMALL_MIN, SMALL_MAX)) << 1) as u32 | 1)
     }
     /// A qstr immediate.
-    pub fn qstr(q: u32) -> Value {
+    pub const fn qstr(q: u32) -> Value {
         Value((q << 3) | 0b010)
     }
     /// An object address.

@@ -6,6 +6,7 @@ use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::obj::*;
+use crate::qstr::sq;
 use crate::vm::{R, Vm};
 
 /// Binary operator numbers of the bytecode (MicroPython's `mp_binary_op_t` order).
@@ -455,7 +456,7 @@ impl<F: FlashImage> Vm<F> {
                 Ok(Value::small(n.max(0) as i32))
             }
             Some(Kind::Instance) => {
-                let m = self.q("__len__");
+                let m = sq!("__len__");
                 if let Some(f) = self.lookup_method(v, m)? {
                     return self.call(f, &[v], &[]);
                 }
@@ -536,7 +537,7 @@ impl<F: FlashImage> Vm<F> {
             };
         }
         if self.kind(v) == Some(Kind::Instance) {
-            let m = self.q("__str__");
+            let m = sq!("__str__");
             if let Some(f) = self.lookup_method(v, m)? {
                 let r = self.call(f, &[v], &[])?;
                 return self.str_of(r);
@@ -682,7 +683,7 @@ impl<F: FlashImage> Vm<F> {
                     }
                     return Ok(());
                 }
-                let m = self.q("__repr__");
+                let m = sq!("__repr__");
                 if let Some(f) = self.lookup_method(v, m)? {
                     let r = self.call(f, &[v], &[])?;
                     let t = self.str_of(r)?;
@@ -797,10 +798,9 @@ impl<F: FlashImage> Vm<F> {
             {
                 return Some(v);
             }
-            if let Some(bases) = self.seq_vec(self.wv(Value(x), 2)) {
-                for b in bases.iter().rev() {
-                    work.push(b.0);
-                }
+            // Push the bases last to first (the first is searched first), without copying them.
+            if let Some((a, n)) = self.seq_items(self.wv(Value(x), 2)) {
+                work.extend((0..n).rev().map(|i| self.mem.read_u32(a + 4 * i)));
             }
             if x != self.st.object && self.wv(Value(x), 2).0 == self.st.empty_tuple {
                 work.insert(0, self.st.object);
@@ -883,7 +883,7 @@ impl<F: FlashImage> Vm<F> {
                 });
             }
             Some(Kind::Class) => {
-                if name == self.q("__name__") {
+                if name == sq!("__name__") {
                     return Ok(Some(self.wv(obj, 1)));
                 }
                 if let Some(v) = self.class_lookup(obj.0, name) {
@@ -909,19 +909,19 @@ impl<F: FlashImage> Vm<F> {
                     return Ok(Some(v));
                 }
                 if self.is_exception(obj) {
-                    if name == self.q("args") {
+                    if name == sq!("args") {
                         let args = self.inst_native(obj);
                         // Never hand Python a null: no args word reads as `()`.
                         let empty = Value(self.st.empty_tuple);
                         return Ok(Some(if args.is_null() { empty } else { args }));
                     }
-                    if name == self.q("value") || name == self.q("errno") {
+                    if name == sq!("value") || name == self.q("errno") {
                         let items = self.seq_vec(self.inst_native(obj)).unwrap_or_default();
                         return Ok(Some(items.first().copied().unwrap_or(self.none())));
                     }
                 }
             }
-            Some(Kind::Func | Kind::Closure) if name == self.q("__name__") => {
+            Some(Kind::Func | Kind::Closure) if name == sq!("__name__") => {
                 let n = self.func_name(obj);
                 return Ok(Some(self.new_str(n.as_bytes())?));
             }
@@ -930,13 +930,13 @@ impl<F: FlashImage> Vm<F> {
             }
             _ => {}
         }
-        if name == self.q("__class__") {
+        if name == sq!("__class__") {
             return Ok(Some(Value(self.type_of(obj))));
         }
         let c = self.type_of(obj);
         let Some(m) = self.class_lookup(c, name) else {
             if k == Some(Kind::Instance) {
-                let ga = self.q("__getattr__");
+                let ga = sq!("__getattr__");
                 if let Some(f) = self.class_lookup(c, ga) {
                     return Ok(Some(self.call(f, &[obj, name], &[])?));
                 }
@@ -1136,11 +1136,7 @@ impl<F: FlashImage> Vm<F> {
             }
             Some(Kind::Dict) => match self.dict_get(obj, index)? {
                 Some(v) => Ok(v),
-                None => {
-                    let t = self.new_exception(self.exc_class("KeyError"), &[index])?;
-                    self.exc = t;
-                    Err(crate::vm::Thrown)
-                }
+                None => self.raise_args("KeyError", &[index]),
             },
             Some(Kind::Range) => {
                 let n = self.len(obj)?.as_int() as u32;
@@ -1149,7 +1145,7 @@ impl<F: FlashImage> Vm<F> {
                 self.int_val(a as i64 + i as i64 * s as i64)
             }
             Some(Kind::Instance) => {
-                let m = self.q("__getitem__");
+                let m = sq!("__getitem__");
                 match self.lookup_method(obj, m)? {
                     Some(f) => self.call(f, &[obj, index], &[]),
                     None => self.raise_msg("TypeError", "object isn't subscriptable"),
@@ -1170,7 +1166,7 @@ impl<F: FlashImage> Vm<F> {
             }
             Some(Kind::Dict) => self.dict_store(obj, index, v),
             Some(Kind::Instance) => {
-                let m = self.q("__setitem__");
+                let m = sq!("__setitem__");
                 match self.lookup_method(obj, m)? {
                     Some(f) => self.call(f, &[obj, index, v], &[]).map(|_| ()),
                     None => self.raise_msg("TypeError", "object doesn't support item assignment"),
@@ -1190,14 +1186,10 @@ impl<F: FlashImage> Vm<F> {
             }
             Some(Kind::Dict) => match self.dict_remove(obj, index)? {
                 Some(_) => Ok(()),
-                None => {
-                    let t = self.new_exception(self.exc_class("KeyError"), &[index])?;
-                    self.exc = t;
-                    Err(crate::vm::Thrown)
-                }
+                None => self.raise_args("KeyError", &[index]),
             },
             Some(Kind::Instance) => {
-                let m = self.q("__delitem__");
+                let m = sq!("__delitem__");
                 match self.lookup_method(obj, m)? {
                     Some(f) => self.call(f, &[obj, index], &[]).map(|_| ()),
                     None => self.raise_msg("TypeError", "object doesn't support item deletion"),
@@ -1268,11 +1260,11 @@ impl<F: FlashImage> Vm<F> {
             }
             Some(Kind::Iter | Kind::Generator) => Ok(v),
             Some(Kind::Instance) => {
-                let m = self.q("__iter__");
+                let m = sq!("__iter__");
                 if let Some(f) = self.lookup_method(v, m)? {
                     return self.call(f, &[v], &[]);
                 }
-                let g = self.q("__getitem__");
+                let g = sq!("__getitem__");
                 if self.lookup_method(v, g)?.is_some() {
                     return self.alloc_obj(
                         Kind::Iter,
@@ -1423,7 +1415,7 @@ impl<F: FlashImage> Vm<F> {
                 }
             }
             Some(Kind::Instance) => {
-                let m = self.q("__next__");
+                let m = sq!("__next__");
                 let Some(f) = self.lookup_method(it, m)? else {
                     return self.raise_msg("TypeError", "object not an iterator");
                 };

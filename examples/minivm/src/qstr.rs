@@ -192,6 +192,36 @@ pub fn hash(bytes: &[u8]) -> u32 {
     if h == 0 { 1 } else { h }
 }
 
+/// Id of static qstr `s`, for the names the VM looks up while running: [`sq!`] evaluates it at
+/// compile time, so a hot path pays no table scan (and a name that is not static fails the build).
+pub const fn static_id(s: &str) -> u32 {
+    let s = s.as_bytes();
+    let mut i = 0;
+    while i < STATIC.len() {
+        let x = STATIC[i].as_bytes();
+        if x.len() == s.len() {
+            let mut j = 0;
+            while j < s.len() && x[j] == s[j] {
+                j += 1;
+            }
+            if j == s.len() {
+                return i as u32 + 1;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a static qstr")
+}
+
+/// The qstr value of static name `$s` (a literal), its id resolved at compile time: the same
+/// value as `Vm::q($s)`, which interns by scanning the tables.
+macro_rules! sq {
+    ($s:literal) => {
+        $crate::obj::Value::qstr(const { $crate::qstr::static_id($s) })
+    };
+}
+pub(crate) use sq;
+
 /// Id of a static or firmware name given the firmware table, if it is one.
 pub fn find_fixed(fw: &[&str], s: &[u8]) -> Option<u32> {
     if let Some(i) = STATIC.iter().position(|x| x.as_bytes() == s) {

@@ -17,6 +17,7 @@ use crate::mem::{FlashImage, HeapStats, MemError, Memory};
 use crate::natives::NATIVE_NAMES;
 use crate::obj::*;
 use crate::qstr;
+use crate::qstr::sq;
 
 /// Marker for a raised Python exception; the exception object is in [`Vm::exc`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +129,10 @@ pub struct Vm<F: FlashImage> {
     pub gc_stress: bool,
     /// Sorted addresses of interned Str objects (filled while freezing, for the stats).
     pub interned: Vec<u32>,
+    /// The heap qstr pools' compact sizes, `(pool, (strings, text bytes))` or `None` if the
+    /// texts outgrow u16 offsets (filled while freezing: the plan asks for a pool's size many
+    /// times, and each answer would walk the pool's strings).
+    pub pool_sizes: Vec<(u32, Option<(u32, u32)>)>,
     /// The plan statistics of every batch frozen since boot, oldest first (density reports).
     pub freeze_log: Vec<flashfreeze::Stats>,
     /// Opcodes left to execute before `RuntimeError: out of fuel` (fuzzing: bounds loops).
@@ -191,6 +196,7 @@ impl<F: FlashImage> Vm<F> {
             freezer: None,
             gc_stress: false,
             interned: Vec::new(),
+            pool_sizes: Vec::new(),
             freeze_log: Vec::new(),
             fuel: u64::MAX,
             max_depth: MAX_DEPTH,
@@ -206,8 +212,8 @@ impl<F: FlashImage> Vm<F> {
     pub fn boot_heap(&mut self) {
         self.modules = self.new_dict(8).unwrap_or(Value::NULL);
         self.main_globals = self.new_dict(8).unwrap_or(Value::NULL);
-        let name = self.q("__name__");
-        let main = self.q("__main__");
+        let name = sq!("__name__");
+        let main = sq!("__main__");
         let _ = self.dict_store(self.main_globals, name, main);
         self.sys_path = self.new_list(&[]).unwrap_or(Value::NULL);
         self.young.clear();
@@ -697,9 +703,6 @@ impl<F: FlashImage> Vm<F> {
                 return Ok(Some(i));
             }
         }
-        if key.is_int() || (key.is_qstr() && self.all_qstr_keys_fast()) {
-            // Ints and qstrs only equal other representations rarely; fall through anyway.
-        }
         for i in 0..n {
             let k = self.wv(t, 1 + 2 * i);
             if k.0 != key.0 && self.eq(k, key)? {
@@ -707,10 +710,6 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         Ok(None)
-    }
-
-    fn all_qstr_keys_fast(&self) -> bool {
-        false
     }
 
     /// Looks up `key`.
@@ -917,18 +916,19 @@ impl<F: FlashImage> Vm<F> {
 
     /// Raises builtin exception `name` with a message.
     pub fn raise_msg<T>(&mut self, name: &str, msg: &str) -> R<T> {
-        let c = self.exc_class(name);
         let m = self.new_str(msg.as_bytes())?;
-        let e = self.new_exception(c, &[m])?;
-        self.traceback.clear();
-        self.exc = e;
-        Err(Thrown)
+        self.raise_args(name, &[m])
     }
 
     /// Raises builtin exception `name` with no args.
     pub fn raise_empty<T>(&mut self, name: &str) -> R<T> {
+        self.raise_args(name, &[])
+    }
+
+    /// Raises builtin exception `name` with `args` (e.g. `KeyError(key)`).
+    pub fn raise_args<T>(&mut self, name: &str, args: &[Value]) -> R<T> {
         let c = self.exc_class(name);
-        let e = self.new_exception(c, &[])?;
+        let e = self.new_exception(c, args)?;
         self.traceback.clear();
         self.exc = e;
         Err(Thrown)
@@ -999,7 +999,7 @@ impl<F: FlashImage> Vm<F> {
                 Ok(self.wv(l, 1).as_int() > 0)
             }
             Some(Kind::Instance) => {
-                let len = self.q("__len__");
+                let len = sq!("__len__");
                 if let Some(m) = self.lookup_method(v, len)? {
                     let r = self.call(m, &[v], &[])?;
                     return Ok(r.as_int() != 0);

