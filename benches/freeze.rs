@@ -23,16 +23,14 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
 use flashfreeze::image::Layout;
-use flashfreeze::sim::SimFlash;
-use flashfreeze::store::{Store, StoreConfig};
-use support::{Graph, freeze_in_object, freeze_side_table, naive};
+use support::{
+    Graph, PerSize, erased, freeze_in_object, freeze_side_table, freeze_to_store, layout, naive,
+};
 
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
@@ -40,23 +38,12 @@ static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 const SIZES: &[usize] = &[1_000, 10_000, 100_000, 1_000_000];
 
 thread_local! {
-    static GRAPHS: RefCell<HashMap<usize, Rc<Graph>>> = RefCell::new(HashMap::new());
+    static GRAPHS: PerSize<Graph> = PerSize::default();
 }
 
-/// The graph of about `n` objects, built on first use (at most 10,000 when run as a test:
-/// `cargo test --benches` only checks that every benchmark runs).
+/// The graph of about `n` objects, built on first use.
 fn graph(n: usize) -> Rc<Graph> {
-    let n = if support::is_bench() {
-        n
-    } else {
-        n.min(10_000)
-    };
-    GRAPHS.with(|c| {
-        c.borrow_mut()
-            .entry(n)
-            .or_insert_with(|| Rc::new(Graph::build(n)))
-            .clone()
-    })
+    GRAPHS.with(|c| c.get(n, Graph::build))
 }
 
 fn counted<'a, 'b>(bencher: Bencher<'a, 'b>, g: &Graph) -> Bencher<'a, 'b> {
@@ -124,33 +111,17 @@ fn control_model_walk_cold(bencher: Bencher, n: usize) {
     cold(bencher, n, support::model_walk);
 }
 
-const FW: &[u8] = b"flashfreeze-bench";
-
 #[divan::bench(args = SIZES, max_time = 2)]
 fn store_append(bencher: Bencher, n: usize) {
     let g = graph(n);
     let roots = g.roots();
-    // Room for the sections, the maps (a few bits per word) and the header.
-    let region = ((g.frozen_bytes * 2 + 64 * 1024) as usize).next_multiple_of(4096);
-    let cfg = StoreConfig {
-        region_offset: 0,
-        region_len: region as u32,
-        layout: Layout {
-            region_address: 0x1010_0000,
-            ram_address: 0x2003_0000,
-            ram_len: 1 << 26,
-            firmware_id: FW,
-        },
-        ref_bytes: 4,
+    let layout = Layout {
+        ram_len: 1 << 26,
+        ..layout()
     };
     counted(bencher, &g)
-        .with_inputs(|| SimFlash::<1, 4, 4096>::new(region))
-        .bench_local_values(|flash| {
-            let mut store = Store::open(flash, cfg).expect("open");
-            let target = store.target().expect("target");
-            let plan = flashfreeze::plan(&*g, &roots, target).expect("plan");
-            store.append(&plan, &*g).expect("append")
-        });
+        .with_inputs(|| erased(&g))
+        .bench_local_values(|flash| freeze_to_store(&g, &roots, flash, layout).0);
 }
 
 fn main() {

@@ -16,10 +16,19 @@ mod support;
 use std::alloc::System;
 
 use flashfreeze::ObjectModel;
-use support::{Counting, Graph, PageSink, naive, peak_during, stream_plan, target};
+use flashfreeze::Stats;
+use support::{Counting, Graph, naive, peak_during, stream_plan, target};
 
 #[global_allocator]
 static ALLOC: Counting<System> = Counting { inner: System };
+
+/// Plan with forwarding in the objects and release the marks: the plan's stats.
+fn plan_in_object_stats(g: &Graph, roots: &[flashfreeze::Root<'_, support::Obj>]) -> Stats {
+    let plan = flashfreeze::plan_in_object(g, roots, target()).expect("plan");
+    let s = plan.stats().clone();
+    plan.release(g);
+    s
+}
 
 fn per(bytes: usize, objects: usize) -> String {
     format!("{:.2}", bytes as f64 / objects as f64)
@@ -32,12 +41,7 @@ fn mutable_chains(sizes: &[usize]) {
     println!("|---|---|---|---|");
     for &n in sizes {
         let g = Graph::mutable_chain(n);
-        let (peak, stats) = peak_during(|| {
-            let plan = flashfreeze::plan_in_object(&g, &g.roots(), target()).expect("plan");
-            let s = plan.stats().clone();
-            plan.release(&g);
-            s
-        });
+        let (peak, stats) = peak_during(|| plan_in_object_stats(&g, &g.roots()));
         println!(
             "| {n} | {} | {} | {peak} |",
             stats.working_bytes,
@@ -65,18 +69,12 @@ fn main() {
         let roots = g.roots();
         let objects = g.heap_objects;
 
-        let (in_plan, in_stats) = peak_during(|| {
-            let plan = flashfreeze::plan_in_object(&g, &roots, target()).expect("plan");
-            let s = plan.stats().clone();
-            plan.release(&g);
-            s
-        });
+        let (in_plan, in_stats) = peak_during(|| plan_in_object_stats(&g, &roots));
         let (in_all, in_sum) = peak_during(|| {
             let plan = flashfreeze::plan_in_object(&g, &roots, target()).expect("plan");
-            let mut sink = PageSink::new();
-            stream_plan(&g, &plan, &mut sink);
+            let sum = stream_plan(&g, &plan);
             plan.release(&g);
-            sink.finish()
+            sum
         });
         let (side_plan, side_stats) = peak_during(|| {
             let plan = flashfreeze::plan(&g, &roots, target()).expect("plan");
@@ -84,9 +82,7 @@ fn main() {
         });
         let (side_all, side_sum) = peak_during(|| {
             let plan = flashfreeze::plan(&g, &roots, target()).expect("plan");
-            let mut sink = PageSink::new();
-            stream_plan(&g, &plan, &mut sink);
-            sink.finish()
+            stream_plan(&g, &plan)
         });
         let (naive_all, image) = peak_during(|| naive::freeze(&g));
         let naive_sum = naive::checksum(&image);

@@ -11,30 +11,11 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
-
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use flashfreeze::image::Layout;
-use flashfreeze::image::read::ReadConfig;
 use flashfreeze::mount::mount;
-use flashfreeze::sim::SimFlash;
-use flashfreeze::store::{Store, StoreConfig};
-use support::{Graph, STATICS};
-
-const FW: &[u8] = b"flashfreeze-bench";
-const RAM_LEN: u64 = 1 << 20;
-
-fn layout() -> Layout<'static> {
-    Layout {
-        region_address: 0x1010_0000,
-        ram_address: 0x2003_0000,
-        ram_len: RAM_LEN,
-        firmware_id: FW,
-    }
-}
+use std::rc::Rc;
+use support::{Graph, PerSize, RAM_LEN, erased, freeze_to_store, layout, read_cfg};
 
 struct Image {
     region: Vec<u8>,
@@ -43,52 +24,28 @@ struct Image {
 }
 
 thread_local! {
-    static IMAGES: RefCell<HashMap<usize, Rc<Image>>> = RefCell::new(HashMap::new());
+    static IMAGES: PerSize<Image> = PerSize::default();
 }
 
-/// The image of a graph of about `n` objects, made on first use (at most 10,000 objects when
-/// run as a test).
+/// The image of a graph of about `n` objects, made on first use.
 fn image(n: usize) -> Rc<Image> {
-    let n = if support::is_bench() {
-        n
-    } else {
-        n.min(10_000)
-    };
     IMAGES.with(|c| {
-        c.borrow_mut()
-            .entry(n)
-            .or_insert_with(|| {
-                let g = Graph::build(n);
-                let region = ((g.frozen_bytes * 2 + 64 * 1024) as usize).next_multiple_of(4096);
-                let cfg = StoreConfig {
-                    region_offset: 0,
-                    region_len: region as u32,
-                    layout: layout(),
-                    ref_bytes: 4,
-                };
-                let mut store =
-                    Store::open(SimFlash::<1, 4, 4096>::new(region), cfg).expect("open");
-                let plan = flashfreeze::plan(&g, &g.roots(), store.target().expect("target"))
-                    .expect("plan");
-                let appended = store.append(&plan, &g).expect("append");
-                Rc::new(Image {
-                    region: store.into_inner().as_bytes().to_vec(),
-                    span: u64::from(appended.span),
-                    objects: g.heap_objects,
-                })
-            })
-            .clone()
+        c.get(n, |n| {
+            let g = Graph::build(n);
+            let (appended, flash) = freeze_to_store(&g, &g.roots(), erased(&g), layout());
+            Image {
+                region: flash.as_bytes().to_vec(),
+                span: u64::from(appended.span),
+                objects: g.heap_objects,
+            }
+        })
     })
 }
 
 #[divan::bench(args = [100, 1_000, 10_000, 100_000], max_time = 2)]
 fn validate_and_copy(bencher: Bencher, n: usize) {
     let img = image(n);
-    let cfg = ReadConfig {
-        layout: layout(),
-        ref_bytes: 4,
-        statics: STATICS,
-    };
+    let cfg = read_cfg();
     let mut ram = vec![0u8; RAM_LEN as usize];
     bencher
         .counter(BytesCount::new(img.span))

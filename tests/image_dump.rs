@@ -4,8 +4,6 @@ mod image_support;
 
 use flashfreeze::image::dump;
 use flashfreeze::image::read::{Image, ImageObject};
-use flashfreeze::sim::SimFlash;
-use flashfreeze::store::Store;
 use flashfreeze::testing::{Kind, TestHeap, Value};
 use flashfreeze::{Root, RootKind};
 use image_support::*;
@@ -63,26 +61,11 @@ fn module_graph<const W: u32>(
     ]
 }
 
-fn frozen<const W: u32>(
-    batches: &[&[Root<'static, flashfreeze::testing::Obj>]],
-    heap: &TestHeap<W>,
-) -> Vec<u8> {
-    let mut store = Store::open(
-        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, W),
-    )
-    .unwrap();
-    for roots in batches {
-        freeze(&mut store, heap, roots).unwrap();
-    }
-    region(store.flash(), REGION_LEN).to_vec()
-}
-
 #[test]
 fn dump_module_graph() {
     let mut heap = TestHeap::<4>::new();
     let roots = module_graph(&mut heap);
-    let region = frozen(&[&roots], &heap);
+    let region = frozen_region(&heap, &[&roots], REGION_LEN);
     let image = Image::open(&region, &read_cfg(4)).unwrap();
     insta::assert_snapshot!("module_graph_layout", dump::layout(&image, &kind));
     insta::assert_snapshot!("module_graph_dot", dump::dot(&image, &kind));
@@ -92,7 +75,7 @@ fn dump_module_graph() {
 fn dump_module_graph_64_bit() {
     let mut heap = TestHeap::<8>::new();
     let roots = module_graph(&mut heap);
-    let region = frozen(&[&roots], &heap);
+    let region = frozen_region(&heap, &[&roots], REGION_LEN);
     let image = Image::open(&region, &read_cfg(8)).unwrap();
     insta::assert_snapshot!("module_graph_64_layout", dump::layout(&image, &kind));
 }
@@ -101,16 +84,9 @@ fn dump_module_graph_64_bit() {
 fn dump_two_batches() {
     let mut heap = TestHeap::<4>::new();
     let first = module_graph(&mut heap);
-    let mut store = Store::open(
-        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     freeze(&mut store, &heap, &first).unwrap();
-    let (mounted, ram) = mount_region(region(store.flash(), REGION_LEN), 4);
-    let demo = mounted.unwrap().root(RootKind::MODULE, "demo").unwrap();
-    load_image(&mut heap, region(store.flash(), REGION_LEN), &ram);
-    let demo = heap.at(demo).unwrap();
+    let demo = load_frozen_root(&mut heap, region(store.flash(), REGION_LEN), "demo");
     // A second module importing the first, with a mutable counter.
     let counter = heap.alloc(Kind::Mutable, &[None]);
     let app = heap.alloc(Kind::Immutable, &[Some(demo), Some(counter)]);
@@ -129,7 +105,11 @@ fn dump_two_batches() {
 fn dump_chain_without_kinds() {
     let mut heap = TestHeap::<4>::new();
     let head = chain(&mut heap, 6, 3);
-    let region = frozen(&[&[Root::new(RootKind::OTHER, "chain", head)]], &heap);
+    let region = frozen_region(
+        &heap,
+        &[&[Root::new(RootKind::OTHER, "chain", head)]],
+        REGION_LEN,
+    );
     let image = Image::open(&region, &read_cfg(4)).unwrap();
     insta::assert_snapshot!("chain_layout", dump::layout(&image, &dump::no_kinds));
 }

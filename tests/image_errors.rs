@@ -3,7 +3,7 @@
 mod image_support;
 
 use flashfreeze::image::Section;
-use flashfreeze::image::read::{DecodeError, Image, PointerFault, reseal_batch};
+use flashfreeze::image::read::{DecodeError, Image, PointerFault, ReadConfig, reseal_batch};
 use flashfreeze::model::Placement;
 use flashfreeze::mount::MountError;
 use flashfreeze::sim::SimFlash;
@@ -18,17 +18,19 @@ const REGION_LEN: u32 = 4 * 4096;
 fn image() -> Vec<u8> {
     let mut heap = TestHeap::<4>::new();
     let g = random_graph(&mut heap, &mut Rng(5), 50);
-    let mut store = Store::open(
-        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
+    frozen_region(
+        &heap,
+        &[&[Root::new(RootKind::MODULE, "m", g[0])]],
+        REGION_LEN,
     )
-    .unwrap();
-    freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "m", g[0])]).unwrap();
-    region(store.flash(), REGION_LEN).to_vec()
+}
+
+fn mount_err_with(region: &[u8], cfg: &ReadConfig<'_>) -> MountError {
+    mount_with(region, cfg).0.expect_err("mount must fail")
 }
 
 fn mount_err(region: &[u8]) -> MountError {
-    mount_region(region, 4).0.expect_err("mount must fail")
+    mount_err_with(region, &read_cfg(4))
 }
 
 fn decode_err(region: &[u8]) -> DecodeError {
@@ -67,8 +69,7 @@ fn firmware_id_mismatch() {
     let region = image();
     let mut cfg = read_cfg(4);
     cfg.layout.firmware_id = b"another-build";
-    let mut ram = vec![0; RAM_LEN as usize];
-    let e = flashfreeze::mount::mount(&region, &cfg, &mut ram).unwrap_err();
+    let e = mount_err_with(&region, &cfg);
     assert_eq!(
         e,
         MountError::Invalid(DecodeError::FirmwareId {
@@ -195,8 +196,7 @@ fn image_for_another_address_must_be_rebased() {
     let region = image();
     let mut cfg = read_cfg(4);
     cfg.layout.region_address += 0x1000;
-    let mut ram = vec![0; RAM_LEN as usize];
-    let e = flashfreeze::mount::mount(&region, &cfg, &mut ram).unwrap_err();
+    let e = mount_err_with(&region, &cfg);
     assert!(
         matches!(e, MountError::Invalid(DecodeError::Misplaced { .. })),
         "{e}"
@@ -206,8 +206,7 @@ fn image_for_another_address_must_be_rebased() {
 #[test]
 fn reference_width_mismatch() {
     let region = image();
-    let mut ram = vec![0; RAM_LEN as usize];
-    let e = flashfreeze::mount::mount(&region, &read_cfg(8), &mut ram).unwrap_err();
+    let e = mount_err_with(&region, &read_cfg(8));
     assert!(
         matches!(
             e,
@@ -226,8 +225,7 @@ fn ram_area_too_small_for_the_image() {
     let region = image();
     let mut cfg = read_cfg(4);
     cfg.layout.ram_len = 8;
-    let mut ram = vec![0; 8];
-    let e = flashfreeze::mount::mount(&region, &cfg, &mut ram).unwrap_err();
+    let e = mount_err_with(&region, &cfg);
     assert!(
         matches!(e, MountError::Invalid(DecodeError::RamRange { .. })),
         "{e}"
@@ -313,11 +311,7 @@ fn flaky_append(
         flashfreeze::store::StoreError<flashfreeze::sim::SimError>,
     >,
 ) {
-    let mut store = Store::open(
-        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     let plan = flashfreeze::plan(
         vm,
         &[Root::new(RootKind::MODULE, "m", m)],

@@ -6,8 +6,6 @@ mod image_support;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flashfreeze::sim::SimFlash;
-use flashfreeze::store::Store;
 use flashfreeze::testing::{Kind, TestHeap, Value};
 use flashfreeze::{Root, RootKind};
 use image_support::*;
@@ -50,11 +48,7 @@ fn append_streams_without_holding_the_image() {
         ));
     }
     let module = heap.alloc_with(Kind::Immutable, items, vec![]);
-    let mut store = Store::open(
-        SimFlash::<1, 4, 4096>::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     let plan = flashfreeze::plan(
         &heap,
         &[Root::new(RootKind::MODULE, "big", module)],

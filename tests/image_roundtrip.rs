@@ -7,7 +7,6 @@ use flashfreeze::image::format::HEADER_LEN;
 use flashfreeze::image::read::{Image, rebase};
 use flashfreeze::image::write::{BatchParams, write_batch_to_vec};
 use flashfreeze::mount::MountError;
-use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Store, StoreError};
 use flashfreeze::testing::{Kind, TestHeap, Value};
 use flashfreeze::{Root, RootKind};
@@ -15,18 +14,13 @@ use image_support::*;
 use quickcheck::{QuickCheck, TestResult};
 
 const REGION_LEN: u32 = 64 * 1024;
-type Flash = SimFlash<1, 4, 4096>;
 
 fn round_trip<const W: u32>(seed: u64, n: usize) -> Result<(), String> {
     let mut heap = TestHeap::<W>::new();
     let mut rng = Rng(seed);
     let roots = random_graph(&mut heap, &mut rng, n);
     let roots = module_roots(&roots, NAMES);
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, W),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, W);
     let appended = freeze(&mut store, &heap, &roots).map_err(|e| e.to_string())?;
     let flash = store.into_inner();
     // Each sector of the batch erased exactly once, nothing else.
@@ -64,11 +58,7 @@ fn round_trip_small_graph() {
     let module = heap.alloc(Kind::Immutable, &[Some(name), Some(state), Some(stat)]);
     heap.set_slot(state, 0, Value::Ref(module)); // a cycle through the RAM section
     let roots = [Root::new(RootKind::MODULE, "mymod", module)];
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     let a = freeze(&mut store, &heap, &roots).unwrap();
     assert_eq!((a.index, a.offset, a.span), (0, 0, 4096));
     assert_eq!(
@@ -84,9 +74,7 @@ fn round_trip_small_graph() {
     let root = mounted.root(RootKind::MODULE, "mymod").unwrap();
     assert!(mounted.contains(root));
     assert!(!mounted.contains(0x2000_0000));
-    let mut back = heap.clone();
-    load_image(&mut back, region, &ram);
-    assert_isomorphic(&back, module, back.at(root).unwrap(), &mounted);
+    assert_frozen_copy(&heap, region, &ram, &mounted, module, root);
 }
 
 #[test]
@@ -120,17 +108,10 @@ fn second_batch_refers_to_the_first() {
     let mut rng = Rng(42);
     let roots_a = random_graph(&mut heap, &mut rng, 30);
     let roots_a = module_roots(&roots_a[..1], &["a"]);
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     freeze(&mut store, &heap, &roots_a).unwrap();
     // The VM continues on the frozen copies: load them, then build batch B on top.
-    let (mounted, ram) = mount_region(region(store.flash(), REGION_LEN), 4);
-    let a_addr = mounted.unwrap().root(RootKind::MODULE, "a").unwrap();
-    load_image(&mut heap, region(store.flash(), REGION_LEN), &ram);
-    let frozen_a = heap.at(a_addr).unwrap();
+    let frozen_a = load_frozen_root(&mut heap, region(store.flash(), REGION_LEN), "a");
     let b_roots = random_graph(&mut heap, &mut rng, 20);
     heap.push_slot(b_roots[0], Some("imports_a"), Value::Ref(frozen_a));
     let roots_b = module_roots(&b_roots[..1], &["b"]);
@@ -141,12 +122,8 @@ fn second_batch_refers_to_the_first() {
     let (mounted, ram) = mount_region(region, 4);
     let mounted = mounted.unwrap();
     assert_eq!(mounted.batches().len(), 2);
-    let mut back = heap.clone();
-    load_image(&mut back, region, &ram);
-    let fb = back
-        .at(mounted.root(RootKind::MODULE, "b").unwrap())
-        .unwrap();
-    assert_isomorphic(&back, b_roots[0], fb, &mounted);
+    let b_root = mounted.root(RootKind::MODULE, "b").unwrap();
+    let (back, fb) = assert_frozen_copy(&heap, region, &ram, &mounted, b_roots[0], b_root);
     // The reference to batch A is kept as A's frozen address.
     let last = back.get(fb).slots.last().unwrap().1;
     assert_eq!(last, Value::Ref(frozen_a));
@@ -160,11 +137,7 @@ fn full_region_is_refused_and_earlier_batches_stay() {
     // Its objects fit the planner's bound, but not with the maps and the commit record.
     let big = [chain(&mut heap, 71, 100)];
     let region_len = 3 * 4096;
-    let mut store = Store::open(
-        Flash::new(0x2000 + region_len as usize),
-        store_cfg(region_len, 4),
-    )
-    .unwrap();
+    let mut store = new_store(region_len, 4);
     freeze(&mut store, &heap, &module_roots(&small[..1], &["small"])).unwrap();
     let before = store.flash().counters().clone();
     let target = store.target().unwrap();
@@ -184,11 +157,7 @@ fn full_region_is_refused_and_earlier_batches_stay() {
 fn clear_erases_only_sectors_in_use() {
     let mut heap = TestHeap::<4>::new();
     let g = [chain(&mut heap, 100, 100)];
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     let a = freeze(&mut store, &heap, &module_roots(&g[..1], &["g"])).unwrap();
     let used = a.span / 4096;
     assert!(used >= 2);
@@ -286,11 +255,7 @@ fn pointer_map_overhead_is_at_most_3_percent() {
     }
     let globals = heap.alloc_with(Kind::Mutable, module_slots, vec![]);
     let module = heap.alloc(Kind::Immutable, &[Some(ty), Some(globals)]);
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     let a = freeze(
         &mut store,
         &heap,
@@ -322,11 +287,7 @@ fn firmware_update_refuses_the_old_image_until_cleared() {
     let mut heap = TestHeap::<4>::new();
     let g = random_graph(&mut heap, &mut Rng(11), 20);
     let roots = module_roots(&g[..1], &["m"]);
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     freeze(&mut store, &heap, &roots).unwrap();
     // The new firmware opens the same flash with its own id.
     let mut cfg = store_cfg(REGION_LEN, 4);
@@ -338,11 +299,10 @@ fn firmware_update_refuses_the_old_image_until_cleared() {
     assert!(err.to_string().contains("clear it"), "{err}");
     assert_eq!(store.clear().unwrap(), 1);
     freeze(&mut store, &heap, &roots).unwrap();
-    let mut ram = vec![0u8; RAM_LEN as usize];
     let mut read = read_cfg(4);
     read.layout.firmware_id = cfg.layout.firmware_id;
-    let m = flashfreeze::mount::mount(region(store.flash(), REGION_LEN), &read, &mut ram).unwrap();
-    assert_eq!(m.batches().len(), 1);
+    let (m, _) = mount_with(region(store.flash(), REGION_LEN), &read);
+    assert_eq!(m.unwrap().batches().len(), 1);
 }
 
 #[test]
@@ -350,11 +310,7 @@ fn batches_with_empty_sections() {
     let mut heap = TestHeap::<4>::new();
     let stat = heap.alloc_with(Kind::Static, vec![], vec![1; 4]);
     let only_ram = heap.alloc(Kind::Mutable, &[Some(stat)]);
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     // A root that is already static: nothing to copy, the root is kept.
     let a = freeze(
         &mut store,
@@ -382,9 +338,8 @@ fn batches_with_empty_sections() {
         mounted.placement_of(r),
         Some(flashfreeze::model::Placement::Ram)
     );
-    let mut back = heap.clone();
-    load_image(&mut back, region(store.flash(), REGION_LEN), &ram);
-    assert_isomorphic(&back, only_ram, back.at(r).unwrap(), &mounted);
+    let region = region(store.flash(), REGION_LEN);
+    assert_frozen_copy(&heap, region, &ram, &mounted, only_ram, r);
 }
 
 #[test]
@@ -395,11 +350,7 @@ fn stale_batch_of_an_earlier_chain_is_ignored() {
     let a0 = chain(&mut heap, 5, 10);
     let a1 = chain(&mut heap, 5, 11);
     let b0 = chain(&mut heap, 5, 12);
-    let mut store = Store::open(
-        Flash::new(0x2000 + REGION_LEN as usize),
-        store_cfg(REGION_LEN, 4),
-    )
-    .unwrap();
+    let mut store = new_store(REGION_LEN, 4);
     freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "a0", a0)]).unwrap();
     let a1_batch = freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "a1", a1)]).unwrap();
     assert_eq!(a1_batch.offset, 4096);

@@ -52,16 +52,11 @@ fn scenario<const W: usize>(with_old: bool) -> (Scenario, SimFlash<1, W, 4096>) 
     let mut rng = Rng(0xC0FFEE);
     let flash = SimFlash::<1, W, 4096>::new(0x2000 + REGION_LEN as usize);
     let mut store = Store::open(flash, store_cfg(REGION_LEN, 4)).unwrap();
-    let mut frozen_a = None;
-    if with_old {
+    let frozen_a = with_old.then(|| {
         let a = random_graph(&mut heap, &mut rng, 40);
         freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "a", a[0])]).unwrap();
-        let region = region(store.flash(), REGION_LEN);
-        let (mounted, ram) = mount_region(region, 4);
-        let at = mounted.unwrap().root(RootKind::MODULE, "a").unwrap();
-        load_image(&mut heap, region, &ram);
-        frozen_a = heap.at(at);
-    }
+        load_frozen_root(&mut heap, region(store.flash(), REGION_LEN), "a")
+    });
     let b = random_graph(&mut heap, &mut rng, 60);
     // Large enough to span two sectors and many program operations.
     let tail = chain(&mut heap, 40, 90);
@@ -95,10 +90,8 @@ fn check_mount(
                 "{n} batches mounted"
             );
             if n > s.old_batches {
-                let mut back = s.heap.clone();
-                load_image(&mut back, region, ram);
                 let root = m.root(RootKind::MODULE, "b").unwrap();
-                assert_isomorphic(&back, s.roots[0].target, back.at(root).unwrap(), &m);
+                assert_frozen_copy(&s.heap, region, ram, &m, s.roots[0].target, root);
             } else {
                 assert!(m.root(RootKind::MODULE, "a").is_some());
             }
@@ -140,9 +133,9 @@ fn sweep<const W: usize>(with_old: bool) -> usize {
             );
             let mut flash = store.into_inner();
             flash.reboot();
-            let region_bytes = region(&flash, REGION_LEN).to_vec();
-            let (mounted, ram) = mount_region(&region_bytes, 4);
-            let n = check_mount(&s, mounted, &ram, &region_bytes);
+            let region_bytes = region(&flash, REGION_LEN);
+            let (mounted, ram) = mount_region(region_bytes, 4);
+            let n = check_mount(&s, mounted, &ram, region_bytes);
             outcomes[n - s.old_batches] += 1;
             // Recovery: the next freeze succeeds on the flash as the cut left it.
             let mut store = Store::open(flash, store_cfg(REGION_LEN, 4)).unwrap();

@@ -29,11 +29,15 @@
 #![allow(dead_code)]
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flashfreeze::forward::ForwardingTable;
+use flashfreeze::image::read::ReadConfig;
+use flashfreeze::sim::SimFlash;
+use flashfreeze::store::{Appended, Store, StoreConfig};
 use flashfreeze::{
     Forwarding, FrozenLayout, InObjectForwarding, Mutability, ObjectModel, Placement, Plan, Root,
     RootKind, Slot, SlotVisitor, Space, Target,
@@ -516,6 +520,28 @@ pub fn is_bench() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
+/// Values made once per size on first use and kept for the run; sizes are capped at 10,000
+/// when run as a test (`cargo test --benches` only checks that every benchmark runs).
+pub struct PerSize<T>(RefCell<HashMap<usize, Rc<T>>>);
+
+impl<T> Default for PerSize<T> {
+    fn default() -> Self {
+        Self(RefCell::new(HashMap::new()))
+    }
+}
+
+impl<T> PerSize<T> {
+    /// The value for about `n` objects, made by `make` (given the capped size) on first use.
+    pub fn get(&self, n: usize, make: impl FnOnce(usize) -> T) -> Rc<T> {
+        let n = if is_bench() { n } else { n.min(10_000) };
+        self.0
+            .borrow_mut()
+            .entry(n)
+            .or_insert_with(|| Rc::new(make(n)))
+            .clone()
+    }
+}
+
 /// Push everything out of the host's data caches: write one byte per 64-byte line of a buffer
 /// larger than any last-level cache we run on (64 MiB; 1 MiB when run as a test). Then a freeze
 /// starts cold, as one does in use: a module is imported long before it is frozen, and a
@@ -544,6 +570,58 @@ pub fn target() -> Target {
         ram_base: 0x2003_0000,
         ram_capacity: 1 << 28,
     }
+}
+
+/// Firmware id of the bench images.
+pub const FW: &[u8] = b"flashfreeze-bench";
+/// Length of the frozen RAM area.
+pub const RAM_LEN: u64 = 1 << 20;
+/// The simulated device of the store and mount benches.
+pub type Flash = SimFlash<1, 4, 4096>;
+
+/// Where the image region and the frozen RAM area are mapped.
+pub fn layout() -> flashfreeze::image::Layout<'static> {
+    flashfreeze::image::Layout {
+        region_address: 0x1010_0000,
+        ram_address: 0x2003_0000,
+        ram_len: RAM_LEN,
+        firmware_id: FW,
+    }
+}
+
+/// Reader configuration matching [`layout`].
+pub fn read_cfg() -> ReadConfig<'static> {
+    ReadConfig {
+        layout: layout(),
+        ref_bytes: 4,
+        statics: STATICS,
+    }
+}
+
+/// An erased device large enough for `g`'s image: room for the sections, the maps (a few bits
+/// per word) and the header.
+pub fn erased(g: &Graph) -> Flash {
+    Flash::new(((g.frozen_bytes * 2 + 64 * 1024) as usize).next_multiple_of(4096))
+}
+
+/// Plan `roots` of `g` and append them through a store whose region is the whole of `flash`.
+pub fn freeze_to_store(
+    g: &Graph,
+    roots: &[Root<'_, Obj>],
+    flash: Flash,
+    layout: flashfreeze::image::Layout<'static>,
+) -> (Appended, Flash) {
+    let cfg = StoreConfig {
+        region_offset: 0,
+        region_len: flash.as_bytes().len() as u32,
+        layout,
+        ref_bytes: 4,
+    };
+    let mut store = Store::open(flash, cfg).expect("open");
+    let target = store.target().expect("target");
+    let plan = flashfreeze::plan(g, roots, target).expect("plan");
+    let appended = store.append(&plan, g).expect("append");
+    (appended, store.into_inner())
 }
 
 /// A sink that stands in for a flash page: bytes are buffered into 256-byte pages and each full
@@ -607,8 +685,10 @@ impl PageSink {
 }
 
 /// Stream a plan's sections (flash then RAM, padding as zeros) object by object into `sink`,
-/// through one scratch buffer: what the image writer does, minus headers and maps.
-pub fn stream_plan<T: ForwardingTable<Graph>>(g: &Graph, plan: &Plan<Obj, T>, sink: &mut PageSink) {
+/// through one scratch buffer into a [`PageSink`]: what the image writer does, minus headers and
+/// maps. Returns the sink's (bytes, sum).
+pub fn stream_plan<T: ForwardingTable<Graph>>(g: &Graph, plan: &Plan<Obj, T>) -> (u64, u64) {
+    let mut sink = PageSink::new();
     let mut scratch = Vec::with_capacity(256);
     let t = *plan.target();
     let mut end = t.flash_base;
@@ -625,6 +705,7 @@ pub fn stream_plan<T: ForwardingTable<Graph>>(g: &Graph, plan: &Plan<Obj, T>, si
         sink.push(&scratch);
         end = obj.address + u64::from(obj.layout.size);
     }
+    sink.finish()
 }
 
 /// The control: the VM's own per-object work without a freezer. Every heap object, in
@@ -656,18 +737,15 @@ pub fn model_walk(g: &Graph) -> (u64, u64) {
 /// Freeze with the library's side table: plan, then write every object. Returns (bytes, sum).
 pub fn freeze_side_table(g: &Graph) -> (u64, u64) {
     let plan = flashfreeze::plan(g, &g.roots(), target()).expect("plan");
-    let mut sink = PageSink::new();
-    stream_plan(g, &plan, &mut sink);
-    sink.finish()
+    stream_plan(g, &plan)
 }
 
 /// Freeze with forwarding in the objects: plan, write every object, release the marks.
 pub fn freeze_in_object(g: &Graph) -> (u64, u64) {
     let plan = flashfreeze::plan_in_object(g, &g.roots(), target()).expect("plan");
-    let mut sink = PageSink::new();
-    stream_plan(g, &plan, &mut sink);
+    let sum = stream_plan(g, &plan);
     plan.release(g);
-    sink.finish()
+    sum
 }
 
 /// The naive freezer: recursive traversal, a general-purpose `HashMap` for seen-marks and

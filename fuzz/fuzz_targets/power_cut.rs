@@ -4,12 +4,12 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use flashfreeze::mount::{MountError, mount};
+use flashfreeze::mount::MountError;
 use flashfreeze::sim::{SimError, SimFlash};
-use flashfreeze::store::{Store, StoreConfig, StoreError};
+use flashfreeze::store::{Store, StoreError};
 use flashfreeze::testing::TestHeap;
 use flashfreeze::{Root, RootKind};
-use flashfreeze_fuzz::{RAM_LEN, REGION_LEN, assert_pointers_sound, graph, layout, read_cfg};
+use flashfreeze_fuzz::{REGION_LEN, graph, mount_checked, store_cfg};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -22,15 +22,6 @@ enum Action {
 }
 
 type Flash = SimFlash<1, 16, 4096>;
-
-fn cfg() -> StoreConfig<'static> {
-    StoreConfig {
-        region_offset: 0,
-        region_len: REGION_LEN,
-        layout: layout(),
-        ref_bytes: 4,
-    }
-}
 
 fuzz_target!(|actions: Vec<Action>| {
     if actions.len() > 24 {
@@ -48,7 +39,8 @@ fuzz_target!(|actions: Vec<Action>| {
             // A powered-off device refuses everything; the VM would reboot first.
             Action::Freeze(_) | Action::Clear if flash.is_powered_off() => {}
             Action::Freeze(bytes) => {
-                let mut store = Store::open(flash, cfg()).unwrap_or_else(|e| panic!("open: {e}"));
+                let mut store =
+                    Store::open(flash, store_cfg()).unwrap_or_else(|e| panic!("open: {e}"));
                 let mut heap = TestHeap::<4>::new();
                 let root = graph(&mut heap, &bytes);
                 let roots = [Root::new(RootKind::MODULE, "m", root)];
@@ -69,7 +61,8 @@ fuzz_target!(|actions: Vec<Action>| {
                 flash = store.into_inner();
             }
             Action::Clear => {
-                let mut store = Store::open(flash, cfg()).unwrap_or_else(|e| panic!("open: {e}"));
+                let mut store =
+                    Store::open(flash, store_cfg()).unwrap_or_else(|e| panic!("open: {e}"));
                 match store.clear() {
                     // Interrupted or not, the first dirty sector (batch 0's) is gone first.
                     Ok(_)
@@ -83,12 +76,8 @@ fuzz_target!(|actions: Vec<Action>| {
             }
             Action::Mount => {
                 flash.reboot();
-                let mut ram = vec![0u8; RAM_LEN as usize];
-                let n = match mount(flash.as_bytes(), &read_cfg(), &mut ram) {
-                    Ok(m) => {
-                        assert_pointers_sound(flash.as_bytes(), &read_cfg());
-                        m.batches().len()
-                    }
+                let n = match mount_checked(flash.as_bytes()) {
+                    Ok(n) => n,
                     Err(MountError::NoCommittedBatch { .. }) => 0,
                     Err(e) => panic!("mount after cuts: {e}"),
                 };

@@ -6,6 +6,8 @@ use std::ops::Range;
 use flashfreeze::image::Layout;
 use flashfreeze::image::read::{Image, ReadConfig};
 use flashfreeze::model::Placement;
+use flashfreeze::mount::{MountError, mount};
+use flashfreeze::store::StoreConfig;
 use flashfreeze::testing::{Kind, Obj, TestHeap, Value};
 
 /// Firmware id of every fuzz image.
@@ -39,6 +41,26 @@ pub fn read_cfg() -> ReadConfig<'static> {
         ref_bytes: 4,
         statics: STATICS,
     }
+}
+
+/// Store configuration: the region is the whole device, 32-bit references.
+pub fn store_cfg() -> StoreConfig<'static> {
+    StoreConfig {
+        region_offset: 0,
+        region_len: REGION_LEN,
+        layout: layout(),
+        ref_bytes: 4,
+    }
+}
+
+/// Mount `region` with [`read_cfg`]; when it mounts, check its pointers with
+/// [`assert_pointers_sound`]. Returns the number of batches mounted.
+pub fn mount_checked(region: &[u8]) -> Result<usize, MountError> {
+    let cfg = read_cfg();
+    let mut ram = vec![0u8; RAM_LEN as usize];
+    let batches = mount(region, &cfg, &mut ram)?.batches().len();
+    assert_pointers_sound(region, &cfg);
+    Ok(batches)
 }
 
 /// A graph of up to 64 objects shaped by `bytes`; returns a root.
@@ -76,28 +98,26 @@ pub fn assert_pointers_sound(region: &[u8], cfg: &ReadConfig<'_>) {
     let Ok(image) = Image::open(region, cfg) else {
         panic!("validated once, refused the second time");
     };
+    // Each batch's objects, decoded once.
+    let batches: Vec<_> = image.batches().iter().map(|b| (b, b.objects())).collect();
     let mut starts = std::collections::BTreeSet::new();
-    for b in image.batches() {
-        for o in b.objects() {
+    for (b, objects) in &batches {
+        for o in objects {
             starts.insert(o.address);
             if o.placement == Placement::Ram {
                 assert!(b.ram_range().contains(&o.address));
             }
         }
     }
-    for b in image.batches() {
-        for o in b.objects() {
+    let known = |a: u64| starts.contains(&a) || cfg.statics.iter().any(|r| r.contains(&a));
+    for (b, objects) in &batches {
+        for o in objects {
             for &(_, to) in &o.refs {
-                assert!(
-                    starts.contains(&to) || cfg.statics.iter().any(|r| r.contains(&to)),
-                    "wild pointer {to:#x} in a validated image"
-                );
+                assert!(known(to), "wild pointer {to:#x} in a validated image");
             }
         }
         for r in b.roots() {
-            assert!(
-                starts.contains(&r.address) || cfg.statics.iter().any(|s| s.contains(&r.address))
-            );
+            assert!(known(r.address));
         }
     }
 }

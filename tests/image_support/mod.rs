@@ -75,11 +75,50 @@ pub fn freeze<const W: u32, F: embedded_storage::nor_flash::NorFlash>(
     store.append(&plan, heap)
 }
 
+/// A store on an erased simulated device with room for a region of `region_len` bytes.
+pub fn new_store(region_len: u32, ref_bytes: u32) -> Store<'static, SimFlash<1, 4, 4096>> {
+    let flash = SimFlash::new((REGION_OFFSET + region_len) as usize);
+    Store::open(flash, store_cfg(region_len, ref_bytes)).expect("open store")
+}
+
+/// The region after appending each batch of `batches` in turn to a fresh store.
+pub fn frozen_region<const W: u32>(
+    heap: &TestHeap<W>,
+    batches: &[&[Root<'_, Obj>]],
+    region_len: u32,
+) -> Vec<u8> {
+    let mut store = new_store(region_len, W);
+    for roots in batches {
+        freeze(&mut store, heap, roots).expect("freeze");
+    }
+    region(store.flash(), region_len).to_vec()
+}
+
+/// Mount a region with `cfg` into a fresh RAM buffer of the configured length.
+pub fn mount_with<'r>(
+    region: &'r [u8],
+    cfg: &ReadConfig<'_>,
+) -> (Result<Mounted<'r>, MountError>, Vec<u8>) {
+    let mut ram = vec![0u8; cfg.layout.ram_len as usize];
+    let m = mount(region, cfg, &mut ram);
+    (m, ram)
+}
+
 /// Mount a region into a fresh RAM buffer.
 pub fn mount_region(region: &[u8], ref_bytes: u32) -> (Result<Mounted<'_>, MountError>, Vec<u8>) {
-    let mut ram = vec![0u8; RAM_LEN as usize];
-    let m = mount(region, &read_cfg(ref_bytes), &mut ram);
-    (m, ram)
+    mount_with(region, &read_cfg(ref_bytes))
+}
+
+/// The VM continuing on its frozen copies: mount `region`, load its objects into `heap`, and
+/// return the frozen copy of the module root `name`.
+pub fn load_frozen_root<const W: u32>(heap: &mut TestHeap<W>, region: &[u8], name: &str) -> Obj {
+    let (mounted, ram) = mount_region(region, W);
+    let at = mounted
+        .expect("mount")
+        .root(RootKind::MODULE, name)
+        .expect("root in the image");
+    load_image(heap, region, &ram);
+    heap.at(at).expect("root loaded")
 }
 
 /// Decode every frozen object of a mounted image into `heap` (RAM objects from `ram`, the
@@ -175,6 +214,23 @@ pub fn assert_isomorphic<const W: u32>(
             }
         }
     }
+}
+
+/// Load the mounted image into a copy of `heap` and check that the frozen copy at `address` is
+/// isomorphic to `orig` (see [`assert_isomorphic`]); returns the copy of the heap and the object.
+pub fn assert_frozen_copy<const W: u32>(
+    heap: &TestHeap<W>,
+    region: &[u8],
+    ram: &[u8],
+    mounted: &Mounted<'_>,
+    orig: Obj,
+    address: u64,
+) -> (TestHeap<W>, Obj) {
+    let mut back = heap.clone();
+    load_image(&mut back, region, ram);
+    let frozen = back.at(address).expect("frozen copy loaded");
+    assert_isomorphic(&back, orig, frozen, mounted);
+    (back, frozen)
 }
 
 /// A small deterministic PRNG for graph generation (xorshift64*).

@@ -29,9 +29,13 @@ try {
   console.error(`SKIPPING the emulated end-to-end test:\n${e.message}`);
 }
 
+/** Options of every test: skipped (locally) without the boot ROM. */
+const needsRom = { skip: missing ?? false };
+
 /** The flash-test pattern, as the firmware computes it (`pattern` in src/board.rs). */
 const pattern = (i) => ((i * 31) ^ (i >> 8) ^ 0xa5) & 0xff;
-const TEST_SECTOR = IMAGE_OFFSET + IMAGE_LEN - 4096; // flash offset of the region's last sector
+const IMAGE_END = IMAGE_OFFSET + IMAGE_LEN;
+const TEST_SECTOR = IMAGE_END - 4096; // flash offset of the region's last sector
 
 /** Where `a` and `b` differ in `start..end`: the first offset (-1 if none) and how many bytes. */
 function diff(a, b, start = 0, end = a.length) {
@@ -51,6 +55,11 @@ let firmware = null;
 let pico = null;
 const perf = {};
 
+/** Asserts that the flash still holds the firmware as flashed. */
+function assertFirmwareIntact() {
+  assert.deepEqual(diff(flash, firmware, 0, firmware.length), { first: -1, count: 0 }, 'firmware intact');
+}
+
 /** The deepest stack use seen by `%info` on any boot so far (bytes). */
 let stackHighWater = 0;
 
@@ -62,17 +71,16 @@ function powerCycle() {
   }
   pico?.powerOff();
   pico = new Pico(flash, bootrom);
-  const { banner, cycles } = pico.boot();
-  return { banner, cycles };
+  return pico.boot();
 }
 
-test('the UF2 of the firmware, flashed, cold-boots through the ROM and prints the banner', { skip: missing ?? false }, () => {
+test('the UF2 of the firmware, flashed, cold-boots through the ROM and prints the banner', needsRom, () => {
   firmware = firmwareImage();
   assert.ok(firmware.length > 1024 && firmware.length < IMAGE_OFFSET, `firmware is ${firmware.length} bytes`);
   // What the USB bootloader does with the .uf2 a user copies to RPI-RP2.
   const blocks = decodeUf2Into(encodeUf2(firmware), flash);
   assert.equal(blocks, Math.ceil(firmware.length / 256));
-  assert.deepEqual(diff(flash, firmware, 0, firmware.length), { first: -1, count: 0 });
+  assertFirmwareIntact();
   const { banner, cycles } = powerCycle();
   perf.bootCycles = cycles;
   assert.match(banner, /flashfreeze pico \d+\.\d+\.\d+ \(rp2040, 125 MHz\)/);
@@ -84,7 +92,7 @@ test('the UF2 of the firmware, flashed, cold-boots through the ROM and prints th
   assert.ok(pico.chip.stats.readBytes >= 256);
 });
 
-test('info shows the memory map and the flash chip', { skip: missing ?? false }, () => {
+test('info shows the memory map and the flash chip', needsRom, () => {
   const { output } = pico.command('%info');
   const end = Number.parseInt(output.match(/firmware: +flash 0x10000000\.\.(0x[0-9a-f]+)/)[1], 16);
   assert.equal(end - 0x1000_0000, firmware.length, 'firmware end matches the binary size');
@@ -98,7 +106,7 @@ test('info shows the memory map and the flash chip', { skip: missing ?? false },
   assert.match(output, /^image: not mounted: mount: no committed batch/m, 'what the boot mounted');
 });
 
-test('flash-test erases and programs the image region, and nothing else', { skip: missing ?? false }, () => {
+test('flash-test erases and programs the image region, and nothing else', needsRom, () => {
   pico.syncFlash();
   const before = flash.slice();
   const stats0 = { ...pico.chip.stats };
@@ -114,21 +122,21 @@ test('flash-test erases and programs the image region, and nothing else', { skip
   }
   // ...and every other byte, the firmware included, is as it was.
   assert.deepEqual(diff(flash, before, 0, TEST_SECTOR), { first: -1, count: 0 });
-  assert.deepEqual(diff(flash, firmware, 0, firmware.length), { first: -1, count: 0 }, 'firmware intact');
+  assertFirmwareIntact();
   const s = pico.chip.stats;
   assert.equal(s.erases - stats0.erases, 1, 'one sector erase');
   assert.equal(s.pagePrograms - stats0.pagePrograms, 16, 'sixteen page programs');
   assert.equal(s.refused, 0, 'no program/erase without write enable');
 });
 
-test('a power cycle keeps the written data', { skip: missing ?? false }, () => {
+test('a power cycle keeps the written data', needsRom, () => {
   const { banner, cycles } = powerCycle();
   perf.rebootCycles = cycles;
   assert.match(banner, /flashfreeze pico/);
   assert.match(pico.command('%flash-verify').output, /flash-verify: pattern intact at region 0xff000/);
 });
 
-test('the firmware reads the real flash array: a flipped byte is seen after a power cycle', { skip: missing ?? false }, () => {
+test('the firmware reads the real flash array: a flipped byte is seen after a power cycle', needsRom, () => {
   pico.powerOff();
   flash[TEST_SECTOR + 0x123] ^= 0x40;
   powerCycle();
@@ -138,12 +146,12 @@ test('the firmware reads the real flash array: a flipped byte is seen after a po
   assert.match(pico.command('%flash-verify').output, /pattern intact/);
 });
 
-test('unknown board commands are answered, the console keeps working', { skip: missing ?? false }, () => {
+test('unknown board commands are answered, the console keeps working', needsRom, () => {
   assert.match(pico.command('%frobnicate').output, /unknown board command: %frobnicate \(try %help\)/);
   assert.match(pico.command('%help').output, /%flash-test/);
 });
 
-test('a USB host enumerates the CDC console; lines typed over USB are answered on USB and UART', { skip: missing ?? false }, () => {
+test('a USB host enumerates the CDC console; lines typed over USB are answered on USB and UART', needsRom, () => {
   pico.run(() => pico.usbConnected, 100e6);
   // Enumerated, but no terminal has the port open (DTR clear): output goes to the UART only.
   assert.equal(pico.command('6 * 7').output, '42\n');
@@ -184,7 +192,6 @@ function memInfo() {
 }
 
 const seed = {};
-const IMAGE_END = IMAGE_OFFSET + IMAGE_LEN;
 const SELFTEST = 'tinysched.selftest()';
 const COUNTER_SELFTEST = /^\(1, 6, 8, \(1, 6, 8\), 'LimitError: counter over 1000', 3, True\)$/;
 
@@ -213,7 +220,7 @@ function bootImage() {
   return { line, cycles };
 }
 
-test('seed 1: fresh boot, baseline heap, importing the demo modules costs heap', { skip: missing ?? false }, () => {
+test('seed 1: fresh boot, baseline heap, importing the demo modules costs heap', needsRom, () => {
   // Start from a flash with only the firmware: the board tests above wrote a pattern in the region.
   pico.powerOff();
   flash.fill(0xff, IMAGE_OFFSET, IMAGE_END);
@@ -240,14 +247,14 @@ test('seed 1: fresh boot, baseline heap, importing the demo modules costs heap',
   assert.match(py('counter.selftest()'), COUNTER_SELFTEST);
 });
 
-test('the console survives Python errors', { skip: missing ?? false }, () => {
+test('the console survives Python errors', needsRom, () => {
   assert.match(py('1 +', { raises: true }), /SyntaxError/);
   assert.match(py('nosuchname', { raises: true }), /NameError/);
   assert.match(py('import nosuchmodule', { raises: true }), /ImportError/);
   assert.equal(py('6 * 7'), '42');
 });
 
-test('seed 2: freeze.import_modules writes the image region only; the heap is back at the baseline', { skip: missing ?? false }, () => {
+test('seed 2: freeze.import_modules writes the image region only; the heap is back at the baseline', needsRom, () => {
   bootImage();
   const session = ['import gc', 'import micropython', 'import freeze', "freeze.import_modules('tinysched', 'counter')"];
   for (const line of session.slice(0, -1)) py(line);
@@ -278,7 +285,7 @@ test('seed 2: freeze.import_modules writes the image region only; the heap is ba
   pico.syncFlash();
   // Only the image region changed; the firmware (and the rest of the first MiB) is intact.
   assert.deepEqual(diff(flash, before, 0, IMAGE_OFFSET), { first: -1, count: 0 }, 'flash below the region untouched');
-  assert.deepEqual(diff(flash, firmware, 0, firmware.length), { first: -1, count: 0 }, 'firmware intact');
+  assertFirmwareIntact();
   const changed = diff(flash, before, IMAGE_OFFSET, IMAGE_END);
   assert.equal(changed.first, IMAGE_OFFSET, 'the image starts at the region start');
   assert.ok(changed.count >= flashBytes / 2, `${changed.count} bytes of the region changed`);
@@ -300,7 +307,7 @@ test('seed 2: freeze.import_modules writes the image region only; the heap is ba
   assert.equal(py('counter.state()'), '(6, 2, 2, 0)');
 });
 
-test('seed 3: after a power cycle the boot mounts the image; frozen modules import and run', { skip: missing ?? false }, () => {
+test('seed 3: after a power cycle the boot mounts the image; frozen modules import and run', needsRom, () => {
   const { line, cycles } = bootImage();
   perf.bootMountedCycles = cycles;
   perf.mountLine = line;
@@ -325,19 +332,19 @@ test('seed 3: after a power cycle the boot mounts the image; frozen modules impo
   assert.equal(py('tinysched.NAME'), name);
 });
 
-test('seed 4: freeze.clear() erases the image; the next boot has none', { skip: missing ?? false }, () => {
+test('seed 4: freeze.clear() erases the image; the next boot has none', needsRom, () => {
   py('import freeze');
   py('freeze.clear()');
   pico.syncFlash();
   assert.ok(flash.subarray(IMAGE_OFFSET, IMAGE_END).every((b) => b === 0xff), 'image region erased');
-  assert.deepEqual(diff(flash, firmware, 0, firmware.length), { first: -1, count: 0 }, 'firmware intact');
+  assertFirmwareIntact();
   const { line } = bootImage();
   assert.equal(line, 'image: not mounted: mount: no committed batch (erased from 0x0)');
   py('import counter');
   assert.equal(py('counter.incr()'), '1');
 });
 
-test('a corrupted image is refused at boot with a reason, and the console still works', { skip: missing ?? false }, () => {
+test('a corrupted image is refused at boot with a reason, and the console still works', needsRom, () => {
   py('import freeze');
   py("freeze.import_modules('tinysched', 'counter')", { maxCycles: 2e9 });
   assert.match(bootImage().line, /^image: mounted 2 batches/);
@@ -355,7 +362,7 @@ test('a corrupted image is refused at boot with a reason, and the console still 
   assert.equal(py("tinysched.calculate('base * 2 + 1', base=20)"), '41');
 });
 
-test('a power cut while a batch is being programmed leaves the earlier batches mounted', { skip: missing ?? false }, () => {
+test('a power cut while a batch is being programmed leaves the earlier batches mounted', needsRom, () => {
   pico.powerOff();
   flash.fill(0xff, IMAGE_OFFSET, IMAGE_END); // start from an empty region
   assert.match(bootImage().line, /no committed batch/);
@@ -380,7 +387,7 @@ test('a power cut while a batch is being programmed leaves the earlier batches m
   assert.equal(py('counter.value()'), '1', 'the frozen initial state is the state at freezing time');
 });
 
-test('the stack stayed within its region on every boot', { skip: missing ?? false }, () => {
+test('the stack stayed within its region on every boot', needsRom, () => {
   const { output } = pico.command('%info');
   const used = Math.max(stackHighWater, Number(output.match(/(\d+) B used at most/)[1]));
   perf.stackHighWater = used;

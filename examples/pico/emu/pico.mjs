@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSetupPacket, DataDirection, RP2040, SetupRecipient, SetupType, USBCDC } from 'rp2040js';
@@ -60,9 +60,14 @@ export function firmwareImage() {
   if (!existsSync(elf)) {
     throw new Error(`firmware ELF ${elf} missing: build it with \`cd examples/pico && cargo build --release\``);
   }
-  const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pico-fw-')), 'firmware.bin');
-  execFileSync(findObjcopy(), ['-O', 'binary', elf, bin]);
-  return new Uint8Array(readFileSync(bin));
+  const dir = mkdtempSync(path.join(tmpdir(), 'pico-fw-'));
+  try {
+    const bin = path.join(dir, 'firmware.bin');
+    execFileSync(findObjcopy(), ['-O', 'binary', elf, bin]);
+    return new Uint8Array(readFileSync(bin));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A logger that keeps rp2040js's messages instead of printing them (EMU_VERBOSE=1 prints them). */
@@ -88,6 +93,14 @@ class QuietLogger {
   error(c, m) {
     this.log('error', c, m);
   }
+}
+
+/** The answer to `line` in console `text` (from the typed line to the next prompt): without the
+ * echo and the prompt, `\r\n` as `\n`. */
+function answer(text, line) {
+  const echo = `${line}\r\n`;
+  const output = (text.startsWith(echo) ? text.slice(echo.length) : text).replace(/\r\n/g, '\n');
+  return output.slice(0, -PROMPT.length);
 }
 
 export class Pico {
@@ -229,10 +242,7 @@ export class Pico {
     this.usbIn.push(...Buffer.from(`${line}\r`));
     this.feedUsb();
     const cycles = this.run(() => this.usbOut.indexOf(`\n${PROMPT}`, from) >= 0, opts.maxCycles);
-    const text = this.usbOut.slice(from);
-    const echo = `${line}\r\n`;
-    const output = (text.startsWith(echo) ? text.slice(echo.length) : text).replace(/\r\n/g, '\n');
-    return { output: output.slice(0, -PROMPT.length), cycles };
+    return { output: answer(this.usbOut.slice(from), line), cycles };
   }
 
   /** Boots to the first prompt; returns { banner, cycles }. */
@@ -246,9 +256,6 @@ export class Pico {
     const from = this.out.length;
     this.input.push(...Buffer.from(`${line}\r`));
     const cycles = this.waitFor(`\n${PROMPT}`, { from, ...opts });
-    const text = this.out.slice(from);
-    const echo = `${line}\r\n`;
-    const output = (text.startsWith(echo) ? text.slice(echo.length) : text).replace(/\r\n/g, '\n');
-    return { output: output.slice(0, -PROMPT.length), cycles };
+    return { output: answer(this.out.slice(from), line), cycles };
   }
 }
