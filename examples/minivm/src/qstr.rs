@@ -192,8 +192,9 @@ pub fn hash(bytes: &[u8]) -> u32 {
     if h == 0 { 1 } else { h }
 }
 
-/// Id of static qstr `s`, for the names the VM looks up while running: [`sq!`] evaluates it at
-/// compile time, so a hot path pays no table scan (and a name that is not static fails the build).
+/// Id of static qstr `s`, for the names the VM looks up while running: the `sq!` macro
+/// evaluates it at compile time, so a hot path pays no table scan (and a name that is not
+/// static fails the build).
 pub const fn static_id(s: &str) -> u32 {
     let s = s.as_bytes();
     let mut i = 0;
