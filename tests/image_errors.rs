@@ -356,3 +356,25 @@ fn a_vm_answering_differently_on_another_pass_is_not_committed() {
         MountError::NoCommittedBatch { .. }
     ));
 }
+
+#[test]
+fn a_header_whose_ram_range_overflows_is_refused_without_a_panic() {
+    let mut region = image();
+    let ram_len = u32::from_le_bytes(region[60..64].try_into().unwrap());
+    assert!(ram_len > 0, "the image has a RAM section");
+    // ram_base (header offset 40) so high that ram_base + len overflows; header and commit
+    // record re-sealed, so the chain scan takes the batch as committed.
+    region[40..48].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
+    reseal_batch(&mut region[..4096]).unwrap();
+    let mut device = vec![0xFF; REGION_OFFSET as usize];
+    device.extend_from_slice(&region);
+    let store = Store::open(
+        SimFlash::<1, 4, 4096>::from_bytes(&device),
+        store_cfg(REGION_LEN, 4),
+    );
+    if let Ok(store) = store {
+        // The scan found one batch; a plan for the next one cannot fit any RAM after it.
+        assert_eq!(store.batches(), 1);
+    }
+    assert!(matches!(mount_err(&region), MountError::Invalid(_)));
+}

@@ -237,15 +237,18 @@ impl BatchHeader {
     }
 
     /// Absolute address range of the flash-object section.
+    ///
+    /// Both ranges saturate: the chain scan reads headers before they are validated, and a
+    /// crafted base must not overflow (validation then refuses the range).
     pub(crate) fn flash_range(&self) -> core::ops::Range<u64> {
         let base = self.flash_base.get();
-        base..base + u64::from(self.flash.len.get())
+        base..base.saturating_add(u64::from(self.flash.len.get()))
     }
 
-    /// Absolute address range of the RAM section.
+    /// Absolute address range of the RAM section (saturating, as above).
     pub(crate) fn ram_range(&self) -> core::ops::Range<u64> {
         let base = self.ram_base.get();
-        base..base + u64::from(self.ram.len.get())
+        base..base.saturating_add(u64::from(self.ram.len.get()))
     }
 
     /// Words of the pointer map: flash-section words then RAM-section words.
