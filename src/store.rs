@@ -206,10 +206,7 @@ impl<E: fmt::Debug> fmt::Display for StoreError<E> {
                 f,
                 "store: commit record at {offset:#x} reads back wrong; the batch is not committed"
             ),
-            Self::Invalid(e) => write!(
-                f,
-                "store: the batch would not mount ({e}); not committed"
-            ),
+            Self::Invalid(e) => write!(f, "store: the batch would not mount ({e}); not committed"),
             Self::Foreign { offset, what } => write!(
                 f,
                 "store: the region holds data that is not this store's at {offset:#x} ({what}); nothing erased (format the region to use it)"
@@ -613,7 +610,26 @@ impl<'a, F: NorFlash> Store<'a, F> {
     }
 
     /// Append `plan` (made with [`Store::target`]) as the next batch, committed last.
+    ///
+    /// After a failure the handle reads the region again (when the device lets it), so
+    /// [`Store::target`] and the next append start from what the flash holds.
     pub fn append<M, T>(
+        &mut self,
+        plan: &Plan<M::Ref, T>,
+        vm: &M,
+    ) -> Result<Appended, StoreError<F::Error>>
+    where
+        M: ObjectModel + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        let r = self.append_inner(plan, vm);
+        if r.is_err() && self.state.is_none() {
+            self.state = Self::scan(&mut self.flash, &self.cfg, true).ok();
+        }
+        r
+    }
+
+    fn append_inner<M, T>(
         &mut self,
         plan: &Plan<M::Ref, T>,
         vm: &M,
@@ -658,7 +674,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
         let erase = F::ERASE_SIZE as u32;
         let span_end = next + span;
         let mut dirty = state.dirty.iter().rev().map(|&(s, _)| s).peekable();
-        let mut sector = state.dirty.last().map_or(span_end, |&(s, _)| (s + erase).max(span_end));
+        let mut sector = state
+            .dirty
+            .last()
+            .map_or(span_end, |&(s, _)| (s + erase).max(span_end));
         while sector > next {
             sector -= erase;
             let is_dirty = dirty.next_if_eq(&sector).is_some();

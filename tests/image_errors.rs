@@ -125,7 +125,8 @@ fn a_version_1_image_is_refused_with_the_reason() {
     );
     let msg = e.to_string();
     assert!(
-        msg.contains("format version 1, this firmware reads version 2") && msg.contains("re-freeze"),
+        msg.contains("format version 1, this firmware reads version 2")
+            && msg.contains("re-freeze"),
         "{msg}"
     );
 }

@@ -21,7 +21,9 @@ pub mod read;
 pub mod write;
 
 pub use format::{FORMAT_VERSION, Section};
-pub use read::{Batch, BatchInfo, ChainIndex, DecodeError, Image, Mapped, ReadConfig, Source, Tail};
+pub use read::{
+    Batch, BatchInfo, ChainIndex, DecodeError, Image, Mapped, ReadConfig, Source, Tail,
+};
 pub use write::{BatchParams, ImageError};
 
 /// Where an image lives and whom it is for: shared by the store, the reader and mount.

@@ -295,7 +295,10 @@ impl fmt::Display for DecodeError {
                 )
             }
             Self::Memory { batch } => {
-                write!(f, "batch {batch}: out of memory for the index of object starts")
+                write!(
+                    f,
+                    "batch {batch}: out of memory for the index of object starts"
+                )
             }
             Self::Root { batch, index, what } => write!(f, "batch {batch}, root {index}: {what}"),
         }
@@ -904,9 +907,9 @@ fn count_following<S: Source>(r: &Reader<S>, mut offset: u32, h: &BatchHeader) -
         let chained = h.batch_offset.get() == next
             && h.batch_index.get() == prev.batch_index.get().wrapping_add(1)
             && h.prev_header_crc == prev.header_crc
-            && commit
-                .checked_add(COMMIT_LEN as u32)
-                .is_some_and(|e| e <= h.span.get() && u64::from(next) + u64::from(e) <= u64::from(r.region_len()));
+            && commit.checked_add(COMMIT_LEN as u32).is_some_and(|e| {
+                e <= h.span.get() && u64::from(next) + u64::from(e) <= u64::from(r.region_len())
+            });
         if !chained {
             return n;
         }
@@ -977,7 +980,11 @@ fn validate_inner<S: Source>(
     }
     let meta_end = after(&h.object_map);
     if meta_end > u64::from(h.commit_offset.get()) {
-        return Err(lerr(meta_end, Section::Commit, "commit record overlaps the maps"));
+        return Err(lerr(
+            meta_end,
+            Section::Commit,
+            "commit record overlaps the maps",
+        ));
     }
     // From here every section lies before the commit record, inside the batch and the region:
     // region offsets fit in u32.
@@ -1003,14 +1010,22 @@ fn validate_inner<S: Source>(
         .region_address
         .checked_add(at(HEADER_LEN as u64))
         .unwrap_or(u64::MAX);
-    if h.flash_base.get() != actual || h.flash_base.get().checked_add(u64::from(h.flash.len.get())).is_none() {
+    if h.flash_base.get() != actual
+        || h.flash_base
+            .get()
+            .checked_add(u64::from(h.flash.len.get()))
+            .is_none()
+    {
         return Err(DecodeError::Misplaced {
             batch: bi,
             claimed: h.flash_base.get(),
             actual,
         });
     }
-    let ram_lo = index.batches.last().map_or(cfg.layout.ram_address, |b| b.ram.end);
+    let ram_lo = index
+        .batches
+        .last()
+        .map_or(cfg.layout.ram_address, |b| b.ram.end);
     let ram_hi = cfg.layout.ram_address.saturating_add(cfg.layout.ram_len);
     let ram_base = h.ram_base.get();
     if ram_base < ram_lo
@@ -1027,13 +1042,11 @@ fn validate_inner<S: Source>(
     // Object map: every record once, checkpoints kept (a record takes at least one byte).
     let map = reg(&h.object_map);
     let count = u64::from(h.flash_objects.get()) + u64::from(h.ram_objects.get());
-    let map_err = |e: MapError, sec: Section, base: u32| {
-        DecodeError::Map {
-            batch: bi,
-            section: sec,
-            offset: u64::from(base) + e.offset as u64,
-            what: e.what,
-        }
+    let map_err = |e: MapError, sec: Section, base: u32| DecodeError::Map {
+        batch: bi,
+        section: sec,
+        offset: u64::from(base) + e.offset as u64,
+        what: e.what,
     };
     if count > u64::from(map.end - map.start) {
         return Err(map_err(
@@ -1087,7 +1100,12 @@ fn validate_inner<S: Source>(
             return Err(map_err(e, Section::ObjectMap, map.start));
         }
         // The checkpoint taken after the last record leads nowhere: drop it.
-        if k > 0 && index.cps.last().is_some_and(|c| c.map_pos == pos && last.0 == k) {
+        if k > 0
+            && index
+                .cps
+                .last()
+                .is_some_and(|c| c.map_pos == pos && last.0 == k)
+        {
             index.cps.pop();
         }
         cps[i + 1] = index.cps.len() as u32;
@@ -1121,8 +1139,16 @@ fn validate_inner<S: Source>(
     let mut tokens = r.cursor(reg(&h.pointer_map));
     let ptr_base = tokens.base;
     let mut objs = [
-        ObjectMapDecoder::with_input(r.cursor(records[0]..records[1]), h.flash_objects.get(), u64::from(h.flash.len.get())),
-        ObjectMapDecoder::with_input(r.cursor(records[1]..records[2]), h.ram_objects.get(), u64::from(h.ram.len.get())),
+        ObjectMapDecoder::with_input(
+            r.cursor(records[0]..records[1]),
+            h.flash_objects.get(),
+            u64::from(h.flash.len.get()),
+        ),
+        ObjectMapDecoder::with_input(
+            r.cursor(records[1]..records[2]),
+            h.ram_objects.get(),
+            u64::from(h.ram.len.get()),
+        ),
     ];
     let mut current = [(0u64, 0u64); 2];
     let mut words = r.cursor(flash.start..ram.end);
@@ -1130,16 +1156,18 @@ fn validate_inner<S: Source>(
     let sections = [(Section::Flash, flash.start), (Section::Ram, ram.start)];
     for word in PointerMapDecoder::with_input(&mut tokens, fw + rw) {
         let word = word.map_err(|e| map_err(e, Section::PointerMap, ptr_base))?;
-        let (i, rel) = if word < fw { (0, word * u64::from(rb)) } else { (1, (word - fw) * u64::from(rb)) };
+        let (i, rel) = if word < fw {
+            (0, word * u64::from(rb))
+        } else {
+            (1, (word - fw) * u64::from(rb))
+        };
         let (sec, sec_start) = sections[i];
-        let fault = |value: u64, fault| {
-            DecodeError::Pointer {
-                batch: bi,
-                section: sec,
-                offset: u64::from(sec_start) + rel,
-                value,
-                fault,
-            }
+        let fault = |value: u64, fault| DecodeError::Pointer {
+            batch: bi,
+            section: sec,
+            offset: u64::from(sec_start) + rel,
+            value,
+            fault,
         };
         let word_end = rel + u64::from(rb);
         while current[i].1 < word_end {
@@ -1172,12 +1200,10 @@ fn validate_inner<S: Source>(
     }
     for i in 0..h.roots.get() {
         let entry_at = table.start + i * ROOT_ENTRY_LEN as u32;
-        let root = read_root(r, table.clone(), i).map_err(|what| {
-            DecodeError::Root {
-                batch: bi,
-                index: i,
-                what,
-            }
+        let root = read_root(r, table.clone(), i).map_err(|what| DecodeError::Root {
+            batch: bi,
+            index: i,
+            what,
         })?;
         check_target(root.address.get(), index, cfg, &mut lookup).map_err(|fault| {
             DecodeError::Pointer {
@@ -1246,7 +1272,13 @@ fn check_target<S: Source>(
     lookup: &mut Cursor<'_, S>,
 ) -> Result<(), PointerFault> {
     let found = if let Some(b) = index.find(value, |b| &b.flash) {
-        Some(is_object_start(index, b, 0, (value - b.flash.start) as u32, lookup))
+        Some(is_object_start(
+            index,
+            b,
+            0,
+            (value - b.flash.start) as u32,
+            lookup,
+        ))
     } else {
         index
             .find(value, |b| &b.ram)
@@ -1277,7 +1309,11 @@ fn is_object_start<S: Source>(
     let Some(cp) = k.checked_sub(1).and_then(|k| cps.get(k)) else {
         return false;
     };
-    let len = if s == 0 { b.flash.end - b.flash.start } else { b.ram.end - b.ram.start };
+    let len = if s == 0 {
+        b.flash.end - b.flash.start
+    } else {
+        b.ram.end - b.ram.start
+    };
     lookup.seek(cp.map_pos, b.records[s + 1]);
     let mut dec = ObjectMapDecoder::resume(&mut *lookup, u64::from(cp.end), len);
     let rel = u64::from(rel);
@@ -1460,7 +1496,11 @@ pub(crate) fn root_at(table: &[u8], i: u32) -> Result<ImageRoot<'_>, &'static st
         .checked_mul(ROOT_ENTRY_LEN)
         .ok_or("entry outside the table")?;
     let raw = table
-        .get(at..at.checked_add(ROOT_ENTRY_LEN).ok_or("entry outside the table")?)
+        .get(
+            at..at
+                .checked_add(ROOT_ENTRY_LEN)
+                .ok_or("entry outside the table")?,
+        )
         .ok_or("entry outside the table")?;
     let entry = RootEntry::read_from_bytes(raw).map_err(|_| "entry unreadable")?;
     let start = entry.name_offset.get() as usize;
@@ -1512,7 +1552,8 @@ impl<'a> Image<'a> {
             .into_iter()
             .map(|info| {
                 let bytes = &region[info.offset as usize..info.end_offset() as usize];
-                let header = BatchHeader::read_from_prefix(bytes).map_or_else(|_| unreachable_header(), |h| h.0);
+                let header = BatchHeader::read_from_prefix(bytes)
+                    .map_or_else(|_| unreachable_header(), |h| h.0);
                 let c = header.commit_offset.get() as usize;
                 let commit = bytes
                     .get(c..c + COMMIT_LEN)

@@ -31,9 +31,9 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromZeros, IntoBytes};
 
 use super::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest, FIRMWARE_ID_MAX,
-    FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN,
-    Section, SectionRef, align_up, put_object,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest,
+    FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry,
+    SECTION_ALIGN, Section, SectionRef, align_up, put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
