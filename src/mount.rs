@@ -13,8 +13,8 @@
 //! boot-loops on a bad image. An empty region is [`MountError::NoCommittedBatch`].
 //!
 //! Memory: the chain's index only ([`Mounted::heap_bytes`]), bounded by the region's size —
-//! at most 44 KiB for the Pico's 1 MiB region, 1.3 KiB for the seed's image (see
-//! [`crate::image::read`]); roots are read from the mapped region when asked for.
+//! at most 46 KiB for the Pico's 1 MiB region (see [`crate::image::read`]); roots are read
+//! from the mapped region when asked for.
 //!
 //! # Example
 //! ```

@@ -34,9 +34,10 @@
 //!   [`CHECKPOINT_BYTES`] bytes of section (plus one per section), from which a lookup decodes
 //!   the object map forward.
 //!
-//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 96 B + 2,560 × 8 B
-//! = 44 KiB whatever the image holds (crafted or not); the seed's two batches of 1,369 objects
-//! need 1.3 KiB. Allocation failures are reported ([`DecodeError::Memory`]), not panics.
+//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
+//! = 46 KiB whatever the image holds, crafted or not (the index grows by doubling, capped at
+//! those counts; a reallocation briefly holds the old copy too). Allocation failures are
+//! reported ([`DecodeError::Memory`]), not panics.
 //!
 //! [`rebase`] moves a validated image to other flash/RAM addresses with the pointer map.
 
@@ -1059,7 +1060,11 @@ fn validate_inner<S: Source>(
         ));
     }
     let memory = || DecodeError::Memory { batch: bi };
-    index.batches.try_reserve(1).map_err(|_| memory())?;
+    // Growth is capped at what the region can hold, so the index never exceeds its bound.
+    let erase = cfg.layout.erase_size.max(1);
+    let max_batches = (r.region_len() / erase).max(1) as usize;
+    let max_cps = (r.region_len() / CHECKPOINT_BYTES) as usize + 2 * max_batches;
+    grow(&mut index.batches, max_batches).map_err(|_| memory())?;
     let cp0 = index.cps.len() as u32;
     let mut records = [map.start; 3];
     let mut cps = [cp0; 3];
@@ -1080,7 +1085,7 @@ fn validate_inner<S: Source>(
         loop {
             let end = dec.end() as u32;
             if k == 0 || (k - last.0 >= CHECKPOINT_OBJECTS && end - last.1 >= CHECKPOINT_BYTES) {
-                index.cps.try_reserve(1).map_err(|_| memory())?;
+                grow(&mut index.cps, max_cps).map_err(|_| memory())?;
                 index.cps.push(Checkpoint { end, map_pos: pos });
                 last = (k, end);
             }
@@ -1216,6 +1221,15 @@ fn validate_inner<S: Source>(
         })?;
     }
     Ok(())
+}
+
+/// Make room for one more entry: double the capacity, but never past `max` entries.
+fn grow<T>(v: &mut Vec<T>, max: usize) -> Result<(), alloc::collections::TryReserveError> {
+    if v.len() < v.capacity() {
+        return Ok(());
+    }
+    let want = v.capacity().max(4).min(max.saturating_sub(v.len())).max(1);
+    v.try_reserve_exact(want)
 }
 
 /// Root entry `i` of the table at region range `table`, its name checked to lie inside the
@@ -1716,4 +1730,22 @@ pub fn summary(image: &Image<'_>) -> String {
         ),
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_memory_bound_holds() {
+        // docs/image-format.md and the module docs: 104 bytes per batch, 8 per checkpoint.
+        assert!(BatchInfo::HEAP_BYTES <= 104, "{}", BatchInfo::HEAP_BYTES);
+        assert_eq!(core::mem::size_of::<Checkpoint>(), 8);
+        let mut v: Vec<u32> = Vec::new();
+        for _ in 0..10 {
+            grow(&mut v, 10).unwrap();
+            v.push(0);
+        }
+        assert_eq!(v.capacity(), 10, "growth stops at the bound");
+    }
 }
