@@ -594,10 +594,8 @@ impl<'a, F: NorFlash> Store<'a, F> {
                         return Err(changed(sector));
                     }
                 }
-                None if sector < upto => {
-                    if !sector_erased(&mut self.flash, range)? {
-                        return Err(changed(sector));
-                    }
+                None if sector < upto && !sector_erased(&mut self.flash, range)? => {
+                    return Err(changed(sector));
                 }
                 None => {}
             }
