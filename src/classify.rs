@@ -54,6 +54,98 @@ pub fn render_path<M: ObjectModel + ?Sized>(
     out
 }
 
+/// Longest path a [`FreezeError::Unfreezable`] carries, in bytes. A longer path keeps its
+/// first and last [`ERROR_PATH_END`] bytes (at character boundaries) and says how many steps
+/// the whole path has: `mod.a.next.next…[1000000 steps]….next.next[0]`. A deep graph's error
+/// stays small, and is rendered in time and memory independent of its depth.
+pub const ERROR_PATH_MAX: usize = 256;
+/// Bytes kept at each end of a path longer than [`ERROR_PATH_MAX`].
+pub const ERROR_PATH_END: usize = 112;
+
+/// A `fmt::Write` into a `String` that drops what would take it past `cap` bytes.
+struct Capped<'s> {
+    s: &'s mut String,
+    cap: usize,
+}
+
+impl Write for Capped<'_> {
+    fn write_str(&mut self, x: &str) -> core::fmt::Result {
+        let mut n = self.cap.saturating_sub(self.s.len()).min(x.len());
+        while !x.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.s.push_str(&x[..n]);
+        Ok(())
+    }
+}
+
+/// Write the label of edge `i` (from `steps[i]` to `steps[i + 1]`) into `out`, at most `cap`
+/// bytes in all.
+fn label<M: ObjectModel + ?Sized>(
+    vm: &M,
+    steps: &[Step<M::Ref>],
+    i: usize,
+    out: &mut String,
+    cap: usize,
+) {
+    let (Some(parent), Some(child)) = (steps.get(i), steps.get(i + 1)) else {
+        return;
+    };
+    let mark = out.len();
+    if vm
+        .edge_label(parent.obj, child.slot, &mut Capped { s: out, cap })
+        .is_err()
+    {
+        out.truncate(mark);
+        let _ = write!(Capped { s: out, cap }, "[{}]", child.slot);
+    }
+}
+
+/// [`render_path`] bounded to [`ERROR_PATH_MAX`] bytes, for error messages.
+pub fn render_error_path<M: ObjectModel + ?Sized>(
+    vm: &M,
+    root_name: &str,
+    steps: &[Step<M::Ref>],
+) -> String {
+    let edges = steps.len().saturating_sub(1);
+    let over = ERROR_PATH_MAX + 1;
+    let mut head = String::new();
+    let _ = Capped {
+        s: &mut head,
+        cap: over,
+    }
+    .write_str(root_name);
+    let mut i = 0;
+    while i < edges && head.len() <= ERROR_PATH_MAX {
+        label(vm, steps, i, &mut head, over);
+        i += 1;
+    }
+    if i == edges && head.len() <= ERROR_PATH_MAX {
+        return head;
+    }
+    let mut cut = ERROR_PATH_END.min(head.len());
+    while !head.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    head.truncate(cut);
+    // The tail, rendered backwards one label at a time until it is long enough.
+    let mut tail = String::new();
+    let mut j = edges;
+    while j > 0 && tail.len() < ERROR_PATH_END {
+        j -= 1;
+        let mut l = String::new();
+        label(vm, steps, j, &mut l, ERROR_PATH_END);
+        l.push_str(&tail);
+        tail = l;
+    }
+    let mut from = tail.len().saturating_sub(ERROR_PATH_END);
+    while !tail.is_char_boundary(from) {
+        from += 1;
+    }
+    let _ = write!(head, "…[{edges} steps]…{}", &tail[from..]);
+    head
+}
+
 /// Per-kind counts of a plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KindStats {
@@ -250,7 +342,7 @@ impl<R: Copy> Classified<R> {
             Mutability::Mutable => Placement::Ram,
             Mutability::Unfreezable(reason) => {
                 return Err(FreezeError::Unfreezable {
-                    path: render_path(vm, root_name, path),
+                    path: render_error_path(vm, root_name, path),
                     kind,
                     reason,
                 });

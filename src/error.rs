@@ -13,7 +13,8 @@ use crate::model::ObjectModel;
 pub enum FreezeError {
     /// An object reachable from a root cannot be frozen.
     Unfreezable {
-        /// The path from the root, e.g. `mymod.MyClass.method.<defaults>[0]`.
+        /// The path from the root, e.g. `mymod.MyClass.method.<defaults>[0]`; at most
+        /// [`crate::classify::ERROR_PATH_MAX`] bytes, keeping both ends of a longer one.
         path: String,
         /// The object's kind, as the VM names it.
         kind: &'static str,

@@ -1,14 +1,20 @@
 //! Mount at boot: validate the committed batches, restore the RAM section, hand the VM its roots.
 //!
 //! ```text
-//! region bytes (mapped flash) ─► Image::open (every CRC, bound and pointer word checked)
+//! region bytes (mapped flash) ─► scan_chain (every CRC, bound and pointer word checked)
 //!                              ─► copy each batch's RAM initial state to its place in the RAM area
 //!                              ─► Mounted { roots, gc_root_range, contains(addr) }
 //! ```
 //!
-//! A failed mount returns a [`MountError`] saying why and touches nothing but the RAM area's
-//! bytes it already validated: the VM logs it and runs without frozen modules — it never
+//! Mount takes the longest valid prefix of the chain: a batch that fails validation ends it
+//! ([`Mounted::tail`] says which, why, and how many batches after it are ignored), and the good
+//! batches before it mount. Only when the first batch fails is nothing mounted
+//! ([`MountError::Invalid`]): the VM logs it and runs without frozen modules — it never
 //! boot-loops on a bad image. An empty region is [`MountError::NoCommittedBatch`].
+//!
+//! Memory: the chain's index only ([`Mounted::heap_bytes`]), bounded by the region's size —
+//! at most 46 KiB for the Pico's 1 MiB region (see [`crate::image::read`]); roots are read
+//! from the mapped region when asked for.
 //!
 //! # Example
 //! ```
@@ -18,18 +24,20 @@
 //! let region = [0xFF; 4096]; // erased flash
 //! let mut ram = [0u8; 256];
 //! let cfg = ReadConfig {
-//!     layout: Layout { region_address: 0x1010_0000, ram_address: 0x2003_0000, ram_len: 256, firmware_id: b"fw" },
+//!     layout: Layout { region_address: 0x1010_0000, erase_size: 4096, ram_address: 0x2003_0000, ram_len: 256, firmware_id: b"fw" },
 //!     ref_bytes: 4,
 //!     statics: &[],
 //! };
 //! assert!(matches!(mount(&region, &cfg, &mut ram), Err(MountError::NoCommittedBatch { .. })));
 //! ```
 
-use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Range;
 
-use crate::image::read::{DecodeError, Image, ImageRoot, ReadConfig, Tail};
+use crate::image::read::{
+    BatchInfo, ChainIndex, DecodeError, ImageRoot, Mapped, ReadConfig, Reader, Tail, batch_roots,
+    scan_chain,
+};
 use crate::model::Placement;
 use crate::plan::RootKind;
 
@@ -42,7 +50,8 @@ pub enum MountError {
         /// What follows the (empty) chain.
         tail: Tail,
     },
-    /// A committed batch failed validation.
+    /// The first committed batch failed validation (or another build made it): nothing
+    /// mounts. A later batch that fails ends the mounted chain instead ([`Mounted::tail`]).
     Invalid(DecodeError),
     /// The RAM area buffer given is shorter than the configured RAM area.
     RamBuffer {
@@ -78,49 +87,47 @@ impl From<DecodeError> for MountError {
 }
 
 /// One mounted batch: where its sections are.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MountedBatch {
-    /// Index in the chain.
-    pub index: u32,
-    /// Region offset.
-    pub offset: u32,
-    /// Its flash-object section, absolute.
-    pub flash: Range<u64>,
-    /// Its RAM section, absolute.
-    pub ram: Range<u64>,
-    /// Objects in each section.
-    pub objects: (u32, u32),
-}
+pub type MountedBatch = BatchInfo;
 
 /// The frozen image, mounted: what the VM needs after boot.
 #[derive(Clone, Debug)]
 pub struct Mounted<'a> {
-    batches: Vec<MountedBatch>,
-    roots: Vec<ImageRoot<'a>>,
+    region: &'a [u8],
+    index: ChainIndex,
     flash: Range<u64>,
     ram: Range<u64>,
     tail: Tail,
 }
 
 impl<'a> Mounted<'a> {
-    /// Every root of every batch, in chain order.
-    pub fn roots(&self) -> &[ImageRoot<'a>] {
-        &self.roots
+    /// Every root of every batch, in chain order (read from the mapped roots tables: nothing
+    /// per root is kept in RAM).
+    pub fn roots(&self) -> impl Iterator<Item = ImageRoot<'a>> + '_ {
+        let region = self.region;
+        self.index
+            .batches()
+            .iter()
+            .flat_map(move |b| batch_roots(region, b))
     }
 
     /// The address of the last root with this kind and name (a later batch's module replaces
     /// an earlier one of the same name).
     pub fn root(&self, kind: RootKind, name: &str) -> Option<u64> {
-        self.roots
-            .iter()
-            .rev()
-            .find(|r| r.kind == kind && r.name == name)
+        self.roots()
+            .filter(|r| r.kind == kind && r.name == name)
+            .last()
             .map(|r| r.address)
     }
 
     /// The mounted batches.
     pub fn batches(&self) -> &[MountedBatch] {
-        &self.batches
+        self.index.batches()
+    }
+
+    /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by
+    /// the region's size, see [`crate::image::read`].
+    pub fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
     }
 
     /// The part of the RAM area holding frozen mutable objects: the VM's GC scans it as a root.
@@ -151,7 +158,8 @@ impl<'a> Mounted<'a> {
         self.placement_of(addr).is_some()
     }
 
-    /// What follows the mounted chain.
+    /// What follows the mounted chain: [`Tail::Invalid`] names the first batch that failed
+    /// validation, why, and how many committed batches after it are not mounted either.
     pub fn tail(&self) -> Tail {
         self.tail
     }
@@ -160,7 +168,8 @@ impl<'a> Mounted<'a> {
 /// Validate the image in `region` (its mapped bytes) and copy the RAM sections' initial state
 /// into `ram`, the RAM area at `cfg.layout.ram_address` (at least `cfg.layout.ram_len` bytes).
 ///
-/// `ram` is written only when every batch validated.
+/// Mounts the longest valid prefix of the chain. `ram` is written only for the batches that
+/// validated, after all of them did.
 pub fn mount<'a>(
     region: &'a [u8],
     cfg: &ReadConfig<'_>,
@@ -172,23 +181,29 @@ pub fn mount<'a>(
             given: ram.len(),
         });
     }
-    let image = Image::open(region, cfg)?;
-    let Some(first) = image.batches().first() else {
-        return Err(MountError::NoCommittedBatch { tail: image.tail() });
+    let reader = Reader::new(Mapped(region));
+    let (index, tail) = match scan_chain(&reader, cfg) {
+        Ok(x) => x,
+        Err(never) => match never {},
     };
-    let flash_start = first.flash_range().start;
+    let Some(first) = index.batches().first() else {
+        return Err(match tail {
+            Tail::Invalid { error, .. } => MountError::Invalid(error),
+            tail => MountError::NoCommittedBatch { tail },
+        });
+    };
+    let flash_start = first.flash.start;
     let mut flash_end = flash_start;
     let ram_start = cfg.layout.ram_address;
     let mut ram_end = ram_start;
-    let mut batches = Vec::with_capacity(image.batches().len());
-    let mut roots = Vec::new();
     // End of what is written so far, relative to the RAM area.
     let mut filled = 0;
-    for b in image.batches() {
-        let r = b.ram_range();
-        // Validation proved r lies inside the RAM area, after the earlier batches' sections.
-        let at = (r.start - ram_start) as usize;
-        let init = b.ram_section();
+    for b in index.batches() {
+        // Validation proved b.ram lies inside the RAM area, after the earlier batches' sections.
+        let at = (b.ram.start - ram_start) as usize;
+        let init = region
+            .get(b.ram_initial.start as usize..b.ram_initial.end as usize)
+            .unwrap_or(&[]);
         // The gap before a batch's section is zero, so a GC scanning the range sees no garbage.
         if let Some(gap) = ram.get_mut(filled..at) {
             gap.fill(0);
@@ -197,22 +212,14 @@ pub fn mount<'a>(
             dst.copy_from_slice(init);
         }
         filled = at + init.len();
-        flash_end = b.flash_range().end.max(flash_end);
-        ram_end = r.end.max(ram_end);
-        roots.extend(b.roots());
-        batches.push(MountedBatch {
-            index: b.index(),
-            offset: b.offset(),
-            flash: b.flash_range(),
-            ram: r,
-            objects: b.object_counts(),
-        });
+        flash_end = b.flash.end.max(flash_end);
+        ram_end = b.ram.end.max(ram_end);
     }
     Ok(Mounted {
-        batches,
-        roots,
+        region,
+        index,
         flash: flash_start..flash_end,
         ram: ram_start..ram_end,
-        tail: image.tail(),
+        tail,
     })
 }

@@ -21,6 +21,11 @@
 //!                                      sector holds `old | noise` (arbitrary, deterministic)
 //! ```
 //!
+//! # Program faults
+//! [`SimFlash::fail_bits`] makes a future program report success while some bits of one byte
+//! stay set (cells that did not take the charge): what a caller that never reads back believes
+//! is programmed, is not.
+//!
 //! The interrupted call and every later call fail with [`SimError::PowerLost`] until
 //! [`SimFlash::reboot`], which keeps the contents (like a device that powers up again). Write
 //! units touched by an interrupted program, and sectors touched by an interrupted erase, count as
@@ -191,6 +196,8 @@ pub struct SimFlash<const R: usize = 1, const W: usize = 4, const E: usize = 409
     programmed: Vec<bool>,
     strict: bool,
     cut: Option<Cut>,
+    /// A pending program fault: (mutation number, byte offset in it, bits left set).
+    fault: Option<(u64, u64, u8)>,
     powered: bool,
     seed: u64,
     counters: Counters,
@@ -212,6 +219,7 @@ impl<const R: usize, const W: usize, const E: usize> SimFlash<R, W, E> {
             programmed: vec![false; size / W],
             strict: true,
             cut: None,
+            fault: None,
             powered: true,
             seed: 0x9E37_79B9_7F4A_7C15,
             counters: Counters {
@@ -280,6 +288,13 @@ impl<const R: usize, const W: usize, const E: usize> SimFlash<R, W, E> {
             at: self.counters.mutations() + after,
             byte,
         });
+    }
+
+    /// Make the program `after` mutations from now (0: the next program or erase) leave the bits
+    /// `mask` of its byte `byte` set, and still report success. Ignored if that mutation is an
+    /// erase or shorter than `byte`.
+    pub fn fail_bits(&mut self, after: u64, byte: u64, mask: u8) {
+        self.fault = Some((self.counters.mutations() + after, byte, mask));
     }
 
     /// Cancel a pending power cut.
@@ -430,8 +445,16 @@ impl<const R: usize, const W: usize, const E: usize> NorFlash for SimFlash<R, W,
             });
         }
         let stop = cut.map_or(bytes.len(), |byte| (byte as usize).min(bytes.len()));
+        let fault = self
+            .fault
+            .filter(|f| f.0 == mutation)
+            .map(|(_, byte, mask)| (byte as usize, mask));
+        if fault.is_some() {
+            self.fault = None;
+        }
         for (i, &b) in bytes[..stop].iter().enumerate() {
-            self.data[start + i] &= b;
+            let keep = fault.filter(|f| f.0 == i).map_or(0, |f| f.1);
+            self.data[start + i] &= b | keep;
         }
         let mut touched_end = start + stop;
         if stop < bytes.len() {
@@ -561,6 +584,16 @@ mod tests {
         assert_eq!(f.write(0, &[0; 4]), Err(SimError::PowerLost));
         f.reboot();
         assert_eq!(&f.as_bytes()[..5], &[0, 0, 0, 0, 0xFF]);
+    }
+
+    #[test]
+    fn a_program_fault_leaves_bits_set_and_reports_success() {
+        let mut f = Flash::new(256);
+        f.fail_bits(0, 2, 0x10);
+        f.write(0, &[0; 4]).unwrap();
+        assert_eq!(&f.as_bytes()[..4], &[0, 0, 0x10, 0]);
+        f.write(4, &[0; 4]).unwrap();
+        assert_eq!(&f.as_bytes()[4..8], &[0; 4], "one fault only");
     }
 
     #[test]

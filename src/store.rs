@@ -6,36 +6,63 @@
 //!
 //! ```text
 //! region ─► [batch 0 ……][batch 1 ………………][erased …………………………………………]
-//!            ▲ sector    ▲ sector          ▲ next batch: first sector after the last commit
+//!            ▲ sector    ▲ sector          ▲ next batch: first sector after the last valid one
 //! ```
 //!
-//! Appending a batch ([`Store::append`]):
-//! 1. measure the plan ([`crate::image::write::measure`]: layouts and reference slots, no
-//!    frozen bytes): the whole batch's size is known, so a batch that does not fit is refused
-//!    with [`StoreError::RegionFull`] before anything is erased;
-//! 2. erase each sector the batch spans, once (they start after the last committed batch, so
-//!    no committed byte is touched);
-//! 3. stream the batch through one page buffer (`WRITE_SIZE` rounded up to 256 bytes), each write
-//!    unit programmed once — except the first page, which holds the header: its CRCs cover the
-//!    rest, so it is kept back until the stream ends;
-//! 4. read the programmed bytes back and compare their CRC;
-//! 5. program the first page with the header, and read it back;
-//! 6. program the commit record, alone in its write unit.
+//! # Opening
+//! [`Store::open`] validates the chain as [`crate::mount`] does (the same validator, reading
+//! the device): the image is its longest valid prefix, and the next batch goes after it. It then
+//! reads every sector after the chain. The store never erases what it did not write, so opening
+//! a region that holds anything else than erased sectors, its own batches (committed, torn or
+//! left over from an interrupted clear) and the traces its own interrupted operations leave is
+//! [`StoreError::Foreign`]: another region's batch (overlapping regions: each header records
+//! its offset in its region), a filesystem, random bytes. [`Store::format`] erases such a
+//! region when the caller means it.
+//!
+//! An interrupted erase leaves noise no reader can tell from foreign bytes, so the store
+//! accepts unexplained bytes in at most two sectors, exactly where its own interrupted
+//! operations leave them: the sector at the end of the chain (a torn header page, or its
+//! interrupted erase) and the highest non-erased sector (an interrupted downward erase). Every
+//! other non-erased sector must lie inside the span of one of its own headers.
+//!
+//! # Appending ([`Store::append`])
+//! 1. measure the plan ([`crate::image::write::measure`]): the whole batch's size is known, so a
+//!    batch that does not fit is refused with [`StoreError::RegionFull`] before anything is
+//!    erased;
+//! 2. check that the flash is as this handle read it ([`StoreError::Changed`] otherwise);
+//! 3. erase the batch's sectors and every non-erased sector after the chain, highest first:
+//!    nothing is left after the new batch that could chain onto it;
+//! 4. stream the batch in order through one page buffer, each write unit programmed once: the
+//!    header first (so a torn batch always names its extent), then the contents;
+//! 5. read the batch back and compare its CRC, then validate it as mount will (pointer targets,
+//!    static ranges, references): a batch that would not mount is never committed
+//!    ([`StoreError::Invalid`]);
+//! 6. program the commit record (the contents' CRCs) alone in its write unit, and read it back
+//!    ([`StoreError::Commit`] if it is wrong: the batch is not committed, and the next append
+//!    goes in its place).
 //!
 //! ```text
-//! program order:  ② pages 1…n ─────────────────────►  ③ page 0 (header)  ④ commit record
+//! program order:  ③ erase tail, highest first   ④ page 0 (header) → page n   ⑥ commit record
 //! batch:          [page 0: header + flash…][page 1]…[page n: … object map][commit]
 //! ```
 //!
 //! A power cut at any point leaves the earlier batches mounted and the new one either absent
-//! (no valid commit record) or complete (`tests/power_cut.rs` cuts at every operation and at
-//! several bytes inside each). [`Store::clear`] erases only the sectors that are not already
-//! erased, first sector first, so an interrupted clear leaves no mountable chain behind.
+//! or complete (`tests/power_cut.rs` cuts at every operation and at several bytes inside each).
+//!
+//! # Clearing ([`Store::clear`])
+//! First the sector holding batch 0's commit record is erased: from then on nothing mounts.
+//! Then every non-erased sector of the region, highest first. A power cut cannot bring a
+//! cleared batch back: an interrupted clear leaves no valid chain, and the next append erases
+//! the leftovers (step 3) before it writes a new batch 0, so an old batch can never follow a
+//! new one, even one with the same bytes (`tests/power_cut.rs`: append × 3 → clear, cut at every
+//! operation → append the same content).
 //!
 //! # Working memory
 //! An append holds the page buffer, the largest object's frozen bytes and a bitset of that
-//! object's reference words; nothing grows with the image. Measured: 3.0 KB peak for a 68 KB
-//! image whose largest object is 2.4 KB (`tests/image_memory.rs`).
+//! object's reference words; nothing grows with the image. The handle keeps the chain's index
+//! ([`ChainIndex`], bounded by the region's size: see [`crate::image::read`]) and 8 bytes per
+//! non-erased sector after the chain. Measured: 3.0 KB peak for a 68 KB image whose largest
+//! object is 2.4 KB (`tests/image_memory.rs`).
 //!
 //! # Example
 //! ```
@@ -52,11 +79,13 @@
 //!     region_len: 0x1_0000,
 //!     layout: Layout {
 //!         region_address: 0x1001_0000,
+//!         erase_size: 4096,
 //!         ram_address: 0x2003_0000,
 //!         ram_len: 4096,
 //!         firmware_id: b"my-firmware-1.0",
 //!     },
 //!     ref_bytes: 4,
+//!     statics: &[],
 //! };
 //! let mut store = Store::open(SimFlash::<1, 4, 4096>::new(0x2_0000), cfg).unwrap();
 //! let plan = flashfreeze::plan(&vm, &[Root::new(RootKind::MODULE, "m", module)], store.target()?)?;
@@ -68,16 +97,20 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 
 use embedded_storage::nor_flash::NorFlash;
-use zerocopy::IntoBytes;
+use zerocopy::{FromBytes, IntoBytes};
 
 use crate::forward::ForwardingTable;
 use crate::image::Layout;
 use crate::image::format::{
-    COMMIT_LEN, CRC, CommitRecord, CrcDigest, HEADER_LEN, SECTION_ALIGN, align_up,
+    BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, HEADER_LEN, SECTION_ALIGN, align_up,
 };
-use crate::image::read::{DecodeError, Link, Tail, next_link};
+use crate::image::read::{
+    ChainIndex, DecodeError, HeaderAt, ReadConfig, Reader, Source, Tail, header_at, scan_chain,
+    validate,
+};
 use crate::image::write::{BatchParams, ImageError, StreamError, measure, stream};
 use crate::model::ObjectModel;
 use crate::plan::Plan;
@@ -120,6 +153,28 @@ pub enum StoreError<E> {
         /// Device offset of the batch.
         offset: u32,
     },
+    /// The commit record read back wrong: the batch is not committed, and the next append
+    /// replaces it.
+    Commit {
+        /// Device offset of the commit record.
+        offset: u32,
+    },
+    /// The batch, as programmed, would not mount; it was not committed.
+    Invalid(DecodeError),
+    /// The region holds bytes that are neither erased nor this store's: nothing was erased.
+    /// [`Store::format`] erases the region if that is what the caller wants.
+    Foreign {
+        /// Device offset of the sector.
+        offset: u32,
+        /// What was found there.
+        what: &'static str,
+    },
+    /// The flash changed since this handle read it (another handle or region wrote there);
+    /// nothing was erased or programmed. Open the store again.
+    Changed {
+        /// Device offset of the first sector found changed.
+        offset: u32,
+    },
 }
 
 impl<E: fmt::Debug> fmt::Display for StoreError<E> {
@@ -147,6 +202,19 @@ impl<E: fmt::Debug> fmt::Display for StoreError<E> {
                     "store: batch at {offset:#x} reads back differently; not committed"
                 )
             }
+            Self::Commit { offset } => write!(
+                f,
+                "store: commit record at {offset:#x} reads back wrong; the batch is not committed"
+            ),
+            Self::Invalid(e) => write!(f, "store: the batch would not mount ({e}); not committed"),
+            Self::Foreign { offset, what } => write!(
+                f,
+                "store: the region holds data that is not this store's at {offset:#x} ({what}); nothing erased (format the region to use it)"
+            ),
+            Self::Changed { offset } => write!(
+                f,
+                "store: the flash at {offset:#x} changed since the store was opened; nothing written (open it again)"
+            ),
         }
     }
 }
@@ -167,10 +235,25 @@ pub struct StoreConfig<'a> {
     pub region_offset: u32,
     /// Length of the region (a multiple of `ERASE_SIZE`).
     pub region_len: u32,
-    /// Mapped addresses, RAM area and firmware id (shared with [`crate::mount`]).
+    /// Mapped addresses, erase size (must be the device's), RAM area and firmware id (shared
+    /// with [`crate::mount`]).
     pub layout: Layout<'a>,
     /// The VM's reference width (`ObjectModel::REF_BYTES`).
     pub ref_bytes: u32,
+    /// Address ranges of the VM's static objects, as mount is given them: a batch with a
+    /// pointer outside the image and these ranges is not committed.
+    pub statics: &'a [Range<u64>],
+}
+
+impl<'a> StoreConfig<'a> {
+    /// The reader's configuration for this store's region.
+    pub fn read_config(&self) -> ReadConfig<'a> {
+        ReadConfig {
+            layout: self.layout,
+            ref_bytes: self.ref_bytes,
+            statics: self.statics,
+        }
+    }
 }
 
 /// A summary of one committed batch, as appended.
@@ -193,16 +276,15 @@ pub struct Appended {
     pub map_bytes: (u32, u32),
 }
 
-/// Where the chain ends, as the store found it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct ChainEnd {
-    batches: u32,
-    /// Region offset of the next batch.
-    next: u32,
-    prev_crc: u32,
-    /// End of the RAM sections so far (absolute).
-    ram_end: u64,
+/// What the handle knows of its region.
+#[derive(Clone, Debug)]
+struct State {
+    /// The valid batches.
+    index: ChainIndex,
+    /// Why the chain ends there.
     tail: Tail,
+    /// The non-erased sectors after the chain (region offsets) and their CRCs.
+    dirty: Vec<(u32, u32)>,
 }
 
 /// A chain of batches in a region of `F`.
@@ -210,18 +292,70 @@ struct ChainEnd {
 pub struct Store<'a, F: NorFlash> {
     flash: F,
     cfg: StoreConfig<'a>,
-    chain: Result<ChainEnd, DecodeError>,
+    /// `None` after a failed write: read again before the next operation.
+    state: Option<State>,
+}
+
+/// The region of a flash device as a [`Source`] of the validator.
+struct Region<'f, F: NorFlash> {
+    flash: &'f mut F,
+    offset: u32,
+    len: u32,
+}
+
+impl<F: NorFlash> Source for Region<'_, F> {
+    type Error = StoreError<F::Error>;
+    fn region_len(&self) -> u32 {
+        self.len
+    }
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error> {
+        read_unaligned(self.flash, self.offset + offset, buf)
+    }
+}
+
+/// Whether a refusal means "another firmware, format or width made this chain".
+fn incompatible(e: &DecodeError) -> bool {
+    matches!(
+        e,
+        DecodeError::Version { .. } | DecodeError::FirmwareId { .. } | DecodeError::RefBytes { .. }
+    )
 }
 
 impl<'a, F: NorFlash> Store<'a, F> {
-    /// Open the region: check the geometry and find the end of the committed chain (headers
-    /// and commit records only; [`crate::mount::mount`] validates the contents).
+    /// Open the region: check the geometry, validate the chain and check that everything after
+    /// it is erased or this store's own (see the module docs); foreign data is
+    /// [`StoreError::Foreign`] and is left as it is.
     pub fn open(mut flash: F, cfg: StoreConfig<'a>) -> Result<Self, StoreError<F::Error>> {
+        Self::check_geometry(&flash, &cfg)?;
+        let state = Self::scan(&mut flash, &cfg, true)?;
+        Ok(Self {
+            flash,
+            cfg,
+            state: Some(state),
+        })
+    }
+
+    /// Open the region whatever it holds, and erase it (as [`Store::clear`] does): for a region
+    /// that [`Store::open`] found holding foreign data, when the caller means to reuse it.
+    pub fn format(mut flash: F, cfg: StoreConfig<'a>) -> Result<Self, StoreError<F::Error>> {
+        Self::check_geometry(&flash, &cfg)?;
+        let state = Self::scan(&mut flash, &cfg, false)?;
+        let mut store = Self {
+            flash,
+            cfg,
+            state: Some(state),
+        };
+        store.erase_region()?;
+        Ok(store)
+    }
+
+    fn check_geometry(flash: &F, cfg: &StoreConfig<'_>) -> Result<(), StoreError<F::Error>> {
         let erase = F::ERASE_SIZE as u64;
         let geometry = |what| Err(StoreError::Geometry { what });
         if !erase.is_power_of_two()
             || !F::WRITE_SIZE.is_power_of_two()
             || F::WRITE_SIZE > F::ERASE_SIZE
+            || erase > u64::from(u32::MAX / 2)
         {
             return geometry(
                 "ERASE_SIZE and WRITE_SIZE must be powers of two, WRITE_SIZE <= ERASE_SIZE",
@@ -229,6 +363,9 @@ impl<'a, F: NorFlash> Store<'a, F> {
         }
         if F::READ_SIZE > 64 || !F::READ_SIZE.is_power_of_two() {
             return geometry("READ_SIZE must be a power of two up to 64");
+        }
+        if u64::from(cfg.layout.erase_size) != erase {
+            return geometry("the layout's erase size differs from the device's ERASE_SIZE");
         }
         if u64::from(cfg.region_offset) % erase != 0 || u64::from(cfg.region_len) % erase != 0 {
             return geometry("region offset and length must be multiples of ERASE_SIZE");
@@ -239,51 +376,78 @@ impl<'a, F: NorFlash> Store<'a, F> {
         if cfg.layout.firmware_id.len() > crate::image::format::FIRMWARE_ID_MAX {
             return geometry("firmware id longer than 32 bytes");
         }
-        let chain = Self::scan(&mut flash, &cfg)?;
-        Ok(Self { flash, cfg, chain })
+        Ok(())
     }
 
-    /// Find the end of the committed chain in `cfg`'s region of `flash`.
+    /// Validate the chain of `cfg`'s region and read the sectors after it; with `strict`,
+    /// refuse foreign data.
     fn scan(
         flash: &mut F,
         cfg: &StoreConfig<'_>,
-    ) -> Result<Result<ChainEnd, DecodeError>, StoreError<F::Error>> {
-        let mut end = ChainEnd {
-            batches: 0,
-            next: 0,
-            prev_crc: 0,
-            ram_end: cfg.layout.ram_address,
-            tail: Tail::RegionEnd,
+        strict: bool,
+    ) -> Result<State, StoreError<F::Error>> {
+        let r = Reader::new(Region {
+            flash,
+            offset: cfg.region_offset,
+            len: cfg.region_len,
+        });
+        let (index, tail) = scan_chain(&r, &cfg.read_config())?;
+        let erase = F::ERASE_SIZE as u32;
+        let next = index.end_offset();
+        // A chain of another build: only a clear may touch it, so the rest is not classified.
+        let blocked = tail.error().is_some_and(incompatible);
+        let mut dirty = Vec::new();
+        let mut covered = next;
+        let mut unexplained: Option<u32> = None;
+        let foreign = |at: u32, what| StoreError::Foreign {
+            offset: cfg.region_offset + at,
+            what,
         };
-        let mut read =
-            |off: u32, buf: &mut [u8]| read_unaligned(flash, cfg.region_offset + off, buf);
-        // Each step advances by at least one sector, so this ends within region_len / sector.
-        loop {
-            let link = next_link(
-                &mut read,
-                cfg.region_len,
-                end.next,
-                end.batches,
-                end.prev_crc,
-                &cfg.layout,
-                cfg.ref_bytes,
-            )?;
-            match link {
-                Err(e) => return Ok(Err(e)),
-                Ok(Link::End(tail)) => {
-                    end.tail = tail;
-                    return Ok(Ok(end));
-                }
-                Ok(Link::Batch(h)) => {
-                    end.batches += 1;
-                    end.prev_crc = h.header_crc.get();
-                    end.ram_end = h.ram_range().end;
-                    match end.next.checked_add(h.span.get()) {
-                        Some(next) => end.next = next,
-                        None => return Ok(Ok(end)),
+        let mut s = next;
+        while s < cfg.region_len {
+            let sector = s..s + erase;
+            if !r.is_erased(sector.clone()) {
+                dirty.push((s, r.crc(sector)));
+                let explained = match header_at(&r, s) {
+                    HeaderAt::Ours { span } => {
+                        covered = covered.max(s.saturating_add(span.max(erase)));
+                        true
                     }
+                    HeaderAt::OtherRegion if strict && !blocked => {
+                        return Err(foreign(s, "a batch made for another region offset"));
+                    }
+                    _ => s < covered || s == next,
+                };
+                if !explained && strict && !blocked {
+                    if let Some(u) = unexplained {
+                        return Err(foreign(u, "neither erased nor a batch of this store"));
+                    }
+                    unexplained = Some(s);
                 }
             }
+            s += erase;
+        }
+        if let (Some(u), Some(&(last, _))) = (unexplained, dirty.last()) {
+            if last > u {
+                return Err(foreign(u, "neither erased nor a batch of this store"));
+            }
+        }
+        if let Some(e) = r.take_error() {
+            return Err(e);
+        }
+        Ok(State { index, tail, dirty })
+    }
+
+    /// The state, read again after a failed write.
+    fn state(&mut self) -> Result<&State, StoreError<F::Error>> {
+        if self.state.is_none() {
+            self.state = Some(Self::scan(&mut self.flash, &self.cfg, true)?);
+        }
+        match &self.state {
+            Some(s) => Ok(s),
+            None => Err(StoreError::Geometry {
+                what: "store state lost",
+            }),
         }
     }
 
@@ -292,7 +456,8 @@ impl<'a, F: NorFlash> Store<'a, F> {
         &self.flash
     }
 
-    /// The flash device, mutably (e.g. to arm a simulated power cut).
+    /// The flash device, mutably (e.g. to arm a simulated power cut). Writing to the region
+    /// through it makes the next append refuse with [`StoreError::Changed`].
     pub fn flash_mut(&mut self) -> &mut F {
         &mut self.flash
     }
@@ -307,40 +472,54 @@ impl<'a, F: NorFlash> Store<'a, F> {
         &self.cfg
     }
 
-    /// Committed batches in the chain.
+    /// Valid batches in the chain (as last read).
     pub fn batches(&self) -> u32 {
-        self.chain.as_ref().map_or(0, |c| c.batches)
-    }
-
-    /// Why the chain ends where it does, or why this firmware cannot extend it.
-    pub fn tail(&self) -> Result<Tail, &DecodeError> {
-        self.chain.as_ref().map(|c| c.tail)
-    }
-
-    /// Bytes of the region after the last committed batch.
-    pub fn free_bytes(&self) -> u64 {
-        self.chain.as_ref().map_or(0, |c| self.free_after(c))
-    }
-
-    /// Bytes of the region after `c`'s last batch.
-    fn free_after(&self, c: &ChainEnd) -> u64 {
-        u64::from(self.cfg.region_len - c.next.min(self.cfg.region_len))
-    }
-
-    fn chain(&self) -> Result<&ChainEnd, StoreError<F::Error>> {
-        self.chain
+        self.state
             .as_ref()
-            .map_err(|e| StoreError::Incompatible(e.clone()))
+            .map_or(0, |s| s.index.batches().len() as u32)
+    }
+
+    /// The chain's validated batches (as last read).
+    pub fn index(&self) -> Option<&ChainIndex> {
+        self.state.as_ref().map(|s| &s.index)
+    }
+
+    /// Why the chain ends where it does (as last read): [`Tail::Invalid`] names a batch that
+    /// failed validation (the next append replaces it) or one of another build (clear first).
+    pub fn tail(&self) -> Option<Tail> {
+        self.state.as_ref().map(|s| s.tail)
+    }
+
+    /// Bytes of the region after the last valid batch.
+    pub fn free_bytes(&self) -> u64 {
+        self.state
+            .as_ref()
+            .map_or(0, |s| self.free_after(s.index.end_offset()))
+    }
+
+    fn free_after(&self, next: u32) -> u64 {
+        u64::from(self.cfg.region_len.saturating_sub(next))
     }
 
     /// The parameters of the next batch.
     pub fn next_params(&self) -> Result<BatchParams<'a>, StoreError<F::Error>> {
-        let c = self.chain()?;
-        let ram_base = align_up(c.ram_end, u64::from(SECTION_ALIGN)).unwrap_or(u64::MAX);
+        let Some(s) = &self.state else {
+            return Err(StoreError::Geometry {
+                what: "the store must be read again (a write failed): retry",
+            });
+        };
+        if let Some(e) = s.tail.error().filter(|e| incompatible(e)) {
+            return Err(StoreError::Incompatible(*e));
+        }
+        let last = s.index.batches().last();
+        let next = s.index.end_offset();
+        let ram_end = last.map_or(self.cfg.layout.ram_address, |b| b.ram.end);
+        let ram_base = align_up(ram_end, u64::from(SECTION_ALIGN)).unwrap_or(u64::MAX);
         Ok(BatchParams {
-            batch_index: c.batches,
-            prev_header_crc: c.prev_crc,
-            batch_address: self.cfg.layout.region_address + u64::from(c.next),
+            batch_index: s.index.batches().len() as u32,
+            batch_offset: next,
+            prev_header_crc: last.map_or(0, |b| b.header_crc),
+            batch_address: self.cfg.layout.region_address + u64::from(next),
             ram_base,
             firmware_id: self.cfg.layout.firmware_id,
             write_size: F::WRITE_SIZE as u32,
@@ -354,9 +533,8 @@ impl<'a, F: NorFlash> Store<'a, F> {
     /// checks the exact size.
     pub fn target(&self) -> Result<Target, StoreError<F::Error>> {
         let p = self.next_params()?;
-        let c = self.chain()?;
         let overhead = (HEADER_LEN + COMMIT_LEN.max(F::WRITE_SIZE)) as u64;
-        let flash_capacity = self.free_after(c).saturating_sub(overhead);
+        let flash_capacity = self.free_after(p.batch_offset).saturating_sub(overhead);
         let ram_end = self
             .cfg
             .layout
@@ -365,7 +543,74 @@ impl<'a, F: NorFlash> Store<'a, F> {
         Ok(p.target(flash_capacity, ram_end.saturating_sub(p.ram_base)))
     }
 
+    /// Check that the flash is as this handle last read it: the last batch's header and commit
+    /// record, and every sector after the chain (`then` more sectors from `next` on, which must
+    /// be erased unless they were dirty).
+    fn check_unchanged(&mut self, upto: u32) -> Result<(), StoreError<F::Error>> {
+        let Some(s) = self.state.as_ref() else {
+            return Ok(());
+        };
+        let erase = F::ERASE_SIZE as u32;
+        let base = self.cfg.region_offset;
+        let changed = |at: u32| StoreError::Changed { offset: base + at };
+        if let Some(last) = s.index.batches().last() {
+            let mut h = [0u8; HEADER_LEN];
+            read_unaligned(&mut self.flash, base + last.offset, &mut h)?;
+            let header = BatchHeader::read_from_bytes(&h).ok();
+            let ok = header.is_some_and(|h| {
+                h.header_crc.get() == last.header_crc && h.compute_crc() == last.header_crc
+            });
+            let commit_ok = match header.filter(|_| ok) {
+                Some(h) => {
+                    let mut c = [0u8; COMMIT_LEN];
+                    read_unaligned(
+                        &mut self.flash,
+                        base + last.offset + h.commit_offset.get(),
+                        &mut c,
+                    )?;
+                    CommitRecord::read_from_bytes(&c).is_ok_and(|c| c.commits(&h))
+                }
+                None => false,
+            };
+            if !ok || !commit_ok {
+                return Err(changed(last.offset));
+            }
+        }
+        let next = s.index.end_offset();
+        let dirty = s.dirty.clone();
+        let mut d = dirty.iter().peekable();
+        let mut sector = next;
+        while sector < self.cfg.region_len {
+            let was = d.next_if(|&&(at, _)| at == sector).map(|&(_, crc)| crc);
+            let range = base + sector..base + sector + erase;
+            match was {
+                Some(crc) => {
+                    let mut digest = CRC.digest();
+                    read_chunks(&mut self.flash, range, &mut |c| {
+                        digest.update(c);
+                        true
+                    })?;
+                    if digest.finalize() != crc {
+                        return Err(changed(sector));
+                    }
+                }
+                None if sector < upto && !sector_erased(&mut self.flash, range)? => {
+                    return Err(changed(sector));
+                }
+                None => {}
+            }
+            if sector >= upto && d.peek().is_none() {
+                break;
+            }
+            sector += erase;
+        }
+        Ok(())
+    }
+
     /// Append `plan` (made with [`Store::target`]) as the next batch, committed last.
+    ///
+    /// After a failure the handle reads the region again (when the device lets it), so
+    /// [`Store::target`] and the next append start from what the flash holds.
     pub fn append<M, T>(
         &mut self,
         plan: &Plan<M::Ref, T>,
@@ -375,6 +620,23 @@ impl<'a, F: NorFlash> Store<'a, F> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
+        let r = self.append_inner(plan, vm);
+        if r.is_err() && self.state.is_none() {
+            self.state = Self::scan(&mut self.flash, &self.cfg, true).ok();
+        }
+        r
+    }
+
+    fn append_inner<M, T>(
+        &mut self,
+        plan: &Plan<M::Ref, T>,
+        vm: &M,
+    ) -> Result<Appended, StoreError<F::Error>>
+    where
+        M: ObjectModel + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        self.state()?;
         let params = self.next_params()?;
         if M::REF_BYTES != self.cfg.ref_bytes {
             return Err(StoreError::Geometry {
@@ -387,101 +649,100 @@ impl<'a, F: NorFlash> Store<'a, F> {
         {
             return Err(StoreError::StalePlan);
         }
-        let measured = measure(plan, vm, &params)?;
-        let chain = self.chain()?;
-        let next = chain.next;
-        let span = measured.span.get();
-        let available = self.free_after(chain);
+        let header = measure(plan, vm, &params)?;
+        let next = params.batch_offset;
+        let span = header.span.get();
+        let available = self.free_after(next);
         if u64::from(span) > available {
             return Err(StoreError::RegionFull {
                 needed: u64::from(span),
                 available,
             });
         }
+        self.check_unchanged(next + span)?;
+        // From here on a failure leaves the flash as this handle no longer knows it.
+        let Some(mut state) = self.state.take() else {
+            return Err(StoreError::Geometry {
+                what: "store state lost",
+            });
+        };
         let start = self.cfg.region_offset + next;
-        // 2. Erase the batch's sectors, each once.
+        // 3. Erase every dirty sector after the chain and every sector of the batch's span (an
+        //    erased-looking one may hold programmed 0xFF units), highest first.
         let erase = F::ERASE_SIZE as u32;
-        for sector in (start..start + span).step_by(erase as usize) {
-            self.erase_sector(sector)?;
+        let span_end = next + span;
+        let mut dirty = state.dirty.iter().rev().map(|&(s, _)| s).peekable();
+        let mut sector = state
+            .dirty
+            .last()
+            .map_or(span_end, |&(s, _)| (s + erase).max(span_end));
+        while sector > next {
+            sector -= erase;
+            let is_dirty = dirty.next_if_eq(&sector).is_some();
+            if is_dirty || sector < span_end {
+                self.erase_sector(self.cfg.region_offset + sector)?;
+            }
         }
-        // 3. Stream through one page buffer, holding back the first page (it holds the header,
-        //    known only at the end).
+        // 4. Stream through one page buffer, header first.
         let page_len = align_up(256, F::WRITE_SIZE as u64).unwrap_or(256) as usize;
         let mut pager = Pager {
             flash: &mut self.flash,
             page: vec![0xFF; page_len],
             fill: 0,
             at: start,
-            first: None,
             crc: CRC.digest(),
         };
-        let streamed = stream(plan, vm, &measured, &mut |bytes: &[u8]| pager.push(bytes));
-        let header = match streamed {
-            Ok(header) => header,
+        let crcs = match stream(plan, vm, &header, &mut |bytes: &[u8]| pager.push(bytes)) {
+            Ok(crcs) => crcs,
             Err(StreamError::Sink(e)) => return Err(e),
             Err(StreamError::Image(e)) => return Err(StoreError::Image(e)),
         };
         pager.flush()?;
         let written_crc = pager.crc.finalize();
-        let Some(mut first) = pager.first.take() else {
-            return Err(StoreError::Image(ImageError::Inconsistent {
-                what: "the batch ended before its first page",
-            }));
-        };
         let commit_at = start + header.commit_offset.get();
-        debug_assert_eq!(pager.at, commit_at);
-        // 4. Read back what was programmed after the first page.
+        // 5. Read back what was programmed, then validate it as mount will.
         let mut crc = CRC.digest();
-        read_chunks(
-            &mut self.flash,
-            start + first.len() as u32..commit_at,
-            &mut |chunk| {
-                crc.update(chunk);
-                true
-            },
-        )?;
+        read_chunks(&mut self.flash, start..commit_at, &mut |chunk| {
+            crc.update(chunk);
+            true
+        })?;
         if crc.finalize() != written_crc {
             return Err(StoreError::Verify { offset: start });
         }
-        // 5. The first page with the header, read back.
-        let Some(slot) = first.get_mut(..HEADER_LEN) else {
-            return Err(StoreError::Image(ImageError::Inconsistent {
-                what: "the first page is shorter than the header",
-            }));
-        };
-        slot.copy_from_slice(header.as_bytes());
-        program(&mut self.flash, start, &first)?;
-        let mut same = true;
-        let mut expected = first.as_slice();
-        read_chunks(
-            &mut self.flash,
-            start..start + first.len() as u32,
-            &mut |back| {
-                same = expected
-                    .split_at_checked(back.len())
-                    .is_some_and(|(want, rest)| {
-                        expected = rest;
-                        back == want
-                    });
-                same
-            },
-        )?;
-        if !same {
-            return Err(StoreError::Verify { offset: start });
+        let r = Reader::new(Region {
+            flash: &mut self.flash,
+            offset: self.cfg.region_offset,
+            len: self.cfg.region_len,
+        });
+        let validated = validate(
+            &r,
+            next,
+            &header,
+            crcs,
+            &self.cfg.read_config(),
+            &mut state.index,
+        );
+        if let Some(e) = r.take_error() {
+            return Err(e);
         }
-        // 6. Commit, alone in its write unit.
+        validated.map_err(StoreError::Invalid)?;
+        // 6. Commit, alone in its write unit, and read it back.
+        let record = CommitRecord::new(&header, crcs);
         let mut unit = vec![0xFF; COMMIT_LEN.max(F::WRITE_SIZE)];
-        unit[..COMMIT_LEN].copy_from_slice(CommitRecord::for_header(&header).as_bytes());
+        unit[..COMMIT_LEN].copy_from_slice(record.as_bytes());
         program(&mut self.flash, commit_at, &unit)?;
+        let mut back = [0u8; COMMIT_LEN];
+        read_unaligned(&mut self.flash, commit_at, &mut back)?;
+        if !CommitRecord::read_from_bytes(&back).is_ok_and(|c| c.commits(&header)) {
+            return Err(StoreError::Commit { offset: commit_at });
+        }
         let ram = header.ram_range();
-        self.chain = Ok(ChainEnd {
-            batches: params.batch_index + 1,
-            next: next + span,
-            prev_crc: header.header_crc.get(),
-            ram_end: ram.end,
+        self.state = Some(State {
+            index: state.index,
             tail: Tail::Erased {
                 offset: next + span,
             },
+            dirty: Vec::new(),
         });
         Ok(Appended {
             index: params.batch_index,
@@ -507,26 +768,64 @@ impl<'a, F: NorFlash> Store<'a, F> {
             })
     }
 
-    /// Erase every sector of the region that is not already erased, and forget the chain.
-    /// Returns the number of sectors erased.
+    /// Erase every sector of the region that is not already erased, and forget the chain:
+    /// batch 0's commit record first (nothing mounts from then on), then the rest highest
+    /// first. Returns the number of sectors erased.
     pub fn clear(&mut self) -> Result<u32, StoreError<F::Error>> {
+        self.state()?;
+        self.check_unchanged(0)?;
+        self.erase_region()
+    }
+
+    fn erase_region(&mut self) -> Result<u32, StoreError<F::Error>> {
+        self.state = None;
         let erase = F::ERASE_SIZE as u32;
+        let base = self.cfg.region_offset;
         let mut erased = 0;
-        let start = self.cfg.region_offset;
-        for sector in (start..start + self.cfg.region_len).step_by(erase as usize) {
-            let mut dirty = false;
-            read_chunks(&mut self.flash, sector..sector + erase, &mut |chunk| {
-                dirty = chunk.iter().any(|&b| b != 0xFF);
-                !dirty
-            })?;
-            if dirty {
+        // Batch 0's commit record: a header of this region at offset 0 says where it is.
+        let mut h = [0u8; HEADER_LEN];
+        read_unaligned(&mut self.flash, base, &mut h)?;
+        if let Ok(h) = BatchHeader::read_from_bytes(&h) {
+            let commit = h.commit_offset.get();
+            let ours = h.compute_crc() == h.header_crc.get()
+                && h.batch_offset.get() == 0
+                && commit < self.cfg.region_len;
+            if ours {
+                let sector = base + commit / erase * erase;
+                if !sector_erased(&mut self.flash, sector..sector + erase)? {
+                    self.erase_sector(sector)?;
+                    erased += 1;
+                }
+            }
+        }
+        let mut sector = base + self.cfg.region_len;
+        while sector > base {
+            sector -= erase;
+            if !sector_erased(&mut self.flash, sector..sector + erase)? {
                 self.erase_sector(sector)?;
                 erased += 1;
             }
         }
-        self.chain = Self::scan(&mut self.flash, &self.cfg)?;
+        self.state = Some(State {
+            index: ChainIndex::default(),
+            tail: Tail::Erased { offset: 0 },
+            dirty: Vec::new(),
+        });
         Ok(erased)
     }
+}
+
+/// Whether device bytes `range` are all `0xFF`.
+fn sector_erased<F: NorFlash>(
+    flash: &mut F,
+    range: Range<u32>,
+) -> Result<bool, StoreError<F::Error>> {
+    let mut erased = true;
+    read_chunks(flash, range, &mut |chunk| {
+        erased = chunk.iter().all(|&b| b == 0xFF);
+        erased
+    })?;
+    Ok(erased)
 }
 
 /// Program `bytes` at device offset `at`.
@@ -593,16 +892,14 @@ fn read_chunks<F: NorFlash>(
 }
 
 /// The page buffer between the streamed batch and the flash: programs each write unit once,
-/// except the batch's first page, which it keeps (`first`) for the caller to program last.
+/// in order.
 struct Pager<'f, F: NorFlash> {
     flash: &'f mut F,
     page: Vec<u8>,
     fill: usize,
     /// Device offset of the page's first byte.
     at: u32,
-    /// The first page, not programmed.
-    first: Option<Vec<u8>>,
-    /// CRC of the bytes programmed (every page but the first).
+    /// CRC of the bytes programmed.
     crc: CrcDigest,
 }
 
@@ -620,21 +917,15 @@ impl<F: NorFlash> Pager<'_, F> {
         Ok(())
     }
 
-    /// Program the buffered bytes (the stream always ends on a write-unit boundary), or keep
-    /// them if they are the first page.
+    /// Program the buffered bytes (the stream always ends on a write-unit boundary).
     fn flush(&mut self) -> Result<(), StoreError<F::Error>> {
         if self.fill == 0 {
             return Ok(());
         }
         let len = align_up(self.fill as u64, F::WRITE_SIZE as u64).unwrap_or(0) as usize;
         self.page[self.fill..len].fill(0xFF);
-        let at = self.at;
-        if self.first.is_none() {
-            self.first = Some(self.page[..len].to_vec());
-        } else {
-            self.crc.update(&self.page[..len]);
-            program(self.flash, at, &self.page[..len])?;
-        }
+        self.crc.update(&self.page[..len]);
+        program(self.flash, self.at, &self.page[..len])?;
         self.at += len as u32;
         self.fill = 0;
         Ok(())

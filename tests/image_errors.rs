@@ -83,7 +83,7 @@ fn firmware_id_mismatch() {
 #[test]
 fn format_version_mismatch() {
     let mut region = image();
-    region[4] = 2; // version 2, header re-sealed so only the version differs
+    region[4] = 3; // version 3, header re-sealed so only the version differs
     reseal_batch(&mut region[..4096]).unwrap();
     let e = decode_err(&region);
     assert_eq!(
@@ -91,10 +91,44 @@ fn format_version_mismatch() {
         DecodeError::Version {
             batch: 0,
             offset: 0,
-            found: 2
+            found: 3
         }
     );
-    assert!(e.to_string().contains("format version 2"));
+    assert!(e.to_string().contains("format version 3"));
+}
+
+/// An image of format version 1 (144-byte header with the contents' CRCs at 96..108, a 16-byte
+/// commit record) is refused by name, not misread.
+#[test]
+fn a_version_1_image_is_refused_with_the_reason() {
+    use flashfreeze::image::format::CRC;
+    let mut region = vec![0xFF; 4096];
+    let mut h = [0u8; 144];
+    h[..4].copy_from_slice(b"FFZB");
+    h[4..6].copy_from_slice(&1u16.to_le_bytes());
+    h[6..8].copy_from_slice(&144u16.to_le_bytes());
+    h[8] = 4;
+    h[9] = FW.len() as u8;
+    h[92..96].copy_from_slice(&4096u32.to_le_bytes());
+    h[108..108 + FW.len()].copy_from_slice(FW);
+    let crc = CRC.checksum(&h[..140]);
+    h[140..].copy_from_slice(&crc.to_le_bytes());
+    region[..144].copy_from_slice(&h);
+    let e = decode_err(&region);
+    assert_eq!(
+        e,
+        DecodeError::Version {
+            batch: 0,
+            offset: 0,
+            found: 1
+        }
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("format version 1, this firmware reads version 2")
+            && msg.contains("re-freeze"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -360,11 +394,11 @@ fn a_vm_answering_differently_on_another_pass_is_not_committed() {
 #[test]
 fn a_header_whose_ram_range_overflows_is_refused_without_a_panic() {
     let mut region = image();
-    let ram_len = u32::from_le_bytes(region[60..64].try_into().unwrap());
+    let ram_len = u32::from_le_bytes(region[68..72].try_into().unwrap());
     assert!(ram_len > 0, "the image has a RAM section");
-    // ram_base (header offset 40) so high that ram_base + len overflows; header and commit
+    // ram_base (header offset 48) so high that ram_base + len overflows; header and commit
     // record re-sealed, so the chain scan takes the batch as committed.
-    region[40..48].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
+    region[48..56].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
     reseal_batch(&mut region[..4096]).unwrap();
     let mut device = vec![0xFF; REGION_OFFSET as usize];
     device.extend_from_slice(&region);
@@ -372,9 +406,19 @@ fn a_header_whose_ram_range_overflows_is_refused_without_a_panic() {
         SimFlash::<1, 4, 4096>::from_bytes(&device),
         store_cfg(REGION_LEN, 4),
     );
-    if let Ok(store) = store {
-        // The scan found one batch; a plan for the next one cannot fit any RAM after it.
-        assert_eq!(store.batches(), 1);
-    }
-    assert!(matches!(mount_err(&region), MountError::Invalid(_)));
+    // The store validates as mount does: no valid batch, and the refused one is named.
+    let store = store.unwrap();
+    assert_eq!(store.batches(), 0);
+    assert!(
+        matches!(
+            store.tail().and_then(|t| t.error().copied()),
+            Some(DecodeError::RamRange { batch: 0, .. })
+        ),
+        "{:?}",
+        store.tail()
+    );
+    assert!(matches!(
+        mount_err(&region),
+        MountError::Invalid(DecodeError::RamRange { .. })
+    ));
 }

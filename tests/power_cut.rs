@@ -175,3 +175,154 @@ fn power_cut_sweep_after_existing_batch_rp2040_pages() {
 fn power_cut_sweep_first_batch() {
     assert!(sweep::<16>(false) > 50);
 }
+
+/// Cut offsets inside `op` for the nested sweep (fewer: its start, middle and end).
+fn few_offsets(op: &Op) -> Vec<u64> {
+    let len = op.len();
+    let mut v = vec![0, len / 2, len];
+    v.dedup();
+    v
+}
+
+/// Batches "a", "b", "c" (each spanning two sectors, each referring to the one before), then a
+/// clear cut at every operation and byte offset, then "a" appended again with the same content
+/// (so the same bytes and header CRC as the old batch 0), itself cut at every operation of the
+/// first clear cuts. After every cut: the store opens without a word about foreign data, the
+/// mount shows exactly what the store reports, and a cleared batch never comes back.
+/// Returns (cut points, resurrections).
+fn clear_sweep() -> (usize, usize) {
+    const LEN: u32 = 16 * 4096;
+    let mut heap = TestHeap::<4>::new();
+    let mut store = Store::open(
+        SimFlash::<1, 4, 4096>::new((REGION_OFFSET + LEN) as usize),
+        store_cfg(LEN, 4),
+    )
+    .unwrap();
+    let mut prev = None;
+    let mut heads = Vec::new();
+    let mut old0 = 0;
+    for name in ["a", "b", "c"] {
+        let head = chain(&mut heap, 40, 90);
+        if let Some(p) = prev {
+            heap.push_slot(head, Some("prev"), Value::Ref(p));
+        }
+        let appended = freeze(
+            &mut store,
+            &heap,
+            &[Root::new(RootKind::MODULE, name, head)],
+        )
+        .unwrap();
+        assert!(appended.span >= 2 * 4096);
+        if name == "a" {
+            old0 = header_crc_at(region(store.flash(), LEN), 0);
+        }
+        heads.push(head);
+        prev = Some(load_frozen_root(
+            &mut heap,
+            region(store.flash(), LEN),
+            name,
+        ));
+    }
+    let base = store.into_inner();
+    let a = [Root::new(RootKind::MODULE, "a", heads[0])];
+    let mut dry = Store::open(base.clone(), store_cfg(LEN, 4)).unwrap();
+    dry.flash_mut().record_ops(true);
+    dry.clear().unwrap();
+    let ops = dry.flash().ops().to_vec();
+    let (mut points, mut resurrections) = (0, 0);
+    let mut same_bytes = 0;
+    for (i, op) in ops.iter().enumerate() {
+        for byte in cut_offsets(op, 4) {
+            points += 1;
+            let mut flash = base.clone();
+            flash.set_seed(i as u64 * 7919 + byte);
+            flash.arm_power_cut(i as u64, byte);
+            let mut store = Store::open(flash, store_cfg(LEN, 4)).unwrap();
+            assert!(
+                store.clear().is_err(),
+                "op {i} byte {byte}: the cut stops the clear"
+            );
+            let mut flash = store.into_inner();
+            flash.reboot();
+            let mounted_after_cut = mounted_batches(region(&flash, LEN));
+            let store = Store::open(flash.clone(), store_cfg(LEN, 4))
+                .unwrap_or_else(|e| panic!("open after a cut clear at op {i} byte {byte}: {e}"));
+            // The clear is atomic: from its first erase on, nothing mounts.
+            assert_eq!(mounted_after_cut, 0, "op {i} byte {byte}");
+            assert_eq!(store.batches(), 0);
+            // Append "a" again, uninterrupted.
+            let mut store = store;
+            freeze(&mut store, &heap, &a).unwrap();
+            if header_crc_at(region(store.flash(), LEN), 0) == old0 {
+                same_bytes += 1;
+            }
+            let reported = store.batches() as usize;
+            let mounted = mounted_batches(region(store.flash(), LEN));
+            if mounted != reported {
+                resurrections += 1;
+            }
+            assert_eq!((reported, mounted), (1, 1), "op {i} byte {byte}");
+            // The same append, cut at each of its operations (for the first operations of the
+            // clear: the leftovers differ most there), then recovered.
+            if i < 2 {
+                let mut rec = Store::open(flash.clone(), store_cfg(LEN, 4)).unwrap();
+                rec.flash_mut().record_ops(true);
+                freeze(&mut rec, &heap, &a).unwrap();
+                let append_ops = rec.flash().ops().to_vec();
+                for (j, op2) in append_ops.iter().enumerate() {
+                    for byte2 in few_offsets(op2) {
+                        points += 1;
+                        let mut f2 = flash.clone();
+                        f2.set_seed(j as u64 * 104_729 + byte2);
+                        f2.arm_power_cut(j as u64, byte2);
+                        let mut s2 = Store::open(f2, store_cfg(LEN, 4)).unwrap();
+                        assert!(freeze(&mut s2, &heap, &a).is_err());
+                        let mut f2 = s2.into_inner();
+                        f2.reboot();
+                        let s2 = Store::open(f2, store_cfg(LEN, 4)).unwrap_or_else(|e| {
+                            panic!("open after clear cut {i}/{byte}, append cut {j}/{byte2}: {e}")
+                        });
+                        let reported = s2.batches() as usize;
+                        let mounted = mounted_batches(region(s2.flash(), LEN));
+                        if mounted != reported || reported > 1 {
+                            resurrections += 1;
+                        }
+                        let mut s2 = s2;
+                        freeze(&mut s2, &heap, &a).unwrap();
+                        let mounted = mounted_batches(region(s2.flash(), LEN));
+                        if mounted != reported + 1 {
+                            resurrections += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        same_bytes > 0,
+        "the re-appended batch 0 has the old batch 0's bytes"
+    );
+    (points, resurrections)
+}
+
+fn mounted_batches(region: &[u8]) -> usize {
+    match mount_region(region, 4).0 {
+        Ok(m) => m.batches().len(),
+        Err(MountError::NoCommittedBatch { .. }) => 0,
+        Err(e) => panic!("mount: {e}"),
+    }
+}
+
+fn header_crc_at(region: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(region[at + 140..at + 144].try_into().unwrap())
+}
+
+#[test]
+fn power_cut_sweep_append_three_clear_reappend() {
+    let (points, resurrections) = clear_sweep();
+    println!(
+        "append x3 -> clear (cut) -> re-append: {points} cut points, {resurrections} resurrections"
+    );
+    assert!(points > 100, "{points}");
+    assert_eq!(resurrections, 0);
+}

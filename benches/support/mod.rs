@@ -583,6 +583,7 @@ pub type Flash = SimFlash<1, 4, 4096>;
 pub fn layout() -> flashfreeze::image::Layout<'static> {
     flashfreeze::image::Layout {
         region_address: 0x1010_0000,
+        erase_size: 4096,
         ram_address: 0x2003_0000,
         ram_len: RAM_LEN,
         firmware_id: FW,
@@ -616,6 +617,7 @@ pub fn freeze_to_store(
         region_len: flash.as_bytes().len() as u32,
         layout,
         ref_bytes: 4,
+        statics: STATICS,
     };
     let mut store = Store::open(flash, cfg).expect("open");
     let target = store.target().expect("target");

@@ -28,6 +28,7 @@ pub const REGION_LEN: u32 = 16 * 4096;
 pub fn layout() -> Layout<'static> {
     Layout {
         region_address: REGION_ADDRESS,
+        erase_size: 4096,
         ram_address: RAM_ADDRESS,
         ram_len: RAM_LEN,
         firmware_id: FW,
@@ -50,6 +51,7 @@ pub fn store_cfg() -> StoreConfig<'static> {
         region_len: REGION_LEN,
         layout: layout(),
         ref_bytes: 4,
+        statics: STATICS,
     }
 }
 

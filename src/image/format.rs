@@ -1,9 +1,9 @@
-//! The on-flash image format, version 1: batches of frozen objects, each committed atomically.
+//! The on-flash image format, version 2: batches of frozen objects, each committed atomically.
 //!
 //! An image region holds a chain of **batches**. Each freeze appends one; a batch may refer to
 //! objects of earlier batches, and earlier batches are never rewritten. Every batch starts on an
-//! erase-sector boundary of the region and is laid out as follows (offsets relative to the
-//! batch start, all integers little-endian):
+//! erase-sector boundary of the region, spans whole sectors (at least one), and is laid out as
+//! follows (offsets relative to the batch start, all integers little-endian):
 //!
 //! ```text
 //! 0        144                                                              commit_offset   span
@@ -11,7 +11,7 @@
 //! │ header │ flash-object │ RAM section │ roots │ pointer map │ object map │ pad  │ commit │ ... │
 //! │        │ section      │ initial     │ table │ (tokens)    │ (varints)  │ 0xFF │ record │ 0xFF│
 //! └────────┴──────────────┴─────────────┴───────┴─────────────┴────────────┴──────┴────────┴─────┘
-//!           ▲ mapped at flash_base      (copied to ram_base at mount)     one write unit, last
+//!  ▲ programmed first       (copied to ram_base at mount)      programmed last, alone in its unit
 //! ```
 //!
 //! The next batch starts at `span` (a multiple of the erase size), so a new batch always begins
@@ -19,21 +19,24 @@
 //!
 //! # Batch header (144 bytes, [`BatchHeader`])
 //! ```text
-//!   0  magic "FFZB"          4  format version u16     6  header_len u16 (144)
-//!   8  ref_bytes u8 (4|8)    9  firmware_id_len u8    10  flags u16 (0)
+//!   0  magic "FFZB"          4  format version u16 (2)  6  header_len u16 (144)
+//!   8  ref_bytes u8 (4|8)    9  firmware_id_len u8     10  flags u16 (0)
 //!  12  batch_index u32      16  prev_header_crc u32 (header_crc of batch index-1; 0 for batch 0)
-//!  20  flash_objects u32    24  ram_objects u32       28  roots u32
-//!  32  flash_base u64 (absolute address of the flash-object section)
-//!  40  ram_base u64   (absolute address of this batch's RAM section)
-//!  48  flash   {offset u32, len u32}     56  ram        {offset u32, len u32}
-//!  64  roots   {offset u32, len u32}     72  pointer map {offset u32, len u32}
-//!  80  objects {offset u32, len u32}     88  commit_offset u32   92  span u32
-//!  96  crc_flash u32   100  crc_ram u32   104  crc_meta u32 (roots ‖ pointer map ‖ object map)
-//! 108  firmware_id [u8; 32] (first firmware_id_len bytes used, rest zero)
+//!  20  batch_offset u32 (offset of this batch from the start of its region)
+//!  24  flash_objects u32    28  ram_objects u32        32  roots u32      36  span u32
+//!  40  flash_base u64 (absolute address of the flash-object section)
+//!  48  ram_base u64   (absolute address of this batch's RAM section)
+//!  56  flash   {offset u32, len u32}     64  ram        {offset u32, len u32}
+//!  72  roots   {offset u32, len u32}     80  pointer map {offset u32, len u32}
+//!  88  objects {offset u32, len u32}     96  commit_offset u32   100  reserved [u8; 4] (0)
+//! 104  firmware_id [u8; 32] (first firmware_id_len bytes used, rest zero)
+//! 136  reserved [u8; 4] (0)
 //! 140  header_crc u32 (over bytes 0..140)
 //! ```
-//! Every CRC is CRC-32/ISO-HDLC (the zlib one). Section offsets are relative to the batch start;
-//! `flash_base`/`ram_base` are absolute.
+//! The header holds no CRC of the contents: it is programmed first, before the contents are
+//! streamed, so that an interrupted append always leaves either nothing or a header that names
+//! its batch's extent. The contents' CRCs are in the commit record. Section offsets are relative
+//! to the batch start; `flash_base`/`ram_base` are absolute.
 //!
 //! # Sections
 //! - **Flash-object section**: the frozen immutable objects, exactly as the VM will read them
@@ -57,13 +60,16 @@
 //!   the end of the previous object (or the section start) to this object. The validator uses
 //!   it to check that every pointer lands at an object start.
 //!
-//! # Commit record (16 bytes, [`CommitRecord`], alone in the last write unit)
+//! # Commit record (32 bytes, [`CommitRecord`], alone in the last write unit)
 //! ```text
-//! 0 magic "FFZC"   4 batch_index u32   8 header_crc u32   12 !header_crc u32
+//!  0 magic "FFZC"     4 batch_index u32   8 header_crc u32
+//! 12 crc_flash u32   16 crc_ram u32      20 crc_meta u32 (roots ‖ pointer map ‖ object map)
+//! 24 reserved (0)    28 record_crc u32 (over bytes 0..28)
 //! ```
 //! A batch without a valid commit record, or with a header that fails its CRC, is an
 //! interrupted write: readers treat it as the end of the chain, not as an error. Committed
-//! batches are then fully checked (every CRC, bounds, and every pointer word).
+//! batches are then fully checked (every CRC, bounds, and every pointer word); the chain mounts
+//! up to the first batch that fails.
 //!
 //! # Stability policy
 //! - `magic`, `version` and `header_len` stay at bytes 0..8 forever, and the header CRC is
@@ -81,11 +87,11 @@ pub const BATCH_MAGIC: [u8; 4] = *b"FFZB";
 /// Magic of a commit record.
 pub const COMMIT_MAGIC: [u8; 4] = *b"FFZC";
 /// The format version this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Size of a [`BatchHeader`] in bytes.
 pub const HEADER_LEN: usize = 144;
 /// Size of a [`CommitRecord`] in bytes.
-pub const COMMIT_LEN: usize = 16;
+pub const COMMIT_LEN: usize = 32;
 /// Size of a [`RootEntry`] in bytes.
 pub const ROOT_ENTRY_LEN: usize = 16;
 /// Longest firmware id a header holds.
@@ -177,12 +183,18 @@ pub struct BatchHeader {
     /// `header_crc` of the previous batch (0 for batch 0): a batch left over from an older
     /// chain is never taken as part of this one.
     pub prev_header_crc: U32,
+    /// Offset of this batch from the start of its region: a batch found at another offset
+    /// belongs to another region (e.g. an overlapping one) and is never taken as this one's.
+    pub batch_offset: U32,
     /// Objects in the flash-object section.
     pub flash_objects: U32,
     /// Objects in the RAM section.
     pub ram_objects: U32,
     /// Entries of the roots table.
     pub roots: U32,
+    /// Distance from this batch's start to the next batch's start (a multiple of the erase
+    /// size, at least one sector).
+    pub span: U32,
     /// Absolute address of the flash-object section.
     pub flash_base: U64,
     /// Absolute address of this batch's RAM section.
@@ -199,16 +211,12 @@ pub struct BatchHeader {
     pub object_map: SectionRef,
     /// Offset of the commit record from the batch start.
     pub commit_offset: U32,
-    /// Distance from this batch's start to the next batch's start (a multiple of the erase size).
-    pub span: U32,
-    /// CRC of the flash-object section.
-    pub crc_flash: U32,
-    /// CRC of the RAM section's initial state.
-    pub crc_ram: U32,
-    /// CRC of roots table ‖ pointer map ‖ object map.
-    pub crc_meta: U32,
+    /// Reserved, 0.
+    pub reserved0: [u8; 4],
     /// The firmware id the image was made for (zero-padded).
     pub firmware_id: [u8; FIRMWARE_ID_MAX],
+    /// Reserved, 0.
+    pub reserved1: [u8; 4],
     /// CRC of bytes `0..HEADER_CRC_OFFSET`.
     pub header_crc: U32,
 }
@@ -261,7 +269,8 @@ impl BatchHeader {
     }
 }
 
-/// The record that commits a batch; written last, alone in its write unit.
+/// The record that commits a batch, with the CRCs of its contents; written last, alone in its
+/// write unit.
 #[derive(
     FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned, Clone, Copy, Debug, PartialEq, Eq,
 )]
@@ -273,25 +282,68 @@ pub struct CommitRecord {
     pub batch_index: U32,
     /// The batch's `header_crc`.
     pub header_crc: U32,
-    /// `!header_crc`: neither an erased nor a zeroed record can pass.
-    pub check: U32,
+    /// CRC of the flash-object section.
+    pub crc_flash: U32,
+    /// CRC of the RAM section's initial state.
+    pub crc_ram: U32,
+    /// CRC of roots table ‖ pointer map ‖ object map.
+    pub crc_meta: U32,
+    /// Reserved, 0.
+    pub reserved: [u8; 4],
+    /// CRC of the record's bytes before this field: neither an erased nor a zeroed record, nor
+    /// one with a bit lost in programming, can pass.
+    pub record_crc: U32,
+}
+
+/// The CRCs of a batch's contents, as the commit record holds them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContentCrcs {
+    /// CRC of the flash-object section.
+    pub flash: u32,
+    /// CRC of the RAM section's initial state.
+    pub ram: u32,
+    /// CRC of roots table ‖ pointer map ‖ object map.
+    pub meta: u32,
 }
 
 impl CommitRecord {
-    /// The commit record of the batch with `header`.
-    pub fn for_header(header: &BatchHeader) -> Self {
-        let crc = header.header_crc.get();
-        Self {
+    /// The commit record of the batch with `header` and contents `crcs`.
+    pub fn new(header: &BatchHeader, crcs: ContentCrcs) -> Self {
+        let mut r = Self {
             magic: COMMIT_MAGIC,
             batch_index: header.batch_index,
-            header_crc: U32::new(crc),
-            check: U32::new(!crc),
-        }
+            header_crc: header.header_crc,
+            crc_flash: U32::new(crcs.flash),
+            crc_ram: U32::new(crcs.ram),
+            crc_meta: U32::new(crcs.meta),
+            reserved: [0; 4],
+            record_crc: U32::new(0),
+        };
+        r.record_crc = U32::new(r.compute_crc());
+        r
     }
 
-    /// Whether this record commits the batch with `header`.
+    /// The CRC of the record's bytes before `record_crc`.
+    pub fn compute_crc(&self) -> u32 {
+        CRC.checksum(&self.as_bytes()[..COMMIT_LEN - 4])
+    }
+
+    /// Whether this record is intact and commits the batch with `header`.
     pub fn commits(&self, header: &BatchHeader) -> bool {
-        *self == Self::for_header(header)
+        self.magic == COMMIT_MAGIC
+            && self.record_crc.get() == self.compute_crc()
+            && self.batch_index == header.batch_index
+            && self.header_crc == header.header_crc
+            && self.reserved == [0; 4]
+    }
+
+    /// The contents' CRCs it records.
+    pub fn crcs(&self) -> ContentCrcs {
+        ContentCrcs {
+            flash: self.crc_flash.get(),
+            ram: self.crc_ram.get(),
+            meta: self.crc_meta.get(),
+        }
     }
 }
 
@@ -376,10 +428,17 @@ pub fn varint_len(v: u64) -> usize {
 
 /// Read a LEB128 value at `*pos`, advancing it; `None` if truncated or over 64 bits.
 pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut input = SliceInput::at(bytes, *pos);
+    let v = read_varint(&mut input);
+    *pos = input.consumed();
+    v
+}
+
+/// Read a LEB128 value from `input`; `None` if truncated or over 64 bits.
+pub fn read_varint<I: Input>(input: &mut I) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
-        let byte = *bytes.get(*pos)?;
-        *pos += 1;
+        let byte = input.next_byte()?;
         let part = u64::from(byte & 0x7F);
         if shift == 63 && part > 1 {
             return None;
@@ -390,6 +449,57 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
         }
     }
     None
+}
+
+/// A forward-only byte input of the map decoders: a slice ([`SliceInput`]), or the reader's
+/// buffered cursor over flash.
+pub trait Input {
+    /// The next byte, or `None` at the end (or when the bytes could not be read).
+    fn next_byte(&mut self) -> Option<u8>;
+    /// Position of the next byte (the decoders report errors at it).
+    fn consumed(&self) -> usize;
+    /// Whether no byte is left.
+    fn is_done(&self) -> bool;
+}
+
+impl<I: Input + ?Sized> Input for &mut I {
+    fn next_byte(&mut self) -> Option<u8> {
+        (**self).next_byte()
+    }
+    fn consumed(&self) -> usize {
+        (**self).consumed()
+    }
+    fn is_done(&self) -> bool {
+        (**self).is_done()
+    }
+}
+
+/// An [`Input`] over a slice.
+#[derive(Clone, Debug)]
+pub struct SliceInput<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> SliceInput<'a> {
+    /// The bytes of `bytes` from `pos` on; positions count from the slice's start.
+    pub fn at(bytes: &'a [u8], pos: usize) -> Self {
+        Self { bytes, pos }
+    }
+}
+
+impl Input for SliceInput<'_> {
+    fn next_byte(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+    fn consumed(&self) -> usize {
+        self.pos
+    }
+    fn is_done(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,9 +591,8 @@ pub struct MapError {
 
 /// Decoder of the pointer map: yields the index of every reference word, in increasing order.
 #[derive(Clone, Debug)]
-pub struct PointerMapDecoder<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+pub struct PointerMapDecoder<I> {
+    input: I,
     /// Next word index to be covered by a token.
     word: u64,
     total: u64,
@@ -493,12 +602,18 @@ pub struct PointerMapDecoder<'a> {
     failed: bool,
 }
 
-impl<'a> PointerMapDecoder<'a> {
+impl<'a> PointerMapDecoder<SliceInput<'a>> {
     /// Decode `bytes`, which must cover exactly `total` words.
     pub fn new(bytes: &'a [u8], total: u64) -> Self {
+        Self::with_input(SliceInput::at(bytes, 0), total)
+    }
+}
+
+impl<I: Input> PointerMapDecoder<I> {
+    /// Decode the tokens of `input`, which must cover exactly `total` words.
+    pub fn with_input(input: I, total: u64) -> Self {
         Self {
-            bytes,
-            pos: 0,
+            input,
             word: 0,
             total,
             run: (0, 0),
@@ -510,18 +625,18 @@ impl<'a> PointerMapDecoder<'a> {
     fn fail(&mut self, what: &'static str) -> Option<Result<u64, MapError>> {
         self.failed = true;
         Some(Err(MapError {
-            offset: self.pos.saturating_sub(1),
+            offset: self.input.consumed().saturating_sub(1),
             what,
         }))
     }
 }
 
-impl Iterator for PointerMapDecoder<'_> {
+impl<I: Input> Iterator for PointerMapDecoder<I> {
     type Item = Result<u64, MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        // Each loop iteration consumes a token byte or yields: the loop ends within
-        // `bytes.len()` iterations plus one per reference word.
+        // Each loop iteration consumes a token byte or yields: the loop ends within the
+        // input's length in iterations plus one per reference word.
         loop {
             if self.failed {
                 return None;
@@ -536,13 +651,16 @@ impl Iterator for PointerMapDecoder<'_> {
                 self.literal.1 &= self.literal.1 - 1;
                 return Some(Ok(self.literal.0 + u64::from(bit)));
             }
-            let Some(&token) = self.bytes.get(self.pos) else {
+            let Some(token) = self.input.next_byte() else {
                 if self.word < self.total {
-                    return self.fail("ends before the last word");
+                    self.failed = true;
+                    return Some(Err(MapError {
+                        offset: self.input.consumed(),
+                        what: "ends before the last word",
+                    }));
                 }
                 return None;
             };
-            self.pos += 1;
             if self.word >= self.total {
                 return self.fail("token past the last word");
             }
@@ -553,7 +671,7 @@ impl Iterator for PointerMapDecoder<'_> {
                 if covered < u64::from(LITERAL_WORDS) && (bits >> covered) != 0 {
                     return self.fail("reference bit past the last word");
                 }
-                if covered < u64::from(LITERAL_WORDS) && self.pos != self.bytes.len() {
+                if covered < u64::from(LITERAL_WORDS) && !self.input.is_done() {
                     return self.fail("token past the last word");
                 }
                 self.literal = (self.word, bits);
@@ -597,29 +715,50 @@ pub fn object_record_len(size: u32, pad: u32) -> usize {
 /// Decoder of one section's part of the object map: yields `(start, size)` relative to the
 /// section, checked to be increasing, non-overlapping, non-empty and inside `section_len`.
 #[derive(Clone, Debug)]
-pub struct ObjectMapDecoder<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+pub struct ObjectMapDecoder<I> {
+    input: I,
     end: u64,
     section_len: u64,
     left: u32,
 }
 
-impl<'a> ObjectMapDecoder<'a> {
+impl<'a> ObjectMapDecoder<SliceInput<'a>> {
     /// Decode `count` records from `bytes[pos..]` for a section of `section_len` bytes.
     pub fn new(bytes: &'a [u8], pos: usize, count: u32, section_len: u64) -> Self {
+        Self::with_input(SliceInput::at(bytes, pos), count, section_len)
+    }
+}
+
+impl<I: Input> ObjectMapDecoder<I> {
+    /// Decode `count` records from `input` for a section of `section_len` bytes.
+    pub fn with_input(input: I, count: u32, section_len: u64) -> Self {
         Self {
-            bytes,
-            pos,
+            input,
             end: 0,
             section_len,
             left: count,
         }
     }
 
+    /// Resume decoding between two records: the previous object ended at `end`, and `input`
+    /// holds the records that follow, up to the end of the section's records.
+    pub fn resume(input: I, end: u64, section_len: u64) -> Self {
+        Self {
+            input,
+            end,
+            section_len,
+            left: u32::MAX,
+        }
+    }
+
+    /// Whether the input holds no more records.
+    pub fn is_done(&self) -> bool {
+        self.left == 0 || self.input.is_done()
+    }
+
     /// Byte position after the records decoded so far.
     pub fn position(&self) -> usize {
-        self.pos
+        self.input.consumed()
     }
 
     /// End offset of the last object decoded (0 before the first).
@@ -628,22 +767,22 @@ impl<'a> ObjectMapDecoder<'a> {
     }
 }
 
-impl Iterator for ObjectMapDecoder<'_> {
+impl<I: Input> Iterator for ObjectMapDecoder<I> {
     type Item = Result<(u64, u64), MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
         }
-        let at = self.pos;
+        let at = self.input.consumed();
         let err = |what| Some(Err(MapError { offset: at, what }));
-        let Some(v) = get_varint(self.bytes, &mut self.pos) else {
+        let Some(v) = read_varint(&mut self.input) else {
             self.left = 0;
             return err("truncated or oversized record");
         };
         let size = v >> 1;
         let pad = if v & 1 == 1 {
-            match get_varint(self.bytes, &mut self.pos) {
+            match read_varint(&mut self.input) {
                 Some(p) if p > 0 => p,
                 _ => {
                     self.left = 0;
@@ -699,9 +838,11 @@ mod tests {
         h.firmware_id_len = 3;
         h.batch_index = U32::new(1);
         h.prev_header_crc = U32::new(0xDEAD_BEEF);
+        h.batch_offset = U32::new(0x1000);
         h.flash_objects = U32::new(2);
         h.ram_objects = U32::new(1);
         h.roots = U32::new(1);
+        h.span = U32::new(4096);
         h.flash_base = U64::new(0x1010_1090);
         h.ram_base = U64::new(0x2003_0000);
         h.flash = SectionRef::new(144, 32);
@@ -709,25 +850,22 @@ mod tests {
         h.roots_table = SectionRef::new(192, 21);
         h.pointer_map = SectionRef::new(213, 2);
         h.object_map = SectionRef::new(215, 3);
-        h.commit_offset = U32::new(220);
-        h.span = U32::new(4096);
-        h.crc_flash = U32::new(0x0102_0304);
-        h.crc_ram = U32::new(0x0506_0708);
-        h.crc_meta = U32::new(0x090A_0B0C);
+        h.commit_offset = U32::new(224);
         h.firmware_id[..3].copy_from_slice(b"fw1");
         h.seal();
         #[rustfmt::skip]
         let golden: [u8; HEADER_LEN] = [
-            b'F', b'F', b'Z', b'B', 1, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
-            0xEF, 0xBE, 0xAD, 0xDE,  2, 0, 0, 0,   1, 0, 0, 0,   1, 0, 0, 0,
+            b'F', b'F', b'Z', b'B', 2, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
+            0xEF, 0xBE, 0xAD, 0xDE,  0, 0x10, 0, 0,   2, 0, 0, 0,   1, 0, 0, 0,
+            1, 0, 0, 0,   0, 0x10, 0, 0,
             0x90, 0x10, 0x10, 0x10, 0, 0, 0, 0,   0, 0, 0x03, 0x20, 0, 0, 0, 0,
             144, 0, 0, 0, 32, 0, 0, 0,   176, 0, 0, 0, 16, 0, 0, 0,
             192, 0, 0, 0, 21, 0, 0, 0,   213, 0, 0, 0, 2, 0, 0, 0,
-            215, 0, 0, 0, 3, 0, 0, 0,   220, 0, 0, 0,  0, 0x10, 0, 0,
-            4, 3, 2, 1,  8, 7, 6, 5,  0x0C, 0x0B, 0x0A, 0x09,
+            215, 0, 0, 0, 3, 0, 0, 0,   224, 0, 0, 0,  0, 0, 0, 0,
             b'f', b'w', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0x33, 0x53, 0x33, 0x91,
+            0, 0, 0, 0,
+            0x18, 0x09, 0x9A, 0x72,
         ];
         assert_eq!(
             &h.as_bytes()[..HEADER_CRC_OFFSET],
@@ -755,19 +893,30 @@ mod tests {
         let mut h = BatchHeader::new_zeroed();
         h.batch_index = U32::new(7);
         h.header_crc = U32::new(0x1122_3344);
-        let c = CommitRecord::for_header(&h);
-        assert_eq!(
-            c.as_bytes(),
-            &[
-                b'F', b'F', b'Z', b'C', 7, 0, 0, 0, 0x44, 0x33, 0x22, 0x11, 0xBB, 0xCC, 0xDD, 0xEE
-            ]
-        );
+        let crcs = ContentCrcs {
+            flash: 0x0102_0304,
+            ram: 0x0506_0708,
+            meta: 0x090A_0B0C,
+        };
+        let c = CommitRecord::new(&h, crcs);
+        #[rustfmt::skip]
+        let golden: [u8; COMMIT_LEN] = [
+            b'F', b'F', b'Z', b'C', 7, 0, 0, 0, 0x44, 0x33, 0x22, 0x11,
+            4, 3, 2, 1, 8, 7, 6, 5, 0x0C, 0x0B, 0x0A, 0x09, 0, 0, 0, 0,
+            0x14, 0xE4, 0xB3, 0x2A,
+        ];
+        assert_eq!(c.as_bytes(), &golden[..]);
         assert!(c.commits(&h));
+        assert_eq!(c.crcs(), crcs);
         assert!(
-            !CommitRecord::read_from_bytes(&[0xFF; 16])
+            !CommitRecord::read_from_bytes(&[0xFF; COMMIT_LEN])
                 .unwrap()
                 .commits(&h)
         );
+        // A bit that did not program (stays 1) breaks the record.
+        let mut bad = golden;
+        bad[13] |= 0x40;
+        assert!(!CommitRecord::read_from_bytes(&bad).unwrap().commits(&h));
     }
 
     #[test]

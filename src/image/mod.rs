@@ -8,7 +8,7 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`format`] | the on-flash layout, version 1: byte diagrams, records, map encodings |
+//! | [`format`] | the on-flash layout, version 2: byte diagrams, records, map encodings |
 //! | [`mod@write`] | measures a plan into a header, then streams the batch's bytes in order |
 //! | [`read`] | decodes untrusted region bytes into checked batches; rebases images |
 //! | [`dump`] | readable layout dump (for snapshot tests) and Graphviz DOT export |
@@ -21,7 +21,9 @@ pub mod read;
 pub mod write;
 
 pub use format::{FORMAT_VERSION, Section};
-pub use read::{Batch, DecodeError, Image, ReadConfig, Tail};
+pub use read::{
+    Batch, BatchInfo, ChainIndex, DecodeError, Image, Mapped, ReadConfig, Source, Tail,
+};
 pub use write::{BatchParams, ImageError};
 
 /// Where an image lives and whom it is for: shared by the store, the reader and mount.
@@ -29,6 +31,9 @@ pub use write::{BatchParams, ImageError};
 pub struct Layout<'a> {
     /// Absolute (mapped) address of the region's first byte: where the VM reads it in place.
     pub region_address: u64,
+    /// The flash's erase-sector size (`NorFlash::ERASE_SIZE`): every batch spans whole sectors,
+    /// at least one, so a region holds at most `region_len / erase_size` batches.
+    pub erase_size: u32,
     /// Absolute address of the frozen RAM area (outside the GC heap) the RAM sections go to.
     pub ram_address: u64,
     /// Its length in bytes.

@@ -1,36 +1,60 @@
 //! The reader: decodes untrusted region bytes into checked batches.
 //!
-//! Reading is in two steps, both bounded by the region's length:
+//! One validator serves three callers: [`crate::mount`] (the region's mapped bytes, [`Mapped`]),
+//! [`Image::open`] (the same, for dumps, rebase and tests) and [`crate::store::Store`] (the
+//! flash device itself, through [`Source`]), which checks each new batch as mount will before it
+//! writes the commit record. Bytes are read forward through small buffered cursors, so the
+//! validator never needs the region in RAM.
 //!
-//! 1. **Chain scan** ([`next_link`]): from the region start, follow batch headers. A header that
-//!    is erased, has no magic, fails its CRC, does not continue this chain (index or
-//!    `prev_header_crc`), or has no valid commit record ends the chain: that is an interrupted or
-//!    stale write, reported as the [`Tail`], never an error. A committed batch of another
-//!    format version, firmware id or reference width is an error.
-//! 2. **Validation** ([`Image::open`]): each committed batch's layout, CRCs, section addresses,
-//!    object map and roots are checked, and **every pointer word** named by the pointer map must
-//!    hold the address of an object start in this batch or an earlier one (either section), or
-//!    an address inside one of the VM's declared static ranges.
+//! 1. **Chain scan**: from the region start, follow batch headers. A header that is erased, has
+//!    no magic, fails its CRC, belongs to another region (`batch_offset`), does not continue this
+//!    chain (index or `prev_header_crc`), or has no valid commit record ends the chain: that is an
+//!    interrupted or stale write, reported as the [`Tail`], never an error.
+//! 2. **Validation** of each committed batch: its layout, span (whole erase sectors, at least
+//!    one), CRCs, section addresses, object map and roots, and **every pointer word** named by
+//!    the pointer map must hold the address of an object start in this batch or an earlier one
+//!    (either section), or an address inside one of the VM's declared static ranges.
+//! 3. The chain is the **longest valid prefix**: the first batch that fails validation, or that
+//!    another firmware, format or reference width made, ends it as [`Tail::Invalid`] with the
+//!    reason and the number of committed batches after it that are ignored. Good earlier batches
+//!    are never refused because of a later one.
 //!
-//! Nothing here panics, loops without bound or allocates more than 8 bytes per object of the
-//! image (each object's start and end, kept while validating so pointers can be looked up;
-//! the object count is checked against the object map's length before allocating).
+//! # Bounds
+//! Every length and offset read from flash is checked before use, with arithmetic that cannot
+//! overflow on 32-bit targets (region offsets are `u32` checked against the region length;
+//! sums of fields are done in `u64`). Nothing here panics or loops without bound.
+//!
+//! Validation is linear in the image: each pointer is looked up in O(log batches + log k) plus
+//! at most one short run of object-map records. The memory it keeps (the [`ChainIndex`]) does
+//! not depend on the objects' count but on the region's size:
+//!
+//! - one [`BatchInfo`] per batch ([`BatchInfo::HEAP_BYTES`] bytes); a batch spans at least one
+//!   erase sector, so at most `region_len / erase_size` of them;
+//! - one checkpoint of 8 bytes per [`CHECKPOINT_OBJECTS`] objects and at most one per
+//!   [`CHECKPOINT_BYTES`] bytes of section (plus one per section), from which a lookup decodes
+//!   the object map forward.
+//!
+//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
+//! = 46 KiB whatever the image holds, crafted or not (the index grows by doubling, capped at
+//! those counts; a reallocation briefly holds the old copy too). Allocation failures are
+//! reported ([`DecodeError::Memory`]), not panics.
 //!
 //! [`rebase`] moves a validated image to other flash/RAM addresses with the pointer map.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use core::fmt;
 use core::ops::Range;
 
-use zerocopy::little_endian::{U32, U64};
+use zerocopy::little_endian::U64;
 use zerocopy::{FromBytes, IntoBytes};
 
 use super::Layout;
 use super::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, FORMAT_VERSION, HEADER_LEN, MapError,
-    ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section,
-    SectionRef, align_up,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FORMAT_VERSION,
+    HEADER_LEN, Input, MapError, ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry,
+    SECTION_ALIGN, Section, SectionRef, SliceInput, align_up,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
@@ -38,7 +62,7 @@ use crate::plan::RootKind;
 /// What the reader needs to know besides the bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadConfig<'a> {
-    /// Where the region is mapped, the RAM area, the firmware id.
+    /// Where the region is mapped, its erase size, the RAM area, the firmware id.
     pub layout: Layout<'a>,
     /// The VM's reference width (`ObjectModel::REF_BYTES`).
     pub ref_bytes: u32,
@@ -47,6 +71,10 @@ pub struct ReadConfig<'a> {
     pub statics: &'a [Range<u64>],
 }
 
+/// A checkpoint of the object map at least every this many objects.
+pub const CHECKPOINT_OBJECTS: u32 = 16;
+/// At most one checkpoint of the object map per this many bytes of a section.
+pub const CHECKPOINT_BYTES: u32 = 512;
 /// How a pointer word is wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -60,7 +88,7 @@ pub enum PointerFault {
 }
 
 /// Why region bytes were refused. `offset` is always relative to the region start.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecodeError {
     /// A committed batch of another format version.
@@ -162,6 +190,12 @@ pub enum DecodeError {
         /// How it is wrong.
         fault: PointerFault,
     },
+    /// The validator could not allocate its index of object starts (a heap too small for the
+    /// image: see the module docs for the bound).
+    Memory {
+        /// Batch index.
+        batch: u32,
+    },
     /// A root entry is malformed (name outside the table, not UTF-8).
     Root {
         /// Batch index.
@@ -182,7 +216,7 @@ impl fmt::Display for DecodeError {
                 found,
             } => write!(
                 f,
-                "batch {batch} at {offset:#x}: format version {found}, this firmware reads version {FORMAT_VERSION}"
+                "batch {batch} at {offset:#x}: format version {found}, this firmware reads version {FORMAT_VERSION} (re-freeze the modules)"
             ),
             Self::FirmwareId { batch, offset } => write!(
                 f,
@@ -261,6 +295,12 @@ impl fmt::Display for DecodeError {
                     "batch {batch}, {section}: pointer word at {offset:#x} = {value:#x} {why}"
                 )
             }
+            Self::Memory { batch } => {
+                write!(
+                    f,
+                    "batch {batch}: out of memory for the index of object starts"
+                )
+            }
             Self::Root { batch, index, what } => write!(f, "batch {batch}, root {index}: {what}"),
         }
     }
@@ -268,8 +308,7 @@ impl fmt::Display for DecodeError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for DecodeError {}
-
-/// Why the chain of committed batches ends where it does.
+/// Why the chain of batches ends where it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Tail {
@@ -281,14 +320,37 @@ pub enum Tail {
     /// The region ends.
     RegionEnd,
     /// Something that is not a complete, committed batch of this chain follows: an interrupted
-    /// write or erase, or a batch left over from an earlier chain. It is ignored and will be
-    /// overwritten by the next batch.
+    /// write or erase, a batch left over from an earlier chain, or one of another region. It is
+    /// not part of the image.
     Interrupted {
         /// Region offset.
         offset: u32,
         /// What was found.
         why: &'static str,
     },
+    /// A committed batch that failed validation, or that this firmware cannot read (another
+    /// firmware build, format version or reference width). The batches before it are the image;
+    /// it and the `following` committed batches chained after it are not.
+    Invalid {
+        /// Its index in the chain.
+        batch: u32,
+        /// Its region offset.
+        offset: u32,
+        /// Why it was refused.
+        error: DecodeError,
+        /// Committed batches chained after it, ignored with it.
+        following: u32,
+    },
+}
+
+impl Tail {
+    /// The refusal, when the chain ends at a batch that failed validation.
+    pub fn error(&self) -> Option<&DecodeError> {
+        match self {
+            Self::Invalid { error, .. } => Some(error),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Tail {
@@ -297,156 +359,1001 @@ impl fmt::Display for Tail {
             Self::Erased { offset } => write!(f, "erased from {offset:#x}"),
             Self::RegionEnd => f.write_str("region full"),
             Self::Interrupted { offset, why } => write!(f, "ignored at {offset:#x}: {why}"),
+            Self::Invalid {
+                error, following, ..
+            } => {
+                write!(f, "refused: {error}")?;
+                if *following > 0 {
+                    write!(f, "; {following} later batches ignored with it")?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources and cursors
+
+/// Region bytes as the validator reads them: the mapped region ([`Mapped`]) or a flash device.
+pub trait Source {
+    /// The device's error (`Infallible` for mapped bytes).
+    type Error;
+    /// The region's length in bytes.
+    fn region_len(&self) -> u32;
+    /// Fill `buf` with the region's bytes at `offset` (always inside the region).
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error>;
+}
+
+/// A region's mapped bytes (the VM reads them in place).
+#[derive(Clone, Copy, Debug)]
+pub struct Mapped<'a>(pub &'a [u8]);
+
+impl Source for Mapped<'_> {
+    type Error = core::convert::Infallible;
+    fn region_len(&self) -> u32 {
+        u32::try_from(self.0.len()).unwrap_or(u32::MAX)
+    }
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error> {
+        let start = offset as usize;
+        match start
+            .checked_add(buf.len())
+            .and_then(|end| self.0.get(start..end))
+        {
+            Some(src) => buf.copy_from_slice(src),
+            None => buf.fill(0xFF),
+        }
+        Ok(())
+    }
+}
+
+/// A [`Source`] shared by the validator's cursors; keeps the first read error (the cursors
+/// then see `0xFF`, and the validator reports the error instead of what it decoded).
+pub struct Reader<S: Source> {
+    src: RefCell<S>,
+    err: RefCell<Option<S::Error>>,
+    len: u32,
+}
+
+impl<S: Source> Reader<S> {
+    /// A reader of `src`.
+    pub fn new(src: S) -> Self {
+        let len = src.region_len();
+        Self {
+            src: RefCell::new(src),
+            err: RefCell::new(None),
+            len,
+        }
+    }
+
+    /// The source back.
+    pub fn into_inner(self) -> S {
+        self.src.into_inner()
+    }
+
+    /// The region's length.
+    pub fn region_len(&self) -> u32 {
+        self.len
+    }
+
+    /// Read `buf.len()` bytes at region `offset`; bytes outside the region, or that failed to
+    /// read, are `0xFF` (the error is kept for [`Reader::take_error`]).
+    pub fn read(&self, offset: u32, buf: &mut [u8]) {
+        let inside = u64::from(offset) + buf.len() as u64 <= u64::from(self.len);
+        if !inside || self.err.borrow().is_some() {
+            buf.fill(0xFF);
+            return;
+        }
+        if let Err(e) = self.src.borrow_mut().read(offset, buf) {
+            buf.fill(0xFF);
+            *self.err.borrow_mut() = Some(e);
+        }
+    }
+
+    /// The first read error, if any.
+    pub fn take_error(&self) -> Option<S::Error> {
+        self.err.borrow_mut().take()
+    }
+
+    fn failed(&self) -> bool {
+        self.err.borrow().is_some()
+    }
+
+    /// Feed region bytes `range` to `f` in chunks.
+    pub fn chunks(&self, range: Range<u32>, f: &mut dyn FnMut(&[u8])) {
+        let mut buf = [0u8; 256];
+        let mut at = range.start;
+        while at < range.end {
+            let n = ((range.end - at) as usize).min(buf.len());
+            self.read(at, &mut buf[..n]);
+            f(&buf[..n]);
+            at += n as u32;
+        }
+    }
+
+    /// The CRC of region bytes `range`.
+    pub fn crc(&self, range: Range<u32>) -> u32 {
+        let mut d = CRC.digest();
+        self.chunks(range, &mut |c| d.update(c));
+        d.finalize()
+    }
+
+    /// Whether region bytes `range` are all `0xFF`.
+    pub fn is_erased(&self, range: Range<u32>) -> bool {
+        let mut erased = true;
+        let mut buf = [0u8; 256];
+        let mut at = range.start;
+        while erased && at < range.end {
+            let n = ((range.end - at) as usize).min(buf.len());
+            self.read(at, &mut buf[..n]);
+            erased = buf[..n].iter().all(|&b| b == 0xFF);
+            at += n as u32;
+        }
+        erased
+    }
+
+    fn cursor(&self, range: Range<u32>) -> Cursor<'_, S> {
+        Cursor {
+            r: self,
+            base: range.start,
+            pos: range.start,
+            end: range.end,
+            at: 0,
+            have: 0,
+            buf: [0; CURSOR_BYTES],
+        }
+    }
+}
+
+const CURSOR_BYTES: usize = 64;
+
+/// A forward reader of a range of region bytes, through a small buffer.
+struct Cursor<'r, S: Source> {
+    r: &'r Reader<S>,
+    /// Start of the range ([`Input::consumed`] counts from here).
+    base: u32,
+    pos: u32,
+    end: u32,
+    /// Region offset of `buf[0]`, and how many bytes of `buf` are valid.
+    at: u32,
+    have: u32,
+    buf: [u8; CURSOR_BYTES],
+}
+
+impl<S: Source> Cursor<'_, S> {
+    /// Continue at `pos`, up to `end` (positions count from `pos` now); the buffer is kept.
+    fn seek(&mut self, pos: u32, end: u32) {
+        self.base = pos;
+        self.pos = pos;
+        self.end = end;
+    }
+
+    fn fill(&mut self) {
+        let n = (self.end - self.pos).min(CURSOR_BYTES as u32);
+        self.r.read(self.pos, &mut self.buf[..n as usize]);
+        self.at = self.pos;
+        self.have = n;
+    }
+
+    /// `out.len()` bytes from the current position (`None` past the end).
+    fn take(&mut self, out: &mut [u8]) -> Option<()> {
+        for b in out {
+            *b = self.next_byte()?;
+        }
+        Some(())
+    }
+}
+
+impl<S: Source> Input for Cursor<'_, S> {
+    fn next_byte(&mut self) -> Option<u8> {
+        if self.pos >= self.end {
+            return None;
+        }
+        if !(self.at <= self.pos && self.pos - self.at < self.have) {
+            self.fill();
+        }
+        let b = self.buf[(self.pos - self.at) as usize];
+        self.pos += 1;
+        Some(b)
+    }
+    fn consumed(&self) -> usize {
+        (self.pos - self.base) as usize
+    }
+    fn is_done(&self) -> bool {
+        self.pos >= self.end
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The index of validated batches
+
+/// A resumable point of a section's object map: the objects recorded from `map_pos` on start at
+/// or after `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Checkpoint {
+    end: u32,
+    /// Region offset of the next record.
+    map_pos: u32,
+}
+
+/// One validated batch: where it is, and what later pointer checks need to know about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchInfo {
+    /// Index in the chain.
+    pub index: u32,
+    /// Region offset.
+    pub offset: u32,
+    /// Bytes of flash it takes (whole sectors).
+    pub span: u32,
+    /// Its header's CRC (the next batch's `prev_header_crc`).
+    pub header_crc: u32,
+    /// Its flash-object section, absolute.
+    pub flash: Range<u64>,
+    /// Its RAM section, absolute.
+    pub ram: Range<u64>,
+    /// Objects in each section.
+    pub objects: (u32, u32),
+    /// Where the RAM section's initial state lies (region offsets).
+    pub ram_initial: Range<u32>,
+    /// Region offsets of the roots table, and its entries.
+    roots: Range<u32>,
+    root_count: u32,
+    /// Region offsets of the object map's flash records, RAM records, and its end.
+    records: [u32; 3],
+    /// Its checkpoints in [`ChainIndex::cps`]: flash `cps[0]..cps[1]`, RAM `cps[1]..cps[2]`.
+    cps: [u32; 3],
+}
+
+// The bound the docs state: 104 bytes per batch, 8 per checkpoint.
+static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 104);
+static_assertions::const_assert_eq!(core::mem::size_of::<Checkpoint>(), 8);
+
+impl BatchInfo {
+    /// Heap bytes one entry takes in a [`ChainIndex`].
+    pub const HEAP_BYTES: usize = core::mem::size_of::<BatchInfo>();
+
+    /// Region offset just past the batch.
+    pub fn end_offset(&self) -> u32 {
+        self.offset.saturating_add(self.span)
+    }
+}
+
+/// The validated batches of a chain, with the checkpoints of their object maps: what mount
+/// keeps, and what the store keeps to check a new batch's pointers into earlier ones.
+#[derive(Clone, Debug, Default)]
+pub struct ChainIndex {
+    batches: Vec<BatchInfo>,
+    cps: Vec<Checkpoint>,
+}
+
+impl ChainIndex {
+    /// The validated batches, in chain order.
+    pub fn batches(&self) -> &[BatchInfo] {
+        &self.batches
+    }
+
+    /// Region offset just past the last batch (where the next one goes).
+    pub fn end_offset(&self) -> u32 {
+        self.batches.last().map_or(0, BatchInfo::end_offset)
+    }
+
+    /// Heap bytes it holds.
+    pub fn heap_bytes(&self) -> usize {
+        self.batches.capacity() * BatchInfo::HEAP_BYTES
+            + self.cps.capacity() * core::mem::size_of::<Checkpoint>()
+    }
+
+    fn pop(&mut self) {
+        if let Some(b) = self.batches.pop() {
+            self.cps.truncate(b.cps[0] as usize);
+        }
+    }
+
+    /// The batch whose `section` contains `addr`: batches are in address order in both.
+    fn find(&self, addr: u64, section: impl Fn(&BatchInfo) -> &Range<u64>) -> Option<&BatchInfo> {
+        let k = self.batches.partition_point(|b| section(b).end <= addr);
+        self.batches.get(k).filter(|b| section(b).contains(&addr))
     }
 }
 
 /// One step of the chain scan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Link {
+enum Link {
     /// A committed batch with a well-formed header of this chain.
-    Batch(BatchHeader),
+    Batch(BatchHeader, CommitRecord),
+    /// A batch this chain cannot take, with its header when that passed its CRC.
+    Refused(DecodeError, Option<BatchHeader>),
     /// The chain ends.
     End(Tail),
 }
 
-/// Reads region bytes at a region offset into a buffer (a mapped slice, or a flash device).
-pub type ReadAt<'r, E> = dyn FnMut(u32, &mut [u8]) -> Result<(), E> + 'r;
+fn layout_err(batch: u32, offset: u64, section: Section, what: &'static str) -> DecodeError {
+    DecodeError::Layout {
+        batch,
+        offset,
+        section,
+        what,
+    }
+}
+
+/// What a scan found about the header at one sector boundary (for the store's check of the
+/// bytes after its chain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HeaderAt {
+    /// No header passes its CRC there.
+    None,
+    /// A header of this format made for this region offset, spanning `span` bytes.
+    Ours { span: u32 },
+    /// A header of this format made for another region offset: another region's batch.
+    OtherRegion,
+    /// A header of another format version.
+    OtherVersion,
+}
+
+/// Classify the header at region `offset`.
+pub(crate) fn header_at<S: Source>(r: &Reader<S>, offset: u32) -> HeaderAt {
+    match read_header(r, offset) {
+        Ok(h) if h.batch_offset.get() == offset => HeaderAt::Ours { span: h.span.get() },
+        Ok(_) => HeaderAt::OtherRegion,
+        Err(HeaderFault::Version(_)) => HeaderAt::OtherVersion,
+        Err(_) => HeaderAt::None,
+    }
+}
+
+enum HeaderFault {
+    Short,
+    Erased,
+    NoMagic,
+    BadLength,
+    Crc,
+    /// A CRC-valid header of another version (or of this version with another length).
+    Version(u16),
+}
+
+/// The header at `offset`, checked for magic, CRC and version only.
+fn read_header<S: Source>(r: &Reader<S>, offset: u32) -> Result<BatchHeader, HeaderFault> {
+    let available = r.region_len().saturating_sub(offset);
+    if (available as usize) < HEADER_LEN {
+        return Err(HeaderFault::Short);
+    }
+    let mut buf = [0u8; HEADER_LEN];
+    r.read(offset, &mut buf);
+    if buf.iter().all(|&b| b == 0xFF) {
+        return Err(HeaderFault::Erased);
+    }
+    if buf[..4] != BATCH_MAGIC {
+        return Err(HeaderFault::NoMagic);
+    }
+    let version = u16::from_le_bytes([buf[4], buf[5]]);
+    let header_len = u32::from(u16::from_le_bytes([buf[6], buf[7]]));
+    if header_len as usize != HEADER_LEN {
+        // Another version's header may be longer: check its CRC where that version puts it.
+        if !(16..=4096).contains(&header_len) || header_len > available {
+            return Err(HeaderFault::BadLength);
+        }
+        let crc = r.crc(offset..offset + header_len - 4);
+        let mut tail = [0u8; 4];
+        r.read(offset + header_len - 4, &mut tail);
+        return Err(if crc == u32::from_le_bytes(tail) {
+            HeaderFault::Version(version)
+        } else {
+            HeaderFault::Crc
+        });
+    }
+    let Ok(header) = BatchHeader::read_from_bytes(&buf) else {
+        return Err(HeaderFault::BadLength);
+    };
+    if header.compute_crc() != header.header_crc.get() {
+        return Err(HeaderFault::Crc);
+    }
+    if version != FORMAT_VERSION {
+        return Err(HeaderFault::Version(version));
+    }
+    Ok(header)
+}
 
 /// Read the chain link at region `offset`, expecting batch `index` after a batch whose header
-/// CRC was `prev_crc`. `read(offset, buf)` fills `buf` from region bytes; the region is
-/// `region_len` bytes long.
+/// CRC was `prev_crc`.
 ///
-/// Checks what an interrupted write can break (magic, header CRC, chain, commit record) as the
-/// end of the chain, then what a foreign image breaks (version, firmware id, width) as errors.
-pub fn next_link<E>(
-    read: &mut ReadAt<'_, E>,
-    region_len: u32,
+/// What an interrupted write can break (magic, header CRC, chain, commit record) ends the chain;
+/// what a foreign image breaks (version, firmware id, width) or an impossible span refuses the
+/// batch.
+fn read_link<S: Source>(
+    r: &Reader<S>,
     offset: u32,
     index: u32,
     prev_crc: u32,
-    layout: &Layout<'_>,
-    ref_bytes: u32,
-) -> Result<Result<Link, DecodeError>, E> {
-    let end = |why| Ok(Ok(Link::End(Tail::Interrupted { offset, why })));
-    let available = u64::from(region_len.saturating_sub(offset));
-    if available < HEADER_LEN as u64 {
-        return Ok(Ok(Link::End(Tail::RegionEnd)));
-    }
-    let mut buf = [0u8; HEADER_LEN];
-    read(offset, &mut buf)?;
-    if buf.iter().all(|&b| b == 0xFF) {
-        return Ok(Ok(Link::End(Tail::Erased { offset })));
-    }
-    if buf[..4] != BATCH_MAGIC {
-        return end("no batch magic");
-    }
-    let header_len = usize::from(u16::from_le_bytes([buf[6], buf[7]]));
-    let version = u16::from_le_bytes([buf[4], buf[5]]);
-    if header_len != HEADER_LEN {
-        // Another version's header may be longer: check its CRC where that version puts it.
-        if !(16..=4096).contains(&header_len) || header_len as u64 > available {
-            return end("bad header length");
+    cfg: &ReadConfig<'_>,
+) -> Link {
+    let end = |why| Link::End(Tail::Interrupted { offset, why });
+    let header = match read_header(r, offset) {
+        Ok(h) => h,
+        Err(HeaderFault::Short) => return Link::End(Tail::RegionEnd),
+        Err(HeaderFault::Erased) => return Link::End(Tail::Erased { offset }),
+        Err(HeaderFault::NoMagic) => return end("no batch magic"),
+        Err(HeaderFault::BadLength) => return end("bad header length"),
+        Err(HeaderFault::Crc) => return end("header CRC mismatch"),
+        Err(HeaderFault::Version(found)) => {
+            let e = if found == FORMAT_VERSION {
+                layout_err(
+                    index,
+                    u64::from(offset),
+                    Section::Header,
+                    "header length differs from the format's",
+                )
+            } else {
+                DecodeError::Version {
+                    batch: index,
+                    offset,
+                    found,
+                }
+            };
+            return Link::Refused(e, None);
         }
-        let mut crc = CRC.digest();
-        let mut tail = [0u8; 4];
-        let mut at = 0usize;
-        let mut chunk = [0u8; 64];
-        while at < header_len - 4 {
-            let n = (header_len - 4 - at).min(chunk.len());
-            read(offset + at as u32, &mut chunk[..n])?;
-            crc.update(&chunk[..n]);
-            at += n;
-        }
-        read(offset + (header_len - 4) as u32, &mut tail)?;
-        if crc.finalize() != u32::from_le_bytes(tail) {
-            return end("header CRC mismatch");
-        }
-        if version == FORMAT_VERSION {
-            return Ok(Err(DecodeError::Layout {
-                batch: index,
-                offset: u64::from(offset),
-                section: Section::Header,
-                what: "header length differs from the format's",
-            }));
-        }
-        return Ok(Err(DecodeError::Version {
-            batch: index,
-            offset,
-            found: version,
-        }));
-    }
-    let Ok(header) = BatchHeader::read_from_bytes(&buf) else {
-        return end("header unreadable");
     };
-    if header.compute_crc() != header.header_crc.get() {
-        return end("header CRC mismatch");
-    }
-    if version != FORMAT_VERSION {
-        return Ok(Err(DecodeError::Version {
-            batch: index,
-            offset,
-            found: version,
-        }));
+    if header.batch_offset.get() != offset {
+        return end("batch of another region");
     }
     if header.batch_index.get() != index || header.prev_header_crc.get() != prev_crc {
         return end("batch of an earlier chain");
     }
+    let refuse = |e| Link::Refused(e, Some(header));
     let span = header.span.get();
-    let commit = header.commit_offset.get();
-    if span == 0
-        || commit
-            .checked_add(COMMIT_LEN as u32)
-            .is_none_or(|e| e > span)
-    {
-        return Ok(Err(DecodeError::Layout {
-            batch: index,
-            offset: u64::from(offset),
-            section: Section::Commit,
-            what: "commit record outside the batch",
-        }));
+    let erase = cfg.layout.erase_size.max(1);
+    if span == 0 || span % erase != 0 {
+        return refuse(layout_err(
+            index,
+            u64::from(offset),
+            Section::Header,
+            "span is not a whole number of erase sectors",
+        ));
     }
+    let commit = header.commit_offset.get();
+    if commit
+        .checked_add(COMMIT_LEN as u32)
+        .is_none_or(|e| e > span)
+    {
+        return refuse(layout_err(
+            index,
+            u64::from(offset),
+            Section::Commit,
+            "commit record outside the batch",
+        ));
+    }
+    let available = u64::from(r.region_len() - offset);
     if u64::from(span) > available {
-        return Ok(Err(DecodeError::Truncated {
+        return refuse(DecodeError::Truncated {
             batch: index,
             offset,
             span,
             available,
-        }));
+        });
     }
     let mut rec = [0u8; COMMIT_LEN];
-    read(offset + commit, &mut rec)?;
-    match CommitRecord::read_from_bytes(&rec) {
-        Ok(rec) if rec.commits(&header) => {}
+    r.read(offset + commit, &mut rec);
+    let rec = match CommitRecord::read_from_bytes(&rec) {
+        Ok(rec) if rec.commits(&header) => rec,
         _ => return end("batch not committed"),
-    }
-    if header.firmware_id() != layout.firmware_id
+    };
+    if header.firmware_id() != cfg.layout.firmware_id
         || usize::from(header.firmware_id_len) > header.firmware_id.len()
     {
-        return Ok(Err(DecodeError::FirmwareId {
+        return refuse(DecodeError::FirmwareId {
             batch: index,
             offset,
-        }));
+        });
     }
-    if u32::from(header.ref_bytes) != ref_bytes {
-        return Ok(Err(DecodeError::RefBytes {
+    if u32::from(header.ref_bytes) != cfg.ref_bytes {
+        return refuse(DecodeError::RefBytes {
             batch: index,
             found: header.ref_bytes,
-            expected: ref_bytes,
-        }));
+            expected: cfg.ref_bytes,
+        });
     }
-    Ok(Ok(Link::Batch(header)))
+    Link::Batch(header, rec)
 }
 
-/// A validated, committed batch.
+/// Scan and validate the chain of `r`'s region into a new index: the longest valid prefix, and
+/// why it ends. Only a read error of the device is an error.
+pub fn scan_chain<S: Source>(
+    r: &Reader<S>,
+    cfg: &ReadConfig<'_>,
+) -> Result<(ChainIndex, Tail), S::Error> {
+    let mut index = ChainIndex::default();
+    let tail = extend_chain(r, cfg, &mut index);
+    match r.take_error() {
+        Some(e) => Err(e),
+        None => Ok((index, tail)),
+    }
+}
+
+fn extend_chain<S: Source>(r: &Reader<S>, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
+    loop {
+        let offset = index.end_offset();
+        let n = index.batches.len() as u32;
+        let prev_crc = index.batches.last().map_or(0, |b| b.header_crc);
+        if offset >= r.region_len() {
+            return Tail::RegionEnd;
+        }
+        let (header, error) = match read_link(r, offset, n, prev_crc, cfg) {
+            Link::End(tail) => return tail,
+            Link::Refused(e, h) => (h, e),
+            Link::Batch(h, rec) => match validate(r, offset, &h, rec.crcs(), cfg, index) {
+                Ok(()) => continue,
+                // A read error: the caller reports it instead.
+                Err(_) if r.failed() => return Tail::RegionEnd,
+                Err(e) => (Some(h), e),
+            },
+        };
+        let following = header.map_or(0, |h| count_following(r, offset, &h));
+        return Tail::Invalid {
+            batch: n,
+            offset,
+            error,
+            following,
+        };
+    }
+}
+
+/// Committed batches chained after the refused batch `h` at `offset` (headers and commit
+/// records only).
+fn count_following<S: Source>(r: &Reader<S>, mut offset: u32, h: &BatchHeader) -> u32 {
+    let mut n = 0;
+    let mut prev = *h;
+    // Each step advances by a non-zero span: at most region_len / span steps.
+    loop {
+        let span = prev.span.get();
+        let Some(next) = offset.checked_add(span).filter(|_| span > 0) else {
+            return n;
+        };
+        let Ok(h) = read_header(r, next) else {
+            return n;
+        };
+        let commit = h.commit_offset.get();
+        let chained = h.batch_offset.get() == next
+            && h.batch_index.get() == prev.batch_index.get().wrapping_add(1)
+            && h.prev_header_crc == prev.header_crc
+            && commit.checked_add(COMMIT_LEN as u32).is_some_and(|e| {
+                e <= h.span.get() && u64::from(next) + u64::from(e) <= u64::from(r.region_len())
+            });
+        if !chained {
+            return n;
+        }
+        let mut rec = [0u8; COMMIT_LEN];
+        r.read(next + commit, &mut rec);
+        if !CommitRecord::read_from_bytes(&rec).is_ok_and(|c| c.commits(&h)) {
+            return n;
+        }
+        n += 1;
+        offset = next;
+        prev = h;
+    }
+}
+
+/// Check the batch at `offset` with `header` and contents CRCs `crcs` against every rule, and
+/// add it to `index` if it passes. After a read error of the device the result means nothing:
+/// check [`Reader::take_error`].
+pub(crate) fn validate<S: Source>(
+    r: &Reader<S>,
+    offset: u32,
+    header: &BatchHeader,
+    crcs: ContentCrcs,
+    cfg: &ReadConfig<'_>,
+    index: &mut ChainIndex,
+) -> Result<(), DecodeError> {
+    let n = index.batches.len();
+    let result = validate_inner(r, offset, header, crcs, cfg, index);
+    if (result.is_err() || r.failed()) && index.batches.len() > n {
+        index.pop();
+    }
+    result
+}
+
+fn validate_inner<S: Source>(
+    r: &Reader<S>,
+    offset: u32,
+    h: &BatchHeader,
+    crcs: ContentCrcs,
+    cfg: &ReadConfig<'_>,
+    index: &mut ChainIndex,
+) -> Result<(), DecodeError> {
+    let bi = h.batch_index.get();
+    let at = |rel: u64| u64::from(offset) + rel;
+    let lerr = |rel: u64, section, what| layout_err(bi, at(rel), section, what);
+    if h.flags.get() != 0 || h.reserved0 != [0; 4] || h.reserved1 != [0; 4] {
+        return Err(lerr(0, Section::Header, "reserved bytes are not zero"));
+    }
+    // Layout: the sections follow each other as the writer lays them out (in u64: no field
+    // sum can overflow).
+    let after = |s: &SectionRef| u64::from(s.offset.get()) + u64::from(s.len.get());
+    let aligned_after =
+        |s: &SectionRef| align_up(after(s), u64::from(SECTION_ALIGN)).unwrap_or(u64::MAX);
+    let expect = [
+        (Section::Flash, &h.flash, HEADER_LEN as u64),
+        (Section::Ram, &h.ram, aligned_after(&h.flash)),
+        (Section::Roots, &h.roots_table, aligned_after(&h.ram)),
+        (Section::PointerMap, &h.pointer_map, after(&h.roots_table)),
+        (Section::ObjectMap, &h.object_map, after(&h.pointer_map)),
+    ];
+    for (section, s, want) in expect {
+        if u64::from(s.offset.get()) != want {
+            return Err(lerr(
+                u64::from(s.offset.get()),
+                section,
+                "section not where the format puts it",
+            ));
+        }
+    }
+    let meta_end = after(&h.object_map);
+    if meta_end > u64::from(h.commit_offset.get()) {
+        return Err(lerr(
+            meta_end,
+            Section::Commit,
+            "commit record overlaps the maps",
+        ));
+    }
+    // From here every section lies before the commit record, inside the batch and the region:
+    // region offsets fit in u32.
+    let reg = |s: &SectionRef| offset + s.offset.get()..offset + s.offset.get() + s.len.get();
+    let (flash, ram) = (reg(&h.flash), reg(&h.ram));
+    let meta = offset + h.roots_table.offset.get()..offset + meta_end as u32;
+    for (sec, range, want) in [
+        (Section::Flash, flash.clone(), crcs.flash),
+        (Section::Ram, ram.clone(), crcs.ram),
+        (Section::Roots, meta.clone(), crcs.meta),
+    ] {
+        if r.crc(range.clone()) != want {
+            return Err(DecodeError::Crc {
+                batch: bi,
+                section: sec,
+                offset: u64::from(range.start),
+            });
+        }
+    }
+    // Addresses.
+    let actual = cfg
+        .layout
+        .region_address
+        .saturating_add(at(HEADER_LEN as u64));
+    if h.flash_base.get() != actual
+        || h.flash_base
+            .get()
+            .checked_add(u64::from(h.flash.len.get()))
+            .is_none()
+    {
+        return Err(DecodeError::Misplaced {
+            batch: bi,
+            claimed: h.flash_base.get(),
+            actual,
+        });
+    }
+    let ram_lo = index
+        .batches
+        .last()
+        .map_or(cfg.layout.ram_address, |b| b.ram.end);
+    let ram_hi = cfg.layout.ram_address.saturating_add(cfg.layout.ram_len);
+    let ram_base = h.ram_base.get();
+    if ram_base < ram_lo
+        || ram_base
+            .checked_add(u64::from(h.ram.len.get()))
+            .is_none_or(|e| e > ram_hi)
+    {
+        return Err(DecodeError::RamRange {
+            batch: bi,
+            ram_base,
+            len: h.ram.len.get(),
+        });
+    }
+    // Object map: every record once, checkpoints kept (a record takes at least one byte).
+    let map = reg(&h.object_map);
+    let count = u64::from(h.flash_objects.get()) + u64::from(h.ram_objects.get());
+    let map_err = |e: MapError, sec: Section, base: u32| DecodeError::Map {
+        batch: bi,
+        section: sec,
+        offset: u64::from(base) + e.offset as u64,
+        what: e.what,
+    };
+    if count > u64::from(map.end - map.start) {
+        return Err(map_err(
+            MapError {
+                offset: 0,
+                what: "more objects than records",
+            },
+            Section::ObjectMap,
+            map.start,
+        ));
+    }
+    let memory = || DecodeError::Memory { batch: bi };
+    // Growth is capped at what the region can hold, so the index never exceeds its bound.
+    let erase = cfg.layout.erase_size.max(1);
+    let max_batches = (r.region_len() / erase).max(1) as usize;
+    let max_cps = (r.region_len() / CHECKPOINT_BYTES) as usize + 2 * max_batches;
+    grow(&mut index.batches, max_batches).map_err(|_| memory())?;
+    let cp0 = index.cps.len() as u32;
+    let mut records = [map.start; 3];
+    let mut cps = [cp0; 3];
+    let mut cursor = r.cursor(map.clone());
+    for (i, (n, len)) in [
+        (h.flash_objects.get(), h.flash.len.get()),
+        (h.ram_objects.get(), h.ram.len.get()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let start = map.start + cursor.consumed() as u32;
+        records[i] = start;
+        let mut dec = ObjectMapDecoder::with_input(&mut cursor, n, u64::from(len));
+        let mut last = (0u32, 0u32); // (record index, end) of the last checkpoint
+        let mut k = 0u32;
+        let mut pos = start;
+        loop {
+            let end = dec.end() as u32;
+            if k == 0 || (k - last.0 >= CHECKPOINT_OBJECTS && end - last.1 >= CHECKPOINT_BYTES) {
+                grow(&mut index.cps, max_cps).map_err(|_| memory())?;
+                index.cps.push(Checkpoint { end, map_pos: pos });
+                last = (k, end);
+            }
+            match dec.next() {
+                None => break,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(map_err(e, Section::ObjectMap, map.start)),
+            }
+            k += 1;
+            pos = map.start + dec.position() as u32;
+        }
+        if dec.end() != u64::from(len) {
+            let e = MapError {
+                offset: dec.position(),
+                what: "objects do not fill their section",
+            };
+            return Err(map_err(e, Section::ObjectMap, map.start));
+        }
+        // The checkpoint taken after the last record leads nowhere: drop it.
+        if k > 0
+            && index
+                .cps
+                .last()
+                .is_some_and(|c| c.map_pos == pos && last.0 == k)
+        {
+            index.cps.pop();
+        }
+        cps[i + 1] = index.cps.len() as u32;
+    }
+    records[2] = map.start + cursor.consumed() as u32;
+    if records[2] != map.end {
+        let e = MapError {
+            offset: cursor.consumed(),
+            what: "bytes after the last record",
+        };
+        return Err(map_err(e, Section::ObjectMap, map.start));
+    }
+    let table = reg(&h.roots_table);
+    index.batches.push(BatchInfo {
+        index: bi,
+        offset,
+        span: h.span.get(),
+        header_crc: h.header_crc.get(),
+        flash: h.flash_range(),
+        ram: h.ram_range(),
+        objects: (h.flash_objects.get(), h.ram_objects.get()),
+        ram_initial: ram.clone(),
+        roots: table.clone(),
+        root_count: h.roots.get(),
+        records,
+        cps,
+    });
+    // Pointers: every word the map names must lie inside an object and hold an object start.
+    let rb = u32::from(h.ref_bytes);
+    let (fw, rw) = h.pointer_words();
+    let mut tokens = r.cursor(reg(&h.pointer_map));
+    let ptr_base = tokens.base;
+    let mut objs = [
+        ObjectMapDecoder::with_input(
+            r.cursor(records[0]..records[1]),
+            h.flash_objects.get(),
+            u64::from(h.flash.len.get()),
+        ),
+        ObjectMapDecoder::with_input(
+            r.cursor(records[1]..records[2]),
+            h.ram_objects.get(),
+            u64::from(h.ram.len.get()),
+        ),
+    ];
+    let mut current = [(0u64, 0u64); 2];
+    let mut words = r.cursor(flash.start..ram.end);
+    let mut lookup = r.cursor(map.clone());
+    let sections = [(Section::Flash, flash.start), (Section::Ram, ram.start)];
+    for word in PointerMapDecoder::with_input(&mut tokens, fw + rw) {
+        let word = word.map_err(|e| map_err(e, Section::PointerMap, ptr_base))?;
+        let (i, rel) = if word < fw {
+            (0, word * u64::from(rb))
+        } else {
+            (1, (word - fw) * u64::from(rb))
+        };
+        let (sec, sec_start) = sections[i];
+        let fault = |value: u64, fault| DecodeError::Pointer {
+            batch: bi,
+            section: sec,
+            offset: u64::from(sec_start) + rel,
+            value,
+            fault,
+        };
+        let word_end = rel + u64::from(rb);
+        while current[i].1 < word_end {
+            match objs[i].next() {
+                Some(Ok((s, size))) => current[i] = (s, s + size),
+                _ => return Err(fault(0, PointerFault::WordOutsideObject)),
+            }
+        }
+        if current[i].0 > rel {
+            return Err(fault(0, PointerFault::WordOutsideObject));
+        }
+        // rel + rb <= the section's length: the word lies inside the batch.
+        let mut w = [0u8; 8];
+        words.seek(sec_start + rel as u32, ram.end);
+        if words.take(&mut w[..rb as usize]).is_none() {
+            return Err(fault(0, PointerFault::WordOutsideObject));
+        }
+        let value = u64::from_le_bytes(w);
+        check_target(value, index, cfg, &mut lookup).map_err(|f| fault(value, f))?;
+    }
+    // Roots.
+    let entries = u64::from(h.roots.get()) * ROOT_ENTRY_LEN as u64;
+    let table_len = u64::from(table.end - table.start);
+    if entries > table_len {
+        return Err(lerr(
+            u64::from(h.roots_table.offset.get()),
+            Section::Roots,
+            "more roots than the table holds",
+        ));
+    }
+    for i in 0..h.roots.get() {
+        let entry_at = table.start + i * ROOT_ENTRY_LEN as u32;
+        let root = read_root(r, table.clone(), i).map_err(|what| DecodeError::Root {
+            batch: bi,
+            index: i,
+            what,
+        })?;
+        check_target(root.address.get(), index, cfg, &mut lookup).map_err(|fault| {
+            DecodeError::Pointer {
+                batch: bi,
+                section: Section::Roots,
+                offset: u64::from(entry_at),
+                value: root.address.get(),
+                fault,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Make room for one more entry: double the capacity, but never past `max` entries.
+fn grow<T>(v: &mut Vec<T>, max: usize) -> Result<(), alloc::collections::TryReserveError> {
+    if v.len() < v.capacity() {
+        return Ok(());
+    }
+    let want = v.capacity().max(4).min(max.saturating_sub(v.len())).max(1);
+    v.try_reserve_exact(want)
+}
+
+/// Root entry `i` of the table at region range `table`, its name checked to lie inside the
+/// table and to be UTF-8.
+fn read_root<S: Source>(
+    r: &Reader<S>,
+    table: Range<u32>,
+    i: u32,
+) -> Result<RootEntry, &'static str> {
+    let len = u64::from(table.end - table.start);
+    let at = u64::from(i) * ROOT_ENTRY_LEN as u64;
+    if at + ROOT_ENTRY_LEN as u64 > len {
+        return Err("entry outside the table");
+    }
+    let mut raw = [0u8; ROOT_ENTRY_LEN];
+    r.read(table.start + at as u32, &mut raw);
+    let entry = RootEntry::read_from_bytes(&raw).map_err(|_| "entry unreadable")?;
+    let start = u64::from(entry.name_offset.get());
+    let end = start + u64::from(entry.name_len.get());
+    if end > len {
+        return Err("name outside the table");
+    }
+    // UTF-8, checked in chunks (a sequence may straddle two: carry its start over).
+    let mut buf = [0u8; 64 + 3];
+    let mut carry = 0usize;
+    let mut pos = start;
+    while pos < end {
+        let n = ((end - pos) as usize).min(64);
+        r.read(table.start + pos as u32, &mut buf[carry..carry + n]);
+        let have = carry + n;
+        match core::str::from_utf8(&buf[..have]) {
+            Ok(_) => carry = 0,
+            Err(e) if e.error_len().is_none() => {
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..have, 0);
+                carry = have - valid;
+            }
+            Err(_) => return Err("name is not UTF-8"),
+        }
+        pos += n as u64;
+    }
+    if carry != 0 {
+        return Err("name is not UTF-8");
+    }
+    Ok(entry)
+}
+
+/// Where a pointer may go: an object start of a validated batch (this one included), or a
+/// static range.
+fn check_target<S: Source>(
+    value: u64,
+    index: &ChainIndex,
+    cfg: &ReadConfig<'_>,
+    lookup: &mut Cursor<'_, S>,
+) -> Result<(), PointerFault> {
+    let found = if let Some(b) = index.find(value, |b| &b.flash) {
+        Some(is_object_start(
+            index,
+            b,
+            0,
+            (value - b.flash.start) as u32,
+            lookup,
+        ))
+    } else {
+        index
+            .find(value, |b| &b.ram)
+            .map(|b| is_object_start(index, b, 1, (value - b.ram.start) as u32, lookup))
+    };
+    match found {
+        Some(true) => Ok(()),
+        Some(false) => Err(PointerFault::NotObjectStart),
+        None if cfg.statics.iter().any(|r| r.contains(&value)) => Ok(()),
+        None => Err(PointerFault::OutOfRange),
+    }
+}
+
+/// Whether an object of `b`'s section `s` (0 flash, 1 RAM) starts at `rel`: from the last
+/// checkpoint at or before it, decode records forward.
+fn is_object_start<S: Source>(
+    index: &ChainIndex,
+    b: &BatchInfo,
+    s: usize,
+    rel: u32,
+    lookup: &mut Cursor<'_, S>,
+) -> bool {
+    let cps = index
+        .cps
+        .get(b.cps[s] as usize..b.cps[s + 1] as usize)
+        .unwrap_or(&[]);
+    let k = cps.partition_point(|c| c.end <= rel);
+    let Some(cp) = k.checked_sub(1).and_then(|k| cps.get(k)) else {
+        return false;
+    };
+    let len = if s == 0 {
+        b.flash.end - b.flash.start
+    } else {
+        b.ram.end - b.ram.start
+    };
+    lookup.seek(cp.map_pos, b.records[s + 1]);
+    let mut dec = ObjectMapDecoder::resume(&mut *lookup, u64::from(cp.end), len);
+    let rel = u64::from(rel);
+    while !dec.is_done() {
+        match dec.next() {
+            Some(Ok((start, _))) if start == rel => return true,
+            Some(Ok((start, _))) if start < rel => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------------------------
+// The image view: validated batches of a mapped region, for dumps, rebase and tests
+
+/// A validated, committed batch of a mapped region.
 #[derive(Clone, Debug)]
 pub struct Batch<'a> {
-    offset: u32,
+    info: BatchInfo,
     header: BatchHeader,
+    commit: CommitRecord,
     bytes: &'a [u8],
-    /// `(start, end)` of each object, relative to its section: for pointer checks and dumps.
-    flash_objects: Vec<(u32, u32)>,
-    ram_objects: Vec<(u32, u32)>,
 }
 
 /// A root as read back from an image.
@@ -476,17 +1383,27 @@ pub struct ImageObject<'a> {
 impl<'a> Batch<'a> {
     /// Index in the chain.
     pub fn index(&self) -> u32 {
-        self.header.batch_index.get()
+        self.info.index
     }
 
     /// Region offset of the batch start.
     pub fn offset(&self) -> u32 {
-        self.offset
+        self.info.offset
     }
 
     /// The header.
     pub fn header(&self) -> &BatchHeader {
         &self.header
+    }
+
+    /// The commit record.
+    pub fn commit(&self) -> &CommitRecord {
+        &self.commit
+    }
+
+    /// Where it is, as the validator indexed it.
+    pub fn info(&self) -> &BatchInfo {
+        &self.info
     }
 
     /// The batch's bytes, up to its span.
@@ -510,20 +1427,17 @@ impl<'a> Batch<'a> {
 
     /// Absolute address range of the flash-object section.
     pub fn flash_range(&self) -> Range<u64> {
-        self.header.flash_range()
+        self.info.flash.clone()
     }
 
     /// Absolute address range of the RAM section.
     pub fn ram_range(&self) -> Range<u64> {
-        self.header.ram_range()
+        self.info.ram.clone()
     }
 
     /// Number of objects in each section.
     pub fn object_counts(&self) -> (u32, u32) {
-        (
-            self.flash_objects.len() as u32,
-            self.ram_objects.len() as u32,
-        )
+        self.info.objects
     }
 
     /// The roots (validated when the batch was opened).
@@ -540,25 +1454,28 @@ impl<'a> Batch<'a> {
         let mut ptrs = PointerMapDecoder::new(self.section(&h.pointer_map), fw + rw)
             .filter_map(Result::ok)
             .peekable();
+        let map = self.section(&h.object_map);
+        let mut input = SliceInput::at(map, 0);
         let mut out = Vec::new();
-        for (placement, base, word_base, data, spans) in [
+        for (placement, base, word_base, data, n) in [
             (
                 Placement::Flash,
                 h.flash_base.get(),
                 0,
                 self.flash_section(),
-                &self.flash_objects,
+                h.flash_objects.get(),
             ),
             (
                 Placement::Ram,
                 h.ram_base.get(),
                 fw,
                 self.ram_section(),
-                &self.ram_objects,
+                h.ram_objects.get(),
             ),
         ] {
-            for &(start, end) in spans {
-                let (start, end) = (u64::from(start), u64::from(end));
+            let dec = ObjectMapDecoder::with_input(&mut input, n, data.len() as u64);
+            for (start, size) in dec.filter_map(Result::ok) {
+                let end = start + size;
                 let mut refs = Vec::new();
                 while let Some(&w) = ptrs.peek() {
                     if w < word_base || (w - word_base) * rb >= end {
@@ -581,37 +1498,32 @@ impl<'a> Batch<'a> {
         }
         out
     }
-
-    /// Whether `addr` is the start of an object of this batch (`None`: not in its sections).
-    fn is_object_start(&self, addr: u64) -> Option<bool> {
-        let find = |range: Range<u64>, spans: &[(u32, u32)]| {
-            range.contains(&addr).then(|| {
-                let rel = (addr - range.start) as u32;
-                spans.binary_search_by_key(&rel, |s| s.0).is_ok()
-            })
-        };
-        find(self.flash_range(), &self.flash_objects)
-            .or_else(|| find(self.ram_range(), &self.ram_objects))
-    }
 }
 
 fn read_word(data: &[u8], at: usize, width: usize) -> Option<u64> {
     let b = data.get(at..at.checked_add(width)?)?;
     let mut v = [0u8; 8];
-    v[..width].copy_from_slice(b);
+    v.get_mut(..width)?.copy_from_slice(b);
     Some(u64::from_le_bytes(v))
 }
 
-fn root_at(table: &[u8], i: u32) -> Result<ImageRoot<'_>, &'static str> {
+/// Root entry `i` of a validated roots table.
+pub(crate) fn root_at(table: &[u8], i: u32) -> Result<ImageRoot<'_>, &'static str> {
     let at = (i as usize)
         .checked_mul(ROOT_ENTRY_LEN)
         .ok_or("entry outside the table")?;
     let raw = table
-        .get(at..at + ROOT_ENTRY_LEN)
+        .get(
+            at..at
+                .checked_add(ROOT_ENTRY_LEN)
+                .ok_or("entry outside the table")?,
+        )
         .ok_or("entry outside the table")?;
     let entry = RootEntry::read_from_bytes(raw).map_err(|_| "entry unreadable")?;
     let start = entry.name_offset.get() as usize;
-    let end = start + usize::from(entry.name_len.get());
+    let end = start
+        .checked_add(usize::from(entry.name_len.get()))
+        .ok_or("name outside the table")?;
     let name = table.get(start..end).ok_or("name outside the table")?;
     let name = core::str::from_utf8(name).map_err(|_| "name is not UTF-8")?;
     Ok(ImageRoot {
@@ -621,7 +1533,18 @@ fn root_at(table: &[u8], i: u32) -> Result<ImageRoot<'_>, &'static str> {
     })
 }
 
-/// A validated image: the chain of committed batches in a region.
+/// The roots of validated batch `b` in mapped `region`.
+pub(crate) fn batch_roots<'a>(
+    region: &'a [u8],
+    b: &BatchInfo,
+) -> impl Iterator<Item = ImageRoot<'a>> + use<'a> {
+    let table = region
+        .get(b.roots.start as usize..b.roots.end as usize)
+        .unwrap_or(&[]);
+    (0..b.root_count).filter_map(move |i| root_at(table, i).ok())
+}
+
+/// A validated image: the longest valid prefix of the chain in a mapped region.
 #[derive(Clone, Debug)]
 pub struct Image<'a> {
     batches: Vec<Batch<'a>>,
@@ -629,52 +1552,42 @@ pub struct Image<'a> {
 }
 
 impl<'a> Image<'a> {
-    /// Scan and validate every committed batch of `region` (the region's bytes as mapped).
+    /// Scan and validate the chain of `region` (the region's bytes as mapped). Refused only
+    /// when its first batch is (otherwise the image is the batches before the first refused
+    /// one, and [`Image::tail`] says why).
     pub fn open(region: &'a [u8], cfg: &ReadConfig<'_>) -> Result<Self, DecodeError> {
-        let region_len = u32::try_from(region.len()).unwrap_or(u32::MAX);
-        let mut read = |off: u32, buf: &mut [u8]| -> Result<(), core::convert::Infallible> {
-            let start = off as usize;
-            match region.get(start..start + buf.len()) {
-                Some(src) => buf.copy_from_slice(src),
-                None => buf.fill(0xFF),
-            }
-            Ok(())
+        let r = Reader::new(Mapped(region));
+        let (index, tail) = match scan_chain(&r, cfg) {
+            Ok(x) => x,
+            Err(never) => match never {},
         };
-        let mut batches: Vec<Batch<'a>> = Vec::new();
-        let mut offset = 0u32;
-        let mut prev_crc = 0u32;
-        let tail = loop {
-            let index = batches.len() as u32;
-            let link = match next_link(
-                &mut read,
-                region_len,
-                offset,
-                index,
-                prev_crc,
-                &cfg.layout,
-                cfg.ref_bytes,
-            ) {
-                Ok(link) => link?,
-                Err(never) => match never {},
-            };
-            let header = match link {
-                Link::Batch(h) => h,
-                Link::End(tail) => break tail,
-            };
-            let span = header.span.get();
-            let bytes = &region[offset as usize..(offset + span) as usize];
-            let batch = validate_batch(bytes, offset, header, cfg, &batches)?;
-            prev_crc = header.header_crc.get();
-            batches.push(batch);
-            match offset.checked_add(span) {
-                Some(next) => offset = next,
-                None => break Tail::RegionEnd,
-            }
-        };
+        if let (true, Tail::Invalid { error, .. }) = (index.batches.is_empty(), tail) {
+            return Err(error);
+        }
+        let batches = index
+            .batches
+            .into_iter()
+            .map(|info| {
+                let bytes = &region[info.offset as usize..info.end_offset() as usize];
+                let header = BatchHeader::read_from_prefix(bytes)
+                    .map_or_else(|_| unreachable_header(), |h| h.0);
+                let c = header.commit_offset.get() as usize;
+                let commit = bytes
+                    .get(c..c + COMMIT_LEN)
+                    .and_then(|b| CommitRecord::read_from_bytes(b).ok())
+                    .unwrap_or_else(|| CommitRecord::new(&header, ContentCrcs::default()));
+                Batch {
+                    info,
+                    header,
+                    commit,
+                    bytes,
+                }
+            })
+            .collect();
         Ok(Self { batches, tail })
     }
 
-    /// The committed batches, in chain order.
+    /// The committed, valid batches, in chain order.
     pub fn batches(&self) -> &[Batch<'a>] {
         &self.batches
     }
@@ -684,264 +1597,16 @@ impl<'a> Image<'a> {
         self.tail
     }
 
-    /// Region offset just past the last committed batch (where the next one goes).
+    /// Region offset just past the last valid batch (where the next one goes).
     pub fn end_offset(&self) -> u32 {
-        self.batches
-            .last()
-            .map_or(0, |b| b.offset + b.header.span.get())
+        self.batches.last().map_or(0, |b| b.info.end_offset())
     }
 }
 
-fn layout_err(batch: u32, offset: u64, section: Section, what: &'static str) -> DecodeError {
-    DecodeError::Layout {
-        batch,
-        offset,
-        section,
-        what,
-    }
-}
-
-/// Check one committed batch against the layout rules, its CRCs, maps and pointers.
-fn validate_batch<'a>(
-    bytes: &'a [u8],
-    offset: u32,
-    header: BatchHeader,
-    cfg: &ReadConfig<'_>,
-    earlier: &[Batch<'a>],
-) -> Result<Batch<'a>, DecodeError> {
-    let h = &header;
-    let index = h.batch_index.get();
-    let at = |rel: u32| u64::from(offset) + u64::from(rel);
-    // Layout: the sections follow each other as the writer lays them out.
-    let after = |s: &SectionRef| u64::from(s.offset.get()) + u64::from(s.len.get());
-    let aligned_after =
-        |s: &SectionRef| align_up(after(s), u64::from(SECTION_ALIGN)).unwrap_or(u64::MAX);
-    let expect = [
-        (Section::Flash, &h.flash, HEADER_LEN as u64),
-        (Section::Ram, &h.ram, aligned_after(&h.flash)),
-        (Section::Roots, &h.roots_table, aligned_after(&h.ram)),
-        (Section::PointerMap, &h.pointer_map, after(&h.roots_table)),
-        (Section::ObjectMap, &h.object_map, after(&h.pointer_map)),
-    ];
-    for (section, s, want) in expect {
-        if u64::from(s.offset.get()) != want {
-            return Err(layout_err(
-                index,
-                at(s.offset.get()),
-                section,
-                "section not where the format puts it",
-            ));
-        }
-    }
-    let meta_end = h
-        .object_map
-        .end()
-        .ok_or_else(|| layout_err(index, at(0), Section::ObjectMap, "overflow"))?;
-    if meta_end > h.commit_offset.get() {
-        return Err(layout_err(
-            index,
-            at(meta_end),
-            Section::Commit,
-            "commit record overlaps the maps",
-        ));
-    }
-    // CRCs.
-    let section = |s: &SectionRef| -> &'a [u8] { s.bytes_in(bytes).unwrap_or(&[]) };
-    let flash = section(&h.flash);
-    let ram = section(&h.ram);
-    let meta = bytes
-        .get(h.roots_table.offset.get() as usize..meta_end as usize)
-        .unwrap_or(&[]);
-    for (sec, data, crc, off) in [
-        (
-            Section::Flash,
-            flash,
-            h.crc_flash.get(),
-            h.flash.offset.get(),
-        ),
-        (Section::Ram, ram, h.crc_ram.get(), h.ram.offset.get()),
-        (
-            Section::Roots,
-            meta,
-            h.crc_meta.get(),
-            h.roots_table.offset.get(),
-        ),
-    ] {
-        if CRC.checksum(data) != crc {
-            return Err(DecodeError::Crc {
-                batch: index,
-                section: sec,
-                offset: at(off),
-            });
-        }
-    }
-    // Addresses.
-    let actual = cfg.layout.region_address + at(h.flash.offset.get());
-    if h.flash_base.get() != actual {
-        return Err(DecodeError::Misplaced {
-            batch: index,
-            claimed: h.flash_base.get(),
-            actual,
-        });
-    }
-    let ram_lo = earlier
-        .last()
-        .map_or(cfg.layout.ram_address, |b| b.ram_range().end);
-    let ram_hi = cfg.layout.ram_address.saturating_add(cfg.layout.ram_len);
-    let ram_base = h.ram_base.get();
-    if ram_base < ram_lo
-        || ram_base
-            .checked_add(u64::from(h.ram.len.get()))
-            .is_none_or(|e| e > ram_hi)
-    {
-        return Err(DecodeError::RamRange {
-            batch: index,
-            ram_base,
-            len: h.ram.len.get(),
-        });
-    }
-    // Object map: starts of every object (bounded: a record takes at least one byte).
-    let map = section(&h.object_map);
-    let count = u64::from(h.flash_objects.get()) + u64::from(h.ram_objects.get());
-    if count > map.len() as u64 {
-        return Err(DecodeError::Map {
-            batch: index,
-            section: Section::ObjectMap,
-            offset: at(h.object_map.offset.get()),
-            what: "more objects than records",
-        });
-    }
-    let map_err = |e: MapError, sec: Section, base: u32| DecodeError::Map {
-        batch: index,
-        section: sec,
-        offset: at(base) + e.offset as u64,
-        what: e.what,
-    };
-    let spans = |pos: usize, n: u32, len: u32| -> Result<(Vec<(u32, u32)>, usize), DecodeError> {
-        let mut dec = ObjectMapDecoder::new(map, pos, n, u64::from(len));
-        let mut v = Vec::with_capacity(n as usize);
-        for r in dec.by_ref() {
-            let (start, size) =
-                r.map_err(|e| map_err(e, Section::ObjectMap, h.object_map.offset.get()))?;
-            // Inside a u32-long section, so both fit.
-            v.push((start as u32, (start + size) as u32));
-        }
-        if dec.end() != u64::from(len) {
-            let e = MapError {
-                offset: dec.position(),
-                what: "objects do not fill their section",
-            };
-            return Err(map_err(e, Section::ObjectMap, h.object_map.offset.get()));
-        }
-        Ok((v, dec.position()))
-    };
-    let (flash_objects, pos) = spans(0, h.flash_objects.get(), h.flash.len.get())?;
-    let (ram_objects, pos) = spans(pos, h.ram_objects.get(), h.ram.len.get())?;
-    if pos != map.len() {
-        let e = MapError {
-            offset: pos,
-            what: "bytes after the last record",
-        };
-        return Err(map_err(e, Section::ObjectMap, h.object_map.offset.get()));
-    }
-    let batch = Batch {
-        offset,
-        header,
-        bytes,
-        flash_objects,
-        ram_objects,
-    };
-    // Pointers: every word the map names must lie inside an object and hold an object start.
-    let rb = u64::from(h.ref_bytes);
-    let (fw, rw) = h.pointer_words();
-    let ptr_map = section(&h.pointer_map);
-    let sections = [
-        (
-            Section::Flash,
-            flash,
-            h.flash.offset.get(),
-            &batch.flash_objects,
-        ),
-        (Section::Ram, ram, h.ram.offset.get(), &batch.ram_objects),
-    ];
-    // Words come in increasing order: one cursor over the objects of each section.
-    let mut cursor = [0usize; 2];
-    for word in PointerMapDecoder::new(ptr_map, fw + rw) {
-        let word = word.map_err(|e| map_err(e, Section::PointerMap, h.pointer_map.offset.get()))?;
-        let (i, rel) = if word < fw {
-            (0, word * rb)
-        } else {
-            (1, (word - fw) * rb)
-        };
-        let (sec, data, sec_off, objs) = sections[i];
-        while cursor[i] < objs.len() && u64::from(objs[cursor[i]].1) < rel + rb {
-            cursor[i] += 1;
-        }
-        let inside = objs
-            .get(cursor[i])
-            .is_some_and(|&(s, e)| u64::from(s) <= rel && rel + rb <= u64::from(e));
-        let value = read_word(data, rel as usize, rb as usize);
-        let fault = |value: u64, fault| DecodeError::Pointer {
-            batch: index,
-            section: sec,
-            offset: at(sec_off) + rel,
-            value,
-            fault,
-        };
-        let value = match (inside, value) {
-            (true, Some(v)) => v,
-            (_, v) => return Err(fault(v.unwrap_or(0), PointerFault::WordOutsideObject)),
-        };
-        check_target(value, &batch, earlier, cfg).map_err(|f| fault(value, f))?;
-    }
-    // Roots.
-    let table = section(&h.roots_table);
-    let entries = u64::from(h.roots.get()) * ROOT_ENTRY_LEN as u64;
-    if entries > table.len() as u64 {
-        return Err(layout_err(
-            index,
-            at(h.roots_table.offset.get()),
-            Section::Roots,
-            "more roots than the table holds",
-        ));
-    }
-    for i in 0..h.roots.get() {
-        let root = root_at(table, i).map_err(|what| DecodeError::Root {
-            batch: index,
-            index: i,
-            what,
-        })?;
-        check_target(root.address, &batch, earlier, cfg).map_err(|fault| DecodeError::Pointer {
-            batch: index,
-            section: Section::Roots,
-            offset: at(h.roots_table.offset.get()) + u64::from(i) * ROOT_ENTRY_LEN as u64,
-            value: root.address,
-            fault,
-        })?;
-    }
-    Ok(batch)
-}
-
-/// Where a pointer may go: an object start of this or an earlier batch, or a static range.
-fn check_target(
-    value: u64,
-    this: &Batch<'_>,
-    earlier: &[Batch<'_>],
-    cfg: &ReadConfig<'_>,
-) -> Result<(), PointerFault> {
-    for b in earlier.iter().chain(core::iter::once(this)) {
-        if let Some(ok) = b.is_object_start(value) {
-            return if ok {
-                Ok(())
-            } else {
-                Err(PointerFault::NotObjectStart)
-            };
-        }
-    }
-    if cfg.statics.iter().any(|r| r.contains(&value)) {
-        return Ok(());
-    }
-    Err(PointerFault::OutOfRange)
+/// A header of a validated batch always reads; this stands in for the impossible case.
+fn unreachable_header() -> BatchHeader {
+    use zerocopy::FromZeros;
+    BatchHeader::new_zeroed()
 }
 
 /// Move a validated image in `region` from `from`'s addresses to a region mapped at
@@ -950,7 +1615,8 @@ fn check_target(
 /// rewritten. Pointers into static ranges are kept.
 ///
 /// Both shifts must be multiples of 4096 (the largest object alignment), so that every object
-/// stays aligned. The bytes are only changed when the whole image validated.
+/// stays aligned. The bytes are only changed when the whole chain validated (a chain that ends
+/// at a refused batch is refused).
 pub fn rebase(
     region: &mut [u8],
     from: &ReadConfig<'_>,
@@ -964,6 +1630,9 @@ pub fn rebase(
     let mut batches = Vec::new();
     {
         let image = Image::open(region, from)?;
+        if let Some(e) = image.tail().error() {
+            return Err(*e);
+        }
         let flash_ranges: Vec<Range<u64>> =
             image.batches().iter().map(Batch::flash_range).collect();
         let ram_ranges: Vec<Range<u64>> = image.batches().iter().map(Batch::ram_range).collect();
@@ -1015,7 +1684,7 @@ pub fn rebase(
     for (off, mut h) in batches {
         h.flash_base = U64::new(h.flash_base.get().wrapping_add(flash_delta));
         h.ram_base = U64::new(h.ram_base.get().wrapping_add(ram_delta));
-        h.prev_header_crc = U32::new(prev_crc);
+        h.prev_header_crc = prev_crc.into();
         region[off..off + HEADER_LEN].copy_from_slice(h.as_bytes());
         let end = off + h.span.get() as usize;
         prev_crc = reseal_batch(&mut region[off..end]).unwrap_or(0);
@@ -1023,23 +1692,25 @@ pub fn rebase(
     Ok(())
 }
 
-/// Recompute the CRCs, header CRC and commit record of the batch at the start of `batch`
-/// (its bytes up to its span) from its header's fields; returns the new header CRC, or `None`
-/// if the header's sections do not fit in `batch`.
+/// Recompute the header CRC and the commit record (with the contents' CRCs) of the batch at the
+/// start of `batch` (its bytes up to its span) from its header's fields; returns the new header
+/// CRC, or `None` if the header's sections do not fit in `batch`.
 ///
 /// For tools and tests that edit images (e.g. to check that the validator catches an edit that
 /// keeps every CRC right); [`rebase`] uses it.
 pub fn reseal_batch(batch: &mut [u8]) -> Option<u32> {
     let mut h = BatchHeader::read_from_prefix(batch).ok()?.0;
-    h.crc_flash = U32::new(CRC.checksum(h.flash.bytes_in(batch)?));
-    h.crc_ram = U32::new(CRC.checksum(h.ram.bytes_in(batch)?));
     let meta = batch.get(h.roots_table.offset.get() as usize..h.object_map.end()? as usize)?;
-    h.crc_meta = U32::new(CRC.checksum(meta));
+    let crcs = ContentCrcs {
+        flash: CRC.checksum(h.flash.bytes_in(batch)?),
+        ram: CRC.checksum(h.ram.bytes_in(batch)?),
+        meta: CRC.checksum(meta),
+    };
     h.seal();
     let c = h.commit_offset.get() as usize;
     batch.get(c..c.checked_add(COMMIT_LEN)?)?;
     batch[..HEADER_LEN].copy_from_slice(h.as_bytes());
-    batch[c..c + COMMIT_LEN].copy_from_slice(CommitRecord::for_header(&h).as_bytes());
+    batch[c..c + COMMIT_LEN].copy_from_slice(CommitRecord::new(&h, crcs).as_bytes());
     Some(h.header_crc.get())
 }
 
@@ -1062,4 +1733,19 @@ pub fn summary(image: &Image<'_>) -> String {
         ),
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_grows_up_to_its_bound_only() {
+        let mut v: Vec<u32> = Vec::new();
+        for _ in 0..10 {
+            grow(&mut v, 10).unwrap();
+            v.push(0);
+        }
+        assert_eq!(v.capacity(), 10, "growth stops at the bound");
+    }
 }

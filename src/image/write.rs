@@ -4,19 +4,18 @@
 //! frozen bytes once:
 //!
 //! 1. [`measure`] walks the plan's layouts and reference slots (the VM's `scan`, no frozen
-//!    bytes) and returns the batch's [`BatchHeader`] without its CRCs: section offsets and
-//!    lengths, counts, the commit offset and the span. A batch that does not fit is refused
-//!    here, before anything is erased.
+//!    bytes) and returns the batch's sealed [`BatchHeader`]: section offsets and lengths,
+//!    counts, the commit offset and the span. A batch that does not fit is refused here, before
+//!    anything is erased.
 //! 2. [`stream`] hands the batch's bytes, from offset 0 up to the commit record, to a sink in
-//!    order: the sections (asking the VM for each object's frozen bytes), the roots table, the
-//!    pointer map (from `scan` again) and the object map (from the layouts). It returns the
-//!    complete header, CRCs included. The header's own bytes are sent as `0xFF` placeholders —
-//!    its CRCs cover everything after it — so the caller writes the returned header last,
-//!    before the commit record ([`crate::store`] holds back its first page for this).
+//!    order: the header, the sections (asking the VM for each object's frozen bytes), the roots
+//!    table, the pointer map (from `scan` again) and the object map (from the layouts). It
+//!    returns the contents' CRCs, which go into the commit record
+//!    ([`CommitRecord::new`]), programmed last in its own write unit.
 //!
 //! ```text
-//! stream:  [0xFF × 144][flash section][RAM section][roots][pointer map][object map][0xFF…]
-//! then:    [header    ]  ◄── programmed last, then the commit record in its own write unit
+//! stream:  [header][flash section][RAM section][roots][pointer map][object map][0xFF…]
+//! then:    [commit record: CRCs of the sections]  ◄── programmed last, alone in its unit
 //! ```
 //!
 //! A VM that answers differently from one pass to the next (other lengths, or other reference
@@ -32,9 +31,9 @@ use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromZeros, IntoBytes};
 
 use super::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, FIRMWARE_ID_MAX,
-    FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN,
-    Section, SectionRef, align_up, put_object,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest,
+    FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry,
+    SECTION_ALIGN, Section, SectionRef, align_up, put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -137,6 +136,8 @@ impl From<FreezeError> for ImageError {
 pub struct BatchParams<'a> {
     /// Position in the chain, from 0.
     pub batch_index: u32,
+    /// Offset of the batch from the start of its region (a multiple of `erase_size`).
+    pub batch_offset: u32,
     /// `header_crc` of the previous batch, 0 for the first.
     pub prev_header_crc: u32,
     /// Absolute (mapped) address of the batch's first byte.
@@ -391,9 +392,8 @@ impl Visit for Sizes {
     fn object_map(&mut self, _: u8) {}
 }
 
-/// Pass 1: the header of the batch that `plan` becomes with `params`, complete but for its
-/// CRCs (`crc_flash`, `crc_ram`, `crc_meta` and `header_crc` are zero; [`stream`] returns the
-/// sealed header).
+/// Pass 1: the sealed header of the batch that `plan` becomes with `params` (the contents'
+/// CRCs are not in it: [`stream`] returns them for the commit record).
 ///
 /// The plan must have been made for `params.target(..)`'s addresses. Asks the VM for layouts
 /// and reference slots only, not for frozen bytes.
@@ -447,6 +447,7 @@ where
     h.firmware_id_len = params.firmware_id.len() as u8;
     h.batch_index = U32::new(params.batch_index);
     h.prev_header_crc = U32::new(params.prev_header_crc);
+    h.batch_offset = U32::new(params.batch_offset);
     h.flash_objects = U32::new(pass.flash_objects);
     h.ram_objects = U32::new(pass.ram_objects);
     h.roots = U32::new(u32_of(plan.roots().len() as u64)?);
@@ -460,6 +461,7 @@ where
     h.commit_offset = U32::new(u32_of(commit)?);
     h.span = U32::new(u32_of(span)?);
     h.firmware_id[..params.firmware_id.len()].copy_from_slice(params.firmware_id);
+    h.seal();
     Ok(h)
 }
 
@@ -574,10 +576,9 @@ impl<E, const POINTERS: bool> Visit for Map<'_, '_, E, POINTERS> {
     }
 }
 
-/// Pass 2: stream the batch's bytes from offset 0 up to `measured.commit_offset` (exclusive)
-/// into `sink`, in order, and return the complete header. The first [`HEADER_LEN`] bytes are
-/// sent as `0xFF` placeholders: write the returned header there last, before the commit record.
-/// Gaps between sections are `0xFF`; padding inside a section is zero.
+/// Pass 2: stream the batch's bytes from offset 0 (the header `measured`) up to
+/// `measured.commit_offset` (exclusive) into `sink`, in order, and return the contents' CRCs
+/// for the commit record. Gaps between sections are `0xFF`; padding inside a section is zero.
 ///
 /// `measured` is [`measure`]'s header. A VM that answers differently than in `measure`, or
 /// reports other reference words for the pointer map than while its bytes were written, gets
@@ -587,7 +588,7 @@ pub fn stream<M, T, E>(
     vm: &M,
     measured: &BatchHeader,
     sink: &mut dyn FnMut(&[u8]) -> Result<(), E>,
-) -> Result<BatchHeader, StreamError<E>>
+) -> Result<ContentCrcs, StreamError<E>>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
@@ -601,7 +602,7 @@ where
         meta: CRC.digest(),
         in_meta: false,
     };
-    out.fill_to(HEADER_LEN as u64);
+    out.bytes(measured.as_bytes());
     let sections = walk(
         plan,
         vm,
@@ -648,12 +649,11 @@ where
     if let Some(e) = out.err {
         return Err(StreamError::Sink(e));
     }
-    let mut header = *measured;
-    header.crc_flash = U32::new(sections.crc_flash);
-    header.crc_ram = U32::new(sections.crc_ram);
-    header.crc_meta = U32::new(out.meta.finalize());
-    header.seal();
-    Ok(header)
+    Ok(ContentCrcs {
+        flash: sections.crc_flash,
+        ram: sections.crc_ram,
+        meta: out.meta.finalize(),
+    })
 }
 
 /// Both passes into a `Vec`: the batch's bytes up to `span`, header and commit record
@@ -668,9 +668,9 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    let measured = measure(plan, vm, params)?;
-    let mut bytes = Vec::with_capacity(measured.span.get() as usize);
-    let header = stream(plan, vm, &measured, &mut |b: &[u8]| {
+    let header = measure(plan, vm, params)?;
+    let mut bytes = Vec::with_capacity(header.span.get() as usize);
+    let crcs = stream(plan, vm, &header, &mut |b: &[u8]| {
         bytes.extend_from_slice(b);
         Ok::<(), core::convert::Infallible>(())
     })
@@ -678,10 +678,7 @@ where
         StreamError::Image(e) => e,
         StreamError::Sink(never) => match never {},
     })?;
-    if let Some(h) = bytes.get_mut(..HEADER_LEN) {
-        h.copy_from_slice(header.as_bytes());
-    }
-    bytes.extend_from_slice(CommitRecord::for_header(&header).as_bytes());
+    bytes.extend_from_slice(CommitRecord::new(&header, crcs).as_bytes());
     bytes.resize(header.span.get() as usize, 0xFF);
     Ok((header, bytes))
 }

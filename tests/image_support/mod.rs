@@ -31,6 +31,7 @@ pub const STATICS: &[Range<u64>] = &[0x0001_0000..0x0100_0000, 0x5500_0000_0000.
 pub fn layout() -> Layout<'static> {
     Layout {
         region_address: DEVICE_ADDRESS + u64::from(REGION_OFFSET),
+        erase_size: 4096,
         ram_address: RAM_ADDRESS,
         ram_len: RAM_LEN,
         firmware_id: FW,
@@ -44,6 +45,7 @@ pub fn store_cfg(region_len: u32, ref_bytes: u32) -> StoreConfig<'static> {
         region_len,
         layout: layout(),
         ref_bytes,
+        statics: STATICS,
     }
 }
 

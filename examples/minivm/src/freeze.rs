@@ -142,6 +142,8 @@ pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
 fn layout(fw: &[u8]) -> Layout<'_> {
     Layout {
         region_address: IMAGE_BASE as u64,
+        // The RP2040's flash sector, which the host's simulated chip shares.
+        erase_size: 4096,
         ram_address: RAM_SECTION_BASE as u64,
         ram_len: RAM_SECTION_LEN as u64,
         firmware_id: fw,
@@ -612,8 +614,9 @@ fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
 }
 
 /// The store configuration of minivm's image region.
-fn store_config(fw: &[u8]) -> StoreConfig<'_> {
+fn store_config<'a>(fw: &'a [u8], statics: &'a [Range<u64>]) -> StoreConfig<'a> {
     StoreConfig {
+        statics,
         region_offset: IMAGE_FLASH_OFFSET,
         region_len: IMAGE_LEN,
         layout: layout(fw),
@@ -695,10 +698,11 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         };
         let heap_qpool = vm.mem.is_heap_head(vm.qpool.0);
         let fw = firmware_id(vm);
+        let statics = statics_ranges(vm);
         // The store borrows the device; the VM reads only heap objects meanwhile.
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
         let result = (|| {
-            let mut store = Store::open(&mut dev, store_config(fw.as_bytes()))
+            let mut store = Store::open(&mut dev, store_config(fw.as_bytes(), &statics))
                 .map_err(|e| format!("flash: {e}"))?;
             let target = store.target().map_err(|e| format!("{e}"))?;
             let mut plan;
@@ -750,7 +754,8 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
         let fw = firmware_id(vm);
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
-        let r = match Store::open(&mut dev, store_config(fw.as_bytes())) {
+        let statics = statics_ranges(vm);
+        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics)) {
             Ok(mut store) => store.clear().map(|_| ()).map_err(|e| format!("{e}")),
             Err(e) => Err(format!("flash: {e}")),
         };
@@ -791,7 +796,6 @@ impl<F: FlashImage> Vm<F> {
             .map_err(|e| format!("{e}"))?;
         let roots: Vec<(RootKind, String, u64)> = mounted
             .roots()
-            .iter()
             .map(|r| (r.kind, String::from(r.name), r.address))
             .collect();
         let info_ram = mounted.gc_root_range();

@@ -45,10 +45,23 @@ fn main() {
             s => script = Some(PathBuf::from(s)),
         }
     }
-    // The flash file holds the whole 2 MiB chip; the image region is mapped into the VM.
+    // The flash file holds the whole 2 MiB chip; the image region is mapped into the VM. A
+    // missing file is a new, erased chip; a file that cannot be read as a chip is left as it is.
     let chip = match std::fs::read(&flash_path) {
         Ok(b) if b.len() == FLASH_SIZE as usize => SimChip::from_bytes(&b),
-        _ => SimChip::erased(),
+        Ok(b) => {
+            eprintln!(
+                "minivm: {} is {} bytes, not a {FLASH_SIZE}-byte flash chip; left as it is (use another --flash file)",
+                flash_path.display(),
+                b.len()
+            );
+            std::process::exit(1)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => SimChip::erased(),
+        Err(e) => {
+            eprintln!("minivm: can't read {}: {e}", flash_path.display());
+            std::process::exit(1)
+        }
     };
     let mut vm = Vm::new(chip, heap);
     vm.gc_stress = stress;
