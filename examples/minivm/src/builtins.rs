@@ -159,11 +159,11 @@ const EXCEPTIONS: &[(&str, &str)] = &[
 
 /// (kind, type name, methods) of the builtin types.
 const TYPES: &[(Kind, &str, &[Native])] = &[
-    (Kind::None, "NoneType", &[]),
-    (Kind::Bool, "bool", &[]),
-    (Kind::Ellipsis, "ellipsis", &[]),
+    (Kind::NONE, "NoneType", &[]),
+    (Kind::BOOL, "bool", &[]),
+    (Kind::ELLIPSIS, "ellipsis", &[]),
     (
-        Kind::Str,
+        Kind::STR,
         "str",
         &[
             Native::StrJoin,
@@ -193,14 +193,14 @@ const TYPES: &[(Kind, &str, &[Native])] = &[
             Native::StrRSplit,
         ],
     ),
-    (Kind::Bytes, "bytes", &[Native::BytesDecode]),
+    (Kind::BYTES, "bytes", &[Native::BytesDecode]),
     (
-        Kind::Tuple,
+        Kind::TUPLE,
         "tuple",
         &[Native::TupleIndex, Native::TupleCount],
     ),
     (
-        Kind::List,
+        Kind::LIST,
         "list",
         &[
             Native::ListAppend,
@@ -218,7 +218,7 @@ const TYPES: &[(Kind, &str, &[Native])] = &[
         ],
     ),
     (
-        Kind::Dict,
+        Kind::DICT,
         "dict",
         &[
             Native::DictGet,
@@ -234,21 +234,21 @@ const TYPES: &[(Kind, &str, &[Native])] = &[
         ],
     ),
     (
-        Kind::Set,
+        Kind::SET,
         "set",
         &[Native::SetAdd, Native::SetDiscard, Native::SetRemove],
     ),
-    (Kind::Func, "function", &[]),
-    (Kind::Closure, "closure", &[]),
-    (Kind::RawCode, "code", &[]),
-    (Kind::Context, "context", &[]),
-    (Kind::Module, "module", &[]),
-    (Kind::Class, "type", &[]),
-    (Kind::Instance, "object", &[Native::ObjectInit]),
-    (Kind::Cell, "cell", &[]),
-    (Kind::BoundMeth, "bound_method", &[]),
+    (Kind::FUNC, "function", &[]),
+    (Kind::CLOSURE, "closure", &[]),
+    (Kind::RAW_CODE, "code", &[]),
+    (Kind::CONTEXT, "context", &[]),
+    (Kind::MODULE, "module", &[]),
+    (Kind::CLASS, "type", &[]),
+    (Kind::INSTANCE, "object", &[Native::ObjectInit]),
+    (Kind::CELL, "cell", &[]),
+    (Kind::BOUND_METH, "bound_method", &[]),
     (
-        Kind::Generator,
+        Kind::GENERATOR,
         "generator",
         &[
             Native::GenSend,
@@ -257,18 +257,18 @@ const TYPES: &[(Kind, &str, &[Native])] = &[
             Native::GenPendThrow,
         ],
     ),
-    (Kind::Iter, "iterator", &[]),
-    (Kind::Range, "range", &[]),
-    (Kind::Slice, "slice", &[]),
-    (Kind::Builtin, "builtin_function", &[]),
-    (Kind::Array, "array", &[]),
-    (Kind::ConstArray, "const_array", &[]),
-    (Kind::QstrPool, "qstr_pool", &[]),
-    (Kind::StaticMeth, "staticmethod", &[]),
-    (Kind::ClassMeth, "classmethod", &[]),
-    (Kind::Property, "property", &[]),
+    (Kind::ITER, "iterator", &[]),
+    (Kind::RANGE, "range", &[]),
+    (Kind::SLICE, "slice", &[]),
+    (Kind::BUILTIN, "builtin_function", &[]),
+    (Kind::ARRAY, "array", &[]),
+    (Kind::CONST_ARRAY, "const_array", &[]),
+    (Kind::QSTR_POOL, "qstr_pool", &[]),
+    (Kind::STATIC_METH, "staticmethod", &[]),
+    (Kind::CLASS_METH, "classmethod", &[]),
+    (Kind::PROPERTY, "property", &[]),
     (
-        Kind::Handle,
+        Kind::HANDLE,
         "handle",
         &[
             Native::HandleNoop,
@@ -396,7 +396,7 @@ const MODULES: &[(&str, &[&str], &[Item])] = &[
         &["collections"],
         &[
             Item::Fn(Native::Deque),
-            Item::Type("OrderedDict", Kind::Dict),
+            Item::Type("OrderedDict", Kind::DICT),
         ],
     ),
     (
@@ -457,7 +457,7 @@ const MODULES: &[(&str, &[&str], &[Item])] = &[
         &[
             Item::Fn(Native::StringIO),
             Item::Fn(Native::BytesIO),
-            Item::Type("IOBase", Kind::Instance),
+            Item::Type("IOBase", Kind::INSTANCE),
         ],
     ),
     ("utimeq", &[], &[Item::Fn(Native::UtimeQ)]),
@@ -473,7 +473,7 @@ impl<F: FlashImage> Vm<F> {
     }
 
     fn s_dict(&mut self, entries: &[(Value, Value)]) -> u32 {
-        let mut t = vec![header(Kind::Array, 2 * entries.len().max(1) as u32)];
+        let mut t = vec![header(Kind::ARRAY, 2 * entries.len().max(1) as u32)];
         for (k, v) in entries {
             t.push(k.0);
             t.push(v.0);
@@ -483,30 +483,30 @@ impl<F: FlashImage> Vm<F> {
         }
         let ta = self.s_alloc(&t);
         self.s_alloc(&[
-            header(Kind::Dict, 0),
+            header(Kind::DICT, 0),
             Value::small(entries.len() as i32).0,
             ta,
         ])
     }
 
     fn s_tuple(&mut self, items: &[u32]) -> u32 {
-        let mut t = vec![header(Kind::Tuple, items.len() as u32)];
+        let mut t = vec![header(Kind::TUPLE, items.len() as u32)];
         t.extend_from_slice(items);
         self.s_alloc(&t)
     }
 
     fn s_builtin(&mut self, n: Native) -> Value {
         let name = self.q(crate::natives::NATIVE_NAMES[n as usize]);
-        Value(self.s_alloc(&[header(Kind::Builtin, n as u32), name.0]))
+        Value(self.s_alloc(&[header(Kind::BUILTIN, n as u32), name.0]))
     }
 
     /// Builds the statics region (called once from [`Vm::new`]).
     pub fn build_statics(&mut self) {
         self.mem.statics.clear();
-        self.st.none = self.s_alloc(&[header(Kind::None, 0)]);
-        self.st.false_ = self.s_alloc(&[header(Kind::Bool, 0)]);
-        self.st.true_ = self.s_alloc(&[header(Kind::Bool, 1)]);
-        self.st.ellipsis = self.s_alloc(&[header(Kind::Ellipsis, 0)]);
+        self.st.none = self.s_alloc(&[header(Kind::NONE, 0)]);
+        self.st.false_ = self.s_alloc(&[header(Kind::BOOL, 0)]);
+        self.st.true_ = self.s_alloc(&[header(Kind::BOOL, 1)]);
+        self.st.ellipsis = self.s_alloc(&[header(Kind::ELLIPSIS, 0)]);
         self.st.empty_tuple = self.s_tuple(&[]);
         let empty = self.st.empty_tuple;
         self.st.types = vec![0; 32];
@@ -521,19 +521,19 @@ impl<F: FlashImage> Vm<F> {
             }
             let d = self.s_dict(&ents);
             let nq = self.q(name);
-            let flags = class_flags::NATIVE | ((kind as u32) << 8);
-            let c = self.s_alloc(&[header(Kind::Class, flags), nq.0, empty, d]);
-            self.st.types[kind as usize] = c;
+            let flags = class_flags::NATIVE | ((kind.id() as u32) << 8);
+            let c = self.s_alloc(&[header(Kind::CLASS, flags), nq.0, empty, d]);
+            self.st.types[kind.id() as usize] = c;
             builtins.push((nq, Value(c)));
         }
-        self.st.object = self.st.types[Kind::Instance as usize];
-        self.st.type_ = self.st.types[Kind::Class as usize];
-        self.st.str_ = self.st.types[Kind::Str as usize];
-        self.st.bool_ = self.st.types[Kind::Bool as usize];
+        self.st.object = self.st.types[Kind::INSTANCE.id() as usize];
+        self.st.type_ = self.st.types[Kind::CLASS.id() as usize];
+        self.st.str_ = self.st.types[Kind::STR.id() as usize];
+        self.st.bool_ = self.st.types[Kind::BOOL.id() as usize];
         // `int` has no object kind (small ints are immediates).
         let int_d = self.s_dict(&[]);
         let iq = sq!("int");
-        self.st.int = self.s_alloc(&[header(Kind::Class, class_flags::NATIVE), iq.0, empty, int_d]);
+        self.st.int = self.s_alloc(&[header(Kind::CLASS, class_flags::NATIVE), iq.0, empty, int_d]);
         builtins.push((iq, Value(self.st.int)));
         // Exceptions.
         let init = self.s_builtin(Native::ExcInit);
@@ -551,12 +551,12 @@ impl<F: FlashImage> Vm<F> {
                 self.s_dict(&[])
             };
             let nq = self.q(name);
-            let c = self.s_alloc(&[header(Kind::Class, class_flags::EXCEPTION), nq.0, bases, d]);
+            let c = self.s_alloc(&[header(Kind::CLASS, class_flags::EXCEPTION), nq.0, bases, d]);
             self.st.exc.push((name, c));
             builtins.push((nq, Value(c)));
         }
         let me = self.exc_class("MemoryError");
-        self.st.memory_error = self.s_alloc(&[header(Kind::Instance, 0), me, 0, empty]);
+        self.st.memory_error = self.s_alloc(&[header(Kind::INSTANCE, 0), me, 0, empty]);
         for &n in GLOBAL_FNS {
             let f = self.s_builtin(n);
             let nq = self.q(crate::natives::NATIVE_NAMES[n as usize]);
@@ -580,7 +580,7 @@ impl<F: FlashImage> Vm<F> {
                     Item::Int(k, v) => (self.q(k), Value::small(*v)),
                     Item::Str(k, v) => {
                         let s = v.as_bytes();
-                        let mut w = vec![header(Kind::Str, s.len() as u32), crate::qstr::hash(s)];
+                        let mut w = vec![header(Kind::STR, s.len() as u32), crate::qstr::hash(s)];
                         let mut padded = s.to_vec();
                         while padded.len() % 4 != 0 {
                             padded.push(0);
@@ -590,19 +590,19 @@ impl<F: FlashImage> Vm<F> {
                         }
                         (self.q(k), Value(self.s_alloc(&w)))
                     }
-                    Item::Type(k, kind) => (self.q(k), Value(self.st.types[*kind as usize])),
+                    Item::Type(k, kind) => (self.q(k), Value(self.st.types[kind.id() as usize])),
                 };
                 ents.push((k, v));
             }
             let d = self.s_dict(&ents);
-            let m = self.s_alloc(&[header(Kind::Module, 0), mq.0, d]);
+            let m = self.s_alloc(&[header(Kind::MODULE, 0), mq.0, d]);
             self.st.modules.push((name, m));
             for a in aliases.iter() {
                 self.st.aliases.push((a, m));
             }
         }
         let bm_d = self.st.builtins;
-        let m = self.s_alloc(&[header(Kind::Module, 0), bq.0, bm_d]);
+        let m = self.s_alloc(&[header(Kind::MODULE, 0), bq.0, bm_d]);
         self.st.modules.push(("builtins", m));
     }
 
@@ -715,7 +715,7 @@ impl<F: FlashImage> Vm<F> {
         }
         let kind = Kind::from_u8((self.aux(c) >> 8) as u8);
         match kind {
-            Some(Kind::Bool) => {
+            Some(Kind::BOOL) => {
                 let t = if args.is_empty() {
                     false
                 } else {
@@ -723,24 +723,24 @@ impl<F: FlashImage> Vm<F> {
                 };
                 Ok(self.bool_val(t))
             }
-            Some(Kind::Str) => {
+            Some(Kind::STR) => {
                 if args.is_empty() {
                     return Ok(Value::qstr(1));
                 }
-                if self.kind(a0) == Some(Kind::Bytes) && args.len() > 1 {
+                if self.kind(a0) == Some(Kind::BYTES) && args.len() > 1 {
                     let b = self.str_obj_bytes(a0).unwrap_or(b"").to_vec();
                     return self.new_str(&b);
                 }
                 let s = self.str_of(a0)?;
                 self.new_str(s.as_bytes())
             }
-            Some(Kind::Bytes) => {
+            Some(Kind::BYTES) => {
                 if args.is_empty() {
-                    return self.new_str_obj(Kind::Bytes, b"");
+                    return self.new_str_obj(Kind::BYTES, b"");
                 }
                 if let Some(b) = self.str_bytes(a0) {
                     let b = b.to_vec();
-                    return self.new_str_obj(Kind::Bytes, &b);
+                    return self.new_str_obj(Kind::BYTES, &b);
                 }
                 if a0.is_int() {
                     let n = a0.as_int().max(0) as usize;
@@ -749,27 +749,27 @@ impl<F: FlashImage> Vm<F> {
                         return Err(crate::vm::Thrown);
                     }
                     let v = vec![0u8; n];
-                    return self.new_str_obj(Kind::Bytes, &v);
+                    return self.new_str_obj(Kind::BYTES, &v);
                 }
                 let items = self.iter_to_vec(a0)?;
                 let v: Vec<u8> = items.iter().map(|x| x.as_int() as u8).collect();
-                self.new_str_obj(Kind::Bytes, &v)
+                self.new_str_obj(Kind::BYTES, &v)
             }
-            Some(Kind::Tuple) => {
+            Some(Kind::TUPLE) => {
                 if args.is_empty() {
                     return self.new_tuple(&[]);
                 }
                 let items = self.iter_to_vec(a0)?;
                 self.new_tuple(&items)
             }
-            Some(Kind::List) => {
+            Some(Kind::LIST) => {
                 if args.is_empty() {
                     return self.new_list(&[]);
                 }
                 let items = self.iter_to_vec(a0)?;
                 self.new_list(&items)
             }
-            Some(Kind::Dict) => {
+            Some(Kind::DICT) => {
                 let d = self.new_dict(4)?;
                 if !args.is_empty() {
                     self.dict_update(d, a0)?;
@@ -779,7 +779,7 @@ impl<F: FlashImage> Vm<F> {
                 }
                 Ok(d)
             }
-            Some(Kind::Set) => {
+            Some(Kind::SET) => {
                 let s = self.new_set()?;
                 if !args.is_empty() {
                     for x in self.iter_to_vec(a0)? {
@@ -788,7 +788,7 @@ impl<F: FlashImage> Vm<F> {
                 }
                 Ok(s)
             }
-            Some(Kind::Range) => {
+            Some(Kind::RANGE) => {
                 let (a, b, st) = match args.len() {
                     1 => (0, self.int_arg(a0)?, 1),
                     2 => (self.int_arg(a0)?, self.int_arg(args[1])?, 1),
@@ -803,23 +803,23 @@ impl<F: FlashImage> Vm<F> {
                     return self.raise_msg("ValueError", "zero step");
                 }
                 let (a, b, st) = (self.int_val(a)?, self.int_val(b)?, self.int_val(st)?);
-                self.alloc_obj(Kind::Range, 0, &[a, b, st])
+                self.alloc_obj(Kind::RANGE, 0, &[a, b, st])
             }
-            Some(Kind::Class) => {
+            Some(Kind::CLASS) => {
                 if args.len() == 1 {
                     return Ok(Value(self.type_of(a0)));
                 }
                 self.raise_msg("NotImplementedError", "type() with 3 arguments")
             }
-            Some(Kind::Instance) => {
-                self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, Value::NULL])
+            Some(Kind::INSTANCE) => {
+                self.alloc_obj(Kind::INSTANCE, 0, &[c, Value::NULL, Value::NULL])
             }
-            Some(Kind::StaticMeth) => self.alloc_obj(Kind::StaticMeth, 0, &[a0]),
-            Some(Kind::ClassMeth) => self.alloc_obj(Kind::ClassMeth, 0, &[a0]),
-            Some(Kind::Property) => {
+            Some(Kind::STATIC_METH) => self.alloc_obj(Kind::STATIC_METH, 0, &[a0]),
+            Some(Kind::CLASS_METH) => self.alloc_obj(Kind::CLASS_METH, 0, &[a0]),
+            Some(Kind::PROPERTY) => {
                 let none = self.none();
                 let s = if args.len() > 1 { args[1] } else { none };
-                self.alloc_obj(Kind::Property, 0, &[a0, s, none])
+                self.alloc_obj(Kind::PROPERTY, 0, &[a0, s, none])
             }
             _ => {
                 let n = self.class_name(c.0);
@@ -830,7 +830,7 @@ impl<F: FlashImage> Vm<F> {
     }
 
     fn dict_update(&mut self, d: Value, src: Value) -> R<()> {
-        if matches!(self.kind(src), Some(Kind::Dict)) {
+        if matches!(self.kind(src), Some(Kind::DICT)) {
             for i in 0..self.dict_len(src) {
                 let (k, v) = self.dict_entry(src, i);
                 self.dict_store(d, k, v)?;
@@ -1034,7 +1034,7 @@ impl<F: FlashImage> Vm<F> {
             Enumerate => {
                 let it = self.get_iter(a0)?;
                 let start = if args.len() > 1 { a1 } else { Value::small(0) };
-                self.alloc_obj(Kind::Iter, iter_kind::ENUMERATE, &[it, start, Value::NULL])
+                self.alloc_obj(Kind::ITER, iter_kind::ENUMERATE, &[it, start, Value::NULL])
             }
             Zip => {
                 let mut its = Vec::new();
@@ -1043,14 +1043,14 @@ impl<F: FlashImage> Vm<F> {
                 }
                 let t = self.new_tuple(&its)?;
                 self.alloc_obj(
-                    Kind::Iter,
+                    Kind::ITER,
                     iter_kind::ZIP,
                     &[t, Value::small(0), Value::NULL],
                 )
             }
             Map => {
                 let it = self.get_iter(a1)?;
-                self.alloc_obj(Kind::Iter, iter_kind::MAP, &[it, Value::small(0), a0])
+                self.alloc_obj(Kind::ITER, iter_kind::MAP, &[it, Value::small(0), a0])
             }
             Any | All => {
                 let it = self.get_iter(a0)?;
@@ -1071,7 +1071,7 @@ impl<F: FlashImage> Vm<F> {
                 let r = matches!(
                     self.kind(a0),
                     Some(
-                        Kind::Func | Kind::Closure | Kind::BoundMeth | Kind::Builtin | Kind::Class
+                        Kind::FUNC | Kind::CLOSURE | Kind::BOUND_METH | Kind::BUILTIN | Kind::CLASS
                     )
                 );
                 Ok(self.bool_val(r))
@@ -1121,7 +1121,7 @@ impl<F: FlashImage> Vm<F> {
             }
             Reversed => {
                 let l = self.len(a0)?;
-                self.alloc_obj(Kind::Iter, iter_kind::REVERSED, &[a0, l, Value::NULL])
+                self.alloc_obj(Kind::ITER, iter_kind::REVERSED, &[a0, l, Value::NULL])
             }
             Super => self.raise_msg("NotImplementedError", "super() outside a method call"),
             // ---- list
@@ -1241,14 +1241,14 @@ impl<F: FlashImage> Vm<F> {
             }
             DictValues => {
                 let a = self.alloc_obj(
-                    Kind::Iter,
+                    Kind::ITER,
                     iter_kind::DICT_VALUES,
                     &[a0, Value::small(0), Value::NULL],
                 )?;
                 Ok(a)
             }
             DictItems => self.alloc_obj(
-                Kind::Iter,
+                Kind::ITER,
                 iter_kind::DICT_ITEMS,
                 &[a0, Value::small(0), Value::NULL],
             ),
@@ -1332,7 +1332,7 @@ impl<F: FlashImage> Vm<F> {
             StrStartsWith | StrEndsWith => {
                 let s = self.str_arg(a0)?;
                 let pats = match self.seq_vec(a1) {
-                    Some(items) if self.kind(a1) == Some(Kind::Tuple) => items,
+                    Some(items) if self.kind(a1) == Some(Kind::TUPLE) => items,
                     _ => vec![a1],
                 };
                 let mut r = false;
@@ -1494,7 +1494,7 @@ impl<F: FlashImage> Vm<F> {
             }
             StrEncode => {
                 let s = self.str_arg(a0)?;
-                self.new_str_obj(Kind::Bytes, &s)
+                self.new_str_obj(Kind::BYTES, &s)
             }
             BytesDecode => {
                 let s = self.str_obj_bytes(a0).unwrap_or(b"").to_vec();
@@ -1542,7 +1542,7 @@ impl<F: FlashImage> Vm<F> {
                         }
                     }
                 }
-                let _ = self.set_w(a0, 0, header(Kind::Generator, gen_state::DONE));
+                let _ = self.set_w(a0, 0, header(Kind::GENERATOR, gen_state::DONE));
                 Ok(none)
             }
             GenPendThrow => {
@@ -1653,7 +1653,7 @@ impl<F: FlashImage> Vm<F> {
             }
             Poll | Socket | StringIO | BytesIO | UtimeQ => {
                 let l = self.new_list(&[])?;
-                self.alloc_obj(Kind::Handle, id, &[Value::small(0), l])
+                self.alloc_obj(Kind::HANDLE, id, &[Value::small(0), l])
             }
             ListPopLeft => {
                 let len = self.wv(a0, 1).as_int();
@@ -1823,7 +1823,7 @@ impl<F: FlashImage> Vm<F> {
         let bases = &args[2..];
         let mut flags = 0;
         for b in bases {
-            if self.kind(*b) != Some(Kind::Class) {
+            if self.kind(*b) != Some(Kind::CLASS) {
                 return self.raise_msg("TypeError", "bases must be classes");
             }
             if self.aux(*b) & class_flags::EXCEPTION != 0 {
@@ -1840,8 +1840,8 @@ impl<F: FlashImage> Vm<F> {
             }
             None => name,
         };
-        let c = self.alloc_obj(Kind::Class, flags, &[nq, bt, locals])?;
-        if self.kind(cell) == Some(Kind::Cell) {
+        let c = self.alloc_obj(Kind::CLASS, flags, &[nq, bt, locals])?;
+        if self.kind(cell) == Some(Kind::CELL) {
             self.set_w(cell, 1, c.0)?;
         }
         Ok(c)

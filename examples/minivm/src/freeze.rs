@@ -149,39 +149,38 @@ fn layout(fw: &[u8]) -> Layout<'_> {
 }
 
 fn kind_name(k: Option<Kind>) -> &'static str {
-    use Kind::*;
     match k {
-        Some(None) => "NoneType",
-        Some(Bool) => "bool",
-        Some(Ellipsis) => "ellipsis",
-        Some(Str) => "str",
-        Some(Bytes) => "bytes",
-        Some(Tuple) => "tuple",
-        Some(List) => "list",
-        Some(Dict) => "dict",
-        Some(Set) => "set",
-        Some(Func) => "function",
-        Some(Closure) => "closure",
-        Some(RawCode) => "code",
-        Some(Context) => "context",
-        Some(Module) => "module",
-        Some(Class) => "class",
-        Some(Instance) => "instance",
-        Some(Cell) => "cell",
-        Some(BoundMeth) => "bound_method",
-        Some(Generator) => "generator",
-        Some(Iter) => "iterator",
-        Some(Range) => "range",
-        Some(Slice) => "slice",
-        Some(Builtin) => "builtin",
-        Some(Array) => "array",
-        Some(ConstArray) => "const_array",
-        Some(QstrPool) => "qstr_pool",
-        Some(StaticMeth) => "staticmethod",
-        Some(ClassMeth) => "classmethod",
-        Some(Property) => "property",
-        Some(Handle) => "handle",
-        Some(Forward) | Option::None => "unknown",
+        Some(Kind::NONE) => "NoneType",
+        Some(Kind::BOOL) => "bool",
+        Some(Kind::ELLIPSIS) => "ellipsis",
+        Some(Kind::STR) => "str",
+        Some(Kind::BYTES) => "bytes",
+        Some(Kind::TUPLE) => "tuple",
+        Some(Kind::LIST) => "list",
+        Some(Kind::DICT) => "dict",
+        Some(Kind::SET) => "set",
+        Some(Kind::FUNC) => "function",
+        Some(Kind::CLOSURE) => "closure",
+        Some(Kind::RAW_CODE) => "code",
+        Some(Kind::CONTEXT) => "context",
+        Some(Kind::MODULE) => "module",
+        Some(Kind::CLASS) => "class",
+        Some(Kind::INSTANCE) => "instance",
+        Some(Kind::CELL) => "cell",
+        Some(Kind::BOUND_METH) => "bound_method",
+        Some(Kind::GENERATOR) => "generator",
+        Some(Kind::ITER) => "iterator",
+        Some(Kind::RANGE) => "range",
+        Some(Kind::SLICE) => "slice",
+        Some(Kind::BUILTIN) => "builtin",
+        Some(Kind::ARRAY) => "array",
+        Some(Kind::CONST_ARRAY) => "const_array",
+        Some(Kind::QSTR_POOL) => "qstr_pool",
+        Some(Kind::STATIC_METH) => "staticmethod",
+        Some(Kind::CLASS_METH) => "classmethod",
+        Some(Kind::PROPERTY) => "property",
+        Some(Kind::HANDLE) => "handle",
+        _ => "unknown",
     }
 }
 
@@ -202,27 +201,52 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn mutability(&self, obj: u32) -> Mutability {
-        use Kind::*;
         let v = Value(obj);
         match self.kind(v) {
             Some(
-                None | Bool | Ellipsis | Str | Bytes | Tuple | Func | Closure | RawCode | Context
-                | Module | Class | BoundMeth | Builtin | Range | Slice | StaticMeth | ClassMeth
-                | Property | QstrPool | ConstArray,
+                Kind::NONE
+                | Kind::BOOL
+                | Kind::ELLIPSIS
+                | Kind::STR
+                | Kind::BYTES
+                | Kind::TUPLE
+                | Kind::FUNC
+                | Kind::CLOSURE
+                | Kind::RAW_CODE
+                | Kind::CONTEXT
+                | Kind::MODULE
+                | Kind::CLASS
+                | Kind::BOUND_METH
+                | Kind::BUILTIN
+                | Kind::RANGE
+                | Kind::SLICE
+                | Kind::STATIC_METH
+                | Kind::CLASS_METH
+                | Kind::PROPERTY
+                | Kind::QSTR_POOL
+                | Kind::CONST_ARRAY,
             ) => Mutability::Immutable,
-            Some(Dict) if self.aux(v) & dict_flags::NAMESPACE != 0 => Mutability::Immutable,
+            Some(Kind::DICT) if self.aux(v) & dict_flags::NAMESPACE != 0 => Mutability::Immutable,
             // A builtin exception's instance refuses attribute stores and keeps no traceback:
             // class and args tuple only, never written.
-            Some(Instance) if self.is_native_exception(v) && self.w(v, 2) == 0 => {
+            Some(Kind::INSTANCE) if self.is_native_exception(v) && self.w(v, 2) == 0 => {
                 Mutability::Immutable
             }
-            Some(Dict | Set | List | Instance | Cell | Iter | Array) => Mutability::Mutable,
-            Some(Generator) if self.aux(v) == gen_state::RUNNING => {
+            Some(
+                Kind::DICT
+                | Kind::SET
+                | Kind::LIST
+                | Kind::INSTANCE
+                | Kind::CELL
+                | Kind::ITER
+                | Kind::ARRAY,
+            ) => Mutability::Mutable,
+            Some(Kind::GENERATOR) if self.aux(v) == gen_state::RUNNING => {
                 Mutability::Unfreezable("a running generator")
             }
-            Some(Generator) => Mutability::Mutable,
+            Some(Kind::GENERATOR) => Mutability::Mutable,
             // utimeq and poll objects of this port are plain data (a list): mutable state.
-            Some(Handle)
+            Some(Kind::HANDLE)
                 if matches!(
                     crate::natives::Native::from_id(self.aux(v)),
                     Some(crate::natives::Native::UtimeQ | crate::natives::Native::Poll)
@@ -230,8 +254,8 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
             {
                 Mutability::Mutable
             }
-            Some(Handle) => Mutability::Unfreezable("a native handle (socket or stream)"),
-            Some(Forward) | Option::None => Mutability::Unfreezable("not a minivm object"),
+            Some(Kind::HANDLE) => Mutability::Unfreezable("a native handle (socket or stream)"),
+            _ => Mutability::Unfreezable("not a minivm object"),
         }
     }
 
@@ -254,8 +278,8 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         // offsets and texts and a compact code's bytecode. Frozen word i is heap word
         // i + skip: a compact code drops the bytecode pointer.
         let (words, skip) = match kind {
-            Kind::QstrPool if self.compact_pool(Value(obj)).is_some() => (QPOOL_HDR_WORDS, 0),
-            Kind::RawCode if let Some((_, children)) = self.compact_code(Value(obj)) => {
+            Kind::QSTR_POOL if self.compact_pool(Value(obj)).is_some() => (QPOOL_HDR_WORDS, 0),
+            Kind::RAW_CODE if let Some((_, children)) = self.compact_code(Value(obj)) => {
                 // Only the children word, if any: heap word 2.
                 if children { (2, 1) } else { (1, 0) }
             }
@@ -271,7 +295,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         let hdr = self.mem.read_u32(obj);
         let len = out.len() as u32;
         match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => {
+            Some(Kind::STR | Kind::BYTES) => {
                 // Compact: the header with the COMPACT bit, then the payload (no hash word).
                 let n = hdr >> 8;
                 let (Some(h), Some(b)) = (out.get_mut(..4), self.mem.bytes(obj + 8, n)) else {
@@ -282,13 +306,15 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
                     dst.copy_from_slice(b);
                 }
             }
-            Some(Kind::RawCode) if let Some((n, children)) = self.compact_code(Value(obj)) => {
+            Some(Kind::RAW_CODE) if let Some((n, children)) = self.compact_code(Value(obj)) => {
                 // Compact: the children word if any, then the bytecode inline.
                 let rc = Value(obj);
                 let aux = if children { n | CODE_HAS_CHILDREN } else { n };
                 let mut at = 4;
                 if let Some(h) = out.get_mut(..4) {
-                    h.copy_from_slice(&(header(Kind::RawCode, aux) | COMPACT as u32).to_le_bytes());
+                    h.copy_from_slice(
+                        &(header(Kind::RAW_CODE, aux) | COMPACT as u32).to_le_bytes(),
+                    );
                 }
                 if children {
                     if let Some(c) = out.get_mut(4..8) {
@@ -301,7 +327,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
                     dst.copy_from_slice(code);
                 }
             }
-            Some(Kind::Func) if self.compact_func(Value(obj)) => {
+            Some(Kind::FUNC) if self.compact_func(Value(obj)) => {
                 // Compact: no defaults word.
                 let f = Value(obj);
                 let head = [hdr | COMPACT as u32, self.w(f, 1), self.w(f, 2)];
@@ -309,7 +335,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
                     dst.copy_from_slice(&w.to_le_bytes());
                 }
             }
-            Some(Kind::Instance) if self.compact_instance(Value(obj)) => {
+            Some(Kind::INSTANCE) if self.compact_instance(Value(obj)) => {
                 // Compact: no args word (it was null).
                 let i = Value(obj);
                 let head = [hdr | COMPACT as u32, self.w(i, 1), self.w(i, 2)];
@@ -317,14 +343,14 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
                     dst.copy_from_slice(&w.to_le_bytes());
                 }
             }
-            Some(Kind::QstrPool) if self.compact_pool(Value(obj)).is_some() => {
+            Some(Kind::QSTR_POOL) if self.compact_pool(Value(obj)).is_some() => {
                 self.write_compact_pool(Value(obj), out);
             }
-            Some(kind @ (Kind::ConstArray | Kind::Array)) => {
+            Some(kind @ (Kind::CONST_ARRAY | Kind::ARRAY)) => {
                 // Trimmed: the header counts only the words kept (with the flags of the heap
                 // header: a fixed array keeps them all).
                 let kept = len / 4 - 1;
-                let flags = if kind == Kind::Array {
+                let flags = if kind == Kind::ARRAY {
                     (hdr >> 8) & !ARRAY_LEN_MASK
                 } else {
                     0
@@ -367,18 +393,18 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         let word = slot_index + 1;
         match self.kind(v) {
             // Internal edges: the path reads `mod.name`, not `mod.<globals>.<table>.name`.
-            Some(Kind::Module | Kind::Dict | Kind::Set | Kind::List) => Ok(()),
-            Some(Kind::Class) if word == 3 => Ok(()),
-            Some(Kind::Instance) if word == 2 => Ok(()),
-            Some(Kind::Array | Kind::ConstArray) if word.is_multiple_of(2) => {
+            Some(Kind::MODULE | Kind::DICT | Kind::SET | Kind::LIST) => Ok(()),
+            Some(Kind::CLASS) if word == 3 => Ok(()),
+            Some(Kind::INSTANCE) if word == 2 => Ok(()),
+            Some(Kind::ARRAY | Kind::CONST_ARRAY) if word.is_multiple_of(2) => {
                 let key = self.wv(v, word - 1);
                 match self.str_bytes(key) {
                     Some(b) => write!(out, ".{}", String::from_utf8_lossy(b)),
                     Option::None => write!(out, "[{}]", slot_index),
                 }
             }
-            Some(Kind::Func) if word == 3 => out.write_str(".<defaults>"),
-            Some(Kind::Instance) if word == 1 => out.write_str(".__class__"),
+            Some(Kind::FUNC) if word == 3 => out.write_str(".<defaults>"),
+            Some(Kind::INSTANCE) if word == 1 => out.write_str(".__class__"),
             _ => write!(out, "[{slot_index}]"),
         }
     }
@@ -471,16 +497,16 @@ impl<F: FlashImage> Vm<F> {
     fn frozen_size(&self, obj: u32) -> u32 {
         let hdr = self.mem.read_u32(obj);
         let size = match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => 4 + (hdr >> 8),
-            Some(Kind::ConstArray) => 4 + 4 * self.const_array_kept(Value(obj)),
-            Some(Kind::Array) => 4 + 4 * self.array_kept(Value(obj)),
-            Some(Kind::RawCode) => match self.compact_code(Value(obj)) {
+            Some(Kind::STR | Kind::BYTES) => 4 + (hdr >> 8),
+            Some(Kind::CONST_ARRAY) => 4 + 4 * self.const_array_kept(Value(obj)),
+            Some(Kind::ARRAY) => 4 + 4 * self.array_kept(Value(obj)),
+            Some(Kind::RAW_CODE) => match self.compact_code(Value(obj)) {
                 Some((n, children)) => 4 + if children { 4 } else { 0 } + n,
                 None => object_size(hdr).unwrap_or(4),
             },
-            Some(Kind::Func) if self.compact_func(Value(obj)) => 12,
-            Some(Kind::Instance) if self.compact_instance(Value(obj)) => 12,
-            Some(Kind::QstrPool) => match self.compact_pool(Value(obj)) {
+            Some(Kind::FUNC) if self.compact_func(Value(obj)) => 12,
+            Some(Kind::INSTANCE) if self.compact_instance(Value(obj)) => 12,
+            Some(Kind::QSTR_POOL) => match self.compact_pool(Value(obj)) {
                 Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
                 None => object_size(hdr).unwrap_or(4),
             },
@@ -494,19 +520,19 @@ impl<F: FlashImage> Vm<F> {
     /// objects and for bytecode too long for the compact header.
     fn compact_code(&self, rc: Value) -> Option<(u32, bool)> {
         let hdr = self.mem.read_u32(rc.0);
-        if Kind::from_u8(hdr as u8) != Some(Kind::RawCode) || is_compact(hdr) {
+        if Kind::from_u8(hdr as u8) != Some(Kind::RAW_CODE) || is_compact(hdr) {
             return None;
         }
         let bc = self.wv(rc, 1);
         let n = self.aux(bc);
         let children = !self.wv(rc, 2).is_null();
-        (self.kind(bc) == Some(Kind::Bytes) && n <= CODE_LEN_MASK).then_some((n, children))
+        (self.kind(bc) == Some(Kind::BYTES) && n <= CODE_LEN_MASK).then_some((n, children))
     }
 
     /// Does heap function `f` freeze compact: no defaults at all, so no defaults word?
     fn compact_func(&self, f: Value) -> bool {
         let hdr = self.mem.read_u32(f.0);
-        Kind::from_u8(hdr as u8) == Some(Kind::Func)
+        Kind::from_u8(hdr as u8) == Some(Kind::FUNC)
             && !is_compact(hdr)
             && (hdr >> 8) & func_flags::HAS_KWDEFAULTS == 0
             && self.w(f, 3) == 0
@@ -516,7 +542,7 @@ impl<F: FlashImage> Vm<F> {
     /// is null for good (only exceptions keep an args tuple there)?
     fn compact_instance(&self, i: Value) -> bool {
         let hdr = self.mem.read_u32(i.0);
-        Kind::from_u8(hdr as u8) == Some(Kind::Instance)
+        Kind::from_u8(hdr as u8) == Some(Kind::INSTANCE)
             && !is_compact(hdr)
             && !self.is_exception(i)
             && self.w(i, 3) == 0
@@ -527,7 +553,7 @@ impl<F: FlashImage> Vm<F> {
     /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
     fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
         let hdr = self.mem.read_u32(p.0);
-        if Kind::from_u8(hdr as u8) != Some(Kind::QstrPool) || is_compact(hdr) {
+        if Kind::from_u8(hdr as u8) != Some(Kind::QSTR_POOL) || is_compact(hdr) {
             return None;
         }
         if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
@@ -545,7 +571,7 @@ impl<F: FlashImage> Vm<F> {
     fn write_compact_pool(&self, p: Value, out: &mut [u8]) {
         let n = self.pool_len(p);
         let words_after_header = (out.len() / 4).saturating_sub(1) as u32;
-        let hdr = header(Kind::QstrPool, words_after_header) | COMPACT as u32;
+        let hdr = header(Kind::QSTR_POOL, words_after_header) | COMPACT as u32;
         let head = [hdr, self.w(p, 1), self.w(p, 2), Value::small(n as i32).0];
         for (dst, w) in out.chunks_exact_mut(4).zip(head) {
             dst.copy_from_slice(&w.to_le_bytes());

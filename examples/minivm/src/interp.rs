@@ -191,20 +191,20 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         match self.kind(f) {
-            Some(Kind::Func | Kind::Closure) => self.call_bc(f, args, kw, Value::NULL),
-            Some(Kind::BoundMeth) => {
+            Some(Kind::FUNC | Kind::CLOSURE) => self.call_bc(f, args, kw, Value::NULL),
+            Some(Kind::BOUND_METH) => {
                 let mut a = Vec::with_capacity(args.len() + 1);
                 a.push(self.wv(f, 2));
                 a.extend_from_slice(args);
                 let m = self.wv(f, 1);
                 self.call(m, &a, kw)
             }
-            Some(Kind::Builtin) => {
+            Some(Kind::BUILTIN) => {
                 let id = self.aux(f);
                 self.call_native(id, args, kw)
             }
-            Some(Kind::Class) => self.instantiate(f, args, kw),
-            Some(Kind::Instance) => {
+            Some(Kind::CLASS) => self.instantiate(f, args, kw),
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__call__");
                 match self.lookup_method(f, m)? {
                     Some(c) => {
@@ -235,9 +235,9 @@ impl<F: FlashImage> Vm<F> {
         let inst = if let Some(nf) = self.class_lookup(c.0, newq)
             && matches!(
                 self.kind(nf),
-                Some(Kind::Func | Kind::Closure | Kind::StaticMeth)
+                Some(Kind::FUNC | Kind::CLOSURE | Kind::STATIC_METH)
             ) {
-            let nf = if self.kind(nf) == Some(Kind::StaticMeth) {
+            let nf = if self.kind(nf) == Some(Kind::STATIC_METH) {
                 self.wv(nf, 1)
             } else {
                 nf
@@ -251,10 +251,10 @@ impl<F: FlashImage> Vm<F> {
             o
         } else if flags & class_flags::EXCEPTION != 0 {
             let t = self.new_tuple(args)?;
-            self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, t])?
+            self.alloc_obj(Kind::INSTANCE, 0, &[c, Value::NULL, t])?
         } else {
             // No args word: null forever, so the frozen copy can drop it.
-            self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, Value::NULL])?
+            self.alloc_obj(Kind::INSTANCE, 0, &[c, Value::NULL, Value::NULL])?
         };
         let initq = sq!("__init__");
         if let Some(init) = self.class_lookup(c.0, initq) {
@@ -267,7 +267,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Calls a bytecode function (or closure); `locals` is set for class bodies.
     pub fn call_bc(&mut self, f: Value, args: &[Value], kw: &[Value], locals: Value) -> R<Value> {
-        let (fun, cells) = if self.kind(f) == Some(Kind::Closure) {
+        let (fun, cells) = if self.kind(f) == Some(Kind::CLOSURE) {
             let n = self.aux(f);
             let cells: Vec<Value> = (0..n).map(|i| self.wv(f, 2 + i)).collect();
             (self.wv(f, 1), cells)
@@ -301,7 +301,7 @@ impl<F: FlashImage> Vm<F> {
             // Resuming copies exactly this many words back: the freezer must not trim it.
             let _ = self
                 .mem
-                .write_u32(arr.0, header(Kind::Array, words | ARRAY_FIXED));
+                .write_u32(arr.0, header(Kind::ARRAY, words | ARRAY_FIXED));
             for i in 0..words {
                 let x = self.stack[fr.base + i as usize];
                 let _ = self.mem.write_u32(arr.0 + 4 + 4 * i, x);
@@ -309,7 +309,7 @@ impl<F: FlashImage> Vm<F> {
             let _ = rc;
             self.stack_top = fr.base - WIN_HDR;
             return self.alloc_obj(
-                Kind::Generator,
+                Kind::GENERATOR,
                 gen_state::NEW,
                 &[
                     fun,
@@ -505,7 +505,7 @@ impl<F: FlashImage> Vm<F> {
             let local = self.mem.read_u8(a) as usize;
             if local < n_state {
                 let cur = Value(self.stack[slot(local)]);
-                let c = self.alloc_obj(Kind::Cell, 0, &[cur])?;
+                let c = self.alloc_obj(Kind::CELL, 0, &[cur])?;
                 self.stack[slot(local)] = c.0;
             }
         }
@@ -604,7 +604,7 @@ impl<F: FlashImage> Vm<F> {
         } else {
             self.stack[fr.sp] = send.0;
         }
-        self.set_w(g, 0, header(Kind::Generator, gen_state::RUNNING))?;
+        self.set_w(g, 0, header(Kind::GENERATOR, gen_state::RUNNING))?;
         self.depth += 1;
         let r = self.run_frame(&mut fr, throw);
         self.depth -= 1;
@@ -623,15 +623,15 @@ impl<F: FlashImage> Vm<F> {
         let _ = self.set_w(g, 5, Value::small(fr.exc_sp as i32).0);
         match r {
             Ok(Flow::Yield(v)) => {
-                self.set_w(g, 0, header(Kind::Generator, gen_state::SUSPENDED))?;
+                self.set_w(g, 0, header(Kind::GENERATOR, gen_state::SUSPENDED))?;
                 Ok(GenOut::Yield(v))
             }
             Ok(Flow::Return(v)) => {
-                self.set_w(g, 0, header(Kind::Generator, gen_state::DONE))?;
+                self.set_w(g, 0, header(Kind::GENERATOR, gen_state::DONE))?;
                 Ok(GenOut::Return(v))
             }
             Err(t) => {
-                let _ = self.set_w(g, 0, header(Kind::Generator, gen_state::DONE));
+                let _ = self.set_w(g, 0, header(Kind::GENERATOR, gen_state::DONE));
                 let e = self.exc;
                 if self.exception_match(e, Value(self.exc_class("StopIteration"))) {
                     return self.raise_msg("RuntimeError", "generator raised StopIteration");
@@ -652,7 +652,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Generic resume used by `YIELD_FROM`, `send` and `throw` on any iterator.
     fn resume_any(&mut self, it: Value, send: Value, throw: Value) -> R<GenOut> {
-        if self.kind(it) == Some(Kind::Generator) {
+        if self.kind(it) == Some(Kind::GENERATOR) {
             return self.gen_resume(it, send, throw);
         }
         if !throw.is_null() {
@@ -1286,7 +1286,7 @@ impl<F: FlashImage> Vm<F> {
                 };
                 let stop = self.pop(fr);
                 let start = self.top(fr);
-                let s = self.alloc_obj(Kind::Slice, 0, &[start, stop, step])?;
+                let s = self.alloc_obj(Kind::SLICE, 0, &[start, stop, step])?;
                 self.sset(fr, fr.sp, s.0);
             }
             0x2f => {
@@ -1377,7 +1377,7 @@ impl<F: FlashImage> Vm<F> {
                 let f = self.make_function(fr, i, d, kd)?;
                 let mut words = vec![f];
                 words.extend(cells);
-                let c = self.alloc_obj(Kind::Closure, n as u32, &words)?;
+                let c = self.alloc_obj(Kind::CLOSURE, n as u32, &words)?;
                 self.push(fr, c);
             }
             0x34..=0x37 => {
@@ -1419,7 +1419,7 @@ impl<F: FlashImage> Vm<F> {
                 for i in 0..n_kw {
                     let k = Value(self.sget(fr, a0 + n_pos + 2 * i));
                     let v = Value(self.sget(fr, a0 + n_pos + 2 * i + 1));
-                    if k.is_null() && self.kind(v) == Some(Kind::Dict) {
+                    if k.is_null() && self.kind(v) == Some(Kind::DICT) {
                         for j in 0..self.dict_len(v) {
                             let (kk, vv) = self.dict_entry(v, j);
                             kw.push(kk);
@@ -1641,9 +1641,9 @@ impl<F: FlashImage> Vm<F> {
         };
         if kwdefs.is_ptr() && kwdefs.0 != self.st.none {
             let pair = self.new_tuple(&[if defs.is_null() { none } else { defs }, kwdefs])?;
-            self.alloc_obj(Kind::Func, func_flags::HAS_KWDEFAULTS, &[rc, fr.ctx, pair])
+            self.alloc_obj(Kind::FUNC, func_flags::HAS_KWDEFAULTS, &[rc, fr.ctx, pair])
         } else {
-            self.alloc_obj(Kind::Func, 0, &[rc, fr.ctx, defs])
+            self.alloc_obj(Kind::FUNC, 0, &[rc, fr.ctx, defs])
         }
     }
 
@@ -1724,8 +1724,8 @@ impl<F: FlashImage> Vm<F> {
             return self.raise_msg("AttributeError", &msg);
         };
         Ok(match self.kind(m) {
-            Some(Kind::StaticMeth) => (self.wv(m, 1), Value::NULL),
-            Some(Kind::ClassMeth) => (self.wv(m, 1), Value(self.type_of(obj))),
+            Some(Kind::STATIC_METH) => (self.wv(m, 1), Value::NULL),
+            Some(Kind::CLASS_METH) => (self.wv(m, 1), Value(self.type_of(obj))),
             _ => (m, obj),
         })
     }
@@ -1853,7 +1853,7 @@ impl<F: FlashImage> Vm<F> {
             let pq = self.q("__path__");
             self.dict_store(g, pq, key)?;
         }
-        let m = self.alloc_obj(Kind::Module, 0, &[key, g])?;
+        let m = self.alloc_obj(Kind::MODULE, 0, &[key, g])?;
         self.dict_store(self.modules, key, m)?;
         Ok((m, g))
     }
@@ -1862,7 +1862,7 @@ impl<F: FlashImage> Vm<F> {
         if let Some(v) = self.try_load_attr(m, q)? {
             return Ok(v);
         }
-        if self.kind(m) == Some(Kind::Module) {
+        if self.kind(m) == Some(Kind::MODULE) {
             let mut p = self.str_string(self.wv(m, 1));
             p.push('.');
             p.push_str(&self.str_string(q));

@@ -61,15 +61,15 @@ impl<F: FlashImage> Vm<F> {
             return Ok(false);
         }
         let (ka, kb) = (self.kind(a), self.kind(b));
-        let stry = |k: Option<Kind>, v: Value| v.is_qstr() || k == Some(Kind::Str);
+        let stry = |k: Option<Kind>, v: Value| v.is_qstr() || k == Some(Kind::STR);
         if stry(ka, a) && stry(kb, b) {
             return Ok(self.str_bytes(a) == self.str_bytes(b));
         }
         match (ka, kb) {
-            (Some(Kind::Bytes), Some(Kind::Bytes)) => {
+            (Some(Kind::BYTES), Some(Kind::BYTES)) => {
                 Ok(self.str_obj_bytes(a) == self.str_obj_bytes(b))
             }
-            (Some(Kind::Tuple), Some(Kind::Tuple)) | (Some(Kind::List), Some(Kind::List)) => {
+            (Some(Kind::TUPLE), Some(Kind::TUPLE)) | (Some(Kind::LIST), Some(Kind::LIST)) => {
                 let (x, y) = (
                     self.seq_vec(a).unwrap_or_default(),
                     self.seq_vec(b).unwrap_or_default(),
@@ -84,8 +84,8 @@ impl<F: FlashImage> Vm<F> {
                 }
                 Ok(true)
             }
-            (Some(Kind::Bool), Some(Kind::Bool)) => Ok(false),
-            (Some(Kind::Instance), _) => {
+            (Some(Kind::BOOL), Some(Kind::BOOL)) => Ok(false),
+            (Some(Kind::INSTANCE), _) => {
                 let m = self.q("__eq__");
                 if let Some(f) = self.lookup_method(a, m)? {
                     let r = self.call(f, &[a, b], &[])?;
@@ -145,7 +145,7 @@ impl<F: FlashImage> Vm<F> {
         // In-place ops behave like their plain forms for immutable values (and for lists we
         // extend in place).
         let op = if (INPLACE_OR..OR).contains(&op) {
-            if op - INPLACE_OR + OR == ADD && self.kind(a) == Some(Kind::List) {
+            if op - INPLACE_OR + OR == ADD && self.kind(a) == Some(Kind::LIST) {
                 let items = self.iter_to_vec(b)?;
                 for x in items {
                     self.list_append(a, x)?;
@@ -159,8 +159,8 @@ impl<F: FlashImage> Vm<F> {
         if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
             return self.int_op(op, x, y);
         }
-        let sa = a.is_qstr() || self.kind(a) == Some(Kind::Str);
-        let sb = b.is_qstr() || self.kind(b) == Some(Kind::Str);
+        let sa = a.is_qstr() || self.kind(a) == Some(Kind::STR);
+        let sb = b.is_qstr() || self.kind(b) == Some(Kind::STR);
         match op {
             LESS | MORE | LESS_EQUAL | MORE_EQUAL => {
                 let ord = if sa && sb {
@@ -185,7 +185,7 @@ impl<F: FlashImage> Vm<F> {
                     } else {
                         o
                     }
-                } else if self.kind(a) == Some(Kind::Instance) {
+                } else if self.kind(a) == Some(Kind::INSTANCE) {
                     let name = ["__lt__", "__gt__", "__le__", "__ge__"][op as usize];
                     let m = self.q(name);
                     if let Some(f) = self.lookup_method(a, m)? {
@@ -209,26 +209,26 @@ impl<F: FlashImage> Vm<F> {
                 x.extend_from_slice(self.str_bytes(b).unwrap_or(b""));
                 self.new_str(&x)
             }
-            ADD if self.kind(a) == Some(Kind::Bytes) && self.kind(b) == Some(Kind::Bytes) => {
+            ADD if self.kind(a) == Some(Kind::BYTES) && self.kind(b) == Some(Kind::BYTES) => {
                 let mut x = self.str_obj_bytes(a).unwrap_or(b"").to_vec();
                 x.extend_from_slice(self.str_obj_bytes(b).unwrap_or(b""));
-                self.new_str_obj(Kind::Bytes, &x)
+                self.new_str_obj(Kind::BYTES, &x)
             }
             ADD if matches!(
                 (self.kind(a), self.kind(b)),
-                (Some(Kind::Tuple), Some(Kind::Tuple)) | (Some(Kind::List), Some(Kind::List))
+                (Some(Kind::TUPLE), Some(Kind::TUPLE)) | (Some(Kind::LIST), Some(Kind::LIST))
             ) =>
             {
                 let mut x = self.seq_vec(a).unwrap_or_default();
                 x.extend(self.seq_vec(b).unwrap_or_default());
-                if self.kind(a) == Some(Kind::Tuple) {
+                if self.kind(a) == Some(Kind::TUPLE) {
                     self.new_tuple(&x)
                 } else {
                     self.new_list(&x)
                 }
             }
             MULTIPLY
-                if (sa || matches!(self.kind(a), Some(Kind::List | Kind::Tuple))) && b.is_int() =>
+                if (sa || matches!(self.kind(a), Some(Kind::LIST | Kind::TUPLE))) && b.is_int() =>
             {
                 let n = b.as_int().max(0) as usize;
                 let unit = match self.str_bytes(a) {
@@ -248,7 +248,7 @@ impl<F: FlashImage> Vm<F> {
                     for _ in 0..n {
                         y.extend_from_slice(&x);
                     }
-                    if self.kind(a) == Some(Kind::Tuple) {
+                    if self.kind(a) == Some(Kind::TUPLE) {
                         self.new_tuple(&y)
                     } else {
                         self.new_list(&y)
@@ -257,13 +257,13 @@ impl<F: FlashImage> Vm<F> {
             }
             MODULO if sa => {
                 let args = match self.kind(b) {
-                    Some(Kind::Tuple) => self.seq_vec(b).unwrap_or_default(),
+                    Some(Kind::TUPLE) => self.seq_vec(b).unwrap_or_default(),
                     _ => alloc::vec![b],
                 };
                 self.percent_format(a, &args)
             }
             _ => {
-                if self.kind(a) == Some(Kind::Instance) {
+                if self.kind(a) == Some(Kind::INSTANCE) {
                     let names = [
                         (OR, "__or__"),
                         (AND, "__and__"),
@@ -278,7 +278,7 @@ impl<F: FlashImage> Vm<F> {
                         }
                     }
                 }
-                if matches!(self.kind(a), Some(Kind::Set)) && matches!(op, OR | AND | SUBTRACT) {
+                if matches!(self.kind(a), Some(Kind::SET)) && matches!(op, OR | AND | SUBTRACT) {
                     return self.set_op(op, a, b);
                 }
                 self.binop_type_error(op, a, b)
@@ -436,13 +436,13 @@ impl<F: FlashImage> Vm<F> {
             return Ok(Value::small(n as i32));
         }
         match self.kind(v) {
-            Some(Kind::Str | Kind::Bytes | Kind::Tuple) => Ok(Value::small(self.aux(v) as i32)),
-            Some(Kind::List | Kind::Dict | Kind::Set) => Ok(self.wv(v, 1)),
-            Some(Kind::Handle) => {
+            Some(Kind::STR | Kind::BYTES | Kind::TUPLE) => Ok(Value::small(self.aux(v) as i32)),
+            Some(Kind::LIST | Kind::DICT | Kind::SET) => Ok(self.wv(v, 1)),
+            Some(Kind::HANDLE) => {
                 let l = self.wv(v, 2);
                 Ok(self.wv(l, 1))
             }
-            Some(Kind::Range) => {
+            Some(Kind::RANGE) => {
                 let (a, b, s) = (
                     self.wv(v, 1).as_int() as i64,
                     self.wv(v, 2).as_int() as i64,
@@ -455,7 +455,7 @@ impl<F: FlashImage> Vm<F> {
                 };
                 Ok(Value::small(n.max(0) as i32))
             }
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__len__");
                 if let Some(f) = self.lookup_method(v, m)? {
                     return self.call(f, &[v], &[]);
@@ -475,7 +475,7 @@ impl<F: FlashImage> Vm<F> {
         if let Some(items) = self.seq_vec(c) {
             return items.iter().any(|x| self.exception_match(e, *x));
         }
-        let t = if self.kind(e) == Some(Kind::Class) {
+        let t = if self.kind(e) == Some(Kind::CLASS) {
             e.0
         } else {
             self.type_of(e)
@@ -494,8 +494,8 @@ impl<F: FlashImage> Vm<F> {
             return Ok(needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle));
         }
         match self.kind(container) {
-            Some(Kind::Dict | Kind::Set) => Ok(self.dict_find(container, x)?.is_some()),
-            Some(Kind::Instance) => {
+            Some(Kind::DICT | Kind::SET) => Ok(self.dict_find(container, x)?.is_some()),
+            Some(Kind::INSTANCE) => {
                 let m = self.q("__contains__");
                 if let Some(f) = self.lookup_method(container, m)? {
                     let r = self.call(f, &[container, x], &[])?;
@@ -536,7 +536,7 @@ impl<F: FlashImage> Vm<F> {
                 _ => self.repr_of(args),
             };
         }
-        if self.kind(v) == Some(Kind::Instance) {
+        if self.kind(v) == Some(Kind::INSTANCE) {
             let m = sq!("__str__");
             if let Some(f) = self.lookup_method(v, m)? {
                 let r = self.call(f, &[v], &[])?;
@@ -562,7 +562,7 @@ impl<F: FlashImage> Vm<F> {
             let _ = write!(s, "{}", v.as_int());
             return Ok(());
         }
-        if v.is_qstr() || self.kind(v) == Some(Kind::Str) {
+        if v.is_qstr() || self.kind(v) == Some(Kind::STR) {
             let b = self.str_bytes(v).unwrap_or(b"").to_vec();
             repr_str(s, &b, false);
             return Ok(());
@@ -573,20 +573,20 @@ impl<F: FlashImage> Vm<F> {
         }
         let k = self.kind(v);
         match k {
-            Some(Kind::None) => s.push_str("None"),
-            Some(Kind::Bool) => s.push_str(if v.0 == self.st.true_ {
+            Some(Kind::NONE) => s.push_str("None"),
+            Some(Kind::BOOL) => s.push_str(if v.0 == self.st.true_ {
                 "True"
             } else {
                 "False"
             }),
-            Some(Kind::Ellipsis) => s.push_str("Ellipsis"),
-            Some(Kind::Bytes) => {
+            Some(Kind::ELLIPSIS) => s.push_str("Ellipsis"),
+            Some(Kind::BYTES) => {
                 let b = self.str_obj_bytes(v).unwrap_or(b"").to_vec();
                 repr_str(s, &b, true);
             }
-            Some(Kind::Tuple | Kind::List) => {
+            Some(Kind::TUPLE | Kind::LIST) => {
                 let items = self.seq_vec(v).unwrap_or_default();
-                let tuple = k == Some(Kind::Tuple);
+                let tuple = k == Some(Kind::TUPLE);
                 s.push(if tuple { '(' } else { '[' });
                 for (i, x) in items.iter().enumerate() {
                     if i > 0 {
@@ -599,7 +599,7 @@ impl<F: FlashImage> Vm<F> {
                 }
                 s.push(if tuple { ')' } else { ']' });
             }
-            Some(Kind::Dict) => {
+            Some(Kind::DICT) => {
                 s.push('{');
                 for i in 0..self.dict_len(v) {
                     let (key, val) = self.dict_entry(v, i);
@@ -612,7 +612,7 @@ impl<F: FlashImage> Vm<F> {
                 }
                 s.push('}');
             }
-            Some(Kind::Set) => {
+            Some(Kind::SET) => {
                 if self.dict_len(v) == 0 {
                     s.push_str("set()");
                 } else {
@@ -627,36 +627,36 @@ impl<F: FlashImage> Vm<F> {
                     s.push('}');
                 }
             }
-            Some(Kind::Module) => {
+            Some(Kind::MODULE) => {
                 let n = self.str_string(self.wv(v, 1));
                 let _ = write!(s, "<module '{n}'>");
             }
-            Some(Kind::Class) => {
+            Some(Kind::CLASS) => {
                 let n = self.class_name(v.0);
                 let _ = write!(s, "<class '{n}'>");
             }
-            Some(Kind::Func | Kind::Closure | Kind::Generator) => {
+            Some(Kind::FUNC | Kind::CLOSURE | Kind::GENERATOR) => {
                 let f = match k {
-                    Some(Kind::Closure) | Some(Kind::Generator) => self.wv(v, 1),
+                    Some(Kind::CLOSURE) | Some(Kind::GENERATOR) => self.wv(v, 1),
                     _ => v,
                 };
                 let n = self.func_name(f);
-                let what = if k == Some(Kind::Generator) {
+                let what = if k == Some(Kind::GENERATOR) {
                     "generator object"
                 } else {
                     "function"
                 };
                 let _ = write!(s, "<{what} {n} at 0x{:08x}>", v.0);
             }
-            Some(Kind::BoundMeth) => {
+            Some(Kind::BOUND_METH) => {
                 let n = self.func_name(self.wv(v, 1));
                 let _ = write!(s, "<bound_method {n}>");
             }
-            Some(Kind::Builtin) => {
+            Some(Kind::BUILTIN) => {
                 let n = self.str_string(self.wv(v, 1));
                 let _ = write!(s, "<function {n}>");
             }
-            Some(Kind::Range) => {
+            Some(Kind::RANGE) => {
                 let (a, b, st) = (
                     self.wv(v, 1).as_int(),
                     self.wv(v, 2).as_int(),
@@ -668,7 +668,7 @@ impl<F: FlashImage> Vm<F> {
                     let _ = write!(s, "range({a}, {b}, {st})");
                 }
             }
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 if self.is_exception(v) {
                     let n = self.class_name(self.type_of(v));
                     s.push_str(&n);
@@ -703,20 +703,20 @@ impl<F: FlashImage> Vm<F> {
 
     /// Name of a function (Func/Closure/Builtin).
     pub fn func_name(&self, f: Value) -> String {
-        let f = if self.kind(f) == Some(Kind::Closure) {
+        let f = if self.kind(f) == Some(Kind::CLOSURE) {
             self.wv(f, 1)
         } else {
             f
         };
         match self.kind(f) {
-            Some(Kind::Func) => {
+            Some(Kind::FUNC) => {
                 let rc = self.wv(f, 1);
                 let ctx = self.wv(f, 2);
                 let p = crate::interp::Prelude::decode(&self.mem, self.code_addr(rc));
                 let q = self.qstr_of_ctx(ctx, p.name_idx);
                 self.str_string(q)
             }
-            Some(Kind::Builtin) => self.str_string(self.wv(f, 1)),
+            Some(Kind::BUILTIN) => self.str_string(self.wv(f, 1)),
             _ => String::from("?"),
         }
     }
@@ -789,7 +789,7 @@ impl<F: FlashImage> Vm<F> {
         let mut steps = 0;
         while let Some(x) = work.pop() {
             steps += 1;
-            if steps > 256 || self.kind(Value(x)) != Some(Kind::Class) {
+            if steps > 256 || self.kind(Value(x)) != Some(Kind::CLASS) {
                 continue;
             }
             let d = self.wv(Value(x), 3);
@@ -818,9 +818,9 @@ impl<F: FlashImage> Vm<F> {
     /// Looks up `obj.name` for a method call: returns (function, self-or-null).
     pub fn load_method(&mut self, obj: Value, name: Value) -> R<(Value, Value)> {
         let k = self.kind(obj);
-        if k != Some(Kind::Class) && k != Some(Kind::Module) {
+        if k != Some(Kind::CLASS) && k != Some(Kind::MODULE) {
             // Instance members first.
-            if k == Some(Kind::Instance) {
+            if k == Some(Kind::INSTANCE) {
                 let d = self.wv(obj, 2);
                 if d.is_ptr()
                     && let Some(v) = self.dict_get_q(d, name)
@@ -831,9 +831,9 @@ impl<F: FlashImage> Vm<F> {
             let c = self.type_of(obj);
             if let Some(m) = self.class_lookup(c, name) {
                 match self.kind(m) {
-                    Some(Kind::Func | Kind::Closure | Kind::Builtin) => return Ok((m, obj)),
-                    Some(Kind::StaticMeth) => return Ok((self.wv(m, 1), Value::NULL)),
-                    Some(Kind::ClassMeth) => return Ok((self.wv(m, 1), Value(c))),
+                    Some(Kind::FUNC | Kind::CLOSURE | Kind::BUILTIN) => return Ok((m, obj)),
+                    Some(Kind::STATIC_METH) => return Ok((self.wv(m, 1), Value::NULL)),
+                    Some(Kind::CLASS_METH) => return Ok((self.wv(m, 1), Value(c))),
                     _ => {}
                 }
             }
@@ -848,7 +848,7 @@ impl<F: FlashImage> Vm<F> {
             Some(v) => Ok(v),
             None => {
                 let n = self.str_string(name);
-                let msg = if self.kind(obj) == Some(Kind::Module) {
+                let msg = if self.kind(obj) == Some(Kind::MODULE) {
                     let m = self.str_string(self.wv(obj, 1));
                     alloc::format!("module '{m}' has no attribute '{n}'")
                 } else {
@@ -864,7 +864,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn try_load_attr(&mut self, obj: Value, name: Value) -> R<Option<Value>> {
         let k = self.kind(obj);
         match k {
-            Some(Kind::Module) => {
+            Some(Kind::MODULE) => {
                 let g = self.wv(obj, 2);
                 if let Some(v) = self.overlay_get(g, name) {
                     return Ok(Some(v));
@@ -882,16 +882,16 @@ impl<F: FlashImage> Vm<F> {
                     None => None,
                 });
             }
-            Some(Kind::Class) => {
+            Some(Kind::CLASS) => {
                 if name == sq!("__name__") {
                     return Ok(Some(self.wv(obj, 1)));
                 }
                 if let Some(v) = self.class_lookup(obj.0, name) {
                     return Ok(Some(match self.kind(v) {
-                        Some(Kind::StaticMeth) => self.wv(v, 1),
-                        Some(Kind::ClassMeth) => {
+                        Some(Kind::STATIC_METH) => self.wv(v, 1),
+                        Some(Kind::CLASS_METH) => {
                             let f = self.wv(v, 1);
-                            self.alloc_obj(Kind::BoundMeth, 0, &[f, obj])?
+                            self.alloc_obj(Kind::BOUND_METH, 0, &[f, obj])?
                         }
                         _ => v,
                     }));
@@ -901,7 +901,7 @@ impl<F: FlashImage> Vm<F> {
                 }
                 return Ok(None);
             }
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let d = self.wv(obj, 2);
                 if d.is_ptr()
                     && let Some(v) = self.dict_get_q(d, name)
@@ -921,11 +921,11 @@ impl<F: FlashImage> Vm<F> {
                     }
                 }
             }
-            Some(Kind::Func | Kind::Closure) if name == sq!("__name__") => {
+            Some(Kind::FUNC | Kind::CLOSURE) if name == sq!("__name__") => {
                 let n = self.func_name(obj);
                 return Ok(Some(self.new_str(n.as_bytes())?));
             }
-            Some(Kind::BoundMeth) if name == self.q("__self__") => {
+            Some(Kind::BOUND_METH) if name == self.q("__self__") => {
                 return Ok(Some(self.wv(obj, 2)));
             }
             _ => {}
@@ -935,7 +935,7 @@ impl<F: FlashImage> Vm<F> {
         }
         let c = self.type_of(obj);
         let Some(m) = self.class_lookup(c, name) else {
-            if k == Some(Kind::Instance) {
+            if k == Some(Kind::INSTANCE) {
                 let ga = sq!("__getattr__");
                 if let Some(f) = self.class_lookup(c, ga) {
                     return Ok(Some(self.call(f, &[obj, name], &[])?));
@@ -944,15 +944,15 @@ impl<F: FlashImage> Vm<F> {
             return Ok(None);
         };
         Ok(Some(match self.kind(m) {
-            Some(Kind::Func | Kind::Closure | Kind::Builtin) => {
-                self.alloc_obj(Kind::BoundMeth, 0, &[m, obj])?
+            Some(Kind::FUNC | Kind::CLOSURE | Kind::BUILTIN) => {
+                self.alloc_obj(Kind::BOUND_METH, 0, &[m, obj])?
             }
-            Some(Kind::StaticMeth) => self.wv(m, 1),
-            Some(Kind::ClassMeth) => {
+            Some(Kind::STATIC_METH) => self.wv(m, 1),
+            Some(Kind::CLASS_METH) => {
                 let f = self.wv(m, 1);
-                self.alloc_obj(Kind::BoundMeth, 0, &[f, Value(c)])?
+                self.alloc_obj(Kind::BOUND_METH, 0, &[f, Value(c)])?
             }
-            Some(Kind::Property) => {
+            Some(Kind::PROPERTY) => {
                 let g = self.wv(m, 1);
                 self.call(g, &[obj], &[])?
             }
@@ -963,10 +963,10 @@ impl<F: FlashImage> Vm<F> {
     /// `obj.name = v`.
     pub fn store_attr(&mut self, obj: Value, name: Value, v: Value) -> R<()> {
         match self.kind(obj) {
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let c = self.type_of(obj);
                 if let Some(p) = self.class_lookup(c, name)
-                    && self.kind(p) == Some(Kind::Property)
+                    && self.kind(p) == Some(Kind::PROPERTY)
                 {
                     let s = self.wv(p, 2);
                     if s.is_ptr() && s.0 != self.st.none {
@@ -998,11 +998,11 @@ impl<F: FlashImage> Vm<F> {
                 }
                 self.dict_store(d, name, v)
             }
-            Some(Kind::Module) => {
+            Some(Kind::MODULE) => {
                 let g = self.wv(obj, 2);
                 self.dict_store(g, name, v)
             }
-            Some(Kind::Class) => {
+            Some(Kind::CLASS) => {
                 let d = self.wv(obj, 3);
                 self.dict_store(d, name, v)
             }
@@ -1018,9 +1018,9 @@ impl<F: FlashImage> Vm<F> {
     /// `del obj.name`.
     pub fn delete_attr(&mut self, obj: Value, name: Value) -> R<()> {
         let d = match self.kind(obj) {
-            Some(Kind::Instance) => self.wv(obj, 2),
-            Some(Kind::Module) => self.wv(obj, 2),
-            Some(Kind::Class) => self.wv(obj, 3),
+            Some(Kind::INSTANCE) => self.wv(obj, 2),
+            Some(Kind::MODULE) => self.wv(obj, 2),
+            Some(Kind::CLASS) => self.wv(obj, 3),
             _ => Value::NULL,
         };
         if d.is_ptr() && self.dict_remove(d, name)?.is_some() {
@@ -1093,7 +1093,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// `obj[index]`.
     pub fn subscr(&mut self, obj: Value, index: Value) -> R<Value> {
-        let is_slice = self.kind(index) == Some(Kind::Slice);
+        let is_slice = self.kind(index) == Some(Kind::SLICE);
         if let Some(b) = self.str_bytes(obj) {
             let b = b.to_vec();
             if is_slice {
@@ -1105,17 +1105,17 @@ impl<F: FlashImage> Vm<F> {
             return self.new_str(&b[i as usize..i as usize + 1]);
         }
         match self.kind(obj) {
-            Some(Kind::Bytes) => {
+            Some(Kind::BYTES) => {
                 let b = self.str_obj_bytes(obj).unwrap_or(b"").to_vec();
                 if is_slice {
                     let idx = self.slice_indices(index, b.len() as u32);
                     let out: Vec<u8> = idx.iter().map(|&i| b[i as usize]).collect();
-                    return self.new_str_obj(Kind::Bytes, &out);
+                    return self.new_str_obj(Kind::BYTES, &out);
                 }
                 let i = self.norm_index(index, b.len() as u32)?;
                 Ok(Value::small(b[i as usize] as i32))
             }
-            Some(Kind::Tuple | Kind::List) => {
+            Some(Kind::TUPLE | Kind::LIST) => {
                 let Some((a, n)) = self.seq_items(obj) else {
                     return self.raise_msg("TypeError", "bad sequence");
                 };
@@ -1125,7 +1125,7 @@ impl<F: FlashImage> Vm<F> {
                         .iter()
                         .map(|&i| Value(self.mem.read_u32(a + 4 * i)))
                         .collect();
-                    return if self.kind(obj) == Some(Kind::Tuple) {
+                    return if self.kind(obj) == Some(Kind::TUPLE) {
                         self.new_tuple(&items)
                     } else {
                         self.new_list(&items)
@@ -1134,17 +1134,17 @@ impl<F: FlashImage> Vm<F> {
                 let i = self.norm_index(index, n)?;
                 Ok(Value(self.mem.read_u32(a + 4 * i)))
             }
-            Some(Kind::Dict) => match self.dict_get(obj, index)? {
+            Some(Kind::DICT) => match self.dict_get(obj, index)? {
                 Some(v) => Ok(v),
                 None => self.raise_args("KeyError", &[index]),
             },
-            Some(Kind::Range) => {
+            Some(Kind::RANGE) => {
                 let n = self.len(obj)?.as_int() as u32;
                 let i = self.norm_index(index, n)?;
                 let (a, s) = (self.wv(obj, 1).as_int(), self.wv(obj, 3).as_int());
                 self.int_val(a as i64 + i as i64 * s as i64)
             }
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__getitem__");
                 match self.lookup_method(obj, m)? {
                     Some(f) => self.call(f, &[obj, index], &[]),
@@ -1158,14 +1158,14 @@ impl<F: FlashImage> Vm<F> {
     /// `obj[index] = v`.
     pub fn store_subscr(&mut self, obj: Value, index: Value, v: Value) -> R<()> {
         match self.kind(obj) {
-            Some(Kind::List) => {
+            Some(Kind::LIST) => {
                 let n = self.wv(obj, 1).as_int() as u32;
                 let i = self.norm_index(index, n)?;
                 let arr = self.wv(obj, 2);
                 self.set_w(arr, 1 + i, v.0)
             }
-            Some(Kind::Dict) => self.dict_store(obj, index, v),
-            Some(Kind::Instance) => {
+            Some(Kind::DICT) => self.dict_store(obj, index, v),
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__setitem__");
                 match self.lookup_method(obj, m)? {
                     Some(f) => self.call(f, &[obj, index, v], &[]).map(|_| ()),
@@ -1179,16 +1179,16 @@ impl<F: FlashImage> Vm<F> {
     /// `del obj[index]`.
     pub fn delete_subscr(&mut self, obj: Value, index: Value) -> R<()> {
         match self.kind(obj) {
-            Some(Kind::List) => {
+            Some(Kind::LIST) => {
                 let n = self.wv(obj, 1).as_int() as u32;
                 let i = self.norm_index(index, n)?;
                 self.list_pop(obj, i).map(|_| ())
             }
-            Some(Kind::Dict) => match self.dict_remove(obj, index)? {
+            Some(Kind::DICT) => match self.dict_remove(obj, index)? {
                 Some(_) => Ok(()),
                 None => self.raise_args("KeyError", &[index]),
             },
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__delitem__");
                 match self.lookup_method(obj, m)? {
                     Some(f) => self.call(f, &[obj, index], &[]).map(|_| ()),
@@ -1218,7 +1218,7 @@ impl<F: FlashImage> Vm<F> {
     /// A new empty set.
     pub fn new_set(&mut self) -> R<Value> {
         let arr = self.new_array(8)?;
-        self.alloc_obj(Kind::Set, 0, &[Value::small(0), arr])
+        self.alloc_obj(Kind::SET, 0, &[Value::small(0), arr])
     }
 
     /// Adds to a set: a dict whose values are never read. Each value repeats its key rather
@@ -1237,29 +1237,29 @@ impl<F: FlashImage> Vm<F> {
     pub fn get_iter(&mut self, v: Value) -> R<Value> {
         if v.is_qstr() {
             return self.alloc_obj(
-                Kind::Iter,
+                Kind::ITER,
                 iter_kind::STR,
                 &[v, Value::small(0), Value::NULL],
             );
         }
         match self.kind(v) {
-            Some(Kind::Tuple | Kind::List | Kind::Bytes | Kind::Dict | Kind::Set) => self
+            Some(Kind::TUPLE | Kind::LIST | Kind::BYTES | Kind::DICT | Kind::SET) => self
                 .alloc_obj(
-                    Kind::Iter,
+                    Kind::ITER,
                     iter_kind::SEQ,
                     &[v, Value::small(0), Value::NULL],
                 ),
-            Some(Kind::Str) => self.alloc_obj(
-                Kind::Iter,
+            Some(Kind::STR) => self.alloc_obj(
+                Kind::ITER,
                 iter_kind::STR,
                 &[v, Value::small(0), Value::NULL],
             ),
-            Some(Kind::Range) => {
+            Some(Kind::RANGE) => {
                 let a = self.wv(v, 1);
-                self.alloc_obj(Kind::Iter, iter_kind::RANGE, &[v, a, Value::NULL])
+                self.alloc_obj(Kind::ITER, iter_kind::RANGE, &[v, a, Value::NULL])
             }
-            Some(Kind::Iter | Kind::Generator) => Ok(v),
-            Some(Kind::Instance) => {
+            Some(Kind::ITER | Kind::GENERATOR) => Ok(v),
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__iter__");
                 if let Some(f) = self.lookup_method(v, m)? {
                     return self.call(f, &[v], &[]);
@@ -1267,7 +1267,7 @@ impl<F: FlashImage> Vm<F> {
                 let g = sq!("__getitem__");
                 if self.lookup_method(v, g)?.is_some() {
                     return self.alloc_obj(
-                        Kind::Iter,
+                        Kind::ITER,
                         iter_kind::SEQ,
                         &[v, Value::small(0), Value::NULL],
                     );
@@ -1290,8 +1290,8 @@ impl<F: FlashImage> Vm<F> {
         }
         self.fuel -= 1;
         match self.kind(it) {
-            Some(Kind::Generator) => self.gen_next(it),
-            Some(Kind::Iter) => {
+            Some(Kind::GENERATOR) => self.gen_next(it),
+            Some(Kind::ITER) => {
                 let seq = self.wv(it, 1);
                 let idx = self.wv(it, 2);
                 match self.aux(it) {
@@ -1322,14 +1322,14 @@ impl<F: FlashImage> Vm<F> {
                     iter_kind::SEQ => {
                         let i = idx.as_int() as u32;
                         match self.kind(seq) {
-                            Some(Kind::Dict | Kind::Set) => {
+                            Some(Kind::DICT | Kind::SET) => {
                                 if i >= self.dict_len(seq) {
                                     return Ok(None);
                                 }
                                 self.set_w(it, 2, Value::small(i as i32 + 1).0)?;
                                 Ok(Some(self.dict_entry(seq, i).0))
                             }
-                            Some(Kind::Bytes) => {
+                            Some(Kind::BYTES) => {
                                 let b = self.str_obj_bytes(seq).unwrap_or(b"");
                                 if i as usize >= b.len() {
                                     return Ok(None);
@@ -1338,7 +1338,7 @@ impl<F: FlashImage> Vm<F> {
                                 self.set_w(it, 2, Value::small(i as i32 + 1).0)?;
                                 Ok(Some(Value::small(x as i32)))
                             }
-                            Some(Kind::Instance) => {
+                            Some(Kind::INSTANCE) => {
                                 self.set_w(it, 2, Value::small(i as i32 + 1).0)?;
                                 match self.subscr(seq, Value::small(i as i32)) {
                                     Ok(v) => Ok(Some(v)),
@@ -1414,7 +1414,7 @@ impl<F: FlashImage> Vm<F> {
                     _ => Ok(None),
                 }
             }
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let m = sq!("__next__");
                 let Some(f) = self.lookup_method(it, m)? else {
                     return self.raise_msg("TypeError", "object not an iterator");

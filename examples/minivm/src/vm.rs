@@ -462,7 +462,7 @@ impl<F: FlashImage> Vm<F> {
         if let Some(id) = self.find_qstr(s) {
             return Ok(Value::qstr(id));
         }
-        let s_obj = self.new_str_obj(Kind::Str, s)?;
+        let s_obj = self.new_str_obj(Kind::STR, s)?;
         let pool = self.qpool;
         let need_new = !pool.is_ptr() || !self.mem.is_writable(pool.0) || {
             let cap = self.aux(pool);
@@ -471,7 +471,7 @@ impl<F: FlashImage> Vm<F> {
         let pool = if need_new {
             let cap = 32;
             let a = self.alloc(16 + 4 * cap)?;
-            let _ = self.mem.write_u32(a, header(Kind::QstrPool, cap));
+            let _ = self.mem.write_u32(a, header(Kind::QSTR_POOL, cap));
             let _ = self.mem.write_u32(a + 4, self.qpool.0);
             let _ = self
                 .mem
@@ -525,14 +525,14 @@ impl<F: FlashImage> Vm<F> {
         if let Some(id) = self.find_qstr(s) {
             return Ok(Value::qstr(id));
         }
-        self.new_str_obj(Kind::Str, s)
+        self.new_str_obj(Kind::STR, s)
     }
 
     /// Bytes of a Str/Bytes object.
     pub fn str_obj_bytes(&self, v: Value) -> Option<&[u8]> {
         let hdr = self.mem.read_u32(v.0);
         match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => self.mem.bytes(v.0 + payload_offset(hdr), hdr >> 8),
+            Some(Kind::STR | Kind::BYTES) => self.mem.bytes(v.0 + payload_offset(hdr), hdr >> 8),
             _ => None,
         }
     }
@@ -569,7 +569,7 @@ impl<F: FlashImage> Vm<F> {
             return Some(self.qstr_bytes(v.as_qstr()));
         }
         match self.kind(v) {
-            Some(Kind::Str) => self.str_obj_bytes(v),
+            Some(Kind::STR) => self.str_obj_bytes(v),
             _ => None,
         }
     }
@@ -586,12 +586,12 @@ impl<F: FlashImage> Vm<F> {
         if items.is_empty() && self.st.empty_tuple != 0 {
             return Ok(Value(self.st.empty_tuple));
         }
-        self.alloc_obj(Kind::Tuple, items.len() as u32, items)
+        self.alloc_obj(Kind::TUPLE, items.len() as u32, items)
     }
 
     /// A new array of `n` null words.
     pub fn new_array(&mut self, n: u32) -> R<Value> {
-        self.new_array_of(Kind::Array, n)
+        self.new_array_of(Kind::ARRAY, n)
     }
 
     /// A new `Array` or `ConstArray` of `n` null words.
@@ -607,8 +607,8 @@ impl<F: FlashImage> Vm<F> {
 
     /// A new namespace dict (module globals, class body): read-only once frozen.
     pub fn new_namespace(&mut self, n: u32) -> R<Value> {
-        let arr = self.new_array_of(Kind::ConstArray, 2 * n.max(1))?;
-        self.alloc_obj(Kind::Dict, dict_flags::NAMESPACE, &[Value::small(0), arr])
+        let arr = self.new_array_of(Kind::CONST_ARRAY, 2 * n.max(1))?;
+        self.alloc_obj(Kind::DICT, dict_flags::NAMESPACE, &[Value::small(0), arr])
     }
 
     /// A new list.
@@ -618,21 +618,21 @@ impl<F: FlashImage> Vm<F> {
         for (i, x) in items.iter().enumerate() {
             let _ = self.mem.write_u32(arr.0 + 4 + 4 * i as u32, x.0);
         }
-        self.alloc_obj(Kind::List, 0, &[Value::small(items.len() as i32), arr])
+        self.alloc_obj(Kind::LIST, 0, &[Value::small(items.len() as i32), arr])
     }
 
     /// A new empty dict with room for `n` entries.
     pub fn new_dict(&mut self, n: u32) -> R<Value> {
         let arr = self.new_array(2 * n.max(1))?;
-        self.alloc_obj(Kind::Dict, 0, &[Value::small(0), arr])
+        self.alloc_obj(Kind::DICT, 0, &[Value::small(0), arr])
     }
 
     /// Items of a tuple/list/array-backed sequence as (address of first item, length).
     pub fn seq_items(&self, v: Value) -> Option<(u32, u32)> {
         match self.kind(v)? {
-            Kind::Tuple | Kind::ConstArray => Some((v.0 + 4, self.aux(v))),
-            Kind::Array => Some((v.0 + 4, self.aux(v) & ARRAY_LEN_MASK)),
-            Kind::List => {
+            Kind::TUPLE | Kind::CONST_ARRAY => Some((v.0 + 4, self.aux(v))),
+            Kind::ARRAY => Some((v.0 + 4, self.aux(v) & ARRAY_LEN_MASK)),
+            Kind::LIST => {
                 let arr = self.wv(v, 2);
                 let len = (self.wv(v, 1).as_int().max(0) as u32).min(self.aux(arr));
                 Some((arr.0 + 4, len))
@@ -653,7 +653,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Appends to a list.
     pub fn list_append(&mut self, l: Value, x: Value) -> R<()> {
-        self.expect_kind(l, &[Kind::List], "a list")?;
+        self.expect_kind(l, &[Kind::LIST], "a list")?;
         let len = self.wv(l, 1).as_int() as u32;
         let arr = self.wv(l, 2);
         let cap = self.aux(arr);
@@ -675,7 +675,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Number of entries of a dict/set (0 for anything else; never more than the table holds).
     pub fn dict_len(&self, d: Value) -> u32 {
-        if !matches!(self.kind(d), Some(Kind::Dict | Kind::Set)) {
+        if !matches!(self.kind(d), Some(Kind::DICT | Kind::SET)) {
             return 0;
         }
         let t = self.wv(d, 2);
@@ -745,7 +745,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Stores `key: value`.
     pub fn dict_store(&mut self, d: Value, key: Value, value: Value) -> R<()> {
-        self.expect_kind(d, &[Kind::Dict, Kind::Set], "a dict")?;
+        self.expect_kind(d, &[Kind::DICT, Kind::SET], "a dict")?;
         let t = self.wv(d, 2);
         if let Some(i) = self.dict_find(d, key)? {
             return self.set_w(t, 2 + 2 * i, value.0);
@@ -756,7 +756,7 @@ impl<F: FlashImage> Vm<F> {
             if !self.mem.is_writable(d.0) {
                 return self.raise_mem(MemError::ReadOnly(d.0));
             }
-            let tk = self.kind(t).unwrap_or(Kind::Array);
+            let tk = self.kind(t).unwrap_or(Kind::ARRAY);
             let nt = self.new_array_of(tk, 2 * (cap * 2).max(2))?;
             for i in 0..2 * n {
                 let x = self.w(t, 1 + i);
@@ -807,14 +807,19 @@ impl<F: FlashImage> Vm<F> {
             return self.st.str_;
         }
         match self.kind(v) {
-            Some(Kind::Instance) => self.w(v, 1),
+            Some(Kind::INSTANCE) => self.w(v, 1),
             Some(k) => self
                 .st
                 .types
-                .get(k as usize)
+                .get(k.id() as usize)
                 .copied()
                 .unwrap_or(self.st.object),
-            None => self.st.types.get(Kind::None as usize).copied().unwrap_or(0),
+            None => self
+                .st
+                .types
+                .get(Kind::NONE.id() as usize)
+                .copied()
+                .unwrap_or(0),
         }
     }
 
@@ -827,7 +832,7 @@ impl<F: FlashImage> Vm<F> {
             if x == base || steps > 256 {
                 return x == base;
             }
-            if self.kind(Value(x)) != Some(Kind::Class) {
+            if self.kind(Value(x)) != Some(Kind::CLASS) {
                 continue;
             }
             if let Some(bases) = self.seq_vec(self.wv(Value(x), 2)) {
@@ -862,7 +867,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Is `v` an exception instance?
     pub fn is_exception(&self, v: Value) -> bool {
-        self.kind(v) == Some(Kind::Instance) && {
+        self.kind(v) == Some(Kind::INSTANCE) && {
             let c = self.w(v, 1);
             self.aux(Value(c)) & class_flags::EXCEPTION != 0
         }
@@ -896,12 +901,12 @@ impl<F: FlashImage> Vm<F> {
     /// Creates an exception instance of class `c` with `args`.
     pub fn new_exception(&mut self, c: u32, args: &[Value]) -> R<Value> {
         let t = self.new_tuple(args)?;
-        self.alloc_obj(Kind::Instance, 0, &[Value(c), Value::NULL, t])
+        self.alloc_obj(Kind::INSTANCE, 0, &[Value(c), Value::NULL, t])
     }
 
     /// Raises `exc` (an instance or a class, which is instantiated).
     pub fn raise<T>(&mut self, exc: Value) -> R<T> {
-        let e = if self.kind(exc) == Some(Kind::Class) {
+        let e = if self.kind(exc) == Some(Kind::CLASS) {
             self.call(exc, &[], &[])?
         } else {
             exc
@@ -992,13 +997,13 @@ impl<F: FlashImage> Vm<F> {
             return Ok(true);
         }
         match self.kind(v) {
-            Some(Kind::Str | Kind::Bytes | Kind::Tuple) => Ok(self.aux(v) != 0),
-            Some(Kind::List | Kind::Dict | Kind::Set) => Ok(self.wv(v, 1).as_int() != 0),
-            Some(Kind::Handle) => {
+            Some(Kind::STR | Kind::BYTES | Kind::TUPLE) => Ok(self.aux(v) != 0),
+            Some(Kind::LIST | Kind::DICT | Kind::SET) => Ok(self.wv(v, 1).as_int() != 0),
+            Some(Kind::HANDLE) => {
                 let l = self.wv(v, 2);
                 Ok(self.wv(l, 1).as_int() > 0)
             }
-            Some(Kind::Instance) => {
+            Some(Kind::INSTANCE) => {
                 let len = sq!("__len__");
                 if let Some(m) = self.lookup_method(v, len)? {
                     let r = self.call(m, &[v], &[])?;
