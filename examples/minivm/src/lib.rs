@@ -26,17 +26,23 @@ extern crate alloc;
 extern crate std;
 
 pub mod builtins;
+pub mod exc;
+pub mod frame;
 pub mod freeze;
 pub mod host;
+pub mod import;
 pub mod interp;
 pub mod mem;
 pub mod memmap;
 pub mod mpy;
 pub mod natives;
 pub mod obj;
+pub mod objects;
 pub mod ops;
+pub mod prelude;
 pub mod qstr;
 pub mod repl;
+pub mod runtime;
 pub mod sources;
 pub mod vm;
 

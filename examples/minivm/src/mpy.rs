@@ -18,9 +18,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::interp::Prelude;
 use crate::mem::FlashImage;
 use crate::obj::*;
+use crate::prelude::Prelude;
 use crate::vm::{R, Vm};
 
 /// Why a `.mpy` file was rejected.

@@ -712,7 +712,7 @@ impl<F: FlashImage> Vm<F> {
             Some(Kind::FUNC) => {
                 let rc = self.wv(f, 1);
                 let ctx = self.wv(f, 2);
-                let p = crate::interp::Prelude::decode(&self.mem, self.code_addr(rc));
+                let p = crate::prelude::Prelude::decode(&self.mem, self.code_addr(rc));
                 let q = self.qstr_of_ctx(ctx, p.name_idx);
                 self.str_string(q)
             }

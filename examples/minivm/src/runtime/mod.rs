@@ -1,0 +1,109 @@
+//! The runtime: the protocols every value goes through (operators, truth, attributes, calls,
+//! iteration, printing), and the class relations behind `type`, `isinstance` and `issubclass`.
+
+use alloc::string::String;
+use alloc::vec;
+
+use crate::mem::FlashImage;
+use crate::obj::*;
+use crate::qstr::sq;
+use crate::vm::{R, Vm};
+
+mod call;
+
+impl<F: FlashImage> Vm<F> {
+    /// The class of a value.
+    pub fn type_of(&self, v: Value) -> u32 {
+        if v.is_int() {
+            return self.st.int;
+        }
+        if v.is_qstr() {
+            return self.st.str_;
+        }
+        match self.kind(v) {
+            Some(Kind::INSTANCE) => self.w(v, 1),
+            Some(k) => self
+                .st
+                .types
+                .get(k.id() as usize)
+                .copied()
+                .unwrap_or(self.st.object),
+            None => self
+                .st
+                .types
+                .get(Kind::NONE.id() as usize)
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+
+    /// Is class `c` a subclass of class `base` (depth-first over bases)?
+    pub fn is_subclass(&self, c: u32, base: u32) -> bool {
+        let mut work = vec![c];
+        let mut steps = 0;
+        while let Some(x) = work.pop() {
+            steps += 1;
+            if x == base || steps > 256 {
+                return x == base;
+            }
+            if self.kind(Value(x)) != Some(Kind::CLASS) {
+                continue;
+            }
+            if let Some(bases) = self.seq_vec(self.wv(Value(x), 2)) {
+                for b in bases.iter().rev() {
+                    work.push(b.0);
+                }
+            }
+        }
+        base == self.st.object
+    }
+
+    /// Is `v` an instance of class `c`?
+    pub fn isinstance(&self, v: Value, c: u32) -> bool {
+        self.is_subclass(self.type_of(v), c)
+    }
+
+    /// Name of a class.
+    pub fn class_name(&self, c: u32) -> String {
+        let n = self.wv(Value(c), 1);
+        self.str_string(n)
+    }
+
+    /// Object truthiness.
+    pub fn truthy(&mut self, v: Value) -> R<bool> {
+        if v.is_int() {
+            return Ok(v.as_int() != 0);
+        }
+        if v.is_qstr() {
+            return Ok(v.as_qstr() != 1);
+        }
+        if v.0 == self.st.none || v.0 == self.st.false_ {
+            return Ok(false);
+        }
+        if v.0 == self.st.true_ {
+            return Ok(true);
+        }
+        match self.kind(v) {
+            Some(Kind::STR | Kind::BYTES | Kind::TUPLE) => Ok(self.aux(v) != 0),
+            Some(Kind::LIST | Kind::DICT | Kind::SET) => Ok(self.wv(v, 1).as_int() != 0),
+            Some(Kind::HANDLE) => {
+                let l = self.wv(v, 2);
+                Ok(self.wv(l, 1).as_int() > 0)
+            }
+            Some(Kind::INSTANCE) => {
+                let len = sq!("__len__");
+                if let Some(m) = self.lookup_method(v, len)? {
+                    let r = self.call(m, &[v], &[])?;
+                    return Ok(r.as_int() != 0);
+                }
+                let b = self.q("__bool__");
+                if let Some(m) = self.lookup_method(v, b)? {
+                    let r = self.call(m, &[v], &[])?;
+                    return Ok(r.0 == self.st.true_);
+                }
+                Ok(true)
+            }
+            _ => Ok(true),
+        }
+    }
+}
