@@ -3,12 +3,20 @@
 
 use alloc::vec::Vec;
 
-use crate::interp::{Flow, Frame, GenOut, WIN_HDR};
+use crate::interp::{Flow, Frame, WIN_HDR};
 use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::prelude::{Prelude, read_uint, scope};
 use crate::qstr::sq;
 use crate::vm::{R, Vm};
+
+/// Result of resuming a generator.
+pub enum GenOut {
+    /// It yielded.
+    Yield(Value),
+    /// It returned (StopIteration value).
+    Return(Value),
+}
 
 impl<F: FlashImage> Vm<F> {
     /// Calls a bytecode function (or closure); `locals` is set for class bodies.

@@ -247,10 +247,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
             Some(Kind::GENERATOR) => Mutability::Mutable,
             // utimeq and poll objects of this port are plain data (a list): mutable state.
             Some(Kind::HANDLE)
-                if matches!(
-                    crate::natives::Native::from_id(self.aux(v)),
-                    Some(crate::natives::Native::UtimeQ | crate::natives::Native::Poll)
-                ) =>
+                if matches!(self.aux(v), handle_kind::UTIMEQ | handle_kind::POLL) =>
             {
                 Mutability::Mutable
             }

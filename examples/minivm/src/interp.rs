@@ -13,6 +13,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::frame::GenOut;
 use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::prelude::{Prelude, read_uint};
@@ -50,14 +51,6 @@ const ITER_SLOTS: usize = 4;
 /// Tag for a raw bytecode offset kept on the operand stack by `UNWIND_JUMP`.
 fn ip_tag(off: u32) -> u32 {
     (off << 3) | 0b110
-}
-
-/// Result of resuming a generator.
-pub enum GenOut {
-    /// It yielded.
-    Yield(Value),
-    /// It returned (StopIteration value).
-    Return(Value),
 }
 
 impl<F: FlashImage> Vm<F> {
@@ -357,7 +350,7 @@ impl<F: FlashImage> Vm<F> {
                 self.sset(fr, fr.sp, s.0);
             }
             0x54 => {
-                let b = self.builtin_fn(crate::natives::Native::BuildClass);
+                let b = Value(self.st.build_class);
                 self.push(fr, b);
             }
             0x55 => {

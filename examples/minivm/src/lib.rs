@@ -25,7 +25,6 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod builtins;
 pub mod exc;
 pub mod frame;
 pub mod freeze;
@@ -34,6 +33,7 @@ pub mod import;
 pub mod interp;
 pub mod mem;
 pub mod memmap;
+pub mod modules;
 pub mod mpy;
 pub mod natives;
 pub mod obj;
@@ -41,9 +41,13 @@ pub mod objects;
 pub mod ops;
 pub mod prelude;
 pub mod qstr;
+pub mod registry;
 pub mod repl;
 pub mod runtime;
+pub mod slots;
 pub mod sources;
+pub mod statics;
+pub mod types;
 pub mod vm;
 
 pub use mem::{FlashImage, RamFlash};

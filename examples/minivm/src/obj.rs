@@ -138,6 +138,15 @@ impl Kind {
         Kind(id)
     }
 
+    /// The kind with id `id`, if the id is below [`Kind::LIMIT`].
+    pub const fn try_new(id: u8) -> Option<Kind> {
+        if (id as usize) < Kind::LIMIT {
+            Some(Kind(id))
+        } else {
+            None
+        }
+    }
+
     /// The id: the header's low byte (without the [`COMPACT`] bit).
     pub const fn id(self) -> u8 {
         self.0
@@ -371,6 +380,20 @@ pub mod iter_kind {
     pub const MAP: u32 = 7;
     /// reversed sequence: index counts down.
     pub const REVERSED: u32 = 8;
+}
+
+/// Native handle sub-kinds (header aux of [`Kind::HANDLE`]).
+pub mod handle_kind {
+    /// A socket (refused by the freezer).
+    pub const SOCKET: u32 = 0;
+    /// A `StringIO` stream (refused by the freezer).
+    pub const STRING_IO: u32 = 1;
+    /// A `BytesIO` stream (refused by the freezer).
+    pub const BYTES_IO: u32 = 2;
+    /// A `utimeq` queue: plain data, frozen to the RAM section.
+    pub const UTIMEQ: u32 = 3;
+    /// A `poll` object: plain data, frozen to the RAM section.
+    pub const POLL: u32 = 4;
 }
 
 /// Function header flags (header aux of [`Kind::FUNC`]).

@@ -7,43 +7,8 @@ use core::fmt::Write as _;
 use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::qstr::sq;
+use crate::slots::binop;
 use crate::vm::{R, Vm};
-
-/// Binary operator numbers of the bytecode (MicroPython's `mp_binary_op_t` order).
-pub mod binop {
-    #![allow(missing_docs)]
-    pub const LESS: u32 = 0;
-    pub const MORE: u32 = 1;
-    pub const EQUAL: u32 = 2;
-    pub const LESS_EQUAL: u32 = 3;
-    pub const MORE_EQUAL: u32 = 4;
-    pub const NOT_EQUAL: u32 = 5;
-    pub const IN: u32 = 6;
-    pub const IS: u32 = 7;
-    pub const EXCEPTION_MATCH: u32 = 8;
-    pub const INPLACE_OR: u32 = 9;
-    pub const OR: u32 = 22;
-    pub const XOR: u32 = 23;
-    pub const AND: u32 = 24;
-    pub const LSHIFT: u32 = 25;
-    pub const RSHIFT: u32 = 26;
-    pub const ADD: u32 = 27;
-    pub const SUBTRACT: u32 = 28;
-    pub const MULTIPLY: u32 = 29;
-    pub const MAT_MULTIPLY: u32 = 30;
-    pub const FLOOR_DIVIDE: u32 = 31;
-    pub const TRUE_DIVIDE: u32 = 32;
-    pub const MODULO: u32 = 33;
-    pub const POWER: u32 = 34;
-    pub const NOT_IN: u32 = 35 + 1 + 1 + 13;
-    pub const IS_NOT: u32 = NOT_IN + 1;
-}
-
-const BINOP_NAMES: [&str; 35] = [
-    "<", ">", "==", "<=", ">=", "!=", "in", "is", "exc", "|=", "^=", "&=", "<<=", ">>=", "+=",
-    "-=", "*=", "@=", "//=", "/=", "%=", "**=", "|", "^", "&", "<<", ">>", "+", "-", "*", "@",
-    "//", "/", "%", "**",
-];
 
 impl<F: FlashImage> Vm<F> {
     /// Python `==`.
@@ -289,7 +254,7 @@ impl<F: FlashImage> Vm<F> {
     fn binop_type_error<T>(&mut self, op: u32, a: Value, b: Value) -> R<T> {
         let ta = self.class_name(self.type_of(a));
         let tb = self.class_name(self.type_of(b));
-        let name = BINOP_NAMES.get(op as usize).copied().unwrap_or("?");
+        let name = binop::symbol(op);
         let msg = alloc::format!("unsupported types for {name}: '{ta}', '{tb}'");
         self.raise_msg("TypeError", &msg)
     }

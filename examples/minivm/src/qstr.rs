@@ -184,6 +184,10 @@ pub const STATIC: [&str; 165] = [
     "zip",
 ];
 
+/// Names the core interns at run time besides the builtins' (firmware qstrs, so using them
+/// never allocates).
+pub const CORE_NAMES: &[&str] = &["__path__"];
+
 /// Number of static qstrs.
 pub const N_STATIC: u32 = STATIC.len() as u32;
 

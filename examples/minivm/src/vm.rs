@@ -13,10 +13,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::mem::{FlashImage, HeapStats, MemError, Memory};
-use crate::natives::NATIVE_NAMES;
 use crate::obj::*;
 use crate::qstr;
 use crate::qstr::sq;
+use crate::slots::{Builtins, TypeSlots};
 
 /// Marker for a raised Python exception; the exception object is in [`Vm::exc`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +72,8 @@ pub struct St {
     pub aliases: Vec<(&'static str, u32)>,
     /// A preallocated MemoryError instance.
     pub memory_error: u32,
+    /// The `__build_class__` builtin (pushed by `LOAD_BUILD_CLASS`).
+    pub build_class: u32,
     /// The `sys.modules` dict lives in the heap; this static holds nothing.
     pub reserved: u32,
 }
@@ -80,6 +82,9 @@ pub struct St {
 pub struct Vm<F: FlashImage> {
     /// All modelled memory.
     pub mem: Memory<F>,
+    /// The builtin types and modules (the registry's table): how the runtime reaches a type's
+    /// slots by kind.
+    pub registry: &'static Builtins<F>,
     /// Statics addresses.
     pub st: St,
     /// Firmware qstr names (after the 165 static ones).
@@ -157,20 +162,14 @@ pub const MAX_DEPTH: u32 = 48;
 pub const STACK_WORDS: usize = 4 * 1024;
 
 impl<F: FlashImage> Vm<F> {
-    /// A fresh VM with a heap of `heap_size` bytes and the given flash image.
-    pub fn new(flash: F, heap_size: u32) -> Vm<F> {
-        let mut fw: Vec<&'static str> = Vec::new();
-        for n in NATIVE_NAMES
-            .iter()
-            .chain(crate::builtins::EXTRA_NAMES.iter())
-        {
-            if qstr::find_fixed(&fw, n.as_bytes()).is_none() {
-                fw.push(n);
-            }
-        }
+    /// A fresh VM with a heap of `heap_size` bytes, the given flash image, and the builtin
+    /// types and modules of `registry` (`Vm::new` passes the bundled registry).
+    pub fn with_builtins(flash: F, heap_size: u32, registry: &'static Builtins<F>) -> Vm<F> {
+        let fw = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
         let mut vm = Vm {
             mem: Memory::new(flash, heap_size),
+            registry,
             st: St::default(),
             fw,
             stack: vec![0; STACK_WORDS],
@@ -255,6 +254,19 @@ impl<F: FlashImage> Vm<F> {
                 self.raise_msg("RuntimeError", &msg)
             }
         }
+    }
+
+    /// The slot table of a value's type (small ints are `int`, qstrs are `str`); `None` for
+    /// null and for what is not an object of a registered kind.
+    #[inline]
+    pub fn slots(&self, v: Value) -> Option<&'static TypeSlots<F>> {
+        if v.is_int() {
+            return self.registry.slots(Kind::INT);
+        }
+        if v.is_qstr() {
+            return self.registry.slots(Kind::STR);
+        }
+        self.registry.slots(self.kind(v)?)
     }
 
     /// The kind of a value's object (None for immediates and null).

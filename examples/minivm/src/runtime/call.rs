@@ -55,7 +55,18 @@ impl<F: FlashImage> Vm<F> {
     pub fn instantiate(&mut self, c: Value, args: &[Value], kw: &[Value]) -> R<Value> {
         let flags = self.aux(c);
         if flags & class_flags::NATIVE != 0 {
-            return self.construct_native(c, args, kw);
+            // A native type: its kind is in the aux bits 8..16.
+            let make_new = Kind::try_new((flags >> 8) as u8)
+                .and_then(|k| self.registry.slots(k))
+                .and_then(|t| t.make_new);
+            return match make_new {
+                Some(f) => f(self, c, args, kw),
+                None => {
+                    let n = self.class_name(c.0);
+                    let msg = alloc::format!("cannot create '{n}' instances");
+                    self.raise_msg("TypeError", &msg)
+                }
+            };
         }
         let newq = sq!("__new__");
         let inst = if let Some(nf) = self.class_lookup(c.0, newq)

@@ -1,0 +1,63 @@
+//! Exceptions: the builtin hierarchy, and what an exception instance does beyond a plain
+//! instance (its args tuple, `__init__`).
+//!
+//! An exception is an instance of a class with `class_flags::EXCEPTION` (a builtin exception
+//! class or a subclass of one); its args word holds the args tuple. The classes are firmware
+//! statics (see `statics`); a direct instance of one is like MicroPython's native exception
+//! objects: it takes no attributes, so it never changes and freezes to flash.
+
+use core::marker::PhantomData;
+
+use crate::mem::FlashImage;
+use crate::natives::arg;
+use crate::obj::Value;
+use crate::slots::Native;
+use crate::vm::{R, Vm};
+
+/// The builtin exception hierarchy: (name, parent name), parents first.
+pub const EXCEPTIONS: &[(&str, &str)] = &[
+    ("BaseException", ""),
+    ("SystemExit", "BaseException"),
+    ("KeyboardInterrupt", "BaseException"),
+    ("GeneratorExit", "BaseException"),
+    ("Exception", "BaseException"),
+    ("StopIteration", "Exception"),
+    ("StopAsyncIteration", "Exception"),
+    ("ArithmeticError", "Exception"),
+    ("OverflowError", "ArithmeticError"),
+    ("ZeroDivisionError", "ArithmeticError"),
+    ("AssertionError", "Exception"),
+    ("AttributeError", "Exception"),
+    ("EOFError", "Exception"),
+    ("ImportError", "Exception"),
+    ("LookupError", "Exception"),
+    ("IndexError", "LookupError"),
+    ("KeyError", "LookupError"),
+    ("MemoryError", "Exception"),
+    ("NameError", "Exception"),
+    ("OSError", "Exception"),
+    ("RuntimeError", "Exception"),
+    ("NotImplementedError", "RuntimeError"),
+    ("SyntaxError", "Exception"),
+    ("IndentationError", "SyntaxError"),
+    ("TypeError", "Exception"),
+    ("ValueError", "Exception"),
+];
+
+/// The methods of the exception classes.
+pub struct Methods<F>(PhantomData<F>);
+
+impl<F: FlashImage> Methods<F> {
+    /// `BaseException`'s dict.
+    pub const BASE: &'static [Native<F>] = &[Native::new("__init__", init)];
+}
+
+/// `BaseException.__init__(self, *args)`: stores the args (a frozen instance keeps its own).
+fn init<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let e = arg(args, 0);
+    if vm.is_exception(e) && vm.mem.is_writable(e.0) {
+        let t = vm.new_tuple(&args[1..])?;
+        vm.set_w(e, 3, t.0)?;
+    }
+    Ok(vm.none())
+}
