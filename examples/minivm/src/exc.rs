@@ -133,4 +133,17 @@ impl<F: FlashImage> Vm<F> {
         self.out.push_str(&t);
         self.out.push('\n');
     }
+
+    /// Does exception `e` match class/tuple `c`?
+    pub fn exception_match(&self, e: Value, c: Value) -> bool {
+        if let Some(items) = self.seq_vec(c) {
+            return items.iter().any(|x| self.exception_match(e, *x));
+        }
+        let t = if self.kind(e) == Some(Kind::CLASS) {
+            e.0
+        } else {
+            self.type_of(e)
+        };
+        self.is_subclass(t, c.0)
+    }
 }

@@ -292,4 +292,64 @@ impl<F: FlashImage> Vm<F> {
         let t = self.wv(d, 2);
         (self.wv(t, 1 + 2 * i), self.wv(t, 2 + 2 * i))
     }
+
+    /// Name of a function (Func/Closure/Builtin).
+    pub fn func_name(&self, f: Value) -> String {
+        let f = if self.kind(f) == Some(Kind::CLOSURE) {
+            self.wv(f, 1)
+        } else {
+            f
+        };
+        match self.kind(f) {
+            Some(Kind::FUNC) => {
+                let rc = self.wv(f, 1);
+                let ctx = self.wv(f, 2);
+                let p = crate::prelude::Prelude::decode(&self.mem, self.code_addr(rc));
+                let q = self.qstr_of_ctx(ctx, p.name_idx);
+                self.str_string(q)
+            }
+            Some(Kind::BUILTIN) => self.str_string(self.wv(f, 1)),
+            _ => String::from("?"),
+        }
+    }
+
+    /// Qstr `i` of a module context's table.
+    pub fn qstr_of_ctx(&self, ctx: Value, i: u32) -> Value {
+        let t = self.wv(ctx, 2);
+        if i < self.aux(t) {
+            self.wv(t, 1 + i)
+        } else {
+            Value::qstr(1)
+        }
+    }
+
+    /// Removes item `i` of a list.
+    pub fn list_pop(&mut self, l: Value, i: u32) -> R<Value> {
+        let n = self.wv(l, 1).as_int() as u32;
+        let arr = self.wv(l, 2);
+        let v = self.wv(arr, 1 + i);
+        for j in i..n - 1 {
+            let x = self.w(arr, 2 + j);
+            self.set_w(arr, 1 + j, x)?;
+        }
+        self.set_w(arr, n, 0)?;
+        self.set_w(l, 1, Value::small(n as i32 - 1).0)?;
+        Ok(v)
+    }
+
+    /// A new empty set.
+    pub fn new_set(&mut self) -> R<Value> {
+        let arr = self.new_array(8)?;
+        self.alloc_obj(Kind::SET, 0, &[Value::small(0), arr])
+    }
+
+    /// Adds to a set: a dict whose values are never read. Each value repeats its key rather
+    /// than being null, so a used table word is never null (the freezer trims a table to its
+    /// non-null prefix).
+    pub fn set_add(&mut self, s: Value, x: Value) -> R<()> {
+        if self.dict_find(s, x)?.is_none() {
+            self.dict_store(s, x, x)?;
+        }
+        Ok(())
+    }
 }

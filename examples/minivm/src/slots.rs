@@ -109,6 +109,19 @@ pub mod binop {
         }
     }
 
+    /// The answer of comparison `op` (`<`, `>`, `<=`, `>=`) for operands ordered `ord`, or
+    /// `None` when `op` is not one of those.
+    pub fn compare(op: u32, ord: core::cmp::Ordering) -> Option<bool> {
+        use core::cmp::Ordering::*;
+        match op {
+            LESS => Some(ord == Less),
+            MORE => Some(ord == Greater),
+            LESS_EQUAL => Some(ord != Greater),
+            MORE_EQUAL => Some(ord != Less),
+            _ => None,
+        }
+    }
+
     /// The operator's symbol, for error messages.
     pub fn symbol(op: u32) -> &'static str {
         const NAMES: [&str; 35] = [

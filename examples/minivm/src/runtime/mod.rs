@@ -6,10 +6,11 @@ use alloc::vec;
 
 use crate::mem::FlashImage;
 use crate::obj::*;
-use crate::qstr::sq;
-use crate::vm::{R, Vm};
+use crate::vm::Vm;
 
 mod call;
+mod ops;
+mod print;
 
 impl<F: FlashImage> Vm<F> {
     /// The class of a value.
@@ -67,43 +68,5 @@ impl<F: FlashImage> Vm<F> {
     pub fn class_name(&self, c: u32) -> String {
         let n = self.wv(Value(c), 1);
         self.str_string(n)
-    }
-
-    /// Object truthiness.
-    pub fn truthy(&mut self, v: Value) -> R<bool> {
-        if v.is_int() {
-            return Ok(v.as_int() != 0);
-        }
-        if v.is_qstr() {
-            return Ok(v.as_qstr() != 1);
-        }
-        if v.0 == self.st.none || v.0 == self.st.false_ {
-            return Ok(false);
-        }
-        if v.0 == self.st.true_ {
-            return Ok(true);
-        }
-        match self.kind(v) {
-            Some(Kind::STR | Kind::BYTES | Kind::TUPLE) => Ok(self.aux(v) != 0),
-            Some(Kind::LIST | Kind::DICT | Kind::SET) => Ok(self.wv(v, 1).as_int() != 0),
-            Some(Kind::HANDLE) => {
-                let l = self.wv(v, 2);
-                Ok(self.wv(l, 1).as_int() > 0)
-            }
-            Some(Kind::INSTANCE) => {
-                let len = sq!("__len__");
-                if let Some(m) = self.lookup_method(v, len)? {
-                    let r = self.call(m, &[v], &[])?;
-                    return Ok(r.as_int() != 0);
-                }
-                let b = self.q("__bool__");
-                if let Some(m) = self.lookup_method(v, b)? {
-                    let r = self.call(m, &[v], &[])?;
-                    return Ok(r.0 == self.st.true_);
-                }
-                Ok(true)
-            }
-            _ => Ok(true),
-        }
     }
 }

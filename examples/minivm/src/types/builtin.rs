@@ -1,15 +1,27 @@
-//! Builtin functions: `[hdr id|BUILTIN][name qstr]`, firmware statics; the id names a native table and an entry (see `natives`).
+//! Builtin functions: `[hdr id|BUILTIN][name qstr]`, firmware statics; the id names a native
+//! table and an entry (see `natives`).
+
+use alloc::string::String;
+use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
-use crate::obj::Kind;
-use crate::slots::{NativeType, TypeSlots};
+use crate::obj::{Kind, Value};
+use crate::slots::{NativeType, PrintKind, TypeSlots};
+use crate::vm::{R, Vm};
 
 /// The `builtin_function` type.
 pub struct Builtin;
 
 impl<F: FlashImage> NativeType<F> for Builtin {
     const TYPE: TypeSlots<F> = TypeSlots {
+        print: Some(print),
         stats_name: "builtin",
         ..TypeSlots::new(Kind::BUILTIN, "builtin_function")
     };
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
+    let n = vm.str_string(vm.wv(v, 1));
+    let _ = write!(s, "<function {n}>");
+    Ok(())
 }

@@ -1,12 +1,14 @@
 //! `bytes`: immutable bytes, `[hdr len|BYTES][hash][bytes…]` (the layout of a `str` object).
 
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots};
+use crate::slots::{Buffer, Native, NativeType, PrintKind, TypeSlots, binop, unop};
+use crate::types::str::repr_str;
 use crate::vm::{R, Thrown, Vm};
 
 /// The `bytes` type.
@@ -15,6 +17,10 @@ pub struct Bytes;
 impl<F: FlashImage> NativeType<F> for Bytes {
     const TYPE: TypeSlots<F> = TypeSlots {
         make_new: Some(make_new),
+        print: Some(print),
+        unary_op: Some(unary_op),
+        binary_op: Some(binary_op),
+        buffer: Some(buffer),
         methods: &[Native::new("decode", decode)],
         ..TypeSlots::new(Kind::BYTES, "bytes")
     };
@@ -42,6 +48,48 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
     let items = vm.iter_to_vec(a0)?;
     let v: Vec<u8> = items.iter().map(|x| x.as_int() as u8).collect();
     vm.new_str_obj(Kind::BYTES, &v)
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
+    let b = vm.str_obj_bytes(v).unwrap_or(b"").to_vec();
+    repr_str(s, &b, true);
+    Ok(())
+}
+
+fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+    let n = vm.aux(v);
+    Ok(match op {
+        unop::BOOL => Some(vm.bool_val(n != 0)),
+        unop::LEN => Some(Value::small(n as i32)),
+        _ => None,
+    })
+}
+
+fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
+    if vm.kind(b) != Some(Kind::BYTES) {
+        return Ok(None);
+    }
+    match op {
+        binop::EQUAL => {
+            let r = vm.str_obj_bytes(a) == vm.str_obj_bytes(b);
+            Ok(Some(vm.bool_val(r)))
+        }
+        binop::ADD => {
+            let mut x = vm.str_obj_bytes(a).unwrap_or(b"").to_vec();
+            x.extend_from_slice(vm.str_obj_bytes(b).unwrap_or(b""));
+            vm.new_str_obj(Kind::BYTES, &x).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The payload of a bytes object.
+fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
+    Some(Buffer {
+        addr: vm.payload_addr(v),
+        len: vm.aux(v),
+        writable: false,
+    })
 }
 
 fn decode<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {

@@ -1,12 +1,17 @@
-//! Closures: `[hdr n|CLOSURE][func][cell0]…[cell n-1]`, a function with the cells it closes over.
+//! Closures: `[hdr n|CLOSURE][func][cell0]…[cell n-1]`, a function with the cells it closes
+//! over (passed ahead of the arguments when it is called).
 
 use crate::mem::FlashImage;
 use crate::obj::Kind;
 use crate::slots::{NativeType, TypeSlots};
+use crate::types::func;
 
 /// The `closure` type.
 pub struct Closure;
 
 impl<F: FlashImage> NativeType<F> for Closure {
-    const TYPE: TypeSlots<F> = TypeSlots::new(Kind::CLOSURE, "closure");
+    const TYPE: TypeSlots<F> = TypeSlots {
+        print: Some(func::print),
+        ..TypeSlots::new(Kind::CLOSURE, "closure")
+    };
 }

@@ -5,7 +5,9 @@
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots};
+use alloc::string::String;
+
+use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop, unop};
 use crate::vm::{R, Vm};
 
 /// The `dict` type.
@@ -14,6 +16,9 @@ pub struct Dict;
 impl<F: FlashImage> NativeType<F> for Dict {
     const TYPE: TypeSlots<F> = TypeSlots {
         make_new: Some(make_new),
+        print: Some(print),
+        unary_op: Some(unary_op),
+        binary_op: Some(binary_op),
         methods: &[
             Native::new("get", get),
             Native::new("keys", keys),
@@ -28,6 +33,42 @@ impl<F: FlashImage> NativeType<F> for Dict {
         ],
         ..TypeSlots::new(Kind::DICT, "dict")
     };
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, d: u32, _k: PrintKind) -> R<()> {
+    s.push('{');
+    for i in 0..vm.dict_len(v) {
+        let (key, val) = vm.dict_entry(v, i);
+        if i > 0 {
+            s.push_str(", ");
+        }
+        vm.print_into(key, s, d + 1, PrintKind::Repr)?;
+        s.push_str(": ");
+        vm.print_into(val, s, d + 1, PrintKind::Repr)?;
+    }
+    s.push('}');
+    Ok(())
+}
+
+/// Truth and `len` of a dict or set: its count.
+pub fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+    let n = vm.wv(v, 1);
+    Ok(match op {
+        unop::BOOL => Some(vm.bool_val(n.as_int() != 0)),
+        unop::LEN => Some(n),
+        _ => None,
+    })
+}
+
+/// `key in d` of a dict or set.
+pub fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
+    match op {
+        binop::CONTAINS => {
+            let r = vm.dict_find(a, b)?.is_some();
+            Ok(Some(vm.bool_val(r)))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// `dict()`, `dict(mapping or pairs)`, `dict(**kw)`.

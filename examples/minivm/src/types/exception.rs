@@ -6,12 +6,13 @@
 //! statics (see `statics`); a direct instance of one is like MicroPython's native exception
 //! objects: it takes no attributes, so it never changes and freezes to flash.
 
+use alloc::string::String;
 use core::marker::PhantomData;
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::Value;
-use crate::slots::Native;
+use crate::slots::{Native, PrintKind};
 use crate::vm::{R, Vm};
 
 /// The builtin exception hierarchy: (name, parent name), parents first.
@@ -60,4 +61,40 @@ fn init<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
         vm.set_w(e, 3, t.0)?;
     }
     Ok(vm.none())
+}
+
+/// `repr(e)` is `Type(args…)`; `str(e)` is the one arg's `str`, or the args' `repr`.
+pub fn print<F: FlashImage>(
+    vm: &mut Vm<F>,
+    e: Value,
+    s: &mut String,
+    depth: u32,
+    kind: PrintKind,
+) -> R<()> {
+    let args = vm.inst_native(e);
+    let items = vm.seq_vec(args).unwrap_or_default();
+    if kind == PrintKind::Str {
+        match items.len() {
+            0 => {}
+            1 => {
+                let t = vm.str_of(items[0])?;
+                s.push_str(&t);
+            }
+            _ => {
+                let t = vm.repr_of(args)?;
+                s.push_str(&t);
+            }
+        }
+        return Ok(());
+    }
+    let n = vm.class_name(vm.type_of(e));
+    s.push_str(&n);
+    if items.len() == 1 {
+        s.push('(');
+        vm.print_into(items[0], s, depth + 1, PrintKind::Repr)?;
+        s.push(')');
+    } else {
+        vm.print_into(args, s, depth + 1, PrintKind::Repr)?;
+    }
+    Ok(())
 }

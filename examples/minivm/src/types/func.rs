@@ -1,12 +1,33 @@
-//! Bytecode functions: `[hdr flags|FUNC][code][context][defaults]` (see `obj` for the compact frozen layout without the defaults word).
+//! Bytecode functions: `[hdr flags|FUNC][code][context][defaults]` (see `obj` for the compact
+//! frozen layout without the defaults word). Calling one runs its code in a new frame.
+
+use alloc::string::String;
+use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
-use crate::obj::Kind;
-use crate::slots::{NativeType, TypeSlots};
+use crate::obj::{Kind, Value};
+use crate::slots::{NativeType, PrintKind, TypeSlots};
+use crate::vm::{R, Vm};
 
 /// The `function` type.
 pub struct Func;
 
 impl<F: FlashImage> NativeType<F> for Func {
-    const TYPE: TypeSlots<F> = TypeSlots::new(Kind::FUNC, "function");
+    const TYPE: TypeSlots<F> = TypeSlots {
+        print: Some(print),
+        ..TypeSlots::new(Kind::FUNC, "function")
+    };
+}
+
+/// `<function name at 0x…>` of a function or closure.
+pub fn print<F: FlashImage>(
+    vm: &mut Vm<F>,
+    v: Value,
+    s: &mut String,
+    _d: u32,
+    _k: PrintKind,
+) -> R<()> {
+    let n = vm.func_name(v);
+    let _ = write!(s, "<function {n} at 0x{:08x}>", v.0);
+    Ok(())
 }

@@ -1,11 +1,14 @@
 //! Generators: `[hdr state|GENERATOR][func][frame ARRAY][ip][sp][exc_sp][pending throw]`,
 //! resumed by `Vm::gen_resume` (see `frame`), with `send`, `throw`, `close`, `pend_throw`.
 
+use alloc::string::String;
+use core::fmt::Write as _;
+
 use crate::frame::GenOut;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots};
+use crate::slots::{Native, NativeType, PrintKind, TypeSlots};
 use crate::vm::{R, Vm};
 
 /// The generator type.
@@ -13,6 +16,7 @@ pub struct Generator;
 
 impl<F: FlashImage> NativeType<F> for Generator {
     const TYPE: TypeSlots<F> = TypeSlots {
+        print: Some(print),
         methods: &[
             Native::new("send", send),
             Native::new("throw", throw),
@@ -21,6 +25,12 @@ impl<F: FlashImage> NativeType<F> for Generator {
         ],
         ..TypeSlots::new(Kind::GENERATOR, "generator")
     };
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
+    let n = vm.func_name(vm.wv(v, 1));
+    let _ = write!(s, "<generator object {n} at 0x{:08x}>", v.0);
+    Ok(())
 }
 
 /// Resumes with `send` or `throw`; a return becomes `StopIteration(value)`.

@@ -6,7 +6,7 @@
 use crate::mem::FlashImage;
 use crate::modules::{select, timeq};
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots};
+use crate::slots::{Native, NativeType, TypeSlots, unop};
 use crate::vm::{R, Vm};
 
 /// The handle type.
@@ -14,6 +14,7 @@ pub struct Handle;
 
 impl<F: FlashImage> NativeType<F> for Handle {
     const TYPE: TypeSlots<F> = TypeSlots {
+        unary_op: Some(unary_op),
         methods: &[
             Native::new("noop", noop),
             Native::new("push", timeq::push),
@@ -29,6 +30,16 @@ impl<F: FlashImage> NativeType<F> for Handle {
         ],
         ..TypeSlots::new(Kind::HANDLE, "handle")
     };
+}
+
+/// Truth and `len`: the entries of the handle's list (a queue's, a poll's).
+fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+    let n = vm.wv(vm.wv(v, 2), 1);
+    Ok(match op {
+        unop::BOOL => Some(vm.bool_val(n.as_int() > 0)),
+        unop::LEN => Some(n),
+        _ => None,
+    })
 }
 
 /// A new handle of sub-kind `sub` with an empty list.

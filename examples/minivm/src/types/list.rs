@@ -1,12 +1,13 @@
 //! `list`: a mutable sequence, `[hdr|LIST][len][items ARRAY]`; the items array grows by
 //! doubling, and its unused tail is null (the freezer trims it).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots, binop};
+use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop, unop};
 use crate::types::tuple;
 use crate::vm::{R, Vm};
 
@@ -16,6 +17,9 @@ pub struct List;
 impl<F: FlashImage> NativeType<F> for List {
     const TYPE: TypeSlots<F> = TypeSlots {
         make_new: Some(make_new),
+        print: Some(print),
+        unary_op: Some(unary_op),
+        binary_op: Some(binary_op),
         methods: &[
             Native::new("append", append),
             Native::new("pop", pop),
@@ -40,6 +44,43 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
     }
     let items = vm.iter_to_vec(args[0])?;
     vm.new_list(&items)
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, d: u32, _k: PrintKind) -> R<()> {
+    tuple::print_items(vm, v, s, d, false)
+}
+
+fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+    let n = vm.wv(v, 1);
+    Ok(match op {
+        unop::BOOL => Some(vm.bool_val(n.as_int() != 0)),
+        unop::LEN => Some(n),
+        _ => None,
+    })
+}
+
+fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
+    match op {
+        binop::EQUAL if vm.kind(b) == Some(Kind::LIST) => tuple::items_equal(vm, a, b).map(Some),
+        // `l += iterable` extends `l` in place.
+        binop::INPLACE_ADD => {
+            let items = vm.iter_to_vec(b)?;
+            for x in items {
+                vm.list_append(a, x)?;
+            }
+            Ok(Some(a))
+        }
+        binop::ADD if vm.kind(b) == Some(Kind::LIST) => {
+            let mut x = vm.seq_vec(a).unwrap_or_default();
+            x.extend(vm.seq_vec(b).unwrap_or_default());
+            vm.new_list(&x).map(Some)
+        }
+        binop::MULTIPLY if b.is_int() => {
+            let y = tuple::repeat_items(vm, a, b)?;
+            vm.new_list(&y).map(Some)
+        }
+        _ => tuple::compare_items(vm, op, a, b),
+    }
 }
 
 /// Sorts `items` by Python `<` of their keys (`key(item)`, or the items when `key` is null or

@@ -1,8 +1,11 @@
 //! `range`: `[hdr|RANGE][start][stop][step]`, small ints.
 
+use alloc::string::String;
+use core::fmt::Write as _;
+
 use crate::mem::FlashImage;
 use crate::obj::*;
-use crate::slots::{NativeType, TypeSlots};
+use crate::slots::{NativeType, PrintKind, TypeSlots, unop};
 use crate::vm::{R, Vm};
 
 /// The `range` type.
@@ -11,8 +14,47 @@ pub struct Range;
 impl<F: FlashImage> NativeType<F> for Range {
     const TYPE: TypeSlots<F> = TypeSlots {
         make_new: Some(make_new),
+        print: Some(print),
+        unary_op: Some(unary_op),
         ..TypeSlots::new(Kind::RANGE, "range")
     };
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
+    let (a, b, st) = (
+        vm.wv(v, 1).as_int(),
+        vm.wv(v, 2).as_int(),
+        vm.wv(v, 3).as_int(),
+    );
+    if st == 1 {
+        let _ = write!(s, "range({a}, {b})");
+    } else {
+        let _ = write!(s, "range({a}, {b}, {st})");
+    }
+    Ok(())
+}
+
+/// The number of values of range `v`.
+pub fn len<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
+    let (a, b, s) = (
+        vm.wv(v, 1).as_int() as i64,
+        vm.wv(v, 2).as_int() as i64,
+        vm.wv(v, 3).as_int() as i64,
+    );
+    let n = if s > 0 {
+        (b - a + s - 1) / s
+    } else {
+        (a - b - s - 1) / -s
+    };
+    n.max(0) as u32
+}
+
+/// `len(range)`. (A range is always true, even an empty one.)
+fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+    Ok(match op {
+        unop::LEN => Some(Value::small(len(vm, v) as i32)),
+        _ => None,
+    })
 }
 
 /// `range(stop)`, `range(start, stop[, step])`.

@@ -9,7 +9,8 @@ use core::fmt::Write as _;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots};
+use crate::slots::{Buffer, Native, NativeType, PrintKind, TypeSlots, binop, unop};
+use crate::types::tuple;
 use crate::vm::{R, Vm};
 
 /// The `str` type.
@@ -18,6 +19,10 @@ pub struct Str;
 impl<F: FlashImage> NativeType<F> for Str {
     const TYPE: TypeSlots<F> = TypeSlots {
         make_new: Some(make_new),
+        print: Some(print),
+        unary_op: Some(unary_op),
+        binary_op: Some(binary_op),
+        buffer: Some(buffer),
         methods: &[
             Native::new("join", join),
             Native::new("split", split),
@@ -61,6 +66,168 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
     }
     let s = vm.str_of(a0)?;
     vm.new_str(s.as_bytes())
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, k: PrintKind) -> R<()> {
+    let b = vm.str_bytes(v).unwrap_or(b"");
+    match k {
+        PrintKind::Str => s.push_str(&String::from_utf8_lossy(b)),
+        PrintKind::Repr => {
+            let b = b.to_vec();
+            repr_str(s, &b, false);
+        }
+    }
+    Ok(())
+}
+
+/// Python-style repr of str (`bytes` false) or bytes contents.
+pub fn repr_str(s: &mut String, b: &[u8], bytes: bool) {
+    let text = String::from_utf8_lossy(b);
+    let q = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    if bytes {
+        s.push('b');
+    }
+    s.push(q);
+    for ch in text.chars() {
+        match ch {
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            '\\' => s.push_str("\\\\"),
+            c if c == q => {
+                s.push('\\');
+                s.push(c);
+            }
+            c if (c as u32) < 0x20 || (bytes && c as u32 >= 0x7f) => {
+                let _ = write!(s, "\\x{:02x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s.push(q);
+}
+
+fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+    let b = vm.str_bytes(v).unwrap_or(b"");
+    Ok(match op {
+        unop::BOOL => Some(vm.bool_val(!b.is_empty())),
+        unop::LEN => Some(Value::small(b.len() as i32)),
+        unop::HASH => Some(Value::small((crate::qstr::hash(b) >> 2) as i32)),
+        _ => None,
+    })
+}
+
+fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
+    match op {
+        binop::CONTAINS => {
+            let hay = vm.str_bytes(a).unwrap_or(b"").to_vec();
+            let Some(needle) = vm.str_bytes(b) else {
+                return vm.raise_msg("TypeError", "'in <string>' requires string as left operand");
+            };
+            let r = needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle);
+            Ok(Some(vm.bool_val(r)))
+        }
+        binop::EQUAL => {
+            let r = vm.str_bytes(b).map(|y| vm.str_bytes(a) == Some(y));
+            Ok(r.map(|r| vm.bool_val(r)))
+        }
+        binop::ADD => {
+            let (Some(x), Some(y)) = (vm.str_bytes(a), vm.str_bytes(b)) else {
+                return Ok(None);
+            };
+            let mut s = x.to_vec();
+            s.extend_from_slice(y);
+            vm.new_str(&s).map(Some)
+        }
+        binop::MULTIPLY if b.is_int() => {
+            let n = b.as_int().max(0) as usize;
+            let unit = vm.str_bytes(a).map_or(0, |x| x.len());
+            tuple::check_repeat(vm, unit, n)?;
+            let s = vm.str_bytes(a).unwrap_or(b"").repeat(n);
+            vm.new_str(&s).map(Some)
+        }
+        binop::MODULO => {
+            let args = match vm.kind(b) {
+                Some(Kind::TUPLE) => vm.seq_vec(b).unwrap_or_default(),
+                _ => vec![b],
+            };
+            percent_format(vm, a, &args).map(Some)
+        }
+        _ => {
+            let ord = match (vm.str_bytes(a), vm.str_bytes(b)) {
+                (Some(x), Some(y)) => x.cmp(y),
+                _ => return Ok(None),
+            };
+            Ok(binop::compare(op, ord).map(|r| vm.bool_val(r)))
+        }
+    }
+}
+
+/// `fmt % args`: `%s`, `%r`, `%d`, `%x`, `%%`, with a width and `-` (left-justify).
+fn percent_format<F: FlashImage>(vm: &mut Vm<F>, fmt: Value, args: &[Value]) -> R<Value> {
+    let f = vm.str_bytes(fmt).unwrap_or(b"").to_vec();
+    let mut out = String::new();
+    let mut ai = 0;
+    let mut i = 0;
+    while i < f.len() {
+        if f[i] == b'%' && i + 1 < f.len() {
+            // Skip simple width/flags.
+            let mut j = i + 1;
+            while j < f.len() && (f[j].is_ascii_digit() || f[j] == b'-' || f[j] == b'.') {
+                j += 1;
+            }
+            let c = f.get(j).copied().unwrap_or(b's');
+            if c == b'%' {
+                out.push('%');
+            } else {
+                let a = args.get(ai).copied().unwrap_or(Value::NULL);
+                ai += 1;
+                let t = match c {
+                    b'r' => vm.repr_of(a)?,
+                    b'x' => alloc::format!("{:x}", vm.as_intlike(a).unwrap_or(0)),
+                    _ => vm.str_of(a)?,
+                };
+                let width: usize = core::str::from_utf8(&f[i + 1..j])
+                    .ok()
+                    .and_then(|w| w.trim_start_matches('-').parse().ok())
+                    .unwrap_or(0);
+                if f[i + 1] == b'-' {
+                    let _ = write!(out, "{t:<width$}");
+                } else {
+                    let _ = write!(out, "{t:>width$}");
+                }
+            }
+            i = j + 1;
+        } else {
+            let start = i;
+            while i < f.len() && f[i] != b'%' {
+                i += 1;
+            }
+            out.push_str(&String::from_utf8_lossy(&f[start..i]));
+            if i < f.len() && i + 1 >= f.len() {
+                out.push('%');
+                i += 1;
+            }
+        }
+    }
+    vm.new_str(out.as_bytes())
+}
+
+/// The bytes of a str object (a qstr's text is in the firmware or a pool, not in one object).
+fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
+    if vm.kind(v) != Some(Kind::STR) {
+        return None;
+    }
+    let len = vm.aux(v);
+    Some(Buffer {
+        addr: vm.payload_addr(v),
+        len,
+        writable: false,
+    })
 }
 
 /// A str argument as text (lossy).
