@@ -38,7 +38,6 @@ pub mod mpy;
 pub mod natives;
 pub mod obj;
 pub mod objects;
-pub mod ops;
 pub mod prelude;
 pub mod qstr;
 pub mod registry;

@@ -8,9 +8,12 @@ use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::vm::Vm;
 
+mod attr;
 mod call;
+mod iter;
 mod ops;
 mod print;
+mod subscr;
 
 impl<F: FlashImage> Vm<F> {
     /// The class of a value.

@@ -15,6 +15,7 @@ pub struct Builtin;
 impl<F: FlashImage> NativeType<F> for Builtin {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
+        call: Some(call),
         stats_name: "builtin",
         ..TypeSlots::new(Kind::BUILTIN, "builtin_function")
     };
@@ -24,4 +25,9 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: P
     let n = vm.str_string(vm.wv(v, 1));
     let _ = write!(s, "<function {n}>");
     Ok(())
+}
+
+fn call<F: FlashImage>(vm: &mut Vm<F>, f: Value, args: &[Value], kw: &[Value]) -> R<Value> {
+    let id = vm.aux(f);
+    vm.call_native(id, args, kw)
 }

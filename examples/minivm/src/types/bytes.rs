@@ -7,8 +7,9 @@ use alloc::vec::Vec;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Buffer, Native, NativeType, PrintKind, TypeSlots, binop, unop};
+use crate::slots::{Buffer, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
 use crate::types::str::repr_str;
+use crate::types::{iter, slice};
 use crate::vm::{R, Thrown, Vm};
 
 /// The `bytes` type.
@@ -20,6 +21,8 @@ impl<F: FlashImage> NativeType<F> for Bytes {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        getiter: Some(getiter),
+        subscr: Some(subscr),
         buffer: Some(buffer),
         methods: &[Native::new("decode", decode)],
         ..TypeSlots::new(Kind::BYTES, "bytes")
@@ -83,6 +86,21 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
     }
 }
 
+/// `b[i]` (an int) and `b[a:b:c]`.
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
+    if op != SubscrOp::Load {
+        return Ok(None);
+    }
+    let b = vm.str_obj_bytes(v).unwrap_or(b"").to_vec();
+    if slice::is_slice(vm, index) {
+        let idx = slice::indices(vm, index, b.len() as u32);
+        let out: Vec<u8> = idx.iter().map(|&i| b[i as usize]).collect();
+        return vm.new_str_obj(Kind::BYTES, &out).map(Some);
+    }
+    let i = slice::norm_index(vm, index, b.len() as u32)?;
+    Ok(Some(Value::small(b[i as usize] as i32)))
+}
+
 /// The payload of a bytes object.
 fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
     Some(Buffer {
@@ -95,4 +113,8 @@ fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
 fn decode<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let s = vm.str_obj_bytes(arg(args, 0)).unwrap_or(b"").to_vec();
     vm.new_str(&s)
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    iter::new(vm, iter_kind::SEQ, v)
 }

@@ -12,6 +12,8 @@ pub struct Closure;
 impl<F: FlashImage> NativeType<F> for Closure {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(func::print),
+        attr: Some(func::attr),
+        call: Some(func::call),
         ..TypeSlots::new(Kind::CLOSURE, "closure")
     };
 }

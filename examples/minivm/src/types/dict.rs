@@ -7,7 +7,8 @@ use crate::natives::arg;
 use crate::obj::*;
 use alloc::string::String;
 
-use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop, unop};
+use crate::slots::{Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::types::iter;
 use crate::vm::{R, Vm};
 
 /// The `dict` type.
@@ -19,6 +20,8 @@ impl<F: FlashImage> NativeType<F> for Dict {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        getiter: Some(getiter),
+        subscr: Some(subscr),
         methods: &[
             Native::new("get", get),
             Native::new("keys", keys),
@@ -68,6 +71,21 @@ pub fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> 
             Ok(Some(vm.bool_val(r)))
         }
         _ => Ok(None),
+    }
+}
+
+/// `d[k]` (`KeyError` when absent), `d[k] = v`, `del d[k]`.
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, d: Value, key: Value, op: SubscrOp) -> R<Option<Value>> {
+    match op {
+        SubscrOp::Load => match vm.dict_get(d, key)? {
+            Some(v) => Ok(Some(v)),
+            None => vm.raise_args("KeyError", &[key]),
+        },
+        SubscrOp::Store(v) => vm.dict_store(d, key, v).map(|()| Some(Value::NULL)),
+        SubscrOp::Delete => match vm.dict_remove(d, key)? {
+            Some(_) => Ok(Some(Value::NULL)),
+            None => vm.raise_args("KeyError", &[key]),
+        },
     }
 }
 
@@ -197,4 +215,8 @@ fn popitem<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Va
     let (k, v) = vm.dict_entry(d, len - 1);
     vm.dict_remove(d, k)?;
     vm.new_tuple(&[k, v])
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    iter::new(vm, iter_kind::SEQ, v)
 }

@@ -12,7 +12,8 @@ use core::marker::PhantomData;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::Value;
-use crate::slots::{Native, PrintKind};
+use crate::qstr::sq;
+use crate::slots::{Attr, Native, PrintKind};
 use crate::vm::{R, Vm};
 
 /// The builtin exception hierarchy: (name, parent name), parents first.
@@ -97,4 +98,31 @@ pub fn print<F: FlashImage>(
         vm.print_into(args, s, depth + 1, PrintKind::Repr)?;
     }
     Ok(())
+}
+
+/// `e.args` (never null: no args word reads as `()`), and `e.value`, `e.errno`: the first arg
+/// or None.
+pub fn attr<F: FlashImage>(vm: &mut Vm<F>, e: Value, name: Value) -> Option<Value> {
+    if name == sq!("args") {
+        let args = vm.inst_native(e);
+        let empty = Value(vm.st.empty_tuple);
+        return Some(if args.is_null() { empty } else { args });
+    }
+    if name == sq!("value") || name == vm.q("errno") {
+        let items = vm.seq_vec(vm.inst_native(e)).unwrap_or_default();
+        return Some(items.first().copied().unwrap_or(vm.none()));
+    }
+    None
+}
+
+/// A store into a direct instance of a builtin exception class, which takes no attributes:
+/// [`Attr::Missing`] (so `AttributeError`), except `e.__traceback__ = None`. MicroPython
+/// accepts that one to clear the traceback stored in the exception; minivm keeps tracebacks
+/// in the VM, never in the object, so there is nothing to clear (and the object may be in
+/// flash): a no-op.
+pub fn store_attr<F: FlashImage>(vm: &mut Vm<F>, name: Value, v: Value) -> Attr {
+    if name == vm.q("__traceback__") && v.0 == vm.st.none {
+        return Attr::Done;
+    }
+    Attr::Missing
 }

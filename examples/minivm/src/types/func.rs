@@ -6,7 +6,8 @@ use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::obj::{Kind, Value};
-use crate::slots::{NativeType, PrintKind, TypeSlots};
+use crate::qstr::sq;
+use crate::slots::{Attr, AttrOp, NativeType, PrintKind, TypeSlots};
 use crate::vm::{R, Vm};
 
 /// The `function` type.
@@ -15,6 +16,8 @@ pub struct Func;
 impl<F: FlashImage> NativeType<F> for Func {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
+        attr: Some(attr),
+        call: Some(call),
         ..TypeSlots::new(Kind::FUNC, "function")
     };
 }
@@ -30,4 +33,18 @@ pub fn print<F: FlashImage>(
     let n = vm.func_name(v);
     let _ = write!(s, "<function {n} at 0x{:08x}>", v.0);
     Ok(())
+}
+
+/// `f.__name__` of a function or closure.
+pub fn attr<F: FlashImage>(vm: &mut Vm<F>, f: Value, name: Value, op: AttrOp) -> R<Attr> {
+    if op == AttrOp::Load && name == sq!("__name__") {
+        let n = vm.func_name(f);
+        return Ok(Attr::Found(vm.new_str(n.as_bytes())?));
+    }
+    Ok(Attr::Default)
+}
+
+/// Calling a function or closure runs its bytecode in a new frame.
+pub fn call<F: FlashImage>(vm: &mut Vm<F>, f: Value, args: &[Value], kw: &[Value]) -> R<Value> {
+    vm.call_bc(f, args, kw, Value::NULL)
 }

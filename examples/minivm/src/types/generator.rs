@@ -9,6 +9,7 @@ use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
 use crate::slots::{Native, NativeType, PrintKind, TypeSlots};
+use crate::types::iter;
 use crate::vm::{R, Vm};
 
 /// The generator type.
@@ -17,6 +18,8 @@ pub struct Generator;
 impl<F: FlashImage> NativeType<F> for Generator {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
+        getiter: Some(iter::getiter),
+        iternext: Some(iternext),
         methods: &[
             Native::new("send", send),
             Native::new("throw", throw),
@@ -31,6 +34,10 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: P
     let n = vm.func_name(vm.wv(v, 1));
     let _ = write!(s, "<generator object {n} at 0x{:08x}>", v.0);
     Ok(())
+}
+
+fn iternext<F: FlashImage>(vm: &mut Vm<F>, g: Value) -> R<Option<Value>> {
+    vm.gen_next(g)
 }
 
 /// Resumes with `send` or `throw`; a return becomes `StopIteration(value)`.

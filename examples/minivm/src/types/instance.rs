@@ -8,10 +8,11 @@
 use alloc::string::String;
 
 use crate::mem::FlashImage;
+use crate::mem::MemError;
 use crate::obj::*;
 use crate::qstr::sq;
-use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop, unop};
-use crate::types::exception;
+use crate::slots::{Attr, AttrOp, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::types::{exception, iter};
 use crate::vm::{R, Vm};
 
 /// The instance type (`object`).
@@ -23,6 +24,11 @@ impl<F: FlashImage> NativeType<F> for Instance {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        attr: Some(attr),
+        subscr: Some(subscr),
+        getiter: Some(getiter),
+        iternext: Some(iternext),
+        call: Some(call),
         methods: &[Native::new("__init__", init)],
         stats_name: "instance",
         names: &[
@@ -125,4 +131,104 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
     };
     let m = vm.q(name);
     special(vm, a, m, &[b])
+}
+
+/// An instance's attributes: its members, then (an exception's) `args`, `value`, `errno`, then
+/// the generic lookup in its class, then the class's `__getattr__`. A store goes through a
+/// property's setter, else into the members (a native exception takes none).
+fn attr<F: FlashImage>(vm: &mut Vm<F>, obj: Value, name: Value, op: AttrOp) -> R<Attr> {
+    let members = vm.wv(obj, 2);
+    match op {
+        AttrOp::Load | AttrOp::Method => {
+            if members.is_ptr()
+                && let Some(v) = vm.dict_get_q(members, name)
+            {
+                return Ok(Attr::Found(v));
+            }
+            if op == AttrOp::Method {
+                // The class's methods are found unbound by the runtime.
+                return Ok(Attr::Default);
+            }
+            if vm.is_exception(obj)
+                && let Some(v) = exception::attr(vm, obj, name)
+            {
+                return Ok(Attr::Found(v));
+            }
+            if let Some(v) = vm.generic_load_attr(obj, name)? {
+                return Ok(Attr::Found(v));
+            }
+            let c = vm.type_of(obj);
+            if let Some(f) = vm.class_lookup(c, sq!("__getattr__")) {
+                return Ok(Attr::Found(vm.call(f, &[obj, name], &[])?));
+            }
+            Ok(Attr::Missing)
+        }
+        AttrOp::Store(v) => {
+            let c = vm.type_of(obj);
+            if let Some(p) = vm.class_lookup(c, name)
+                && vm.kind(p) == Some(Kind::PROPERTY)
+            {
+                let s = vm.wv(p, 2);
+                if s.is_ptr() && s.0 != vm.st.none {
+                    vm.call(s, &[obj, v], &[])?;
+                    return Ok(Attr::Done);
+                }
+                return vm.raise_msg("AttributeError", "can't set attribute");
+            }
+            if vm.is_native_exception(obj) {
+                return Ok(exception::store_attr(vm, name, v));
+            }
+            let mut d = members;
+            if !d.is_ptr() {
+                if !vm.mem.is_writable(obj.0) {
+                    return vm.raise_mem(MemError::ReadOnly(obj.0));
+                }
+                d = vm.new_dict(4)?;
+                vm.set_w(obj, 2, d.0)?;
+            }
+            vm.dict_store(d, name, v).map(|()| Attr::Done)
+        }
+        AttrOp::Delete => vm.delete_from(members, name),
+    }
+}
+
+/// `__getitem__`, `__setitem__`, `__delitem__`.
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
+    match op {
+        SubscrOp::Load => special(vm, v, sq!("__getitem__"), &[index]),
+        SubscrOp::Store(x) => special(vm, v, sq!("__setitem__"), &[index, x]),
+        SubscrOp::Delete => special(vm, v, sq!("__delitem__"), &[index]),
+    }
+}
+
+/// `__iter__`, else an index iterator when the class has `__getitem__`.
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    if let Some(it) = special(vm, v, sq!("__iter__"), &[])? {
+        return Ok(it);
+    }
+    if vm.lookup_method(v, sq!("__getitem__"))?.is_some() {
+        return iter::new(vm, iter_kind::SEQ, v);
+    }
+    vm.raise_msg("TypeError", "object not iterable")
+}
+
+/// `__next__`; its `StopIteration` ends the iteration.
+fn iternext<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Option<Value>> {
+    let Some(f) = vm.lookup_method(v, sq!("__next__"))? else {
+        return vm.raise_msg("TypeError", "object not an iterator");
+    };
+    let r = vm.call(f, &[v], &[]);
+    vm.stop_iteration_ends(r)
+}
+
+/// `__call__`.
+fn call<F: FlashImage>(vm: &mut Vm<F>, v: Value, args: &[Value], kw: &[Value]) -> R<Value> {
+    match vm.lookup_method(v, sq!("__call__"))? {
+        Some(c) => {
+            let mut a = alloc::vec![v];
+            a.extend_from_slice(args);
+            vm.call(c, &a, kw)
+        }
+        None => vm.not_callable(v),
+    }
 }

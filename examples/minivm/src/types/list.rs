@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop, unop};
-use crate::types::tuple;
+use crate::slots::{Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::types::{iter, slice, tuple};
 use crate::vm::{R, Vm};
 
 /// The `list` type.
@@ -20,6 +20,8 @@ impl<F: FlashImage> NativeType<F> for List {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        getiter: Some(getiter),
+        subscr: Some(subscr),
         methods: &[
             Native::new("append", append),
             Native::new("pop", pop),
@@ -80,6 +82,26 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
             vm.new_list(&y).map(Some)
         }
         _ => tuple::compare_items(vm, op, a, b),
+    }
+}
+
+/// `l[i]`, `l[a:b:c]`, `l[i] = v`, `del l[i]`.
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, l: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
+    match op {
+        SubscrOp::Load => tuple::load_item(vm, l, index).map(Some),
+        SubscrOp::Store(v) => {
+            let n = vm.wv(l, 1).as_int() as u32;
+            let i = slice::norm_index(vm, index, n)?;
+            let arr = vm.wv(l, 2);
+            vm.set_w(arr, 1 + i, v.0)?;
+            Ok(Some(Value::NULL))
+        }
+        SubscrOp::Delete => {
+            let n = vm.wv(l, 1).as_int() as u32;
+            let i = slice::norm_index(vm, index, n)?;
+            vm.list_pop(l, i)?;
+            Ok(Some(Value::NULL))
+        }
     }
 }
 
@@ -240,4 +262,8 @@ fn popleft<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Va
         return vm.raise_msg("IndexError", "empty");
     }
     vm.list_pop(l, 0)
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    iter::new(vm, iter_kind::SEQ, v)
 }

@@ -5,7 +5,8 @@ use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::obj::*;
-use crate::slots::{NativeType, PrintKind, TypeSlots, unop};
+use crate::slots::{NativeType, PrintKind, SubscrOp, TypeSlots, unop};
+use crate::types::slice;
 use crate::vm::{R, Vm};
 
 /// The `range` type.
@@ -16,6 +17,8 @@ impl<F: FlashImage> NativeType<F> for Range {
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(unary_op),
+        subscr: Some(subscr),
+        getiter: Some(getiter),
         ..TypeSlots::new(Kind::RANGE, "range")
     };
 }
@@ -57,6 +60,17 @@ fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>
     })
 }
 
+/// `r[i]`.
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, r: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
+    if op != SubscrOp::Load {
+        return Ok(None);
+    }
+    let n = len(vm, r);
+    let i = slice::norm_index(vm, index, n)?;
+    let (a, s) = (vm.wv(r, 1).as_int(), vm.wv(r, 3).as_int());
+    vm.int_val(a as i64 + i as i64 * s as i64).map(Some)
+}
+
 /// `range(stop)`, `range(start, stop[, step])`.
 fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Value]) -> R<Value> {
     let (a, b, st) = match args.len() {
@@ -74,4 +88,9 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
     }
     let (a, b, st) = (vm.int_val(a)?, vm.int_val(b)?, vm.int_val(st)?);
     vm.alloc_obj(Kind::RANGE, 0, &[a, b, st])
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, r: Value) -> R<Value> {
+    let start = vm.wv(r, 1);
+    vm.alloc_obj(Kind::ITER, iter_kind::RANGE, &[r, start, Value::NULL])
 }

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop};
-use crate::types::dict;
+use crate::types::{dict, iter};
 use crate::vm::{R, Vm};
 
 /// The `set` type.
@@ -19,6 +19,7 @@ impl<F: FlashImage> NativeType<F> for Set {
         print: Some(print),
         unary_op: Some(dict::unary_op),
         binary_op: Some(binary_op),
+        getiter: Some(getiter),
         methods: &[
             Native::new("add", add),
             Native::new("discard", discard),
@@ -107,4 +108,8 @@ fn remove<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Val
         return vm.raise_args("KeyError", &[x]);
     }
     Ok(vm.none())
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    iter::new(vm, iter_kind::SEQ, v)
 }

@@ -9,8 +9,8 @@ use core::fmt::Write as _;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Buffer, Native, NativeType, PrintKind, TypeSlots, binop, unop};
-use crate::types::tuple;
+use crate::slots::{Buffer, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::types::{iter, slice, tuple};
 use crate::vm::{R, Vm};
 
 /// The `str` type.
@@ -22,6 +22,8 @@ impl<F: FlashImage> NativeType<F> for Str {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        getiter: Some(getiter),
+        subscr: Some(subscr),
         buffer: Some(buffer),
         methods: &[
             Native::new("join", join),
@@ -228,6 +230,21 @@ fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
         len,
         writable: false,
     })
+}
+
+/// `s[i]` (a one-byte str) and `s[a:b:c]`.
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
+    if op != SubscrOp::Load {
+        return Ok(None);
+    }
+    let b = vm.str_bytes(v).unwrap_or(b"").to_vec();
+    if slice::is_slice(vm, index) {
+        let idx = slice::indices(vm, index, b.len() as u32);
+        let out: Vec<u8> = idx.iter().map(|&i| b[i as usize]).collect();
+        return vm.new_str(&out).map(Some);
+    }
+    let i = slice::norm_index(vm, index, b.len() as u32)? as usize;
+    vm.new_str(&b[i..i + 1]).map(Some)
 }
 
 /// A str argument as text (lossy).
@@ -560,4 +577,8 @@ fn format<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Valu
         }
     }
     vm.new_str(out.as_bytes())
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    iter::new(vm, iter_kind::STR, v)
 }

@@ -7,7 +7,8 @@ use core::cmp::Ordering;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop, unop};
+use crate::slots::{Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::types::{iter, slice};
 use crate::vm::{R, Thrown, Vm};
 
 /// The `tuple` type.
@@ -19,6 +20,8 @@ impl<F: FlashImage> NativeType<F> for Tuple {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        getiter: Some(getiter),
+        subscr: Some(subscr),
         methods: &[Native::new("index", index), Native::new("count", count)],
         ..TypeSlots::new(Kind::TUPLE, "tuple")
     };
@@ -82,6 +85,34 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
         }
         _ => compare_items(vm, op, a, b),
     }
+}
+
+fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
+    if op != SubscrOp::Load {
+        return Ok(None);
+    }
+    load_item(vm, v, index).map(Some)
+}
+
+/// `seq[i]` or `seq[a:b:c]` (a new sequence of the same type) of a tuple or list.
+pub fn load_item<F: FlashImage>(vm: &mut Vm<F>, seq: Value, index: Value) -> R<Value> {
+    let Some((a, n)) = vm.seq_items(seq) else {
+        return vm.raise_msg("TypeError", "bad sequence");
+    };
+    if slice::is_slice(vm, index) {
+        let idx = slice::indices(vm, index, n);
+        let items: Vec<Value> = idx
+            .iter()
+            .map(|&i| Value(vm.mem.read_u32(a + 4 * i)))
+            .collect();
+        return if vm.kind(seq) == Some(Kind::TUPLE) {
+            vm.new_tuple(&items)
+        } else {
+            vm.new_list(&items)
+        };
+    }
+    let i = slice::norm_index(vm, index, n)?;
+    Ok(Value(vm.mem.read_u32(a + 4 * i)))
 }
 
 /// `==` of two tuples or two lists: same length and items `==` pairwise.
@@ -186,4 +217,8 @@ pub fn count<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<
         }
     }
     Ok(Value::small(c))
+}
+
+fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
+    iter::new(vm, iter_kind::SEQ, v)
 }
