@@ -386,4 +386,51 @@ impl<F: FlashImage> Vm<F> {
         }
         b"?"
     }
+
+    /// For a heap qstr pool that freezes compact: its string count and total text bytes
+    /// (from [`Vm::pool_sizes`] during a freeze). `None` for other objects, and for a pool whose
+    /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
+    pub fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
+        let hdr = self.mem.read_u32(p.0);
+        if Kind::from_u8(hdr as u8) != Some(Kind::QSTR_POOL) || is_compact(hdr) {
+            return None;
+        }
+        if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
+            return sizes;
+        }
+        let n = self.pool_len(p);
+        let mut total = 0u32;
+        for i in 0..n {
+            total += self.pool_text(p, i)?.len() as u32;
+        }
+        (total <= u32::from(u16::MAX)).then_some((n, total))
+    }
+
+    /// Writes the compact copy of heap qstr pool `p` into `out` (sized by `frozen_size`).
+    pub fn write_compact_pool(&self, p: Value, out: &mut [u8]) {
+        let n = self.pool_len(p);
+        let words_after_header = (out.len() / 4).saturating_sub(1) as u32;
+        let hdr = header(Kind::QSTR_POOL, words_after_header) | COMPACT as u32;
+        let head = [hdr, self.w(p, 1), self.w(p, 2), Value::small(n as i32).0];
+        for (dst, w) in out.chunks_exact_mut(4).zip(head) {
+            dst.copy_from_slice(&w.to_le_bytes());
+        }
+        let offsets = 4 * QPOOL_HDR_WORDS as usize;
+        let mut at = offsets + pool_offsets_bytes(n) as usize;
+        let texts = at;
+        for i in 0..=n {
+            let o = (offsets + 2 * i as usize)..(offsets + 2 * i as usize + 2);
+            if let Some(dst) = out.get_mut(o) {
+                dst.copy_from_slice(&((at - texts) as u16).to_le_bytes());
+            }
+            if i == n {
+                break;
+            }
+            let text = self.pool_text(p, i).unwrap_or_default();
+            if let Some(dst) = out.get_mut(at..at + text.len()) {
+                dst.copy_from_slice(text);
+            }
+            at += text.len();
+        }
+    }
 }

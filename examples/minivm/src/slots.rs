@@ -28,7 +28,7 @@
 
 use alloc::string::String;
 
-use flashfreeze::{Mutability, SlotVisitor};
+use flashfreeze::Mutability;
 
 use crate::mem::FlashImage;
 use crate::obj::{Kind, Value};
@@ -264,13 +264,19 @@ pub enum Freeze<F: FlashImage> {
     By(fn(&Vm<F>, Value) -> Mutability),
 }
 
-/// A kind whose frozen copy is not its heap layout byte for byte (see `freeze`).
+/// Where a frozen copy's value words are (see [`Frozen::values`]).
+pub type FrozenValuesFn<F> = fn(&Vm<F>, Value) -> (u32, u32);
+
+/// A kind whose frozen copy is not its heap layout byte for byte (see `freeze`): a compact
+/// layout (the [`crate::obj::COMPACT`] bit in its header tells readers), or a trimmed one.
 pub struct Frozen<F: FlashImage> {
     /// Byte size of the frozen copy of heap object `obj` (rounded up to 4 by the freezer).
     pub size: fn(&Vm<F>, Value) -> u32,
-    /// The frozen copy's value words: reports each reference slot of the copy to the visitor.
-    pub scan: fn(&Vm<F>, Value, &mut dyn SlotVisitor<u32>),
-    /// Writes the frozen copy into `out` (sized by `size`).
+    /// Where the copy's value words are, as `(end, skip)`: words `1..end` of the copy are
+    /// values, and copy word `i` is heap word `i + skip`. `None`: every word after the header
+    /// of the copy is a value and the heap word at the same place.
+    pub values: Option<FrozenValuesFn<F>>,
+    /// Writes the frozen copy into `out` (sized by `size`, rounded up).
     pub write: fn(&Vm<F>, Value, &mut [u8]),
 }
 

@@ -16,7 +16,7 @@ use crate::mem::{FlashImage, HeapStats, MemError, Memory};
 use crate::obj::*;
 use crate::qstr;
 use crate::qstr::sq;
-use crate::slots::{Builtins, TypeSlots};
+use crate::slots::{Builtins, Layout, TypeSlots};
 
 /// Marker for a raised Python exception; the exception object is in [`Vm::exc`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,20 +261,61 @@ impl<F: FlashImage> Vm<F> {
     #[inline]
     pub fn slots(&self, v: Value) -> Option<&'static TypeSlots<F>> {
         if v.is_int() {
-            return self.registry.slots(Kind::INT);
+            return self.registry.by_kind[Kind::INT.id() as usize];
         }
         if v.is_qstr() {
-            return self.registry.slots(Kind::STR);
+            return self.registry.by_kind[Kind::STR.id() as usize];
         }
-        self.registry.slots(self.kind(v)?)
+        if !v.is_ptr() {
+            return None;
+        }
+        self.header_slots(self.mem.read_u32(v.0))
+    }
+
+    /// The slot table of the type a header names: a registered kind, with the [`COMPACT`]
+    /// bit only if that type has a compact frozen layout. Not for kind 0 (no object has it).
+    #[inline]
+    fn header_slots(&self, hdr: u32) -> Option<&'static TypeSlots<F>> {
+        let b = hdr as u8;
+        let i = (b & !COMPACT) as usize;
+        if i == 0 || i >= Kind::LIMIT {
+            return None;
+        }
+        let t = self.registry.by_kind[i]?;
+        (b & COMPACT == 0 || t.frozen.is_some()).then_some(t)
     }
 
     /// The kind of a value's object (None for immediates and null).
+    #[inline]
     pub fn kind(&self, v: Value) -> Option<Kind> {
         if !v.is_ptr() {
             return None;
         }
-        Kind::from_u8(self.mem.read_u32(v.0) as u8)
+        self.header_kind(self.mem.read_u32(v.0))
+    }
+
+    /// The kind header word `hdr` names ([`Kind::FORWARD`] included), if it is a valid one.
+    #[inline]
+    pub fn header_kind(&self, hdr: u32) -> Option<Kind> {
+        if hdr as u8 == Kind::FORWARD.id() {
+            return Some(Kind::FORWARD);
+        }
+        self.header_slots(hdr).map(|t| t.kind)
+    }
+
+    /// Byte size of the object with header `hdr` (header included) and whether the words after
+    /// its header are values (the GC and the freezer scan them), from its type's layout.
+    pub fn object_layout(&self, hdr: u32) -> Option<(u32, bool)> {
+        let k = self.header_kind(hdr)?;
+        let layout = match self.registry.slots(k) {
+            Some(t) => t.layout,
+            None => Layout::Core, // FORWARD
+        };
+        Some(match layout {
+            Layout::Core => (object_size(hdr)?, !k.is_bytes()),
+            Layout::Words(n) => (4 + 4 * n, true),
+            Layout::Raw { size } => (size(hdr), false),
+        })
     }
 
     /// The header aux bits.
@@ -362,13 +403,10 @@ impl<F: FlashImage> Vm<F> {
         }
         while let Some(a) = work.pop() {
             let hdr = self.mem.read_u32(a);
-            let Some(kind) = Kind::from_u8(hdr as u8) else {
+            let Some((size, true)) = self.object_layout(hdr) else {
                 continue;
             };
-            if kind.is_bytes() {
-                continue;
-            }
-            let size = object_size(hdr).unwrap_or(4).min(self.mem.alloc_size(a));
+            let size = size.min(self.mem.alloc_size(a));
             let mut off = 4;
             while off + 4 <= size {
                 let x = self.mem.read_u32(a + off);

@@ -7,8 +7,10 @@ use alloc::vec::Vec;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Buffer, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
-use crate::types::str::repr_str;
+use crate::slots::{
+    Buffer, Frozen, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
+};
+use crate::types::str::{self as str_type, repr_str};
 use crate::types::{iter, slice};
 use crate::vm::{R, Thrown, Vm};
 
@@ -17,6 +19,11 @@ pub struct Bytes;
 
 impl<F: FlashImage> NativeType<F> for Bytes {
     const TYPE: TypeSlots<F> = TypeSlots {
+        frozen: Some(Frozen {
+            size: str_type::frozen_size,
+            values: None,
+            write: str_type::write_frozen,
+        }),
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(unary_op),

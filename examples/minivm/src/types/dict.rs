@@ -2,12 +2,14 @@
 //! a linear scan (identical words first, then `==`). A module's globals and a class's body are
 //! namespace dicts (`dict_flags::NAMESPACE`, a `CONST_ARRAY` table): read-only once frozen.
 
+use flashfreeze::Mutability;
+
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
 use alloc::string::String;
 
-use crate::slots::{Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::slots::{Freeze, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
 use crate::types::iter;
 use crate::vm::{R, Vm};
 
@@ -16,6 +18,7 @@ pub struct Dict;
 
 impl<F: FlashImage> NativeType<F> for Dict {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::By(placement),
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(unary_op),
@@ -219,4 +222,14 @@ fn popitem<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Va
 
 fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
     iter::new(vm, iter_kind::SEQ, v)
+}
+
+/// A namespace freezes to flash (read-only once imported: `setattr` on a frozen module or
+/// class raises); a data dict to the RAM section.
+fn placement<F: FlashImage>(vm: &Vm<F>, d: Value) -> Mutability {
+    if vm.aux(d) & dict_flags::NAMESPACE != 0 {
+        Mutability::Immutable
+    } else {
+        Mutability::Mutable
+    }
 }

@@ -4,11 +4,13 @@
 use alloc::string::String;
 use core::fmt::Write as _;
 
+use flashfreeze::Mutability;
+
 use crate::frame::GenOut;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, PrintKind, TypeSlots};
+use crate::slots::{Freeze, Native, NativeType, PrintKind, TypeSlots};
 use crate::types::iter;
 use crate::vm::{R, Vm};
 
@@ -17,6 +19,7 @@ pub struct Generator;
 
 impl<F: FlashImage> NativeType<F> for Generator {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::By(placement),
         print: Some(print),
         getiter: Some(iter::getiter),
         iternext: Some(iternext),
@@ -87,4 +90,14 @@ fn pend_throw<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R
     let prev = vm.wv(g, 6);
     vm.set_w(g, 6, arg(args, 1).0)?;
     Ok(if prev.is_null() { vm.none() } else { prev })
+}
+
+/// A suspended generator freezes to the RAM section with its whole frame; a running one's
+/// state is on the Rust stack, outside the object graph.
+fn placement<F: FlashImage>(vm: &Vm<F>, g: Value) -> Mutability {
+    if vm.aux(g) == gen_state::RUNNING {
+        Mutability::Unfreezable("a running generator")
+    } else {
+        Mutability::Mutable
+    }
 }

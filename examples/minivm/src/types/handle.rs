@@ -3,10 +3,12 @@
 //! objects of this port (plain data, frozen to the RAM section). The sub-kinds are in
 //! `obj::handle_kind`.
 
+use flashfreeze::Mutability;
+
 use crate::mem::FlashImage;
 use crate::modules::{select, timeq};
 use crate::obj::*;
-use crate::slots::{Native, NativeType, TypeSlots, unop};
+use crate::slots::{Freeze, Native, NativeType, TypeSlots, unop};
 use crate::vm::{R, Vm};
 
 /// The handle type.
@@ -14,6 +16,7 @@ pub struct Handle;
 
 impl<F: FlashImage> NativeType<F> for Handle {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::By(placement),
         unary_op: Some(unary_op),
         methods: &[
             Native::new("noop", noop),
@@ -50,4 +53,13 @@ pub fn new_handle<F: FlashImage>(vm: &mut Vm<F>, sub: u32) -> R<Value> {
 
 fn noop<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
     Ok(vm.none())
+}
+
+/// utimeq and poll objects of this port are plain data (a list): mutable state.
+fn placement<F: FlashImage>(vm: &Vm<F>, h: Value) -> Mutability {
+    if matches!(vm.aux(h), handle_kind::UTIMEQ | handle_kind::POLL) {
+        Mutability::Mutable
+    } else {
+        Mutability::Unfreezable("a native handle (socket or stream)")
+    }
 }

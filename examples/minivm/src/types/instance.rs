@@ -4,14 +4,23 @@
 //!
 //! The slots dispatch to the class's special methods: `__repr__`, `__str__`, `__len__`,
 //! `__bool__`, `__eq__`, `__lt__`…, `__add__`…, `__contains__`.
+//!
+//! Frozen: a direct instance of a builtin exception class with no members goes to flash (it
+//! takes no attributes, see `exception`); any other instance to the RAM section, compact if
+//! it is no exception, `[hdr|INSTANCE+COMPACT][class][members]`: the args word is null for
+//! good (readers go through `Vm::inst_native`), and the copy stays writable like the heap one.
 
 use alloc::string::String;
 
-use crate::mem::FlashImage;
-use crate::mem::MemError;
+use flashfreeze::Mutability;
+
+use crate::freeze::{copy_heap, write_words};
+use crate::mem::{FlashImage, MemError};
 use crate::obj::*;
 use crate::qstr::sq;
-use crate::slots::{Attr, AttrOp, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::slots::{
+    Attr, AttrOp, Freeze, Frozen, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
+};
 use crate::types::{exception, iter};
 use crate::vm::{R, Vm};
 
@@ -20,6 +29,12 @@ pub struct Instance;
 
 impl<F: FlashImage> NativeType<F> for Instance {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::By(placement),
+        frozen: Some(Frozen {
+            size: frozen_size,
+            values: None,
+            write: write_frozen,
+        }),
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(unary_op),
@@ -230,5 +245,37 @@ fn call<F: FlashImage>(vm: &mut Vm<F>, v: Value, args: &[Value], kw: &[Value]) -
             vm.call(c, &a, kw)
         }
         None => vm.not_callable(v),
+    }
+}
+
+fn placement<F: FlashImage>(vm: &Vm<F>, v: Value) -> Mutability {
+    // A builtin exception's instance refuses attribute stores and keeps no traceback: class
+    // and args tuple only, never written.
+    if vm.is_native_exception(v) && vm.w(v, 2) == 0 {
+        Mutability::Immutable
+    } else {
+        Mutability::Mutable
+    }
+}
+
+/// Does heap instance `i` freeze compact: its class is no exception class, so its args word
+/// is null for good (only exceptions keep an args tuple there)?
+fn compact<F: FlashImage>(vm: &Vm<F>, i: Value) -> bool {
+    !is_compact(vm.w(i, 0)) && !vm.is_exception(i) && vm.w(i, 3) == 0
+}
+
+fn frozen_size<F: FlashImage>(vm: &Vm<F>, i: Value) -> u32 {
+    if compact(vm, i) {
+        12
+    } else {
+        object_size(vm.w(i, 0)).unwrap_or(4)
+    }
+}
+
+fn write_frozen<F: FlashImage>(vm: &Vm<F>, i: Value, out: &mut [u8]) {
+    if compact(vm, i) {
+        write_words(out, &[vm.w(i, 0) | COMPACT as u32, vm.w(i, 1), vm.w(i, 2)]);
+    } else {
+        copy_heap(vm, i, out);
     }
 }

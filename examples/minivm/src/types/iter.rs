@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
 use crate::obj::*;
-use crate::slots::{NativeType, TypeSlots};
+use crate::slots::{Freeze, NativeType, TypeSlots};
 use crate::vm::{R, Vm};
 
 /// The `iterator` type.
@@ -14,6 +14,7 @@ pub struct Iter;
 
 impl<F: FlashImage> NativeType<F> for Iter {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::Ram,
         getiter: Some(getiter),
         iternext: Some(iternext),
         ..TypeSlots::new(Kind::ITER, "iterator")

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::slots::{Freeze, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
 use crate::types::{iter, slice, tuple};
 use crate::vm::{R, Vm};
 
@@ -16,6 +16,7 @@ pub struct List;
 
 impl<F: FlashImage> NativeType<F> for List {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::Ram,
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(unary_op),

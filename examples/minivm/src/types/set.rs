@@ -6,7 +6,7 @@ use crate::obj::*;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::slots::{Native, NativeType, PrintKind, TypeSlots, binop};
+use crate::slots::{Freeze, Native, NativeType, PrintKind, TypeSlots, binop};
 use crate::types::{dict, iter};
 use crate::vm::{R, Vm};
 
@@ -15,6 +15,7 @@ pub struct Set;
 
 impl<F: FlashImage> NativeType<F> for Set {
     const TYPE: TypeSlots<F> = TypeSlots {
+        freeze: Freeze::Ram,
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(dict::unary_op),

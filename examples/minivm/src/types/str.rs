@@ -1,15 +1,21 @@
 //! `str`: immutable text, UTF-8 bytes. Short strs are qstr immediates, the rest `STR` objects
 //! `[hdr len|STR][hash][bytes…]`; both are `str` to Python and to the slots below.
+//!
+//! Frozen compact (also `bytes`), `[hdr len|STR+COMPACT][bytes…]`: no hash word, recomputed
+//! when needed (readers find the payload with `obj::payload_offset`).
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
+use crate::freeze::write_words;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
-use crate::slots::{Buffer, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
+use crate::slots::{
+    Buffer, Frozen, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
+};
 use crate::types::{iter, slice, tuple};
 use crate::vm::{R, Vm};
 
@@ -18,6 +24,11 @@ pub struct Str;
 
 impl<F: FlashImage> NativeType<F> for Str {
     const TYPE: TypeSlots<F> = TypeSlots {
+        frozen: Some(Frozen {
+            size: frozen_size,
+            values: None,
+            write: write_frozen,
+        }),
         make_new: Some(make_new),
         print: Some(print),
         unary_op: Some(unary_op),
@@ -581,4 +592,23 @@ fn format<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Valu
 
 fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
     iter::new(vm, iter_kind::STR, v)
+}
+
+/// The compact frozen layout of a `str` or a `bytes`: the header with the COMPACT bit, then
+/// the payload.
+pub fn frozen_size<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
+    4 + vm.aux(v)
+}
+
+/// Writes the compact copy of a heap `str` or `bytes`.
+pub fn write_frozen<F: FlashImage>(vm: &Vm<F>, v: Value, out: &mut [u8]) {
+    let hdr = vm.w(v, 0);
+    let n = hdr >> 8;
+    let Some(b) = vm.mem.bytes(v.0 + 8, n) else {
+        return;
+    };
+    write_words(out, &[hdr | COMPACT as u32]);
+    if let Some(dst) = out.get_mut(4..4 + n as usize) {
+        dst.copy_from_slice(b);
+    }
 }
