@@ -382,20 +382,6 @@ pub mod iter_kind {
     pub const REVERSED: u32 = 8;
 }
 
-/// Native handle sub-kinds (header aux of [`Kind::HANDLE`]).
-pub mod handle_kind {
-    /// A socket (refused by the freezer).
-    pub const SOCKET: u32 = 0;
-    /// A `StringIO` stream (refused by the freezer).
-    pub const STRING_IO: u32 = 1;
-    /// A `BytesIO` stream (refused by the freezer).
-    pub const BYTES_IO: u32 = 2;
-    /// A `utimeq` queue: plain data, frozen to the RAM section.
-    pub const UTIMEQ: u32 = 3;
-    /// A `poll` object: plain data, frozen to the RAM section.
-    pub const POLL: u32 = 4;
-}
-
 /// Function header flags (header aux of [`Kind::FUNC`]).
 pub mod func_flags {
     /// The defaults word points to a 2-tuple (positional defaults or None, kw-defaults dict).

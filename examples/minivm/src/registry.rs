@@ -68,6 +68,8 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::property::Property),
         ty!(types::handle::Handle),
         ty!(types::int::Int),
+        ty!(modules::timeq::Utimeq),
+        ty!(modules::select::Poll),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.

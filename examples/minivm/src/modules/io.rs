@@ -2,9 +2,9 @@
 //! cannot be frozen); `IOBase` is `object`, for classes that derive from it.
 
 use crate::mem::FlashImage;
-use crate::obj::{Kind, Value, handle_kind};
+use crate::obj::{Kind, Value};
 use crate::slots::{Constant, ModuleDef, Native, NativeModule};
-use crate::types::handle::new_handle;
+use crate::types::handle::{self, new_handle};
 use crate::vm::{R, Vm};
 
 /// The `uio` module.
@@ -23,9 +23,9 @@ impl<F: FlashImage> NativeModule<F> for Io {
 }
 
 fn string_io<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle_kind::STRING_IO)
+    new_handle(vm, handle::STRING_IO)
 }
 
 fn bytes_io<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle_kind::BYTES_IO)
+    new_handle(vm, handle::BYTES_IO)
 }

@@ -1,11 +1,14 @@
-//! `uselect` (also `select`): `poll()` objects. This port has no I/O sources, so a poll
-//! reports no events, and waiting on it advances the simulated clock (see `utime`).
+//! `uselect` (also `select`): the module and its `poll` type. This port has no I/O sources, so
+//! a poll, `[hdr|POLL][0][empty list]`, reports no events, and waiting on it advances the
+//! simulated clock (see `utime`). Plain data: it freezes to the RAM section.
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
-use crate::obj::{Value, handle_kind};
-use crate::slots::{Constant, ModuleDef, Native, NativeModule};
-use crate::types::handle::new_handle;
+use crate::obj::{Kind, Value};
+use crate::slots::{
+    Constant, Freeze, Layout, ModuleDef, Native, NativeModule, NativeType, TypeSlots,
+};
+use crate::types::handle::{list_len, new_with_list};
 use crate::vm::{R, Vm};
 
 /// The `uselect` module.
@@ -25,17 +28,39 @@ impl<F: FlashImage> NativeModule<F> for Select {
     };
 }
 
+/// The kind of a poll object.
+pub const POLL: Kind = Kind::new(32);
+
+/// The `poll` type.
+pub struct Poll;
+
+impl<F: FlashImage> NativeType<F> for Poll {
+    const TYPE: TypeSlots<F> = TypeSlots {
+        layout: Layout::Words(2),
+        freeze: Freeze::Ram,
+        unary_op: Some(list_len),
+        methods: &[
+            Native::new("register", ignore),
+            Native::new("unregister", ignore),
+            Native::new("modify", ignore),
+            Native::new("ipoll", wait),
+            Native::new("poll", wait),
+        ],
+        ..TypeSlots::new(POLL, "poll")
+    };
+}
+
 fn poll<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle_kind::POLL)
+    new_with_list(vm, POLL, 0)
 }
 
 /// `register`, `unregister`, `modify`: no sources to watch.
-pub fn ignore<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
+fn ignore<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
     Ok(vm.none())
 }
 
 /// `poll(timeout_ms)`, `ipoll(timeout_ms)`: no events; a positive timeout passes on the clock.
-pub fn wait<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+fn wait<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let ms = vm.as_intlike(arg(args, 1)).unwrap_or(0);
     if ms > 0 {
         vm.ticks_ms = vm.ticks_ms.wrapping_add(ms as u32);

@@ -3,9 +3,9 @@
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
-use crate::obj::{Value, handle_kind};
+use crate::obj::Value;
 use crate::slots::{Constant, ModuleDef, Native, NativeModule};
-use crate::types::handle::new_handle;
+use crate::types::handle::{self, new_handle};
 use crate::vm::{R, Vm};
 
 /// The `usocket` module.
@@ -30,7 +30,7 @@ impl<F: FlashImage> NativeModule<F> for Socket {
 }
 
 fn socket<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle_kind::SOCKET)
+    new_handle(vm, handle::SOCKET)
 }
 
 /// `getaddrinfo(host, port)`: `[(AF_INET, SOCK_STREAM, 0, '', (host, port))]`.

@@ -1,15 +1,16 @@
-//! `utimeq`: a time-ordered queue of `(time, callback, args)` entries, as old uasyncio used.
+//! `utimeq`: the module and its queue type, a time-ordered queue of `(time, callback, args)`
+//! entries, as old uasyncio used.
 //!
-//! A queue is a handle `[hdr|HANDLE][last id][list of (time, id, callback, args)]`, kept
-//! earliest first in ticks arithmetic (so it survives the 30-bit wrap); entries with equal
-//! times keep their push order. It is plain data, so it freezes to the RAM section.
+//! A queue is `[hdr|UTIMEQ][last id][list of (time, id, callback, args)]`, kept earliest
+//! first in ticks arithmetic (so it survives the 30-bit wrap); entries with equal times keep
+//! their push order. It is plain data, so it freezes to the RAM section.
 
 use crate::mem::FlashImage;
 use crate::modules::time::ticks_diff_of;
 use crate::natives::arg;
-use crate::obj::{Value, handle_kind};
-use crate::slots::{ModuleDef, Native, NativeModule};
-use crate::types::handle::new_handle;
+use crate::obj::{Kind, Value};
+use crate::slots::{Freeze, Layout, ModuleDef, Native, NativeModule, NativeType, TypeSlots};
+use crate::types::handle::{list_len, new_with_list};
 use crate::vm::{R, Vm};
 
 /// The `utimeq` module.
@@ -22,14 +23,35 @@ impl<F: FlashImage> NativeModule<F> for Timeq {
     };
 }
 
+/// The kind of a queue.
+pub const UTIMEQ: Kind = Kind::new(31);
+
+/// The `utimeq` type.
+pub struct Utimeq;
+
+impl<F: FlashImage> NativeType<F> for Utimeq {
+    const TYPE: TypeSlots<F> = TypeSlots {
+        layout: Layout::Words(2),
+        freeze: Freeze::Ram,
+        unary_op: Some(list_len),
+        methods: &[
+            Native::new("push", push),
+            Native::new("pop", pop),
+            Native::new("peektime", peektime),
+            Native::new("remove", remove),
+        ],
+        ..TypeSlots::new(UTIMEQ, "utimeq")
+    };
+}
+
 /// `utimeq(max_len)`: an empty queue (the length bound is not enforced).
 fn utimeq<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle_kind::UTIMEQ)
+    new_with_list(vm, UTIMEQ, 0)
 }
 
 /// `q.push(time, callback, args)`: inserts after every entry that is not later; returns the
 /// entry's id.
-pub fn push<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+fn push<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let q = arg(args, 0);
     let id = vm.wv(q, 1).as_int() + 1;
     vm.set_w(q, 1, Value::small(id).0)?;
@@ -59,7 +81,7 @@ pub fn push<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<V
 }
 
 /// `q.pop(out)`: removes the earliest entry into `out[0:3]` as `[time, callback, args]`.
-pub fn pop<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+fn pop<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let (q, out) = (arg(args, 0), arg(args, 1));
     let l = vm.wv(q, 2);
     if vm.wv(l, 1).as_int() <= 0 {
@@ -77,7 +99,7 @@ pub fn pop<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Va
 }
 
 /// `q.peektime()`: the earliest entry's time.
-pub fn peektime<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+fn peektime<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let l = vm.wv(arg(args, 0), 2);
     if vm.wv(l, 1).as_int() <= 0 {
         return vm.raise_msg("IndexError", "empty heap");
@@ -87,7 +109,7 @@ pub fn peektime<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) ->
 }
 
 /// `q.remove(id)`: drops the entry `push` returned `id` for.
-pub fn remove<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+fn remove<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let id = arg(args, 1);
     let l = vm.wv(arg(args, 0), 2);
     let items = vm.seq_vec(l).unwrap_or_default();

@@ -1,42 +1,34 @@
-//! Native handles: `[hdr sub-kind|HANDLE][counter][list]` for sockets and streams (stubs the
-//! freezer refuses: their state is outside the object graph), and for the `utimeq` and `poll`
-//! objects of this port (plain data, frozen to the RAM section). The sub-kinds are in
-//! `obj::handle_kind`.
-
-use flashfreeze::Mutability;
+//! Native handles: `[hdr sub-kind|HANDLE][counter][list]`, the sockets and streams of this
+//! port's stubs (see `modules::socket`, `modules::io`). The freezer refuses them: their state
+//! is outside the object graph, so a frozen copy could not work after a reboot.
 
 use crate::mem::FlashImage;
-use crate::modules::{select, timeq};
 use crate::obj::*;
 use crate::slots::{Freeze, Native, NativeType, TypeSlots, unop};
 use crate::vm::{R, Vm};
+
+/// A socket (header aux of a handle).
+pub const SOCKET: u32 = 0;
+/// A `StringIO` stream.
+pub const STRING_IO: u32 = 1;
+/// A `BytesIO` stream.
+pub const BYTES_IO: u32 = 2;
 
 /// The handle type.
 pub struct Handle;
 
 impl<F: FlashImage> NativeType<F> for Handle {
     const TYPE: TypeSlots<F> = TypeSlots {
-        freeze: Freeze::By(placement),
-        unary_op: Some(unary_op),
-        methods: &[
-            Native::new("noop", noop),
-            Native::new("push", timeq::push),
-            Native::new("pop", timeq::pop),
-            Native::new("peektime", timeq::peektime),
-            Native::new("remove", timeq::remove),
-            Native::new("register", select::ignore),
-            Native::new("unregister", select::ignore),
-            Native::new("modify", select::ignore),
-            Native::new("ipoll", select::wait),
-            Native::new("poll", select::wait),
-            Native::new("close", noop),
-        ],
+        freeze: Freeze::Refuse("a native handle (socket or stream)"),
+        unary_op: Some(list_len),
+        methods: &[Native::new("noop", noop), Native::new("close", noop)],
         ..TypeSlots::new(Kind::HANDLE, "handle")
     };
 }
 
-/// Truth and `len`: the entries of the handle's list (a queue's, a poll's).
-fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
+/// Truth and `len` of an object `[hdr][…][list]`: its list's entries (a handle's, a queue's,
+/// a poll's).
+pub fn list_len<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
     let n = vm.wv(vm.wv(v, 2), 1);
     Ok(match op {
         unop::BOOL => Some(vm.bool_val(n.as_int() > 0)),
@@ -45,21 +37,17 @@ fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>
     })
 }
 
-/// A new handle of sub-kind `sub` with an empty list.
-pub fn new_handle<F: FlashImage>(vm: &mut Vm<F>, sub: u32) -> R<Value> {
+/// A new object of kind `kind` and aux `sub`, `[hdr][0][empty list]`.
+pub fn new_with_list<F: FlashImage>(vm: &mut Vm<F>, kind: Kind, sub: u32) -> R<Value> {
     let l = vm.new_list(&[])?;
-    vm.alloc_obj(Kind::HANDLE, sub, &[Value::small(0), l])
+    vm.alloc_obj(kind, sub, &[Value::small(0), l])
+}
+
+/// A new handle of sub-kind `sub`.
+pub fn new_handle<F: FlashImage>(vm: &mut Vm<F>, sub: u32) -> R<Value> {
+    new_with_list(vm, Kind::HANDLE, sub)
 }
 
 fn noop<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
     Ok(vm.none())
-}
-
-/// utimeq and poll objects of this port are plain data (a list): mutable state.
-fn placement<F: FlashImage>(vm: &Vm<F>, h: Value) -> Mutability {
-    if matches!(vm.aux(h), handle_kind::UTIMEQ | handle_kind::POLL) {
-        Mutability::Mutable
-    } else {
-        Mutability::Unfreezable("a native handle (socket or stream)")
-    }
 }
