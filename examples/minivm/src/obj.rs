@@ -219,42 +219,6 @@ impl Kind {
     /// [`Kind::LIMIT`]: no type has it.
     pub const FORWARD: Kind = Kind(0xFF);
 
-    /// The core kinds, which the layouts below describe (a type outside the core describes its
-    /// own layout in its slots).
-    pub const CORE: [Kind; 31] = [
-        Kind::NONE,
-        Kind::BOOL,
-        Kind::ELLIPSIS,
-        Kind::STR,
-        Kind::BYTES,
-        Kind::TUPLE,
-        Kind::LIST,
-        Kind::DICT,
-        Kind::SET,
-        Kind::FUNC,
-        Kind::CLOSURE,
-        Kind::RAW_CODE,
-        Kind::CONTEXT,
-        Kind::MODULE,
-        Kind::CLASS,
-        Kind::INSTANCE,
-        Kind::CELL,
-        Kind::BOUND_METH,
-        Kind::GENERATOR,
-        Kind::ITER,
-        Kind::RANGE,
-        Kind::SLICE,
-        Kind::BUILTIN,
-        Kind::ARRAY,
-        Kind::QSTR_POOL,
-        Kind::STATIC_METH,
-        Kind::CLASS_METH,
-        Kind::PROPERTY,
-        Kind::HANDLE,
-        Kind::CONST_ARRAY,
-        Kind::FORWARD,
-    ];
-
     /// Decodes a header's low byte into one of the core kinds (a compact object decodes to its
     /// kind).
     pub fn from_u8(b: u8) -> Option<Kind> {

@@ -6,6 +6,7 @@ use alloc::vec;
 
 use crate::mem::FlashImage;
 use crate::obj::*;
+use crate::slots::Buffer;
 use crate::vm::Vm;
 
 mod attr;
@@ -71,5 +72,11 @@ impl<F: FlashImage> Vm<F> {
     pub fn class_name(&self, c: u32) -> String {
         let n = self.wv(Value(c), 1);
         self.str_string(n)
+    }
+
+    /// The byte buffer behind `v` (its type's `buffer` slot), if it has one.
+    pub fn buffer(&self, v: Value) -> Option<Buffer> {
+        let f = self.slots(v)?.buffer?;
+        f(self, v)
     }
 }
