@@ -1,38 +1,34 @@
 //! Freezing minivm's objects with flashfreeze: the object model, live fix-up, and mount at boot.
 //!
-//! What goes where ([`ObjectModel::mutability`]):
+//! This binding knows no type: each type declares in its own file (its
+//! [`TypeSlots`](crate::slots::TypeSlots)) where its objects go ([`TypeSlots::freeze`]:
+//! flash, RAM section, refused with a reason, or decided per object) and, when its frozen copy
+//! is not its heap layout byte for byte, that copy's size, value words and bytes
+//! ([`TypeSlots::frozen`]); the layout of its words for the scan comes from
+//! [`TypeSlots::layout`]. [`ObjectModel::mutability`], [`ObjectModel::frozen_layout`],
+//! [`ObjectModel::scan`] and [`ObjectModel::write_frozen`] dispatch through those. The
+//! README's placement table lists what each kind does; in short:
 //!
-//! | kind | placement | why |
-//! |---|---|---|
-//! | str, bytes, tuple, function, closure, code, context, module, class, bound method, range, slice, static/class method, property, qstr pool, const array | flash | never written after creation |
-//! | namespace dict (module globals, class body) | flash | read-only once imported: `setattr` on a frozen module or class raises |
-//! | instance of a builtin exception class (not a user subclass) | flash | class and args only: attribute stores raise `AttributeError` as in MicroPython (`__traceback__ = None` is a no-op: tracebacks live in the VM) |
-//! | list, data dict, set, other instance, cell, iterator, generator (not running), plain array, utimeq, poll | RAM section | written at run time |
-//! | running generator, native handle (socket, stream) | refused | their state is outside the object graph |
+//! | placement | kinds |
+//! |---|---|
+//! | flash | immutable objects (str, bytes, tuple, function, code, class, …), namespace dicts (read-only once imported), direct instances of builtin exceptions |
+//! | RAM section | what is written at run time (list, data dict, set, other instances, cell, iterator, suspended generator, array, utimeq, poll) |
+//! | refused | running generator, native handle (socket, stream): their state is outside the object graph |
 //!
-//! Most frozen copies have the heap layout byte for byte (all words after the header are
-//! values, so every reference slot is a word after the header). Eight kinds drop what only a
-//! heap object needs, since flash and the RAM section are the scarce resources (layouts in
-//! [`crate::obj`]):
+//! Kinds with a compact frozen copy (the [`crate::obj::COMPACT`] bit in its header): str and
+//! bytes (no hash word), code (bytecode inline), function (no null defaults word), instance
+//! (no null args word), qstr pool (packed texts); arrays and constant arrays are trimmed of
+//! their spare capacity. Their files document each layout.
 //!
-//! | kind | heap | frozen | saves |
-//! |---|---|---|---|
-//! | str, bytes | header, hash word, bytes | header (COMPACT bit), bytes | the hash word: recomputed when needed |
-//! | code | header, → Bytes, children, scope | header (COMPACT, bytecode length), children if any, bytecode | the Bytes object's header and hash, the pointer to it, the scope word (the prelude has it), a null children word |
-//! | function | header, code, context, defaults | header (COMPACT), code, context | a null defaults word |
-//! | qstr pool | 4 words, capacity × → Str (header, hash, padded text) | 4 words, u16 offsets, packed texts | per string: pointer, Str header and hash, padding; the unused capacity |
-//! | const array | header, capacity words | header, words up to the last used `(key, value)` pair | the spare capacity of a namespace table |
-//! | array (RAM section) | header, capacity words | header, words up to the last non-null one | the spare capacity of a list or a dict or set table (it regrows in the heap at the next insert); a generator's frame (`ARRAY_FIXED`) keeps every word |
-//! | instance (RAM section, not an exception) | header, class, members, args | header (COMPACT), class, members | the args word, null for all but exceptions |
+//! The image is appended through the library's [`Store`]; the VM then continues on the frozen
+//! copies ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr
+//! pools and `sys.modules`. The RAM section's trimmed arrays and compact instances need nothing
+//! from the GC or the fix-up: both treat the section as a flat run of value words, and the new
+//! batch's copy and the mount are byte copies.
 //!
-//! So [`ObjectModel::frozen_layout`] is the compact size, [`ObjectModel::scan`] reports the
-//! value words of the compact copy (a code's children word is heap word 2; a pool's offsets
-//! and texts and a code's bytecode are no slots) and [`ObjectModel::write_frozen`] writes it. The image is
-//! appended through the library's [`Store`]; the VM then continues on the frozen copies
-//! ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr pools and
-//! `sys.modules`. The RAM section's trimmed arrays and compact instances need nothing from the
-//! GC or the fix-up: both treat the section as a flat run of value words, and the new batch's
-//! copy and the mount are byte copies.
+//! [`TypeSlots::freeze`]: crate::slots::TypeSlots::freeze
+//! [`TypeSlots::frozen`]: crate::slots::TypeSlots::frozen
+//! [`TypeSlots::layout`]: crate::slots::TypeSlots::layout
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -53,7 +49,7 @@ use flashfreeze::{
 use crate::mem::FlashImage;
 use crate::memmap::*;
 use crate::obj::*;
-use crate::slots::Freeze;
+use crate::slots::{Freeze, Frozen};
 use crate::vm::{Freezer, Vm};
 
 /// The root name of the qstr pool chain in the image.
@@ -185,14 +181,21 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
 
     fn scan(&self, obj: u32, visitor: &mut dyn SlotVisitor<u32>) {
         let v = Value(obj);
-        let Some((_, true)) = self.object_layout(self.mem.read_u32(obj)) else {
+        let hdr = self.mem.read_u32(obj);
+        let Some(t) = self.header_slots(hdr) else {
+            return;
+        };
+        let Some((size, true)) = Self::type_layout(t, hdr) else {
             return;
         };
         // Words 1..end of the frozen copy are values; copy word i is heap word i + skip.
-        let frozen = self.slots(v).and_then(|t| t.frozen.as_ref());
-        let (end, skip) = match frozen.and_then(|f| f.values) {
-            Some(values) => values(self, v),
-            None => (self.frozen_size(obj) / 4, 0),
+        let (end, skip) = match &t.frozen {
+            Some(Frozen {
+                values: Some(values),
+                ..
+            }) => values(self, v),
+            Some(f) => ((f.size)(self, v).div_ceil(4), 0),
+            None => (size / 4, 0),
         };
         for i in 1..end {
             let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
@@ -328,11 +331,13 @@ impl<F: FlashImage> Vm<F> {
     /// layouts), a multiple of 4.
     pub(crate) fn frozen_size(&self, obj: u32) -> u32 {
         let v = Value(obj);
-        let size = match self.slots(v).and_then(|t| t.frozen.as_ref()) {
-            Some(f) => (f.size)(self, v),
-            None => self
-                .object_layout(self.mem.read_u32(obj))
-                .map_or(4, |(n, _)| n),
+        let hdr = self.mem.read_u32(obj);
+        let size = match self.header_slots(hdr) {
+            Some(t) => match &t.frozen {
+                Some(f) => (f.size)(self, v),
+                None => Self::type_layout(t, hdr).map_or(4, |(n, _)| n),
+            },
+            None => object_size(hdr).unwrap_or(4),
         };
         size.div_ceil(4) * 4
     }

@@ -275,7 +275,7 @@ impl<F: FlashImage> Vm<F> {
     /// The slot table of the type a header names: a registered kind, with the [`COMPACT`]
     /// bit only if that type has a compact frozen layout. Not for kind 0 (no object has it).
     #[inline]
-    fn header_slots(&self, hdr: u32) -> Option<&'static TypeSlots<F>> {
+    pub fn header_slots(&self, hdr: u32) -> Option<&'static TypeSlots<F>> {
         let b = hdr as u8;
         let i = (b & !COMPACT) as usize;
         if i == 0 || i >= Kind::LIMIT {
@@ -305,14 +305,20 @@ impl<F: FlashImage> Vm<F> {
 
     /// Byte size of the object with header `hdr` (header included) and whether the words after
     /// its header are values (the GC and the freezer scan them), from its type's layout.
+    #[inline]
     pub fn object_layout(&self, hdr: u32) -> Option<(u32, bool)> {
-        let k = self.header_kind(hdr)?;
-        let layout = match self.registry.slots(k) {
-            Some(t) => t.layout,
-            None => Layout::Core, // FORWARD
-        };
-        Some(match layout {
-            Layout::Core => (object_size(hdr)?, !k.is_bytes()),
+        match self.header_slots(hdr) {
+            Some(t) => Self::type_layout(t, hdr),
+            None if hdr as u8 == Kind::FORWARD.id() => Some((object_size(hdr)?, true)),
+            None => None,
+        }
+    }
+
+    /// [`Vm::object_layout`] of an object of type `t` with header `hdr`.
+    #[inline]
+    pub fn type_layout(t: &TypeSlots<F>, hdr: u32) -> Option<(u32, bool)> {
+        Some(match t.layout {
+            Layout::Core => (object_size(hdr)?, !t.kind.is_bytes()),
             Layout::Words(n) => (4 + 4 * n, true),
             Layout::Raw { size } => (size(hdr), false),
         })
