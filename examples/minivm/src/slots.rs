@@ -328,6 +328,9 @@ pub struct TypeSlots<F: FlashImage> {
     pub call: Option<CallFn<F>>,
     /// The buffer protocol.
     pub buffer: Option<BufferFn<F>>,
+    /// A function of this type found in a class binds the instance it is looked up on (a
+    /// method), as MicroPython's `MP_TYPE_FLAG_BINDS_SELF`.
+    pub binds_self: bool,
     /// The methods: the type object's dict, in this order.
     pub methods: &'static [Native<F>],
     /// Other names this type's code interns at run time (`vm.q(...)`): firmware qstrs, so
@@ -356,6 +359,7 @@ impl<F: FlashImage> TypeSlots<F> {
             iternext: None,
             call: None,
             buffer: None,
+            binds_self: false,
             methods: &[],
             names: &[],
         }

@@ -218,9 +218,17 @@ class Version:
         return self.n >= other.n
 
 
+class Celsius:
+    def __init__(self, t):
+        self.t = t
+
+    def __eq__(self, other):
+        return self.t == other
+
+
 def rich_compare():
     a, b = Version(1), Version(2)
-    return [a < b, a <= b, a > b, a >= b, b >= a, a <= a]
+    return [a < b, a <= b, a > b, a >= b, b >= a, a <= a, Celsius(5) == 5, Celsius(5) != 6]
 
 
 def all_checks():

@@ -3,9 +3,9 @@
 //! The object's type answers first through its `attr` slot (a module's globals, a class's
 //! namespace, an instance's members…). When it has no slot or answers [`Attr::Default`], the
 //! generic lookup runs, as MicroPython's `mp_load_method_maybe` does: `__class__`, then the
-//! type's dict and its bases, binding what it finds (a function becomes a bound method, a
-//! `classmethod` binds the class, a `staticmethod` is its function, a `property` calls its
-//! getter). Stores and deletes have no generic form: without the type's answer they raise.
+//! type's dict and its bases, binding what it finds (a function of a type with
+//! `TypeSlots::binds_self` becomes a bound method, a `classmethod` binds the class, a
+//! `staticmethod` is its function, a `property` calls its getter). Stores and deletes have no generic form: without the type's answer they raise.
 
 use crate::mem::FlashImage;
 use crate::obj::*;
@@ -46,6 +46,12 @@ impl<F: FlashImage> Vm<F> {
         Ok(self.class_lookup(c, name))
     }
 
+    /// Does `f`, found in a class, bind the instance (a function, closure or builtin)?
+    #[inline]
+    fn binds_self(&self, f: Value) -> bool {
+        self.slots(f).is_some_and(|t| t.binds_self)
+    }
+
     /// Asks `obj`'s type's `attr` slot; [`Attr::Default`] when it has none.
     fn attr_slot(&mut self, obj: Value, name: Value, op: AttrOp) -> R<Attr> {
         match self.slots(obj).and_then(|t| t.attr) {
@@ -68,8 +74,10 @@ impl<F: FlashImage> Vm<F> {
         }
         let c = self.type_of(obj);
         if let Some(m) = self.class_lookup(c, name) {
+            if self.binds_self(m) {
+                return Ok((m, obj));
+            }
             match self.kind(m) {
-                Some(Kind::FUNC | Kind::CLOSURE | Kind::BUILTIN) => return Ok((m, obj)),
                 Some(Kind::STATIC_METH) => return Ok((self.wv(m, 1), Value::NULL)),
                 Some(Kind::CLASS_METH) => return Ok((self.wv(m, 1), Value(c))),
                 _ => {}
@@ -116,10 +124,10 @@ impl<F: FlashImage> Vm<F> {
         let Some(m) = self.class_lookup(c, name) else {
             return Ok(None);
         };
+        if self.binds_self(m) {
+            return Ok(Some(self.alloc_obj(Kind::BOUND_METH, 0, &[m, obj])?));
+        }
         Ok(Some(match self.kind(m) {
-            Some(Kind::FUNC | Kind::CLOSURE | Kind::BUILTIN) => {
-                self.alloc_obj(Kind::BOUND_METH, 0, &[m, obj])?
-            }
             Some(Kind::STATIC_METH) => self.wv(m, 1),
             Some(Kind::CLASS_METH) => {
                 let f = self.wv(m, 1);

@@ -40,9 +40,9 @@ impl<F: FlashImage> Vm<F> {
         }
         if a.is_int() || b.is_int() {
             // bools compare equal to 0/1
-            let ai = self.as_intlike(a);
-            let bi = self.as_intlike(b);
-            return Ok(matches!((ai, bi), (Some(x), Some(y)) if x == y));
+            if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
+                return Ok(x == y);
+            }
         }
         if a.is_qstr() && b.is_qstr() {
             return Ok(false);

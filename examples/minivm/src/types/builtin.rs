@@ -15,6 +15,7 @@ pub struct Builtin;
 impl<F: FlashImage> NativeType<F> for Builtin {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
+        binds_self: true,
         call: Some(call),
         stats_name: "builtin",
         ..TypeSlots::new(Kind::BUILTIN, "builtin_function")

@@ -12,6 +12,7 @@ pub struct Closure;
 impl<F: FlashImage> NativeType<F> for Closure {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(func::print),
+        binds_self: true,
         attr: Some(func::attr),
         call: Some(func::call),
         ..TypeSlots::new(Kind::CLOSURE, "closure")

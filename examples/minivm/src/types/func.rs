@@ -20,6 +20,7 @@ pub struct Func;
 impl<F: FlashImage> NativeType<F> for Func {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
+        binds_self: true,
         frozen: Some(Frozen {
             size: frozen_size,
             values: None,
