@@ -5,11 +5,16 @@
 //! ```text
 //! 0              null
 //! 1..=165        the static qstrs of the .mpy v6 format (same order as MicroPython's list)
-//! 166..FW_END    firmware names of minivm's builtins (fixed by this source)
+//! 166..FW_END    firmware names: every name the registry's types and modules define, in
+//!                registry order, then its extra names and the core's (`Vm::firmware_names`)
 //! FW_END..       dynamic pools: frozen pools in the image first, then heap pools
 //! ```
 //!
 //! One hash function ([`hash`]) is used for strings everywhere (heap, frozen, firmware).
+//!
+//! A dynamic pool is an object (`types/qstr_pool.rs` documents both its layouts): the heap
+//! pools are chained from `Vm::qpool`, the frozen ones from `Vm::frozen_qpool`, and
+//! [`Vm::intern`] appends to the newest heap pool.
 
 use crate::mem::FlashImage;
 use crate::obj::*;

@@ -283,14 +283,33 @@ pub struct Frozen<F: FlashImage> {
 /// A native type's slot table. Build one with [`TypeSlots::new`] and struct update syntax,
 /// naming only the slots the type has:
 ///
-/// ```ignore
-/// impl<F: FlashImage> NativeType<F> for Range {
+/// ```
+/// use minivm::mem::FlashImage;
+/// use minivm::obj::{Kind, Value};
+/// use minivm::slots::{Freeze, Layout, Native, NativeType, TypeSlots};
+/// use minivm::vm::{R, Vm};
+///
+/// /// `[hdr|KIND][count][list]`, written at run time.
+/// pub struct Counter;
+///
+/// /// `c.reset()`.
+/// fn reset<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+///     vm.set_w(args[0], 1, Value::small(0).0)?;
+///     Ok(vm.none())
+/// }
+///
+/// impl<F: FlashImage> NativeType<F> for Counter {
 ///     const TYPE: TypeSlots<F> = TypeSlots {
-///         make_new: Some(make_new),
-///         getiter: Some(getiter),
-///         ..TypeSlots::new(Kind::RANGE, "range")
+///         layout: Layout::Words(2),
+///         freeze: Freeze::Ram,
+///         methods: &[Native::new("reset", reset)],
+///         ..TypeSlots::new(Kind::new(40), "counter")
 ///     };
 /// }
+///
+/// let t = <Counter as NativeType<minivm::RamFlash>>::TYPE;
+/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 40, 1));
+/// assert!(t.binary_op.is_none());
 /// ```
 pub struct TypeSlots<F: FlashImage> {
     /// The id in this type's objects' headers; unique in the registry.

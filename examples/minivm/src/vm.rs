@@ -1,5 +1,9 @@
-//! The VM state and its object helpers: allocation, GC roots, qstrs, strings, containers,
-//! exceptions.
+//! The VM state: memory access, allocation, GC roots and mark-sweep, and the lookup of a
+//! value's type slots by its kind.
+//!
+//! A `Vm` holds the registry's [`Builtins`] table; [`Vm::slots`] maps any value to its type's
+//! [`TypeSlots`] (small ints to `int`, qstrs to `str`, objects by their header's kind), and
+//! [`Vm::object_layout`] gives the GC an object's size and whether its words are values.
 //!
 //! Rooting discipline: the collector sees the VM value stack (every frame's locals, operand
 //! stack and exception blocks live there), the `young` list (every object allocated since the
