@@ -35,6 +35,7 @@ pub mod mpy;
 pub mod natives;
 pub mod obj;
 pub mod ops;
+pub mod poll;
 pub mod qstr;
 pub mod repl;
 pub mod sources;

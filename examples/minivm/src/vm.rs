@@ -135,8 +135,13 @@ pub struct Vm<F: FlashImage> {
     pub pool_sizes: Vec<(u32, Option<(u32, u32)>)>,
     /// The plan statistics of every batch frozen since boot, oldest first (density reports).
     pub freeze_log: Vec<flashfreeze::Stats>,
-    /// Opcodes left to execute before `RuntimeError: out of fuel` (fuzzing: bounds loops).
+    /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
+    /// `fuel_bank` is empty too (fuzzing bounds loops this way), else the embedder's poll.
     pub fuel: u64,
+    /// Opcodes left beyond `fuel` (see [`crate::poll`]).
+    pub fuel_bank: u64,
+    /// The embedder's periodic check while code runs (Ctrl-C, output), if any.
+    pub poller: Option<Box<dyn crate::poll::Poller>>,
     /// Largest Python call depth before `RuntimeError: maximum recursion depth exceeded`.
     pub max_depth: u32,
     /// Frames the current exception left, innermost first: (file qstr, line, function qstr).
@@ -199,6 +204,8 @@ impl<F: FlashImage> Vm<F> {
             pool_sizes: Vec::new(),
             freeze_log: Vec::new(),
             fuel: u64::MAX,
+            fuel_bank: 0,
+            poller: None,
             max_depth: MAX_DEPTH,
             traceback: Vec::new(),
         };
