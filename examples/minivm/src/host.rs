@@ -13,6 +13,8 @@ use crate::vm::{R, Thrown, Vm};
 /// A raised Python exception, rendered as MicroPython's REPL prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PyError {
+    /// The exception object (kept alive as a young object until the console line ends).
+    pub value: Value,
     /// `Type: message`.
     pub text: String,
     /// The `  File "…", line N, in f` lines, outermost first.
@@ -26,12 +28,14 @@ impl core::fmt::Display for PyError {
 }
 
 impl<F: FlashImage> Vm<F> {
-    fn wrap<T>(&mut self, r: R<T>) -> Result<T, PyError> {
+    pub(crate) fn wrap<T>(&mut self, r: R<T>) -> Result<T, PyError> {
         r.map_err(|Thrown| {
             let e = self.take_exc();
+            self.young.push(e.0);
             let traceback = self.traceback_text();
             self.traceback.clear();
             PyError {
+                value: e,
                 text: self.exc_text(e),
                 traceback,
             }
