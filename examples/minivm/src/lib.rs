@@ -28,6 +28,7 @@ extern crate std;
 pub mod builtins;
 pub mod freeze;
 pub mod host;
+pub mod host_block;
 pub mod interp;
 pub mod mem;
 pub mod memmap;
