@@ -40,6 +40,7 @@ pub mod poll;
 pub mod qstr;
 pub mod repl;
 pub mod sources;
+pub mod vfs;
 pub mod vm;
 
 pub use mem::{FlashImage, RamFlash};
