@@ -125,6 +125,9 @@ pub const EXTRA_NAMES: &[&str] = &[
     "__version__",
     "sysname",
     "const_array",
+    "uos",
+    "os",
+    "sep",
 ];
 
 /// Builtin exception hierarchy: (name, parent name).
@@ -282,6 +285,14 @@ const TYPES: &[(Kind, &str, &[Native])] = &[
             Native::PollIpoll,
             Native::PollPoll,
             Native::HandleClose,
+            Native::FileRead,
+            Native::FileReadline,
+            Native::FileWrite,
+            Native::FileSeek,
+            Native::FileTell,
+            Native::FileFlush,
+            Native::FileEnter,
+            Native::FileExit,
         ],
     ),
 ];
@@ -321,6 +332,7 @@ const GLOBAL_FNS: &[Native] = &[
     Native::Reversed,
     Native::Hex,
     Native::Super,
+    Native::Open,
 ];
 
 /// An integer constant of a builtin module.
@@ -461,6 +473,23 @@ const MODULES: &[(&str, &[&str], &[Item])] = &[
         ],
     ),
     ("utimeq", &[], &[Item::Fn(Native::UtimeQ)]),
+    (
+        "uos",
+        &["os"],
+        &[
+            Item::Fn(Native::OsListdir),
+            Item::Fn(Native::OsIlistdir),
+            Item::Fn(Native::OsStat),
+            Item::Fn(Native::OsStatvfs),
+            Item::Fn(Native::OsRemove),
+            Item::Fn(Native::OsRmdir),
+            Item::Fn(Native::OsMkdir),
+            Item::Fn(Native::OsRename),
+            Item::Fn(Native::OsGetcwd),
+            Item::Fn(Native::OsChdir),
+            Item::Str("sep", "/"),
+        ],
+    ),
 ];
 
 impl<F: FlashImage> Vm<F> {
@@ -1599,6 +1628,11 @@ impl<F: FlashImage> Vm<F> {
                 Ok(none)
             }
             SysExit => self.raise_args("SystemExit", args),
+            // ---- os, open() and files (modos.rs)
+            Open | OsListdir | OsIlistdir | OsStat | OsStatvfs | OsRemove | OsRmdir | OsMkdir
+            | OsRename | OsGetcwd | OsChdir | FileRead | FileReadline | FileWrite | FileSeek
+            | FileTell | FileFlush | FileEnter | FileExit => self.call_os(n, args, kw),
+            HandleClose if self.is_file(a0) => self.call_os(n, args, kw),
             // ---- freeze
             FreezeImportModules => self.freeze_import_modules(args),
             FreezeClear => {

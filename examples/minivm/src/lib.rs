@@ -32,6 +32,7 @@ pub mod host_block;
 pub mod interp;
 pub mod mem;
 pub mod memmap;
+pub mod modos;
 pub mod mpy;
 pub mod natives;
 pub mod obj;

@@ -53,6 +53,11 @@ natives! {
     UtqPush = "push", UtqPop = "pop", UtqPeekTime = "peektime", UtqRemove = "remove",
     PollRegister = "register", PollUnregister = "unregister", PollModify = "modify",
     PollIpoll = "ipoll", PollPoll = "poll", HandleClose = "close",
+    Open = "open", OsListdir = "listdir", OsIlistdir = "ilistdir", OsStat = "stat",
+    OsStatvfs = "statvfs", OsRemove = "remove", OsRmdir = "rmdir", OsMkdir = "mkdir",
+    OsRename = "rename", OsGetcwd = "getcwd", OsChdir = "chdir", FileRead = "read",
+    FileReadline = "readline", FileWrite = "write", FileSeek = "seek", FileTell = "tell",
+    FileFlush = "flush", FileEnter = "__enter__", FileExit = "__exit__",
 }
 
 impl Native {

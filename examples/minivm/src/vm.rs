@@ -115,6 +115,8 @@ pub struct Vm<F: FlashImage> {
     pub out: String,
     /// Where modules are found.
     pub sources: Vec<Box<dyn ModuleSource>>,
+    /// The filesystem of `open()` and `os` (see [`crate::vfs`]), if the board has one.
+    pub vfs: Option<alloc::rc::Rc<crate::vfs::Root>>,
     /// Python call depth.
     pub depth: u32,
     /// Whether automatic collection is enabled.
@@ -194,6 +196,7 @@ impl<F: FlashImage> Vm<F> {
             extra_roots: Vec::new(),
             out: String::new(),
             sources: Vec::new(),
+            vfs: None,
             depth: 0,
             gc_enabled: true,
             ticks_ms: 0,
