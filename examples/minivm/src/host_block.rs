@@ -117,4 +117,14 @@ impl<F: FlashImage> BlockHost for Vm<F> {
         let r = self.poll_now();
         self.wrap(r)
     }
+
+    // The console's values stay alive as young objects until its line ends; a loop iteration's
+    // are dropped at its end (what they reached is rooted by the globals).
+    fn mark_temporaries(&mut self) -> usize {
+        self.young.len()
+    }
+
+    fn drop_temporaries(&mut self, mark: usize) {
+        self.young.truncate(mark);
+    }
 }

@@ -148,7 +148,9 @@ fn exec<H: BlockHost + ?Sized>(
             }
             // The parser never builds it.
             Target::Tuple(_) => {
-                return Err(host.error("SyntaxError", "illegal expression for augmented assignment"));
+                return Err(
+                    host.error("SyntaxError", "illegal expression for augmented assignment")
+                );
             }
         },
         Stmt::Expr(e) => {
@@ -194,16 +196,21 @@ fn exec<H: BlockHost + ?Sized>(
             }
             return exec_block(host, orelse, cx);
         }
-        Stmt::While { test, body, orelse } => loop {
-            host.poll()?;
-            let t = eval_expr(host, test)?;
-            if !host.truthy(&t)? {
-                return exec_block(host, orelse, cx);
+        Stmt::While { test, body, orelse } => {
+            let mark = host.mark_temporaries();
+            loop {
+                host.poll()?;
+                let t = eval_expr(host, test)?;
+                if !host.truthy(&t)? {
+                    return exec_block(host, orelse, cx);
+                }
+                let flow = exec_block(host, body, cx)?;
+                host.drop_temporaries(mark);
+                if flow == Flow::Break {
+                    break;
+                }
             }
-            if exec_block(host, body, cx)? == Flow::Break {
-                break;
-            }
-        },
+        }
         Stmt::For {
             target,
             iter,
@@ -212,13 +219,16 @@ fn exec<H: BlockHost + ?Sized>(
         } => {
             let seq = eval_expr(host, iter)?;
             let it = host.iter(&seq)?;
+            let mark = host.mark_temporaries();
             loop {
                 host.poll()?;
                 let Some(item) = host.next(&it)? else {
                     return exec_block(host, orelse, cx);
                 };
                 assign(host, target, item)?;
-                if exec_block(host, body, cx)? == Flow::Break {
+                let flow = exec_block(host, body, cx)?;
+                host.drop_temporaries(mark);
+                if flow == Flow::Break {
                     break;
                 }
             }

@@ -171,6 +171,12 @@ pub trait BlockHost: ReplHost {
     fn error_value(&mut self, err: &Self::Error) -> Self::Value;
     /// Called once per loop iteration: raise `KeyboardInterrupt` if the user typed Ctrl-C.
     fn poll(&mut self) -> Result<(), Self::Error>;
+    /// A mark for [`BlockHost::drop_temporaries`] (a loop takes one before its first iteration).
+    fn mark_temporaries(&mut self) -> usize;
+    /// The values handed out since `mark` are no longer held by the console (it calls this at
+    /// the end of each loop iteration): a host that keeps the console's values alive for the
+    /// collector may let them go, so a long loop does not fill the heap with temporaries.
+    fn drop_temporaries(&mut self, mark: usize);
 }
 
 /// Console input that could not be parsed: what went wrong and where (1-based line and column).

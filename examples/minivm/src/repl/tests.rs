@@ -836,6 +836,10 @@ impl BlockHost for Mock {
         let (c, m) = err.split_once(": ").unwrap_or((err, ""));
         Val::Exc(c.into(), m.into())
     }
+    fn mark_temporaries(&mut self) -> usize {
+        self.iters.len()
+    }
+    fn drop_temporaries(&mut self, _mark: usize) {}
     fn poll(&mut self) -> Result<(), String> {
         match self.interrupt_after.as_mut() {
             Some(0) => {
