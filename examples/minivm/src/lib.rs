@@ -40,6 +40,7 @@ pub mod ops;
 pub mod poll;
 pub mod qstr;
 pub mod repl;
+pub mod session;
 pub mod sources;
 pub mod vfs;
 pub mod vm;
