@@ -251,7 +251,17 @@ impl Parser {
                 self.pos += 1;
                 return Ok(());
             }
-            out.push(self.simple()?);
+            if self.eat_keyword("import") {
+                // `import a, b as c` is one statement per module.
+                loop {
+                    out.push(self.import()?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+            } else {
+                out.push(self.simple()?);
+            }
             if !self.at_stmt_end() {
                 return Err(self.unexpected("end of statement"));
             }
@@ -411,10 +421,6 @@ impl Parser {
     fn simple(&mut self) -> PResult<Stmt> {
         let (line, col) = (self.line(), self.col());
         match self.peek() {
-            Some(Tok::Keyword("import")) => {
-                self.pos += 1;
-                self.import()
-            }
             Some(Tok::Keyword("from")) => {
                 self.pos += 1;
                 self.import_from()
@@ -490,13 +496,10 @@ impl Parser {
         }
     }
 
+    /// One `dotted ['as' NAME]` after `import`.
     fn import(&mut self) -> PResult<Stmt> {
         let module = self.dotted()?;
         let alias = self.alias()?;
-        if self.is_punct(",") {
-            // `import a, b` is legal Python, but one module per statement keeps errors clear.
-            return Err(self.err(SyntaxErrorKind::Unsupported("import of several modules")));
-        }
         Ok(Stmt::Import { module, alias })
     }
 
