@@ -470,6 +470,23 @@ impl ModuleSource for VfsSource {
     }
 }
 
+/// Gives `vm` the filesystem `root` for `open()` and `os`, and makes the importer search
+/// `path` on it (as `sys.path`, which is set to match) before the sources it already has.
+pub fn mount<F: crate::mem::FlashImage>(vm: &mut crate::Vm<F>, root: Rc<Root>, path: &[&str]) {
+    vm.sources
+        .insert(0, Box::new(VfsSource::new(root.clone(), path)));
+    vm.vfs = Some(root);
+    for p in path {
+        if let Ok(s) = vm.new_str(p.as_bytes()) {
+            let _ = vm.list_append(vm.sys_path, s);
+        }
+    }
+    vm.young.clear();
+}
+
+/// MicroPython's `sys.path` on a board with a filesystem: the current directory, then `/lib`.
+pub const SYS_PATH: &[&str] = &["", "/lib"];
+
 #[cfg(feature = "std")]
 pub use host::{HostDir, MAX_OPEN};
 
