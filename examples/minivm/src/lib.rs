@@ -39,6 +39,7 @@ pub mod obj;
 pub mod ops;
 pub mod poll;
 pub mod qstr;
+pub mod ramsection;
 pub mod repl;
 pub mod session;
 pub mod sources;
