@@ -38,6 +38,23 @@ impl<F: FlashImage> Vm<F> {
         self.raise_args("OSError", &[Value::small(err.errno())])
     }
 
+    /// How MicroPython prints an `OSError` whose argument is an errno its `errno` module names:
+    /// `[Errno 2] ENOENT` (for other numbers, just the number, as there).
+    pub fn errno_text(&self, exc: Value, arg: Value) -> Option<String> {
+        if !arg.is_int() || !self.is_subclass(self.type_of(exc), self.exc_class("OSError")) {
+            return None;
+        }
+        let (_, m) = self.st.modules.iter().find(|(n, _)| *n == "uerrno")?;
+        let g = self.wv(Value(*m), 2);
+        (0..self.dict_len(g)).find_map(|i| {
+            let (k, v) = self.dict_entry(g, i);
+            (v == arg).then(|| {
+                let name = String::from_utf8_lossy(self.str_bytes(k).unwrap_or(b"?"));
+                alloc::format!("[Errno {}] {name}", arg.as_int())
+            })
+        })
+    }
+
     /// The mounted filesystem, or `OSError(ENODEV)`.
     fn root(&mut self) -> R<Rc<Root>> {
         match &self.vfs {

@@ -99,26 +99,26 @@ fn failures_are_oserrors_with_the_right_errno() {
         "import os\nos.mkdir('d')\nopen('d/x', 'w').close()",
     );
     let cases = [
-        ("open('missing')", "OSError: 2"),
-        ("open('nodir/x', 'w')", "OSError: 2"),
-        ("os.stat('missing')", "OSError: 2"),
-        ("os.remove('missing')", "OSError: 2"),
-        ("os.mkdir('d')", "OSError: 17"),
-        ("open('d/x', 'x')", "OSError: 17"),
+        ("open('missing')", "OSError: [Errno 2] ENOENT"),
+        ("open('nodir/x', 'w')", "OSError: [Errno 2] ENOENT"),
+        ("os.stat('missing')", "OSError: [Errno 2] ENOENT"),
+        ("os.remove('missing')", "OSError: [Errno 2] ENOENT"),
+        ("os.mkdir('d')", "OSError: [Errno 17] EEXIST"),
+        ("open('d/x', 'x')", "OSError: [Errno 17] EEXIST"),
         ("os.listdir('d/x')", "OSError: 20"),
-        ("open('d')", "OSError: 21"),
-        ("os.remove('d')", "OSError: 21"),
+        ("open('d')", "OSError: [Errno 21] EISDIR"),
+        ("os.remove('d')", "OSError: [Errno 21] EISDIR"),
         ("os.rmdir('d')", "OSError: 39"),
-        ("os.rename('d', 'd/sub')", "OSError: 22"),
+        ("os.rename('d', 'd/sub')", "OSError: [Errno 22] EINVAL"),
         ("open('a' * 256, 'w')", "OSError: 36"),
         ("open('x', 'q')", "ValueError: invalid mode: 'q'"),
         (
             "f = open('d/x')\nf.close()\nf.read()",
             "ValueError: I/O operation on closed file",
         ),
-        ("f = open('d/x')\nf.write('no')", "OSError: 9"),
+        ("f = open('d/x')\nf.write('no')", "OSError: [Errno 9] EBADF"),
         // `..` stops at the top: this is /etc/passwd of the filesystem, which does not exist.
-        ("open('/../../../etc/passwd')", "OSError: 2"),
+        ("open('/../../../etc/passwd')", "OSError: [Errno 2] ENOENT"),
     ];
     for (src, want) in cases {
         let err = oserror(&mut vm, src);
@@ -132,7 +132,7 @@ fn failures_are_oserrors_with_the_right_errno() {
     assert_eq!(out, "True (2,)\n");
     // A symbolic link leading out of the directory is refused.
     std::os::unix::fs::symlink("/etc", d.join("etc")).unwrap();
-    assert!(oserror(&mut vm, "open('etc/passwd')").ends_with("OSError: 13"));
+    assert!(oserror(&mut vm, "open('etc/passwd')").ends_with("OSError: [Errno 13] EACCES"));
     assert!(!ok(&mut vm, "print(os.listdir())").contains("etc"));
     // A full filesystem: ENOSPC, and what was written before is still there.
     let err = oserror(
@@ -148,9 +148,9 @@ fn failures_are_oserrors_with_the_right_errno() {
 fn no_filesystem_is_enodev() {
     let mut vm = Vm::new(SimChip::erased(), HEAP_DEFAULT);
     let (_, err) = exec(&mut vm, "import os\nos.listdir()");
-    assert!(err.unwrap().ends_with("OSError: 19"));
+    assert!(err.unwrap().ends_with("OSError: [Errno 19] ENODEV"));
     let (_, err) = exec(&mut vm, "open('x')");
-    assert!(err.unwrap().ends_with("OSError: 19"));
+    assert!(err.unwrap().ends_with("OSError: [Errno 19] ENODEV"));
 }
 
 #[test]
