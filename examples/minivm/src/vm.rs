@@ -956,7 +956,10 @@ impl<F: FlashImage> Vm<F> {
         let args = self.inst_native(e);
         if let Some(items) = self.seq_vec(args) {
             if items.len() == 1 {
-                let t = self.str_of(items[0]).unwrap_or_default();
+                let t = match self.errno_text(e, items[0]) {
+                    Some(t) => t,
+                    None => self.str_of(items[0]).unwrap_or_default(),
+                };
                 let _ = write!(s, ": {t}");
             } else if items.len() > 1 {
                 let t = self.repr_of(args).unwrap_or_default();
