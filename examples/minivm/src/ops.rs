@@ -1455,6 +1455,34 @@ impl<F: FlashImage> Vm<F> {
 
 /// Python-style repr of str/bytes contents.
 fn repr_str(s: &mut String, b: &[u8], bytes: bool) {
+    if bytes {
+        // Byte by byte, never decoded: printable ASCII as is, anything else `\xHH`.
+        let q = if b.contains(&b'\'') && !b.contains(&b'"') {
+            b'"'
+        } else {
+            b'\''
+        };
+        s.push('b');
+        s.push(q as char);
+        for &c in b {
+            match c {
+                b'\n' => s.push_str("\\n"),
+                b'\r' => s.push_str("\\r"),
+                b'\t' => s.push_str("\\t"),
+                b'\\' => s.push_str("\\\\"),
+                c if c == q => {
+                    s.push('\\');
+                    s.push(c as char);
+                }
+                0x20..=0x7e => s.push(c as char),
+                c => {
+                    let _ = write!(s, "\\x{c:02x}");
+                }
+            }
+        }
+        s.push(q as char);
+        return;
+    }
     let text = String::from_utf8_lossy(b);
     let q = if text.contains('\'') && !text.contains('"') {
         '"'
