@@ -218,3 +218,31 @@ fn a_module_holding_an_open_file_is_not_frozen() {
         "{err}"
     );
 }
+
+#[test]
+fn bytes_read_back_repr_as_python_does() {
+    // mpremote reads files back with `print(repr(f.read(256)))` and parses the bytes literal.
+    let d = scratch("repr");
+    let all: Vec<u8> = (0..=255u8).collect();
+    std::fs::write(d.join("all.bin"), &all).unwrap();
+    let mut vm = vm_on(&d, 64 * 1024);
+    let out = ok(&mut vm, "print(repr(open('all.bin', 'rb').read()))");
+    let mut want = String::from("b'");
+    for &c in &all {
+        match c {
+            b'\n' => want.push_str("\\n"),
+            b'\r' => want.push_str("\\r"),
+            b'\t' => want.push_str("\\t"),
+            b'\\' => want.push_str("\\\\"),
+            b'\'' => want.push_str("\\'"),
+            0x20..=0x7e => want.push(c as char),
+            _ => want.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    want.push_str("'\n");
+    assert_eq!(out, want);
+    assert_eq!(
+        ok(&mut vm, "print(repr(b'say \"hi\"'), repr(b\"it's\"))"),
+        "b'say \"hi\"' b\"it's\"\n"
+    );
+}
