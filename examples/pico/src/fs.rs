@@ -69,7 +69,7 @@ impl fmt::Display for Status {
             }
             Status::Unmountable(code) => write!(
                 f,
-                "not mounted: littlefs error {code} ({}); files raise OSError(EIO); %fs-format erases and formats it",
+                "not mounted: littlefs error {code} ({}); files raise OSError(EIO); %fs-format formats it (its files are lost)",
                 if *code == ll::lfs_error_LFS_ERR_CORRUPT {
                     "corrupted"
                 } else {

@@ -2,7 +2,7 @@
 //! byte-level console protocol (friendly prompt, raw REPL, raw paste) that MicroPython tools speak.
 //!
 //! The same code serves the host binary (stdin, a script or a pty) and the Pico (UART and USB).
-//! Source is tokenized ([`lex`]), parsed into [`Stmt`]s ([`parse`]), then executed ([`eval`]) by
+//! Source is tokenized ([`lex`]), parsed into [`Stmt`]s ([`mod@parse`]), then executed ([`eval`]) by
 //! calling back into a [`ReplHost`] (names, values, calls) and a [`BlockHost`] (truth, iteration,
 //! exceptions, Ctrl-C), which own every value: the console never looks inside one, so it stays
 //! VM-agnostic and allocation-light. [`console`] turns a byte stream into those programs and frames
@@ -14,7 +14,7 @@
 //! `assert`; expressions are names, attributes, subscripts, calls with positional and keyword
 //! arguments, literals (ints, strings, bytes, `None`, `True`, `False`, tuples, lists, dicts),
 //! `+ - *`, one comparison (`== != < <= > >= in not in is is not`), `not`, `and`, `or`. The full
-//! grammar is in [`parse`]. Bad input gives a [`SyntaxError`] naming the line and column; no
+//! grammar is in [`mod@parse`]. Bad input gives a [`SyntaxError`] naming the line and column; no
 //! input panics. `def`, `class`, `lambda` and the like are refused with a clear message: code
 //! that needs them belongs in a module (`.mpy`).
 //!
