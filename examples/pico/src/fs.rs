@@ -599,16 +599,7 @@ impl Vfs for SharedLfs {
     }
 
     fn statvfs(&self) -> Result<StatVfs, VfsError> {
-        // SAFETY: a read-only traversal of the mounted filesystem.
-        let used = self
-            .0
-            .op(|p| unsafe { ll::lfs_fs_size(addr_of_mut!((*p).lfs)) })?;
-        Ok(StatVfs {
-            block_size: BLOCK_SIZE,
-            blocks: self.0.blocks,
-            free: self.0.blocks.saturating_sub(used),
-            name_max: minivm::vfs::NAME_MAX as u32,
-        })
+        SharedLfs::statvfs_of(&self.0)
     }
 }
 

@@ -300,7 +300,12 @@ impl Console {
             CTRL_D if cont => {
                 // Stop entering the compound statement: run what there is.
                 out.write(b"\r\n");
-                self.end_of_line(false, out).or_else(|| self.run_program())
+                let line = core::mem::take(&mut self.line);
+                if !line.is_empty() {
+                    self.program.push(b'\n');
+                    self.program.extend_from_slice(&line);
+                }
+                self.run_program()
             }
             CTRL_E if self.line.is_empty() && !cont => {
                 out.write(b"\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ");

@@ -257,6 +257,27 @@ const FRAGMENTS: &[&str] = &[
     "$",
     "k=",
     "*",
+    "if",
+    "elif",
+    "else",
+    "for",
+    "in",
+    "while",
+    "with",
+    "try",
+    "except",
+    "finally",
+    "break",
+    "raise",
+    "and",
+    "or",
+    "is",
+    "+=",
+    "b'x'",
+    "'''",
+    "\n",
+    "\n    ",
+    "\r\n  ",
 ];
 
 #[test]
@@ -379,6 +400,128 @@ fn gen_expr(rng: &mut Rng, depth: usize) -> Expr {
     }
 }
 
+/// A random statement, compound ones included (`depth` bounds the nesting of blocks).
+fn gen_stmt(rng: &mut Rng, depth: usize, in_loop: bool) -> Stmt {
+    let block = |rng: &mut Rng, in_loop: bool| -> Vec<Stmt> {
+        (0..1 + rng.below(3))
+            .map(|_| gen_stmt(rng, depth.saturating_sub(1), in_loop))
+            .collect()
+    };
+    let simple = depth == 0 || rng.below(2) == 0;
+    if simple {
+        return match rng.below(8) {
+            0 => Stmt::Expr(gen_expr(rng, 3)),
+            1 => Stmt::Assign {
+                targets: vec![Target::Tuple(vec![
+                    Target::Name("a".into()),
+                    Target::Subscript(gen_expr(rng, 1), gen_expr(rng, 1)),
+                ])],
+                value: gen_expr(rng, 3),
+            },
+            2 => Stmt::AugAssign {
+                target: Target::Name("n".into()),
+                op: [BinOp::Add, BinOp::Sub, BinOp::Mul][rng.below(3)],
+                value: gen_expr(rng, 2),
+            },
+            3 if in_loop => [Stmt::Break, Stmt::Continue][rng.below(2)].clone(),
+            4 => Stmt::Raise(rng.below(2).eq(&0).then(|| gen_expr(rng, 2))),
+            5 => Stmt::Assert {
+                test: gen_expr(rng, 2),
+                msg: rng.below(2).eq(&0).then(|| gen_expr(rng, 1)),
+            },
+            6 => Stmt::Expr(Expr::Logic(
+                [BoolOp::And, BoolOp::Or][rng.below(2)],
+                Box::new(gen_expr(rng, 2)),
+                Box::new(Expr::Test(
+                    [TestOp::In, TestOp::NotIn, TestOp::Is, TestOp::IsNot][rng.below(4)],
+                    Box::new(gen_expr(rng, 1)),
+                    Box::new(Expr::Bytes(vec![0, b'\'', 0x80, b'a'])),
+                )),
+            )),
+            _ => Stmt::Pass,
+        };
+    }
+    match rng.below(5) {
+        0 => Stmt::If {
+            branches: (0..1 + rng.below(3))
+                .map(|_| (gen_expr(rng, 2), block(rng, in_loop)))
+                .collect(),
+            orelse: if rng.below(2) == 0 {
+                block(rng, in_loop)
+            } else {
+                Vec::new()
+            },
+        },
+        1 => Stmt::While {
+            test: gen_expr(rng, 2),
+            body: block(rng, true),
+            orelse: if rng.below(2) == 0 {
+                block(rng, in_loop)
+            } else {
+                Vec::new()
+            },
+        },
+        2 => Stmt::For {
+            target: Target::Tuple(vec![Target::Name("k".into()), Target::Name("v".into())]),
+            iter: gen_expr(rng, 2),
+            body: block(rng, true),
+            orelse: Vec::new(),
+        },
+        3 => Stmt::With {
+            items: vec![
+                (gen_expr(rng, 2), Some(Target::Name("f".into()))),
+                (gen_expr(rng, 1), None),
+            ],
+            body: block(rng, in_loop),
+        },
+        _ => Stmt::Try {
+            body: block(rng, in_loop),
+            handlers: vec![
+                Handler {
+                    class: Some(Expr::Name("ValueError".into())),
+                    name: Some("e".into()),
+                    body: block(rng, in_loop),
+                },
+                Handler {
+                    class: None,
+                    name: None,
+                    body: block(rng, in_loop),
+                },
+            ],
+            orelse: if rng.below(2) == 0 {
+                block(rng, in_loop)
+            } else {
+                Vec::new()
+            },
+            finalbody: if rng.below(2) == 0 {
+                block(rng, in_loop)
+            } else {
+                Vec::new()
+            },
+        },
+    }
+}
+
+#[test]
+fn rendered_programs_parse_back_to_themselves() {
+    let mut rng = Rng(0x5151_2020_dead_beef);
+    for _ in 0..1_000 {
+        let prog: Vec<Stmt> = (0..1 + rng.below(4))
+            .map(|_| gen_stmt(&mut rng, 3, false))
+            .collect();
+        let text = prog
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(parse(&text), Ok(prog), "text:\n{text}");
+        // Running it against the mock never panics either.
+        let mut host = Mock::new();
+        host.interrupt_after = Some(8);
+        let _ = run(&mut host, &text, Mode::File);
+    }
+}
+
 #[test]
 fn rendered_trees_parse_back_to_themselves() {
     let mut rng = Rng(0x0123_4567_89ab_cdef);
@@ -475,7 +618,7 @@ struct Mock {
     iters: Vec<Vec<Val>>,
     /// Calls of context managers, in order.
     log: Vec<String>,
-    /// `poll` raises KeyboardInterrupt when this reaches 0 (counting down per poll).
+    /// `poll` raises KeyboardInterrupt once this reaches 0 (counting down per poll), then always.
     interrupt_after: Option<usize>,
 }
 
@@ -842,10 +985,8 @@ impl BlockHost for Mock {
     fn drop_temporaries(&mut self, _mark: usize) {}
     fn poll(&mut self) -> Result<(), String> {
         match self.interrupt_after.as_mut() {
-            Some(0) => {
-                self.interrupt_after = None;
-                Err("KeyboardInterrupt".into())
-            }
+            // Once it fires it keeps firing, so every loop ends at its next iteration.
+            Some(0) => Err("KeyboardInterrupt".into()),
             Some(n) => {
                 *n -= 1;
                 Ok(())
@@ -1414,6 +1555,9 @@ fn friendly_prompt_edits_lines_continues_blocks_and_runs_commands() {
         "nope\r\nNameError: name 'nope' isn't defined\r\n>>> ok = 1\r\n>>> %info \r\n[command info]\r\n>>> "
     );
     assert_eq!(ev, [Event::Command("info".into())]);
+    // Ctrl-D in a block runs what there is, the line being typed included.
+    let (out, _) = drive(&mut con, &mut m, b"for i in [7]:\r    print(i)\x04");
+    assert_eq!(text(&out), "for i in [7]:\r\n...     print(i)\r\n7\r\n>>> ");
     // Ctrl-C drops the line (and any block); Ctrl-D on an empty line asks for a soft reboot.
     let (out, ev) = drive(&mut con, &mut m, b"if 1:\r  garbage\x03\x04");
     assert_eq!(text(&out), "if 1:\r\n...   garbage\r\n>>> \r\n");
