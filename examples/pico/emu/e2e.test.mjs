@@ -83,6 +83,16 @@ function diff(a, b, start = 0, end = a.length) {
   return { first, count };
 }
 
+/** CRC-32 (ISO-HDLC, zlib's), bit by bit. */
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (c & 1 ? 0xedb88320 : 0);
+  }
+  return ~c >>> 0;
+}
+
 const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
 let firmware = null;
 let pico = null;
@@ -195,6 +205,20 @@ test('flash-guard: the image and filesystem adapters refuse each other\'s sector
   assert.deepEqual(diff(flash, before), { first: -1, count: 0 }, 'not a byte of flash changed');
   assert.equal(pico.chip.stats.erases, stats0.erases);
   assert.equal(pico.chip.stats.pagePrograms, stats0.pagePrograms);
+});
+
+test('the DMA sniffer computes the CRC-32 the table does, at a word per cycle', needsRom, () => {
+  assert.match(pico.command('%info').output, /^crc: +CRC-32 by the DMA sniffer \(channel 0\), self-test passed$/m);
+  const sniffed = pico.sniffer.transfers;
+  const { output } = pico.command('%crc');
+  const m = output.match(/^crc: 65536 B of flash: DMA sniffer (0x[0-9a-f]{8}) in (\d+) us \(([\d.]+) cycles\/B\), table (0x[0-9a-f]{8}) in (\d+) us \(([\d.]+) cycles\/B\): same$/m);
+  assert.ok(m, output);
+  // zlib's CRC-32 of the first 64 KiB of the flash array (boot2 and the firmware).
+  assert.equal(Number(m[1]), crc32(flash.subarray(0, 65536)));
+  assert.equal(m[1], m[4]);
+  assert.equal(pico.sniffer.transfers - sniffed, 65536 / 4, 'one 32-bit transfer per word, all sniffed');
+  perf.crc = { dma: Number(m[3]), table: Number(m[6]) };
+  assert.ok(perf.crc.dma < 1 && perf.crc.table > 10 * perf.crc.dma, output);
 });
 
 test('a power cycle keeps the written data', needsRom, () => {
@@ -517,6 +541,7 @@ after(() => {
     `  time to first freeze (fresh boot: freeze.import_modules('tinysched', 'counter') imports both, then freezes): ` +
       `${fmt(perf.freezeCycles)} (${ms(perf.freezeCycles)}; real chip + ${chipMs(perf.freezeErases, perf.freezePages)} for ${perf.freezeErases} erases, ${perf.freezePages} programs)`,
     `  %flash-test (erase 4 KiB + program 16 pages + verify): ${fmt(perf.flashTestCycles)}`,
+    `  CRC-32 of 64 KiB of flash: DMA sniffer ${perf.crc?.dma} cycles/B, table ${perf.crc?.table} cycles/B`,
     `heap: baseline ${seed.baseline?.used} B, after import ${seed.imported?.used} B, after freeze ${seed.frozen?.used} B`,
     `Rust allocator: ${fmt(perf.rustHeap?.total)} B, peak ${fmt(perf.rustHeap?.peak)} B during boot 2 (freeze), ${fmt(perf.rustHeap?.free)} B free after`,
     `RAM section at 0x2003_0000: ${perf.ramReturned} B of the allocator's heap returned (no heap copy)`,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSetupPacket, DataDirection, RP2040, SetupRecipient, SetupType, USBCDC } from 'rp2040js';
 
+import { installDmaModel } from './dma.mjs';
 import { installSpiNor, PlainRegisters } from './spi-nor.mjs';
 
 export const FLASH_SIZE = 2 * 1024 * 1024;
@@ -121,6 +122,8 @@ export class Pico {
     mcu.loadBootrom(bootrom); // resets the chip, which fills flash with 0xFF: restore it after
     mcu.flash.set(flash);
     this.chip = installSpiNor(mcu, FLASH_SIZE);
+    // The DMA sniffer (the firmware's hardware CRC-32) and real transfer timing (dma.mjs).
+    this.sniffer = installDmaModel(mcu);
     // Cold boot through the ROM also needs: the chip-reset register reading 0 (no debug/PSM restart)...
     mcu.peripherals[0x40064] = new PlainRegisters(mcu, 'VREG_AND_CHIP_RESET');
     // ...XIP_CTRL registers to exist (the ROM flushes/enables the cache)...
