@@ -1,38 +1,34 @@
 //! Freezing minivm's objects with flashfreeze: the object model, live fix-up, and mount at boot.
 //!
-//! What goes where ([`ObjectModel::mutability`]):
+//! This binding knows no type: each type declares in its own file (its
+//! [`TypeSlots`](crate::slots::TypeSlots)) where its objects go ([`TypeSlots::freeze`]:
+//! flash, RAM section, refused with a reason, or decided per object) and, when its frozen copy
+//! is not its heap layout byte for byte, that copy's size, value words and bytes
+//! ([`TypeSlots::frozen`]); the layout of its words for the scan comes from
+//! [`TypeSlots::layout`]. [`ObjectModel::mutability`], [`ObjectModel::frozen_layout`],
+//! [`ObjectModel::scan`] and [`ObjectModel::write_frozen`] dispatch through those. The
+//! README's placement table lists what each kind does; in short:
 //!
-//! | kind | placement | why |
-//! |---|---|---|
-//! | str, bytes, tuple, function, closure, code, context, module, class, bound method, range, slice, static/class method, property, qstr pool, const array | flash | never written after creation |
-//! | namespace dict (module globals, class body) | flash | read-only once imported: `setattr` on a frozen module or class raises |
-//! | instance of a builtin exception class (not a user subclass) | flash | class and args only: attribute stores raise `AttributeError` as in MicroPython (`__traceback__ = None` is a no-op: tracebacks live in the VM) |
-//! | list, data dict, set, other instance, cell, iterator, generator (not running), plain array, utimeq, poll | RAM section | written at run time |
-//! | running generator, native handle (socket, stream) | refused | their state is outside the object graph |
+//! | placement | kinds |
+//! |---|---|
+//! | flash | immutable objects (str, bytes, tuple, function, code, class, …), namespace dicts (read-only once imported), direct instances of builtin exceptions |
+//! | RAM section | what is written at run time (list, data dict, set, other instances, cell, iterator, suspended generator, array, utimeq, poll) |
+//! | refused | running generator, native handle (socket, stream): their state is outside the object graph |
 //!
-//! Most frozen copies have the heap layout byte for byte (all words after the header are
-//! values, so every reference slot is a word after the header). Eight kinds drop what only a
-//! heap object needs, since flash and the RAM section are the scarce resources (layouts in
-//! [`crate::obj`]):
+//! Kinds with a compact frozen copy (the [`crate::obj::COMPACT`] bit in its header): str and
+//! bytes (no hash word), code (bytecode inline), function (no null defaults word), instance
+//! (no null args word), qstr pool (packed texts); arrays and constant arrays are trimmed of
+//! their spare capacity. Their files document each layout.
 //!
-//! | kind | heap | frozen | saves |
-//! |---|---|---|---|
-//! | str, bytes | header, hash word, bytes | header (COMPACT bit), bytes | the hash word: recomputed when needed |
-//! | code | header, → Bytes, children, scope | header (COMPACT, bytecode length), children if any, bytecode | the Bytes object's header and hash, the pointer to it, the scope word (the prelude has it), a null children word |
-//! | function | header, code, context, defaults | header (COMPACT), code, context | a null defaults word |
-//! | qstr pool | 4 words, capacity × → Str (header, hash, padded text) | 4 words, u16 offsets, packed texts | per string: pointer, Str header and hash, padding; the unused capacity |
-//! | const array | header, capacity words | header, words up to the last used `(key, value)` pair | the spare capacity of a namespace table |
-//! | array (RAM section) | header, capacity words | header, words up to the last non-null one | the spare capacity of a list or a dict or set table (it regrows in the heap at the next insert); a generator's frame (`ARRAY_FIXED`) keeps every word |
-//! | instance (RAM section, not an exception) | header, class, members, args | header (COMPACT), class, members | the args word, null for all but exceptions |
+//! The image is appended through the library's [`Store`]; the VM then continues on the frozen
+//! copies ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr
+//! pools and `sys.modules`. The RAM section's trimmed arrays and compact instances need nothing
+//! from the GC or the fix-up: both treat the section as a flat run of value words, and the new
+//! batch's copy and the mount are byte copies.
 //!
-//! So [`ObjectModel::frozen_layout`] is the compact size, [`ObjectModel::scan`] reports the
-//! value words of the compact copy (a code's children word is heap word 2; a pool's offsets
-//! and texts and a code's bytecode are no slots) and [`ObjectModel::write_frozen`] writes it. The image is
-//! appended through the library's [`Store`]; the VM then continues on the frozen copies
-//! ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr pools and
-//! `sys.modules`. The RAM section's trimmed arrays and compact instances need nothing from the
-//! GC or the fix-up: both treat the section as a flat run of value words, and the new batch's
-//! copy and the mount are byte copies.
+//! [`TypeSlots::freeze`]: crate::slots::TypeSlots::freeze
+//! [`TypeSlots::frozen`]: crate::slots::TypeSlots::frozen
+//! [`TypeSlots::layout`]: crate::slots::TypeSlots::layout
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -53,6 +49,7 @@ use flashfreeze::{
 use crate::mem::FlashImage;
 use crate::memmap::*;
 use crate::obj::*;
+use crate::slots::{Freeze, Frozen};
 use crate::vm::{Freezer, Vm};
 
 /// The root name of the qstr pool chain in the image.
@@ -150,43 +147,6 @@ fn layout(fw: &[u8]) -> Layout<'_> {
     }
 }
 
-fn kind_name(k: Option<Kind>) -> &'static str {
-    use Kind::*;
-    match k {
-        Some(None) => "NoneType",
-        Some(Bool) => "bool",
-        Some(Ellipsis) => "ellipsis",
-        Some(Str) => "str",
-        Some(Bytes) => "bytes",
-        Some(Tuple) => "tuple",
-        Some(List) => "list",
-        Some(Dict) => "dict",
-        Some(Set) => "set",
-        Some(Func) => "function",
-        Some(Closure) => "closure",
-        Some(RawCode) => "code",
-        Some(Context) => "context",
-        Some(Module) => "module",
-        Some(Class) => "class",
-        Some(Instance) => "instance",
-        Some(Cell) => "cell",
-        Some(BoundMeth) => "bound_method",
-        Some(Generator) => "generator",
-        Some(Iter) => "iterator",
-        Some(Range) => "range",
-        Some(Slice) => "slice",
-        Some(Builtin) => "builtin",
-        Some(Array) => "array",
-        Some(ConstArray) => "const_array",
-        Some(QstrPool) => "qstr_pool",
-        Some(StaticMeth) => "staticmethod",
-        Some(ClassMeth) => "classmethod",
-        Some(Property) => "property",
-        Some(Handle) => "handle",
-        Some(Forward) | Option::None => "unknown",
-    }
-}
-
 impl<F: FlashImage> ObjectModel for Vm<F> {
     type Ref = u32;
     const REF_BYTES: u32 = 4;
@@ -204,36 +164,13 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn mutability(&self, obj: u32) -> Mutability {
-        use Kind::*;
         let v = Value(obj);
-        match self.kind(v) {
-            Some(
-                None | Bool | Ellipsis | Str | Bytes | Tuple | Func | Closure | RawCode | Context
-                | Module | Class | BoundMeth | Builtin | Range | Slice | StaticMeth | ClassMeth
-                | Property | QstrPool | ConstArray,
-            ) => Mutability::Immutable,
-            Some(Dict) if self.aux(v) & dict_flags::NAMESPACE != 0 => Mutability::Immutable,
-            // A builtin exception's instance refuses attribute stores and keeps no traceback:
-            // class and args tuple only, never written.
-            Some(Instance) if self.is_native_exception(v) && self.w(v, 2) == 0 => {
-                Mutability::Immutable
-            }
-            Some(Dict | Set | List | Instance | Cell | Iter | Array) => Mutability::Mutable,
-            Some(Generator) if self.aux(v) == gen_state::RUNNING => {
-                Mutability::Unfreezable("a running generator")
-            }
-            Some(Generator) => Mutability::Mutable,
-            // utimeq and poll objects of this port are plain data (a list): mutable state.
-            Some(Handle)
-                if matches!(
-                    crate::natives::Native::from_id(self.aux(v)),
-                    Some(crate::natives::Native::UtimeQ | crate::natives::Native::Poll)
-                ) =>
-            {
-                Mutability::Mutable
-            }
-            Some(Handle) => Mutability::Unfreezable("a native handle (socket or stream)"),
-            Some(Forward) | Option::None => Mutability::Unfreezable("not a minivm object"),
+        match self.slots(v).map(|t| &t.freeze) {
+            Some(Freeze::Flash) => Mutability::Immutable,
+            Some(Freeze::Ram) => Mutability::Mutable,
+            Some(Freeze::Refuse(why)) => Mutability::Unfreezable(why),
+            Some(Freeze::By(decide)) => decide(self, v),
+            None => Mutability::Unfreezable("not a minivm object"),
         }
     }
 
@@ -245,106 +182,34 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn scan(&self, obj: u32, visitor: &mut dyn SlotVisitor<u32>) {
+        let v = Value(obj);
         let hdr = self.mem.read_u32(obj);
-        let Some(kind) = Kind::from_u8(hdr as u8) else {
+        let Some(t) = self.header_slots(hdr) else {
             return;
         };
-        if kind.is_bytes() {
+        let Some((size, true)) = Self::type_layout(t, hdr) else {
             return;
-        }
-        // Every word after the header of the frozen copy is a value, except a compact pool's
-        // offsets and texts and a compact code's bytecode. Frozen word i is heap word
-        // i + skip: a compact code drops the bytecode pointer.
-        let (words, skip) = match kind {
-            Kind::QstrPool if self.compact_pool(Value(obj)).is_some() => (QPOOL_HDR_WORDS, 0),
-            Kind::RawCode if let Some((_, children)) = self.compact_code(Value(obj)) => {
-                // Only the children word, if any: heap word 2.
-                if children { (2, 1) } else { (1, 0) }
-            }
-            _ => (self.frozen_size(obj) / 4, 0),
         };
-        for i in 1..words {
+        // Words 1..end of the frozen copy are values; copy word i is heap word i + skip.
+        let (end, skip) = match &t.frozen {
+            Some(Frozen {
+                values: Some(values),
+                ..
+            }) => values(self, v),
+            Some(f) => ((f.size)(self, v).div_ceil(4), 0),
+            None => (size / 4, 0),
+        };
+        for i in 1..end {
             let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
             visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
         }
     }
 
     fn write_frozen(&self, obj: u32, _placement: Placement, out: &mut [u8]) {
-        let hdr = self.mem.read_u32(obj);
-        let len = out.len() as u32;
-        match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => {
-                // Compact: the header with the COMPACT bit, then the payload (no hash word).
-                let n = hdr >> 8;
-                let (Some(h), Some(b)) = (out.get_mut(..4), self.mem.bytes(obj + 8, n)) else {
-                    return;
-                };
-                h.copy_from_slice(&(hdr | COMPACT as u32).to_le_bytes());
-                if let Some(dst) = out.get_mut(4..4 + n as usize) {
-                    dst.copy_from_slice(b);
-                }
-            }
-            Some(Kind::RawCode) if let Some((n, children)) = self.compact_code(Value(obj)) => {
-                // Compact: the children word if any, then the bytecode inline.
-                let rc = Value(obj);
-                let aux = if children { n | CODE_HAS_CHILDREN } else { n };
-                let mut at = 4;
-                if let Some(h) = out.get_mut(..4) {
-                    h.copy_from_slice(&(header(Kind::RawCode, aux) | COMPACT as u32).to_le_bytes());
-                }
-                if children {
-                    if let Some(c) = out.get_mut(4..8) {
-                        c.copy_from_slice(&self.w(rc, 2).to_le_bytes());
-                    }
-                    at = 8;
-                }
-                let code = self.mem.bytes(self.payload_addr(self.wv(rc, 1)), n);
-                if let (Some(dst), Some(code)) = (out.get_mut(at..at + n as usize), code) {
-                    dst.copy_from_slice(code);
-                }
-            }
-            Some(Kind::Func) if self.compact_func(Value(obj)) => {
-                // Compact: no defaults word.
-                let f = Value(obj);
-                let head = [hdr | COMPACT as u32, self.w(f, 1), self.w(f, 2)];
-                for (dst, w) in out.chunks_exact_mut(4).zip(head) {
-                    dst.copy_from_slice(&w.to_le_bytes());
-                }
-            }
-            Some(Kind::Instance) if self.compact_instance(Value(obj)) => {
-                // Compact: no args word (it was null).
-                let i = Value(obj);
-                let head = [hdr | COMPACT as u32, self.w(i, 1), self.w(i, 2)];
-                for (dst, w) in out.chunks_exact_mut(4).zip(head) {
-                    dst.copy_from_slice(&w.to_le_bytes());
-                }
-            }
-            Some(Kind::QstrPool) if self.compact_pool(Value(obj)).is_some() => {
-                self.write_compact_pool(Value(obj), out);
-            }
-            Some(kind @ (Kind::ConstArray | Kind::Array)) => {
-                // Trimmed: the header counts only the words kept (with the flags of the heap
-                // header: a fixed array keeps them all).
-                let kept = len / 4 - 1;
-                let flags = if kind == Kind::Array {
-                    (hdr >> 8) & !ARRAY_LEN_MASK
-                } else {
-                    0
-                };
-                let (Some(h), Some(b)) = (out.get_mut(..4), self.mem.bytes(obj + 4, len - 4))
-                else {
-                    return;
-                };
-                h.copy_from_slice(&header(kind, kept | flags).to_le_bytes());
-                if let Some(dst) = out.get_mut(4..) {
-                    dst.copy_from_slice(b);
-                }
-            }
-            _ => {
-                if let Some(b) = self.mem.bytes(obj, len) {
-                    out.copy_from_slice(b);
-                }
-            }
+        let v = Value(obj);
+        match self.slots(v).and_then(|t| t.frozen.as_ref()) {
+            Some(f) => (f.write)(self, v, out),
+            None => copy_heap(self, v, out),
         }
     }
 
@@ -357,7 +222,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn kind_name(&self, obj: u32) -> &'static str {
-        kind_name(self.kind(Value(obj)))
+        self.slots(Value(obj)).map_or("unknown", |t| t.stats_name)
     }
 
     fn is_interned_str(&self, obj: u32) -> bool {
@@ -369,18 +234,18 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         let word = slot_index + 1;
         match self.kind(v) {
             // Internal edges: the path reads `mod.name`, not `mod.<globals>.<table>.name`.
-            Some(Kind::Module | Kind::Dict | Kind::Set | Kind::List) => Ok(()),
-            Some(Kind::Class) if word == 3 => Ok(()),
-            Some(Kind::Instance) if word == 2 => Ok(()),
-            Some(Kind::Array | Kind::ConstArray) if word.is_multiple_of(2) => {
+            Some(Kind::MODULE | Kind::DICT | Kind::SET | Kind::LIST) => Ok(()),
+            Some(Kind::CLASS) if word == 3 => Ok(()),
+            Some(Kind::INSTANCE) if word == 2 => Ok(()),
+            Some(Kind::ARRAY | Kind::CONST_ARRAY) if word.is_multiple_of(2) => {
                 let key = self.wv(v, word - 1);
                 match self.str_bytes(key) {
                     Some(b) => write!(out, ".{}", String::from_utf8_lossy(b)),
                     Option::None => write!(out, "[{}]", slot_index),
                 }
             }
-            Some(Kind::Func) if word == 3 => out.write_str(".<defaults>"),
-            Some(Kind::Instance) if word == 1 => out.write_str(".__class__"),
+            Some(Kind::FUNC) if word == 3 => out.write_str(".<defaults>"),
+            Some(Kind::INSTANCE) if word == 1 => out.write_str(".__class__"),
             _ => write!(out, "[{slot_index}]"),
         }
     }
@@ -443,14 +308,10 @@ impl<F: FlashImage> LiveHeap for Vm<F> {
                 continue;
             }
             b += (size / BLOCK) as usize;
-            let hdr = self.mem.read_u32(a);
-            let Some(kind) = Kind::from_u8(hdr as u8) else {
+            let Some((osize, true)) = self.object_layout(self.mem.read_u32(a)) else {
                 continue;
             };
-            if kind.is_bytes() {
-                continue;
-            }
-            let words = object_size(hdr).unwrap_or(4).min(size) / 4;
+            let words = osize.min(size) / 4;
             for i in 1..words {
                 let w = self.mem.read_u32(a + 4 * i);
                 if self.mem.is_heap_head(w)
@@ -470,140 +331,32 @@ impl<F: FlashImage> LiveHeap for Vm<F> {
 impl<F: FlashImage> Vm<F> {
     /// Byte size of the frozen copy of heap object `obj` (see the module docs for the compact
     /// layouts), a multiple of 4.
-    fn frozen_size(&self, obj: u32) -> u32 {
+    pub(crate) fn frozen_size(&self, obj: u32) -> u32 {
+        let v = Value(obj);
         let hdr = self.mem.read_u32(obj);
-        let size = match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => 4 + (hdr >> 8),
-            Some(Kind::ConstArray) => 4 + 4 * self.const_array_kept(Value(obj)),
-            Some(Kind::Array) => 4 + 4 * self.array_kept(Value(obj)),
-            Some(Kind::RawCode) => match self.compact_code(Value(obj)) {
-                Some((n, children)) => 4 + if children { 4 } else { 0 } + n,
-                None => object_size(hdr).unwrap_or(4),
+        let size = match self.header_slots(hdr) {
+            Some(t) => match &t.frozen {
+                Some(f) => (f.size)(self, v),
+                None => Self::type_layout(t, hdr).map_or(4, |(n, _)| n),
             },
-            Some(Kind::Func) if self.compact_func(Value(obj)) => 12,
-            Some(Kind::Instance) if self.compact_instance(Value(obj)) => 12,
-            Some(Kind::QstrPool) => match self.compact_pool(Value(obj)) {
-                Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
-                None => object_size(hdr).unwrap_or(4),
-            },
-            _ => object_size(hdr).unwrap_or(4),
+            None => object_size(hdr).unwrap_or(4),
         };
         size.div_ceil(4) * 4
     }
+}
 
-    /// For a heap raw code (its bytecode in a Bytes object): the bytecode length, which the
-    /// compact frozen copy holds inline, and whether it has a children table. `None` for other
-    /// objects and for bytecode too long for the compact header.
-    fn compact_code(&self, rc: Value) -> Option<(u32, bool)> {
-        let hdr = self.mem.read_u32(rc.0);
-        if Kind::from_u8(hdr as u8) != Some(Kind::RawCode) || is_compact(hdr) {
-            return None;
-        }
-        let bc = self.wv(rc, 1);
-        let n = self.aux(bc);
-        let children = !self.wv(rc, 2).is_null();
-        (self.kind(bc) == Some(Kind::Bytes) && n <= CODE_LEN_MASK).then_some((n, children))
+/// Writes heap object `v` into `out` as it is (the frozen copy of a kind without a compact
+/// layout, the first `out.len()` bytes).
+pub fn copy_heap<F: FlashImage>(vm: &Vm<F>, v: Value, out: &mut [u8]) {
+    if let Some(b) = vm.mem.bytes(v.0, out.len() as u32) {
+        out.copy_from_slice(b);
     }
+}
 
-    /// Does heap function `f` freeze compact: no defaults at all, so no defaults word?
-    fn compact_func(&self, f: Value) -> bool {
-        let hdr = self.mem.read_u32(f.0);
-        Kind::from_u8(hdr as u8) == Some(Kind::Func)
-            && !is_compact(hdr)
-            && (hdr >> 8) & func_flags::HAS_KWDEFAULTS == 0
-            && self.w(f, 3) == 0
-    }
-
-    /// Does heap instance `i` freeze compact: its class is no exception class, so its args word
-    /// is null for good (only exceptions keep an args tuple there)?
-    fn compact_instance(&self, i: Value) -> bool {
-        let hdr = self.mem.read_u32(i.0);
-        Kind::from_u8(hdr as u8) == Some(Kind::Instance)
-            && !is_compact(hdr)
-            && !self.is_exception(i)
-            && self.w(i, 3) == 0
-    }
-
-    /// For a heap qstr pool that freezes compact: its string count and total text bytes
-    /// (from [`Vm::pool_sizes`] during a freeze). `None` for other objects, and for a pool whose
-    /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
-    fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
-        let hdr = self.mem.read_u32(p.0);
-        if Kind::from_u8(hdr as u8) != Some(Kind::QstrPool) || is_compact(hdr) {
-            return None;
-        }
-        if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
-            return sizes;
-        }
-        let n = self.pool_len(p);
-        let mut total = 0u32;
-        for i in 0..n {
-            total += self.pool_text(p, i)?.len() as u32;
-        }
-        (total <= u32::from(u16::MAX)).then_some((n, total))
-    }
-
-    /// Writes the compact copy of heap qstr pool `p` into `out` (sized by `frozen_size`).
-    fn write_compact_pool(&self, p: Value, out: &mut [u8]) {
-        let n = self.pool_len(p);
-        let words_after_header = (out.len() / 4).saturating_sub(1) as u32;
-        let hdr = header(Kind::QstrPool, words_after_header) | COMPACT as u32;
-        let head = [hdr, self.w(p, 1), self.w(p, 2), Value::small(n as i32).0];
-        for (dst, w) in out.chunks_exact_mut(4).zip(head) {
-            dst.copy_from_slice(&w.to_le_bytes());
-        }
-        let offsets = 4 * QPOOL_HDR_WORDS as usize;
-        let mut at = offsets + pool_offsets_bytes(n) as usize;
-        let texts = at;
-        for i in 0..=n {
-            let o = (offsets + 2 * i as usize)..(offsets + 2 * i as usize + 2);
-            if let Some(dst) = out.get_mut(o) {
-                dst.copy_from_slice(&((at - texts) as u16).to_le_bytes());
-            }
-            if i == n {
-                break;
-            }
-            let text = self.pool_text(p, i).unwrap_or_default();
-            if let Some(dst) = out.get_mut(at..at + text.len()) {
-                dst.copy_from_slice(text);
-            }
-            at += text.len();
-        }
-    }
-
-    /// Words of an `Array` kept in its frozen copy (in the RAM section, since arrays are
-    /// mutable): all of a fixed one's; for a growable one (list items, dict or set table) the
-    /// words up to the last non-null one. The owner's used words are never null (null is no
-    /// value: no int, qstr or object is 0, and a set's values repeat its keys) and its unused
-    /// ones are (allocation zeroes them; pop, remove and clear null them again), so the owner's
-    /// count always fits. The trimmed array regrows in the heap at the next insert: list append
-    /// and dict store allocate a new one when the count reaches the capacity.
-    fn array_kept(&self, v: Value) -> u32 {
-        let aux = self.aux(v);
-        let n = aux & ARRAY_LEN_MASK;
-        if aux & ARRAY_FIXED != 0 {
-            return n;
-        }
-        let mut k = n;
-        while k > 0 && self.w(v, k) == 0 {
-            k -= 1;
-        }
-        k
-    }
-
-    /// Words of a `ConstArray` kept in its frozen copy: trailing `(null, null)` pairs of an
-    /// even-length array are dropped. Those are the spare capacity of a namespace table (a used
-    /// entry's key is never null); qstr, constant and children tables hold no nulls.
-    fn const_array_kept(&self, v: Value) -> u32 {
-        let n = self.aux(v);
-        if !n.is_multiple_of(2) {
-            return n;
-        }
-        let mut k = n;
-        while k >= 2 && self.w(v, k - 1) == 0 && self.w(v, k) == 0 {
-            k -= 2;
-        }
-        k
+/// Writes words `words` into `out` from its start.
+pub fn write_words(out: &mut [u8], words: &[u32]) {
+    for (dst, w) in out.chunks_exact_mut(4).zip(words) {
+        dst.copy_from_slice(&w.to_le_bytes());
     }
 }
 

@@ -6,8 +6,8 @@ use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
 use crate::obj::Value;
-use crate::ops::binop;
 use crate::repl::{self, BinOp, LineError, ReplHost, UnaryOp};
+use crate::slots::binop;
 use crate::vm::{R, Thrown, Vm};
 
 /// A raised Python exception, rendered as MicroPython's REPL prints it.

@@ -1,4 +1,4 @@
-//! The bytecode interpreter: prelude decoding, calls, the dispatch loop, generators, imports.
+//! The bytecode interpreter: the dispatch loop, exception blocks and unwinding, name lookups.
 //!
 //! Each Python call gets a window on the VM value stack:
 //!
@@ -10,135 +10,15 @@
 //!
 //! The collector scans every window word, so every value a frame holds is rooted.
 
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::mem::{FlashImage, Memory};
+use crate::frame::GenOut;
+use crate::mem::FlashImage;
 use crate::obj::*;
+use crate::prelude::{Prelude, read_uint};
 use crate::qstr::sq;
 use crate::vm::{R, Thrown, Vm};
-
-/// Scope flags of a code prelude.
-pub mod scope {
-    /// A generator function.
-    pub const GENERATOR: u32 = 0x01;
-    /// Takes `**kwargs`.
-    pub const VARKEYWORDS: u32 = 0x02;
-    /// Takes `*args`.
-    pub const VARARGS: u32 = 0x04;
-    /// Has keyword-only defaults.
-    pub const DEFKWARGS: u32 = 0x08;
-}
-
-/// A decoded bytecode prelude.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Prelude {
-    /// Number of state slots (locals + operand stack).
-    pub n_state: u32,
-    /// Number of exception blocks.
-    pub n_exc_stack: u32,
-    /// Scope flags ([`scope`]).
-    pub scope_flags: u32,
-    /// Positional parameters.
-    pub n_pos_args: u32,
-    /// Keyword-only parameters.
-    pub n_kwonly_args: u32,
-    /// Positional parameters with defaults.
-    pub n_def_pos_args: u32,
-    /// Size of the source-info section.
-    pub n_info: u32,
-    /// Number of cell bytes.
-    pub n_cell: u32,
-    /// Index (into the module qstr table) of the function name.
-    pub name_idx: u32,
-    /// Offset of the source-info section from the bytecode start.
-    pub info_off: u32,
-    /// Offset of the first opcode from the bytecode start.
-    pub code_off: u32,
-}
-
-/// Reads a 7-bit-group unsigned int, most significant group first.
-pub fn read_uint(mem: &Memory<impl FlashImage>, addr: &mut u32) -> u32 {
-    let mut v: u32 = 0;
-    for _ in 0..5 {
-        let b = mem.read_u8(*addr);
-        *addr += 1;
-        v = (v << 7) | (b & 0x7f) as u32;
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
-    v
-}
-
-impl Prelude {
-    /// Decodes the prelude of the bytecode starting at `addr`.
-    pub fn decode(mem: &Memory<impl FlashImage>, addr: u32) -> Prelude {
-        Self::decode_with(|i| mem.read_u8(addr + i))
-    }
-
-    /// Decodes a prelude through a byte accessor (offsets from the bytecode start).
-    pub fn decode_with(byte: impl Fn(u32) -> u8) -> Prelude {
-        let mut p = Prelude::default();
-        let mut i = 0u32;
-        let mut z = byte(i);
-        i += 1;
-        let (mut s, mut e, mut f, mut a, mut k, mut d) = (
-            ((z >> 3) & 0xf) as u32,
-            ((z >> 2) & 1) as u32,
-            0u32,
-            (z & 3) as u32,
-            0u32,
-            0u32,
-        );
-        let mut n = 0;
-        while z & 0x80 != 0 && n < 8 {
-            z = byte(i);
-            i += 1;
-            s |= ((z & 0x30) as u32) << (2 * n);
-            e |= ((z & 0x02) as u32) << n;
-            f |= (((z & 0x40) >> 6) as u32) << n;
-            a |= ((z & 0x4) as u32) << n;
-            k |= (((z & 0x08) >> 3) as u32) << n;
-            d |= ((z & 0x1) as u32) << n;
-            n += 1;
-        }
-        p.n_state = s + 1;
-        p.n_exc_stack = e;
-        p.scope_flags = f;
-        p.n_pos_args = a;
-        p.n_kwonly_args = k;
-        p.n_def_pos_args = d;
-        let (mut ninfo, mut ncell) = (0u32, 0u32);
-        let mut n = 0;
-        loop {
-            let z = byte(i);
-            i += 1;
-            ninfo |= (((z >> 1) & 0x3f) as u32) << (6 * n);
-            ncell |= ((z & 1) as u32) << n;
-            n += 1;
-            if z & 0x80 == 0 || n >= 5 {
-                break;
-            }
-        }
-        p.n_info = ninfo;
-        p.n_cell = ncell;
-        p.info_off = i;
-        // simple name: var uint
-        let mut v = 0u32;
-        for j in i..i + 5 {
-            let b = byte(j);
-            v = (v << 7) | (b & 0x7f) as u32;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        p.name_idx = v;
-        p.code_off = i + ninfo + ncell;
-        p
-    }
-}
 
 /// How a frame stopped.
 pub enum Flow {
@@ -150,21 +30,22 @@ pub enum Flow {
 
 /// A running frame (indexes into the VM stack; the values themselves live there).
 pub struct Frame {
-    ctx: Value,
-    rc: Value,
-    code: u32,
-    ip: u32,
-    base: usize,
-    n_state: usize,
-    sp: usize,
-    exc_base: usize,
-    exc_sp: usize,
-    globals: Value,
-    locals: Value,
-    end: usize,
+    pub(crate) ctx: Value,
+    pub(crate) rc: Value,
+    pub(crate) code: u32,
+    pub(crate) ip: u32,
+    pub(crate) base: usize,
+    pub(crate) n_state: usize,
+    pub(crate) sp: usize,
+    pub(crate) exc_base: usize,
+    pub(crate) exc_sp: usize,
+    pub(crate) globals: Value,
+    pub(crate) locals: Value,
+    pub(crate) end: usize,
 }
 
-const WIN_HDR: usize = 3;
+/// Words before a frame's state: the function, the locals dict (class bodies), the generator.
+pub(crate) const WIN_HDR: usize = 3;
 const ITER_SLOTS: usize = 4;
 
 /// Tag for a raw bytecode offset kept on the operand stack by `UNWIND_JUMP`.
@@ -172,533 +53,7 @@ fn ip_tag(off: u32) -> u32 {
     (off << 3) | 0b110
 }
 
-/// Result of resuming a generator.
-pub enum GenOut {
-    /// It yielded.
-    Yield(Value),
-    /// It returned (StopIteration value).
-    Return(Value),
-}
-
 impl<F: FlashImage> Vm<F> {
-    // ---------------------------------------------------------------- calls
-
-    /// Calls `f(*args, **kw)`; `kw` is flat `[name, value, …]`.
-    pub fn call(&mut self, f: Value, args: &[Value], kw: &[Value]) -> R<Value> {
-        for v in core::iter::once(&f).chain(args).chain(kw) {
-            if v.is_ptr() {
-                self.young.push(v.0);
-            }
-        }
-        match self.kind(f) {
-            Some(Kind::Func | Kind::Closure) => self.call_bc(f, args, kw, Value::NULL),
-            Some(Kind::BoundMeth) => {
-                let mut a = Vec::with_capacity(args.len() + 1);
-                a.push(self.wv(f, 2));
-                a.extend_from_slice(args);
-                let m = self.wv(f, 1);
-                self.call(m, &a, kw)
-            }
-            Some(Kind::Builtin) => {
-                let id = self.aux(f);
-                self.call_native(id, args, kw)
-            }
-            Some(Kind::Class) => self.instantiate(f, args, kw),
-            Some(Kind::Instance) => {
-                let m = sq!("__call__");
-                match self.lookup_method(f, m)? {
-                    Some(c) => {
-                        let mut a = vec![f];
-                        a.extend_from_slice(args);
-                        self.call(c, &a, kw)
-                    }
-                    None => self.not_callable(f),
-                }
-            }
-            _ => self.not_callable(f),
-        }
-    }
-
-    fn not_callable<T>(&mut self, f: Value) -> R<T> {
-        let t = self.class_name(self.type_of(f));
-        let msg = alloc::format!("'{t}' object isn't callable");
-        self.raise_msg("TypeError", &msg)
-    }
-
-    /// Creates an instance of class `c` and runs `__init__`.
-    pub fn instantiate(&mut self, c: Value, args: &[Value], kw: &[Value]) -> R<Value> {
-        let flags = self.aux(c);
-        if flags & class_flags::NATIVE != 0 {
-            return self.construct_native(c, args, kw);
-        }
-        let newq = sq!("__new__");
-        let inst = if let Some(nf) = self.class_lookup(c.0, newq)
-            && matches!(
-                self.kind(nf),
-                Some(Kind::Func | Kind::Closure | Kind::StaticMeth)
-            ) {
-            let nf = if self.kind(nf) == Some(Kind::StaticMeth) {
-                self.wv(nf, 1)
-            } else {
-                nf
-            };
-            let mut a = vec![c];
-            a.extend_from_slice(args);
-            let o = self.call(nf, &a, kw)?;
-            if self.type_of(o) != c.0 {
-                return Ok(o);
-            }
-            o
-        } else if flags & class_flags::EXCEPTION != 0 {
-            let t = self.new_tuple(args)?;
-            self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, t])?
-        } else {
-            // No args word: null forever, so the frozen copy can drop it.
-            self.alloc_obj(Kind::Instance, 0, &[c, Value::NULL, Value::NULL])?
-        };
-        let initq = sq!("__init__");
-        if let Some(init) = self.class_lookup(c.0, initq) {
-            let mut a = vec![inst];
-            a.extend_from_slice(args);
-            self.call(init, &a, kw)?;
-        }
-        Ok(inst)
-    }
-
-    /// Calls a bytecode function (or closure); `locals` is set for class bodies.
-    pub fn call_bc(&mut self, f: Value, args: &[Value], kw: &[Value], locals: Value) -> R<Value> {
-        let (fun, cells) = if self.kind(f) == Some(Kind::Closure) {
-            let n = self.aux(f);
-            let cells: Vec<Value> = (0..n).map(|i| self.wv(f, 2 + i)).collect();
-            (self.wv(f, 1), cells)
-        } else {
-            (f, Vec::new())
-        };
-        let all_args: Vec<Value>;
-        let args = if cells.is_empty() {
-            args
-        } else {
-            all_args = cells.iter().chain(args.iter()).copied().collect();
-            &all_args
-        };
-        if self.depth >= self.max_depth {
-            return self.raise_msg("RuntimeError", "maximum recursion depth exceeded");
-        }
-        let mut fr = self.setup_frame(fun, args, kw, locals)?;
-        let rc = fr.rc;
-        let p = Prelude::decode(&self.mem, fr.code);
-        if p.scope_flags & scope::GENERATOR != 0 {
-            // Save the bound state into a generator object.
-            let words = (fr.end - fr.base) as u32;
-            let arr = self.new_array(words);
-            let arr = match arr {
-                Ok(a) => a,
-                Err(t) => {
-                    self.stack_top = fr.base - WIN_HDR;
-                    return Err(t);
-                }
-            };
-            // Resuming copies exactly this many words back: the freezer must not trim it.
-            let _ = self
-                .mem
-                .write_u32(arr.0, header(Kind::Array, words | ARRAY_FIXED));
-            for i in 0..words {
-                let x = self.stack[fr.base + i as usize];
-                let _ = self.mem.write_u32(arr.0 + 4 + 4 * i, x);
-            }
-            let _ = rc;
-            self.stack_top = fr.base - WIN_HDR;
-            return self.alloc_obj(
-                Kind::Generator,
-                gen_state::NEW,
-                &[
-                    fun,
-                    arr,
-                    Value::small(fr.ip as i32),
-                    Value::small(0),
-                    Value::small(0),
-                    Value::NULL,
-                ],
-            );
-        }
-        self.depth += 1;
-        let r = self.run_frame(&mut fr, Value::NULL);
-        self.depth -= 1;
-        self.stack_top = fr.base - WIN_HDR;
-        match r? {
-            Flow::Return(v) => Ok(v),
-            Flow::Yield(_) => self.raise_msg("RuntimeError", "yield outside generator"),
-        }
-    }
-
-    /// Allocates a window and binds arguments (MicroPython's argument rules).
-    fn setup_frame(&mut self, fun: Value, args: &[Value], kw: &[Value], locals: Value) -> R<Frame> {
-        let rc = self.wv(fun, 1);
-        let ctx = self.wv(fun, 2);
-        let code = self.code_addr(rc);
-        let p = Prelude::decode(&self.mem, code);
-        let n_state = p.n_state as usize;
-        let start = self.stack_top;
-        let end = start + WIN_HDR + n_state + 3 * p.n_exc_stack as usize;
-        if end > self.stack.len() {
-            return self.raise_msg("RuntimeError", "maximum recursion depth exceeded");
-        }
-        self.stack[start..end].fill(0);
-        self.stack[start] = fun.0;
-        self.stack[start + 1] = locals.0;
-        self.stack_top = end;
-        let base = start + WIN_HDR;
-        let globals = self.wv(ctx, 1);
-        let fr = Frame {
-            ctx,
-            rc,
-            code,
-            ip: p.code_off,
-            base,
-            n_state,
-            sp: base - 1,
-            exc_base: base + n_state,
-            exc_sp: 0,
-            globals,
-            locals,
-            end,
-        };
-        match self.bind_args(&fr, &p, fun, args, kw) {
-            Ok(()) => Ok(fr),
-            Err(t) => {
-                self.stack_top = start;
-                Err(t)
-            }
-        }
-    }
-
-    fn bind_args(
-        &mut self,
-        fr: &Frame,
-        p: &Prelude,
-        fun: Value,
-        args: &[Value],
-        kw: &[Value],
-    ) -> R<()> {
-        let n_params = p.n_pos_args as usize
-            + p.n_kwonly_args as usize
-            + usize::from(p.scope_flags & scope::VARARGS != 0)
-            + usize::from(p.scope_flags & scope::VARKEYWORDS != 0);
-        if n_params > fr.n_state {
-            return self.raise_msg("RuntimeError", "bad bytecode prelude");
-        }
-        let n_state = fr.n_state;
-        let slot = |i: usize| fr.base + n_state - 1 - i;
-        let n_pos = p.n_pos_args as usize;
-        let n_kwonly = p.n_kwonly_args as usize;
-        let flags = p.scope_flags;
-        let (defs, kwdefs) = self.func_defaults(fun);
-        let n_def = p.n_def_pos_args as usize;
-        let mut var_slot = n_pos + n_kwonly; // local index of *args / **kwargs
-        let mut n_args = args.len();
-        if n_args > n_pos {
-            if flags & scope::VARARGS == 0 {
-                let name = self.func_name(fun);
-                let msg = alloc::format!(
-                    "function {name} takes {n_pos} positional arguments but {n_args} were given"
-                );
-                return self.raise_msg("TypeError", &msg);
-            }
-            let t = self.new_tuple(&args[n_pos..])?;
-            self.stack[slot(var_slot)] = t.0;
-            var_slot += 1;
-            n_args = n_pos;
-        } else if flags & scope::VARARGS != 0 {
-            self.stack[slot(var_slot)] = self.st.empty_tuple;
-            var_slot += 1;
-        }
-        for (i, a) in args[..n_args].iter().enumerate() {
-            self.stack[slot(i)] = a.0;
-        }
-        let mut kwdict = Value::NULL;
-        if flags & scope::VARKEYWORDS != 0 {
-            kwdict = self.new_dict(kw.len() as u32 / 2)?;
-            self.stack[slot(var_slot)] = kwdict.0;
-        }
-        // Keyword arguments by name.
-        let names_start = fr.code + p.info_off;
-        for pair in kw.chunks(2) {
-            let (name, val) = (pair[0], pair.get(1).copied().unwrap_or(Value::NULL));
-            let mut a = names_start;
-            let _ = read_uint(&self.mem, &mut a);
-            let mut found = false;
-            for j in 0..n_pos + n_kwonly {
-                let qi = read_uint(&self.mem, &mut a);
-                let q = self.qstr_of_ctx(fr.ctx, qi);
-                if self.eq(q, name)? {
-                    if self.stack[slot(j)] != 0 {
-                        let n = self.str_string(name);
-                        let msg = alloc::format!("function got multiple values for argument '{n}'");
-                        return self.raise_msg("TypeError", &msg);
-                    }
-                    self.stack[slot(j)] = val.0;
-                    found = true;
-                    break;
-                }
-            }
-            if !found {
-                if kwdict.is_null() {
-                    let n = self.str_string(name);
-                    let msg = alloc::format!("unexpected keyword argument '{n}'");
-                    return self.raise_msg("TypeError", &msg);
-                }
-                self.dict_store(kwdict, name, val)?;
-            }
-        }
-        // Positional defaults.
-        let defv = if defs.is_ptr() {
-            self.seq_vec(defs).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        for i in 0..n_pos {
-            if self.stack[slot(i)] == 0 {
-                let di = i as isize - (n_pos as isize - n_def as isize);
-                if di >= 0 && (di as usize) < defv.len() {
-                    self.stack[slot(i)] = defv[di as usize].0;
-                } else {
-                    let name = self.func_name(fun);
-                    let msg = alloc::format!(
-                        "function {name} missing required positional argument #{}",
-                        i + 1
-                    );
-                    return self.raise_msg("TypeError", &msg);
-                }
-            }
-        }
-        // Keyword-only defaults.
-        if n_kwonly > 0 {
-            let mut a = names_start;
-            let _ = read_uint(&self.mem, &mut a);
-            for _ in 0..n_pos {
-                let _ = read_uint(&self.mem, &mut a);
-            }
-            for i in 0..n_kwonly {
-                let qi = read_uint(&self.mem, &mut a);
-                if self.stack[slot(n_pos + i)] == 0 {
-                    let q = self.qstr_of_ctx(fr.ctx, qi);
-                    let d = if kwdefs.is_ptr() {
-                        self.dict_get(kwdefs, q)?
-                    } else {
-                        None
-                    };
-                    match d {
-                        Some(v) => self.stack[slot(n_pos + i)] = v.0,
-                        None => {
-                            let n = self.str_string(q);
-                            let msg =
-                                alloc::format!("function missing required keyword argument '{n}'");
-                            return self.raise_msg("TypeError", &msg);
-                        }
-                    }
-                }
-            }
-        }
-        // Cells for closed-over locals.
-        let cells_at = fr.code + p.info_off + p.n_info;
-        for a in cells_at..cells_at + p.n_cell {
-            let local = self.mem.read_u8(a) as usize;
-            if local < n_state {
-                let cur = Value(self.stack[slot(local)]);
-                let c = self.alloc_obj(Kind::Cell, 0, &[cur])?;
-                self.stack[slot(local)] = c.0;
-            }
-        }
-        Ok(())
-    }
-
-    /// (positional defaults tuple or null, kw-defaults dict or null) of a function.
-    fn func_defaults(&self, fun: Value) -> (Value, Value) {
-        // A compact frozen function has no defaults word: it had neither.
-        if is_compact(self.w(fun, 0)) {
-            return (Value::NULL, Value::NULL);
-        }
-        let d = self.wv(fun, 3);
-        if self.aux(fun) & func_flags::HAS_KWDEFAULTS != 0 {
-            let pos = self.wv(d, 1);
-            let pos = if pos.0 == self.st.none {
-                Value::NULL
-            } else {
-                pos
-            };
-            (pos, self.wv(d, 2))
-        } else {
-            (d, Value::NULL)
-        }
-    }
-
-    /// Runs a module's top-level code with `globals` as its namespace.
-    pub fn run_module_code(&mut self, fun: Value, globals: Value) -> R<Value> {
-        self.call_bc(fun, &[], &[], globals)
-    }
-
-    // ---------------------------------------------------------------- generators
-
-    /// Resumes a generator.
-    pub fn gen_resume(&mut self, g: Value, send: Value, throw: Value) -> R<GenOut> {
-        let state = self.aux(g);
-        if state == gen_state::DONE {
-            return Ok(GenOut::Return(self.none()));
-        }
-        if state == gen_state::RUNNING {
-            return self.raise_msg("ValueError", "generator already executing");
-        }
-        let mut throw = throw;
-        let pend = self.wv(g, 6);
-        if pend.is_ptr() && pend.0 != self.st.none {
-            throw = pend;
-            self.set_w(g, 6, Value::NULL.0)?;
-        }
-        if self.depth >= self.max_depth {
-            return self.raise_msg("RuntimeError", "maximum recursion depth exceeded");
-        }
-        let fun = self.wv(g, 1);
-        let arr = self.wv(g, 2);
-        let rc = self.wv(fun, 1);
-        let ctx = self.wv(fun, 2);
-        let code = self.code_addr(rc);
-        let p = Prelude::decode(&self.mem, code);
-        let n_state = p.n_state as usize;
-        let start = self.stack_top;
-        let words = (self.aux(arr) & ARRAY_LEN_MASK) as usize;
-        let end = start + WIN_HDR + words;
-        if end > self.stack.len() {
-            return self.raise_msg("RuntimeError", "maximum recursion depth exceeded");
-        }
-        self.stack[start] = fun.0;
-        self.stack[start + 1] = 0;
-        self.stack[start + 2] = g.0;
-        for i in 0..words {
-            self.stack[start + WIN_HDR + i] = self.w(arr, 1 + i as u32);
-        }
-        self.stack_top = end;
-        let base = start + WIN_HDR;
-        let sp_rel = self.wv(g, 4).as_int() as usize;
-        let mut fr = Frame {
-            ctx,
-            rc,
-            code,
-            ip: self.wv(g, 3).as_int() as u32,
-            base,
-            n_state,
-            sp: base - 1 + sp_rel,
-            exc_base: base + n_state,
-            exc_sp: self.wv(g, 5).as_int() as usize,
-            globals: self.wv(ctx, 1),
-            locals: Value::NULL,
-            end,
-        };
-        if sp_rel == 0 {
-            if send.0 != self.st.none && throw.is_null() {
-                self.stack_top = start;
-                return self.raise_msg(
-                    "TypeError",
-                    "can't send non-None value to a just-started generator",
-                );
-            }
-        } else {
-            self.stack[fr.sp] = send.0;
-        }
-        self.set_w(g, 0, header(Kind::Generator, gen_state::RUNNING))?;
-        self.depth += 1;
-        let r = self.run_frame(&mut fr, throw);
-        self.depth -= 1;
-        // Save the state back.
-        for i in 0..words {
-            let x = self.stack[base + i];
-            let _ = self.mem.write_u32(arr.0 + 4 + 4 * i as u32, x);
-        }
-        self.stack_top = start;
-        let _ = self.set_w(g, 3, Value::small(fr.ip as i32).0);
-        let _ = self.set_w(
-            g,
-            4,
-            Value::small(fr.sp.wrapping_add(1).wrapping_sub(base) as i32).0,
-        );
-        let _ = self.set_w(g, 5, Value::small(fr.exc_sp as i32).0);
-        match r {
-            Ok(Flow::Yield(v)) => {
-                self.set_w(g, 0, header(Kind::Generator, gen_state::SUSPENDED))?;
-                Ok(GenOut::Yield(v))
-            }
-            Ok(Flow::Return(v)) => {
-                self.set_w(g, 0, header(Kind::Generator, gen_state::DONE))?;
-                Ok(GenOut::Return(v))
-            }
-            Err(t) => {
-                let _ = self.set_w(g, 0, header(Kind::Generator, gen_state::DONE));
-                let e = self.exc;
-                if self.exception_match(e, Value(self.exc_class("StopIteration"))) {
-                    return self.raise_msg("RuntimeError", "generator raised StopIteration");
-                }
-                Err(t)
-            }
-        }
-    }
-
-    /// `next(gen)`: `None` when it finished.
-    pub fn gen_next(&mut self, g: Value) -> R<Option<Value>> {
-        let none = self.none();
-        match self.gen_resume(g, none, Value::NULL)? {
-            GenOut::Yield(v) => Ok(Some(v)),
-            GenOut::Return(_) => Ok(None),
-        }
-    }
-
-    /// Generic resume used by `YIELD_FROM`, `send` and `throw` on any iterator.
-    fn resume_any(&mut self, it: Value, send: Value, throw: Value) -> R<GenOut> {
-        if self.kind(it) == Some(Kind::Generator) {
-            return self.gen_resume(it, send, throw);
-        }
-        if !throw.is_null() {
-            let m = sq!("throw");
-            if let Some(f) = self.lookup_method(it, m)? {
-                let v = self.call(f, &[it, throw], &[]);
-                return self.stopiter_to_return(v);
-            }
-            return self.raise(throw);
-        }
-        if send.0 == self.st.none {
-            return match self.iter_next(it)? {
-                Some(v) => Ok(GenOut::Yield(v)),
-                None => Ok(GenOut::Return(self.none())),
-            };
-        }
-        let m = sq!("send");
-        match self.lookup_method(it, m)? {
-            Some(f) => {
-                let v = self.call(f, &[it, send], &[]);
-                self.stopiter_to_return(v)
-            }
-            None => self.raise_msg("TypeError", "object has no send()"),
-        }
-    }
-
-    fn stopiter_to_return(&mut self, v: R<Value>) -> R<GenOut> {
-        match v {
-            Ok(v) => Ok(GenOut::Yield(v)),
-            Err(t) => {
-                let e = self.exc;
-                if self.exception_match(e, Value(self.exc_class("StopIteration"))) {
-                    self.exc = Value::NULL;
-                    let items = self.seq_vec(self.inst_native(e)).unwrap_or_default();
-                    Ok(GenOut::Return(
-                        items.first().copied().unwrap_or(self.none()),
-                    ))
-                } else {
-                    Err(t)
-                }
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- the loop
-
     /// A window word (0 outside the frame's window: malformed bytecode reads null).
     fn sget(&self, fr: &Frame, i: usize) -> u32 {
         if i >= fr.base && i < fr.end {
@@ -804,7 +159,7 @@ impl<F: FlashImage> Vm<F> {
     }
 
     /// Runs `fr` until it returns or yields; `inject` is an exception thrown into it.
-    fn run_frame(&mut self, fr: &mut Frame, inject: Value) -> R<Flow> {
+    pub(crate) fn run_frame(&mut self, fr: &mut Frame, inject: Value) -> R<Flow> {
         let young_base = self.young.len();
         let mut pending: Option<Value> = None;
         if !inject.is_null() {
@@ -995,7 +350,7 @@ impl<F: FlashImage> Vm<F> {
                 self.sset(fr, fr.sp, s.0);
             }
             0x54 => {
-                let b = self.builtin_fn(crate::natives::Native::BuildClass);
+                let b = Value(self.st.build_class);
                 self.push(fr, b);
             }
             0x55 => {
@@ -1286,7 +641,7 @@ impl<F: FlashImage> Vm<F> {
                 };
                 let stop = self.pop(fr);
                 let start = self.top(fr);
-                let s = self.alloc_obj(Kind::Slice, 0, &[start, stop, step])?;
+                let s = self.alloc_obj(Kind::SLICE, 0, &[start, stop, step])?;
                 self.sset(fr, fr.sp, s.0);
             }
             0x2f => {
@@ -1377,7 +732,7 @@ impl<F: FlashImage> Vm<F> {
                 let f = self.make_function(fr, i, d, kd)?;
                 let mut words = vec![f];
                 words.extend(cells);
-                let c = self.alloc_obj(Kind::Closure, n as u32, &words)?;
+                let c = self.alloc_obj(Kind::CLOSURE, n as u32, &words)?;
                 self.push(fr, c);
             }
             0x34..=0x37 => {
@@ -1419,7 +774,7 @@ impl<F: FlashImage> Vm<F> {
                 for i in 0..n_kw {
                     let k = Value(self.sget(fr, a0 + n_pos + 2 * i));
                     let v = Value(self.sget(fr, a0 + n_pos + 2 * i + 1));
-                    if k.is_null() && self.kind(v) == Some(Kind::Dict) {
+                    if k.is_null() && self.kind(v) == Some(Kind::DICT) {
                         for j in 0..self.dict_len(v) {
                             let (kk, vv) = self.dict_entry(v, j);
                             kw.push(kk);
@@ -1641,9 +996,9 @@ impl<F: FlashImage> Vm<F> {
         };
         if kwdefs.is_ptr() && kwdefs.0 != self.st.none {
             let pair = self.new_tuple(&[if defs.is_null() { none } else { defs }, kwdefs])?;
-            self.alloc_obj(Kind::Func, func_flags::HAS_KWDEFAULTS, &[rc, fr.ctx, pair])
+            self.alloc_obj(Kind::FUNC, func_flags::HAS_KWDEFAULTS, &[rc, fr.ctx, pair])
         } else {
-            self.alloc_obj(Kind::Func, 0, &[rc, fr.ctx, defs])
+            self.alloc_obj(Kind::FUNC, 0, &[rc, fr.ctx, defs])
         }
     }
 
@@ -1724,167 +1079,11 @@ impl<F: FlashImage> Vm<F> {
             return self.raise_msg("AttributeError", &msg);
         };
         Ok(match self.kind(m) {
-            Some(Kind::StaticMeth) => (self.wv(m, 1), Value::NULL),
-            Some(Kind::ClassMeth) => (self.wv(m, 1), Value(self.type_of(obj))),
+            Some(Kind::STATIC_METH) => (self.wv(m, 1), Value::NULL),
+            Some(Kind::CLASS_METH) => (self.wv(m, 1), Value(self.type_of(obj))),
             _ => (m, obj),
         })
     }
 
     // ---------------------------------------------------------------- imports
-
-    /// `__import__(name, fromlist, level)` against `globals` of the importing module.
-    pub fn import_name(
-        &mut self,
-        globals: Value,
-        q: Value,
-        fromlist: Value,
-        level: u32,
-    ) -> R<Value> {
-        let name = self.str_string(q);
-        let full = if level > 0 {
-            let nq = sq!("__name__");
-            let pq = self.q("__path__");
-            let cur = self
-                .dict_get_q(globals, nq)
-                .map(|v| self.str_string(v))
-                .unwrap_or_default();
-            let is_pkg = self.dict_get_q(globals, pq).is_some();
-            let mut parts: Vec<&str> = cur.split('.').collect();
-            if !is_pkg {
-                parts.pop();
-            }
-            for _ in 1..level {
-                parts.pop();
-            }
-            if parts.is_empty() || parts == [""] {
-                return self.raise_msg("ImportError", "can't perform relative import");
-            }
-            let mut p = parts.join(".");
-            if !name.is_empty() {
-                p.push('.');
-                p.push_str(&name);
-            }
-            p
-        } else {
-            name.clone()
-        };
-        let leaf = self.import_dotted(&full)?;
-        let from_empty = fromlist.0 == self.st.none || fromlist.is_null();
-        if from_empty && level == 0 {
-            let top = full.split('.').next().unwrap_or("");
-            return self.import_dotted(top);
-        }
-        Ok(leaf)
-    }
-
-    /// Imports `a.b.c` step by step; returns the leaf module.
-    pub fn import_dotted(&mut self, full: &str) -> R<Value> {
-        let mut parent = Value::NULL;
-        let mut path = String::new();
-        let mut m = Value::NULL;
-        for part in full.split('.') {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(part);
-            m = self.import_one(&path)?;
-            if parent.is_ptr() && self.mem.is_writable(self.wv(parent, 2).0) {
-                let pq = self.intern(part.as_bytes())?;
-                let g = self.wv(parent, 2);
-                if self.dict_get_q(g, pq).is_none() {
-                    self.dict_store(g, pq, m)?;
-                }
-            }
-            parent = m;
-        }
-        Ok(m)
-    }
-
-    /// Imports one module by full dotted name (its parent is already imported).
-    pub fn import_one(&mut self, path: &str) -> R<Value> {
-        let key = self.intern(path.as_bytes())?;
-        if let Some(m) = self.dict_get_q(self.modules, key) {
-            return Ok(m);
-        }
-        if let Some(m) = self.builtin_module(path) {
-            return Ok(m);
-        }
-        let mut found = None;
-        for s in &self.sources {
-            if let Some(x) = s.find(path) {
-                found = Some(x);
-                break;
-            }
-        }
-        let Some((bytes, is_pkg)) = found else {
-            if let Some(m) = self.builtin_alias(path) {
-                return Ok(m);
-            }
-            if self.sources.iter().any(|s| s.is_package_dir(path)) {
-                // A namespace package: a directory of modules without `__init__`.
-                return Ok(self.new_module(key, 4, true)?.0);
-            }
-            let msg = alloc::format!("no module named '{path}'");
-            return self.raise_msg("ImportError", &msg);
-        };
-        let (m, g) = self.new_module(key, 8, is_pkg)?;
-        let top = match self.load_mpy(&bytes, g) {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = self.dict_remove(self.modules, key);
-                let msg = alloc::format!("{path}: {e}");
-                return self.raise_msg("ValueError", &msg);
-            }
-        };
-        if let Err(t) = self.run_module_code(top, g) {
-            let _ = self.dict_remove(self.modules, key);
-            return Err(t);
-        }
-        Ok(m)
-    }
-
-    /// A new module `key` (globals of `cap` entries with `__name__`, and `__path__` for a
-    /// package) registered in `sys.modules`: (module, globals).
-    fn new_module(&mut self, key: Value, cap: u32, is_pkg: bool) -> R<(Value, Value)> {
-        let g = self.new_namespace(cap)?;
-        let nq = sq!("__name__");
-        self.dict_store(g, nq, key)?;
-        if is_pkg {
-            let pq = self.q("__path__");
-            self.dict_store(g, pq, key)?;
-        }
-        let m = self.alloc_obj(Kind::Module, 0, &[key, g])?;
-        self.dict_store(self.modules, key, m)?;
-        Ok((m, g))
-    }
-
-    fn import_from(&mut self, m: Value, q: Value) -> R<Value> {
-        if let Some(v) = self.try_load_attr(m, q)? {
-            return Ok(v);
-        }
-        if self.kind(m) == Some(Kind::Module) {
-            let mut p = self.str_string(self.wv(m, 1));
-            p.push('.');
-            p.push_str(&self.str_string(q));
-            if let Ok(v) = self.import_dotted(&p) {
-                return Ok(v);
-            }
-            self.exc = Value::NULL;
-        }
-        let n = self.str_string(q);
-        let msg = alloc::format!("can't import name {n}");
-        self.raise_msg("ImportError", &msg)
-    }
-
-    fn import_star(&mut self, m: Value, dest: Value) -> R<()> {
-        let g = self.wv(m, 2);
-        let n = self.dict_len(g);
-        for i in 0..n {
-            let (k, v) = self.dict_entry(g, i);
-            if self.str_bytes(k).is_some_and(|b| !b.starts_with(b"_")) {
-                self.dict_store(dest, k, v)?;
-            }
-        }
-        Ok(())
-    }
 }

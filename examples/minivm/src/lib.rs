@@ -12,6 +12,23 @@
 //!                       heap (mem, 16-byte blocks) ◄────┴──► mark-sweep GC (vm::collect)
 //! ```
 //!
+//! The tree is shaped like MicroPython's `py/`, in layers that only look down:
+//!
+//! ```text
+//! top      registry (every type and module, once) · host (console) · sources · repl · bin
+//! modules/ one file per builtin module (gc, sys, utime, …), each a ModuleDef
+//! types/   one file per native type (int, str, list, dict, class, instance, …), each a
+//!          TypeSlots: make_new, print, unary/binary op, attr, subscr, iter, call, buffer,
+//!          methods, layout and frozen placement
+//! core     obj · mem · memmap · qstr · vm · objects · exc · slots · statics · natives ·
+//!          runtime/ (the dispatch through the slots) · prelude · frame · interp · import ·
+//!          mpy · freeze (the flashfreeze binding)
+//! ```
+//!
+//! The core never names `types` or `modules`: [`registry`] hands it their slot tables as a
+//! [`slots::Builtins`] ([`Vm::new`]), and the runtime reaches a value's behaviour by its kind
+//! in that table. `tests/layering.rs` keeps it so.
+//!
 //! ```
 //! use minivm::{Vm, mem::RamFlash};
 //! let mut vm = Vm::new(RamFlash::erased(), minivm::memmap::HEAP_DEFAULT);
@@ -25,19 +42,28 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod builtins;
+pub mod exc;
+pub mod frame;
 pub mod freeze;
 pub mod host;
+pub mod import;
 pub mod interp;
 pub mod mem;
 pub mod memmap;
+pub mod modules;
 pub mod mpy;
 pub mod natives;
 pub mod obj;
-pub mod ops;
+pub mod objects;
+pub mod prelude;
 pub mod qstr;
+pub mod registry;
 pub mod repl;
+pub mod runtime;
+pub mod slots;
 pub mod sources;
+pub mod statics;
+pub mod types;
 pub mod vm;
 
 pub use mem::{FlashImage, RamFlash};

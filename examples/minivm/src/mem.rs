@@ -16,7 +16,8 @@ use core::fmt;
 use crate::memmap::*;
 
 /// Read access to the flashfreeze image region (the host's simulated flash, the Pico's XIP).
-pub trait FlashImage {
+/// `'static`: the VM's type tables are `&'static` tables of functions over `Vm<F>`.
+pub trait FlashImage: 'static {
     /// The image region's bytes, starting at [`IMAGE_BASE`]; at most [`IMAGE_LEN`] long.
     fn image(&self) -> &[u8];
 }

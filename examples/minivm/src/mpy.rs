@@ -18,9 +18,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::interp::Prelude;
 use crate::mem::FlashImage;
 use crate::obj::*;
+use crate::prelude::Prelude;
 use crate::vm::{R, Vm};
 
 /// Why a `.mpy` file was rejected.
@@ -364,7 +364,7 @@ impl<F: FlashImage> Vm<F> {
     }
 
     fn materialize(&mut self, file: &MpyFile, globals: Value) -> R<Value> {
-        let qt = self.new_array_of(Kind::ConstArray, file.qstrs.len() as u32)?;
+        let qt = self.new_array_of(Kind::CONST_ARRAY, file.qstrs.len() as u32)?;
         for (i, q) in file.qstrs.iter().enumerate() {
             let v = match q {
                 QstrRef::Static(id) => Value::qstr(*id),
@@ -372,14 +372,14 @@ impl<F: FlashImage> Vm<F> {
             };
             self.set_w(qt, 1 + i as u32, v.0)?;
         }
-        let ct = self.new_array_of(Kind::ConstArray, file.consts.len() as u32)?;
+        let ct = self.new_array_of(Kind::CONST_ARRAY, file.consts.len() as u32)?;
         for (i, c) in file.consts.iter().enumerate() {
             let v = self.make_const(c)?;
             self.set_w(ct, 1 + i as u32, v.0)?;
         }
-        let ctx = self.alloc_obj(Kind::Context, 0, &[globals, qt, ct])?;
+        let ctx = self.alloc_obj(Kind::CONTEXT, 0, &[globals, qt, ct])?;
         let rc = self.make_raw_code(&file.root)?;
-        self.alloc_obj(Kind::Func, 0, &[rc, ctx, Value::NULL])
+        self.alloc_obj(Kind::FUNC, 0, &[rc, ctx, Value::NULL])
     }
 
     fn make_const(&mut self, c: &Const) -> R<Value> {
@@ -388,10 +388,10 @@ impl<F: FlashImage> Vm<F> {
             Const::False => Value(self.st.false_),
             Const::True => Value(self.st.true_),
             Const::Ellipsis => Value(self.st.ellipsis),
-            Const::Str(s) => self.new_str_obj(Kind::Str, s)?,
-            Const::Bytes(s) => self.new_str_obj(Kind::Bytes, s)?,
+            Const::Str(s) => self.new_str_obj(Kind::STR, s)?,
+            Const::Bytes(s) => self.new_str_obj(Kind::BYTES, s)?,
             Const::Int(n) => Value::small(*n),
-            Const::FloatText(s) => self.new_str_obj(Kind::Str, s)?,
+            Const::FloatText(s) => self.new_str_obj(Kind::STR, s)?,
             Const::Tuple(items) => {
                 let mut vals = Vec::with_capacity(items.len());
                 for it in items {
@@ -403,11 +403,11 @@ impl<F: FlashImage> Vm<F> {
     }
 
     fn make_raw_code(&mut self, rc: &RawCode) -> R<Value> {
-        let bc = self.new_str_obj(Kind::Bytes, &rc.bytecode)?;
+        let bc = self.new_str_obj(Kind::BYTES, &rc.bytecode)?;
         let children = if rc.children.is_empty() {
             Value::NULL
         } else {
-            let arr = self.new_array_of(Kind::ConstArray, rc.children.len() as u32)?;
+            let arr = self.new_array_of(Kind::CONST_ARRAY, rc.children.len() as u32)?;
             for (i, ch) in rc.children.iter().enumerate() {
                 let c = self.make_raw_code(ch)?;
                 self.set_w(arr, 1 + i as u32, c.0)?;
@@ -415,7 +415,7 @@ impl<F: FlashImage> Vm<F> {
             arr
         };
         self.alloc_obj(
-            Kind::RawCode,
+            Kind::RAW_CODE,
             0,
             &[bc, children, Value::small(rc.prelude.scope_flags as i32)],
         )

@@ -1,63 +1,64 @@
-//! The table of native (Rust) functions: one id per builtin function or method.
+//! Native functions: calling a builtin function object, and the argument helpers natives use.
 //!
-//! A builtin function object in the statics is `[hdr id|Builtin][name qstr]`; calling it
-//! dispatches on the id (see `builtins.rs`).
+//! A builtin function object in the statics is `[hdr id|BUILTIN][name qstr]`, where the id
+//! names a native table and an index in it (see [`crate::slots::table`]): a type's methods, a
+//! module's functions, the `builtins` module's or the exception base class's. Calling it looks
+//! the entry up in the registry's [`crate::slots::Builtins`] and calls its `fn`.
 
-macro_rules! natives {
-    ($($v:ident = $name:literal),* $(,)?) => {
-        /// Every native function, in id order.
-        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-        #[repr(u16)]
-        #[allow(missing_docs)]
-        pub enum Native { $($v),* }
-        /// Python names of the natives, indexed by id.
-        pub const NATIVE_NAMES: &[&str] = &[$($name),*];
-        /// All natives, indexed by id.
-        pub const ALL: &[Native] = &[$(Native::$v),*];
-    };
+use alloc::vec::Vec;
+
+use crate::mem::FlashImage;
+use crate::obj::Value;
+use crate::vm::{R, Vm};
+
+/// Argument `i`, or null when it was not given.
+#[inline]
+pub fn arg(args: &[Value], i: usize) -> Value {
+    args.get(i).copied().unwrap_or(Value::NULL)
 }
 
-natives! {
-    Print = "print", Len = "len", IsInstance = "isinstance", IsSubclass = "issubclass",
-    HasAttr = "hasattr", GetAttr = "getattr", SetAttr = "setattr", DelAttr = "delattr",
-    Repr = "repr", Iter = "iter", Next = "next", Abs = "abs", Min = "min", Max = "max",
-    Sum = "sum", Sorted = "sorted", Enumerate = "enumerate", Zip = "zip", Map = "map",
-    Any = "any", All = "all", Id = "id", Hash = "hash", Callable = "callable", Ord = "ord",
-    Chr = "chr", BuildClass = "__build_class__", Import = "__import__", Globals = "globals",
-    Divmod = "divmod", Reversed = "reversed", Hex = "hex",
-    ListAppend = "append", ListPop = "pop", ListInsert = "insert", ListRemove = "remove",
-    ListExtend = "extend", ListIndex = "index", ListCount = "count", ListClear = "clear",
-    ListSort = "sort", ListReverse = "reverse", ListCopy = "copy",
-    DictGet = "get", DictKeys = "keys", DictValues = "values", DictItems = "items",
-    DictPop = "pop", DictSetDefault = "setdefault", DictUpdate = "update", DictClear = "clear",
-    DictCopy = "copy", DictPopItem = "popitem",
-    StrJoin = "join", StrSplit = "split", StrStartsWith = "startswith",
-    StrEndsWith = "endswith", StrStrip = "strip", StrRStrip = "rstrip", StrLStrip = "lstrip",
-    StrUpper = "upper", StrLower = "lower", StrReplace = "replace", StrFind = "find",
-    StrFormat = "format", StrIsDigit = "isdigit", StrIsAlpha = "isalpha", StrEncode = "encode",
-    StrCount = "count", StrIndex = "index", StrRFind = "rfind", StrRIndex = "rindex", StrIsSpace = "isspace", StrIsLower = "islower", StrIsUpper = "isupper", StrPartition = "partition", StrRPartition = "rpartition", StrRSplit = "rsplit", BytesDecode = "decode", TupleIndex = "index", TupleCount = "count",
-    SetAdd = "add", SetDiscard = "discard", SetRemove = "remove",
-    GenSend = "send", GenThrow = "throw", GenClose = "close", GenPendThrow = "pend_throw",
-    ObjectInit = "__init__", ExcInit = "__init__",
-    GcCollect = "collect", GcMemAlloc = "mem_alloc", GcMemFree = "mem_free",
-    GcEnable = "enable", GcDisable = "disable", GcThreshold = "threshold",
-    MpMemInfo = "mem_info", MpConst = "const", MpQstrInfo = "qstr_info",
-    MpAllocEmerg = "alloc_emergency_exception_buf", MpKbdIntr = "kbd_intr",
-    MpSchedule = "schedule", SysPrintException = "print_exception", SysExit = "exit",
-    FreezeImportModules = "import_modules", FreezeClear = "clear", FreezeInfo = "info",
-    TicksMs = "ticks_ms", TicksUs = "ticks_us", TicksAdd = "ticks_add",
-    TicksDiff = "ticks_diff", Sleep = "sleep", SleepMs = "sleep_ms", SleepUs = "sleep_us",
-    Time = "time", Deque = "deque", Poll = "poll", Socket = "socket",
-    GetAddrInfo = "getaddrinfo", StringIO = "StringIO", BytesIO = "BytesIO",
-    UtimeQ = "utimeq", HandleNoop = "noop", Super = "super", ListPopLeft = "popleft",
-    UtqPush = "push", UtqPop = "pop", UtqPeekTime = "peektime", UtqRemove = "remove",
-    PollRegister = "register", PollUnregister = "unregister", PollModify = "modify",
-    PollIpoll = "ipoll", PollPoll = "poll", HandleClose = "close",
-}
+impl<F: FlashImage> Vm<F> {
+    /// Calls the native function with id `id`.
+    pub fn call_native(&mut self, id: u32, args: &[Value], kw: &[Value]) -> R<Value> {
+        match self.registry.native(id) {
+            Some(n) => (n.f)(self, args, kw),
+            None => self.raise_msg("RuntimeError", "bad builtin id"),
+        }
+    }
 
-impl Native {
-    /// The native with this id.
-    pub fn from_id(id: u32) -> Option<Native> {
-        ALL.get(id as usize).copied()
+    /// Keyword argument `name` of a flat `[name, value, …]` list.
+    pub fn kwarg(&self, kw: &[Value], name: &str) -> Option<Value> {
+        kw.chunks(2)
+            .find(|p| self.str_bytes(p[0]) == Some(name.as_bytes()))
+            .and_then(|p| p.get(1).copied())
+    }
+
+    /// Raises `TypeError` unless at least `n` arguments were given.
+    pub fn need(&mut self, args: &[Value], n: usize, name: &str) -> R<()> {
+        if args.len() < n {
+            let msg = alloc::format!("{name}() takes at least {n} arguments");
+            return self.raise_msg("TypeError", &msg);
+        }
+        Ok(())
+    }
+
+    /// An int (or bool) argument.
+    pub fn int_arg(&mut self, v: Value) -> R<i64> {
+        match self.as_intlike(v) {
+            Some(n) => Ok(n),
+            None => {
+                let t = self.class_name(self.type_of(v));
+                let msg = alloc::format!("can't convert {t} to int");
+                self.raise_msg("TypeError", &msg)
+            }
+        }
+    }
+
+    /// A str argument's bytes.
+    pub fn str_arg(&mut self, v: Value) -> R<Vec<u8>> {
+        match self.str_bytes(v) {
+            Some(b) => Ok(b.to_vec()),
+            None => self.raise_msg("TypeError", "expected a str"),
+        }
     }
 }

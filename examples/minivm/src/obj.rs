@@ -115,122 +115,160 @@ impl Value {
     }
 }
 
-/// The kind tag in the low byte of an object's header.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-#[allow(missing_docs)]
-pub enum Kind {
-    None = 1,
-    Bool = 2,
-    Ellipsis = 3,
-    Str = 4,
-    Bytes = 5,
-    Tuple = 6,
-    List = 7,
-    Dict = 8,
-    Set = 9,
-    Func = 10,
-    Closure = 11,
-    RawCode = 12,
-    Context = 13,
-    Module = 14,
-    Class = 15,
-    Instance = 16,
-    Cell = 17,
-    BoundMeth = 18,
-    Generator = 19,
-    Iter = 20,
-    Range = 21,
-    Slice = 22,
-    Builtin = 23,
-    Array = 24,
-    QstrPool = 25,
-    StaticMeth = 26,
-    ClassMeth = 27,
-    Property = 28,
+/// The kind tag in the low byte of an object's header: which native type the object is, and so
+/// its layout and its slots (the VM's type table is indexed by it).
+///
+/// The set is open: the kinds below are the ones the core itself creates or lays out, and a
+/// type defined in `types/` or `modules/` declares its own with [`Kind::new`]. Ids are below
+/// [`Kind::LIMIT`], so the [`COMPACT`] bit and [`Kind::FORWARD`] never collide with one; id 0 is
+/// no object (a zeroed word): it names `int`, whose values are immediates.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub struct Kind(u8);
+
+impl Kind {
+    /// Number of kind ids (the size of the VM's type table).
+    pub const LIMIT: usize = COMPACT as usize;
+
+    /// The kind with id `id`; fails the build (in a `const`) for an id of [`Kind::LIMIT`] or more.
+    pub const fn new(id: u8) -> Kind {
+        assert!(
+            (id as usize) < Kind::LIMIT,
+            "a kind id must be below Kind::LIMIT"
+        );
+        Kind(id)
+    }
+
+    /// The kind with id `id`, if the id is below [`Kind::LIMIT`].
+    pub const fn try_new(id: u8) -> Option<Kind> {
+        if (id as usize) < Kind::LIMIT {
+            Some(Kind(id))
+        } else {
+            None
+        }
+    }
+
+    /// The id: the header's low byte (without the [`COMPACT`] bit).
+    pub const fn id(self) -> u8 {
+        self.0
+    }
+
+    /// `int`: small ints are immediates, so no object has this kind; it names int's slots.
+    pub const INT: Kind = Kind(0);
+    /// `None`.
+    pub const NONE: Kind = Kind(1);
+    /// `True`/`False`.
+    pub const BOOL: Kind = Kind(2);
+    /// `...`.
+    pub const ELLIPSIS: Kind = Kind(3);
+    /// A str object (short strs are qstr immediates).
+    pub const STR: Kind = Kind(4);
+    /// A bytes object.
+    pub const BYTES: Kind = Kind(5);
+    /// A tuple.
+    pub const TUPLE: Kind = Kind(6);
+    /// A list.
+    pub const LIST: Kind = Kind(7);
+    /// A dict (also a module's or class's namespace).
+    pub const DICT: Kind = Kind(8);
+    /// A set.
+    pub const SET: Kind = Kind(9);
+    /// A bytecode function.
+    pub const FUNC: Kind = Kind(10);
+    /// A function with its closed-over cells.
+    pub const CLOSURE: Kind = Kind(11);
+    /// A raw code (bytecode, children, scope flags).
+    pub const RAW_CODE: Kind = Kind(12);
+    /// A module context (globals, qstr table, constants).
+    pub const CONTEXT: Kind = Kind(13);
+    /// A module.
+    pub const MODULE: Kind = Kind(14);
+    /// A class (also every builtin type object).
+    pub const CLASS: Kind = Kind(15);
+    /// An instance of a class.
+    pub const INSTANCE: Kind = Kind(16);
+    /// A closed-over variable.
+    pub const CELL: Kind = Kind(17);
+    /// A bound method.
+    pub const BOUND_METH: Kind = Kind(18);
+    /// A generator.
+    pub const GENERATOR: Kind = Kind(19);
+    /// An iterator (sub-kind in the aux bits, see [`iter_kind`]).
+    pub const ITER: Kind = Kind(20);
+    /// A range.
+    pub const RANGE: Kind = Kind(21);
+    /// A slice.
+    pub const SLICE: Kind = Kind(22);
+    /// A builtin (native) function.
+    pub const BUILTIN: Kind = Kind(23);
+    /// A growable array of values (list items, dict/set tables, a generator's frame).
+    pub const ARRAY: Kind = Kind(24);
+    /// A qstr pool.
+    pub const QSTR_POOL: Kind = Kind(25);
+    /// A staticmethod.
+    pub const STATIC_METH: Kind = Kind(26);
+    /// A classmethod.
+    pub const CLASS_METH: Kind = Kind(27);
+    /// A property.
+    pub const PROPERTY: Kind = Kind(28);
     /// A native handle (socket, file): cannot be frozen.
-    Handle = 29,
+    pub const HANDLE: Kind = Kind(29);
     /// An array that never changes after it is built (qstr/constant/children tables, namespace
-    /// dict tables); same layout as `Array`.
-    ConstArray = 30,
-    /// Left behind by the freezer's live fix-up: word 1 is the new address.
-    Forward = 0xFF,
+    /// dict tables); same layout as `ARRAY`.
+    pub const CONST_ARRAY: Kind = Kind(30);
+    /// Left behind by the freezer's live fix-up: word 1 is the new address. Not an id below
+    /// [`Kind::LIMIT`]: no type has it.
+    pub const FORWARD: Kind = Kind(0xFF);
+
+    /// Decodes a header's low byte into one of the core kinds (a compact object decodes to its
+    /// kind).
+    pub fn from_u8(b: u8) -> Option<Kind> {
+        let k = match b {
+            0x44 | 0x45 | 0x4A | 0x4C | 0x50 | 0x59 => b & !COMPACT,
+            1..=30 | 0xFF => b,
+            _ => return None,
+        };
+        Some(Kind(k))
+    }
+
+    /// Is the payload raw bytes (no reference slots)?
+    pub fn is_bytes(self) -> bool {
+        matches!(self, Kind::STR | Kind::BYTES)
+    }
+}
+
+/// Number of value words after the header for fixed-size core kinds (0 for the kinds sized by
+/// their header).
+fn fixed_words(k: Kind) -> u32 {
+    match k {
+        Kind::CELL | Kind::STATIC_METH | Kind::CLASS_METH | Kind::FORWARD => 1,
+        Kind::LIST
+        | Kind::DICT
+        | Kind::SET
+        | Kind::MODULE
+        | Kind::BOUND_METH
+        | Kind::BUILTIN
+        | Kind::HANDLE => 2,
+        Kind::FUNC
+        | Kind::RAW_CODE
+        | Kind::CONTEXT
+        | Kind::CLASS
+        | Kind::INSTANCE
+        | Kind::ITER
+        | Kind::RANGE
+        | Kind::SLICE
+        | Kind::PROPERTY => 3,
+        Kind::GENERATOR => 6,
+        _ => 0,
+    }
 }
 
 /// In the kind byte of a frozen `Str`, `Bytes`, `Func`, `RawCode`, `Instance` or `QstrPool`: its
 /// compact layout (see the module docs). Never set in the heap.
 pub const COMPACT: u8 = 0x40;
 
-impl Kind {
-    /// Decodes a header's low byte (a compact object decodes to its kind).
-    pub fn from_u8(b: u8) -> Option<Kind> {
-        use Kind::*;
-        Some(match b {
-            // Str, Bytes, Func, RawCode, Instance and QstrPool with the COMPACT bit.
-            0x44 => Str,
-            0x45 => Bytes,
-            0x4A => Func,
-            0x4C => RawCode,
-            0x50 => Instance,
-            0x59 => QstrPool,
-            1 => None,
-            2 => Bool,
-            3 => Ellipsis,
-            4 => Str,
-            5 => Bytes,
-            6 => Tuple,
-            7 => List,
-            8 => Dict,
-            9 => Set,
-            10 => Func,
-            11 => Closure,
-            12 => RawCode,
-            13 => Context,
-            14 => Module,
-            15 => Class,
-            16 => Instance,
-            17 => Cell,
-            18 => BoundMeth,
-            19 => Generator,
-            20 => Iter,
-            21 => Range,
-            22 => Slice,
-            23 => Builtin,
-            24 => Array,
-            25 => QstrPool,
-            26 => StaticMeth,
-            27 => ClassMeth,
-            28 => Property,
-            29 => Handle,
-            30 => ConstArray,
-            0xFF => Forward,
-            _ => return Option::None,
-        })
-    }
-
-    /// Number of value words after the header for fixed-size kinds.
-    pub fn fixed_words(self) -> u32 {
-        use Kind::*;
-        match self {
-            None | Bool | Ellipsis => 0,
-            Cell | StaticMeth | ClassMeth | Forward => 1,
-            List | Dict | Set | Module | BoundMeth | Builtin | Handle => 2,
-            Func | RawCode | Context | Class | Instance | Iter | Range | Slice | Property => 3,
-            Generator => 6,
-            // Variable-size kinds are sized by their header.
-            Str | Bytes | Tuple | Array | ConstArray | Closure | QstrPool => 0,
-        }
-    }
-
-    /// Is the payload raw bytes (no reference slots)?
-    pub fn is_bytes(self) -> bool {
-        matches!(self, Kind::Str | Kind::Bytes)
-    }
-}
-
 /// Builds a header word.
 pub fn header(kind: Kind, aux: u32) -> u32 {
-    (aux << 8) | kind as u32
+    (aux << 8) | kind.0 as u32
 }
 
 /// Size in bytes of an object with header `hdr` (header included).
@@ -238,18 +276,18 @@ pub fn object_size(hdr: u32) -> Option<u32> {
     let kind = Kind::from_u8(hdr as u8)?;
     let aux = hdr >> 8;
     Some(match kind {
-        Kind::Str | Kind::Bytes => payload_offset(hdr) + aux,
-        Kind::Tuple | Kind::ConstArray => 4 + 4 * aux,
-        Kind::Array => 4 + 4 * (aux & ARRAY_LEN_MASK),
-        Kind::Closure => 8 + 4 * aux,
-        Kind::Func | Kind::Instance if is_compact(hdr) => 12,
-        Kind::RawCode if is_compact(hdr) => {
+        Kind::STR | Kind::BYTES => payload_offset(hdr) + aux,
+        Kind::TUPLE | Kind::CONST_ARRAY => 4 + 4 * aux,
+        Kind::ARRAY => 4 + 4 * (aux & ARRAY_LEN_MASK),
+        Kind::CLOSURE => 8 + 4 * aux,
+        Kind::FUNC | Kind::INSTANCE if is_compact(hdr) => 12,
+        Kind::RAW_CODE if is_compact(hdr) => {
             let children = if aux & CODE_HAS_CHILDREN != 0 { 4 } else { 0 };
             4 + children + (aux & CODE_LEN_MASK)
         }
-        Kind::QstrPool if is_compact(hdr) => 4 + 4 * aux,
-        Kind::QstrPool => 16 + 4 * aux,
-        k => 4 + 4 * k.fixed_words(),
+        Kind::QSTR_POOL if is_compact(hdr) => 4 + 4 * aux,
+        Kind::QSTR_POOL => 16 + 4 * aux,
+        k => 4 + 4 * fixed_words(k),
     })
 }
 
@@ -268,7 +306,7 @@ pub const CODE_LEN_MASK: u32 = CODE_HAS_CHILDREN - 1;
 /// Is `hdr` the header of a compact frozen object (see the module docs)?
 pub fn is_compact(hdr: u32) -> bool {
     let b = hdr as u8;
-    b & COMPACT != 0 && b != Kind::Forward as u8 && Kind::from_u8(b).is_some()
+    b & COMPACT != 0 && b != Kind::FORWARD.0 && Kind::from_u8(b).is_some()
 }
 
 /// Offset of a `Str`/`Bytes` payload from the object's start: 8 in the heap layout (header,
@@ -286,7 +324,7 @@ pub fn pool_offsets_bytes(n: u32) -> u32 {
 /// heap layout the header counts the capacity.
 pub const QPOOL_HDR_WORDS: u32 = 4;
 
-/// Iterator sub-kinds (header aux of [`Kind::Iter`]).
+/// Iterator sub-kinds (header aux of [`Kind::ITER`]).
 pub mod iter_kind {
     /// Over a tuple/list/str/bytes/dict-keys by index.
     pub const SEQ: u32 = 0;
@@ -308,13 +346,13 @@ pub mod iter_kind {
     pub const REVERSED: u32 = 8;
 }
 
-/// Function header flags (header aux of [`Kind::Func`]).
+/// Function header flags (header aux of [`Kind::FUNC`]).
 pub mod func_flags {
     /// The defaults word points to a 2-tuple (positional defaults or None, kw-defaults dict).
     pub const HAS_KWDEFAULTS: u32 = 1;
 }
 
-/// Generator states (header aux of [`Kind::Generator`]).
+/// Generator states (header aux of [`Kind::GENERATOR`]).
 pub mod gen_state {
     /// Created, not started.
     pub const NEW: u32 = 0;

@@ -5,11 +5,20 @@
 //! ```text
 //! 0              null
 //! 1..=165        the static qstrs of the .mpy v6 format (same order as MicroPython's list)
-//! 166..FW_END    firmware names of minivm's builtins (fixed by this source)
+//! 166..FW_END    firmware names: every name the registry's types and modules define, in
+//!                registry order, then its extra names and the core's (`Vm::firmware_names`)
 //! FW_END..       dynamic pools: frozen pools in the image first, then heap pools
 //! ```
 //!
 //! One hash function ([`hash`]) is used for strings everywhere (heap, frozen, firmware).
+//!
+//! A dynamic pool is an object (`types/qstr_pool.rs` documents both its layouts): the heap
+//! pools are chained from `Vm::qpool`, the frozen ones from `Vm::frozen_qpool`, and
+//! [`Vm::intern`] appends to the newest heap pool.
+
+use crate::mem::FlashImage;
+use crate::obj::*;
+use crate::vm::{R, Vm};
 
 /// The static qstrs of the `.mpy` v6 format; entry `i` has id `i + 1`.
 pub const STATIC: [&str; 165] = [
@@ -180,6 +189,10 @@ pub const STATIC: [&str; 165] = [
     "zip",
 ];
 
+/// Names the core interns at run time besides the builtins' (firmware qstrs, so using them
+/// never allocates).
+pub const CORE_NAMES: &[&str] = &["__path__"];
+
 /// Number of static qstrs.
 pub const N_STATIC: u32 = STATIC.len() as u32;
 
@@ -242,4 +255,187 @@ pub fn fixed_str<'a>(fw: &'a [&'a str], id: u32) -> Option<&'a str> {
         return STATIC.get(id as usize - 1).copied();
     }
     fw.get((id - N_STATIC - 1) as usize).copied()
+}
+
+/// The dynamic qstr pools: a chain of pool objects (heap pools first, then the frozen ones),
+/// each holding the strings interned after the previous pool filled up.
+impl<F: FlashImage> Vm<F> {
+    /// The qstr value of a firmware/static name, interning it if needed.
+    pub fn q(&mut self, s: &str) -> Value {
+        match self.intern(s.as_bytes()) {
+            Ok(v) => v,
+            Err(_) => Value::qstr(1),
+        }
+    }
+
+    /// Looks up an interned string without creating it.
+    pub fn find_qstr(&self, s: &[u8]) -> Option<u32> {
+        if let Some(id) = find_fixed(&self.fw, s) {
+            return Some(id);
+        }
+        let h = hash(s);
+        for pool in [self.qpool, self.frozen_qpool] {
+            let mut p = pool;
+            while p.is_ptr() {
+                let first = self.wv(p, 2).as_int() as u32;
+                let n = self.pool_len(p);
+                let compact = is_compact(self.w(p, 0));
+                for i in 0..n {
+                    let hit = if compact {
+                        self.pool_text(p, i) == Some(s)
+                    } else {
+                        let s_obj = self.wv(p, QPOOL_HDR_WORDS + i);
+                        // A compact frozen str has no hash word: its bytes decide.
+                        let hashed = !is_compact(self.w(s_obj, 0));
+                        (!hashed || self.w(s_obj, 1) == h) && self.str_obj_bytes(s_obj) == Some(s)
+                    };
+                    if hit {
+                        return Some(first + i);
+                    }
+                }
+                p = self.wv(p, 1);
+            }
+        }
+        None
+    }
+
+    /// Number of strings in qstr pool `p` (never more than its layout has room for).
+    pub fn pool_len(&self, p: Value) -> u32 {
+        let n = self.wv(p, 3).as_int().max(0) as u32;
+        let hdr = self.w(p, 0);
+        if is_compact(hdr) {
+            // n + 1 offsets after the 4 words.
+            let room = object_size(hdr)
+                .unwrap_or(0)
+                .saturating_sub(4 * QPOOL_HDR_WORDS)
+                / 2;
+            n.min(room.saturating_sub(1))
+        } else {
+            n.min(self.aux(p))
+        }
+    }
+
+    /// The text of entry `i` of qstr pool `p` (heap layout: a Str per entry; compact frozen
+    /// layout: u16 offsets into the packed texts, see [`crate::obj`]).
+    pub fn pool_text(&self, p: Value, i: u32) -> Option<&[u8]> {
+        if i >= self.pool_len(p) {
+            return None;
+        }
+        if !is_compact(self.w(p, 0)) {
+            return self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i));
+        }
+        let n = self.pool_len(p);
+        let offsets = p.0.wrapping_add(4 * QPOOL_HDR_WORDS);
+        let off = |k: u32| {
+            let b = self.mem.bytes(offsets.wrapping_add(2 * k), 2)?;
+            Some(u16::from_le_bytes([b[0], b[1]]) as u32)
+        };
+        let (start, end) = (off(i)?, off(i + 1)?);
+        let texts = offsets.wrapping_add(pool_offsets_bytes(n));
+        // Stay inside the object whatever the offsets say.
+        let size = object_size(self.w(p, 0))?;
+        if start > end || texts.wrapping_add(end) > p.0.wrapping_add(size) {
+            return None;
+        }
+        self.mem.bytes(texts.wrapping_add(start), end - start)
+    }
+
+    /// Interns `s`.
+    pub fn intern(&mut self, s: &[u8]) -> R<Value> {
+        if let Some(id) = self.find_qstr(s) {
+            return Ok(Value::qstr(id));
+        }
+        let s_obj = self.new_str_obj(Kind::STR, s)?;
+        let pool = self.qpool;
+        let need_new = !pool.is_ptr() || !self.mem.is_writable(pool.0) || {
+            let cap = self.aux(pool);
+            self.wv(pool, 3).as_int() as u32 >= cap
+        };
+        let pool = if need_new {
+            let cap = 32;
+            let a = self.alloc(16 + 4 * cap)?;
+            let _ = self.mem.write_u32(a, header(Kind::QSTR_POOL, cap));
+            let _ = self.mem.write_u32(a + 4, self.qpool.0);
+            let _ = self
+                .mem
+                .write_u32(a + 8, Value::small(self.next_qstr as i32).0);
+            let _ = self.mem.write_u32(a + 12, Value::small(0).0);
+            self.qpool = Value(a);
+            Value(a)
+        } else {
+            pool
+        };
+        let n = self.wv(pool, 3).as_int() as u32;
+        self.set_w(pool, QPOOL_HDR_WORDS + n, s_obj.0)?;
+        self.set_w(pool, 3, Value::small(n as i32 + 1).0)?;
+        let id = self.next_qstr;
+        self.next_qstr += 1;
+        Ok(Value::qstr(id))
+    }
+
+    /// The text of qstr `id`.
+    pub fn qstr_bytes(&self, id: u32) -> &[u8] {
+        if let Some(s) = fixed_str(&self.fw, id) {
+            return s.as_bytes();
+        }
+        for pool in [self.qpool, self.frozen_qpool] {
+            let mut p = pool;
+            while p.is_ptr() {
+                let first = self.wv(p, 2).as_int() as u32;
+                let n = self.pool_len(p);
+                if id >= first && id - first < n {
+                    return self.pool_text(p, id - first).unwrap_or(b"?");
+                }
+                p = self.wv(p, 1);
+            }
+        }
+        b"?"
+    }
+
+    /// For a heap qstr pool that freezes compact: its string count and total text bytes
+    /// (from [`Vm::pool_sizes`] during a freeze). `None` for other objects, and for a pool whose
+    /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
+    pub fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
+        let hdr = self.mem.read_u32(p.0);
+        if Kind::from_u8(hdr as u8) != Some(Kind::QSTR_POOL) || is_compact(hdr) {
+            return None;
+        }
+        if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
+            return sizes;
+        }
+        let n = self.pool_len(p);
+        let mut total = 0u32;
+        for i in 0..n {
+            total += self.pool_text(p, i)?.len() as u32;
+        }
+        (total <= u32::from(u16::MAX)).then_some((n, total))
+    }
+
+    /// Writes the compact copy of heap qstr pool `p` into `out` (sized by `frozen_size`).
+    pub fn write_compact_pool(&self, p: Value, out: &mut [u8]) {
+        let n = self.pool_len(p);
+        let words_after_header = (out.len() / 4).saturating_sub(1) as u32;
+        let hdr = header(Kind::QSTR_POOL, words_after_header) | COMPACT as u32;
+        let head = [hdr, self.w(p, 1), self.w(p, 2), Value::small(n as i32).0];
+        for (dst, w) in out.chunks_exact_mut(4).zip(head) {
+            dst.copy_from_slice(&w.to_le_bytes());
+        }
+        let offsets = 4 * QPOOL_HDR_WORDS as usize;
+        let mut at = offsets + pool_offsets_bytes(n) as usize;
+        let texts = at;
+        for i in 0..=n {
+            let o = (offsets + 2 * i as usize)..(offsets + 2 * i as usize + 2);
+            if let Some(dst) = out.get_mut(o) {
+                dst.copy_from_slice(&((at - texts) as u16).to_le_bytes());
+            }
+            if i == n {
+                break;
+            }
+            let text = self.pool_text(p, i).unwrap_or_default();
+            if let Some(dst) = out.get_mut(at..at + text.len()) {
+                dst.copy_from_slice(text);
+            }
+            at += text.len();
+        }
+    }
 }

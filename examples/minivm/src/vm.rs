@@ -1,5 +1,9 @@
-//! The VM state and its object helpers: allocation, GC roots, qstrs, strings, containers,
-//! exceptions.
+//! The VM state: memory access, allocation, GC roots and mark-sweep, and the lookup of a
+//! value's type slots by its kind.
+//!
+//! A `Vm` holds the registry's [`Builtins`] table; [`Vm::slots`] maps any value to its type's
+//! [`TypeSlots`] (small ints to `int`, qstrs to `str`, objects by their header's kind), and
+//! [`Vm::object_layout`] gives the GC an object's size and whether its words are values.
 //!
 //! Rooting discipline: the collector sees the VM value stack (every frame's locals, operand
 //! stack and exception blocks live there), the `young` list (every object allocated since the
@@ -11,13 +15,12 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use crate::mem::{FlashImage, HeapStats, MemError, Memory};
-use crate::natives::NATIVE_NAMES;
 use crate::obj::*;
 use crate::qstr;
 use crate::qstr::sq;
+use crate::slots::{Builtins, Layout, TypeSlots};
 
 /// Marker for a raised Python exception; the exception object is in [`Vm::exc`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +76,8 @@ pub struct St {
     pub aliases: Vec<(&'static str, u32)>,
     /// A preallocated MemoryError instance.
     pub memory_error: u32,
+    /// The `__build_class__` builtin (pushed by `LOAD_BUILD_CLASS`).
+    pub build_class: u32,
     /// The `sys.modules` dict lives in the heap; this static holds nothing.
     pub reserved: u32,
 }
@@ -81,6 +86,9 @@ pub struct St {
 pub struct Vm<F: FlashImage> {
     /// All modelled memory.
     pub mem: Memory<F>,
+    /// The builtin types and modules (the registry's table): how the runtime reaches a type's
+    /// slots by kind.
+    pub registry: &'static Builtins<F>,
     /// Statics addresses.
     pub st: St,
     /// Firmware qstr names (after the 165 static ones).
@@ -158,20 +166,14 @@ pub const MAX_DEPTH: u32 = 48;
 pub const STACK_WORDS: usize = 4 * 1024;
 
 impl<F: FlashImage> Vm<F> {
-    /// A fresh VM with a heap of `heap_size` bytes and the given flash image.
-    pub fn new(flash: F, heap_size: u32) -> Vm<F> {
-        let mut fw: Vec<&'static str> = Vec::new();
-        for n in NATIVE_NAMES
-            .iter()
-            .chain(crate::builtins::EXTRA_NAMES.iter())
-        {
-            if qstr::find_fixed(&fw, n.as_bytes()).is_none() {
-                fw.push(n);
-            }
-        }
+    /// A fresh VM with a heap of `heap_size` bytes, the given flash image, and the builtin
+    /// types and modules of `registry` (`Vm::new` passes the bundled registry).
+    pub fn with_builtins(flash: F, heap_size: u32, registry: &'static Builtins<F>) -> Vm<F> {
+        let fw = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
         let mut vm = Vm {
             mem: Memory::new(flash, heap_size),
+            registry,
             st: St::default(),
             fw,
             stack: vec![0; STACK_WORDS],
@@ -258,12 +260,72 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
+    /// The slot table of a value's type (small ints are `int`, qstrs are `str`); `None` for
+    /// null and for what is not an object of a registered kind.
+    #[inline]
+    pub fn slots(&self, v: Value) -> Option<&'static TypeSlots<F>> {
+        if v.is_int() {
+            return self.registry.by_kind[Kind::INT.id() as usize];
+        }
+        if v.is_qstr() {
+            return self.registry.by_kind[Kind::STR.id() as usize];
+        }
+        if !v.is_ptr() {
+            return None;
+        }
+        self.header_slots(self.mem.read_u32(v.0))
+    }
+
+    /// The slot table of the type a header names: a registered kind, with the [`COMPACT`]
+    /// bit only if that type has a compact frozen layout. Not for kind 0 (no object has it).
+    #[inline]
+    pub fn header_slots(&self, hdr: u32) -> Option<&'static TypeSlots<F>> {
+        let b = hdr as u8;
+        let i = (b & !COMPACT) as usize;
+        if i == 0 || i >= Kind::LIMIT {
+            return None;
+        }
+        let t = self.registry.by_kind[i]?;
+        (b & COMPACT == 0 || t.frozen.is_some()).then_some(t)
+    }
+
     /// The kind of a value's object (None for immediates and null).
+    #[inline]
     pub fn kind(&self, v: Value) -> Option<Kind> {
         if !v.is_ptr() {
             return None;
         }
-        Kind::from_u8(self.mem.read_u32(v.0) as u8)
+        self.header_kind(self.mem.read_u32(v.0))
+    }
+
+    /// The kind header word `hdr` names ([`Kind::FORWARD`] included), if it is a valid one.
+    #[inline]
+    pub fn header_kind(&self, hdr: u32) -> Option<Kind> {
+        if hdr as u8 == Kind::FORWARD.id() {
+            return Some(Kind::FORWARD);
+        }
+        self.header_slots(hdr).map(|t| t.kind)
+    }
+
+    /// Byte size of the object with header `hdr` (header included) and whether the words after
+    /// its header are values (the GC and the freezer scan them), from its type's layout.
+    #[inline]
+    pub fn object_layout(&self, hdr: u32) -> Option<(u32, bool)> {
+        match self.header_slots(hdr) {
+            Some(t) => Self::type_layout(t, hdr),
+            None if hdr as u8 == Kind::FORWARD.id() => Some((object_size(hdr)?, true)),
+            None => None,
+        }
+    }
+
+    /// [`Vm::object_layout`] of an object of type `t` with header `hdr`.
+    #[inline]
+    pub fn type_layout(t: &TypeSlots<F>, hdr: u32) -> Option<(u32, bool)> {
+        Some(match t.layout {
+            Layout::Core => (object_size(hdr)?, !t.kind.is_bytes()),
+            Layout::Words(n) => (4 + 4 * n, true),
+            Layout::Raw { size } => (size(hdr), false),
+        })
     }
 
     /// The header aux bits.
@@ -351,13 +413,10 @@ impl<F: FlashImage> Vm<F> {
         }
         while let Some(a) = work.pop() {
             let hdr = self.mem.read_u32(a);
-            let Some(kind) = Kind::from_u8(hdr as u8) else {
+            let Some((size, true)) = self.object_layout(hdr) else {
                 continue;
             };
-            if kind.is_bytes() {
-                continue;
-            }
-            let size = object_size(hdr).unwrap_or(4).min(self.mem.alloc_size(a));
+            let size = size.min(self.mem.alloc_size(a));
             let mut off = 4;
             while off + 4 <= size {
                 let x = self.mem.read_u32(a + off);
@@ -373,646 +432,6 @@ impl<F: FlashImage> Vm<F> {
     /// Heap statistics.
     pub fn heap_stats(&self) -> HeapStats {
         self.mem.stats()
-    }
-
-    // ---------------------------------------------------------------- qstrs
-
-    /// The qstr value of a firmware/static name, interning it if needed.
-    pub fn q(&mut self, s: &str) -> Value {
-        match self.intern(s.as_bytes()) {
-            Ok(v) => v,
-            Err(_) => Value::qstr(1),
-        }
-    }
-
-    /// Looks up an interned string without creating it.
-    pub fn find_qstr(&self, s: &[u8]) -> Option<u32> {
-        if let Some(id) = qstr::find_fixed(&self.fw, s) {
-            return Some(id);
-        }
-        let h = qstr::hash(s);
-        for pool in [self.qpool, self.frozen_qpool] {
-            let mut p = pool;
-            while p.is_ptr() {
-                let first = self.wv(p, 2).as_int() as u32;
-                let n = self.pool_len(p);
-                let compact = is_compact(self.w(p, 0));
-                for i in 0..n {
-                    let hit = if compact {
-                        self.pool_text(p, i) == Some(s)
-                    } else {
-                        let s_obj = self.wv(p, QPOOL_HDR_WORDS + i);
-                        // A compact frozen str has no hash word: its bytes decide.
-                        let hashed = !is_compact(self.w(s_obj, 0));
-                        (!hashed || self.w(s_obj, 1) == h) && self.str_obj_bytes(s_obj) == Some(s)
-                    };
-                    if hit {
-                        return Some(first + i);
-                    }
-                }
-                p = self.wv(p, 1);
-            }
-        }
-        None
-    }
-
-    /// Number of strings in qstr pool `p` (never more than its layout has room for).
-    pub fn pool_len(&self, p: Value) -> u32 {
-        let n = self.wv(p, 3).as_int().max(0) as u32;
-        let hdr = self.w(p, 0);
-        if is_compact(hdr) {
-            // n + 1 offsets after the 4 words.
-            let room = object_size(hdr)
-                .unwrap_or(0)
-                .saturating_sub(4 * QPOOL_HDR_WORDS)
-                / 2;
-            n.min(room.saturating_sub(1))
-        } else {
-            n.min(self.aux(p))
-        }
-    }
-
-    /// The text of entry `i` of qstr pool `p` (heap layout: a Str per entry; compact frozen
-    /// layout: u16 offsets into the packed texts, see [`crate::obj`]).
-    pub fn pool_text(&self, p: Value, i: u32) -> Option<&[u8]> {
-        if i >= self.pool_len(p) {
-            return None;
-        }
-        if !is_compact(self.w(p, 0)) {
-            return self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i));
-        }
-        let n = self.pool_len(p);
-        let offsets = p.0.wrapping_add(4 * QPOOL_HDR_WORDS);
-        let off = |k: u32| {
-            let b = self.mem.bytes(offsets.wrapping_add(2 * k), 2)?;
-            Some(u16::from_le_bytes([b[0], b[1]]) as u32)
-        };
-        let (start, end) = (off(i)?, off(i + 1)?);
-        let texts = offsets.wrapping_add(pool_offsets_bytes(n));
-        // Stay inside the object whatever the offsets say.
-        let size = object_size(self.w(p, 0))?;
-        if start > end || texts.wrapping_add(end) > p.0.wrapping_add(size) {
-            return None;
-        }
-        self.mem.bytes(texts.wrapping_add(start), end - start)
-    }
-
-    /// Interns `s`.
-    pub fn intern(&mut self, s: &[u8]) -> R<Value> {
-        if let Some(id) = self.find_qstr(s) {
-            return Ok(Value::qstr(id));
-        }
-        let s_obj = self.new_str_obj(Kind::Str, s)?;
-        let pool = self.qpool;
-        let need_new = !pool.is_ptr() || !self.mem.is_writable(pool.0) || {
-            let cap = self.aux(pool);
-            self.wv(pool, 3).as_int() as u32 >= cap
-        };
-        let pool = if need_new {
-            let cap = 32;
-            let a = self.alloc(16 + 4 * cap)?;
-            let _ = self.mem.write_u32(a, header(Kind::QstrPool, cap));
-            let _ = self.mem.write_u32(a + 4, self.qpool.0);
-            let _ = self
-                .mem
-                .write_u32(a + 8, Value::small(self.next_qstr as i32).0);
-            let _ = self.mem.write_u32(a + 12, Value::small(0).0);
-            self.qpool = Value(a);
-            Value(a)
-        } else {
-            pool
-        };
-        let n = self.wv(pool, 3).as_int() as u32;
-        self.set_w(pool, QPOOL_HDR_WORDS + n, s_obj.0)?;
-        self.set_w(pool, 3, Value::small(n as i32 + 1).0)?;
-        let id = self.next_qstr;
-        self.next_qstr += 1;
-        Ok(Value::qstr(id))
-    }
-
-    /// The text of qstr `id`.
-    pub fn qstr_bytes(&self, id: u32) -> &[u8] {
-        if let Some(s) = qstr::fixed_str(&self.fw, id) {
-            return s.as_bytes();
-        }
-        for pool in [self.qpool, self.frozen_qpool] {
-            let mut p = pool;
-            while p.is_ptr() {
-                let first = self.wv(p, 2).as_int() as u32;
-                let n = self.pool_len(p);
-                if id >= first && id - first < n {
-                    return self.pool_text(p, id - first).unwrap_or(b"?");
-                }
-                p = self.wv(p, 1);
-            }
-        }
-        b"?"
-    }
-
-    // ---------------------------------------------------------------- strings
-
-    /// Allocates a Str or Bytes object.
-    pub fn new_str_obj(&mut self, kind: Kind, s: &[u8]) -> R<Value> {
-        let a = self.alloc(8 + s.len() as u32)?;
-        let _ = self.mem.write_u32(a, header(kind, s.len() as u32));
-        let _ = self.mem.write_u32(a + 4, qstr::hash(s));
-        let _ = self.mem.write_bytes(a + 8, s);
-        Ok(Value(a))
-    }
-
-    /// A new str value (interned when short, like MicroPython's parser does for names).
-    pub fn new_str(&mut self, s: &[u8]) -> R<Value> {
-        if let Some(id) = self.find_qstr(s) {
-            return Ok(Value::qstr(id));
-        }
-        self.new_str_obj(Kind::Str, s)
-    }
-
-    /// Bytes of a Str/Bytes object.
-    pub fn str_obj_bytes(&self, v: Value) -> Option<&[u8]> {
-        let hdr = self.mem.read_u32(v.0);
-        match Kind::from_u8(hdr as u8) {
-            Some(Kind::Str | Kind::Bytes) => self.mem.bytes(v.0 + payload_offset(hdr), hdr >> 8),
-            _ => None,
-        }
-    }
-
-    /// Address of the first payload byte of a Str/Bytes object (e.g. a code's bytecode).
-    pub fn payload_addr(&self, v: Value) -> u32 {
-        v.0.wrapping_add(payload_offset(self.mem.read_u32(v.0)))
-    }
-
-    /// Address of a raw code's bytecode: in its Bytes object (heap layout) or inline after
-    /// the header and children word if any (compact frozen layout, see [`crate::obj`]).
-    pub fn code_addr(&self, rc: Value) -> u32 {
-        let hdr = self.w(rc, 0);
-        match (is_compact(hdr), (hdr >> 8) & CODE_HAS_CHILDREN != 0) {
-            (true, true) => rc.0.wrapping_add(8),
-            (true, false) => rc.0.wrapping_add(4),
-            (false, _) => self.payload_addr(self.wv(rc, 1)),
-        }
-    }
-
-    /// A raw code's children table (null when it has none), in either layout.
-    pub fn code_children(&self, rc: Value) -> Value {
-        let hdr = self.w(rc, 0);
-        match (is_compact(hdr), (hdr >> 8) & CODE_HAS_CHILDREN != 0) {
-            (true, true) => self.wv(rc, 1),
-            (true, false) => Value::NULL,
-            (false, _) => self.wv(rc, 2),
-        }
-    }
-
-    /// Bytes of a str (qstr or Str object), or `None` if `v` is not a str.
-    pub fn str_bytes(&self, v: Value) -> Option<&[u8]> {
-        if v.is_qstr() {
-            return Some(self.qstr_bytes(v.as_qstr()));
-        }
-        match self.kind(v) {
-            Some(Kind::Str) => self.str_obj_bytes(v),
-            _ => None,
-        }
-    }
-
-    /// Owned text of a str value (lossy).
-    pub fn str_string(&self, v: Value) -> String {
-        String::from_utf8_lossy(self.str_bytes(v).unwrap_or(b"")).into_owned()
-    }
-
-    // ---------------------------------------------------------------- containers
-
-    /// A new tuple.
-    pub fn new_tuple(&mut self, items: &[Value]) -> R<Value> {
-        if items.is_empty() && self.st.empty_tuple != 0 {
-            return Ok(Value(self.st.empty_tuple));
-        }
-        self.alloc_obj(Kind::Tuple, items.len() as u32, items)
-    }
-
-    /// A new array of `n` null words.
-    pub fn new_array(&mut self, n: u32) -> R<Value> {
-        self.new_array_of(Kind::Array, n)
-    }
-
-    /// A new `Array` or `ConstArray` of `n` null words.
-    pub fn new_array_of(&mut self, kind: Kind, n: u32) -> R<Value> {
-        let Some(size) = n.checked_mul(4).and_then(|x| x.checked_add(4)) else {
-            self.exc = Value(self.st.memory_error);
-            return Err(Thrown);
-        };
-        let a = self.alloc(size)?;
-        let _ = self.mem.write_u32(a, header(kind, n));
-        Ok(Value(a))
-    }
-
-    /// A new namespace dict (module globals, class body): read-only once frozen.
-    pub fn new_namespace(&mut self, n: u32) -> R<Value> {
-        let arr = self.new_array_of(Kind::ConstArray, 2 * n.max(1))?;
-        self.alloc_obj(Kind::Dict, dict_flags::NAMESPACE, &[Value::small(0), arr])
-    }
-
-    /// A new list.
-    pub fn new_list(&mut self, items: &[Value]) -> R<Value> {
-        let cap = (items.len() as u32).max(4);
-        let arr = self.new_array(cap)?;
-        for (i, x) in items.iter().enumerate() {
-            let _ = self.mem.write_u32(arr.0 + 4 + 4 * i as u32, x.0);
-        }
-        self.alloc_obj(Kind::List, 0, &[Value::small(items.len() as i32), arr])
-    }
-
-    /// A new empty dict with room for `n` entries.
-    pub fn new_dict(&mut self, n: u32) -> R<Value> {
-        let arr = self.new_array(2 * n.max(1))?;
-        self.alloc_obj(Kind::Dict, 0, &[Value::small(0), arr])
-    }
-
-    /// Items of a tuple/list/array-backed sequence as (address of first item, length).
-    pub fn seq_items(&self, v: Value) -> Option<(u32, u32)> {
-        match self.kind(v)? {
-            Kind::Tuple | Kind::ConstArray => Some((v.0 + 4, self.aux(v))),
-            Kind::Array => Some((v.0 + 4, self.aux(v) & ARRAY_LEN_MASK)),
-            Kind::List => {
-                let arr = self.wv(v, 2);
-                let len = (self.wv(v, 1).as_int().max(0) as u32).min(self.aux(arr));
-                Some((arr.0 + 4, len))
-            }
-            _ => None,
-        }
-    }
-
-    /// Copies a tuple/list's items.
-    pub fn seq_vec(&self, v: Value) -> Option<Vec<Value>> {
-        let (a, n) = self.seq_items(v)?;
-        Some(
-            (0..n)
-                .map(|i| Value(self.mem.read_u32(a + 4 * i)))
-                .collect(),
-        )
-    }
-
-    /// Appends to a list.
-    pub fn list_append(&mut self, l: Value, x: Value) -> R<()> {
-        self.expect_kind(l, &[Kind::List], "a list")?;
-        let len = self.wv(l, 1).as_int() as u32;
-        let arr = self.wv(l, 2);
-        let cap = self.aux(arr);
-        let arr = if len >= cap {
-            let new_cap = (cap * 2).max(4);
-            let na = self.new_array(new_cap)?;
-            for i in 0..len {
-                let x = self.w(arr, 1 + i);
-                let _ = self.mem.write_u32(na.0 + 4 + 4 * i, x);
-            }
-            self.set_w(l, 2, na.0)?;
-            na
-        } else {
-            arr
-        };
-        self.set_w(arr, 1 + len, x.0)?;
-        self.set_w(l, 1, Value::small(len as i32 + 1).0)
-    }
-
-    /// Number of entries of a dict/set (0 for anything else; never more than the table holds).
-    pub fn dict_len(&self, d: Value) -> u32 {
-        if !matches!(self.kind(d), Some(Kind::Dict | Kind::Set)) {
-            return 0;
-        }
-        let t = self.wv(d, 2);
-        (self.wv(d, 1).as_int().max(0) as u32).min(self.aux(t) / 2)
-    }
-
-    fn expect_kind(&mut self, v: Value, kinds: &[Kind], what: &str) -> R<()> {
-        match self.kind(v) {
-            Some(k) if kinds.contains(&k) => Ok(()),
-            _ => {
-                let t = self.class_name(self.type_of(v));
-                let msg = alloc::format!("expected {what}, got '{t}'");
-                self.raise_msg("TypeError", &msg)
-            }
-        }
-    }
-
-    /// Index of `key` in a dict.
-    pub fn dict_find(&mut self, d: Value, key: Value) -> R<Option<u32>> {
-        let n = self.dict_len(d);
-        let t = self.wv(d, 2);
-        // Fast path: identical words (qstrs, small ints, same object).
-        for i in 0..n {
-            if self.w(t, 1 + 2 * i) == key.0 {
-                return Ok(Some(i));
-            }
-        }
-        for i in 0..n {
-            let k = self.wv(t, 1 + 2 * i);
-            if k.0 != key.0 && self.eq(k, key)? {
-                return Ok(Some(i));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Looks up `key`.
-    pub fn dict_get(&mut self, d: Value, key: Value) -> R<Option<Value>> {
-        Ok(self.dict_find(d, key)?.map(|i| {
-            let t = self.wv(d, 2);
-            self.wv(t, 2 + 2 * i)
-        }))
-    }
-
-    /// Looks up a qstr key without equality calls (module/class dicts).
-    pub fn dict_get_q(&self, d: Value, key: Value) -> Option<Value> {
-        let n = self.dict_len(d);
-        let t = self.wv(d, 2);
-        for i in 0..n {
-            let k = self.w(t, 1 + 2 * i);
-            if k == key.0 {
-                return Some(self.wv(t, 2 + 2 * i));
-            }
-        }
-        // A str object key equal to the qstr.
-        if key.is_qstr() {
-            let kb = self.qstr_bytes(key.as_qstr());
-            for i in 0..n {
-                let k = self.wv(t, 1 + 2 * i);
-                if !k.is_qstr() && self.str_bytes(k) == Some(kb) {
-                    return Some(self.wv(t, 2 + 2 * i));
-                }
-            }
-        }
-        None
-    }
-
-    /// Stores `key: value`.
-    pub fn dict_store(&mut self, d: Value, key: Value, value: Value) -> R<()> {
-        self.expect_kind(d, &[Kind::Dict, Kind::Set], "a dict")?;
-        let t = self.wv(d, 2);
-        if let Some(i) = self.dict_find(d, key)? {
-            return self.set_w(t, 2 + 2 * i, value.0);
-        }
-        let n = self.dict_len(d);
-        let cap = self.aux(t) / 2;
-        let t = if n >= cap {
-            if !self.mem.is_writable(d.0) {
-                return self.raise_mem(MemError::ReadOnly(d.0));
-            }
-            let tk = self.kind(t).unwrap_or(Kind::Array);
-            let nt = self.new_array_of(tk, 2 * (cap * 2).max(2))?;
-            for i in 0..2 * n {
-                let x = self.w(t, 1 + i);
-                let _ = self.mem.write_u32(nt.0 + 4 + 4 * i, x);
-            }
-            self.set_w(d, 2, nt.0)?;
-            nt
-        } else {
-            t
-        };
-        self.set_w(t, 1 + 2 * n, key.0)?;
-        self.set_w(t, 2 + 2 * n, value.0)?;
-        self.set_w(d, 1, Value::small(n as i32 + 1).0)
-    }
-
-    /// Removes `key`; returns its value.
-    pub fn dict_remove(&mut self, d: Value, key: Value) -> R<Option<Value>> {
-        let Some(i) = self.dict_find(d, key)? else {
-            return Ok(None);
-        };
-        let t = self.wv(d, 2);
-        let n = self.dict_len(d);
-        let v = self.wv(t, 2 + 2 * i);
-        for j in 2 * i..2 * (n - 1) {
-            let x = self.w(t, 3 + j);
-            self.set_w(t, 1 + j, x)?;
-        }
-        self.set_w(t, 2 * n - 1, 0)?;
-        self.set_w(t, 2 * n, 0)?;
-        self.set_w(d, 1, Value::small(n as i32 - 1).0)?;
-        Ok(Some(v))
-    }
-
-    /// Entry `i` of a dict as (key, value).
-    pub fn dict_entry(&self, d: Value, i: u32) -> (Value, Value) {
-        let t = self.wv(d, 2);
-        (self.wv(t, 1 + 2 * i), self.wv(t, 2 + 2 * i))
-    }
-
-    // ---------------------------------------------------------------- types
-
-    /// The class of a value.
-    pub fn type_of(&self, v: Value) -> u32 {
-        if v.is_int() {
-            return self.st.int;
-        }
-        if v.is_qstr() {
-            return self.st.str_;
-        }
-        match self.kind(v) {
-            Some(Kind::Instance) => self.w(v, 1),
-            Some(k) => self
-                .st
-                .types
-                .get(k as usize)
-                .copied()
-                .unwrap_or(self.st.object),
-            None => self.st.types.get(Kind::None as usize).copied().unwrap_or(0),
-        }
-    }
-
-    /// Is class `c` a subclass of class `base` (depth-first over bases)?
-    pub fn is_subclass(&self, c: u32, base: u32) -> bool {
-        let mut work = vec![c];
-        let mut steps = 0;
-        while let Some(x) = work.pop() {
-            steps += 1;
-            if x == base || steps > 256 {
-                return x == base;
-            }
-            if self.kind(Value(x)) != Some(Kind::Class) {
-                continue;
-            }
-            if let Some(bases) = self.seq_vec(self.wv(Value(x), 2)) {
-                for b in bases.iter().rev() {
-                    work.push(b.0);
-                }
-            }
-        }
-        base == self.st.object
-    }
-
-    /// Is `v` an instance of class `c`?
-    pub fn isinstance(&self, v: Value, c: u32) -> bool {
-        self.is_subclass(self.type_of(v), c)
-    }
-
-    /// Address of the builtin exception class `name`.
-    pub fn exc_class(&self, name: &str) -> u32 {
-        self.st
-            .exc
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, a)| *a)
-            .unwrap_or(0)
-    }
-
-    /// Name of a class.
-    pub fn class_name(&self, c: u32) -> String {
-        let n = self.wv(Value(c), 1);
-        self.str_string(n)
-    }
-
-    /// Is `v` an exception instance?
-    pub fn is_exception(&self, v: Value) -> bool {
-        self.kind(v) == Some(Kind::Instance) && {
-            let c = self.w(v, 1);
-            self.aux(Value(c)) & class_flags::EXCEPTION != 0
-        }
-    }
-
-    /// Word 3 of an instance: an exception's args tuple, null for any other instance. The
-    /// compact frozen copy of a plain instance has no word 3 (see `freeze`): null too. Every
-    /// reader of that word goes through here.
-    pub fn inst_native(&self, v: Value) -> Value {
-        if is_compact(self.w(v, 0)) {
-            Value::NULL
-        } else {
-            self.wv(v, 3)
-        }
-    }
-
-    /// Is `v` a direct instance of a builtin exception class (a firmware static, not a user
-    /// subclass)? Like MicroPython's native exception objects it holds only its class and args
-    /// tuple: attribute stores raise (see `store_attr`), so it never changes and freezes to
-    /// flash.
-    pub fn is_native_exception(&self, v: Value) -> bool {
-        self.is_exception(v)
-            && matches!(
-                crate::memmap::region_of(self.w(v, 1)),
-                Some(crate::memmap::Region::Statics)
-            )
-    }
-
-    // ---------------------------------------------------------------- exceptions
-
-    /// Creates an exception instance of class `c` with `args`.
-    pub fn new_exception(&mut self, c: u32, args: &[Value]) -> R<Value> {
-        let t = self.new_tuple(args)?;
-        self.alloc_obj(Kind::Instance, 0, &[Value(c), Value::NULL, t])
-    }
-
-    /// Raises `exc` (an instance or a class, which is instantiated).
-    pub fn raise<T>(&mut self, exc: Value) -> R<T> {
-        let e = if self.kind(exc) == Some(Kind::Class) {
-            self.call(exc, &[], &[])?
-        } else {
-            exc
-        };
-        if !self.is_exception(e) {
-            return self.raise_msg("TypeError", "exceptions must derive from BaseException");
-        }
-        self.traceback.clear();
-        self.exc = e;
-        Err(Thrown)
-    }
-
-    /// Raises builtin exception `name` with a message.
-    pub fn raise_msg<T>(&mut self, name: &str, msg: &str) -> R<T> {
-        let m = self.new_str(msg.as_bytes())?;
-        self.raise_args(name, &[m])
-    }
-
-    /// Raises builtin exception `name` with no args.
-    pub fn raise_empty<T>(&mut self, name: &str) -> R<T> {
-        self.raise_args(name, &[])
-    }
-
-    /// Raises builtin exception `name` with `args` (e.g. `KeyError(key)`).
-    pub fn raise_args<T>(&mut self, name: &str, args: &[Value]) -> R<T> {
-        let c = self.exc_class(name);
-        let e = self.new_exception(c, args)?;
-        self.traceback.clear();
-        self.exc = e;
-        Err(Thrown)
-    }
-
-    /// Takes the current exception.
-    pub fn take_exc(&mut self) -> Value {
-        core::mem::replace(&mut self.exc, Value::NULL)
-    }
-
-    /// "TypeName: message" for an exception instance.
-    pub fn exc_text(&mut self, e: Value) -> String {
-        let c = self.type_of(e);
-        let mut s = self.class_name(c);
-        let args = self.inst_native(e);
-        if let Some(items) = self.seq_vec(args) {
-            if items.len() == 1 {
-                let t = self.str_of(items[0]).unwrap_or_default();
-                let _ = write!(s, ": {t}");
-            } else if items.len() > 1 {
-                let t = self.repr_of(args).unwrap_or_default();
-                let _ = write!(s, ": {t}");
-            }
-        }
-        s
-    }
-
-    /// The traceback lines of the current exception, outermost first, MicroPython style.
-    pub fn traceback_text(&self) -> String {
-        let mut s = String::new();
-        for (file, line, name) in self.traceback.iter().rev() {
-            let f = String::from_utf8_lossy(self.str_bytes(*file).unwrap_or(b"?"));
-            let n = String::from_utf8_lossy(self.str_bytes(*name).unwrap_or(b"?"));
-            let _ = writeln!(s, "  File \"{f}\", line {line}, in {n}");
-        }
-        s
-    }
-
-    /// Prints an exception the way the REPL does.
-    pub fn print_exception(&mut self, e: Value) {
-        let t = self.exc_text(e);
-        let tb = self.traceback_text();
-        self.out.push_str("Traceback (most recent call last):\n");
-        self.out.push_str(&tb);
-        self.out.push_str(&t);
-        self.out.push('\n');
-    }
-
-    /// Object truthiness.
-    pub fn truthy(&mut self, v: Value) -> R<bool> {
-        if v.is_int() {
-            return Ok(v.as_int() != 0);
-        }
-        if v.is_qstr() {
-            return Ok(v.as_qstr() != 1);
-        }
-        if v.0 == self.st.none || v.0 == self.st.false_ {
-            return Ok(false);
-        }
-        if v.0 == self.st.true_ {
-            return Ok(true);
-        }
-        match self.kind(v) {
-            Some(Kind::Str | Kind::Bytes | Kind::Tuple) => Ok(self.aux(v) != 0),
-            Some(Kind::List | Kind::Dict | Kind::Set) => Ok(self.wv(v, 1).as_int() != 0),
-            Some(Kind::Handle) => {
-                let l = self.wv(v, 2);
-                Ok(self.wv(l, 1).as_int() > 0)
-            }
-            Some(Kind::Instance) => {
-                let len = sq!("__len__");
-                if let Some(m) = self.lookup_method(v, len)? {
-                    let r = self.call(m, &[v], &[])?;
-                    return Ok(r.as_int() != 0);
-                }
-                let b = self.q("__bool__");
-                if let Some(m) = self.lookup_method(v, b)? {
-                    let r = self.call(m, &[v], &[])?;
-                    return Ok(r.0 == self.st.true_);
-                }
-                Ok(true)
-            }
-            _ => Ok(true),
-        }
     }
 
     /// The bool value.

@@ -173,25 +173,25 @@ fn compact_frozen_objects_behave_like_the_heap_objects() {
     let globals = vm2.wv(calc, 2);
     let letters_name = vm2.intern(b"LETTERS").expect("intern");
     let letters = vm2.dict_get_q(globals, letters_name).expect("calc.LETTERS");
-    assert_eq!(vm2.kind(letters), Some(Kind::Str));
+    assert_eq!(vm2.kind(letters), Some(Kind::STR));
     assert!(in_image(letters.0) && is_compact(vm2.w(letters, 0)));
     let tokenize_name = vm2.intern(b"tokenize").expect("intern");
     let tokenize = vm2
         .dict_get_q(globals, tokenize_name)
         .expect("calc.tokenize");
-    assert_eq!(vm2.kind(tokenize), Some(Kind::Func));
+    assert_eq!(vm2.kind(tokenize), Some(Kind::FUNC));
     assert!(
         in_image(tokenize.0) && is_compact(vm2.w(tokenize, 0)),
         "a function without defaults has no defaults word"
     );
     let code = vm2.wv(tokenize, 1);
-    assert_eq!(vm2.kind(code), Some(Kind::RawCode));
+    assert_eq!(vm2.kind(code), Some(Kind::RAW_CODE));
     assert!(in_image(code.0) && is_compact(vm2.w(code, 0)));
     let mut pool = vm2.qpool;
     while pool.is_ptr() && !in_image(pool.0) {
         pool = vm2.wv(pool, 1);
     }
-    assert_eq!(vm2.kind(pool), Some(Kind::QstrPool));
+    assert_eq!(vm2.kind(pool), Some(Kind::QSTR_POOL));
     assert!(is_compact(vm2.w(pool, 0)), "frozen qstr pools are packed");
 }
 

@@ -210,7 +210,7 @@ fn global(vm: &mut Vm<SimChip>, module: &str, name: &str) -> Value {
 /// (backing array, words the owner uses) of a list, dict or set.
 fn table_of(vm: &Vm<SimChip>, v: Value) -> (Value, u32) {
     let used = match vm.kind(v) {
-        Some(Kind::List) => vm.wv(v, 1).as_int() as u32,
+        Some(Kind::LIST) => vm.wv(v, 1).as_int() as u32,
         _ => 2 * vm.dict_len(v),
     };
     (vm.wv(v, 2), used)
@@ -228,7 +228,7 @@ fn assert_exact_ram_tables(vm: &mut Vm<SimChip>, when: &str) {
         let v = global(vm, "tests.ramstate", name);
         let (arr, used) = table_of(vm, v);
         assert_eq!(region_of(arr.0), Some(Region::RamSection), "{when}: {name}");
-        assert_eq!(vm.kind(arr), Some(Kind::Array), "{when}: {name}");
+        assert_eq!(vm.kind(arr), Some(Kind::ARRAY), "{when}: {name}");
         assert_eq!(capacity(vm, arr), used, "{when}: {name} exact size");
         assert_eq!(
             object_size(vm.w(arr, 0)),
@@ -374,7 +374,7 @@ fn plain_instances_freeze_compact_and_keep_working() {
     let h = global(&mut vm, "tests.ramstate", "holder");
     assert_eq!(region_of(h.0), Some(Region::RamSection));
     assert!(is_compact(vm.w(h, 0)));
-    assert_eq!(vm.kind(h), Some(Kind::Instance));
+    assert_eq!(vm.kind(h), Some(Kind::INSTANCE));
     assert_eq!(
         object_size(vm.w(h, 0)),
         heap_size.map(|s| s - 4),

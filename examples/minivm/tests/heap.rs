@@ -145,33 +145,33 @@ fn object_kinds_round_trip_through_header() {
             // A frozen compact object decodes to its kind; every other byte is the kind.
             let compact = matches!(
                 k,
-                Kind::Str
-                    | Kind::Bytes
-                    | Kind::Func
-                    | Kind::RawCode
-                    | Kind::Instance
-                    | Kind::QstrPool
+                Kind::STR
+                    | Kind::BYTES
+                    | Kind::FUNC
+                    | Kind::RAW_CODE
+                    | Kind::INSTANCE
+                    | Kind::QSTR_POOL
             );
             let expected = if compact { b & !COMPACT } else { b };
-            assert_eq!(k as u8, expected, "kind byte {b:#04x}");
+            assert_eq!(k.id(), expected, "kind byte {b:#04x}");
             assert_eq!(is_compact(b as u32), b != expected, "kind byte {b:#04x}");
         }
     }
     for k in [
-        Kind::Str,
-        Kind::Bytes,
-        Kind::Func,
-        Kind::RawCode,
-        Kind::Instance,
-        Kind::QstrPool,
+        Kind::STR,
+        Kind::BYTES,
+        Kind::FUNC,
+        Kind::RAW_CODE,
+        Kind::INSTANCE,
+        Kind::QSTR_POOL,
     ] {
-        assert_eq!(Kind::from_u8(k as u8 | COMPACT), Some(k));
+        assert_eq!(Kind::from_u8(k.id() | COMPACT), Some(k));
     }
-    for k in [Kind::Str, Kind::Bytes] {
+    for k in [Kind::STR, Kind::BYTES] {
         assert_eq!(payload_offset(header(k, 5)), 8);
         assert_eq!(payload_offset(header(k, 5) | COMPACT as u32), 4);
     }
-    assert!(!is_compact(header(Kind::Forward, 0)));
+    assert!(!is_compact(header(Kind::FORWARD, 0)));
     assert_eq!(Value::int(-5).map(|v| v.as_int()), Some(-5));
     assert!(Value::int(1 << 30).is_none());
     assert!(Value::qstr(7).is_qstr() && !Value::qstr(7).is_ptr());

@@ -14,7 +14,7 @@ fn vm() -> Vm<RamFlash> {
 }
 
 /// CPython 3's `repr(vmcheck.all_checks())`.
-const VMCHECK_CPYTHON: &str = "[({'b': 2}, [2, 3], False), ([0, 1, 'end'], 14), 3, 21, 6, 3, 8, 'child', 7, 'no', [2, 4, 6, 0, 10, 20, 'a', 'b', 1, 2], [0, 1, 2, 3, 0, 1], 'HELLO-a-b5el5/x', [True, True, True, True, True, True], 21, [0, 'f', 'f'], 'v', (['x', 'y', 'z'], 9, 1, 2), [3, 6, 3, 2, 1], [1, 2, 3], ['enter', 'body', 'exit'], True]\n";
+const VMCHECK_CPYTHON: &str = "[({'b': 2}, [2, 3], False), ([0, 1, 'end'], 14), 3, 21, 6, 3, 8, 'child', 7, 'no', [2, 4, 6, 0, 10, 20, 'a', 'b', 1, 2], [0, 1, 2, 3, 0, 1], 'HELLO-a-b5el5/x', [True, True, True, True, True, True], 21, [0, 'f', 'f'], 'v', (['x', 'y', 'z'], 9, 1, 2), [3, 6, 3, 2, 1], [1, 2, 3], ['enter', 'body', 'exit'], True, [True, True, False, False, True, True, True, True]]\n";
 
 #[test]
 fn vmcheck_matches_cpython() {

@@ -201,6 +201,36 @@ def deletes():
     return d, lst, hasattr(c, "tmp")
 
 
+class Version:
+    def __init__(self, n):
+        self.n = n
+
+    def __lt__(self, other):
+        return self.n < other.n
+
+    def __le__(self, other):
+        return self.n <= other.n
+
+    def __gt__(self, other):
+        return self.n > other.n
+
+    def __ge__(self, other):
+        return self.n >= other.n
+
+
+class Celsius:
+    def __init__(self, t):
+        self.t = t
+
+    def __eq__(self, other):
+        return self.t == other
+
+
+def rich_compare():
+    a, b = Version(1), Version(2)
+    return [a < b, a <= b, a > b, a >= b, b >= a, a <= a, Celsius(5) == 5, Celsius(5) != 6]
+
+
 def all_checks():
     return [
         deletes(),
@@ -225,6 +255,7 @@ def all_checks():
         yield_from(),
         with_stmt(),
         isinstance(MyError(), Exception),
+        rich_compare(),
     ]
 
 

@@ -1,0 +1,383 @@
+//! `builtins`: the global functions (`print`, `len`, `isinstance`, `getattr`, `sorted`…).
+//!
+//! Its functions are the `builtins` module's; the statics lay out its dict with the builtin
+//! types and exception classes too, and the interpreter looks global names up in it last.
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::mem::FlashImage;
+use crate::natives::arg;
+use crate::obj::*;
+use crate::slots::{ModuleDef, Native, NativeModule, binop};
+use crate::types::list::sort_values;
+use crate::vm::{R, Vm};
+
+/// The `builtins` module.
+pub struct Builtins;
+
+impl<F: FlashImage> NativeModule<F> for Builtins {
+    const MODULE: ModuleDef<F> = ModuleDef {
+        functions: &[
+            Native::new("print", print),
+            Native::new("len", len),
+            Native::new("isinstance", isinstance),
+            Native::new("issubclass", issubclass),
+            Native::new("hasattr", hasattr),
+            Native::new("getattr", getattr),
+            Native::new("setattr", setattr),
+            Native::new("delattr", delattr),
+            Native::new("repr", repr),
+            Native::new("iter", iter),
+            Native::new("next", next),
+            Native::new("abs", abs),
+            Native::new("min", min),
+            Native::new("max", max),
+            Native::new("sum", sum),
+            Native::new("sorted", sorted),
+            Native::new("enumerate", enumerate),
+            Native::new("zip", zip),
+            Native::new("map", map),
+            Native::new("any", any),
+            Native::new("all", all),
+            Native::new("id", id),
+            Native::new("hash", hash),
+            Native::new("callable", callable),
+            Native::new("ord", ord),
+            Native::new("chr", chr),
+            Native::new("__build_class__", build_class),
+            Native::new("__import__", import),
+            Native::new("globals", globals),
+            Native::new("divmod", divmod),
+            Native::new("reversed", reversed),
+            Native::new("hex", hex),
+            Native::new("super", super_),
+        ],
+        ..ModuleDef::new("builtins")
+    };
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value> {
+    let sep = match vm.kwarg(kw, "sep") {
+        Some(v) if v.0 != vm.st.none => vm.str_of(v)?,
+        _ => String::from(" "),
+    };
+    let end = match vm.kwarg(kw, "end") {
+        Some(v) if v.0 != vm.st.none => vm.str_of(v)?,
+        _ => String::from("\n"),
+    };
+    let mut line = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            line.push_str(&sep);
+        }
+        let s = vm.str_of(*a)?;
+        line.push_str(&s);
+    }
+    line.push_str(&end);
+    vm.out.push_str(&line);
+    Ok(vm.none())
+}
+
+fn len<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    vm.need(args, 1, "len")?;
+    vm.len(arg(args, 0))
+}
+
+/// `isinstance(x, classes)` and `issubclass(c, classes)`.
+fn is_subclass_of<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], instance: bool) -> R<Value> {
+    vm.need(args, 2, "isinstance")?;
+    let (a0, a1) = (arg(args, 0), arg(args, 1));
+    let classes = vm.seq_vec(a1).unwrap_or_else(|| vec![a1]);
+    let t = if instance { vm.type_of(a0) } else { a0.0 };
+    let r = classes.iter().any(|c| vm.is_subclass(t, c.0));
+    Ok(vm.bool_val(r))
+}
+
+fn isinstance<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    is_subclass_of(vm, args, true)
+}
+
+fn issubclass<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    is_subclass_of(vm, args, false)
+}
+
+fn hasattr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let r = vm.try_load_attr(arg(args, 0), arg(args, 1))?.is_some();
+    Ok(vm.bool_val(r))
+}
+
+fn getattr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let a0 = arg(args, 0);
+    let name = vm.str_arg(arg(args, 1))?;
+    let q = vm.intern(&name)?;
+    match vm.try_load_attr(a0, q)? {
+        Some(v) => Ok(v),
+        None if args.len() > 2 => Ok(args[2]),
+        None => vm.load_attr(a0, q),
+    }
+}
+
+fn setattr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let name = vm.str_arg(arg(args, 1))?;
+    let q = vm.intern(&name)?;
+    vm.store_attr(arg(args, 0), q, arg(args, 2))?;
+    Ok(vm.none())
+}
+
+fn delattr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let name = vm.str_arg(arg(args, 1))?;
+    let q = vm.intern(&name)?;
+    vm.delete_attr(arg(args, 0), q)?;
+    Ok(vm.none())
+}
+
+fn repr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let s = vm.repr_of(arg(args, 0))?;
+    vm.new_str(s.as_bytes())
+}
+
+fn iter<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    vm.get_iter(arg(args, 0))
+}
+
+fn next<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    match vm.iter_next(arg(args, 0))? {
+        Some(v) => Ok(v),
+        None if args.len() > 1 => Ok(args[1]),
+        None => vm.raise_empty("StopIteration"),
+    }
+}
+
+fn abs<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let x = vm.int_arg(arg(args, 0))?;
+    vm.int_val(x.abs())
+}
+
+/// `min` and `max`: the first item that no later item beats under `op`.
+fn extreme<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value], op: u32) -> R<Value> {
+    let items = if args.len() == 1 {
+        vm.iter_to_vec(args[0])?
+    } else {
+        args.to_vec()
+    };
+    if items.is_empty() {
+        return vm.raise_msg("ValueError", "empty sequence");
+    }
+    let key = vm.kwarg(kw, "key").unwrap_or(Value::NULL);
+    let mut best = items[0];
+    let mut bk = if key.is_null() {
+        best
+    } else {
+        vm.call(key, &[best], &[])?
+    };
+    for &x in &items[1..] {
+        let k = if key.is_null() {
+            x
+        } else {
+            vm.call(key, &[x], &[])?
+        };
+        if vm.binary_op(op, k, bk)?.0 == vm.st.true_ {
+            best = x;
+            bk = k;
+        }
+    }
+    Ok(best)
+}
+
+fn min<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value> {
+    extreme(vm, args, kw, binop::LESS)
+}
+
+fn max<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value> {
+    extreme(vm, args, kw, binop::MORE)
+}
+
+fn sum<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let mut acc = if args.len() > 1 {
+        args[1]
+    } else {
+        Value::small(0)
+    };
+    for x in vm.iter_to_vec(arg(args, 0))? {
+        acc = vm.binary_op(binop::ADD, acc, x)?;
+    }
+    Ok(acc)
+}
+
+fn sorted<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value> {
+    let mut items = vm.iter_to_vec(arg(args, 0))?;
+    let key = vm.kwarg(kw, "key").unwrap_or(Value::NULL);
+    let rev = match vm.kwarg(kw, "reverse") {
+        Some(v) => vm.truthy(v)?,
+        None => false,
+    };
+    sort_values(vm, &mut items, key, rev)?;
+    vm.new_list(&items)
+}
+
+fn enumerate<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let it = vm.get_iter(arg(args, 0))?;
+    let start = if args.len() > 1 {
+        args[1]
+    } else {
+        Value::small(0)
+    };
+    vm.alloc_obj(Kind::ITER, iter_kind::ENUMERATE, &[it, start, Value::NULL])
+}
+
+fn zip<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let mut its = Vec::new();
+    for a in args {
+        its.push(vm.get_iter(*a)?);
+    }
+    let t = vm.new_tuple(&its)?;
+    vm.alloc_obj(
+        Kind::ITER,
+        iter_kind::ZIP,
+        &[t, Value::small(0), Value::NULL],
+    )
+}
+
+fn map<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let it = vm.get_iter(arg(args, 1))?;
+    vm.alloc_obj(
+        Kind::ITER,
+        iter_kind::MAP,
+        &[it, Value::small(0), arg(args, 0)],
+    )
+}
+
+/// `any` (`want` true) and `all` (`want` false): stops at the first item whose truth is `want`.
+fn any_all<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], want: bool) -> R<Value> {
+    let it = vm.get_iter(arg(args, 0))?;
+    while let Some(x) = vm.iter_next(it)? {
+        if vm.truthy(x)? == want {
+            return Ok(vm.bool_val(want));
+        }
+    }
+    Ok(vm.bool_val(!want))
+}
+
+fn any<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    any_all(vm, args, true)
+}
+
+fn all<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    any_all(vm, args, false)
+}
+
+fn id<F: FlashImage>(_vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    Ok(Value::small((arg(args, 0).0 >> 1) as i32))
+}
+
+fn hash<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    vm.hash_of(arg(args, 0))
+}
+
+fn callable<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let r = matches!(
+        vm.kind(arg(args, 0)),
+        Some(Kind::FUNC | Kind::CLOSURE | Kind::BOUND_METH | Kind::BUILTIN | Kind::CLASS)
+    );
+    Ok(vm.bool_val(r))
+}
+
+fn ord<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let b = vm.str_arg(arg(args, 0))?;
+    let s = String::from_utf8_lossy(&b);
+    match s.chars().next() {
+        Some(c) => Ok(Value::small(c as i32)),
+        None => vm.raise_msg("TypeError", "ord() expected a character"),
+    }
+}
+
+fn chr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let c = vm.int_arg(arg(args, 0))?;
+    let ch = char::from_u32(c as u32).unwrap_or('?');
+    let mut buf = [0u8; 4];
+    let s = ch.encode_utf8(&mut buf);
+    vm.new_str(s.as_bytes())
+}
+
+fn hex<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let x = vm.int_arg(arg(args, 0))?;
+    let s = if x < 0 {
+        alloc::format!("-0x{:x}", -x)
+    } else {
+        alloc::format!("0x{x:x}")
+    };
+    vm.new_str(s.as_bytes())
+}
+
+/// `__build_class__(body, name, *bases)`: runs the class body with a fresh namespace as its
+/// locals, then makes the class.
+fn build_class<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    if args.len() < 2 {
+        return vm.raise_msg("TypeError", "__build_class__ needs body and name");
+    }
+    let body = args[0];
+    let name = args[1];
+    let bases = &args[2..];
+    let mut flags = 0;
+    for b in bases {
+        if vm.kind(*b) != Some(Kind::CLASS) {
+            return vm.raise_msg("TypeError", "bases must be classes");
+        }
+        if vm.aux(*b) & class_flags::EXCEPTION != 0 {
+            flags |= class_flags::EXCEPTION;
+        }
+    }
+    let locals = vm.new_namespace(8)?;
+    let cell = vm.call_bc(body, &[], &[], locals)?;
+    let bt = vm.new_tuple(bases)?;
+    let nq = match vm.str_bytes(name) {
+        Some(b) => {
+            let b = b.to_vec();
+            vm.intern(&b)?
+        }
+        None => name,
+    };
+    let c = vm.alloc_obj(Kind::CLASS, flags, &[nq, bt, locals])?;
+    if vm.kind(cell) == Some(Kind::CELL) {
+        vm.set_w(cell, 1, c.0)?;
+    }
+    Ok(c)
+}
+
+fn import<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let q = vm.str_arg(arg(args, 0))?;
+    let qv = vm.intern(&q)?;
+    let g = vm.main_globals;
+    let from = if args.len() > 3 { args[3] } else { vm.none() };
+    let level = if args.len() > 4 {
+        args[4].as_int().max(0) as u32
+    } else {
+        0
+    };
+    vm.import_name(g, qv, from, level)
+}
+
+fn globals<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
+    Ok(vm.main_globals)
+}
+
+fn divmod<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let (a0, a1) = (arg(args, 0), arg(args, 1));
+    let q = vm.binary_op(binop::FLOOR_DIVIDE, a0, a1)?;
+    let m = vm.binary_op(binop::MODULO, a0, a1)?;
+    vm.new_tuple(&[q, m])
+}
+
+fn reversed<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let a0 = arg(args, 0);
+    let l = vm.len(a0)?;
+    vm.alloc_obj(Kind::ITER, iter_kind::REVERSED, &[a0, l, Value::NULL])
+}
+
+/// `super()` is compiled to `LOAD_SUPER_METHOD` inside a method; called any other way it
+/// cannot know its class.
+fn super_<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
+    vm.raise_msg("NotImplementedError", "super() outside a method call")
+}

@@ -1,0 +1,277 @@
+//! Operators: `binary_op`, `unary_op`, `==`, `in`, truth, `len` and `hash`.
+//!
+//! As MicroPython's `runtime.c`: the generic operators (`is`, `==` through the type, `in`,
+//! exception match) and the small-int arithmetic are here, inline; anything else is asked of
+//! the left operand's type through its `binary_op` slot (the container's for `in`), and a type
+//! with no answer makes a `TypeError`.
+
+use crate::mem::FlashImage;
+use crate::obj::*;
+use crate::slots::{binop, unop};
+use crate::vm::{R, Vm};
+
+impl<F: FlashImage> Vm<F> {
+    /// An int or bool as i64.
+    #[inline]
+    pub fn as_intlike(&self, v: Value) -> Option<i64> {
+        if v.is_int() {
+            Some(v.as_int() as i64)
+        } else if v.0 == self.st.true_ {
+            Some(1)
+        } else if v.0 == self.st.false_ {
+            Some(0)
+        } else {
+            None
+        }
+    }
+
+    /// A small int from an i64, or OverflowError.
+    pub fn int_val(&mut self, n: i64) -> R<Value> {
+        match Value::int(n) {
+            Some(v) => Ok(v),
+            None => self.raise_msg("OverflowError", "small int overflow"),
+        }
+    }
+
+    /// Python `==`.
+    pub fn eq(&mut self, a: Value, b: Value) -> R<bool> {
+        if a.0 == b.0 {
+            return Ok(true);
+        }
+        if a.is_int() || b.is_int() {
+            // bools compare equal to 0/1
+            if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
+                return Ok(x == y);
+            }
+        }
+        if a.is_qstr() && b.is_qstr() {
+            return Ok(false);
+        }
+        match self.slots(a).and_then(|t| t.binary_op) {
+            Some(f) => match f(self, binop::EQUAL, a, b)? {
+                Some(r) => self.truthy(r),
+                None => Ok(false),
+            },
+            None => Ok(false),
+        }
+    }
+
+    /// Applies binary operator `op` ([`binop`]).
+    pub fn binary_op(&mut self, op: u32, a: Value, b: Value) -> R<Value> {
+        use binop::*;
+        match op {
+            IS => return Ok(self.bool_val(a.0 == b.0)),
+            IS_NOT => return Ok(self.bool_val(a.0 != b.0)),
+            EQUAL => {
+                let r = self.eq(a, b)?;
+                return Ok(self.bool_val(r));
+            }
+            NOT_EQUAL => {
+                let r = self.eq(a, b)?;
+                return Ok(self.bool_val(!r));
+            }
+            IN | NOT_IN => {
+                let r = self.contains(b, a)?;
+                return Ok(self.bool_val(r == (op == IN)));
+            }
+            EXCEPTION_MATCH => {
+                let r = self.exception_match(a, b);
+                return Ok(self.bool_val(r));
+            }
+            _ => {}
+        }
+        // In-place operators act like their plain forms, unless the type has its own (a
+        // list's `+=` extends it).
+        let plain = binop::plain(op);
+        if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
+            return self.small_int_op(plain, x, y);
+        }
+        if let Some(f) = self.slots(a).and_then(|t| t.binary_op) {
+            if let Some(r) = f(self, op, a, b)? {
+                return Ok(r);
+            }
+            if plain != op
+                && let Some(r) = f(self, plain, a, b)?
+            {
+                return Ok(r);
+            }
+        }
+        self.binop_type_error(plain, a, b)
+    }
+
+    /// `TypeError: unsupported types for …`.
+    pub fn binop_type_error<T>(&mut self, op: u32, a: Value, b: Value) -> R<T> {
+        let ta = self.class_name(self.type_of(a));
+        let tb = self.class_name(self.type_of(b));
+        let name = binop::symbol(op);
+        let msg = alloc::format!("unsupported types for {name}: '{ta}', '{tb}'");
+        self.raise_msg("TypeError", &msg)
+    }
+
+    /// Arithmetic and comparison of two ints (or bools), plain operators only.
+    fn small_int_op(&mut self, op: u32, x: i64, y: i64) -> R<Value> {
+        use binop::*;
+        let r = match op {
+            LESS => return Ok(self.bool_val(x < y)),
+            MORE => return Ok(self.bool_val(x > y)),
+            LESS_EQUAL => return Ok(self.bool_val(x <= y)),
+            MORE_EQUAL => return Ok(self.bool_val(x >= y)),
+            OR => x | y,
+            XOR => x ^ y,
+            AND => x & y,
+            LSHIFT => {
+                if !(0..=62).contains(&y) {
+                    return self.raise_msg("OverflowError", "shift count");
+                }
+                x.checked_shl(y as u32).unwrap_or(i64::MAX)
+            }
+            RSHIFT => {
+                if y < 0 {
+                    return self.raise_msg("ValueError", "negative shift count");
+                }
+                x >> y.min(63)
+            }
+            ADD => x + y,
+            SUBTRACT => x - y,
+            MULTIPLY => x.saturating_mul(y),
+            FLOOR_DIVIDE | MODULO | TRUE_DIVIDE => {
+                if y == 0 {
+                    return self.raise_msg("ZeroDivisionError", "divide by zero");
+                }
+                let q = x.div_euclid(y);
+                let m = x.rem_euclid(y);
+                // Python floors toward negative infinity.
+                let (q, m) = if m != 0 && y < 0 {
+                    (q + 1, m + y)
+                } else {
+                    (q, m)
+                };
+                match op {
+                    MODULO => m,
+                    FLOOR_DIVIDE => q,
+                    _ => {
+                        if x % y != 0 {
+                            return self.raise_msg("NotImplementedError", "float division");
+                        }
+                        q
+                    }
+                }
+            }
+            POWER => {
+                if y < 0 {
+                    return self.raise_msg("NotImplementedError", "negative power");
+                }
+                let mut r: i64 = 1;
+                for _ in 0..y.min(64) {
+                    r = r.saturating_mul(x);
+                }
+                r
+            }
+            _ => {
+                let a = Value::int(x).unwrap_or(Value::NULL);
+                let b = Value::int(y).unwrap_or(Value::NULL);
+                return self.binop_type_error(op, a, b);
+            }
+        };
+        self.int_val(r)
+    }
+
+    /// Applies unary operator `op` ([`unop`]).
+    pub fn unary_op(&mut self, op: u32, a: Value) -> R<Value> {
+        match op {
+            unop::NOT => {
+                let t = self.truthy(a)?;
+                Ok(self.bool_val(!t))
+            }
+            unop::BOOL => {
+                let t = self.truthy(a)?;
+                Ok(self.bool_val(t))
+            }
+            unop::LEN => self.len(a),
+            unop::HASH => self.hash_of(a),
+            _ => match self.as_intlike(a) {
+                Some(x) => match op {
+                    unop::POSITIVE => self.int_val(x),
+                    unop::NEGATIVE => self.int_val(-x),
+                    unop::INVERT => self.int_val(!x),
+                    _ => self.raise_msg("NotImplementedError", "unary op"),
+                },
+                None => {
+                    if let Some(f) = self.slots(a).and_then(|t| t.unary_op)
+                        && let Some(r) = f(self, op, a)?
+                    {
+                        return Ok(r);
+                    }
+                    let t = self.class_name(self.type_of(a));
+                    let msg = alloc::format!("unsupported type for unary op: '{t}'");
+                    self.raise_msg("TypeError", &msg)
+                }
+            },
+        }
+    }
+
+    /// Object truthiness: the type's `unary_op(BOOL)`, true when it has no answer.
+    pub fn truthy(&mut self, v: Value) -> R<bool> {
+        if v.is_int() {
+            return Ok(v.as_int() != 0);
+        }
+        if v.is_qstr() {
+            return Ok(v.as_qstr() != 1);
+        }
+        if v.0 == self.st.none || v.0 == self.st.false_ {
+            return Ok(false);
+        }
+        if v.0 == self.st.true_ {
+            return Ok(true);
+        }
+        match self.slots(v).and_then(|t| t.unary_op) {
+            Some(f) => match f(self, unop::BOOL, v)? {
+                Some(r) => Ok(r.0 == self.st.true_),
+                None => Ok(true),
+            },
+            None => Ok(true),
+        }
+    }
+
+    /// `len(v)`: the type's `unary_op(LEN)`.
+    pub fn len(&mut self, v: Value) -> R<Value> {
+        if let Some(f) = self.slots(v).and_then(|t| t.unary_op)
+            && let Some(n) = f(self, unop::LEN, v)?
+        {
+            return Ok(n);
+        }
+        let t = self.class_name(self.type_of(v));
+        let msg = alloc::format!("object of type '{t}' has no len()");
+        self.raise_msg("TypeError", &msg)
+    }
+
+    /// `hash(v)`: the int itself, the type's `unary_op(HASH)`, or the address.
+    pub fn hash_of(&mut self, v: Value) -> R<Value> {
+        if v.is_int() {
+            return Ok(v);
+        }
+        if let Some(f) = self.slots(v).and_then(|t| t.unary_op)
+            && let Some(h) = f(self, unop::HASH, v)?
+        {
+            return Ok(h);
+        }
+        Ok(Value::small((v.0 >> 4) as i32))
+    }
+
+    /// `x in container`: the container type's `binary_op(CONTAINS)`, else a search of its
+    /// items by `==`.
+    pub fn contains(&mut self, container: Value, x: Value) -> R<bool> {
+        if let Some(f) = self.slots(container).and_then(|t| t.binary_op)
+            && let Some(r) = f(self, binop::CONTAINS, container, x)?
+        {
+            return self.truthy(r);
+        }
+        let items = self.iter_to_vec(container)?;
+        for it in items {
+            if self.eq(it, x)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}

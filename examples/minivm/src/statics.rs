@@ -1,0 +1,230 @@
+//! Firmware statics: every builtin type, function, exception class and module, laid out from
+//! the registry's [`Builtins`](crate::slots::Builtins) table at boot.
+//!
+//! [`Vm::build_statics`] writes them in one fixed order, so their addresses are the same on
+//! every run and on every target, and frozen images may point at them; after boot the region is
+//! read-only. The firmware id is a CRC of these bytes (see `freeze`), so a change of the table
+//! (a new type, method or module) changes the id and old images are refused, never misread.
+//!
+//! ```text
+//! None False True Ellipsis ()
+//! per type (registry order):  its methods' builtin functions, its dict, its type object
+//! exceptions:                 BaseException's methods, then per class: bases, dict, class
+//! MemoryError instance (raised when the heap is full, so it is never allocated)
+//! the builtins module's functions, the builtins dict (types, exceptions, functions, __name__)
+//! per module (registry order): functions, str constants, dict, module object
+//! the builtins module object
+//! ```
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::mem::FlashImage;
+use crate::memmap::STATICS_BASE;
+use crate::obj::*;
+use crate::qstr::sq;
+use crate::slots::{Constant, Native, native_id, table};
+use crate::vm::Vm;
+
+impl<F: FlashImage> Vm<F> {
+    fn s_alloc(&mut self, words: &[u32]) -> u32 {
+        let a = STATICS_BASE + self.mem.statics.len() as u32;
+        for w in words {
+            self.mem.statics.extend_from_slice(&w.to_le_bytes());
+        }
+        a
+    }
+
+    fn s_dict(&mut self, entries: &[(Value, Value)]) -> u32 {
+        let mut t = vec![header(Kind::ARRAY, 2 * entries.len().max(1) as u32)];
+        for (k, v) in entries {
+            t.push(k.0);
+            t.push(v.0);
+        }
+        if entries.is_empty() {
+            t.extend_from_slice(&[0, 0]);
+        }
+        let ta = self.s_alloc(&t);
+        self.s_alloc(&[
+            header(Kind::DICT, 0),
+            Value::small(entries.len() as i32).0,
+            ta,
+        ])
+    }
+
+    fn s_tuple(&mut self, items: &[u32]) -> u32 {
+        let mut t = vec![header(Kind::TUPLE, items.len() as u32)];
+        t.extend_from_slice(items);
+        self.s_alloc(&t)
+    }
+
+    /// A builtin function object for entry `index` of native table `table`.
+    fn s_builtin(&mut self, table: u32, index: usize, n: &Native<F>) -> (Value, Value) {
+        let name = self.q(n.name);
+        let f = self.s_alloc(&[header(Kind::BUILTIN, native_id(table, index)), name.0]);
+        (name, Value(f))
+    }
+
+    /// The builtin function objects of a native table, as dict entries.
+    fn s_natives(&mut self, table: u32, natives: &[Native<F>]) -> Vec<(Value, Value)> {
+        let mut ents = Vec::with_capacity(natives.len());
+        for (i, n) in natives.iter().enumerate() {
+            ents.push(self.s_builtin(table, i, n));
+        }
+        ents
+    }
+
+    fn s_str(&mut self, s: &str) -> u32 {
+        let s = s.as_bytes();
+        let mut w = vec![header(Kind::STR, s.len() as u32), crate::qstr::hash(s)];
+        for c in s.chunks(4) {
+            let mut b = [0u8; 4];
+            b[..c.len()].copy_from_slice(c);
+            w.push(u32::from_le_bytes(b));
+        }
+        self.s_alloc(&w)
+    }
+
+    /// Builds the statics region (called once while the VM is created).
+    pub fn build_statics(&mut self) {
+        let reg = self.registry;
+        self.mem.statics.clear();
+        self.st.none = self.s_alloc(&[header(Kind::NONE, 0)]);
+        self.st.false_ = self.s_alloc(&[header(Kind::BOOL, 0)]);
+        self.st.true_ = self.s_alloc(&[header(Kind::BOOL, 1)]);
+        self.st.ellipsis = self.s_alloc(&[header(Kind::ELLIPSIS, 0)]);
+        self.st.empty_tuple = self.s_tuple(&[]);
+        let empty = self.st.empty_tuple;
+        self.st.types = vec![0; Kind::LIMIT];
+        let mut builtins: Vec<(Value, Value)> = Vec::new();
+        // Type objects (a native type's aux holds its kind, so calling it finds `make_new`).
+        for t in reg.types.iter().filter(|t| t.python_type.is_none()) {
+            let ents = self.s_natives(t.kind.id() as u32, t.methods);
+            let d = self.s_dict(&ents);
+            let nq = self.q(t.name);
+            let flags = class_flags::NATIVE | ((t.kind.id() as u32) << 8);
+            let c = self.s_alloc(&[header(Kind::CLASS, flags), nq.0, empty, d]);
+            self.st.types[t.kind.id() as usize] = c;
+            builtins.push((nq, Value(c)));
+        }
+        for t in reg.types {
+            if let Some(k) = t.python_type {
+                self.st.types[t.kind.id() as usize] = self.st.types[k.id() as usize];
+            }
+        }
+        self.st.object = self.st.types[Kind::INSTANCE.id() as usize];
+        self.st.type_ = self.st.types[Kind::CLASS.id() as usize];
+        self.st.str_ = self.st.types[Kind::STR.id() as usize];
+        self.st.bool_ = self.st.types[Kind::BOOL.id() as usize];
+        self.st.int = self.st.types[Kind::INT.id() as usize];
+        // Exceptions: the root class holds the base methods.
+        let base_methods = self.s_natives(table::EXCEPTION, reg.exception_methods);
+        for &(name, parent) in reg.exceptions {
+            let bases = if parent.is_empty() {
+                empty
+            } else {
+                let p = self.exc_class(parent);
+                self.s_tuple(&[p])
+            };
+            let d = if parent.is_empty() {
+                self.s_dict(&base_methods)
+            } else {
+                self.s_dict(&[])
+            };
+            let nq = self.q(name);
+            let c = self.s_alloc(&[header(Kind::CLASS, class_flags::EXCEPTION), nq.0, bases, d]);
+            self.st.exc.push((name, c));
+            builtins.push((nq, Value(c)));
+        }
+        let me = self.exc_class("MemoryError");
+        self.st.memory_error = self.s_alloc(&[header(Kind::INSTANCE, 0), me, 0, empty]);
+        let fns = self.s_natives(table::BUILTINS, reg.builtins.functions);
+        builtins.extend_from_slice(&fns);
+        let nq = sq!("__name__");
+        let bq = self.q(reg.builtins.name);
+        builtins.push((nq, bq));
+        self.st.builtins = self.s_dict(&builtins);
+        let bcq = self.q("__build_class__");
+        self.st.build_class = self
+            .dict_get_q(Value(self.st.builtins), bcq)
+            .map_or(0, |v| v.0);
+        // Builtin modules.
+        for (i, m) in reg.modules.iter().enumerate() {
+            let mq = self.q(m.name);
+            let mut ents = vec![(nq, mq)];
+            ents.extend(self.s_natives(table::FIRST_MODULE + i as u32, m.functions));
+            for c in m.constants {
+                let (k, v) = match *c {
+                    Constant::Int(k, v) => (self.q(k), Value::small(v)),
+                    Constant::Str(k, v) => (self.q(k), Value(self.s_str(v))),
+                    Constant::Type(k, kind) => {
+                        (self.q(k), Value(self.st.types[kind.id() as usize]))
+                    }
+                };
+                ents.push((k, v));
+            }
+            let d = self.s_dict(&ents);
+            let mo = self.s_alloc(&[header(Kind::MODULE, 0), mq.0, d]);
+            self.st.modules.push((m.name, mo));
+            for a in m.aliases {
+                self.st.aliases.push((a, mo));
+            }
+        }
+        let bm_d = self.st.builtins;
+        let m = self.s_alloc(&[header(Kind::MODULE, 0), bq.0, bm_d]);
+        self.st.modules.push((reg.builtins.name, m));
+    }
+
+    /// The builtin module `name`, if there is one (plain-name aliases excluded).
+    pub fn builtin_module(&self, name: &str) -> Option<Value> {
+        self.st
+            .modules
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| Value(*m))
+    }
+
+    /// The builtin module a plain name (`time`, `collections`…) falls back to.
+    pub fn builtin_alias(&self, name: &str) -> Option<Value> {
+        self.st
+            .aliases
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| Value(*m))
+    }
+
+    /// The firmware qstr names of a registry: every name it defines, then its extra names and
+    /// the core's, each once (the static qstrs of the format excluded). Their order is their
+    /// id order.
+    pub(crate) fn firmware_names(reg: &crate::slots::Builtins<F>) -> Vec<&'static str> {
+        let mut all: Vec<&'static str> = Vec::new();
+        let mut add = |n: &'static str| {
+            if crate::qstr::find_fixed(&all, n.as_bytes()).is_none() {
+                all.push(n);
+            }
+        };
+        for t in reg.types {
+            add(t.name);
+            t.methods.iter().for_each(|m| add(m.name));
+            t.names.iter().for_each(|n| add(n));
+        }
+        for &(name, _) in reg.exceptions {
+            add(name);
+        }
+        reg.exception_methods.iter().for_each(|m| add(m.name));
+        for m in core::iter::once(&reg.builtins).chain(reg.modules.iter()) {
+            add(m.name);
+            m.aliases.iter().for_each(|n| add(n));
+            m.functions.iter().for_each(|f| add(f.name));
+            for c in m.constants {
+                add(match *c {
+                    Constant::Int(k, _) | Constant::Str(k, _) | Constant::Type(k, _) => k,
+                });
+            }
+            m.names.iter().for_each(|n| add(n));
+        }
+        reg.names.iter().for_each(|n| add(n));
+        crate::qstr::CORE_NAMES.iter().for_each(|n| add(n));
+        all
+    }
+}

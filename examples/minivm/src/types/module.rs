@@ -1,0 +1,55 @@
+//! Modules: `[hdr|MODULE][name qstr][globals dict]`; attributes are the globals (with the
+//! overlay of globals a frozen module's own code rebound, see `Vm::store_global`).
+
+use alloc::string::String;
+use core::fmt::Write as _;
+
+use crate::mem::FlashImage;
+use crate::obj::{Kind, Value};
+use crate::slots::{Attr, AttrOp, NativeType, PrintKind, TypeSlots};
+use crate::vm::{R, Vm};
+
+/// The `module` type.
+pub struct Module;
+
+impl<F: FlashImage> NativeType<F> for Module {
+    const TYPE: TypeSlots<F> = TypeSlots {
+        print: Some(print),
+        attr: Some(attr),
+        ..TypeSlots::new(Kind::MODULE, "module")
+    };
+}
+
+fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
+    let n = vm.str_string(vm.wv(v, 1));
+    let _ = write!(s, "<module '{n}'>");
+    Ok(())
+}
+
+fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<Attr> {
+    let g = vm.wv(m, 2);
+    match op {
+        AttrOp::Load | AttrOp::Method => {
+            if let Some(v) = vm.overlay_get(g, name) {
+                return Ok(Attr::Found(v));
+            }
+            if let Some(v) = vm.dict_get_q(g, name) {
+                return Ok(Attr::Found(v));
+            }
+            // A submodule imported after its package was frozen is not an attribute of the
+            // (read-only) package: find it in sys.modules.
+            let mut full = vm.str_bytes(vm.wv(m, 1)).unwrap_or(b"").to_vec();
+            full.push(b'.');
+            full.extend_from_slice(vm.str_bytes(name).unwrap_or(b""));
+            Ok(match vm.find_qstr(&full) {
+                Some(q) => match vm.dict_get_q(vm.modules, Value::qstr(q)) {
+                    Some(v) => Attr::Found(v),
+                    None => Attr::Missing,
+                },
+                None => Attr::Missing,
+            })
+        }
+        AttrOp::Store(v) => vm.dict_store(g, name, v).map(|()| Attr::Done),
+        AttrOp::Delete => vm.delete_from(g, name),
+    }
+}

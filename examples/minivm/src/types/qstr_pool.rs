@@ -1,0 +1,49 @@
+//! Qstr pools: the chain of interned-string tables (see `qstr`). Internal.
+//!
+//! A heap pool is `[hdr cap|QSTR_POOL][prev][first id][n][→ STR]…`; frozen compact (when its
+//! texts fit u16 offsets), `[hdr w|QSTR_POOL+COMPACT][prev][first id][n][u16 offsets…][texts…]`:
+//! no STR objects at all, so per string no pointer, header, hash or padding, and no spare
+//! capacity (see `obj`; readers go through `Vm::pool_text`).
+
+use crate::freeze::copy_heap;
+use crate::mem::FlashImage;
+use crate::obj::*;
+use crate::slots::{Frozen, NativeType, TypeSlots};
+use crate::vm::Vm;
+
+/// The `qstr_pool` type.
+pub struct QstrPool;
+
+impl<F: FlashImage> NativeType<F> for QstrPool {
+    const TYPE: TypeSlots<F> = TypeSlots {
+        frozen: Some(Frozen {
+            size: frozen_size,
+            values: Some(frozen_values),
+            write: write_frozen,
+        }),
+        ..TypeSlots::new(Kind::QSTR_POOL, "qstr_pool")
+    };
+}
+
+fn frozen_size<F: FlashImage>(vm: &Vm<F>, p: Value) -> u32 {
+    match vm.compact_pool(p) {
+        Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
+        None => object_size(vm.w(p, 0)).unwrap_or(4),
+    }
+}
+
+/// A compact pool's values are its three words after the header (its texts are no slots).
+fn frozen_values<F: FlashImage>(vm: &Vm<F>, p: Value) -> (u32, u32) {
+    match vm.compact_pool(p) {
+        Some(_) => (QPOOL_HDR_WORDS, 0),
+        None => (frozen_size(vm, p) / 4, 0),
+    }
+}
+
+fn write_frozen<F: FlashImage>(vm: &Vm<F>, p: Value, out: &mut [u8]) {
+    if vm.compact_pool(p).is_some() {
+        vm.write_compact_pool(p, out);
+    } else {
+        copy_heap(vm, p, out);
+    }
+}
