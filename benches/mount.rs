@@ -19,7 +19,7 @@ mod support;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use flashfreeze::image::read::ReadConfig;
+use flashfreeze::image::ReadConfig;
 use flashfreeze::mount::mount;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Store, StoreConfig};

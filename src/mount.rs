@@ -23,11 +23,8 @@
 //!
 //! let region = [0xFF; 4096]; // erased flash
 //! let mut ram = [0u8; 256];
-//! let cfg = ReadConfig {
-//!     layout: Layout { region_address: 0x1010_0000, erase_size: 4096, ram_address: 0x2003_0000, ram_len: 256, firmware_id: b"fw" },
-//!     ref_bytes: 4,
-//!     statics: &[],
-//! };
+//! let layout = Layout::new(0x1010_0000, 4096, 0x2003_0000, 256, b"fw");
+//! let cfg = ReadConfig::new(layout, flashfreeze::RefEncoding::ADDRESS_32);
 //! assert!(matches!(mount(&region, &cfg, &mut ram), Err(MountError::NoCommittedBatch { .. })));
 //! ```
 
@@ -77,8 +74,7 @@ impl fmt::Display for MountError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for MountError {}
+impl core::error::Error for MountError {}
 
 impl From<DecodeError> for MountError {
     fn from(e: DecodeError) -> Self {

@@ -104,8 +104,7 @@ impl fmt::Display for SimError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for SimError {}
+impl core::error::Error for SimError {}
 
 impl NorFlashError for SimError {
     fn kind(&self) -> NorFlashErrorKind {
@@ -607,5 +606,78 @@ mod tests {
             Err(SimError::DoubleWrite { .. })
         ));
         g.write(0, &[0; 4]).unwrap();
+    }
+}
+
+/// One [`SimFlash`] shared by a VM that reads it in place and a store that programs it: on a
+/// host, what memory-mapped (XIP) flash is on a device.
+///
+/// Clones share the device. Each [`NorFlash`] call borrows it for that call only, and
+/// [`SharedFlash::bytes`] for as long as the VM holds the guard: a VM reads through it between
+/// the store's operations (a freeze calls the VM, then programs, then calls the VM again), never
+/// across one.
+///
+/// ```
+/// use embedded_storage::nor_flash::NorFlash;
+/// use flashfreeze::sim::{SharedFlash, SimFlash};
+///
+/// let chip = SharedFlash::new(SimFlash::<1, 4, 4096>::new(4096));
+/// let mut programmer = chip.clone(); // what the store gets
+/// programmer.write(0, &[1, 2, 3, 4])?;
+/// assert_eq!(&chip.bytes()[..4], &[1, 2, 3, 4]); // what the VM reads in place
+/// # Ok::<(), flashfreeze::sim::SimError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SharedFlash<const R: usize = 1, const W: usize = 4, const E: usize = 4096>(
+    alloc::rc::Rc<core::cell::RefCell<SimFlash<R, W, E>>>,
+);
+
+impl<const R: usize, const W: usize, const E: usize> SharedFlash<R, W, E> {
+    /// Share `flash`.
+    pub fn new(flash: SimFlash<R, W, E>) -> Self {
+        Self(alloc::rc::Rc::new(core::cell::RefCell::new(flash)))
+    }
+
+    /// The device's bytes, as the CPU would read them mapped.
+    ///
+    /// # Panics
+    /// While a [`NorFlash`] call on a clone is running (it cannot be, on one thread, unless
+    /// the guard is held across a store operation).
+    pub fn bytes(&self) -> core::cell::Ref<'_, [u8]> {
+        core::cell::Ref::map(self.0.borrow(), SimFlash::as_bytes)
+    }
+
+    /// Run `f` on the device (to arm a power cut, read the counters, reboot it).
+    pub fn with<T>(&self, f: impl FnOnce(&mut SimFlash<R, W, E>) -> T) -> T {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+impl<const R: usize, const W: usize, const E: usize> ErrorType for SharedFlash<R, W, E> {
+    type Error = SimError;
+}
+
+impl<const R: usize, const W: usize, const E: usize> ReadNorFlash for SharedFlash<R, W, E> {
+    const READ_SIZE: usize = R;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+        self.0.borrow_mut().read(offset, bytes)
+    }
+
+    fn capacity(&self) -> usize {
+        self.0.borrow().capacity()
+    }
+}
+
+impl<const R: usize, const W: usize, const E: usize> NorFlash for SharedFlash<R, W, E> {
+    const WRITE_SIZE: usize = W;
+    const ERASE_SIZE: usize = E;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+        self.0.borrow_mut().erase(from, to)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+        self.0.borrow_mut().write(offset, bytes)
     }
 }

@@ -74,21 +74,11 @@
 //!
 //! let mut vm = TestHeap::<4>::new();
 //! let module = vm.alloc(Kind::Immutable, &[]);
-//! let cfg = StoreConfig {
-//!     region_offset: 0x1_0000,
-//!     region_len: 0x1_0000,
-//!     layout: Layout {
-//!         region_address: 0x1001_0000,
-//!         erase_size: 4096,
-//!         ram_address: 0x2003_0000,
-//!         ram_len: 4096,
-//!         firmware_id: b"my-firmware-1.0",
-//!     },
-//!     ref_bytes: 4,
-//!     statics: &[],
-//! };
-//! let mut store = Store::open(SimFlash::<1, 4, 4096>::new(0x2_0000), cfg).unwrap();
-//! let plan = flashfreeze::plan(&vm, &[Root::new(RootKind::MODULE, "m", module)], store.target()?)?;
+//! let layout = Layout::new(0x1001_0000, 4096, 0x2003_0000, 4096, b"my-firmware-1.0");
+//! let cfg = StoreConfig::for_model::<TestHeap<4>>(0x1_0000, 0x1_0000, layout);
+//! let mut store = Store::open(SimFlash::<1, 4, 4096>::new(0x2_0000), cfg)?;
+//! // The two-step path (Store::freeze does this, and lets the VM continue on the copies).
+//! let plan = store.plan(&vm, &[Root::new(RootKind::MODULE, "m", module)])?;
 //! let batch = store.append(&plan, &vm)?;
 //! assert_eq!((batch.index, batch.span), (0, 4096));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -102,7 +92,9 @@ use core::ops::Range;
 use embedded_storage::nor_flash::NorFlash;
 use zerocopy::{FromBytes, IntoBytes};
 
+use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
+use crate::forward::SideTable;
 use crate::image::Layout;
 use crate::image::format::{
     BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, HEADER_LEN, SECTION_ALIGN, align_up,
@@ -112,14 +104,20 @@ use crate::image::read::{
     validate,
 };
 use crate::image::write::{BatchParams, ImageError, StreamError, measure, stream};
-use crate::model::ObjectModel;
-use crate::plan::Plan;
+use crate::model::{LiveHeap, ObjectModel, RefEncoding};
+use crate::plan::{self, Plan, Root, RootKind, Stats};
 use crate::relocate::Target;
 
 /// Why a store operation failed. A failed append never commits its batch.
+///
+/// `E` is the flash device's error. `StoreError<E>` implements `Display` and
+/// [`core::error::Error`] when `E` implements `Display` (and `Debug`), and `defmt::Format`
+/// (feature `defmt`) when `E` does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoreError<E> {
+    /// No plan could be made ([`Store::freeze`], [`Store::plan`]); nothing was written.
+    Freeze(FreezeError),
     /// The flash device failed.
     Flash {
         /// The operation: `"read"`, `"erase"` or `"program"`.
@@ -175,13 +173,31 @@ pub enum StoreError<E> {
         /// Device offset of the first sector found changed.
         offset: u32,
     },
+    /// The plan's VM uses another reference encoding than the store was opened for.
+    Encoding {
+        /// The store's ([`StoreConfig::encoding`]).
+        store: RefEncoding,
+        /// The VM's ([`ObjectModel::ENCODING`]).
+        vm: RefEncoding,
+    },
+    /// [`LiveHeap::ram_area`] is shorter than the configured RAM area; nothing was written.
+    RamArea {
+        /// Bytes configured ([`Layout::ram_len`]).
+        expected: u64,
+        /// Bytes the VM gave.
+        given: usize,
+    },
 }
 
-impl<E: fmt::Debug> fmt::Display for StoreError<E> {
+impl<E: fmt::Display> fmt::Display for StoreError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Freeze(e) => write!(f, "store: {e}; nothing written"),
             Self::Flash { op, offset, error } => {
-                write!(f, "store: flash {op} at {offset:#x} failed: {error:?}")
+                write!(
+                    f,
+                    "store: flash {op} at device offset {offset:#x} failed: {error}"
+                )
             }
             Self::Geometry { what } => write!(f, "store: {what}"),
             Self::RegionFull { needed, available } => write!(
@@ -215,12 +231,19 @@ impl<E: fmt::Debug> fmt::Display for StoreError<E> {
                 f,
                 "store: the flash at {offset:#x} changed since the store was opened; nothing written (open it again)"
             ),
+            Self::Encoding { store, vm } => write!(
+                f,
+                "store: opened for {store}, the VM uses {vm}; nothing written"
+            ),
+            Self::RamArea { expected, given } => write!(
+                f,
+                "store: the VM's RAM area is {given} bytes, the layout says {expected}; nothing written"
+            ),
         }
     }
 }
 
-#[cfg(feature = "std")]
-impl<E: fmt::Debug> std::error::Error for StoreError<E> {}
+impl<E: fmt::Display + fmt::Debug> core::error::Error for StoreError<E> {}
 
 impl<E> From<ImageError> for StoreError<E> {
     fn from(e: ImageError) -> Self {
@@ -229,7 +252,20 @@ impl<E> From<ImageError> for StoreError<E> {
 }
 
 /// Where the store lives and whom its images are for.
+///
+/// ```
+/// use flashfreeze::image::Layout;
+/// use flashfreeze::store::StoreConfig;
+/// use flashfreeze::testing::TestHeap;
+///
+/// let layout = Layout::new(0x1010_0000, 4096, 0x2003_0000, 8192, b"fw-1");
+/// let statics = [0x1000_0000..0x1004_0000];
+/// let cfg = StoreConfig::for_model::<TestHeap<4>>(0x10_0000, 0x10_0000, layout)
+///     .with_statics(&statics);
+/// assert_eq!(cfg.encoding.width(), 4);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreConfig<'a> {
     /// Device offset of the region (a multiple of `ERASE_SIZE`).
     pub region_offset: u32,
@@ -238,26 +274,58 @@ pub struct StoreConfig<'a> {
     /// Mapped addresses, erase size (must be the device's), RAM area and firmware id (shared
     /// with [`crate::mount`]).
     pub layout: Layout<'a>,
-    /// The VM's reference width (`ObjectModel::REF_BYTES`).
-    pub ref_bytes: u32,
-    /// Address ranges of the VM's static objects, as mount is given them: a batch with a
-    /// pointer outside the image and these ranges is not committed.
+    /// The VM's reference encoding ([`ObjectModel::ENCODING`]); a plan of a VM with another
+    /// one is refused ([`StoreError::Encoding`]).
+    pub encoding: RefEncoding,
+    /// Address ranges of the VM's static objects, as mount is given them: a plan that points
+    /// at a static object outside them is refused when it is made ([`Store::plan`],
+    /// [`Store::freeze`]), and a batch with a pointer outside the image and these ranges is not
+    /// committed.
     pub statics: &'a [Range<u64>],
 }
 
 impl<'a> StoreConfig<'a> {
-    /// The reader's configuration for this store's region.
-    pub fn read_config(&self) -> ReadConfig<'a> {
-        ReadConfig {
-            layout: self.layout,
-            ref_bytes: self.ref_bytes,
-            statics: self.statics,
+    /// A store in the region at device offset `region_offset`, `region_len` bytes long, for
+    /// references in `encoding`, with no static ranges.
+    pub const fn new(
+        region_offset: u32,
+        region_len: u32,
+        layout: Layout<'a>,
+        encoding: RefEncoding,
+    ) -> Self {
+        Self {
+            region_offset,
+            region_len,
+            layout,
+            encoding,
+            statics: &[],
         }
+    }
+
+    /// The same for the VM `M` (its [`ObjectModel::ENCODING`]): the one source of the
+    /// reference width.
+    pub const fn for_model<M: ObjectModel + ?Sized>(
+        region_offset: u32,
+        region_len: u32,
+        layout: Layout<'a>,
+    ) -> Self {
+        Self::new(region_offset, region_len, layout, M::ENCODING)
+    }
+
+    /// The same, with the VM's static ranges.
+    pub const fn with_statics(self, statics: &'a [Range<u64>]) -> Self {
+        Self { statics, ..self }
+    }
+
+    /// The reader's configuration for this store's region.
+    pub const fn read_config(&self) -> ReadConfig<'a> {
+        ReadConfig::new(self.layout, self.encoding).with_statics(self.statics)
     }
 }
 
 /// A summary of one committed batch, as appended.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Appended {
     /// Index in the chain.
     pub index: u32,
@@ -276,6 +344,42 @@ pub struct Appended {
     pub map_bytes: (u32, u32),
 }
 
+/// What [`Store::freeze`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Frozen<R> {
+    /// "froze N flash bytes, M ram bytes, K objects, Q qstrs", and the rest of the numbers.
+    pub stats: Stats,
+    /// The batch committed.
+    pub batch: Appended,
+    /// The roots the image names, in the order given: every [`Root::new`] one, and the
+    /// [`Root::if_reached`] candidates the graph reached.
+    pub roots: Vec<FrozenRoot<R>>,
+}
+
+impl<R> Frozen<R> {
+    /// The candidate roots ([`Root::if_reached`]) that the graph reached.
+    pub fn reached(&self) -> impl Iterator<Item = &FrozenRoot<R>> {
+        self.roots.iter().filter(|r| r.if_reached)
+    }
+}
+
+/// A root of a batch just frozen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FrozenRoot<R> {
+    /// What it is.
+    pub kind: RootKind,
+    /// Its name.
+    pub name: alloc::string::String,
+    /// The frozen object's address.
+    pub address: u64,
+    /// The VM's reference to the frozen object ([`LiveHeap::frozen_ref`]).
+    pub frozen: R,
+    /// Whether it was a candidate ([`Root::if_reached`]) that the graph reached.
+    pub if_reached: bool,
+}
+
 /// What the handle knows of its region.
 #[derive(Clone, Debug)]
 struct State {
@@ -288,6 +392,12 @@ struct State {
 }
 
 /// A chain of batches in a region of `F`.
+///
+/// `F` is any [`NorFlash`]: the device itself, or **`&mut` the device** (embedded-storage
+/// implements `NorFlash` for `&mut F`), so the caller keeps its flash and lends it for as long
+/// as the store is open: `Store::open(&mut flash, cfg)`. A VM that reads its frozen objects
+/// while a freeze programs the flash reads them the way the CPU does (memory-mapped flash);
+/// on a host, [`crate::sim::SharedFlash`] gives the VM and the store one simulated device.
 #[derive(Debug)]
 pub struct Store<'a, F: NorFlash> {
     flash: F,
@@ -480,6 +590,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
     }
 
     /// The chain's validated batches (as last read).
+    #[cfg(feature = "unstable")]
     pub fn index(&self) -> Option<&ChainIndex> {
         self.state.as_ref().map(|s| &s.index)
     }
@@ -502,7 +613,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
     }
 
     /// The parameters of the next batch.
-    pub fn next_params(&self) -> Result<BatchParams<'a>, StoreError<F::Error>> {
+    pub(crate) fn next_params(&self) -> Result<BatchParams<'a>, StoreError<F::Error>> {
         let Some(s) = &self.state else {
             return Err(StoreError::Geometry {
                 what: "the store must be read again (a write failed): retry",
@@ -638,9 +749,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
     {
         self.state()?;
         let params = self.next_params()?;
-        if M::REF_BYTES != self.cfg.ref_bytes {
-            return Err(StoreError::Geometry {
-                what: "the VM's REF_BYTES differs from the store's",
+        if M::ENCODING != self.cfg.encoding {
+            return Err(StoreError::Encoding {
+                store: self.cfg.encoding,
+                vm: M::ENCODING,
             });
         }
         let target = self.target()?;
@@ -753,6 +865,130 @@ impl<'a, F: NorFlash> Store<'a, F> {
             ram_initial: next + header.ram.offset.get()
                 ..next + header.ram.offset.get() + header.ram.len.get(),
             map_bytes: (header.pointer_map.len.get(), header.object_map.len.get()),
+        })
+    }
+
+    /// Plan a freeze of `roots` for the next batch ([`Store::target`]), checking every pointer
+    /// to a static object against [`StoreConfig::statics`] now, with its path, rather than when
+    /// the batch is validated. The two-step path: then [`Store::append`] and
+    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all.
+    pub fn plan<M>(
+        &self,
+        vm: &M,
+        roots: &[Root<'_, M::Ref>],
+    ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>
+    where
+        M: ObjectModel + ?Sized,
+    {
+        if M::ENCODING != self.cfg.encoding {
+            return Err(StoreError::Encoding {
+                store: self.cfg.encoding,
+                vm: M::ENCODING,
+            });
+        }
+        let target = self.target()?;
+        plan::make(
+            vm,
+            roots,
+            target,
+            SideTable::new(vm),
+            Some(self.cfg.statics),
+        )
+        .map_err(StoreError::Freeze)
+    }
+
+    /// Freeze everything reachable from `roots` into the next batch, and let the VM continue on
+    /// the frozen copies: the one call a VM needs.
+    ///
+    /// 1. plan ([`Store::plan`]: traverse, classify, relocate; statics checked);
+    /// 2. append the batch ([`Store::append`]: measured, streamed, read back, validated as
+    ///    mount will, committed last);
+    /// 3. copy the new RAM section's initial state into [`LiveHeap::ram_area`], as mount does
+    ///    at boot;
+    /// 4. redirect the VM's live references to the frozen copies
+    ///    ([`LiveHeap::rewrite_live_refs`], see there for what it must visit);
+    /// 5. return the stats and the roots the image names (with the candidates given by
+    ///    [`Root::if_reached`] that the graph reached), as frozen references.
+    ///
+    /// `vm` is `&mut`: it may be a per-freeze view that borrows the VM and holds state for the
+    /// length of this call (see [`crate::model`], "Per-freeze state").
+    ///
+    /// An error before the commit leaves the flash and the VM as they were (the batch is not
+    /// committed). The only errors after it are reading the RAM section back
+    /// ([`StoreError::Flash`]): the VM then stays on its originals, and the batch mounts at
+    /// the next boot.
+    ///
+    /// # Example
+    /// ```
+    /// use flashfreeze::image::Layout;
+    /// use flashfreeze::sim::SimFlash;
+    /// use flashfreeze::store::{Store, StoreConfig};
+    /// use flashfreeze::testing::{Kind, TestHeap, Value};
+    /// use flashfreeze::{Root, RootKind};
+    ///
+    /// // A VM with a module (immutable) holding a counter (mutable), on its module table.
+    /// let mut vm = TestHeap::<4>::new();
+    /// let counter = vm.alloc(Kind::Mutable, &[None]);
+    /// let module = vm.alloc(Kind::Immutable, &[Some(counter)]);
+    /// vm.live_roots.push(Value::Ref(module));
+    /// vm.ram_area = vec![0; 4096]; // the frozen RAM area the layout names
+    ///
+    /// let mut flash = SimFlash::<1, 4, 4096>::new(0x2_0000);
+    /// let layout = Layout::new(0x1001_0000, 4096, 0x2003_0000, 4096, b"my-firmware-1.0");
+    /// let cfg = StoreConfig::for_model::<TestHeap<4>>(0x1_0000, 0x1_0000, layout);
+    /// let mut store = Store::open(&mut flash, cfg)?; // the flash is lent, not given
+    /// let frozen = store.freeze(&mut vm, &[Root::new(RootKind::MODULE, "m", module)])?;
+    /// assert_eq!(frozen.stats.to_string(), "froze 12 flash bytes, 12 ram bytes, 2 objects, 0 qstrs");
+    ///
+    /// // The VM now runs on the frozen copies: its module table points into flash, and the
+    /// // RAM area holds the counter's initial state.
+    /// let Value::Ref(m) = vm.live_roots[0] else { unreachable!() };
+    /// assert_eq!(vm.get(m).address, frozen.roots[0].address);
+    /// assert_eq!(vm.ram_area[..4], [2, 1, 0, 0]); // the counter's header, placed in RAM
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn freeze<M>(
+        &mut self,
+        vm: &mut M,
+        roots: &[Root<'_, M::Ref>],
+    ) -> Result<Frozen<M::Ref>, StoreError<F::Error>>
+    where
+        M: LiveHeap + ?Sized,
+    {
+        let expected = self.cfg.layout.ram_len;
+        let given = vm.ram_area().len();
+        if (given as u64) < expected {
+            return Err(StoreError::RamArea { expected, given });
+        }
+        let plan = self.plan(&*vm, roots)?;
+        let batch = self.append(&plan, &*vm)?;
+        // The new RAM section, from the flash just read back and validated.
+        let at = (batch.ram.start - self.cfg.layout.ram_address) as usize;
+        let len = (batch.ram_initial.end - batch.ram_initial.start) as usize;
+        let from = self.cfg.region_offset + batch.ram_initial.start;
+        if let Some(dst) = vm.ram_area().get_mut(at..at + len) {
+            read_unaligned(&mut self.flash, from, dst)?;
+        }
+        plan.fix_up_live(vm);
+        let roots = plan
+            .roots()
+            .iter()
+            .filter(|r| r.in_image)
+            .filter_map(|r| {
+                let address = plan.frozen_address(&*vm, r.target)?;
+                Some(FrozenRoot {
+                    kind: r.kind,
+                    name: r.name.clone(),
+                    address,
+                    frozen: vm.frozen_ref(address),
+                    if_reached: r.if_reached,
+                })
+            })
+            .collect();
+        Ok(Frozen {
+            stats: plan.stats().clone(),
+            batch,
+            roots,
         })
     }
 

@@ -36,8 +36,12 @@ fn golden_region<const W: u32>() -> Vec<u8> {
         let mut vm = heap.clone();
         let frozen_module = load_frozen_root(&mut vm, &first, "golden");
         let extra = vm.alloc(Kind::Immutable, &[Some(frozen_module)]);
-        freeze(&mut store, &vm, &[Root::new(RootKind::MODULE, "second", extra)])
-            .expect("second batch");
+        freeze(
+            &mut store,
+            &vm,
+            &[Root::new(RootKind::MODULE, "second", extra)],
+        )
+        .expect("second batch");
     }
     region(store.flash(), REGION_LEN).to_vec()
 }

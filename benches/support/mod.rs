@@ -34,8 +34,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flashfreeze::forward::ForwardingTable;
-use flashfreeze::image::read::ReadConfig;
+use flashfreeze::image::ReadConfig;
+use flashfreeze::plan::ForwardingTable;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Appended, Store, StoreConfig};
 use flashfreeze::{
@@ -401,7 +401,7 @@ impl Graph {
 
 impl ObjectModel for Graph {
     type Ref = Obj;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: flashfreeze::RefEncoding = flashfreeze::RefEncoding::ADDRESS_32;
 
     #[inline]
     fn space(&self, obj: Obj) -> Space {

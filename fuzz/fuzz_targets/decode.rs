@@ -4,8 +4,9 @@
 #![no_main]
 
 use flashfreeze::image::dump;
-use flashfreeze::image::format::{BATCH_MAGIC, FORMAT_VERSION, HEADER_LEN};
-use flashfreeze::image::read::{Image, reseal_batch};
+use flashfreeze::unstable::format::{BATCH_MAGIC, FORMAT_VERSION, HEADER_LEN};
+use flashfreeze::image::Image;
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze_fuzz::{FW, mount_checked, read_cfg};
 use libfuzzer_sys::fuzz_target;
 

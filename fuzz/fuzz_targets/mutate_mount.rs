@@ -4,7 +4,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use flashfreeze::image::read::reseal_batch;
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::Store;
 use flashfreeze::testing::TestHeap;

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use flashfreeze::image::Layout;
-use flashfreeze::image::read::{Image, ReadConfig};
+use flashfreeze::image::{Image, ReadConfig};
 use flashfreeze::model::Placement;
 use flashfreeze::mount::{MountError, mount};
 use flashfreeze::store::StoreConfig;

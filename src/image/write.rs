@@ -122,8 +122,7 @@ impl fmt::Display for ImageError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ImageError {}
+impl core::error::Error for ImageError {}
 
 impl From<FreezeError> for ImageError {
     fn from(e: FreezeError) -> Self {
@@ -211,7 +210,7 @@ where
     T: ForwardingTable<M>,
     V: Visit,
 {
-    let rb = u64::from(M::REF_BYTES);
+    let rb = u64::from(M::ENCODING.width());
     let target = *plan.target();
     let mut crc_flash = CRC.digest();
     let mut crc_ram = CRC.digest();
@@ -355,9 +354,10 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    let roots = plan.roots();
-    let mut name_offset = (roots.len() * ROOT_ENTRY_LEN) as u64;
-    for (index, root) in roots.iter().enumerate() {
+    let count = plan.roots().iter().filter(|r| r.in_image).count();
+    let roots = || plan.roots().iter().filter(|r| r.in_image);
+    let mut name_offset = (count * ROOT_ENTRY_LEN) as u64;
+    for (index, root) in roots().enumerate() {
         let address = plan
             .frozen_address(vm, root.target)
             .ok_or(ImageError::UnplannedRoot { index })?;
@@ -372,7 +372,7 @@ where
         out(entry.as_bytes());
         name_offset += u64::from(name_len);
     }
-    for root in roots {
+    for root in roots() {
         out(root.name.as_bytes());
     }
     Ok(name_offset)
@@ -443,14 +443,16 @@ where
     h.magic = BATCH_MAGIC;
     h.version = U16::new(FORMAT_VERSION);
     h.header_len = U16::new(HEADER_LEN as u16);
-    h.ref_bytes = M::REF_BYTES as u8;
+    h.ref_bytes = M::ENCODING.width() as u8;
     h.firmware_id_len = params.firmware_id.len() as u8;
     h.batch_index = U32::new(params.batch_index);
     h.prev_header_crc = U32::new(params.prev_header_crc);
     h.batch_offset = U32::new(params.batch_offset);
     h.flash_objects = U32::new(pass.flash_objects);
     h.ram_objects = U32::new(pass.ram_objects);
-    h.roots = U32::new(u32_of(plan.roots().len() as u64)?);
+    h.roots = U32::new(u32_of(
+        plan.roots().iter().filter(|r| r.in_image).count() as u64
+    )?);
     h.flash_base = U64::new(found.flash_base);
     h.ram_base = U64::new(found.ram_base);
     h.flash = SectionRef::new(u32_of(flash_off)?, u32_of(pass.flash_len)?);
@@ -467,12 +469,24 @@ where
 
 /// Failure of [`stream`]: the sink's own error, or the image's.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StreamError<E> {
     /// The sink failed (e.g. the flash).
     Sink(E),
     /// The image could not be produced.
     Image(ImageError),
 }
+
+impl<E: fmt::Display> fmt::Display for StreamError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sink(e) => write!(f, "image: the output failed: {e}"),
+            Self::Image(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: fmt::Display + fmt::Debug> core::error::Error for StreamError<E> {}
 
 impl<E> From<ImageError> for StreamError<E> {
     fn from(e: ImageError) -> Self {
@@ -659,6 +673,7 @@ where
 /// Both passes into a `Vec`: the batch's bytes up to `span`, header and commit record
 /// included, with `0xFF` where nothing is programmed. For hosts (build an image to flash
 /// later) and tests.
+#[cfg_attr(not(feature = "unstable"), allow(dead_code))]
 pub fn write_batch_to_vec<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,

@@ -42,8 +42,8 @@ use flashfreeze::image::{Layout, ReadConfig};
 use flashfreeze::model::Forward;
 use flashfreeze::store::{Store, StoreConfig};
 use flashfreeze::{
-    FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, Root, RootKind, Slot, SlotVisitor,
-    Space,
+    FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
+    SlotVisitor, Space,
 };
 
 use crate::mem::FlashImage;
@@ -57,7 +57,7 @@ pub const QSTR_ROOT: &str = "qstrs";
 
 /// A flash device the VM both reads in place ([`FlashImage`]) and programs ([`NorFlash`],
 /// whole chip: offsets are chip offsets).
-pub trait FreezeFlash: FlashImage + NorFlash + Sized {
+pub trait FreezeFlash: FlashImage + NorFlash<Error: fmt::Display> + Sized {
     /// A stand-in left in the VM while the device is lent to the store (never read).
     fn detached() -> Self;
 }
@@ -137,19 +137,19 @@ pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
 }
 
 fn layout(fw: &[u8]) -> Layout<'_> {
-    Layout {
-        region_address: IMAGE_BASE as u64,
-        // The RP2040's flash sector, which the host's simulated chip shares.
-        erase_size: 4096,
-        ram_address: RAM_SECTION_BASE as u64,
-        ram_len: RAM_SECTION_LEN as u64,
-        firmware_id: fw,
-    }
+    // 4096: the RP2040's flash sector, which the host's simulated chip shares.
+    Layout::new(
+        IMAGE_BASE as u64,
+        4096,
+        RAM_SECTION_BASE as u64,
+        RAM_SECTION_LEN as u64,
+        fw,
+    )
 }
 
 impl<F: FlashImage> ObjectModel for Vm<F> {
     type Ref = u32;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
 
     fn space(&self, obj: u32) -> Space {
         match region_of(obj) {
@@ -225,8 +225,8 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         self.slots(Value(obj)).map_or("unknown", |t| t.stats_name)
     }
 
-    fn is_interned_str(&self, obj: u32) -> bool {
-        self.interned.binary_search(&obj).is_ok()
+    fn interned_strs(&self, obj: u32) -> u32 {
+        u32::from(self.interned.binary_search(&obj).is_ok())
     }
 
     fn edge_label(&self, obj: u32, slot_index: u32, out: &mut dyn fmt::Write) -> fmt::Result {
@@ -326,6 +326,10 @@ impl<F: FlashImage> LiveHeap for Vm<F> {
     fn frozen_ref(&self, address: u64) -> u32 {
         address as u32
     }
+
+    fn ram_area(&mut self) -> &mut [u8] {
+        &mut self.mem.ram
+    }
 }
 
 impl<F: FlashImage> Vm<F> {
@@ -368,13 +372,13 @@ fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
 
 /// The store configuration of minivm's image region.
 fn store_config<'a>(fw: &'a [u8], statics: &'a [Range<u64>]) -> StoreConfig<'a> {
-    StoreConfig {
-        statics,
-        region_offset: IMAGE_FLASH_OFFSET,
-        region_len: IMAGE_LEN,
-        layout: layout(fw),
-        ref_bytes: 4,
-    }
+    StoreConfig::new(
+        IMAGE_FLASH_OFFSET,
+        IMAGE_LEN,
+        layout(fw),
+        RefEncoding::ADDRESS_32,
+    )
+    .with_statics(statics)
 }
 
 /// The freezer behind `freeze.import_modules` and `freeze.clear`.
@@ -539,11 +543,7 @@ impl<F: FlashImage> Vm<F> {
         }
         let fw = firmware_id(self);
         let statics = statics_ranges(self);
-        let cfg = ReadConfig {
-            layout: layout(fw.as_bytes()),
-            ref_bytes: 4,
-            statics: &statics,
-        };
+        let cfg = ReadConfig::for_model::<Self>(layout(fw.as_bytes())).with_statics(&statics);
         let region = self.mem.flash.image();
         let mounted = flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram)
             .map_err(|e| format!("{e}"))?;
