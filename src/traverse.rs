@@ -109,6 +109,9 @@ pub(crate) fn check_kept<M: ObjectModel + ?Sized>(
     Ok(())
 }
 
+/// Renders the path to an object from the root index and the steps.
+pub(crate) type RenderPath<'a, R> = dyn Fn(usize, &[Step<R>]) -> String + 'a;
+
 /// What a traversal found.
 pub(crate) struct Traversed {
     /// Heap objects entered.
@@ -131,7 +134,7 @@ pub(crate) fn traverse<M, T>(
     mut enter: impl FnMut(usize, &[Step<M::Ref>]) -> Result<(), FreezeError>,
     unentered: &mut Vec<M::Ref>,
     statics: Option<&[Range<u64>]>,
-    render: &dyn Fn(usize, &[Step<M::Ref>]) -> String,
+    render: &RenderPath<'_, M::Ref>,
 ) -> Result<Traversed, FreezeError>
 where
     M: ObjectModel + ?Sized,

@@ -488,8 +488,8 @@ impl ObjectModel for Graph {
         NAMES[self.kind[obj as usize] as usize]
     }
 
-    fn is_interned_str(&self, obj: Obj) -> bool {
-        self.kind[obj as usize] == kind::QSTR
+    fn interned_strs(&self, obj: Obj) -> u32 {
+        u32::from(self.kind[obj as usize] == kind::QSTR)
     }
 }
 
@@ -581,22 +581,12 @@ pub type Flash = SimFlash<1, 4, 4096>;
 
 /// Where the image region and the frozen RAM area are mapped.
 pub fn layout() -> flashfreeze::image::Layout<'static> {
-    flashfreeze::image::Layout {
-        region_address: 0x1010_0000,
-        erase_size: 4096,
-        ram_address: 0x2003_0000,
-        ram_len: RAM_LEN,
-        firmware_id: FW,
-    }
+    flashfreeze::image::Layout::new(0x1010_0000, 4096, 0x2003_0000, RAM_LEN, FW)
 }
 
 /// Reader configuration matching [`layout`].
 pub fn read_cfg() -> ReadConfig<'static> {
-    ReadConfig {
-        layout: layout(),
-        ref_bytes: 4,
-        statics: STATICS,
-    }
+    ReadConfig::for_model::<Graph>(layout()).with_statics(STATICS)
 }
 
 /// An erased device large enough for `g`'s image: room for the sections, the maps (a few bits
@@ -612,13 +602,8 @@ pub fn freeze_to_store(
     flash: Flash,
     layout: flashfreeze::image::Layout<'static>,
 ) -> (Appended, Flash) {
-    let cfg = StoreConfig {
-        region_offset: 0,
-        region_len: flash.as_bytes().len() as u32,
-        layout,
-        ref_bytes: 4,
-        statics: STATICS,
-    };
+    let cfg = StoreConfig::for_model::<Graph>(0, flash.as_bytes().len() as u32, layout)
+        .with_statics(STATICS);
     let mut store = Store::open(flash, cfg).expect("open");
     let target = store.target().expect("target");
     let plan = flashfreeze::plan(g, roots, target).expect("plan");
