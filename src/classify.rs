@@ -148,6 +148,7 @@ pub fn render_error_path<M: ObjectModel + ?Sized>(
 
 /// Per-kind counts of a plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KindStats {
     /// The VM's kind name.
     pub kind: &'static str,

@@ -8,6 +8,7 @@ use core::fmt;
 use crate::model::ObjectModel;
 
 /// Why a freeze plan could not be made. Nothing was written when this is returned.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FreezeError {
@@ -50,6 +51,7 @@ pub enum FreezeError {
 }
 
 /// A broken promise of the VM (see each [`crate::model::ObjectModel`] method).
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Violation {

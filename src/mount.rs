@@ -39,6 +39,7 @@ use crate::model::Placement;
 use crate::plan::RootKind;
 
 /// Why nothing was mounted.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MountError {

@@ -33,6 +33,7 @@ use crate::traverse::{check_slot, checked_layout};
 /// Given by the store: `flash_base` is where the batch's flash-object section will be mapped
 /// (e.g. XIP address of the region + the section's offset), `ram_base` where the batch's part of
 /// the frozen RAM section starts.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
     /// Absolute address of the flash-object section.
@@ -58,6 +59,7 @@ impl Target {
 
 /// One object of a plan, with its final place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlannedObject<R> {
     /// The original (heap) object.
     pub obj: R,

@@ -55,6 +55,7 @@ use embedded_storage::nor_flash::{
 };
 
 /// Why a simulated flash operation failed.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SimError {
@@ -118,6 +119,7 @@ impl NorFlashError for SimError {
 
 /// Operation counters of a [`SimFlash`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counters {
     /// `read` calls.
     pub reads: u64,

@@ -113,6 +113,7 @@ use crate::relocate::Target;
 /// `E` is the flash device's error. `StoreError<E>` implements `Display` and
 /// [`core::error::Error`] when `E` implements `Display` (and `Debug`), and `defmt::Format`
 /// (feature `defmt`) when `E` does.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoreError<E> {

@@ -434,10 +434,7 @@ impl ObjectModel for Graph {
         let i = obj as usize;
         let n = self.start[i + 1] - self.start[i];
         let p = self.pstart[i + 1] - self.pstart[i];
-        FrozenLayout {
-            size: 8 + 4 * n + p,
-            align: 4,
-        }
+        FrozenLayout::new(8 + 4 * n + p, 4)
     }
 
     #[inline]
@@ -753,6 +750,7 @@ pub mod naive {
             Mutability::Immutable => s.flash.push(obj),
             Mutability::Mutable => s.ram.push(obj),
             Mutability::Unfreezable(why) => panic!("unfreezable: {why}"),
+            other => panic!("{other:?}"),
         }
         let mut children = Vec::new();
         s.g.scan(obj, &mut |slot: Slot<Obj>| {

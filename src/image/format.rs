@@ -367,6 +367,7 @@ pub struct RootEntry {
 }
 
 /// A part of a batch, for error messages and dumps.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Section {

@@ -112,6 +112,7 @@ pub const CHECKPOINT_OBJECTS: u32 = 16;
 /// At most one checkpoint of the object map per this many bytes of a section.
 pub const CHECKPOINT_BYTES: u32 = 512;
 /// How a pointer word is wrong.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PointerFault {
@@ -126,6 +127,7 @@ pub enum PointerFault {
 }
 
 /// Why region bytes were refused. `offset` is always relative to the region start.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -409,12 +411,23 @@ impl fmt::Display for FirmwareId {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for FirmwareId {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match core::str::from_utf8(self.as_bytes()) {
+            Ok(s) => defmt::write!(f, "\"{=str}\"", s),
+            Err(_) => defmt::write!(f, "{=[u8]:x}", self.as_bytes()),
+        }
+    }
+}
+
 impl fmt::Debug for FirmwareId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
 }
 /// Why the chain of batches ends where it does.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Tail {
@@ -1472,6 +1485,7 @@ pub struct Batch<'a> {
 
 /// A root as read back from an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageRoot<'a> {
     /// Its kind.
     pub kind: RootKind,
@@ -1483,6 +1497,7 @@ pub struct ImageRoot<'a> {
 
 /// An object as read back from an image: its place and size (the VM knows its kind).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageObject<'a> {
     /// Section.
     pub placement: Placement,

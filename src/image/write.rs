@@ -42,6 +42,7 @@ use crate::plan::Plan;
 use crate::relocate::{PlannedObject, Target};
 
 /// Why a batch could not be produced. Nothing is committed when this is returned.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ImageError {
@@ -468,6 +469,7 @@ where
 }
 
 /// Failure of [`stream`]: the sink's own error, or the image's.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StreamError<E> {

@@ -29,6 +29,7 @@
 use core::fmt;
 
 /// How a frozen reference word encodes an object's address (see the [module docs](self)).
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RefEncoding {
     width: u8,

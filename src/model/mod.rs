@@ -45,6 +45,7 @@ pub use encoding::RefEncoding;
 
 /// Where an object lives, as the VM sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Space {
     /// In the VM's heap: a candidate for freezing.
     Heap,
@@ -56,6 +57,7 @@ pub enum Space {
 
 /// The VM's view of whether an object may change after it is frozen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Mutability {
     /// Never written again: goes to flash.
     Immutable,
@@ -70,6 +72,7 @@ pub enum Mutability {
 /// The frozen layout may differ from the heap layout (a VM may drop a GC header, or inline
 /// a separately allocated buffer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct FrozenLayout {
     /// Size in bytes; non-zero, and every reference slot must fit inside it.
     pub size: u32,

@@ -175,10 +175,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn frozen_layout(&self, obj: u32) -> FrozenLayout {
-        FrozenLayout {
-            size: self.frozen_size(obj),
-            align: 4,
-        }
+        FrozenLayout::new(self.frozen_size(obj), 4)
     }
 
     fn scan(&self, obj: u32, visitor: &mut dyn SlotVisitor<u32>) {
