@@ -683,3 +683,84 @@ impl<const R: usize, const W: usize, const E: usize> NorFlash for SharedFlash<R,
         self.0.borrow_mut().write(offset, bytes)
     }
 }
+
+/// The simulator is an `embedded-storage-async` device too (features `sim` + `async`): each
+/// operation first yields to the executor once (waking itself), as a real driver waiting on a
+/// DMA transfer or the flash's busy flag does, then runs as the blocking one.
+#[cfg(feature = "async")]
+mod asynch {
+    use core::future::Future;
+    use core::pin::Pin;
+    use core::task::{Context, Poll};
+
+    use embedded_storage_async::nor_flash::{NorFlash, ReadNorFlash};
+
+    use super::{SharedFlash, SimError, SimFlash};
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    fn yield_once() -> YieldOnce {
+        YieldOnce(false)
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> ReadNorFlash for SimFlash<R, W, E> {
+        const READ_SIZE: usize = R;
+        async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::ReadNorFlash::read(self, offset, bytes)
+        }
+        fn capacity(&self) -> usize {
+            embedded_storage::nor_flash::ReadNorFlash::capacity(self)
+        }
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> NorFlash for SimFlash<R, W, E> {
+        const WRITE_SIZE: usize = W;
+        const ERASE_SIZE: usize = E;
+        async fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::erase(self, from, to)
+        }
+        async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::write(self, offset, bytes)
+        }
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> ReadNorFlash for SharedFlash<R, W, E> {
+        const READ_SIZE: usize = R;
+        async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::ReadNorFlash::read(self, offset, bytes)
+        }
+        fn capacity(&self) -> usize {
+            embedded_storage::nor_flash::ReadNorFlash::capacity(self)
+        }
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> NorFlash for SharedFlash<R, W, E> {
+        const WRITE_SIZE: usize = W;
+        const ERASE_SIZE: usize = E;
+        async fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::erase(self, from, to)
+        }
+        async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::write(self, offset, bytes)
+        }
+    }
+}
