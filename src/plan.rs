@@ -389,6 +389,42 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         T: ForwardingTable<M>,
     {
         relocate::write_object(vm, &self.table, &self.target, planned, out, on_ref)
+            .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
+    }
+
+    /// The path from a root to `obj`, found by walking the graph again (for an error found
+    /// after the traversal, which keeps no path for flash objects); empty if it is not found.
+    fn path_to<M>(&self, vm: &M, obj: R) -> String
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+    {
+        let mut table = SideTable::new(vm);
+        let mut found = None;
+        let roots = self
+            .roots
+            .iter()
+            .map(|r| (!r.if_reached).then_some(r.target));
+        let _ = traverse::traverse(
+            vm,
+            &mut table,
+            roots,
+            |root, path| {
+                if path.last().map(|s| s.obj) != Some(obj) {
+                    return Ok(());
+                }
+                let name = self.roots.get(root).map_or("?", |r| r.name.as_str());
+                found = Some(render_error_path(vm, name, path));
+                // Stop the walk: any error does.
+                Err(FreezeError::FlashFull {
+                    needed: 0,
+                    capacity: 0,
+                })
+            },
+            &mut Vec::new(),
+            None,
+            &|_, _| String::new(),
+        );
+        found.unwrap_or_default()
     }
 
     /// The offset of each reference word of `planned`'s frozen copy, in the VM's scan order,
@@ -405,6 +441,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         M: ObjectModel<Ref = R> + ?Sized,
     {
         relocate::reference_offsets(vm, planned, on_ref)
+            .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
     }
 
     /// After the image is written and mounted: redirect every live reference of the VM to a
@@ -457,7 +494,10 @@ where
             (obj, Placement::Ram)
         };
         self.next += 1;
-        Some(self.check(obj, placement))
+        Some(
+            self.check(obj, placement)
+                .map_err(|e| e.with_path(|| self.plan.path_to(self.vm, obj))),
+        )
     }
 }
 
