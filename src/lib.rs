@@ -59,12 +59,12 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | *(none)* | the whole library: `no_std` with `alloc`, builds for Cortex-M0+ (`thumbv6m-none-eabi`) |
-//! | `async` | [`store::AsyncStore`]: append and clear over an `embedded-storage-async` `NorFlash` |
+//! | `async` | `store::AsyncStore`: append and clear over an `embedded-storage-async` `NorFlash` |
 //! | `defmt` | `defmt::Format` for every error type (and what they carry) |
-//! | `sim` | [`sim`]: a strict NOR flash simulator with power cuts and counters, and a shared device for host VMs |
-//! | `testing` | [`testing`]: a reference object model, for tests, fuzzing and benchmarks |
+//! | `sim` | `flashfreeze::sim`: a strict NOR flash simulator with power cuts and counters, and a shared device for host VMs |
+//! | `testing` | `flashfreeze::testing`: a reference object model, for tests, fuzzing and benchmarks |
 //! | `std` | nothing but `extern crate std` (every error type implements `core::error::Error` without it) |
-//! | `unstable` | [`unstable`]: the library's internals (the format's records and codecs, the validator's sources, the batch writer) for tools, fuzzing and the crate's own tests. **No semver guarantee**: they change in any release |
+//! | `unstable` | `flashfreeze::unstable`: the library's internals (the format's records and codecs, the validator's sources, the batch writer) for tools, fuzzing and the crate's own tests. **No semver guarantee**: they change in any release |
 //!
 //! # Stability
 //! The public API is listed in `tests/api/public-api.txt` (checked in CI): a change to it shows

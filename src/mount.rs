@@ -13,7 +13,7 @@
 //! boot-loops on a bad image. An empty region is [`MountError::NoCommittedBatch`].
 //!
 //! Memory: the chain's index only ([`Mounted::heap_bytes`]), bounded by the region's size —
-//! at most 46 KiB for the Pico's 1 MiB region (see [`crate::image::read`]); roots are read
+//! at most 46 KiB for the Pico's 1 MiB region (see `docs/image-format.md`, "Bounds"); roots are read
 //! from the mapped region when asked for.
 //!
 //! # Example
@@ -122,7 +122,7 @@ impl<'a> Mounted<'a> {
     }
 
     /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by
-    /// the region's size, see [`crate::image::read`].
+    /// the region's size (`docs/image-format.md`, "Bounds").
     pub fn heap_bytes(&self) -> usize {
         self.index.heap_bytes()
     }

@@ -373,7 +373,7 @@ impl fmt::Display for DecodeError {
 
 impl core::error::Error for DecodeError {}
 
-/// A firmware id as a header holds it (at most [`FIRMWARE_ID_MAX`] bytes), for messages.
+/// A firmware id as a header holds it (at most 32 bytes), for messages.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FirmwareId {
     bytes: [u8; FIRMWARE_ID_MAX],
@@ -381,7 +381,7 @@ pub struct FirmwareId {
 }
 
 impl FirmwareId {
-    /// The id `bytes` (cut at [`FIRMWARE_ID_MAX`] bytes).
+    /// The id `bytes` (cut at 32 bytes).
     pub fn new(bytes: &[u8]) -> Self {
         let len = bytes.len().min(FIRMWARE_ID_MAX);
         let mut id = Self {
@@ -728,7 +728,7 @@ static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 104);
 static_assertions::const_assert_eq!(core::mem::size_of::<Checkpoint>(), 8);
 
 impl BatchInfo {
-    /// Heap bytes one entry takes in a [`ChainIndex`].
+    /// Heap bytes one entry takes in a chain index.
     pub const HEAP_BYTES: usize = core::mem::size_of::<BatchInfo>();
 
     /// Region offset just past the batch.

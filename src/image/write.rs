@@ -48,7 +48,7 @@ use crate::relocate::{PlannedObject, Target};
 pub enum ImageError {
     /// The planner refused (the VM broke its contract while writing).
     Freeze(FreezeError),
-    /// The firmware id is longer than [`FIRMWARE_ID_MAX`] bytes.
+    /// The firmware id is longer than 32 bytes.
     FirmwareIdTooLong {
         /// Its length.
         len: usize,

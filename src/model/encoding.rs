@@ -1,34 +1,34 @@
-//! How a frozen reference word encodes an address: [`RefEncoding`].
-//!
-//! ```text
-//! word = ((address + interior − base) >> shift) | tag          written `width` bytes, little-endian
-//!
-//!  address ──+interior──► the word points into the object (e.g. past a header)
-//!          ──−base, >>shift──► compressed (e.g. 32-bit words for a heap above 4 GiB)
-//!          ──| tag──► tag bits (low tag bits, or NaN-boxing's high bits)
-//! ```
-//!
-//! Decoding is the inverse: the tag bits ([`RefEncoding::tag_mask`]) are dropped, the rest is
-//! shifted back and rebased. The freezer encodes every reference it writes; the mount
-//! validator, the store's check before commit and [`crate::image::read::rebase`] decode every
-//! word the pointer map names, and check the address it decodes to. Objects are placed at
-//! addresses the encoding can express: aligned to [`RefEncoding::granule`] (`1 << shift`).
-//!
-//! The encoding is data, not code, so that boot-time validation runs no VM code and checks
-//! exactly what the VM reads: `decode(encode(a)) == a` for every address the freezer assigns.
-//!
-//! | VM | encoding |
-//! |---|---|
-//! | MicroPython (tag 0b00 pointers), 32-bit | [`RefEncoding::ADDRESS_32`] (the default) |
-//! | native 64-bit pointers | [`RefEncoding::ADDRESS_64`] |
-//! | pointers tagged `0b1` in the low bit | `ADDRESS_32.with_tag(0b1, 0b1)` |
-//! | NaN-boxed values, pointers in 48 bits under a tag | [`RefEncoding::nan_boxed`]`(0xFFFC)` |
-//! | 32-bit compressed references, 8-byte granule, heap above 4 GiB | `ADDRESS_32.compressed(base, 3)` |
-//! | a reference points 8 bytes into the object (past a header) | `ADDRESS_32.interior(8)` |
+//! [`RefEncoding`]: how a frozen reference word encodes an address.
 
 use core::fmt;
 
-/// How a frozen reference word encodes an object's address (see the [module docs](self)).
+/// How a frozen reference word encodes an object's address.
+///
+/// ```text
+/// word = ((address + interior − base) >> shift) | tag          written `width` bytes, little-endian
+///
+///  address ──+interior──► the word points into the object (e.g. past a header)
+///          ──−base, >>shift──► compressed (e.g. 32-bit words for a heap above 4 GiB)
+///          ──| tag──► tag bits (low tag bits, or NaN-boxing's high bits)
+/// ```
+///
+/// Decoding is the inverse: the tag bits ([`RefEncoding::tag_mask`]) are dropped, the rest is
+/// shifted back and rebased. The freezer encodes every reference it writes; the mount
+/// validator, the store's check before commit and [`crate::image::read::rebase`] decode every
+/// word the pointer map names, and check the address it decodes to. Objects are placed at
+/// addresses the encoding can express: aligned to [`RefEncoding::granule`] (`1 << shift`).
+///
+/// The encoding is data, not code, so that boot-time validation runs no VM code and checks
+/// exactly what the VM reads: `decode(encode(a)) == a` for every address the freezer assigns.
+///
+/// | VM | encoding |
+/// |---|---|
+/// | MicroPython (tag 0b00 pointers), 32-bit | [`RefEncoding::ADDRESS_32`] (the default) |
+/// | native 64-bit pointers | [`RefEncoding::ADDRESS_64`] |
+/// | pointers tagged `0b1` in the low bit | `ADDRESS_32.with_tag(0b1, 0b1)` |
+/// | NaN-boxed values, pointers in 48 bits under a tag | [`RefEncoding::nan_boxed`]`(0xFFFC)` |
+/// | 32-bit compressed references, 8-byte granule, heap above 4 GiB | `ADDRESS_32.compressed(base, 3)` |
+/// | a reference points 8 bytes into the object (past a header) | `ADDRESS_32.interior(8)` |
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RefEncoding {

@@ -26,7 +26,7 @@
 //! other non-erased sector must lie inside the span of one of its own headers.
 //!
 //! # Appending ([`Store::append`])
-//! 1. measure the plan ([`crate::image::write::measure`]): the whole batch's size is known, so a
+//! 1. measure the plan (the measuring pass): the whole batch's size is known, so a
 //!    batch that does not fit is refused with [`StoreError::RegionFull`] before anything is
 //!    erased;
 //! 2. check that the flash is as this handle read it ([`StoreError::Changed`] otherwise);
@@ -60,7 +60,7 @@
 //! # Working memory
 //! An append holds the page buffer, the largest object's frozen bytes and a bitset of that
 //! object's reference words; nothing grows with the image. The handle keeps the chain's index
-//! ([`ChainIndex`], bounded by the region's size: see [`crate::image::read`]) and 8 bytes per
+//! (the index of its batches, bounded by the region's size: `docs/image-format.md`, "Bounds") and 8 bytes per
 //! non-erased sector after the chain. Measured: 3.0 KB peak for a 68 KB image whose largest
 //! object is 2.4 KB (`tests/image_memory.rs`).
 //!
@@ -387,7 +387,7 @@ pub struct FrozenRoot<R> {
 /// while a freeze programs the flash reads them the way the CPU does (memory-mapped flash);
 /// on a host, [`crate::sim::SharedFlash`] gives the VM and the store one simulated device.
 ///
-/// [`AsyncStore`] (feature `async`) is the same store over an `embedded-storage-async`
+/// `AsyncStore` (feature `async`) is the same store over an `embedded-storage-async`
 /// device; both run one implementation.
 #[derive(Debug)]
 pub struct Store<'a, F: NorFlash> {
