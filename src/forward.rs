@@ -28,26 +28,26 @@ impl<M: ObjectModel + ?Sized, T: sealed::Table<M>> ForwardingTable<M> for T {}
 pub(crate) mod sealed {
     use super::*;
 
-/// The freezer's per-object bookkeeping, in whichever place the VM allows.
-pub trait Table<M: ObjectModel + ?Sized> {
-    /// Mark `obj` as reached; `Ok(true)` if it was not marked before.
-    fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError>;
+    /// The freezer's per-object bookkeeping, in whichever place the VM allows.
+    pub trait Table<M: ObjectModel + ?Sized> {
+        /// Mark `obj` as reached; `Ok(true)` if it was not marked before.
+        fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError>;
 
-    /// Called once after the traversal, before any [`ForwardingTable::set`].
-    fn seal(&mut self, objects: usize);
+        /// Called once after the traversal, before any [`ForwardingTable::set`].
+        fn seal(&mut self, objects: usize);
 
-    /// Record the frozen address of a marked object.
-    fn set(&mut self, vm: &M, obj: M::Ref, at: Forwarded) -> Result<(), FreezeError>;
+        /// Record the frozen address of a marked object.
+        fn set(&mut self, vm: &M, obj: M::Ref, at: Forwarded) -> Result<(), FreezeError>;
 
-    /// The frozen address of `obj`, if the plan placed it.
-    fn get(&self, vm: &M, obj: M::Ref) -> Option<Forwarded>;
+        /// The frozen address of `obj`, if the plan placed it.
+        fn get(&self, vm: &M, obj: M::Ref) -> Option<Forwarded>;
 
-    /// Forget every mark (undo what the freezer did to the VM's objects).
-    fn release(&mut self, vm: &M, objects: &mut dyn Iterator<Item = M::Ref>);
+        /// Forget every mark (undo what the freezer did to the VM's objects).
+        fn release(&mut self, vm: &M, objects: &mut dyn Iterator<Item = M::Ref>);
 
-    /// Bytes this table holds on the heap (for the working-memory report).
-    fn heap_bytes(&self) -> usize;
-}
+        /// Bytes this table holds on the heap (for the working-memory report).
+        fn heap_bytes(&self) -> usize;
+    }
 }
 
 /// A frozen object's place: its section and its offset from the section's base.

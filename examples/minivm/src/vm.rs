@@ -135,12 +135,6 @@ pub struct Vm<F: FlashImage> {
     pub freezer: Option<Box<dyn Freezer<F>>>,
     /// Collect before every allocation (tests: finds values the GC cannot see).
     pub gc_stress: bool,
-    /// Sorted addresses of interned Str objects (filled while freezing, for the stats).
-    pub interned: Vec<u32>,
-    /// The heap qstr pools' compact sizes, `(pool, (strings, text bytes))` or `None` if the
-    /// texts outgrow u16 offsets (filled while freezing: the plan asks for a pool's size many
-    /// times, and each answer would walk the pool's strings).
-    pub pool_sizes: Vec<(u32, Option<(u32, u32)>)>,
     /// The plan statistics of every batch frozen since boot, oldest first (density reports).
     pub freeze_log: Vec<flashfreeze::Stats>,
     /// Opcodes left to execute before `RuntimeError: out of fuel` (fuzzing: bounds loops).
@@ -197,8 +191,6 @@ impl<F: FlashImage> Vm<F> {
             frozen_count: 0,
             freezer: None,
             gc_stress: false,
-            interned: Vec::new(),
-            pool_sizes: Vec::new(),
             freeze_log: Vec::new(),
             fuel: u64::MAX,
             max_depth: MAX_DEPTH,
