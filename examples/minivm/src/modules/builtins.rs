@@ -11,6 +11,7 @@ use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
 use crate::slots::{ModuleDef, Native, NativeModule, binop};
+use crate::types::file;
 use crate::types::list::sort_values;
 use crate::vm::{R, Vm};
 
@@ -53,6 +54,7 @@ impl<F: FlashImage> NativeModule<F> for Builtins {
             Native::new("reversed", reversed),
             Native::new("hex", hex),
             Native::new("super", super_),
+            Native::new("open", file::open),
         ],
         ..ModuleDef::new("builtins")
     };
