@@ -7,7 +7,7 @@ use core::ops::Range;
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::device::{Device, block_on};
+use super::device::Device;
 use super::{Appended, Frozen, FrozenRoot, StoreConfig, StoreError};
 use crate::forward::{ForwardingTable, SideTable};
 use crate::image::format::{
@@ -55,7 +55,7 @@ impl<D: Device> Source for Region<'_, D> {
         self.len
     }
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error> {
-        block_on(read_unaligned(self.flash, self.offset + offset, buf))
+        read_unaligned_now(self.flash, self.offset + offset, buf)
     }
 }
 
@@ -645,6 +645,52 @@ async fn program<D: Device>(
         })
 }
 
+/// One aligned device read of [`read_unaligned`]: read `len` bytes at `base` into a 64-byte
+/// buffer, then copy `n` of them from `skip` to `done` in the caller's buffer.
+struct Piece {
+    base: u32,
+    len: usize,
+    skip: usize,
+    n: usize,
+    done: usize,
+}
+
+/// The aligned reads that fill `buf_len` bytes at device offset `at` on a device whose
+/// `READ_SIZE` is `unit` (a power of two up to 64).
+fn pieces(at: u32, buf_len: usize, unit: u32) -> impl Iterator<Item = Piece> {
+    let mut done = 0usize;
+    core::iter::from_fn(move || {
+        if done >= buf_len {
+            return None;
+        }
+        let pos = at + done as u32;
+        let base = pos - pos % unit;
+        let want = align_up(u64::from(pos) + (buf_len - done) as u64, u64::from(unit)).unwrap_or(0);
+        // `unit` divides 64, so `base + 64` stays aligned and covers `pos`.
+        let end = want.min(u64::from(base) + 64) as u32;
+        let len = (end - base) as usize;
+        let skip = (pos - base) as usize;
+        let n = (len - skip).min(buf_len - done);
+        let piece = Piece {
+            base,
+            len,
+            skip,
+            n,
+            done,
+        };
+        done += n;
+        Some(piece)
+    })
+}
+
+fn read_err<E>(at: u32) -> impl Fn(E) -> StoreError<E> {
+    move |error| StoreError::Flash {
+        op: "read",
+        offset: at,
+        error,
+    }
+}
+
 /// Read `buf.len()` bytes at device offset `at`, whatever the device's `READ_SIZE` (≤ 64).
 async fn read_unaligned<D: Device>(
     flash: &mut D,
@@ -652,29 +698,36 @@ async fn read_unaligned<D: Device>(
     buf: &mut [u8],
 ) -> Result<(), StoreError<D::Error>> {
     let unit = D::READ_SIZE as u32;
-    let err = |error| StoreError::Flash {
-        op: "read",
-        offset: at,
-        error,
-    };
     if unit <= 1 {
-        return flash.read(at, buf).await.map_err(err);
+        return flash.read(at, buf).await.map_err(read_err(at));
     }
     let mut tmp = [0u8; 64];
-    let mut done = 0usize;
-    while done < buf.len() {
-        let pos = at + done as u32;
-        let base = pos - pos % unit;
-        let want =
-            align_up(u64::from(pos) + (buf.len() - done) as u64, u64::from(unit)).unwrap_or(0);
-        // `unit` divides 64, so `base + 64` stays aligned and covers `pos`.
-        let end = want.min(u64::from(base) + tmp.len() as u64) as u32;
-        let len = (end - base) as usize;
-        flash.read(base, &mut tmp[..len]).await.map_err(err)?;
-        let skip = (pos - base) as usize;
-        let n = (len - skip).min(buf.len() - done);
-        buf[done..done + n].copy_from_slice(&tmp[skip..skip + n]);
-        done += n;
+    for p in pieces(at, buf.len(), unit) {
+        flash
+            .read(p.base, &mut tmp[..p.len])
+            .await
+            .map_err(read_err(at))?;
+        buf[p.done..p.done + p.n].copy_from_slice(&tmp[p.skip..p.skip + p.n]);
+    }
+    Ok(())
+}
+
+/// [`read_unaligned`] for the validator, which reads synchronously ([`Device::read_now`]).
+fn read_unaligned_now<D: Device>(
+    flash: &mut D,
+    at: u32,
+    buf: &mut [u8],
+) -> Result<(), StoreError<D::Error>> {
+    let unit = D::READ_SIZE as u32;
+    if unit <= 1 {
+        return flash.read_now(at, buf).map_err(read_err(at));
+    }
+    let mut tmp = [0u8; 64];
+    for p in pieces(at, buf.len(), unit) {
+        flash
+            .read_now(p.base, &mut tmp[..p.len])
+            .map_err(read_err(at))?;
+        buf[p.done..p.done + p.n].copy_from_slice(&tmp[p.skip..p.skip + p.n]);
     }
     Ok(())
 }

@@ -8,7 +8,8 @@
 //! executor.
 //!
 //! The validator (shared with mount) reads through a synchronous [`crate::image`] source:
-//! its reads poll the device's read future to completion ([`Device::read_now`]). NOR reads
+//! its reads run to completion ([`Device::read_now`]: a direct call on a blocking device; on
+//! an async one, the read future polled until it is ready). NOR reads
 //! are short and complete without another task's help (on embassy-rp, a DMA transfer), so on an
 //! async device they busy-wait rather than yield.
 
@@ -47,6 +48,10 @@ pub(crate) trait Device {
     async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error>;
     /// Erase the sectors of `from..to`.
     async fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error>;
+    /// [`Device::read`], run to completion here (for the synchronous validator).
+    fn read_now(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error> {
+        block_on(self.read(offset, buf))
+    }
 }
 
 /// An `embedded-storage` `NorFlash`: never waits.
@@ -62,6 +67,9 @@ impl<F: embedded_storage::nor_flash::NorFlash> Device for Blocking<F> {
         self.0.capacity()
     }
     async fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), F::Error> {
+        self.0.read(offset, buf)
+    }
+    fn read_now(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), F::Error> {
         self.0.read(offset, buf)
     }
     async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), F::Error> {
