@@ -32,6 +32,8 @@ use core::fmt;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RefEncoding {
+    /// No tag, compression or interior offset: the word is the address (the fast path).
+    plain: bool,
     width: u8,
     shift: u8,
     interior: u32,
@@ -52,6 +54,7 @@ impl RefEncoding {
     /// `width`-byte words (4 or 8; [`RefEncoding::check`] refuses others) holding the address.
     pub const fn address(width: u32) -> Self {
         Self {
+            plain: true,
             width: width as u8,
             shift: 0,
             interior: 0,
@@ -75,6 +78,7 @@ impl RefEncoding {
             tag,
             ..self
         }
+        .replan()
     }
 
     /// The same, compressed: the word holds `(address − base) >> shift`. Every object is then
@@ -85,6 +89,7 @@ impl RefEncoding {
             shift: shift as u8,
             ..self
         }
+        .replan()
     }
 
     /// The same, pointing `offset` bytes into the object (e.g. past a header the VM keeps
@@ -92,6 +97,14 @@ impl RefEncoding {
     pub const fn interior(self, offset: u32) -> Self {
         Self {
             interior: offset,
+            ..self
+        }
+        .replan()
+    }
+
+    const fn replan(self) -> Self {
+        Self {
+            plain: self.shift == 0 && self.interior == 0 && self.base == 0 && self.tag_mask == 0,
             ..self
         }
     }
@@ -158,6 +171,13 @@ impl RefEncoding {
     /// The word for `address` with tag bits `tag` (`None` also when `tag` is not inside the
     /// tag mask).
     pub const fn encode_tagged(&self, address: u64, tag: u64) -> Option<u64> {
+        if self.plain {
+            return if tag == 0 && address & !self.word_mask() == 0 {
+                Some(address)
+            } else {
+                None
+            };
+        }
         if tag & !self.tag_mask != 0 {
             return None;
         }
@@ -182,6 +202,9 @@ impl RefEncoding {
     pub const fn decode(&self, word: u64) -> Option<u64> {
         if word & !self.word_mask() != 0 {
             return None;
+        }
+        if self.plain {
+            return Some(word);
         }
         let v = word & !self.tag_mask;
         // `v` fits the word (≤ 64 bits) and shift ≤ 12: check the shift loses nothing.
