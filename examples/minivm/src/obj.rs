@@ -368,6 +368,11 @@ pub mod gen_state {
 pub mod dict_flags {
     /// A module's globals or a class's namespace: frozen into flash (read-only) once imported.
     pub const NAMESPACE: u32 = 1;
+    /// An `OrderedDict` (`collections`): a dict of another type, printed with its name.
+    pub const ORDERED: u32 = 2;
+    /// Read-only (an instance's `__dict__`, a snapshot of its members): every change raises
+    /// `TypeError`, as MicroPython's fixed maps.
+    pub const FIXED: u32 = 4;
 }
 
 /// Class header flags.
@@ -376,4 +381,10 @@ pub mod class_flags {
     pub const EXCEPTION: u32 = 1;
     /// A builtin type (its native kind is in bits 8..16 of aux).
     pub const NATIVE: u32 = 2;
+    /// A Python class deriving from a builtin type other than `object` (`class S(list)`), or
+    /// from a namedtuple class: its instances carry the native object in their args word.
+    pub const NATIVE_BASE: u32 = 4;
+    /// A namedtuple class (`collections.namedtuple`): its instances' args word is the tuple of
+    /// their fields, named by the class's `_fields`.
+    pub const NAMEDTUPLE: u32 = 8;
 }

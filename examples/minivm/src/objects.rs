@@ -190,7 +190,8 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// Index of `key` in a dict.
+    /// Index of `key` in a dict. An unhashable key (a list, a dict…) raises `TypeError`
+    /// unless the dict is empty, as MicroPython's map lookup.
     pub fn dict_find(&mut self, d: Value, key: Value) -> R<Option<u32>> {
         let n = self.dict_len(d);
         let t = self.wv(d, 2);
@@ -199,6 +200,9 @@ impl<F: FlashImage> Vm<F> {
             if self.w(t, 1 + 2 * i) == key.0 {
                 return Ok(Some(i));
             }
+        }
+        if n > 0 && key.is_ptr() {
+            self.hash_of(key)?;
         }
         for i in 0..n {
             let k = self.wv(t, 1 + 2 * i);
@@ -248,6 +252,10 @@ impl<F: FlashImage> Vm<F> {
             return self.set_w(t, 2 + 2 * i, value.0);
         }
         let n = self.dict_len(d);
+        if key.is_ptr() {
+            // Refuses an unhashable key (its type's hash raises).
+            self.hash_of(key)?;
+        }
         let cap = self.aux(t) / 2;
         let t = if n >= cap {
             if !self.mem.is_writable(d.0) {

@@ -191,7 +191,7 @@ pub const STATIC: [&str; 165] = [
 
 /// Names the core interns at run time besides the builtins' (firmware qstrs, so using them
 /// never allocates).
-pub const CORE_NAMES: &[&str] = &["__path__"];
+pub const CORE_NAMES: &[&str] = &["__path__", "Ellipsis", "next"];
 
 /// Number of static qstrs.
 pub const N_STATIC: u32 = STATIC.len() as u32;

@@ -70,6 +70,9 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::int::Int),
         ty!(modules::timeq::Utimeq),
         ty!(modules::select::Poll),
+        ty!(modules::collections::OrderedDict),
+        ty!(modules::collections::Deque),
+        ty!(modules::collections::DequeIter),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.

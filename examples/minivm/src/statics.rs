@@ -103,9 +103,16 @@ impl<F: FlashImage> Vm<F> {
             let d = self.s_dict(&ents);
             let nq = self.q(t.name);
             let flags = class_flags::NATIVE | ((t.kind.id() as u32) << 8);
-            let c = self.s_alloc(&[header(Kind::CLASS, flags), nq.0, empty, d]);
+            // A native parent's type object is built first (the registry lists it earlier).
+            let bases = match t.parent.map(|k| self.st.types[k.id() as usize]) {
+                Some(p) if p != 0 => self.s_tuple(&[p]),
+                _ => empty,
+            };
+            let c = self.s_alloc(&[header(Kind::CLASS, flags), nq.0, bases, d]);
             self.st.types[t.kind.id() as usize] = c;
-            builtins.push((nq, Value(c)));
+            if t.builtin {
+                builtins.push((nq, Value(c)));
+            }
         }
         for t in reg.types {
             if let Some(k) = t.python_type {
@@ -140,6 +147,8 @@ impl<F: FlashImage> Vm<F> {
         self.st.memory_error = self.s_alloc(&[header(Kind::INSTANCE, 0), me, 0, empty]);
         let fns = self.s_natives(table::BUILTINS, reg.builtins.functions);
         builtins.extend_from_slice(&fns);
+        let eq = self.q("Ellipsis");
+        builtins.push((eq, Value(self.st.ellipsis)));
         let nq = sq!("__name__");
         let bq = self.q(reg.builtins.name);
         builtins.push((nq, bq));

@@ -149,6 +149,10 @@ pub struct Vm<F: FlashImage> {
     pub max_depth: u32,
     /// Frames the current exception left, innermost first: (file qstr, line, function qstr).
     pub traceback: Vec<(Value, u32, Value)>,
+    /// Where the innermost running bytecode frame's window starts on the value stack
+    /// (`usize::MAX`: none, the console's own code): `globals()`, `locals()` and `dir()` read
+    /// its function and locals there.
+    pub frame_window: usize,
 }
 
 /// What `freeze.import_modules` and `freeze.clear` call (implemented by the integration).
@@ -203,6 +207,7 @@ impl<F: FlashImage> Vm<F> {
             fuel: u64::MAX,
             max_depth: MAX_DEPTH,
             traceback: Vec::new(),
+            frame_window: usize::MAX,
         };
         vm.build_statics();
         vm.mem.statics_open = false;

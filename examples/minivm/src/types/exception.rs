@@ -7,6 +7,7 @@
 //! objects: it takes no attributes, so it never changes and freezes to flash.
 
 use alloc::string::String;
+use core::fmt::Write as _;
 use core::marker::PhantomData;
 
 use crate::mem::FlashImage;
@@ -64,7 +65,9 @@ fn init<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
     Ok(vm.none())
 }
 
-/// `repr(e)` is `Type(args…)`; `str(e)` is the one arg's `str`, or the args' `repr`.
+/// `repr(e)` is `Type(args)`, the args tuple's repr (`ValueError('x',)`, as MicroPython);
+/// `str(e)` is empty without args, `[Errno 2] ENOENT` for an `OSError` whose first arg is a
+/// known error number, the one arg's `str`, or the args' `repr`.
 pub fn print<F: FlashImage>(
     vm: &mut Vm<F>,
     e: Value,
@@ -73,31 +76,48 @@ pub fn print<F: FlashImage>(
     kind: PrintKind,
 ) -> R<()> {
     let args = vm.inst_native(e);
-    let items = vm.seq_vec(args).unwrap_or_default();
-    if kind == PrintKind::Str {
-        match items.len() {
-            0 => {}
-            1 => {
-                let t = vm.str_of(items[0])?;
-                s.push_str(&t);
-            }
-            _ => {
-                let t = vm.repr_of(args)?;
-                s.push_str(&t);
-            }
-        }
-        return Ok(());
-    }
-    let n = vm.class_name(vm.type_of(e));
-    s.push_str(&n);
-    if items.len() == 1 {
-        s.push('(');
-        vm.print_into(items[0], s, depth + 1, PrintKind::Repr)?;
-        s.push(')');
+    let args = if args.is_null() {
+        Value(vm.st.empty_tuple)
     } else {
-        vm.print_into(args, s, depth + 1, PrintKind::Repr)?;
+        args
+    };
+    if kind == PrintKind::Str {
+        let items = vm.seq_vec(args).unwrap_or_default();
+        if items.is_empty() {
+            return Ok(());
+        }
+        if vm.type_of(e) == vm.exc_class("OSError")
+            && items.len() < 3
+            && items[0].is_int()
+            && let Some(name) = errno_name(vm, items[0])
+        {
+            let _ = write!(s, "[Errno {}] {name}", items[0].as_int());
+            if let Some(&msg) = items.get(1) {
+                s.push_str(": ");
+                vm.print_into(msg, s, depth + 1, PrintKind::Str)?;
+            }
+            return Ok(());
+        }
+        if items.len() == 1 {
+            return vm.print_into(items[0], s, depth + 1, PrintKind::Str);
+        }
+    } else {
+        let n = vm.class_name(vm.type_of(e));
+        s.push_str(&n);
     }
-    Ok(())
+    vm.print_into(args, s, depth + 1, PrintKind::Repr)
+}
+
+/// The name of error number `n` in the `uerrno` module (`ENOENT` for 2), as MicroPython's
+/// `mp_errno_to_str`.
+fn errno_name<F: FlashImage>(vm: &Vm<F>, n: Value) -> Option<String> {
+    let m = vm.builtin_module("uerrno")?;
+    let g = vm.wv(m, 2);
+    (0..vm.dict_len(g)).find_map(|i| {
+        let (k, v) = vm.dict_entry(g, i);
+        let name = vm.str_bytes(k)?;
+        (v == n && name.starts_with(b"E")).then(|| String::from_utf8_lossy(name).into_owned())
+    })
 }
 
 /// `e.args` (never null: no args word reads as `()`), and `e.value`, `e.errno`: the first arg

@@ -28,6 +28,7 @@ pub mod int;
 pub mod iter;
 pub mod list;
 pub mod module;
+pub mod namedtuple;
 pub mod none;
 pub mod property;
 pub mod qstr_pool;
