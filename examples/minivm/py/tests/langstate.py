@@ -57,8 +57,12 @@ made = Made()
 
 
 def __getattr__(name):
+    # A lazy attribute cached in the globals on first use, as asyncio's lazy loader does
+    # (after freezing, the binding goes to the heap overlay until the next reboot).
     if name.startswith("lazy_"):
-        return name[5:]
+        v = name[5:]
+        globals()[name] = v
+        return v
     raise AttributeError(name)
 
 
@@ -91,6 +95,8 @@ def snapshot():
         made.twice(4),
         type(made).__name__,
         me.lazy_value,
+        "lazy_value" in globals(),
+        globals().get("lazy_value"),
         hasattr(me, "other"),
     )
 

@@ -753,3 +753,33 @@ class WithStr(Exception):
 
 
 t("exception __str__", lambda: [str(WithStr("x")), repr(WithStr("x")), str(OSError(2)), str(OSError(99999))])
+
+
+class DirBody:
+    a = 1
+    seen = sorted(n for n in dir() if not n.startswith("__"))
+
+
+def _class_meta():
+    class Plain:
+        pass
+
+    d = Point.__dict__
+    try:
+        d["extra"] = 1
+        stored = "stored"
+    except TypeError:
+        stored = "TypeError"
+    return [Plain.__bases__ == (object,), object.__bases__, Point3.__bases__ == (Point,), "norm1" in d, stored, hasattr(Point, "extra"), DirBody.seen]
+
+
+t("class __bases__ __dict__ dir()", _class_meta)
+
+
+def _module_dict():
+    import t_lang_mod as m
+
+    return [m.__dict__["present"], "calls" in m.__dict__, "t" in globals(), globals() is globals()]
+
+
+t("module __dict__ and globals()", _module_dict)

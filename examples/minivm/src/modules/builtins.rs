@@ -396,7 +396,11 @@ fn build_class<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> 
 fn import<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let q = vm.str_arg(arg(args, 0))?;
     let qv = vm.intern(&q)?;
-    let g = vm.main_globals;
+    // A relative import is relative to the globals given, else the running code's.
+    let g = match args.get(1) {
+        Some(&g) if vm.kind(g) == Some(Kind::DICT) => g,
+        _ => vm.current_scope().0,
+    };
     let from = if args.len() > 3 { args[3] } else { vm.none() };
     let level = if args.len() > 4 {
         args[4].as_int().max(0) as u32

@@ -15,7 +15,7 @@ use crate::natives::arg;
 use crate::obj::*;
 use crate::qstr::sq;
 use crate::slots::{Attr, AttrOp, NativeType, PrintKind, TypeSlots, table};
-use crate::types::namedtuple;
+use crate::types::{dict, namedtuple};
 use crate::vm::{R, Vm};
 
 /// The `type` type.
@@ -168,7 +168,8 @@ pub fn make_native<F: FlashImage>(
 }
 
 /// A class's attributes: `__name__`, its namespace and its bases' (a `staticmethod` is its
-/// function, a `classmethod` binds the class), `__bases__`, `__dict__` (its own namespace).
+/// function, a `classmethod` binds the class), `__bases__`, `__dict__` (a read-only copy of its
+/// own namespace).
 /// Stores and deletes change the namespace (refused once frozen).
 fn attr<F: FlashImage>(vm: &mut Vm<F>, c: Value, name: Value, op: AttrOp) -> R<Attr> {
     match op {
@@ -187,10 +188,18 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, c: Value, name: Value, op: AttrOp) -> R<A
                 }));
             }
             if name == vm.q("__bases__") {
-                return Ok(Attr::Found(vm.wv(c, 2)));
+                // A class without bases derives from `object` (which has none).
+                let b = vm.wv(c, 2);
+                if vm.seq_items(b).is_some_and(|(_, n)| n == 0) && c.0 != vm.st.object {
+                    let o = Value(vm.st.object);
+                    return Ok(Attr::Found(vm.new_tuple(&[o])?));
+                }
+                return Ok(Attr::Found(b));
             }
             if name == vm.q("__dict__") {
-                return Ok(Attr::Found(vm.wv(c, 3)));
+                // A read-only copy of the namespace, as MicroPython's.
+                let ns = vm.wv(c, 3);
+                return Ok(Attr::Found(dict::fixed_copy(vm, ns)?));
             }
             Ok(Attr::Missing)
         }

@@ -125,7 +125,7 @@ pub fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Va
 fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
     match op {
         binop::CONTAINS => {
-            let r = vm.dict_find(a, b)?.is_some();
+            let r = lookup(vm, a, b)?.is_some();
             Ok(Some(vm.bool_val(r)))
         }
         binop::EQUAL if vm.kind(b) == Some(Kind::DICT) => {
@@ -159,10 +159,15 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
 /// `d[k]` (`KeyError` when absent), `d[k] = v`, `del d[k]`.
 fn subscr<F: FlashImage>(vm: &mut Vm<F>, d: Value, key: Value, op: SubscrOp) -> R<Option<Value>> {
     match op {
-        SubscrOp::Load => match vm.dict_get(d, key)? {
+        SubscrOp::Load => match lookup(vm, d, key)? {
             Some(v) => Ok(Some(v)),
             None => vm.raise_args("KeyError", &[key]),
         },
+        SubscrOp::Store(v) if frozen_globals(vm, d) => {
+            // `globals()[name] = v` in a frozen module (asyncio's lazy loader): the binding
+            // goes to the heap overlay, as `global name; name = v` does.
+            vm.store_global(d, key, v).map(|()| Some(Value::NULL))
+        }
         SubscrOp::Store(v) => {
             check_not_fixed(vm, d)?;
             vm.dict_store(d, key, v).map(|()| Some(Value::NULL))
@@ -210,9 +215,30 @@ pub fn update<F: FlashImage>(vm: &mut Vm<F>, d: Value, src: Value) -> R<()> {
 
 fn get<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let none = vm.none();
-    Ok(vm
-        .dict_get(arg(args, 0), arg(args, 1))?
-        .unwrap_or(if args.len() > 2 { args[2] } else { none }))
+    Ok(
+        lookup(vm, arg(args, 0), arg(args, 1))?.unwrap_or(if args.len() > 2 {
+            args[2]
+        } else {
+            none
+        }),
+    )
+}
+
+/// Is `d` a frozen namespace (a frozen module's globals, as `globals()` gives them), whose
+/// new bindings live in the heap overlay (see `Vm::store_global`)? A frozen class's
+/// namespace is never handed out (`__dict__` is a copy).
+fn frozen_globals<F: FlashImage>(vm: &Vm<F>, d: Value) -> bool {
+    vm.aux(d) & dict_flags::NAMESPACE != 0 && !vm.mem.is_writable(d.0)
+}
+
+/// `d[key]`, or `None`: for frozen globals, the overlay first.
+fn lookup<F: FlashImage>(vm: &mut Vm<F>, d: Value, key: Value) -> R<Option<Value>> {
+    if frozen_globals(vm, d)
+        && let Some(v) = vm.overlay_get(d, key)
+    {
+        return Ok(Some(v));
+    }
+    vm.dict_get(d, key)
 }
 
 fn keys<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {

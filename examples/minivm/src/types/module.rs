@@ -17,7 +17,7 @@ impl<F: FlashImage> NativeType<F> for Module {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
         attr: Some(attr),
-        names: &["__getattr__"],
+        names: &["__getattr__", "__dict__"],
         ..TypeSlots::new(Kind::MODULE, "module")
     };
 }
@@ -47,6 +47,9 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<A
                 && let Some(v) = vm.dict_get_q(vm.modules, Value::qstr(q))
             {
                 return Ok(Attr::Found(v));
+            }
+            if name == vm.q("__dict__") {
+                return Ok(Attr::Found(g));
             }
             // PEP 562: the module's own `__getattr__(name)` answers (or raises) last.
             let ga = vm.q("__getattr__");
