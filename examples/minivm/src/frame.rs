@@ -453,7 +453,7 @@ impl<F: FlashImage> Vm<F> {
             // An instance's `__next__` ends with a `StopIteration` whose value is the result
             // (`await task`, as asyncio's Task raises it).
             if self.kind(it) == Some(Kind::INSTANCE) {
-                let m = self.q("__next__");
+                let m = sq!("__next__");
                 if let Some(f) = self.lookup_method(it, m)? {
                     let v = self.call(f, &[it], &[]);
                     return self.stopiter_to_return(v);

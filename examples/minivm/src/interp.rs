@@ -810,7 +810,7 @@ impl<F: FlashImage> Vm<F> {
                         }
                     } else if k.is_null() {
                         // `**mapping`: its `keys()`, then `mapping[key]` for each.
-                        let kq = self.q("keys");
+                        let kq = sq!("keys");
                         let (f, s) = self.load_method(v, kq)?;
                         let keys = if s.is_null() {
                             self.call(f, &[], &[])?

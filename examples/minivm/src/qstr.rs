@@ -191,7 +191,10 @@ pub const STATIC: [&str; 165] = [
 
 /// Names the core interns at run time besides the builtins' (firmware qstrs, so using them
 /// never allocates).
-pub const CORE_NAMES: &[&str] = &["__path__", "Ellipsis", "next"];
+pub const CORE_NAMES: &[&str] = &["__path__"];
+
+/// Entries of the VM's cache of [`Vm::q`] lookups of static and firmware names.
+pub const QCACHE: usize = 64;
 
 /// Number of static qstrs.
 pub const N_STATIC: u32 = STATIC.len() as u32;
@@ -260,12 +263,32 @@ pub fn fixed_str<'a>(fw: &'a [&'a str], id: u32) -> Option<&'a str> {
 /// The dynamic qstr pools: a chain of pool objects (heap pools first, then the frozen ones),
 /// each holding the strings interned after the previous pool filled up.
 impl<F: FlashImage> Vm<F> {
-    /// The qstr value of a firmware/static name, interning it if needed.
+    /// The qstr value of a firmware/static name, interning it if needed. A small cache keyed
+    /// by the text's address spares the table scan for the names the runtime asks for on hot
+    /// paths (`__bool__`, `__eq__`…); a hit is checked against the id's text, so a reused
+    /// address never answers a wrong id.
     pub fn q(&mut self, s: &str) -> Value {
+        let slot = ((s.as_ptr() as usize >> 2) ^ s.len()) % QCACHE;
+        let id = self.qcache[slot];
+        if id != 0 && fixed_str(&self.fw, id) == Some(s) {
+            return Value::qstr(id);
+        }
         match self.intern(s.as_bytes()) {
-            Ok(v) => v,
+            Ok(v) => {
+                if fixed_str(&self.fw, v.as_qstr()).is_some() {
+                    self.qcache[slot] = v.as_qstr();
+                }
+                v
+            }
             Err(_) => Value::qstr(1),
         }
+    }
+
+    /// Is `v` the qstr of `s`? Compares the text, without the table scan interning `s` would
+    /// cost (for names checked on hot paths that are not static qstrs).
+    #[inline]
+    pub fn is_name(&self, v: Value, s: &str) -> bool {
+        v.is_qstr() && self.qstr_bytes(v.as_qstr()) == s.as_bytes()
     }
 
     /// Looks up an interned string without creating it.

@@ -147,7 +147,7 @@ impl<F: FlashImage> Vm<F> {
         self.st.memory_error = self.s_alloc(&[header(Kind::INSTANCE, 0), me, 0, empty]);
         let fns = self.s_natives(table::BUILTINS, reg.builtins.functions);
         builtins.extend_from_slice(&fns);
-        let eq = self.q("Ellipsis");
+        let eq = sq!("Ellipsis");
         builtins.push((eq, Value(self.st.ellipsis)));
         let nq = sq!("__name__");
         let bq = self.q(reg.builtins.name);

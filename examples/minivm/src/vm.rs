@@ -153,6 +153,8 @@ pub struct Vm<F: FlashImage> {
     /// (`usize::MAX`: none, the console's own code): `globals()`, `locals()` and `dir()` read
     /// its function and locals there.
     pub frame_window: usize,
+    /// Ids of static and firmware names recently asked of [`Vm::q`] (0: empty).
+    pub qcache: [u32; qstr::QCACHE],
 }
 
 /// What `freeze.import_modules` and `freeze.clear` call (implemented by the integration).
@@ -208,6 +210,7 @@ impl<F: FlashImage> Vm<F> {
             max_depth: MAX_DEPTH,
             traceback: Vec::new(),
             frame_window: usize::MAX,
+            qcache: [0; qstr::QCACHE],
         };
         vm.build_statics();
         vm.mem.statics_open = false;

@@ -11,6 +11,7 @@ use crate::frame::GenOut;
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
+use crate::qstr::sq;
 use crate::slots::{ModuleDef, Native, NativeModule, binop};
 use crate::types::list::sort_values;
 use crate::types::{class, instance};
@@ -180,7 +181,7 @@ fn next<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
                 };
             }
             Some(Kind::INSTANCE) => {
-                let q = vm.q("__next__");
+                let q = sq!("__next__");
                 if let Some(f) = vm.lookup_method(it, q)? {
                     return vm.call(f, &[it], &[]);
                 }

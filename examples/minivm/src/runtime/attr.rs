@@ -133,11 +133,11 @@ impl<F: FlashImage> Vm<F> {
         }
         let c = self.type_of(obj);
         let Some(m) = self.class_lookup(c, name) else {
-            if name == self.q("__next__")
+            if name == sq!("__next__")
                 && self.kind(obj) != Some(Kind::INSTANCE)
                 && self.slots(obj).is_some_and(|t| t.iternext.is_some())
             {
-                let nq = self.q("next");
+                let nq = sq!("next");
                 if let Some(f) = self.dict_get_q(Value(self.st.builtins), nq) {
                     return Ok(Some(self.alloc_obj(Kind::BOUND_METH, 0, &[f, obj])?));
                 }

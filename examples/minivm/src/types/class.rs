@@ -187,7 +187,7 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, c: Value, name: Value, op: AttrOp) -> R<A
                     _ => v,
                 }));
             }
-            if name == vm.q("__bases__") {
+            if vm.is_name(name, "__bases__") {
                 // A class without bases derives from `object` (which has none).
                 let b = vm.wv(c, 2);
                 if vm.seq_items(b).is_some_and(|(_, n)| n == 0) && c.0 != vm.st.object {
@@ -196,7 +196,7 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, c: Value, name: Value, op: AttrOp) -> R<A
                 }
                 return Ok(Attr::Found(b));
             }
-            if name == vm.q("__dict__") {
+            if vm.is_name(name, "__dict__") {
                 // A read-only copy of the namespace, as MicroPython's.
                 let ns = vm.wv(c, 3);
                 return Ok(Attr::Found(dict::fixed_copy(vm, ns)?));

@@ -187,7 +187,7 @@ fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>
     let name = match op {
         unop::BOOL => vm.q("__bool__"),
         unop::LEN => sq!("__len__"),
-        unop::HASH => vm.q("__hash__"),
+        unop::HASH => sq!("__hash__"),
         unop::POSITIVE => vm.q("__pos__"),
         unop::NEGATIVE => vm.q("__neg__"),
         unop::INVERT => vm.q("__invert__"),
@@ -267,10 +267,15 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
 /// exception and a plain `object()` take none).
 fn attr<F: FlashImage>(vm: &mut Vm<F>, obj: Value, name: Value, op: AttrOp) -> R<Attr> {
     let members = vm.wv(obj, 2);
-    let named = namedtuple::is_instance(vm, obj);
     match op {
         AttrOp::Load | AttrOp::Method => {
-            if named {
+            // Members first: the common case, and a namedtuple has none.
+            if members.is_ptr()
+                && let Some(v) = vm.dict_get_q(members, name)
+            {
+                return Ok(Attr::Found(v));
+            }
+            if namedtuple::of_class(vm, obj) {
                 // As MicroPython's `namedtuple_attr`: the fields, `__class__`, and nothing else
                 // (not even tuple's methods, which a subclass's instances have).
                 if let Some(v) = namedtuple::field(vm, obj, name) {
@@ -281,12 +286,7 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, obj: Value, name: Value, op: AttrOp) -> R
                 }
                 return Ok(Attr::Missing);
             }
-            if members.is_ptr()
-                && let Some(v) = vm.dict_get_q(members, name)
-            {
-                return Ok(Attr::Found(v));
-            }
-            if name == vm.q("__dict__") {
+            if vm.is_name(name, "__dict__") {
                 return Ok(Attr::Found(dict::fixed_copy(vm, members)?));
             }
             if op == AttrOp::Method {
@@ -312,7 +312,7 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, obj: Value, name: Value, op: AttrOp) -> R
             }
             Ok(Attr::Missing)
         }
-        AttrOp::Store(_) | AttrOp::Delete if named => {
+        AttrOp::Store(_) | AttrOp::Delete if namedtuple::of_class(vm, obj) => {
             vm.raise_msg("AttributeError", "can't set attribute")
         }
         AttrOp::Store(v) => {

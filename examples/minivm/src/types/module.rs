@@ -7,6 +7,7 @@ use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::obj::{Kind, Value};
+use crate::qstr::sq;
 use crate::slots::{Attr, AttrOp, NativeType, PrintKind, TypeSlots};
 use crate::vm::{R, Vm};
 
@@ -48,11 +49,11 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<A
             {
                 return Ok(Attr::Found(v));
             }
-            if name == vm.q("__dict__") {
+            if vm.is_name(name, "__dict__") {
                 return Ok(Attr::Found(g));
             }
             // PEP 562: the module's own `__getattr__(name)` answers (or raises) last.
-            let ga = vm.q("__getattr__");
+            let ga = sq!("__getattr__");
             let f = vm.overlay_get(g, ga).or_else(|| vm.dict_get_q(g, ga));
             match f {
                 Some(f) if name != ga => Ok(Attr::Found(vm.call(f, &[name], &[])?)),

@@ -40,16 +40,30 @@ pub fn new_class<F: FlashImage>(vm: &mut Vm<F>, name: Value, fields: &[Value]) -
 
 /// Is `v` an instance of a namedtuple class?
 pub fn is_instance<F: FlashImage>(vm: &Vm<F>, v: Value) -> bool {
-    vm.kind(v) == Some(Kind::INSTANCE) && {
-        let c = Value(vm.w(v, 1));
-        vm.kind(c) == Some(Kind::CLASS) && vm.aux(c) & class_flags::NAMEDTUPLE != 0
-    }
+    vm.kind(v) == Some(Kind::INSTANCE) && of_class(vm, v)
 }
 
-/// The field names of namedtuple class `c`.
+/// Is instance `v`'s class a namedtuple class (`v` known to be an instance: its class word
+/// is a class)?
+#[inline]
+pub fn of_class<F: FlashImage>(vm: &Vm<F>, v: Value) -> bool {
+    vm.aux(Value(vm.w(v, 1))) & class_flags::NAMEDTUPLE != 0
+}
+
+/// The field names of namedtuple class `c`: its namespace's first entry, `_fields` (found
+/// by position, as every attribute load of a namedtuple asks; by name if it was moved).
 fn fields<F: FlashImage>(vm: &mut Vm<F>, c: Value) -> Vec<Value> {
-    let fq = vm.q("_fields");
-    let t = vm.dict_get_q(vm.wv(c, 3), fq).unwrap_or(Value::NULL);
+    let ns = vm.wv(c, 3);
+    let t = match vm.dict_len(ns) {
+        0 => Value::NULL,
+        _ => match vm.dict_entry(ns, 0) {
+            (k, t) if vm.is_name(k, "_fields") => t,
+            _ => {
+                let fq = vm.q("_fields");
+                vm.dict_get_q(ns, fq).unwrap_or(Value::NULL)
+            }
+        },
+    };
     vm.seq_vec(t).unwrap_or_default()
 }
 

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
 use crate::obj::{Kind, Value};
+use crate::qstr::sq;
 use crate::slots::{Attr, AttrOp, NativeType, PrintKind, TypeSlots};
 use crate::vm::{R, Vm};
 
@@ -17,7 +18,6 @@ impl<F: FlashImage> NativeType<F> for Slice {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
         attr: Some(attr),
-        names: &["start", "stop", "step"],
         ..TypeSlots::new(Kind::SLICE, "slice")
     };
 }
@@ -40,12 +40,13 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, v: Value, name: Value, op: AttrOp) -> R<A
     if !matches!(op, AttrOp::Load | AttrOp::Method) {
         return Ok(Attr::Default);
     }
-    for (i, n) in ["start", "stop", "step"].into_iter().enumerate() {
-        if name == vm.q(n) {
-            return Ok(Attr::Found(vm.wv(v, 1 + i as u32)));
-        }
-    }
-    Ok(Attr::Default)
+    let i = match name {
+        n if n == sq!("start") => 1,
+        n if n == sq!("stop") => 2,
+        n if n == sq!("step") => 3,
+        _ => return Ok(Attr::Default),
+    };
+    Ok(Attr::Found(vm.wv(v, i)))
 }
 
 /// Index `i` of a sequence of `len` items whose type is named `ty`, as MicroPython's
