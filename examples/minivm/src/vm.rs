@@ -155,6 +155,8 @@ pub struct Vm<F: FlashImage> {
     pub frame_window: usize,
     /// Ids of static and firmware names recently asked of [`Vm::q`] (0: empty).
     pub qcache: [u32; qstr::QCACHE],
+    /// The static and firmware names by a hash of their text (see [`qstr::FixedIndex`]).
+    pub fixed_index: qstr::FixedIndex,
 }
 
 /// What `freeze.import_modules` and `freeze.clear` call (implemented by the integration).
@@ -177,6 +179,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn with_builtins(flash: F, heap_size: u32, registry: &'static Builtins<F>) -> Vm<F> {
         let fw = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
+        let fixed_index = qstr::fixed_index(&fw);
         let mut vm = Vm {
             mem: Memory::new(flash, heap_size),
             registry,
@@ -211,6 +214,7 @@ impl<F: FlashImage> Vm<F> {
             traceback: Vec::new(),
             frame_window: usize::MAX,
             qcache: [0; qstr::QCACHE],
+            fixed_index,
         };
         vm.build_statics();
         vm.mem.statics_open = false;
