@@ -783,3 +783,16 @@ def _module_dict():
 
 
 t("module __dict__ and globals()", _module_dict)
+
+
+class Pair(tuple):
+    def swapped(self):
+        return Pair((self[1], self[0]))
+
+
+def _tuple_subclass():
+    p = Pair((1, 2))
+    return [p, p.swapped(), p[0], len(p), p == (1, 2), (1, 2) == p, hash(p) == hash((1, 2)), isinstance(p, tuple), p.count(1), list(p), p + (3,), type(p.swapped()).__name__]
+
+
+t("tuple subclass", _tuple_subclass)
