@@ -70,6 +70,8 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::int::Int),
         ty!(modules::timeq::Utimeq),
         ty!(modules::select::Poll),
+        ty!(types::file::FileIo),
+        ty!(types::file::TextIo),
         ty!(modules::collections::OrderedDict),
         ty!(modules::collections::Deque),
         ty!(modules::collections::DequeIter),
@@ -88,6 +90,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::socket::Socket),
         module!(modules::io::Io),
         module!(modules::timeq::Timeq),
+        module!(modules::os::Os),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

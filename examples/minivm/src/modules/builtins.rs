@@ -13,6 +13,7 @@ use crate::natives::arg;
 use crate::obj::*;
 use crate::qstr::sq;
 use crate::slots::{ModuleDef, Native, NativeModule, binop};
+use crate::types::file;
 use crate::types::list::sort_values;
 use crate::types::{class, instance};
 use crate::vm::{R, Vm};
@@ -58,6 +59,7 @@ impl<F: FlashImage> NativeModule<F> for Builtins {
             Native::new("reversed", reversed),
             Native::new("hex", hex),
             Native::new("super", super_),
+            Native::new("open", file::open),
         ],
         names: &["Ellipsis"],
         ..ModuleDef::new("builtins")

@@ -3,6 +3,7 @@
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
@@ -10,7 +11,7 @@ use crate::obj::*;
 use crate::slots::{
     Buffer, Frozen, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
 };
-use crate::types::str::{self as str_type, repr_str};
+use crate::types::str as str_type;
 use crate::types::{iter, slice};
 use crate::vm::{R, Thrown, Vm};
 
@@ -61,9 +62,39 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
 }
 
 fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
-    let b = vm.str_obj_bytes(v).unwrap_or(b"").to_vec();
-    repr_str(s, &b, true);
+    let b = vm.str_obj_bytes(v).unwrap_or(b"");
+    repr_bytes(s, b);
     Ok(())
+}
+
+/// Python's repr of bytes, byte by byte (never decoded as UTF-8): printable ASCII as it is,
+/// `\n \r \t \\` and the quote escaped, any other byte `\xHH`. Quoted with `'` unless the bytes
+/// hold a `'` and no `"`.
+pub fn repr_bytes(s: &mut String, b: &[u8]) {
+    let q = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    s.push('b');
+    s.push(q as char);
+    for &c in b {
+        match c {
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'\\' => s.push_str("\\\\"),
+            c if c == q => {
+                s.push('\\');
+                s.push(c as char);
+            }
+            0x20..=0x7e => s.push(c as char),
+            c => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s.push(q as char);
 }
 
 fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {

@@ -7,7 +7,6 @@
 //! objects: it takes no attributes, so it never changes and freezes to flash.
 
 use alloc::string::String;
-use core::fmt::Write as _;
 use core::marker::PhantomData;
 
 use crate::mem::FlashImage;
@@ -86,12 +85,10 @@ pub fn print<F: FlashImage>(
         if items.is_empty() {
             return Ok(());
         }
-        if vm.type_of(e) == vm.exc_class("OSError")
-            && items.len() < 3
-            && items[0].is_int()
-            && let Some(name) = errno_name(vm, items[0])
+        if items.len() < 3
+            && let Some(t) = vm.errno_text(e, items[0])
         {
-            let _ = write!(s, "[Errno {}] {name}", items[0].as_int());
+            s.push_str(&t);
             if let Some(&msg) = items.get(1) {
                 s.push_str(": ");
                 vm.print_into(msg, s, depth + 1, PrintKind::Str)?;
@@ -106,18 +103,6 @@ pub fn print<F: FlashImage>(
         s.push_str(&n);
     }
     vm.print_into(args, s, depth + 1, PrintKind::Repr)
-}
-
-/// The name of error number `n` in the `uerrno` module (`ENOENT` for 2), as MicroPython's
-/// `mp_errno_to_str`.
-fn errno_name<F: FlashImage>(vm: &Vm<F>, n: Value) -> Option<String> {
-    let m = vm.builtin_module("uerrno")?;
-    let g = vm.wv(m, 2);
-    (0..vm.dict_len(g)).find_map(|i| {
-        let (k, v) = vm.dict_entry(g, i);
-        let name = vm.str_bytes(k)?;
-        (v == n && name.starts_with(b"E")).then(|| String::from_utf8_lossy(name).into_owned())
-    })
 }
 
 /// `e.args` (never null: no args word reads as `()`), and `e.value`, `e.errno`: the first arg

@@ -20,6 +20,7 @@ pub mod context;
 pub mod dict;
 pub mod ellipsis;
 pub mod exception;
+pub mod file;
 pub mod func;
 pub mod generator;
 pub mod handle;
