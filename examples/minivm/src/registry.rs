@@ -70,6 +70,11 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::int::Int),
         ty!(modules::timeq::Utimeq),
         ty!(modules::select::Poll),
+        ty!(types::buffer::Store),
+        ty!(types::bytearray::ByteArray),
+        ty!(types::memoryview::MemoryView),
+        ty!(modules::array::ArrayType),
+        ty!(types::buffer::BufIter),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.
@@ -85,6 +90,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::socket::Socket),
         module!(modules::io::Io),
         module!(modules::timeq::Timeq),
+        module!(modules::array::Array),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -122,6 +122,49 @@ pub mod binop {
         }
     }
 
+    /// The operator's special method name, as MicroPython's error messages name it
+    /// (`unsupported types for __add__: …`); `?` for the runtime's own numbers.
+    pub fn method_name(op: u32) -> &'static str {
+        const NAMES: [&str; 35] = [
+            "__lt__",
+            "__gt__",
+            "__eq__",
+            "__le__",
+            "__ge__",
+            "__ne__",
+            "__contains__",
+            "?",
+            "?",
+            "__ior__",
+            "__ixor__",
+            "__iand__",
+            "__ilshift__",
+            "__irshift__",
+            "__iadd__",
+            "__isub__",
+            "__imul__",
+            "__imatmul__",
+            "__ifloordiv__",
+            "__itruediv__",
+            "__imod__",
+            "__ipow__",
+            "__or__",
+            "__xor__",
+            "__and__",
+            "__lshift__",
+            "__rshift__",
+            "__add__",
+            "__sub__",
+            "__mul__",
+            "__matmul__",
+            "__floordiv__",
+            "__truediv__",
+            "__mod__",
+            "__pow__",
+        ];
+        NAMES.get(op as usize).copied().unwrap_or("?")
+    }
+
     /// The operator's symbol, for error messages.
     pub fn symbol(op: u32) -> &'static str {
         const NAMES: [&str; 35] = [
@@ -209,6 +252,9 @@ pub struct Buffer {
     pub len: u32,
     /// May the bytes be written (a bytearray, not a bytes)?
     pub writable: bool,
+    /// The item type, as `array`'s typecodes (`b'B'` for str, bytes and bytearray; `b'h'` for
+    /// an `array('h')` …): a memoryview of the object reads and writes items of this type.
+    pub typecode: u8,
 }
 
 /// `type(*args, **kw)` of a native type: builds a value of it. `class` is the type object

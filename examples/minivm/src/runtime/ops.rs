@@ -96,6 +96,20 @@ impl<F: FlashImage> Vm<F> {
                 return Ok(r);
             }
         }
+        // int * sequence: multiplying str, bytes, tuple or list is commutative, so the
+        // sequence answers (MicroPython's `mp_obj_int_binary_op_extra_cases`).
+        if plain == MULTIPLY
+            && self.as_intlike(a).is_some()
+            && (b.is_qstr()
+                || matches!(
+                    self.kind(b),
+                    Some(Kind::STR | Kind::BYTES | Kind::TUPLE | Kind::LIST)
+                ))
+            && let Some(f) = self.slots(b).and_then(|t| t.binary_op)
+            && let Some(r) = f(self, MULTIPLY, b, a)?
+        {
+            return Ok(r);
+        }
         self.binop_type_error(plain, a, b)
     }
 
@@ -103,7 +117,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn binop_type_error<T>(&mut self, op: u32, a: Value, b: Value) -> R<T> {
         let ta = self.class_name(self.type_of(a));
         let tb = self.class_name(self.type_of(b));
-        let name = binop::symbol(op);
+        let name = binop::method_name(op);
         let msg = alloc::format!("unsupported types for {name}: '{ta}', '{tb}'");
         self.raise_msg("TypeError", &msg)
     }
