@@ -128,8 +128,9 @@ impl FreezeFlash for SimChip {
 
 /// Version of minivm's frozen object layouts, in the firmware id: bump it whenever a frozen
 /// layout changes, so an image frozen by another version is refused at boot, not misread.
-/// 2: compact RAM instances, trimmed RAM arrays, `ARRAY_FIXED`.
-const FROZEN_LAYOUTS: u32 = 2;
+/// 2: compact RAM instances, trimmed RAM arrays, `ARRAY_FIXED`. 3: `STR_ASCII` in str headers;
+/// bytearray, array, memoryview and the trimmed byte store.
+const FROZEN_LAYOUTS: u32 = 3;
 
 /// The firmware id written into images: binds them to this build's frozen layouts and statics.
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {

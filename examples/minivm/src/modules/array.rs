@@ -1,4 +1,4 @@
-//! `array` (also `uarray`): the module and its `array` type, `[hdr tc|ARRAY][len][store]`
+//! `array` (also `uarray`): the module and its `array` type, `[hdr tc|ARRAY][store]`
 //! (`types/buffer.rs` lays it out and holds the item codec it shares with bytearray and
 //! memoryview).
 //!
@@ -39,7 +39,7 @@ pub struct ArrayType;
 
 impl<F: FlashImage> NativeType<F> for ArrayType {
     const TYPE: TypeSlots<F> = TypeSlots {
-        layout: Layout::Words(2),
+        layout: Layout::Words(1),
         freeze: Freeze::Ram,
         make_new: Some(make_new),
         print: Some(buffer::print_array),

@@ -3,20 +3,22 @@
 //! `objarray.c` and `binary.c` share between bytearray, array and memoryview.
 //!
 //! ```text
-//! store      [hdr cap|STORE][bytes … cap]          raw bytes: no value words
-//! bytearray  [hdr 'B'|BYTEARRAY][len][store]       len in bytes (a small int)
-//! array      [hdr tc|ARRAY][len][store]            len in items of typecode tc
+//! store      [hdr cap|STORE][used][bytes … cap]    raw: no value words; used ≤ cap bytes
+//! bytearray  [hdr 'B'|BYTEARRAY][store]            len = used bytes
+//! array      [hdr tc|ARRAY][store]                 len = used / item size of typecode tc
 //! iterator   [hdr|ITER][obj][index]                over a bytearray, array or memoryview
 //! ```
 //!
-//! A store is null while an array has no capacity. Spare capacity is MicroPython's: `append`
-//! makes room for 8 more items when it runs out, everything else allocates the exact size.
+//! A store is null while an array is empty and has no capacity. Constructors allocate the
+//! exact size; growing (`append`, `extend`, `+=`, a longer slice store) doubles the capacity,
+//! or takes the exact size when the heap has no room for double.
 //!
 //! All of these are written at run time, so they freeze to the RAM section, each array with
 //! its store: the store is an object of its own whose bytes the GC and the freezer never read
 //! as references (its layout is raw), so a frozen bytearray's contents are copied as they are
-//! and stay writable in place. Growing a frozen array past its capacity moves its bytes to a
-//! new store in the heap, as in the heap; a reboot restores the frozen state.
+//! and stay writable in place. A frozen store keeps only its used bytes (its capacity trimmed
+//! to them, rounded up to 4), as frozen list tables do; growing it past that moves the bytes to
+//! a new store in the heap, and a reboot restores the frozen state.
 //!
 //! Items are little-endian with the sizes of MicroPython's 32-bit ports: `b B` 1, `h H` 2,
 //! `i I l L f` 4, `q Q d` 8. A store truncates an int to the item's low bytes (no
@@ -25,10 +27,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::freeze::write_words;
 use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::slots::{
-    Buffer, Freeze, Layout, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
+    Buffer, Freeze, Frozen, Layout, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
 };
 use crate::types::{bytearray, memoryview, slice};
 use crate::vm::{R, Thrown, Vm};
@@ -48,13 +51,41 @@ impl<F: FlashImage> NativeType<F> for Store {
     const TYPE: TypeSlots<F> = TypeSlots {
         layout: Layout::Raw { size: store_size },
         freeze: Freeze::Ram,
+        frozen: Some(Frozen {
+            size: store_frozen_size,
+            values: None,
+            write: store_write_frozen,
+        }),
         ..TypeSlots::new(STORE, "bytestore")
     };
 }
 
-/// A store's byte size from its header: the header word, then `cap` bytes.
+/// A store's byte size from its header: the header and `used` words, then `cap` bytes.
 fn store_size(hdr: u32) -> u32 {
-    4 + (hdr >> 8)
+    8 + (hdr >> 8)
+}
+
+/// Bytes a store uses (never more than its capacity).
+fn store_used<F: FlashImage>(vm: &Vm<F>, st: Value) -> u32 {
+    vm.w(st, 1).min(vm.aux(st))
+}
+
+/// A frozen store keeps its used bytes only, its capacity rounded up to 4.
+fn store_frozen_size<F: FlashImage>(vm: &Vm<F>, st: Value) -> u32 {
+    8 + store_used(vm, st).div_ceil(4) * 4
+}
+
+/// Writes a trimmed store: the header counts the capacity kept.
+fn store_write_frozen<F: FlashImage>(vm: &Vm<F>, st: Value, out: &mut [u8]) {
+    let used = store_used(vm, st);
+    let cap = out.len() as u32 - 8;
+    write_words(out, &[header(STORE, cap), used]);
+    if let (Some(dst), Some(src)) = (
+        out.get_mut(8..8 + used as usize),
+        vm.mem.bytes(st.0 + 8, used),
+    ) {
+        dst.copy_from_slice(src);
+    }
 }
 
 /// The iterator over the items of a bytearray, an array or a memoryview.
@@ -270,16 +301,20 @@ pub fn typecode<F: FlashImage>(vm: &Vm<F>, v: Value) -> u8 {
     vm.aux(v) as u8
 }
 
-/// Number of items of a bytearray or an array (never more than its store holds).
+/// Number of items of a bytearray or an array.
 pub fn len<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
     let sz = item_size(typecode(vm, v)).unwrap_or(1);
-    let n = vm.wv(v, 1).as_int().max(0) as u32;
-    n.min(cap_bytes(vm, v) / sz)
+    let st = vm.wv(v, 1);
+    if vm.kind(st) == Some(STORE) {
+        store_used(vm, st) / sz
+    } else {
+        0
+    }
 }
 
 /// Capacity in bytes of an array's store.
 fn cap_bytes<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
-    let st = vm.wv(v, 2);
+    let st = vm.wv(v, 1);
     if vm.kind(st) == Some(STORE) {
         vm.aux(st)
     } else {
@@ -289,7 +324,7 @@ fn cap_bytes<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
 
 /// Address of an array's first byte.
 fn data_addr<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
-    vm.w(v, 2).wrapping_add(4)
+    vm.w(v, 1).wrapping_add(8)
 }
 
 /// The used bytes of a bytearray or an array.
@@ -298,8 +333,9 @@ pub fn data<F: FlashImage>(vm: &Vm<F>, v: Value) -> &[u8] {
     vm.mem.bytes(data_addr(vm, v), n).unwrap_or(&[])
 }
 
-/// A store of `cap` zero bytes (null for none); `MemoryError` past what a header can count.
-fn new_store<F: FlashImage>(vm: &mut Vm<F>, cap: u64) -> R<Value> {
+/// A store of `cap` zero bytes, `used` of them in use (null for no capacity); `MemoryError`
+/// past what the heap or a header can hold.
+fn new_store<F: FlashImage>(vm: &mut Vm<F>, cap: u64, used: u64) -> R<Value> {
     if cap == 0 {
         return Ok(Value::NULL);
     }
@@ -307,16 +343,18 @@ fn new_store<F: FlashImage>(vm: &mut Vm<F>, cap: u64) -> R<Value> {
         vm.exc = Value(vm.st.memory_error);
         return Err(Thrown);
     }
-    let a = vm.alloc(4 + cap as u32)?;
+    let a = vm.alloc(8 + cap as u32)?;
     let _ = vm.mem.write_u32(a, header(STORE, cap as u32));
+    let _ = vm.mem.write_u32(a + 4, used.min(cap) as u32);
     Ok(Value(a))
 }
 
 /// A new bytearray (`kind` = bytearray's, `tc` = `B`) or array of `n` zero items.
 pub fn new_zeroed<F: FlashImage>(vm: &mut Vm<F>, kind: Kind, tc: u8, n: u64) -> R<Value> {
     let sz = item_size(tc).unwrap_or(1) as u64;
-    let st = new_store(vm, n.saturating_mul(sz))?;
-    vm.alloc_obj(kind, tc as u32, &[Value::small(n as i32), st])
+    let bytes = n.saturating_mul(sz);
+    let st = new_store(vm, bytes, bytes)?;
+    vm.alloc_obj(kind, tc as u32, &[st])
 }
 
 /// A new bytearray or array holding `bytes` (whole items: a partial last item is dropped).
@@ -343,21 +381,37 @@ fn write<F: FlashImage>(vm: &mut Vm<F>, v: Value, off: u32, bytes: &[u8]) -> R<(
     vm.mem.write_bytes(a, bytes).or_else(|e| vm.raise_mem(e))
 }
 
-/// Sets an array's item count.
+/// Sets an array's item count (its store holds them).
 fn set_len<F: FlashImage>(vm: &mut Vm<F>, v: Value, n: u32) -> R<()> {
-    vm.set_w(v, 1, Value::small(n as i32).0)
+    let st = vm.wv(v, 1);
+    if st.is_null() {
+        return Ok(());
+    }
+    let sz = item_size(typecode(vm, v)).unwrap_or(1);
+    vm.set_w(st, 1, n * sz)
 }
 
-/// Makes room for `extra` more items (and `spare` beyond them when a new store is needed).
-fn reserve<F: FlashImage>(vm: &mut Vm<F>, v: Value, extra: u32, spare: u32) -> R<()> {
+/// Makes room for `extra` more items: a new store when the capacity is short, of twice the
+/// capacity (or the exact size when the heap cannot hold that) when `grow`, else exact.
+fn reserve<F: FlashImage>(vm: &mut Vm<F>, v: Value, extra: u32, grow: bool) -> R<()> {
     let sz = item_size(typecode(vm, v)).unwrap_or(1) as u64;
-    let n = len(vm, v) as u64;
-    if (n + extra as u64) * sz <= cap_bytes(vm, v) as u64 {
+    let used = len(vm, v) as u64 * sz;
+    let need = used + extra as u64 * sz;
+    let cap = cap_bytes(vm, v) as u64;
+    if need <= cap {
         return Ok(());
     }
     let old = data(vm, v).to_vec();
-    let st = new_store(vm, (n + extra as u64 + spare as u64) * sz)?;
-    vm.set_w(v, 2, st.0)?;
+    let roomy = need.max(2 * cap).max(8 * sz);
+    let st = match new_store(vm, if grow { roomy } else { need }, used) {
+        Ok(st) => st,
+        Err(_) if grow && roomy > need => {
+            vm.exc = Value::NULL;
+            new_store(vm, need, used)?
+        }
+        Err(t) => return Err(t),
+    };
+    vm.set_w(v, 1, st.0)?;
     write(vm, v, 0, &old)
 }
 
@@ -366,7 +420,7 @@ pub fn append<F: FlashImage>(vm: &mut Vm<F>, v: Value, x: Value) -> R<()> {
     let tc = typecode(vm, v);
     let sz = item_size(tc).unwrap_or(1);
     let item = encode(vm, tc, x)?;
-    reserve(vm, v, 1, 7)?;
+    reserve(vm, v, 1, true)?;
     let n = len(vm, v);
     write(vm, v, n * sz, &item[..sz as usize])?;
     set_len(vm, v, n + 1)
@@ -385,14 +439,21 @@ pub fn extend<F: FlashImage>(vm: &mut Vm<F>, v: Value, x: Value) -> R<()> {
     let sz = item_size(typecode(vm, v)).unwrap_or(1);
     let k = b.data.len() as u32 / sz;
     let bytes = b.data[..(k * sz) as usize].to_vec();
-    reserve(vm, v, k, 0)?;
+    reserve(vm, v, k, true)?;
     let n = len(vm, v);
     write(vm, v, n * sz, &bytes)?;
     set_len(vm, v, n + k)
 }
 
-/// Fills a new array from the items of iterable `x` (MicroPython's `array_extend_impl`).
+/// Fills a new array from the items of iterable `x` (MicroPython's `array_extend_impl`),
+/// allocating the exact size when `x` has a length.
 pub fn fill_from_iter<F: FlashImage>(vm: &mut Vm<F>, v: Value, x: Value) -> R<()> {
+    if let Some(f) = vm.slots(x).and_then(|t| t.unary_op)
+        && let Some(n) = f(vm, unop::LEN, x)?
+        && n.is_int()
+    {
+        reserve(vm, v, n.as_int().max(0) as u32, false)?;
+    }
     let it = vm.get_iter(x)?;
     while let Some(item) = vm.iter_next(it)? {
         append(vm, v, item)?;
@@ -433,7 +494,7 @@ fn store_slice<F: FlashImage>(vm: &mut Vm<F>, v: Value, a: u32, b: u32, x: Value
     new.extend_from_slice(&old[(b * sz) as usize..]);
     let new_len = n - (b - a) + k;
     if new_len > n {
-        reserve(vm, v, new_len - n, 0)?;
+        reserve(vm, v, new_len - n, true)?;
     }
     write(vm, v, 0, &new)?;
     // Zero what the array gave back, so a frozen copy carries no stale bytes.

@@ -1,4 +1,4 @@
-//! `bytearray`: mutable bytes, `[hdr 'B'|BYTEARRAY][len][store]` (the layout of an array of
+//! `bytearray`: mutable bytes, `[hdr 'B'|BYTEARRAY][store]` (the layout of an array of
 //! typecode `B`, `types/buffer.rs`). Item and slice stores (the slice may change the length),
 //! `append`, `extend`, `+=`, and the methods of bytes (`types/str_methods.rs`), whose results
 //! are bytearrays. As in MicroPython: no item deletion, step-1 slices only, a stored int keeps
@@ -25,7 +25,7 @@ pub struct ByteArray;
 
 impl<F: FlashImage> NativeType<F> for ByteArray {
     const TYPE: TypeSlots<F> = TypeSlots {
-        layout: Layout::Words(2),
+        layout: Layout::Words(1),
         freeze: Freeze::Ram,
         make_new: Some(make_new),
         print: Some(print),

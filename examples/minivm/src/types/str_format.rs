@@ -68,6 +68,12 @@ fn print_strn(out: &mut Vec<u8>, s: &[u8], flags: u32, fill: u8, width: i32) {
     emit(out, right);
 }
 
+/// `MemoryError` (before any padding is made) for a width or precision the heap could never
+/// hold.
+fn check_width<F: FlashImage>(vm: &mut Vm<F>, n: i32) -> R<()> {
+    crate::types::tuple::check_repeat(vm, n.max(0) as usize, 1)
+}
+
 /// The digits of `n` in `base` (letters from `base_char`), grouped by `comma` every 3 digits
 /// (base 10) or 4 (other bases).
 fn digits(mut n: u64, base: u64, base_char: u8, comma: u8) -> Vec<u8> {
@@ -346,6 +352,8 @@ pub fn modulo<F: FlashImage>(vm: &mut Vm<F>, pattern: Value, rhs: Value) -> R<Va
         if i >= top {
             return incomplete(vm);
         }
+        check_width(vm, width)?;
+        check_width(vm, prec)?;
         let arg = match arg {
             Some(a) => a,
             None => {
@@ -649,6 +657,8 @@ fn format_helper<F: FlashImage>(
                 return vm.raise_msg("ValueError", "invalid format specifier");
             }
         }
+        check_width(vm, width)?;
+        check_width(vm, prec)?;
         let integer = is_integer(vm, arg);
         let numeric = integer || is_float(vm, arg);
         if align == 0 {
