@@ -11,7 +11,8 @@
 //!
 //! Every object starts with a header word: the low byte is its [`Kind`], the upper 24 bits are
 //! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
-//! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So a heap
+//! integers are stored as small ints), except the byte payload of `Str`/`Bytes` and of the
+//! raw kinds a type declares (`slots::Layout::Raw`: a bytearray's byte store). So a heap
 //! object's reference slots are simply "every word after the header" for all kinds but the byte
 //! kinds, which keeps the GC exact and trivial (the compact frozen layouts below never live in
 //! the heap).
