@@ -65,6 +65,24 @@ impl<F: FlashImage> Vm<F> {
         Ok(())
     }
 
+    /// Checks a native's argument count as MicroPython's `mp_arg_check_num` does: a method's
+    /// counts include its self, keywords are refused. Raises `TypeError` with its messages.
+    pub fn check_args(&mut self, args: &[Value], kw: &[Value], min: usize, max: usize) -> R<()> {
+        let n = args.len();
+        let msg = if !kw.is_empty() {
+            alloc::string::String::from("function doesn't take keyword arguments")
+        } else if min == max && n != min {
+            alloc::format!("function takes {min} positional arguments but {n} were given")
+        } else if n < min {
+            alloc::format!("function missing {} required positional arguments", min - n)
+        } else if n > max {
+            alloc::format!("function expected at most {max} arguments, got {n}")
+        } else {
+            return Ok(());
+        };
+        self.raise_msg("TypeError", &msg)
+    }
+
     /// An int (or bool) argument.
     pub fn int_arg(&mut self, v: Value) -> R<i64> {
         match self.as_intlike(v) {

@@ -313,6 +313,9 @@ pub struct Buffer {
     pub len: u32,
     /// May the bytes be written (a bytearray, not a bytes)?
     pub writable: bool,
+    /// The item type, as `array`'s typecodes (`b'B'` for str, bytes and bytearray; `b'h'` for
+    /// an `array('h')` …): a memoryview of the object reads and writes items of this type.
+    pub typecode: u8,
 }
 
 /// `type(*args, **kw)` of a native type: builds a value of it. `class` is the type object

@@ -76,7 +76,11 @@ impl<F: FlashImage> Vm<F> {
 
     fn s_str(&mut self, s: &str) -> u32 {
         let s = s.as_bytes();
-        let mut w = vec![header(Kind::STR, s.len() as u32), crate::qstr::hash(s)];
+        let ascii = if s.is_ascii() { STR_ASCII } else { 0 };
+        let mut w = vec![
+            header(Kind::STR, s.len() as u32 | ascii),
+            crate::qstr::hash(s),
+        ];
         for c in s.chunks(4) {
             let mut b = [0u8; 4];
             b[..c.len()].copy_from_slice(c);

@@ -17,6 +17,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::mem::{FlashImage, HeapStats, MemError, Memory};
+use crate::memmap::{RAM_SECTION_BASE, RAM_SECTION_LEN};
 use crate::obj::*;
 use crate::qstr;
 use crate::qstr::sq;
@@ -424,9 +425,9 @@ impl<F: FlashImage> Vm<F> {
         roots.extend_from_slice(&self.young);
         roots.extend_from_slice(&self.extra_roots);
         roots.extend_from_slice(&self.root_fields());
-        // The RAM section holds frozen mutable objects: every word may be a reference.
-        for c in self.mem.ram.chunks_exact(4) {
-            roots.push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        // The RAM section holds frozen mutable objects: their value words are roots.
+        for a in self.ram_value_words() {
+            roots.push(self.mem.read_u32(a));
         }
         for r in roots {
             if self.mem.mark(r) {
@@ -449,6 +450,42 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         self.mem.sweep()
+    }
+
+    /// Addresses of the value words of the objects in the RAM section, for the GC (roots) and
+    /// the freezer's live fix-up. The section is walked object by object from its start: the
+    /// freezer packs each batch's objects 4-aligned from a 16-aligned start, and the gaps are
+    /// zero words. Raw payloads (a bytearray's bytes) are no value words, so their bytes are
+    /// never taken for references. A word that starts no object of a known layout ends the
+    /// exact walk: every word from there on counts as a value word (conservative).
+    pub fn ram_value_words(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut off = 0;
+        while off + 4 <= RAM_SECTION_LEN {
+            let a = RAM_SECTION_BASE + off;
+            let hdr = self.mem.read_u32(a);
+            if hdr == 0 {
+                off += 4;
+                continue;
+            }
+            match self.object_layout(hdr) {
+                Some((size, values)) if size >= 4 && size <= RAM_SECTION_LEN - off => {
+                    if values {
+                        out.extend((1..size / 4).map(|i| a + 4 * i));
+                    }
+                    off += size.div_ceil(4) * 4;
+                }
+                _ => {
+                    out.extend(
+                        (off..RAM_SECTION_LEN)
+                            .step_by(4)
+                            .map(|o| RAM_SECTION_BASE + o),
+                    );
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// Heap statistics.

@@ -338,27 +338,38 @@ fn callable<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<V
 }
 
 fn ord<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let b = vm.str_arg(arg(args, 0))?;
-    let s = String::from_utf8_lossy(&b);
-    let mut chars = s.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => Ok(Value::small(c as i32)),
-        _ => {
-            let n = s.chars().count();
-            let msg = alloc::format!("ord() expected a character, but string of length {n} found");
-            vm.raise_msg("TypeError", &msg)
+    use crate::types::str_methods::{self, Flavor};
+    use crate::types::unicode;
+    // A str or a bytes (not a bytearray), as MicroPython's `mp_obj_str_get_data`.
+    let s = arg(args, 0);
+    let b = match str_methods::flavor(vm, s) {
+        Some(Flavor::Str | Flavor::Bytes) => str_methods::data(vm, s).unwrap_or_default(),
+        _ => return str_methods::bad_conversion(vm, s),
+    };
+    let n = if vm.kind(s) == Some(Kind::BYTES) {
+        if b.len() == 1 {
+            return Ok(Value::small(b[0] as i32));
         }
-    }
+        b.len()
+    } else {
+        let n = unicode::char_count(&b);
+        if n == 1 {
+            return Ok(Value::small(unicode::decode(&b, 0).0 as i32));
+        }
+        n
+    };
+    let msg = alloc::format!("ord() expected a character, but string of length {n} found");
+    vm.raise_msg("TypeError", &msg)
 }
 
 fn chr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let c = vm.int_arg(arg(args, 0))?;
-    let Some(ch) = u32::try_from(c).ok().and_then(char::from_u32) else {
+    if !(0..=0x10FFFF).contains(&c) {
         return vm.raise_msg("ValueError", "chr() arg not in range(0x110000)");
-    };
-    let mut buf = [0u8; 4];
-    let s = ch.encode_utf8(&mut buf);
-    vm.new_str(s.as_bytes())
+    }
+    let mut b = alloc::vec::Vec::new();
+    crate::types::unicode::encode(c as u32, &mut b);
+    vm.new_str(&b)
 }
 
 fn hex<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {

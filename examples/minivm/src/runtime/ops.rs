@@ -104,6 +104,20 @@ impl<F: FlashImage> Vm<F> {
                 return Ok(r);
             }
         }
+        // int * sequence: multiplying str, bytes, tuple or list is commutative, so the
+        // sequence answers (MicroPython's `mp_obj_int_binary_op_extra_cases`).
+        if plain == MULTIPLY
+            && self.as_intlike(a).is_some()
+            && (b.is_qstr()
+                || matches!(
+                    self.kind(b),
+                    Some(Kind::STR | Kind::BYTES | Kind::TUPLE | Kind::LIST)
+                ))
+            && let Some(f) = self.slots(b).and_then(|t| t.binary_op)
+            && let Some(r) = f(self, MULTIPLY, b, a)?
+        {
+            return Ok(r);
+        }
         // The right operand's reflected method (`__radd__`…), as MicroPython's
         // `MICROPY_PY_REVERSE_SPECIAL_METHODS`.
         if let Some(name) = binop::reflected_name(plain)

@@ -44,6 +44,7 @@ pub const EXCEPTIONS: &[(&str, &str)] = &[
     ("IndentationError", "SyntaxError"),
     ("TypeError", "Exception"),
     ("ValueError", "Exception"),
+    ("UnicodeError", "ValueError"),
 ];
 
 /// The methods of the exception classes.
