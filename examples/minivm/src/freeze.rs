@@ -24,9 +24,11 @@
 //! its RAM section and redirects the VM's live references ([`LiveHeap`]), so the VM continues
 //! on the frozen copies. The model is implemented on [`Freezing`], a view of the VM for one
 //! freeze that holds that freeze's state (the qstr pools' compact sizes); at boot
-//! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`. The RAM section's trimmed arrays and compact instances need nothing
-//! from the GC or the fix-up: both treat the section as a flat run of value words, and the new
-//! batch's copy and the mount are byte copies.
+//! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`. The GC and
+//! the fix-up walk the RAM section object by object (`Vm::ram_value_words`: each frozen header
+//! gives its copy's size, so trimmed arrays and compact instances need nothing more) and read
+//! only value words, never a buffer's raw bytes; the new batch's copy and the mount are byte
+//! copies.
 //!
 //! [`TypeSlots::freeze`]: crate::slots::TypeSlots::freeze
 //! [`TypeSlots::frozen`]: crate::slots::TypeSlots::frozen
@@ -132,8 +134,9 @@ impl FreezeFlash for SimChip {
 
 /// Version of minivm's frozen object layouts, in the firmware id: bump it whenever a frozen
 /// layout changes, so an image frozen by another version is refused at boot, not misread.
-/// 2: compact RAM instances, trimmed RAM arrays, `ARRAY_FIXED`.
-const FROZEN_LAYOUTS: u32 = 2;
+/// 2: compact RAM instances, trimmed RAM arrays, `ARRAY_FIXED`. 3: `STR_ASCII` in str headers;
+/// bytearray, array, memoryview and the trimmed byte store.
+const FROZEN_LAYOUTS: u32 = 3;
 
 /// The firmware id written into images: binds them to this build's frozen layouts and statics.
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
@@ -344,9 +347,8 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
                 self.extra_roots[i] = n;
             }
         }
-        // The RAM section holds only value words (mutable kinds) and headers.
-        for off in (0..RAM_SECTION_LEN).step_by(4) {
-            let a = RAM_SECTION_BASE + off;
+        // The RAM section's objects: their value words (not headers, not raw payloads).
+        for a in self.ram_value_words() {
             let w = self.mem.read_u32(a);
             if self.mem.is_heap_head(w)
                 && let Some(n) = forward(self, w)

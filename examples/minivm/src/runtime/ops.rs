@@ -33,7 +33,10 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// Python `==`.
+    /// Python `==`, as MicroPython's `mp_obj_equal_not_equal`: identity, the small-int and
+    /// qstr shortcuts, then the left operand's type, then the right one's (`5 == obj` asks
+    /// `obj.__eq__`); a type answers `None` for an operand it cannot compare with. Without an
+    /// answer, the operands are equal only if identical.
     pub fn eq(&mut self, a: Value, b: Value) -> R<bool> {
         if a.0 == b.0 {
             return Ok(true);
@@ -47,13 +50,18 @@ impl<F: FlashImage> Vm<F> {
         if a.is_qstr() && b.is_qstr() {
             return Ok(false);
         }
-        match self.slots(a).and_then(|t| t.binary_op) {
-            Some(f) => match f(self, binop::EQUAL, a, b)? {
-                Some(r) => self.truthy(r),
-                None => Ok(false),
-            },
-            None => Ok(false),
+        for (x, y) in [(a, b), (b, a)] {
+            if x.is_int() {
+                // A small int has no answer for what is not a number: ask the other side.
+                continue;
+            }
+            if let Some(f) = self.slots(x).and_then(|t| t.binary_op)
+                && let Some(r) = f(self, binop::EQUAL, x, y)?
+            {
+                return self.truthy(r);
+            }
         }
+        Ok(false)
     }
 
     /// Applies binary operator `op` ([`binop`]).
@@ -96,15 +104,47 @@ impl<F: FlashImage> Vm<F> {
                 return Ok(r);
             }
         }
+        // int * sequence: multiplying str, bytes, tuple or list is commutative, so the
+        // sequence answers (MicroPython's `mp_obj_int_binary_op_extra_cases`).
+        if plain == MULTIPLY
+            && self.as_intlike(a).is_some()
+            && (b.is_qstr()
+                || matches!(
+                    self.kind(b),
+                    Some(Kind::STR | Kind::BYTES | Kind::TUPLE | Kind::LIST)
+                ))
+            && let Some(f) = self.slots(b).and_then(|t| t.binary_op)
+            && let Some(r) = f(self, MULTIPLY, b, a)?
+        {
+            return Ok(r);
+        }
+        // The right operand's reflected method (`__radd__`…), as MicroPython's
+        // `MICROPY_PY_REVERSE_SPECIAL_METHODS`.
+        if let Some(name) = binop::reflected_name(plain)
+            && self.kind(b) == Some(Kind::INSTANCE)
+        {
+            let q = self.q(name);
+            if let Some(f) = self.lookup_method(b, q)? {
+                return self.call(f, &[b, a], &[]);
+            }
+        }
         self.binop_type_error(plain, a, b)
     }
 
-    /// `TypeError: unsupported types for …`.
+    /// `TypeError: unsupported types for __add__: 'int', 'str'`.
     pub fn binop_type_error<T>(&mut self, op: u32, a: Value, b: Value) -> R<T> {
         let ta = self.class_name(self.type_of(a));
         let tb = self.class_name(self.type_of(b));
-        let name = binop::symbol(op);
+        let name = binop::method_name(op);
         let msg = alloc::format!("unsupported types for {name}: '{ta}', '{tb}'");
+        self.raise_msg("TypeError", &msg)
+    }
+
+    /// `TypeError: unsupported type for __hash__: 'list'` (for unary operator `op`).
+    pub fn unsupported_unary<T>(&mut self, op: u32, v: Value) -> R<T> {
+        let t = self.class_name(self.type_of(v));
+        let name = unop::method_name(op);
+        let msg = alloc::format!("unsupported type for {name}: '{t}'");
         self.raise_msg("TypeError", &msg)
     }
 
@@ -202,9 +242,7 @@ impl<F: FlashImage> Vm<F> {
                     {
                         return Ok(r);
                     }
-                    let t = self.class_name(self.type_of(a));
-                    let msg = alloc::format!("unsupported type for unary op: '{t}'");
-                    self.raise_msg("TypeError", &msg)
+                    self.unsupported_unary(op, a)
                 }
             },
         }
@@ -261,6 +299,10 @@ impl<F: FlashImage> Vm<F> {
     /// `x in container`: the container type's `binary_op(CONTAINS)`, else a search of its
     /// items by `==`.
     pub fn contains(&mut self, container: Value, x: Value) -> R<bool> {
+        if container.is_int() && x.is_int() {
+            // MicroPython's small-int operators have no `in`: its name is empty.
+            return self.binop_type_error(binop::IN, x, container);
+        }
         if let Some(f) = self.slots(container).and_then(|t| t.binary_op)
             && let Some(r) = f(self, binop::CONTAINS, container, x)?
         {
