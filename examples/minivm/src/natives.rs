@@ -42,10 +42,20 @@ impl<F: FlashImage> Vm<F> {
         Ok(())
     }
 
-    /// An int (or bool) argument.
+    /// An int (or bool) argument as a machine word: a big int beyond 32 bits raises
+    /// `OverflowError` (MicroPython's `mp_obj_get_int` on its 32-bit ports).
     pub fn int_arg(&mut self, v: Value) -> R<i64> {
-        match self.as_intlike(v) {
-            Some(n) => Ok(n),
+        if let Some(n) = self.as_intlike(v) {
+            return Ok(n);
+        }
+        match self.int_mpz(v) {
+            Some(z) => match z.to_i32() {
+                Some(n) => Ok(n as i64),
+                None => self.raise_msg(
+                    "OverflowError",
+                    "overflow converting long int to machine word",
+                ),
+            },
             None => {
                 let t = self.class_name(self.type_of(v));
                 let msg = alloc::format!("can't convert {t} to int");

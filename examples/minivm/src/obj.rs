@@ -11,7 +11,8 @@
 //!
 //! Every object starts with a header word: the low byte is its [`Kind`], the upper 24 bits are
 //! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
-//! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So a heap
+//! integers are stored as small ints), except the byte payload of `Str`/`Bytes` and the raw
+//! words of a `Float` (an IEEE double) or a `BigInt` (its limbs, see `number`). So a heap
 //! object's reference slots are simply "every word after the header" for all kinds but the byte
 //! kinds, which keeps the GC exact and trivial (the compact frozen layouts below never live in
 //! the heap).
@@ -26,6 +27,7 @@
 //! BoundMeth  [hdr][func][self]                        Generator   [hdr st][Func][state][ip][sp][exc][pend]
 //! Iter       [hdr sub][seq][index][extra]             Range/Slice [hdr][start][stop][step]
 //! Builtin    [hdr id][name qstr]                      QstrPool    [hdr n][prev][first id][cap][Str…]
+//! Float      [hdr][f64 bits lo][hi] (raw)            BigInt      [hdr n|neg][limb0]… (raw u32)
 //! ```
 //!
 //! An instance's args word is an exception's args tuple, and null for every other instance. An
@@ -215,6 +217,10 @@ impl Kind {
     /// An array that never changes after it is built (qstr/constant/children tables, namespace
     /// dict tables); same layout as `ARRAY`.
     pub const CONST_ARRAY: Kind = Kind(30);
+    /// A float: `[hdr|FLOAT][bits lo][bits hi]`, raw (see `number`).
+    pub const FLOAT: Kind = Kind(40);
+    /// A big int (beyond the small-int range): `[hdr n|neg|BIGINT][limb]…`, raw (see `number`).
+    pub const BIGINT: Kind = Kind(41);
     /// Left behind by the freezer's live fix-up: word 1 is the new address. Not an id below
     /// [`Kind::LIMIT`]: no type has it.
     pub const FORWARD: Kind = Kind(0xFF);

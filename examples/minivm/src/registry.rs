@@ -70,6 +70,8 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::int::Int),
         ty!(modules::timeq::Utimeq),
         ty!(modules::select::Poll),
+        ty!(types::float::Float),
+        ty!(types::bigint::BigInt),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.

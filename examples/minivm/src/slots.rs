@@ -93,6 +93,8 @@ pub mod binop {
     pub const TRUE_DIVIDE: u32 = 32;
     pub const MODULO: u32 = 33;
     pub const POWER: u32 = 34;
+    /// `divmod(a, b)` (never in the bytecode).
+    pub const DIVMOD: u32 = 35;
     /// `not in` (never in the bytecode: the compiler emits `in` + `not`).
     pub const NOT_IN: u32 = 35 + 1 + 1 + 13;
     /// `is not` (never in the bytecode).
@@ -122,14 +124,36 @@ pub mod binop {
         }
     }
 
-    /// The operator's symbol, for error messages.
-    pub fn symbol(op: u32) -> &'static str {
-        const NAMES: [&str; 35] = [
-            "<", ">", "==", "<=", ">=", "!=", "in", "is", "exc", "|=", "^=", "&=", "<<=", ">>=",
-            "+=", "-=", "*=", "@=", "//=", "/=", "%=", "**=", "|", "^", "&", "<<", ">>", "+", "-",
-            "*", "@", "//", "/", "%", "**",
+    /// The operator's special-method name, for error messages (`unsupported types for
+    /// __add__: …`, as MicroPython names them; in-place operators report their plain form).
+    pub fn method_name(op: u32) -> &'static str {
+        const NAMES: [&str; 14] = [
+            "__or__",
+            "__xor__",
+            "__and__",
+            "__lshift__",
+            "__rshift__",
+            "__add__",
+            "__sub__",
+            "__mul__",
+            "__matmul__",
+            "__floordiv__",
+            "__truediv__",
+            "__mod__",
+            "__pow__",
+            "__divmod__",
         ];
-        NAMES.get(op as usize).copied().unwrap_or("?")
+        match plain(op) {
+            LESS => "__lt__",
+            MORE => "__gt__",
+            EQUAL => "__eq__",
+            LESS_EQUAL => "__le__",
+            MORE_EQUAL => "__ge__",
+            NOT_EQUAL => "__ne__",
+            CONTAINS => "__contains__",
+            op if (OR..=DIVMOD).contains(&op) => NAMES[(op - OR) as usize],
+            _ => "?",
+        }
     }
 }
 
@@ -147,6 +171,22 @@ pub mod unop {
     pub const LEN: u32 = 5;
     /// `hash(x)`; a type without an answer hashes by address.
     pub const HASH: u32 = 6;
+    /// `abs(x)`.
+    pub const ABS: u32 = 7;
+
+    /// The operator's special-method name, for error messages.
+    pub fn method_name(op: u32) -> &'static str {
+        match op {
+            POSITIVE => "__pos__",
+            NEGATIVE => "__neg__",
+            INVERT => "__invert__",
+            ABS => "__abs__",
+            BOOL => "__bool__",
+            LEN => "__len__",
+            HASH => "__hash__",
+            _ => "?",
+        }
+    }
 }
 
 /// What an [`AttrFn`] is asked to do with `obj.name`.

@@ -6,6 +6,8 @@
 //! with no answer makes a `TypeError`.
 
 use crate::mem::FlashImage;
+use crate::mpz::Mpz;
+use crate::number::{FloatResult, float_op};
 use crate::obj::*;
 use crate::slots::{binop, unop};
 use crate::vm::{R, Vm};
@@ -25,28 +27,40 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// A small int from an i64, or OverflowError.
+    /// The int `n`: a small int when it fits, else a big int.
     pub fn int_val(&mut self, n: i64) -> R<Value> {
         match Value::int(n) {
             Some(v) => Ok(v),
-            None => self.raise_msg("OverflowError", "small int overflow"),
+            None => self.new_int(&Mpz::from_i64(n)),
         }
     }
 
-    /// Python `==`.
+    /// A bool as the small int it is in arithmetic; any other value unchanged.
+    fn unbool(&self, v: Value) -> Value {
+        match self.as_intlike(v) {
+            Some(n) if !v.is_int() => Value::small(n as i32),
+            _ => v,
+        }
+    }
+
+    /// Python `==` (MicroPython's `mp_obj_equal_not_equal`).
     pub fn eq(&mut self, a: Value, b: Value) -> R<bool> {
         if a.0 == b.0 {
-            return Ok(true);
+            // The same object, unless a NaN (not even equal to itself).
+            return Ok(!self.float_of(a).is_some_and(f64::is_nan));
         }
-        if a.is_int() || b.is_int() {
-            // bools compare equal to 0/1
-            if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
-                return Ok(x == y);
-            }
+        if a.0 == self.st.none || b.0 == self.st.none {
+            return Ok(false);
+        }
+        let (a, b) = (self.unbool(a), self.unbool(b));
+        if a.is_int() && b.is_int() {
+            return Ok(a.0 == b.0);
         }
         if a.is_qstr() && b.is_qstr() {
             return Ok(false);
         }
+        // An int on the left asks the other operand's type: `5 == x` is `x == 5`.
+        let (a, b) = if a.is_int() { (b, a) } else { (a, b) };
         match self.slots(a).and_then(|t| t.binary_op) {
             Some(f) => match f(self, binop::EQUAL, a, b)? {
                 Some(r) => self.truthy(r),
@@ -86,6 +100,8 @@ impl<F: FlashImage> Vm<F> {
         if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
             return self.small_int_op(plain, x, y);
         }
+        // A bool is an int in arithmetic.
+        let a = self.unbool(a);
         if let Some(f) = self.slots(a).and_then(|t| t.binary_op) {
             if let Some(r) = f(self, op, a, b)? {
                 return Ok(r);
@@ -103,12 +119,14 @@ impl<F: FlashImage> Vm<F> {
     pub fn binop_type_error<T>(&mut self, op: u32, a: Value, b: Value) -> R<T> {
         let ta = self.class_name(self.type_of(a));
         let tb = self.class_name(self.type_of(b));
-        let name = binop::symbol(op);
+        let name = binop::method_name(op);
         let msg = alloc::format!("unsupported types for {name}: '{ta}', '{tb}'");
         self.raise_msg("TypeError", &msg)
     }
 
-    /// Arithmetic and comparison of two ints (or bools), plain operators only.
+    /// Arithmetic and comparison of two ints (or bools), plain operators only. The result is
+    /// exact: a big int when it leaves the small-int range, a float for `/` and for a negative
+    /// power (as MicroPython's `runtime.c`).
     fn small_int_op(&mut self, op: u32, x: i64, y: i64) -> R<Value> {
         use binop::*;
         let r = match op {
@@ -119,53 +137,64 @@ impl<F: FlashImage> Vm<F> {
             OR => x | y,
             XOR => x ^ y,
             AND => x & y,
+            LSHIFT | RSHIFT if y < 0 => {
+                return self.raise_msg("ValueError", "negative shift count");
+            }
+            // |x| < 2^30, so up to 32 places fit an i64.
+            LSHIFT if y <= 32 => x << y,
             LSHIFT => {
-                if !(0..=62).contains(&y) {
-                    return self.raise_msg("OverflowError", "shift count");
-                }
-                x.checked_shl(y as u32).unwrap_or(i64::MAX)
+                let z = Mpz::from_i64(x);
+                self.check_int_bits(z.bits() + y as u64)?;
+                return self.new_int(&z.shl(y as u64));
             }
-            RSHIFT => {
-                if y < 0 {
-                    return self.raise_msg("ValueError", "negative shift count");
-                }
-                x >> y.min(63)
-            }
+            RSHIFT => x >> y.min(63),
             ADD => x + y,
             SUBTRACT => x - y,
-            MULTIPLY => x.saturating_mul(y),
-            FLOOR_DIVIDE | MODULO | TRUE_DIVIDE => {
+            MULTIPLY => x * y,
+            FLOOR_DIVIDE | MODULO | DIVMOD => {
                 if y == 0 {
                     return self.raise_msg("ZeroDivisionError", "divide by zero");
                 }
-                let q = x.div_euclid(y);
-                let m = x.rem_euclid(y);
                 // Python floors toward negative infinity.
-                let (q, m) = if m != 0 && y < 0 {
-                    (q + 1, m + y)
-                } else {
-                    (q, m)
-                };
+                let (mut q, mut m) = (x / y, x % y);
+                if m != 0 && (m < 0) != (y < 0) {
+                    q -= 1;
+                    m += y;
+                }
                 match op {
                     MODULO => m,
                     FLOOR_DIVIDE => q,
                     _ => {
-                        if x % y != 0 {
-                            return self.raise_msg("NotImplementedError", "float division");
-                        }
-                        q
+                        let (q, m) = (self.int_val(q)?, self.int_val(m)?);
+                        return self.new_tuple(&[q, m]);
                     }
                 }
             }
+            TRUE_DIVIDE => {
+                if y == 0 {
+                    return self.raise_msg("ZeroDivisionError", "divide by zero");
+                }
+                return self.new_float(x as f64 / y as f64);
+            }
+            POWER if y < 0 => {
+                let r = float_op(POWER, x as f64, y as f64);
+                return self.float_result(r.unwrap_or(FloatResult::ZeroDivision));
+            }
             POWER => {
-                if y < 0 {
-                    return self.raise_msg("NotImplementedError", "negative power");
+                let small = match x {
+                    0 => Some((y == 0) as i64),
+                    1 => Some(1),
+                    -1 => Some(if y % 2 == 0 { 1 } else { -1 }),
+                    _ => u32::try_from(y).ok().and_then(|e| x.checked_pow(e)),
+                };
+                match small {
+                    Some(r) => r,
+                    None => {
+                        let (base, exp) = (Mpz::from_i64(x), Mpz::from_i64(y));
+                        self.check_int_bits(crate::mpz::pow_bits(base.bits(), &exp))?;
+                        return self.new_int(&base.pow(&exp));
+                    }
                 }
-                let mut r: i64 = 1;
-                for _ in 0..y.min(64) {
-                    r = r.saturating_mul(x);
-                }
-                r
             }
             _ => {
                 let a = Value::int(x).unwrap_or(Value::NULL);
@@ -194,6 +223,7 @@ impl<F: FlashImage> Vm<F> {
                     unop::POSITIVE => self.int_val(x),
                     unop::NEGATIVE => self.int_val(-x),
                     unop::INVERT => self.int_val(!x),
+                    unop::ABS => self.int_val(x.abs()),
                     _ => self.raise_msg("NotImplementedError", "unary op"),
                 },
                 None => {
@@ -203,7 +233,8 @@ impl<F: FlashImage> Vm<F> {
                         return Ok(r);
                     }
                     let t = self.class_name(self.type_of(a));
-                    let msg = alloc::format!("unsupported type for unary op: '{t}'");
+                    let name = unop::method_name(op);
+                    let msg = alloc::format!("unsupported type for {name}: '{t}'");
                     self.raise_msg("TypeError", &msg)
                 }
             },

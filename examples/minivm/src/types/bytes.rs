@@ -104,7 +104,7 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -
         let out: Vec<u8> = idx.iter().map(|&i| b[i as usize]).collect();
         return vm.new_str_obj(Kind::BYTES, &out).map(Some);
     }
-    let i = slice::norm_index(vm, index, b.len() as u32)?;
+    let i = slice::norm_index(vm, v, index, b.len() as u32)?;
     Ok(Some(Value::small(b[i as usize] as i32)))
 }
 

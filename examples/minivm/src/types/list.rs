@@ -92,14 +92,14 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, l: Value, index: Value, op: SubscrOp) -
         SubscrOp::Load => tuple::load_item(vm, l, index).map(Some),
         SubscrOp::Store(v) => {
             let n = vm.wv(l, 1).as_int() as u32;
-            let i = slice::norm_index(vm, index, n)?;
+            let i = slice::norm_index(vm, l, index, n)?;
             let arr = vm.wv(l, 2);
             vm.set_w(arr, 1 + i, v.0)?;
             Ok(Some(Value::NULL))
         }
         SubscrOp::Delete => {
             let n = vm.wv(l, 1).as_int() as u32;
-            let i = slice::norm_index(vm, index, n)?;
+            let i = slice::norm_index(vm, l, index, n)?;
             vm.list_pop(l, i)?;
             Ok(Some(Value::NULL))
         }

@@ -6,6 +6,7 @@
 //! here add no methods to `Vm`: they use the core's.
 
 pub mod array;
+pub mod bigint;
 pub mod bool;
 pub mod bound_method;
 pub mod builtin;
@@ -20,6 +21,7 @@ pub mod context;
 pub mod dict;
 pub mod ellipsis;
 pub mod exception;
+pub mod float;
 pub mod func;
 pub mod generator;
 pub mod handle;

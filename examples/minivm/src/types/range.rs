@@ -66,7 +66,7 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, r: Value, index: Value, op: SubscrOp) -
         return Ok(None);
     }
     let n = len(vm, r);
-    let i = slice::norm_index(vm, index, n)?;
+    let i = slice::norm_index(vm, r, index, n)?;
     let (a, s) = (vm.wv(r, 1).as_int(), vm.wv(r, 3).as_int());
     vm.int_val(a as i64 + i as i64 * s as i64).map(Some)
 }

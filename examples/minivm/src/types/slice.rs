@@ -20,10 +20,19 @@ pub fn is_slice<F: FlashImage>(vm: &Vm<F>, v: Value) -> bool {
     vm.kind(v) == Some(Kind::SLICE)
 }
 
-/// Index `i` of a sequence of `len` items (negative from the end), or `TypeError`/`IndexError`.
-pub fn norm_index<F: FlashImage>(vm: &mut Vm<F>, i: Value, len: u32) -> R<u32> {
-    let Some(i) = vm.as_intlike(i) else {
-        return vm.raise_msg("TypeError", "indices must be integers");
+/// Index `i` of sequence `seq` of `len` items (negative from the end), or `TypeError`
+/// (`list indices must be integers, not float`), `OverflowError` (a big int beyond a machine
+/// word) or `IndexError`.
+pub fn norm_index<F: FlashImage>(vm: &mut Vm<F>, seq: Value, i: Value, len: u32) -> R<u32> {
+    let i = match vm.as_intlike(i) {
+        Some(n) => n,
+        None if vm.is_int(i) => vm.int_arg(i)?,
+        None => {
+            let s = vm.class_name(vm.type_of(seq));
+            let t = vm.class_name(vm.type_of(i));
+            let msg = alloc::format!("{s} indices must be integers, not {t}");
+            return vm.raise_msg("TypeError", &msg);
+        }
     };
     let j = if i < 0 { i + len as i64 } else { i };
     if j < 0 || j >= len as i64 {

@@ -11,6 +11,7 @@ use core::fmt::Write as _;
 
 use crate::freeze::write_words;
 use crate::mem::FlashImage;
+use crate::mpprint::{Count, FormatSpec, PercentSpec, print_strn};
 use crate::natives::arg;
 use crate::obj::*;
 use crate::slots::{
@@ -188,10 +189,18 @@ fn percent_format<F: FlashImage>(vm: &mut Vm<F>, fmt: Value, args: &[Value]) -> 
     let mut i = 0;
     while i < f.len() {
         if f[i] == b'%' && i + 1 < f.len() {
-            // Skip simple width/flags.
-            let mut j = i + 1;
-            while j < f.len() && (f[j].is_ascii_digit() || f[j] == b'-' || f[j] == b'.') {
-                j += 1;
+            let (mut spec, counts, j) = PercentSpec::parse(&f, i + 1);
+            for (k, count) in counts.iter().enumerate() {
+                if let Some(Count::Star) = count {
+                    let a = args.get(ai).copied().unwrap_or(Value::NULL);
+                    ai += 1;
+                    let n = vm.int_arg(a)? as i32;
+                    if k == 0 {
+                        spec.width = n;
+                    } else {
+                        spec.prec = n;
+                    }
+                }
             }
             let c = f.get(j).copied().unwrap_or(b's');
             if c == b'%' {
@@ -199,19 +208,12 @@ fn percent_format<F: FlashImage>(vm: &mut Vm<F>, fmt: Value, args: &[Value]) -> 
             } else {
                 let a = args.get(ai).copied().unwrap_or(Value::NULL);
                 ai += 1;
-                let t = match c {
-                    b'r' => vm.repr_of(a)?,
-                    b'x' => alloc::format!("{:x}", vm.as_intlike(a).unwrap_or(0)),
-                    _ => vm.str_of(a)?,
-                };
-                let width: usize = core::str::from_utf8(&f[i + 1..j])
-                    .ok()
-                    .and_then(|w| w.trim_start_matches('-').parse().ok())
-                    .unwrap_or(0);
-                if f[i + 1] == b'-' {
-                    let _ = write!(out, "{t:<width$}");
-                } else {
-                    let _ = write!(out, "{t:>width$}");
+                if !vm.percent_number(&mut out, c, a, &spec)? {
+                    let t = match c {
+                        b'r' => vm.repr_of(a)?,
+                        _ => vm.str_of(a)?,
+                    };
+                    print_strn(&mut out, &t, spec.flags, ' ', spec.width);
                 }
             }
             i = j + 1;
@@ -254,7 +256,7 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -
         let out: Vec<u8> = idx.iter().map(|&i| b[i as usize]).collect();
         return vm.new_str(&out).map(Some);
     }
-    let i = slice::norm_index(vm, index, b.len() as u32)? as usize;
+    let i = slice::norm_index(vm, v, index, b.len() as u32)? as usize;
     vm.new_str(&b[i..i + 1]).map(Some)
 }
 
@@ -553,6 +555,7 @@ fn format<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Valu
                 Some((a, b)) => (String::from(a), String::from(b)),
                 None => (field.clone(), String::new()),
             };
+            let converted = name.contains('!');
             let name = name.split('!').next().unwrap_or("").trim();
             let v = if name.is_empty() {
                 let v = args.get(auto).copied();
@@ -566,6 +569,15 @@ fn format<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Valu
             let Some(v) = v else {
                 return vm.raise_msg("IndexError", "format field not found");
             };
+            if !spec.is_empty() && !converted {
+                let fs = match FormatSpec::parse(&spec) {
+                    Ok(fs) => fs,
+                    Err(m) => return vm.raise_msg("ValueError", m),
+                };
+                if vm.format_number(&mut out, v, &fs)? {
+                    continue;
+                }
+            }
             let s = vm.str_of(v)?;
             let width: usize = spec
                 .trim_start_matches(['<', '>', '0'])

@@ -111,7 +111,7 @@ pub fn load_item<F: FlashImage>(vm: &mut Vm<F>, seq: Value, index: Value) -> R<V
             vm.new_list(&items)
         };
     }
-    let i = slice::norm_index(vm, index, n)?;
+    let i = slice::norm_index(vm, seq, index, n)?;
     Ok(Value(vm.mem.read_u32(a + 4 * i)))
 }
 
