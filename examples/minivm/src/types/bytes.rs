@@ -3,6 +3,7 @@
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
@@ -10,8 +11,8 @@ use crate::obj::*;
 use crate::slots::{
     Buffer, Frozen, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
 };
-use crate::types::str::{self as str_type, repr_str};
-use crate::types::{iter, slice};
+use crate::types::str as str_type;
+use crate::types::{iter, slice, tuple};
 use crate::vm::{R, Thrown, Vm};
 
 /// The `bytes` type.
@@ -62,8 +63,37 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
 
 fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
     let b = vm.str_obj_bytes(v).unwrap_or(b"").to_vec();
-    repr_str(s, &b, true);
+    repr_bytes(s, &b);
     Ok(())
+}
+
+/// `b'…'` as MicroPython quotes bytes (`mp_str_print_quoted`): printable ASCII as itself,
+/// `\n \r \t \\` and the quote escaped, every other byte as `\xNN`.
+fn repr_bytes(s: &mut String, b: &[u8]) {
+    let q = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    s.push('b');
+    s.push(q as char);
+    for &c in b {
+        match c {
+            _ if c == q => {
+                s.push('\\');
+                s.push(c as char);
+            }
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(c as char),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            _ => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s.push(q as char);
 }
 
 fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
@@ -76,6 +106,13 @@ fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>
 }
 
 fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
+    if op == binop::MULTIPLY && b.is_int() {
+        // `b * n` (a big n cannot fit the heap: the int argument raises OverflowError).
+        let n = b.as_int().max(0) as usize;
+        let x = vm.str_obj_bytes(a).unwrap_or(b"").to_vec();
+        tuple::check_repeat(vm, x.len(), n)?;
+        return vm.new_str_obj(Kind::BYTES, &x.repeat(n)).map(Some);
+    }
     if vm.kind(b) != Some(Kind::BYTES) {
         return Ok(None);
     }
