@@ -36,7 +36,7 @@ fn splice(entry: usize, old: &[u8], new_entry: &[u8]) -> Vec<u8> {
 #[test]
 fn float_and_big_int_constants_load_as_numbers() {
     let f = parse(NUMSTATE).expect("valid .mpy");
-    assert!(f.consts.contains(&Const::Float(3.141592653589793)));
+    assert!(f.consts.contains(&Const::Float(std::f64::consts::PI)));
     let big = Mpz::from_digits(b"1267650600228229401496703217721", 10).unwrap();
     assert!(f.consts.contains(&Const::BigInt(big)));
     assert!(
