@@ -22,7 +22,7 @@
 //!          methods, layout and frozen placement
 //! core     obj · mem · memmap · qstr · vm · objects · exc · slots · statics · natives ·
 //!          runtime/ (the dispatch through the slots) · prelude · frame · interp · import ·
-//!          mpy · freeze (the flashfreeze binding)
+//!          mpy · number · mpz · formatfloat · mpprint · freeze (the flashfreeze binding)
 //! ```
 //!
 //! The core never names `types` or `modules`: [`registry`] hands it their slot tables as a
