@@ -31,6 +31,10 @@ pub const BIGINT_NEG: u32 = 1 << 23;
 /// In a big int's aux bits: the number of limbs.
 pub const BIGINT_LEN_MASK: u32 = BIGINT_NEG - 1;
 
+/// A big int may take at most 1/`BIGINT_SHARE` of the heap (12 KiB, about 29,000 decimal
+/// digits, on the default 96 KiB heap).
+pub const BIGINT_SHARE: u32 = 8;
+
 /// Byte size of a big int object with header `hdr` (header included).
 pub fn bigint_size(hdr: u32) -> u32 {
     4 + 4 * ((hdr >> 8) & BIGINT_LEN_MASK)
@@ -160,11 +164,13 @@ impl<F: FlashImage> Vm<F> {
         Some(Mpz::from_parts(aux & BIGINT_NEG != 0, mag))
     }
 
-    /// Raises `MemoryError` unless an int of `bits` bits could fit in the heap (checked before
-    /// computing it, so a huge `2 ** n` or `1 << n` fails at once, without temporary copies).
+    /// Raises `MemoryError` unless an int of `bits` bits is allowed: at most [`BIGINT_SHARE`]
+    /// of the heap. Checked before computing a result, so a huge `2 ** n` or `1 << n` fails at
+    /// once; and the arithmetic's temporary copies (outside the modelled heap, a few times the
+    /// operands' size) stay small next to the device's allocator.
     pub fn check_int_bits(&mut self, bits: u64) -> R<()> {
         let bytes = bits.div_ceil(32).saturating_mul(4).saturating_add(4);
-        if bytes > self.heap_stats().total as u64 {
+        if bytes > (self.heap_stats().total / BIGINT_SHARE) as u64 {
             self.exc = Value(self.st.memory_error);
             return Err(crate::vm::Thrown);
         }
