@@ -170,7 +170,7 @@ impl<F: FlashImage> Vm<F> {
     /// operands' size) stay small next to the device's allocator.
     pub fn check_int_bits(&mut self, bits: u64) -> R<()> {
         let bytes = bits.div_ceil(32).saturating_mul(4).saturating_add(4);
-        if bytes > (self.heap_stats().total / BIGINT_SHARE) as u64 {
+        if bytes > (self.mem.heap.len() / BIGINT_SHARE as usize) as u64 {
             self.exc = Value(self.st.memory_error);
             return Err(crate::vm::Thrown);
         }

@@ -194,7 +194,7 @@ fn to_bytes<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Va
     }
     let big_endian = args.len() < 3 || !little(vm, args[2]);
     let len = len as usize;
-    if len > vm.heap_stats().total as usize {
+    if len > vm.mem.heap.len() {
         vm.exc = Value(vm.st.memory_error);
         return Err(crate::vm::Thrown);
     }
