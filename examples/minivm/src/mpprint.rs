@@ -7,6 +7,7 @@
 //! [`Vm::percent_number`] / [`Vm::format_number`]; padding is by bytes, as MicroPython pads.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::formatfloat::format_float;
 use crate::mem::FlashImage;
@@ -34,10 +35,10 @@ const PAD_COMMON: &[u8; 23] = b"0000000000000000_000,00";
 
 /// Appends `s` padded to `width` bytes with `fill` (left, right or centred by `flags`); zero
 /// padding of a grouped number repeats the grouping pattern (`mp_print_strn`).
-pub fn print_strn(out: &mut String, s: &str, flags: u32, fill: char, width: i32) {
+pub fn print_strn(out: &mut Vec<u8>, s: &[u8], flags: u32, fill: u8, width: i32) {
     let grouping = (flags >> pf::SEP_POS) as u8;
     let mut pad = width - s.len() as i32;
-    let pattern: Option<&[u8]> = if fill == '0' && grouping != 0 {
+    let pattern: Option<&[u8]> = if fill == b'0' && grouping != 0 {
         let (base, size) = if grouping == b'_' { (12, 5) } else { (17, 4) };
         let mut w = width;
         if w % size == 0 {
@@ -56,27 +57,25 @@ pub fn print_strn(out: &mut String, s: &str, flags: u32, fill: char, width: i32)
     } else {
         (pad, 0)
     };
-    let emit = |out: &mut String, n: i32| {
+    let fill = if fill == 0 { b' ' } else { fill };
+    let emit = |out: &mut Vec<u8>, n: i32| {
         for k in 0..n.max(0) as usize {
-            match pattern {
-                Some(p) => out.push(p[k % p.len()] as char),
-                None => out.push(fill),
-            }
+            out.push(pattern.map_or(fill, |p| p[k % p.len()]));
         }
     };
     emit(out, left);
-    out.push_str(s);
+    out.extend_from_slice(s);
     emit(out, right);
 }
 
 /// Appends float `f` in format `fmt` (`e f g E F G`) with `flags`, `fill`, `width` and `prec`
 /// (negative: default) (`mp_print_float`).
 pub fn print_float(
-    out: &mut String,
+    out: &mut Vec<u8>,
     f: f64,
     fmt: u8,
     flags: u32,
-    fill: char,
+    fill: u8,
     width: i32,
     prec: i32,
 ) {
@@ -95,11 +94,10 @@ pub fn print_float(
     if flags & pf::ADD_PERCENT != 0 {
         buf.push(b'%');
     }
-    let text = String::from_utf8(buf).unwrap_or_default();
-    let mut s = text.as_str();
+    let mut s = buf.as_slice();
     let mut width = width;
-    if flags & pf::PAD_AFTER_SIGN != 0 && s.as_bytes().first().is_some_and(|&c| c < b'0') {
-        out.push_str(&s[..1]);
+    if flags & pf::PAD_AFTER_SIGN != 0 && s.first().is_some_and(|&c| c < b'0') {
+        out.push(s[0]);
         s = &s[1..];
         width -= 1;
     }
@@ -113,8 +111,8 @@ pub struct PercentSpec {
     pub flags: u32,
     /// `#`: the alternate form (a `0x`/`0o` prefix).
     pub alt: bool,
-    /// `' '`, or `'0'` with the `0` flag.
-    pub fill: char,
+    /// `b' '`, or `b'0'` with the `0` flag.
+    pub fill: u8,
     /// Minimum width (0: none).
     pub width: i32,
     /// Precision (-1: none).
@@ -135,7 +133,7 @@ impl PercentSpec {
     /// the conversion character.
     pub fn parse(f: &[u8], mut i: usize) -> (PercentSpec, [Option<Count>; 2], usize) {
         let mut s = PercentSpec {
-            fill: ' ',
+            fill: b' ',
             prec: -1,
             ..PercentSpec::default()
         };
@@ -147,7 +145,7 @@ impl PercentSpec {
                 b'#' => s.alt = true,
                 b'0' => {
                     s.flags |= pf::PAD_AFTER_SIGN;
-                    s.fill = '0';
+                    s.fill = b'0';
                 }
                 _ => break,
             }
@@ -188,8 +186,8 @@ impl PercentSpec {
 /// A `str.format` spec: `[[fill]align][sign][#][0][width][,|_][.precision][type]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FormatSpec {
-    /// The fill character (0: none given).
-    pub fill: char,
+    /// The fill byte (0: none given).
+    pub fill: u8,
     /// `<`, `>`, `=`, `^` (0: none given).
     pub align: u8,
     /// [`pf`] flags from the sign, `#` and the grouping character.
@@ -208,7 +206,7 @@ impl FormatSpec {
     /// Parses a spec (nested `{}` fields already substituted): `Err` with MicroPython's
     /// message for trailing characters.
     pub fn parse(spec: &str) -> Result<FormatSpec, &'static str> {
-        let c: alloc::vec::Vec<char> = spec.chars().collect();
+        let c: Vec<char> = spec.chars().collect();
         let mut i = 0;
         let mut s = FormatSpec {
             width: -1,
@@ -220,7 +218,7 @@ impl FormatSpec {
             s.align = c[0] as u8;
             i = 1;
         } else if !c.is_empty() && is_align(c.get(1)) {
-            s.fill = c[0];
+            s.fill = c[0] as u8;
             s.align = c[1] as u8;
             i = 2;
         }
@@ -286,12 +284,12 @@ impl<F: FlashImage> Vm<F> {
     #[allow(clippy::too_many_arguments)]
     pub fn print_int(
         &mut self,
-        out: &mut String,
+        out: &mut Vec<u8>,
         x: Value,
         base: u32,
         base_char: u8,
         flags: u32,
-        fill: char,
+        fill: u8,
         width: i32,
         prec: i32,
     ) -> R<()> {
@@ -302,7 +300,7 @@ impl<F: FlashImage> Vm<F> {
             self.int_val(n)?
         };
         let (mut flags, mut fill, mut width, mut prec) = (flags, fill, width, prec);
-        if flags & (pf::LEFT_ADJUST | pf::CENTER_ADJUST) == 0 && fill == '0' {
+        if flags & (pf::LEFT_ADJUST | pf::CENTER_ADJUST) == 0 && fill == b'0' {
             width = width.max(prec);
             prec = 0;
         }
@@ -380,25 +378,48 @@ impl<F: FlashImage> Vm<F> {
                     before = width - pw;
                 }
             }
-            fill = '0';
+            fill = b'0';
             flags &= !pf::LEFT_ADJUST;
         }
-        print_strn(out, "", 0, ' ', before);
+        print_strn(out, b"", 0, b' ', before);
         if flags & pf::PAD_AFTER_SIGN != 0 {
             if !sign.is_empty() {
-                out.push_str(sign);
+                out.extend_from_slice(sign.as_bytes());
                 width -= 1;
             }
             if !prefix.is_empty() {
-                out.push_str(&prefix);
+                out.extend_from_slice(prefix.as_bytes());
                 width -= prefix.len() as i32;
             }
         }
         if prec > 1 {
             width = prec;
         }
-        print_strn(out, &body, flags, fill, width);
-        print_strn(out, "", 0, ' ', after);
+        print_strn(out, body.as_bytes(), flags, fill, width);
+        print_strn(out, b"", 0, b' ', after);
+        Ok(())
+    }
+
+    /// Appends number `x` (a float, int or bool) in float format `fmt` (`e f g E F G`, or `%`:
+    /// `x * 100` in `f` with a `%` sign after), or `TypeError: can't convert … to float`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn print_float_arg(
+        &mut self,
+        out: &mut Vec<u8>,
+        x: Value,
+        fmt: u8,
+        flags: u32,
+        fill: u8,
+        width: i32,
+        prec: i32,
+    ) -> R<()> {
+        let f = self.float_arg(x)?;
+        if fmt == b'%' {
+            let flags = flags | pf::ADD_PERCENT;
+            print_float(out, f * 100.0, b'f', flags, fill, width, prec);
+        } else {
+            print_float(out, f, fmt, flags, fill, width, prec);
+        }
         Ok(())
     }
 
@@ -406,7 +427,7 @@ impl<F: FlashImage> Vm<F> {
     /// g G`) and answers `true`; `false` for any other conversion.
     pub fn percent_number(
         &mut self,
-        out: &mut String,
+        out: &mut Vec<u8>,
         conv: u8,
         arg: Value,
         s: &PercentSpec,
@@ -433,8 +454,7 @@ impl<F: FlashImage> Vm<F> {
                 self.print_int(out, arg, 16, bc, s.flags | alt, s.fill, s.width, s.prec)?;
             }
             b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
-                let f = self.float_arg(arg)?;
-                print_float(out, f, conv, s.flags, s.fill, s.width, s.prec);
+                self.print_float_arg(out, arg, conv, s.flags, s.fill, s.width, s.prec)?;
             }
             _ => return Ok(false),
         }
@@ -443,7 +463,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Appends `arg` formatted by `spec` when it is a number (an int, bool or float) and
     /// answers `true`; `false` leaves it to the caller (a str, or any other object).
-    pub fn format_number(&mut self, out: &mut String, arg: Value, spec: &FormatSpec) -> R<bool> {
+    pub fn format_number(&mut self, out: &mut Vec<u8>, arg: Value, spec: &FormatSpec) -> R<bool> {
         let integer = self.as_intlike(arg).is_some() || self.is_int(arg);
         let float = self.float_of(arg).is_some();
         if !integer && !float {
@@ -455,15 +475,15 @@ impl<F: FlashImage> Vm<F> {
             if align == 0 {
                 align = b'=';
             }
-            if fill == '\0' {
-                fill = '0';
+            if fill == 0 {
+                fill = b'0';
             }
         }
         if align == 0 {
             align = b'>';
         }
-        if fill == '\0' {
-            fill = ' ';
+        if fill == 0 {
+            fill = b' ';
         }
         let mut flags = spec.flags;
         if flags & (pf::SHOW_SIGN | pf::SPACE_SIGN) != 0 && spec.ty == b'c' {
@@ -488,8 +508,7 @@ impl<F: FlashImage> Vm<F> {
                 }
                 b'c' => {
                     let n = self.int_arg(arg)?;
-                    let ch = char::from_u32((n as u8) as u32).unwrap_or('?');
-                    print_strn(out, ch.encode_utf8(&mut [0; 4]), flags, fill, spec.width);
+                    print_strn(out, &[n as u8], flags, fill, spec.width);
                     return Ok(true);
                 }
                 0 | b'n' | b'd' => {
@@ -518,14 +537,9 @@ impl<F: FlashImage> Vm<F> {
         if ty == 0 || ty == b'n' {
             ty = b'g';
         }
-        let f = self.float_arg(arg)?;
         match ty {
-            b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
-                print_float(out, f, ty, flags, fill, spec.width, spec.prec);
-            }
-            b'%' => {
-                let flags = flags | pf::ADD_PERCENT;
-                print_float(out, f * 100.0, b'f', flags, fill, spec.width, spec.prec);
+            b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'%' => {
+                self.print_float_arg(out, arg, ty, flags, fill, spec.width, spec.prec)?;
             }
             _ => return self.unknown_code(ty, arg),
         }

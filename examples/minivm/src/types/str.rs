@@ -208,12 +208,16 @@ fn percent_format<F: FlashImage>(vm: &mut Vm<F>, fmt: Value, args: &[Value]) -> 
             } else {
                 let a = args.get(ai).copied().unwrap_or(Value::NULL);
                 ai += 1;
-                if !vm.percent_number(&mut out, c, a, &spec)? {
+                let mut num = Vec::new();
+                if vm.percent_number(&mut num, c, a, &spec)? {
+                    out.push_str(&String::from_utf8_lossy(&num));
+                } else {
                     let t = match c {
                         b'r' => vm.repr_of(a)?,
                         _ => vm.str_of(a)?,
                     };
-                    print_strn(&mut out, &t, spec.flags, ' ', spec.width);
+                    print_strn(&mut num, t.as_bytes(), spec.flags, b' ', spec.width);
+                    out.push_str(&String::from_utf8_lossy(&num));
                 }
             }
             i = j + 1;
@@ -574,7 +578,9 @@ fn format<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Valu
                     Ok(fs) => fs,
                     Err(m) => return vm.raise_msg("ValueError", m),
                 };
-                if vm.format_number(&mut out, v, &fs)? {
+                let mut num = Vec::new();
+                if vm.format_number(&mut num, v, &fs)? {
+                    out.push_str(&String::from_utf8_lossy(&num));
                     continue;
                 }
             }
