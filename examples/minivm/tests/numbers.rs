@@ -145,3 +145,24 @@ fn sleep_takes_float_seconds_on_the_simulated_clock() {
     assert_eq!(run(&mut vm, "utime.sleep_ms(3)"), "");
     assert_eq!(run(&mut vm, "n.sleep_ms_taken(0)"), "0\n");
 }
+
+#[test]
+fn the_console_reads_float_literals() {
+    let mut vm = common::boot(SimChip::erased(), None);
+    run(&mut vm, "x = 0.1 + 0.2");
+    assert_eq!(run(&mut vm, "x"), "0.30000000000000004\n");
+    assert_eq!(
+        run(&mut vm, "[1e22, -2.5e-3, .5, 1., 2e400]"),
+        "[1e+22, -0.0025, 0.5, 1.0, inf]\n"
+    );
+    run(
+        &mut vm,
+        "import utime; t = utime.ticks_ms(); utime.sleep(0.25)",
+    );
+    assert_eq!(
+        run(&mut vm, "utime.ticks_diff(utime.ticks_ms(), t)"),
+        "250\n"
+    );
+    let e = vm.exec_line("y = 1.5x").expect_err("glued");
+    assert!(e.contains("invalid number"), "{e}");
+}

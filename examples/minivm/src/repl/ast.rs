@@ -118,6 +118,8 @@ pub enum Expr {
     Name(String),
     /// An integer literal (negative ones included).
     Int(i64),
+    /// A float literal, as its IEEE bits (so the tree stays `Eq`).
+    Float(u64),
     /// A string literal.
     Str(String),
     /// `None`
@@ -194,6 +196,9 @@ impl fmt::Display for Stmt {
                 for t in targets {
                     match t {
                         Target::Name(n) => write!(f, "{n} = ")?,
+                        Target::Attr(obj, n) if matches!(obj, Expr::Int(_)) => {
+                            write!(f, "{obj} .{n} = ")?
+                        }
                         Target::Attr(obj, n) => write!(f, "{obj}.{n} = ")?,
                     }
                 }
@@ -243,6 +248,15 @@ impl fmt::Display for Expr {
             // Parenthesised so `(-1).x` and `x - -1` stay what they were.
             Expr::Int(i) if *i < 0 => write!(f, "({i})"),
             Expr::Int(i) => write!(f, "{i}"),
+            Expr::Float(b) => {
+                let v = f64::from_bits(*b);
+                if v.is_finite() {
+                    let text = crate::formatfloat::repr_float(v);
+                    f.write_str(core::str::from_utf8(&text).unwrap_or("0.0"))
+                } else {
+                    f.write_str("1e999")
+                }
+            }
             Expr::Str(s) => write_str_lit(f, s),
             Expr::None => f.write_str("None"),
             Expr::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
@@ -266,6 +280,8 @@ impl fmt::Display for Expr {
                 }
                 f.write_str("}")
             }
+            // `1 .x`: `1.x` would read as the float `1.` and a name.
+            Expr::Attr(obj, name) if matches!(**obj, Expr::Int(_)) => write!(f, "{obj} .{name}"),
             Expr::Attr(obj, name) => write!(f, "{obj}.{name}"),
             Expr::Subscript(obj, index) => write!(f, "{obj}[{index}]"),
             Expr::Call { func, args, kwargs } => {

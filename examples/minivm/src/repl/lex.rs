@@ -18,6 +18,8 @@ pub enum Tok {
     Keyword(&'static str),
     /// A non-negative integer literal.
     Int(i64),
+    /// A non-negative float literal, as its IEEE bits (so tokens stay `Eq`).
+    Float(u64),
     /// A string literal with its escapes already decoded.
     Str(String),
     /// An operator or delimiter.
@@ -30,6 +32,7 @@ impl fmt::Display for Tok {
             Tok::Name(n) => write!(f, "name '{n}'"),
             Tok::Keyword(k) => write!(f, "keyword '{k}'"),
             Tok::Int(i) => write!(f, "integer {i}"),
+            Tok::Float(_) => f.write_str("float"),
             Tok::Str(_) => f.write_str("string"),
             Tok::Punct(p) => write!(f, "'{p}'"),
         }
@@ -84,13 +87,20 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
                 None => Tok::Name(word),
             };
             out.push(Token { tok, col });
-        } else if c.is_ascii_digit() {
-            let (value, next) = lex_int(&chars, i)?;
+        } else if c.is_ascii_digit()
+            || (c == '.'
+                && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())
+                && !after_operand(&out))
+        {
+            let (tok, next) = match lex_float(&chars, i)? {
+                Some(r) => r,
+                None => {
+                    let (value, next) = lex_int(&chars, i)?;
+                    (Tok::Int(value), next)
+                }
+            };
             i = next;
-            out.push(Token {
-                tok: Tok::Int(value),
-                col,
-            });
+            out.push(Token { tok, col });
         } else if c == '\'' || c == '"' {
             let (text, next) = lex_str(&chars, i)?;
             i = next;
@@ -117,6 +127,67 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
         }
     }
     Ok(out)
+}
+
+/// Does the last token end an operand (so a `.` after it is an attribute, not a float's `.5`)?
+fn after_operand(out: &[Token]) -> bool {
+    match out.last().map(|t| &t.tok) {
+        Some(Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_)) => true,
+        Some(Tok::Punct(p)) => matches!(*p, ")" | "]" | "}"),
+        _ => false,
+    }
+}
+
+/// Lexes a float literal starting at `start` (`1.5`, `1.`, `.5`, `1e-3`, `2.5E+4`, with `_`
+/// between digits), or `None` if the number there is an integer. The value is parsed as
+/// MicroPython's lexer does (`formatfloat::parse_float`).
+fn lex_float(chars: &[char], start: usize) -> Result<Option<(Tok, usize)>, SyntaxError> {
+    let col = start + 1;
+    let digits = |mut i: usize| {
+        while chars
+            .get(i)
+            .is_some_and(|c| c.is_ascii_digit() || *c == '_')
+        {
+            i += 1;
+        }
+        i
+    };
+    if chars.get(start) == Some(&'0')
+        && chars
+            .get(start + 1)
+            .is_some_and(|c| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
+    {
+        return Ok(None); // 0x.., 0o.., 0b..
+    }
+    let mut i = digits(start);
+    let mut float = false;
+    if chars.get(i) == Some(&'.') {
+        float = true;
+        i = digits(i + 1);
+    }
+    if matches!(chars.get(i), Some('e' | 'E')) {
+        float = true;
+        i += 1;
+        if matches!(chars.get(i), Some('+' | '-')) {
+            i += 1;
+        }
+        let d = i;
+        i = digits(i);
+        if i == d {
+            return Err(SyntaxError::new(SyntaxErrorKind::InvalidNumber, col));
+        }
+    }
+    if !float {
+        return Ok(None);
+    }
+    let glued = chars
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_');
+    let text: String = chars[start..i].iter().collect();
+    match crate::formatfloat::parse_float(text.as_bytes()) {
+        Some(v) if !glued => Ok(Some((Tok::Float(v.to_bits()), i))),
+        _ => Err(SyntaxError::new(SyntaxErrorKind::InvalidNumber, col)),
+    }
 }
 
 /// Lexes a decimal, `0x`, `0o` or `0b` integer starting at `start`; returns it and the next index.

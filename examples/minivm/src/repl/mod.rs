@@ -7,7 +7,7 @@
 //!
 //! The grammar is the seed's: `import a.b [as c]`, `from a import b [as c], d`, `from a import *`,
 //! `name = expr`, `obj.attr = expr`, and expression statements; expressions are names, attributes,
-//! subscripts, calls with positional and keyword arguments, literals (ints, strings, `None`,
+//! subscripts, calls with positional and keyword arguments, literals (ints, floats, strings, `None`,
 //! `True`, `False`, tuples, lists, dicts), `+ - *`, one comparison, and `not`. The full grammar is
 //! in [`parse`]. Bad input gives a [`SyntaxError`] naming the column; no input panics.
 //!
@@ -88,6 +88,8 @@ pub trait ReplHost {
 
     /// An int; a VM with bounded ints raises `OverflowError` for values it cannot hold.
     fn int(&mut self, value: i64) -> Result<Self::Value, Self::Error>;
+    /// A float.
+    fn float(&mut self, value: f64) -> Result<Self::Value, Self::Error>;
     /// A str (interned or not, the host decides).
     fn str(&mut self, value: &str) -> Result<Self::Value, Self::Error>;
     /// `None`

@@ -15,7 +15,7 @@
 //! unary    := '-' unary | '+' unary | postfix  -- '-' INT folds into a negative literal
 //! postfix  := atom ('.' NAME | '(' args ')' | '[' expr ']')*
 //! args     := [arg (',' arg)* [',']]           -- arg := expr | NAME '=' expr, keywords last
-//! atom     := NAME | INT | STR+ | 'None' | 'True' | 'False'
+//! atom     := NAME | INT | FLOAT | STR+ | 'None' | 'True' | 'False'
 //!           | '(' [exprlist] ')' | '[' [expr (',' expr)* [',']] ']'
 //!           | '{' [expr ':' expr (',' expr ':' expr)* [',']] '}'
 //! ```
@@ -496,6 +496,7 @@ impl Parser {
         match tok {
             Tok::Name(n) => Ok(Expr::Name(n)),
             Tok::Int(v) => Ok(Expr::Int(v)),
+            Tok::Float(b) => Ok(Expr::Float(b)),
             Tok::Str(mut s) => {
                 // Adjacent literals concatenate, as in Python.
                 while let Some(Tok::Str(more)) = self.peek() {
