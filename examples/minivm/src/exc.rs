@@ -103,7 +103,10 @@ impl<F: FlashImage> Vm<F> {
         let args = self.inst_native(e);
         if let Some(items) = self.seq_vec(args) {
             if items.len() == 1 {
-                let t = self.str_of(items[0]).unwrap_or_default();
+                let t = match self.errno_text(e, items[0]) {
+                    Some(t) => t,
+                    None => self.str_of(items[0]).unwrap_or_default(),
+                };
                 let _ = write!(s, ": {t}");
             } else if items.len() > 1 {
                 let t = self.repr_of(args).unwrap_or_default();
@@ -111,6 +114,24 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         s
+    }
+
+    /// How MicroPython prints an `OSError` whose argument is an errno its `errno` module names:
+    /// `[Errno 2] ENOENT` (other numbers print as the bare number, as there). mpremote tells a
+    /// missing file from other failures by that name.
+    pub fn errno_text(&self, exc: Value, arg: Value) -> Option<String> {
+        if !arg.is_int() || !self.is_subclass(self.type_of(exc), self.exc_class("OSError")) {
+            return None;
+        }
+        let (_, m) = self.st.modules.iter().find(|(n, _)| *n == "uerrno")?;
+        let g = self.wv(Value(*m), 2);
+        (0..self.dict_len(g)).find_map(|i| {
+            let (k, v) = self.dict_entry(g, i);
+            (v == arg).then(|| {
+                let name = String::from_utf8_lossy(self.str_bytes(k).unwrap_or(b"?"));
+                alloc::format!("[Errno {}] {name}", arg.as_int())
+            })
+        })
     }
 
     /// The traceback lines of the current exception, outermost first, MicroPython style.

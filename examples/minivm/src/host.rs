@@ -1,18 +1,23 @@
-//! The console's [`ReplHost`] implementation: statements typed at the REPL run against
-//! `__main__`'s globals.
+//! The console's [`ReplHost`] implementation: statements and blocks typed at the REPL (or sent
+//! by `mpremote` through the raw REPL) run against `__main__`'s globals.
+//!
+//! A raised exception becomes a [`PyError`] that keeps the exception object (alive on the
+//! young list until the console line ends), so `except` can match its class and bind it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
-use crate::obj::Value;
-use crate::repl::{self, BinOp, LineError, ReplHost, UnaryOp};
+use crate::obj::{Kind, Value};
+use crate::repl::{self, BinOp, LineError, ReplHost, TestOp, UnaryOp};
 use crate::slots::binop;
 use crate::vm::{R, Thrown, Vm};
 
 /// A raised Python exception, rendered as MicroPython's REPL prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PyError {
+    /// The exception object (kept alive as a young object until the console line ends).
+    pub value: Value,
     /// `Type: message`.
     pub text: String,
     /// The `  File "…", line N, in f` lines, outermost first.
@@ -29,9 +34,11 @@ impl<F: FlashImage> Vm<F> {
     fn wrap<T>(&mut self, r: R<T>) -> Result<T, PyError> {
         r.map_err(|Thrown| {
             let e = self.take_exc();
+            self.young.push(e.0);
             let traceback = self.traceback_text();
             self.traceback.clear();
             PyError {
+                value: e,
                 text: self.exc_text(e),
                 traceback,
             }
@@ -204,5 +211,104 @@ impl<F: FlashImage> ReplHost for Vm<F> {
         self.out.push_str(&s);
         self.out.push('\n');
         Ok(())
+    }
+
+    fn truthy(&mut self, value: &Value) -> Result<bool, PyError> {
+        let r = Vm::truthy(self, *value);
+        self.wrap(r)
+    }
+    fn iter(&mut self, value: &Value) -> Result<Value, PyError> {
+        let r = self.get_iter(*value);
+        self.wrap(r)
+    }
+    fn next(&mut self, it: &Value) -> Result<Option<Value>, PyError> {
+        let r = self.iter_next(*it);
+        self.wrap(r)
+    }
+    fn bytes(&mut self, value: &[u8]) -> Result<Value, PyError> {
+        let r = self.new_str_obj(Kind::BYTES, value);
+        self.wrap(r)
+    }
+    fn test_op(&mut self, op: TestOp, lhs: &Value, rhs: &Value) -> Result<Value, PyError> {
+        let o = match op {
+            TestOp::In => binop::IN,
+            TestOp::NotIn => binop::NOT_IN,
+            TestOp::Is => binop::IS,
+            TestOp::IsNot => binop::IS_NOT,
+        };
+        let r = Vm::binary_op(self, o, *lhs, *rhs);
+        self.wrap(r)
+    }
+    fn inplace_op(&mut self, op: BinOp, lhs: &Value, rhs: &Value) -> Result<Value, PyError> {
+        let o = match op {
+            BinOp::Add => binop::INPLACE_ADD,
+            BinOp::Sub => binop::INPLACE_SUBTRACT,
+            BinOp::Mul => binop::INPLACE_MULTIPLY,
+            _ => {
+                let r = self.raise_msg("SyntaxError", "invalid augmented assignment");
+                return self.wrap(r);
+            }
+        };
+        let r = Vm::binary_op(self, o, *lhs, *rhs);
+        self.wrap(r)
+    }
+    fn store_subscript(&mut self, obj: &Value, index: &Value, value: Value) -> Result<(), PyError> {
+        let r = self.store_subscr(*obj, *index, value);
+        self.wrap(r)
+    }
+    fn raise(&mut self, value: &Value) -> PyError {
+        let r = Vm::raise::<()>(self, *value);
+        match self.wrap(r) {
+            Err(e) => e,
+            // `Vm::raise` always raises.
+            Ok(()) => ReplHost::error(self, "RuntimeError", "raise did not raise"),
+        }
+    }
+    fn error(&mut self, class: &str, msg: &str) -> PyError {
+        let r = self.raise_msg::<()>(class, msg);
+        match self.wrap(r) {
+            Err(e) => e,
+            Ok(()) => PyError {
+                value: Value::NULL,
+                text: String::from(class),
+                traceback: String::new(),
+            },
+        }
+    }
+    fn error_matches(&mut self, err: &PyError, class: &Value) -> Result<bool, PyError> {
+        let is_class = |vm: &Self, c: Value| vm.kind(c) == Some(Kind::CLASS);
+        let ok = match self.seq_vec(*class) {
+            Some(items) if self.kind(*class) == Some(Kind::TUPLE) => {
+                items.iter().all(|c| is_class(self, *c))
+            }
+            _ => is_class(self, *class),
+        };
+        if !ok {
+            let r = self.raise_msg(
+                "TypeError",
+                "catching classes that do not inherit from BaseException is not allowed",
+            );
+            return self.wrap(r);
+        }
+        Ok(!err.value.is_null() && self.exception_match(err.value, *class))
+    }
+    fn error_value(&mut self, err: &PyError) -> Value {
+        if err.value.is_null() {
+            Vm::none(self)
+        } else {
+            err.value
+        }
+    }
+    fn poll(&mut self) -> Result<(), PyError> {
+        let r = self.poll_now();
+        self.wrap(r)
+    }
+    // The console's values stay alive as young objects until its line ends; a loop iteration's
+    // are dropped at its end (what they reached is rooted by the globals).
+    fn mark_temporaries(&mut self) -> usize {
+        self.young.len()
+    }
+    fn drop_temporaries(&mut self, mark: usize) {
+        self.young.truncate(mark);
     }
 }

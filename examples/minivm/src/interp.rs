@@ -177,8 +177,7 @@ impl<F: FlashImage> Vm<F> {
         loop {
             self.young.truncate(young_base);
             let op_ip = fr.ip;
-            if self.fuel == 0 {
-                let _ = self.raise_msg::<()>("RuntimeError", "out of fuel");
+            if self.fuel == 0 && self.refuel().is_err() {
                 return Err(Thrown);
             }
             self.fuel -= 1;

@@ -15,14 +15,17 @@
 //! The tree is shaped like MicroPython's `py/`, in layers that only look down:
 //!
 //! ```text
-//! top      registry (every type and module, once) · host (console) · sources · repl · bin
+//! top      registry (every type and module, once) · host (console) · session (the console
+//!          protocol over a byte link) · sources · repl · bin
 //! modules/ one file per builtin module (gc, sys, utime, …), each a ModuleDef
 //! types/   one file per native type (int, str, list, dict, class, instance, …), each a
 //!          TypeSlots: make_new, print, unary/binary op, attr, subscr, iter, call, buffer,
 //!          methods, layout and frozen placement
 //! core     obj · mem · memmap · qstr · vm · objects · exc · slots · statics · natives ·
 //!          runtime/ (the dispatch through the slots) · prelude · frame · interp · import ·
-//!          mpy · number · mpz · formatfloat · mpprint · freeze (the flashfreeze binding)
+//!          mpy · number · mpz · formatfloat · mpprint · freeze (the flashfreeze binding) · vfs (the
+//!          filesystem trait, `sys.path` on it) · poll (Ctrl-C and output while code runs) ·
+//!          ramsection
 //! ```
 //!
 //! The core never names `types` or `modules`: [`registry`] hands it their slot tables as a
@@ -59,15 +62,19 @@ pub mod natives;
 pub mod number;
 pub mod obj;
 pub mod objects;
+pub mod poll;
 pub mod prelude;
 pub mod qstr;
+pub mod ramsection;
 pub mod registry;
 pub mod repl;
 pub mod runtime;
+pub mod session;
 pub mod slots;
 pub mod sources;
 pub mod statics;
 pub mod types;
+pub mod vfs;
 pub mod vm;
 
 pub use mem::{FlashImage, RamFlash};

@@ -74,8 +74,8 @@ pub struct Memory<F: FlashImage> {
     pub heap: Vec<u8>,
     /// One byte per heap block: FREE, HEAD or TAIL, with MARK during collection.
     pub atb: Vec<u8>,
-    /// The frozen RAM section.
-    pub ram: Vec<u8>,
+    /// The frozen RAM section (a heap buffer unless the embedder gives it its real address).
+    pub ram: crate::ramsection::RamSection,
     /// The flash image.
     pub flash: F,
     /// First block that may be free (allocation hint).
@@ -113,7 +113,7 @@ impl<F: FlashImage> Memory<F> {
             statics_open: true,
             heap: vec![0; heap_size as usize],
             atb: vec![FREE; (heap_size / BLOCK) as usize],
-            ram: vec![0; RAM_SECTION_LEN as usize],
+            ram: crate::ramsection::RamSection::heap(),
             flash,
             hint: 0,
             poison: false,
@@ -126,14 +126,14 @@ impl<F: FlashImage> Memory<F> {
             Region::Statics => Some((&self.statics, (addr - STATICS_BASE) as usize)),
             Region::Image => Some((self.flash.image(), (addr - IMAGE_BASE) as usize)),
             Region::Heap => Some((&self.heap, (addr - HEAP_BASE) as usize)),
-            Region::RamSection => Some((&self.ram, (addr - RAM_SECTION_BASE) as usize)),
+            Region::RamSection => Some((&*self.ram, (addr - RAM_SECTION_BASE) as usize)),
         }
     }
 
     fn locate_mut(&mut self, addr: u32) -> Result<(&mut [u8], usize), MemError> {
         match region_of(addr) {
             Some(Region::Heap) => Ok((&mut self.heap, (addr - HEAP_BASE) as usize)),
-            Some(Region::RamSection) => Ok((&mut self.ram, (addr - RAM_SECTION_BASE) as usize)),
+            Some(Region::RamSection) => Ok((&mut *self.ram, (addr - RAM_SECTION_BASE) as usize)),
             Some(Region::Statics) if self.statics_open => {
                 Ok((&mut self.statics, (addr - STATICS_BASE) as usize))
             }

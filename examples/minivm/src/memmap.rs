@@ -8,8 +8,9 @@
 //! 0x0001_0000 ┌──────────────────────┐ firmware statics: None/True/False, builtin types,
 //!             │ STATICS (read-only)  │ functions and modules, built at boot in a fixed order
 //! 0x1000_0000 ├──────────────────────┤ flash (XIP window, 2 MiB); only the image region is mapped
-//! 0x1010_0000 │ IMAGE (read-only)    │ flashfreeze image: flash offset 0x10_0000, 1 MiB; on the
-//! 0x1020_0000 ├──────────────────────┤ RP2040 the XIP address of a frozen object equals this address
+//! 0x1010_0000 │ IMAGE (read-only)    │ flashfreeze image: flash offset 0x10_0000, 512 KiB; on the
+//! 0x1018_0000 ├──────────────────────┤ RP2040 the XIP address of a frozen object equals this address
+//!             │ (the board's filesystem, 0x18_0000..0x20_0000 on the Pico; not mapped here)
 //! 0x2000_0000 │ HEAP (GC, read/write)│ byte arena of 16-byte blocks, default 96 KiB
 //! 0x2003_0000 │ RAM SECTION (8 KiB)  │ frozen mutable objects, restored at boot; a GC root
 //! 0x2003_2000 └──────────────────────┘
@@ -28,8 +29,8 @@ pub const FLASH_BASE: u32 = 0x1000_0000;
 pub const FLASH_SIZE: u32 = 0x0020_0000;
 /// Offset of the flashfreeze image region inside the flash chip.
 pub const IMAGE_FLASH_OFFSET: u32 = 0x0010_0000;
-/// Length of the flashfreeze image region.
-pub const IMAGE_LEN: u32 = 0x0010_0000;
+/// Length of the flashfreeze image region (the Pico's filesystem takes the flash after it).
+pub const IMAGE_LEN: u32 = 0x0008_0000;
 /// Absolute address of the image region (equal to its XIP address on the RP2040).
 pub const IMAGE_BASE: u32 = FLASH_BASE + IMAGE_FLASH_OFFSET;
 /// Start of the GC heap.

@@ -70,6 +70,8 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::int::Int),
         ty!(modules::timeq::Utimeq),
         ty!(modules::select::Poll),
+        ty!(types::file::FileIo),
+        ty!(types::file::TextIo),
         ty!(types::float::Float),
         ty!(types::bigint::BigInt),
     ];
@@ -87,6 +89,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::socket::Socket),
         module!(modules::io::Io),
         module!(modules::timeq::Timeq),
+        module!(modules::os::Os),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -123,6 +123,8 @@ pub struct Vm<F: FlashImage> {
     pub out: String,
     /// Where modules are found.
     pub sources: Vec<Box<dyn ModuleSource>>,
+    /// The filesystem of `open()` and `os` (see [`crate::vfs`]), if the board has one.
+    pub vfs: Option<alloc::rc::Rc<crate::vfs::Root>>,
     /// Python call depth.
     pub depth: u32,
     /// Whether automatic collection is enabled.
@@ -143,8 +145,13 @@ pub struct Vm<F: FlashImage> {
     pub pool_sizes: Vec<(u32, Option<(u32, u32)>)>,
     /// The plan statistics of every batch frozen since boot, oldest first (density reports).
     pub freeze_log: Vec<flashfreeze::Stats>,
-    /// Opcodes left to execute before `RuntimeError: out of fuel` (fuzzing: bounds loops).
+    /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
+    /// `fuel_bank` is empty too (fuzzing bounds loops this way), else the embedder's poll.
     pub fuel: u64,
+    /// Opcodes left beyond `fuel` (see [`crate::poll`]).
+    pub fuel_bank: u64,
+    /// The embedder's periodic check while code runs (Ctrl-C, output), if any.
+    pub poller: Option<Box<dyn crate::poll::Poller>>,
     /// Largest Python call depth before `RuntimeError: maximum recursion depth exceeded`.
     pub max_depth: u32,
     /// Frames the current exception left, innermost first: (file qstr, line, function qstr).
@@ -191,6 +198,7 @@ impl<F: FlashImage> Vm<F> {
             extra_roots: Vec::new(),
             out: String::new(),
             sources: Vec::new(),
+            vfs: None,
             depth: 0,
             gc_enabled: true,
             ticks_ms: 0,
@@ -201,6 +209,8 @@ impl<F: FlashImage> Vm<F> {
             pool_sizes: Vec::new(),
             freeze_log: Vec::new(),
             fuel: u64::MAX,
+            fuel_bank: 0,
+            poller: None,
             max_depth: MAX_DEPTH,
             traceback: Vec::new(),
         };

@@ -1,7 +1,7 @@
 //! The source tree's layering, checked on the sources themselves: data flows down
 //!
 //! ```text
-//! top       lib.rs, registry.rs, host.rs, sources.rs, repl/, bin/   (anything below)
+//! top       lib.rs, registry.rs, host.rs, session.rs, sources.rs, repl/, bin/   (anything below)
 //! modules/  builtin modules                                          (types/, core)
 //! types/    native types                                             (core)
 //! core      vm, runtime/, interp, frame, objects, freeze, slots…     (core only)
@@ -30,7 +30,7 @@ fn module_layer(name: &str) -> Layer {
     match name {
         "types" => Layer::Types,
         "modules" => Layer::Modules,
-        "registry" | "host" | "sources" | "repl" => Layer::Top,
+        "registry" | "host" | "session" | "sources" | "repl" => Layer::Top,
         _ => Layer::Core,
     }
 }

@@ -84,7 +84,8 @@ test('the UF2 of the firmware, flashed, cold-boots through the ROM and prints th
   const { banner, cycles } = powerCycle();
   perf.bootCycles = cycles;
   assert.match(banner, /flashfreeze pico \d+\.\d+\.\d+ \(rp2040, 125 MHz\)/);
-  assert.match(banner, /image region: 1024 KiB at flash 0x100000 \(XIP 0x10100000\)/);
+  assert.match(banner, /image region: 512 KiB at flash 0x100000 \(XIP 0x10100000\)/);
+  assert.match(banner, /filesystem: 512 KiB at flash 0x180000 \(XIP 0x10180000\): mounted \(erased region, formatted\)/);
   assert.match(banner, /minivm ready/);
   assert.doesNotMatch(banner, /layout error/);
   // The ROM read boot2 (256 bytes) from the chip model with 03 before executing anything from flash.
@@ -97,10 +98,14 @@ test('info shows the memory map and the flash chip', needsRom, () => {
   const end = Number.parseInt(output.match(/firmware: +flash 0x10000000\.\.(0x[0-9a-f]+)/)[1], 16);
   assert.equal(end - 0x1000_0000, firmware.length, 'firmware end matches the binary size');
   assert.ok(end <= 0x1010_0000, 'firmware below the image region');
-  assert.match(output, /image region: flash 0x100000\.\.0x200000 = XIP 0x10100000\.\.0x10200000 \(1024 KiB\), erase 4096 B, write 256 B/);
+  assert.match(output, /image region: flash 0x100000\.\.0x180000 = XIP 0x10100000\.\.0x10180000 \(512 KiB\), erase 4096 B, write 256 B/);
+  assert.match(output, /filesystem: +flash 0x180000\.\.0x200000 = XIP 0x10180000\.\.0x10200000 \(512 KiB, 128 blocks of 4096 B\): mounted/);
   assert.match(output, /heap: +0x2[0-9a-f]+\.\.0x20030000 \+ 0x20032000\.\.0x20042000 \(\d+ KiB; the VM's GC heap is 96 KiB of it\)/);
   assert.match(output, /stack 0x20000000\.\.0x20008000 \(32 KiB, at the bottom of SRAM; \d+ B used at most\)/);
-  assert.match(output, /frozen RAM: +0x20030000\.\.0x20032000 \(8 KiB\)/);
+  const returned = output.match(/frozen RAM: +0x20030000\.\.0x20032000 \(8 KiB, the VM's RAM section in place; (\d+) B of heap returned\)/);
+  assert.ok(returned, 'frozen RAM line');
+  perf.ramReturned = Number(returned[1]);
+  assert.equal(perf.ramReturned, 8192, 'the RAM section no longer takes a heap buffer');
   const id = JEDEC_ID.map((b) => b.toString(16).padStart(2, '0')).join('');
   assert.match(output, new RegExp(`JEDEC id ${id}`), 'JEDEC id read through the SSI EEPROM-read mode');
   assert.match(output, /^image: not mounted: mount: no committed batch/m, 'what the boot mounted');
@@ -112,9 +117,9 @@ test('flash-test erases and programs the image region, and nothing else', needsR
   const stats0 = { ...pico.chip.stats };
   const { output, cycles } = pico.command('%flash-test');
   perf.flashTestCycles = cycles;
-  assert.match(output, /flash-test: ok: erased sector 0x1ff000 \(XIP 0x101ff000\)/);
-  assert.match(output, /refused: flash region: 256 bytes at offset 0xff001 not aligned to 256 bytes/);
-  assert.match(output, /refused: flash region: 4096 bytes at offset 0x100000 outside the region/);
+  assert.match(output, /flash-test: ok: erased sector 0x17f000 \(XIP 0x1017f000\)/);
+  assert.match(output, /refused: flash region: 256 bytes at offset 0x7f001 not aligned to 256 bytes/);
+  assert.match(output, /refused: flash region: 4096 bytes at offset 0x80000 outside the region/);
   pico.syncFlash();
   // The flash array itself changed: the sector now holds the pattern...
   for (let i = 0; i < 4096; i++) {
@@ -129,18 +134,44 @@ test('flash-test erases and programs the image region, and nothing else', needsR
   assert.equal(s.refused, 0, 'no program/erase without write enable');
 });
 
+test('flash-guard: the image and filesystem adapters refuse each other\'s sectors and the firmware', needsRom, () => {
+  pico.syncFlash();
+  const before = flash.slice();
+  const stats0 = { ...pico.chip.stats };
+  const { output } = pico.command('%flash-guard');
+  const fwEnd = `0x${firmware.length.toString(16)}`;
+  for (const want of [
+    'claim the image region: refused: flash claim: 0x1000 bytes at 0x100000 overlap the region 0x100000..0x180000',
+    'claim the filesystem region: refused: flash claim: 0x1000 bytes at 0x1ff000 overlap the region 0x180000..0x200000',
+    `claim boot2: refused: flash claim: 0x1000 bytes at 0x0 cover the firmware (flash 0..${fwEnd})`,
+    `claim the firmware's last sector: refused: flash claim: 0x1000 bytes at 0x${((firmware.length >> 12) << 12).toString(16)} cover the firmware (flash 0..${fwEnd})`,
+    "image adapter: program the filesystem's first page: refused: flash region: 256 bytes at offset 0x80000 outside the region of 0x80000 bytes (region at chip offset 0x100000)",
+    "image adapter: erase the filesystem's first sector: refused: flash region: 4096 bytes at offset 0x80000 outside the region",
+    'image adapter: erase boot2: refused: flash chip: 4096 bytes at 0x0 are outside the image region 0x100000..0x180000',
+    'filesystem adapter: erase past the region: refused: flash region: 4096 bytes at offset 0x80000 outside the region of 0x80000 bytes',
+    'filesystem adapter: program past the region: refused: flash region: 256 bytes at offset 0x80000 outside the region of 0x80000 bytes',
+  ]) {
+    assert.ok(output.includes(`flash-guard: ${want}`), `missing: ${want}\n${output}`);
+  }
+  assert.match(output, /^flash-guard: ok: 9 requests refused, nothing written$/m);
+  pico.syncFlash();
+  assert.deepEqual(diff(flash, before), { first: -1, count: 0 }, 'not a byte of flash changed');
+  assert.equal(pico.chip.stats.erases, stats0.erases);
+  assert.equal(pico.chip.stats.pagePrograms, stats0.pagePrograms);
+});
+
 test('a power cycle keeps the written data', needsRom, () => {
   const { banner, cycles } = powerCycle();
   perf.rebootCycles = cycles;
   assert.match(banner, /flashfreeze pico/);
-  assert.match(pico.command('%flash-verify').output, /flash-verify: pattern intact at region 0xff000/);
+  assert.match(pico.command('%flash-verify').output, /flash-verify: pattern intact at region 0x7f000/);
 });
 
 test('the firmware reads the real flash array: a flipped byte is seen after a power cycle', needsRom, () => {
   pico.powerOff();
   flash[TEST_SECTOR + 0x123] ^= 0x40;
   powerCycle();
-  assert.match(pico.command('%flash-verify').output, /pattern absent \(first difference at region 0xff123\)/);
+  assert.match(pico.command('%flash-verify').output, /pattern absent \(first difference at region 0x7f123\)/);
   // flash-test repairs it (erase + program again).
   assert.match(pico.command('%flash-test').output, /flash-test: ok/);
   assert.match(pico.command('%flash-verify').output, /pattern intact/);
@@ -159,7 +190,7 @@ test('a USB host enumerates the CDC console; lines typed over USB are answered o
   pico.openUsbTerminal();
   const uartFrom = pico.out.length;
   const { output } = pico.usbCommand('%flash-verify');
-  assert.match(output, /^flash-verify: pattern intact at region 0xff000\n$/);
+  assert.match(output, /^flash-verify: pattern intact at region 0x7f000\n$/);
   assert.equal(pico.usbCommand('6 * 7').output, '42\n');
   assert.match(pico.out.slice(uartFrom), /%flash-verify\r\nflash-verify: pattern intact.*\r\n>>> 6 \* 7\r\n42\r\n>>> $/s);
   // The UART console still works with USB attached.
@@ -414,6 +445,7 @@ after(() => {
       `  %flash-test (erase 4 KiB + program 16 pages + verify): ${fmt(perf.flashTestCycles)}`,
       `heap: baseline ${seed.baseline?.used} B, after import ${seed.imported?.used} B, after freeze ${seed.frozen?.used} B`,
       `Rust allocator: ${fmt(perf.rustHeap?.total)} B, peak ${fmt(perf.rustHeap?.peak)} B during boot 2 (freeze), ${fmt(perf.rustHeap?.free)} B free after`,
+      `RAM section at 0x2003_0000: ${perf.ramReturned} B of the allocator's heap returned (no heap copy)`,
       `stack high-water ${perf.stackHighWater} B; ${perf.mountLine}; corrupted: ${seed.corruptLine}`,
     ].join('\n'),
   );

@@ -4,7 +4,7 @@
 // and handed to each power-on; `powerOff()` writes the emulated flash back into it, so a power cycle is
 // `pico.powerOff(); pico = new Pico(flash, bootrom)`: a fresh RP2040 given the same flash array.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,9 @@ import { installSpiNor, PlainRegisters } from './spi-nor.mjs';
 
 export const FLASH_SIZE = 2 * 1024 * 1024;
 export const IMAGE_OFFSET = 0x10_0000;
-export const IMAGE_LEN = 0x10_0000;
+export const IMAGE_LEN = 0x8_0000;
+export const FS_OFFSET = 0x18_0000;
+export const FS_LEN = 0x8_0000;
 export const BOOTROM_SHA256 = '90b31e108faedfa6bbcfcc33ba05dac61e645108cfbbdc385f8dafc71fde44ae';
 export const PROMPT = '>>> ';
 
@@ -135,7 +137,11 @@ export class Pico {
     this.cycles = 0;
     mcu.uart[0].onByte = (b) => {
       this.out += String.fromCharCode(b);
+      if (this.link === 'uart') this.tx.push(b);
     };
+    // A pty bridge (`attach`): which console it speaks to, and the bytes for it not yet sent.
+    this.link = null;
+    this.tx = [];
     // A USB host with a CDC driver on the USB port: `usbOut` collects what the device sends.
     this.usbOut = '';
     this.usbConnected = false;
@@ -145,6 +151,7 @@ export class Pico {
     };
     this.cdc.onSerialData = (buffer) => {
       this.usbOut += Buffer.from(buffer).toString('latin1');
+      if (this.link === 'usb') this.tx.push(...buffer);
     };
     // Like a real host, answer the device's OUT (host-to-device) reads only when there is data, and
     // remember reads armed before enumeration told rp2040js's CDC host which endpoint is the OUT one.
@@ -197,6 +204,40 @@ export class Pico {
       while (this.input.length && !uart.rxFIFO.full) uart.feedByte(this.input.shift());
     }
     return this.cycles - start;
+  }
+
+  /**
+   * Executes until `done()` holds, in slices of `slice` cycles between which the event loop runs
+   * (a pty bridge and child processes get their turn) and the console output goes to the bridge.
+   */
+  async runAsync(done, { slice = 400_000, maxCycles = 20e9 } = {}) {
+    const start = this.cycles;
+    while (!done()) {
+      if (this.off) return this.cycles - start;
+      if (this.cycles - start > maxCycles) throw new Error(`no end after ${maxCycles} cycles`);
+      const end = this.cycles + slice;
+      this.run(() => this.cycles >= end || done(), slice + 10_000);
+      this.flushLink();
+      await new Promise((r) => setImmediate(r));
+    }
+    this.flushLink();
+    return this.cycles - start;
+  }
+
+  /** Sends the console output collected for the bridge. */
+  flushLink() {
+    if (this.tx.length && this.bridge) this.bridge.send(Uint8Array.from(this.tx.splice(0)));
+  }
+
+  /** Receives bytes from the bridge on the attached console (UART RX or a USB OUT transfer). */
+  receive(bytes) {
+    this.received = (this.received ?? 0) + bytes.length;
+    if (this.link === 'usb') {
+      this.usbIn.push(...bytes);
+      this.feedUsb();
+    } else {
+      this.input.push(...bytes);
+    }
   }
 
   /** Executes about `cycles` more cycles. */
@@ -258,4 +299,79 @@ export class Pico {
     const cycles = this.waitFor(`\n${PROMPT}`, { from, ...opts });
     return { output: answer(this.out.slice(from), line), cycles };
   }
+}
+
+/**
+ * A pseudo-terminal (pty-bridge.py) whose other end is the board's console: a client such as
+ * mpremote opens `path`; `attach` connects it to the UART (or the USB CDC port) of a board, again
+ * after every power cycle.
+ */
+export class PtyBridge {
+  static async open(python = 'python3') {
+    const child = spawn(python, [path.join(here, 'pty-bridge.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const bridge = new PtyBridge(child);
+    bridge.path = await new Promise((resolve, reject) => {
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+        const m = err.match(/^(\/dev\/\S+)\n/);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`pty-bridge.py exited (${code}): ${err}`)));
+    });
+    return bridge;
+  }
+
+  constructor(child) {
+    this.child = child;
+    this.board = null;
+    child.stdout.on('data', (buf) => this.board?.receive(buf));
+  }
+
+  /** Connects the pty to `pico`'s console `link` ('uart' or 'usb'). */
+  attach(pico, link = 'uart') {
+    if (this.board && this.board !== pico) this.board.bridge = null;
+    this.board = pico;
+    pico.link = link;
+    pico.tx = [];
+    pico.bridge = this;
+  }
+
+  send(bytes) {
+    this.child.stdin.write(bytes);
+  }
+
+  close() {
+    this.child.stdin.end();
+    this.child.kill();
+  }
+}
+
+/**
+ * Runs `command` (an argv array) while `pico` runs, until it exits (or `timeoutMs` of wall time);
+ * returns { code, stdout, stderr, cycles }.
+ */
+export async function runWhileEmulating(pico, command, { timeoutMs = 120_000, env = process.env, until } = {}) {
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stdout = '';
+  let stderr = '';
+  let closed = null;
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.on('close', (code, signal) => (closed = { code, signal }));
+  const t0 = Date.now();
+  let timedOut = false;
+  let stopped = false;
+  const cycles = await pico.runAsync(() => {
+    if (closed) return true;
+    if (until?.()) return (stopped = true);
+    if (Date.now() - t0 > timeoutMs) return (timedOut = true);
+    return false;
+  });
+  if (!closed) {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+  }
+  if (timedOut) throw new Error(`${command.join(' ')}: no end after ${timeoutMs} ms\n${stdout}\n${stderr}\n${pico.out.slice(-1500)}`);
+  return { code: closed?.code ?? null, stdout, stderr, cycles, stopped };
 }

@@ -48,6 +48,8 @@ export class SpiNorChip {
     this.writeEnabled = false;
     this.programmed = 0; // bytes programmed by the current 02 command
     this.stats = { erases: 0, erasedBytes: 0, pagePrograms: 0, programmedBytes: 0, refused: 0, readBytes: 0, commands: {} };
+    /** Called after each completed erase or page program with (kind 'erase' | 'program', flash offset). */
+    this.onWrite = null;
     this.reset();
   }
 
@@ -138,6 +140,7 @@ export class SpiNorChip {
       this.mcu.flash.fill(0xff, start, start + eraseLen);
       this.stats.erases++;
       this.stats.erasedBytes += eraseLen;
+      this.onWrite?.('erase', start);
     } else if (cmd === 0x60 || cmd === 0xc7) {
       this.mcu.flash.fill(0xff, 0, this.size);
       this.stats.erases++;
@@ -145,6 +148,7 @@ export class SpiNorChip {
     } else if (cmd === 0x02 && this.programmed) {
       this.stats.pagePrograms++;
       this.stats.programmedBytes += this.programmed;
+      this.onWrite?.('program', this.pageBase);
     }
     this.programmed = 0;
     this.writeEnabled = false;

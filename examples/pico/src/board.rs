@@ -1,14 +1,16 @@
-//! Board commands: console lines starting with `%` (`%help`, `%info`, `%flash-test`, `%flash-verify`).
+//! Board commands: console lines starting with `%` (`%help`, `%info`, `%fs`, `%fs-format`,
+//! `%flash-test`, `%flash-verify`, `%flash-guard`).
 
-use core::fmt::Write as _;
+use core::fmt;
 
-use embedded_hal_nb::serial::{Read, Write};
 use embedded_storage::nor_flash::NorFlash;
+use minivm::vfs::Root;
 use rp2040_hal as hal;
 
-use crate::console::Console;
 use crate::flash::{ERASE_SIZE, RegionFlash, WRITE_SIZE};
-use crate::layout::{self, FROZEN_RAM_LEN, IMAGE_LEN};
+use crate::fs::{BLOCK_SIZE, Lfs, MAX_FILES, SharedLfs};
+use crate::layout::{self, FROZEN_RAM_LEN, FS_LEN, FS_OFFSET, IMAGE_LEN, IMAGE_OFFSET};
+use crate::vm::PicoVm;
 use crate::{ALLOCATOR, FROZEN_RAM};
 
 /// Region-relative offset of the sector `flash-test` uses: the last one, far from an image's start.
@@ -35,68 +37,116 @@ const fn pattern_page(page: usize) -> [u8; WRITE_SIZE] {
 /// The last test page as a constant in flash: programming it exercises the adapter's RAM staging.
 static LAST_TEST_PAGE: [u8; WRITE_SIZE] = pattern_page(TEST_PAGES - 1);
 
-/// What the board commands report on, besides the flash region.
+/// What the board commands report on and act on.
 pub struct Board<'a> {
     /// Addresses from the linker.
     pub linked: &'a layout::Linked,
-    /// The boot's `image:` line (what the mount found).
-    pub image_status: &'a str,
+    /// What the last boot found.
+    pub booted: &'a crate::vm::Booted,
+    /// The filesystem.
+    pub fs: &'a Lfs,
+    /// The filesystem as the VM sees it (its open files).
+    pub root: &'a Root,
     /// The 1 MHz timer, for durations.
     pub timer: &'a hal::Timer,
 }
 
 impl Board<'_> {
     /// Runs the board command `cmd` (the console line without its `%`).
-    pub fn command<S>(&self, con: &mut Console<S>, cmd: &str, region: &mut RegionFlash)
-    where
-        S: Read<u8> + Write<u8>,
-    {
+    pub fn command(&self, out: &mut dyn fmt::Write, cmd: &str, vm: &mut PicoVm) {
         match cmd {
             "help" => {
                 let _ = writeln!(
-                    con,
-                    "board commands:\n  %help          this list\n  %info          memory map, heap and stack use, flash chip, what the boot mounted\n  %flash-test    erase the image region's last sector, program a pattern, verify via XIP\n  %flash-verify  check the pattern written by %flash-test is (still) there"
+                    out,
+                    "board commands:\n  %help          this list\n  %info          memory map, heap and stack use, flash chip, filesystem, what the boot mounted\n  %fs            filesystem use and state\n  %fs-format     close every file, format the filesystem (all files are lost)\n  %flash-test    erase the image region's last sector, program a pattern, verify via XIP\n  %flash-verify  check the pattern written by %flash-test is (still) there\n  %flash-guard   ask the flash adapters for writes outside their regions: all are refused"
                 );
+                return;
             }
+            "fs" => return self.fs_info(out),
+            "fs-format" => {
+                let _ = self.root.close_all();
+                let t0 = self.timer.get_counter();
+                let r = self.fs.format();
+                let us = (self.timer.get_counter() - t0).to_micros();
+                let _ = match r {
+                    Ok(()) => writeln!(
+                        out,
+                        "fs-format: formatted {} blocks in {us} us",
+                        self.fs.blocks()
+                    ),
+                    Err(e) => writeln!(out, "fs-format: FAILED: {e}"),
+                };
+                return;
+            }
+            "flash-guard" => return flash_guard(out, self.linked, vm, self.fs),
+            _ => {}
+        }
+        let Some(region) = vm.mem.flash.region() else {
+            let _ = writeln!(out, "the image region is lent out");
+            return;
+        };
+        match cmd {
             "info" => {
-                info(con, self.linked, region);
-                let _ = writeln!(con, "{}", self.image_status);
+                info(out, self.linked, region, self.booted.ram_returned);
+                self.fs_info(out);
+                let _ = writeln!(out, "{}", self.booted.image_status);
             }
-            "flash-test" => flash_test(con, region, self.timer),
+            "flash-test" => flash_test(out, region, self.timer),
             "flash-verify" => {
                 let _ = match verify_pattern(region) {
                     Ok(()) => writeln!(
-                        con,
+                        out,
                         "flash-verify: pattern intact at region {TEST_SECTOR:#x}"
                     ),
                     Err(at) => writeln!(
-                        con,
+                        out,
                         "flash-verify: pattern absent (first difference at region {at:#x})"
                     ),
                 };
             }
             other => {
-                let _ = writeln!(con, "unknown board command: %{other} (try %help)");
+                let _ = writeln!(out, "unknown board command: %{other} (try %help)");
             }
         }
+    }
+
+    fn fs_info(&self, out: &mut dyn fmt::Write) {
+        let usage = SharedLfs::statvfs_of(self.fs);
+        let _ = write!(
+            out,
+            "filesystem:   flash {FS_OFFSET:#x}..{:#x} = XIP {:#x}..{:#x} ({} KiB, {} blocks of {BLOCK_SIZE} B): {}",
+            FS_OFFSET + FS_LEN,
+            self.linked.fs_start,
+            self.linked.fs_end,
+            FS_LEN / 1024,
+            self.fs.blocks(),
+            self.fs.status()
+        );
+        if let Ok(s) = usage {
+            let _ = write!(
+                out,
+                "; {} blocks used, {} free; {} of {MAX_FILES} files open",
+                s.blocks - s.free,
+                s.free,
+                self.fs.open_files()
+            );
+        }
+        let _ = writeln!(out);
     }
 }
 
 /// Prints the memory map as linked and the heap's use.
-fn info<S>(con: &mut Console<S>, l: &layout::Linked, region: &mut RegionFlash)
-where
-    S: Read<u8> + Write<u8>,
-{
+fn info(out: &mut dyn fmt::Write, l: &layout::Linked, region: &mut RegionFlash, returned: usize) {
     let frozen = &raw const FROZEN_RAM as u32;
     let _ = writeln!(
-        con,
+        out,
         "firmware:     flash 0x10000000..{:#x} ({} bytes incl. boot2), limit {:#x}",
         l.firmware_end,
         l.firmware_end - layout::XIP_BASE,
         layout::IMAGE_XIP
     );
     let _ = writeln!(
-        con,
+        out,
         "image region: flash {:#x}..{:#x} = XIP {:#x}..{:#x} ({} KiB), erase {} B, write {} B",
         region.flash_offset(),
         region.flash_offset() + IMAGE_LEN,
@@ -107,7 +157,7 @@ where
         WRITE_SIZE
     );
     let _ = writeln!(
-        con,
+        out,
         "heap:         {:#x}..{:#x} + {:#x}..{:#x} ({} KiB; the VM's GC heap is {} KiB of it), used {} B, free {} B, peak {} B",
         l.heap_start,
         l.heap_end,
@@ -120,13 +170,13 @@ where
         ALLOCATOR.peak()
     );
     let _ = writeln!(
-        con,
-        "frozen RAM:   {frozen:#x}..{:#x} ({} KiB)",
+        out,
+        "frozen RAM:   {frozen:#x}..{:#x} ({} KiB, the VM's RAM section in place; {returned} B of heap returned)",
         frozen + FROZEN_RAM_LEN as u32,
         FROZEN_RAM_LEN / 1024
     );
     let _ = writeln!(
-        con,
+        out,
         "RAM:          stack {:#x}..{:#x} ({} KiB, at the bottom of SRAM; {} B used at most), .data/.bss {:#x}..{:#x}",
         l.stack_bottom,
         l.stack_top,
@@ -135,18 +185,15 @@ where
         l.ram_start,
         l.bss_end
     );
-    let _ = writeln!(con, "flash chip:   JEDEC id {:06x}", region.jedec_id());
+    let _ = writeln!(out, "flash chip:   JEDEC id {:06x}", region.jedec_id());
 }
 
 /// Erase the test sector, program the pattern (15 pages from RAM, 1 from flash), verify through XIP,
 /// and check that misaligned and out-of-region requests are refused.
-fn flash_test<S>(con: &mut Console<S>, region: &mut RegionFlash, timer: &hal::Timer)
-where
-    S: Read<u8> + Write<u8>,
-{
+fn flash_test(out: &mut dyn fmt::Write, region: &mut RegionFlash, timer: &hal::Timer) {
     let t0 = timer.get_counter();
     if let Err(e) = region.erase(TEST_SECTOR, TEST_SECTOR + ERASE_SIZE as u32) {
-        let _ = writeln!(con, "flash-test: FAILED: erase: {e}");
+        let _ = writeln!(out, "flash-test: FAILED: erase: {e}");
         return;
     }
     let sector = TEST_SECTOR as usize;
@@ -155,7 +202,7 @@ where
         .position(|&b| b != 0xFF)
     {
         let _ = writeln!(
-            con,
+            out,
             "flash-test: FAILED: byte {at:#x} of the sector not erased"
         );
         return;
@@ -164,7 +211,7 @@ where
     for page in 0..TEST_PAGES - 1 {
         let data = pattern_page(page);
         if let Err(e) = region.write(TEST_SECTOR + (page * WRITE_SIZE) as u32, &data) {
-            let _ = writeln!(con, "flash-test: FAILED: program: {e}");
+            let _ = writeln!(out, "flash-test: FAILED: program: {e}");
             return;
         }
     }
@@ -172,13 +219,13 @@ where
         TEST_SECTOR + ((TEST_PAGES - 1) * WRITE_SIZE) as u32,
         &LAST_TEST_PAGE,
     ) {
-        let _ = writeln!(con, "flash-test: FAILED: program from flash: {e}");
+        let _ = writeln!(out, "flash-test: FAILED: program from flash: {e}");
         return;
     }
     let t2 = timer.get_counter();
     if let Err(at) = verify_pattern(region) {
         let _ = writeln!(
-            con,
+            out,
             "flash-test: FAILED: read back differs at region {at:#x}"
         );
         return;
@@ -187,18 +234,18 @@ where
     let outside = region.erase(IMAGE_LEN, IMAGE_LEN + ERASE_SIZE as u32);
     match (misaligned, outside) {
         (Err(a), Err(b)) => {
-            let _ = writeln!(con, "flash-test: refused: {a}\nflash-test: refused: {b}");
+            let _ = writeln!(out, "flash-test: refused: {a}\nflash-test: refused: {b}");
         }
         _ => {
             let _ = writeln!(
-                con,
+                out,
                 "flash-test: FAILED: a misaligned or out-of-region request was accepted"
             );
             return;
         }
     }
     let _ = writeln!(
-        con,
+        out,
         "flash-test: ok: erased sector {:#x} (XIP {:#x}) in {} us, programmed {} pages in {} us, verified via XIP",
         region.flash_offset() + TEST_SECTOR,
         region.xip_addr() + TEST_SECTOR,
@@ -219,4 +266,97 @@ fn verify_pattern(region: &RegionFlash) -> Result<(), u32> {
         None => Ok(()),
         Some(i) => Err(TEST_SECTOR + i as u32),
     }
+}
+
+/// Every way the freezer's and the filesystem's flash adapters could reach each other's region or
+/// the firmware, asked for: each must come back refused, with its typed error (nothing is written).
+fn flash_guard(out: &mut dyn fmt::Write, l: &layout::Linked, vm: &mut PicoVm, fs: &Lfs) {
+    use embedded_storage::nor_flash::NorFlash as _;
+    let firmware_end = l.firmware_end - layout::XIP_BASE;
+    let mut refused = 0;
+    let mut accepted = 0;
+    let mut report = |out: &mut dyn fmt::Write, what: &str, r: Result<(), &dyn fmt::Display>| {
+        let _ = match r {
+            Err(e) => {
+                refused += 1;
+                writeln!(out, "flash-guard: {what}: refused: {e}")
+            }
+            Ok(()) => {
+                accepted += 1;
+                writeln!(out, "flash-guard: {what}: ACCEPTED")
+            }
+        };
+    };
+    // A second claim on either region, or any on the firmware.
+    for (what, offset, len) in [
+        ("claim the image region", IMAGE_OFFSET, ERASE_SIZE as u32),
+        (
+            "claim the filesystem region",
+            FS_OFFSET + FS_LEN - ERASE_SIZE as u32,
+            ERASE_SIZE as u32,
+        ),
+        ("claim boot2", 0, ERASE_SIZE as u32),
+        (
+            "claim the firmware's last sector",
+            firmware_end / ERASE_SIZE as u32 * ERASE_SIZE as u32,
+            ERASE_SIZE as u32,
+        ),
+    ] {
+        // SAFETY: core 1 is parked and no DMA reads flash (as for the board's own regions); a claim
+        // that were accepted here would be dropped at once, without touching flash.
+        let r = unsafe { RegionFlash::claim(offset, len, firmware_end) };
+        match r {
+            Err(e) => report(out, what, Err(&e)),
+            Ok(_) => report(out, what, Ok(())),
+        }
+    }
+    // The freezer's chip view (chip offsets): the filesystem's sectors and the firmware's.
+    let page = [0u8; WRITE_SIZE];
+    let chip = &mut vm.mem.flash;
+    match chip.write(FS_OFFSET, &page) {
+        Err(e) => report(
+            out,
+            "image adapter: program the filesystem's first page",
+            Err(&e),
+        ),
+        Ok(()) => report(
+            out,
+            "image adapter: program the filesystem's first page",
+            Ok(()),
+        ),
+    }
+    match chip.erase(FS_OFFSET, FS_OFFSET + ERASE_SIZE as u32) {
+        Err(e) => report(
+            out,
+            "image adapter: erase the filesystem's first sector",
+            Err(&e),
+        ),
+        Ok(()) => report(
+            out,
+            "image adapter: erase the filesystem's first sector",
+            Ok(()),
+        ),
+    }
+    match chip.erase(0, ERASE_SIZE as u32) {
+        Err(e) => report(out, "image adapter: erase boot2", Err(&e)),
+        Ok(()) => report(out, "image adapter: erase boot2", Ok(())),
+    }
+    // The filesystem's region adapter (region offsets start at the filesystem): past its end.
+    let [erase, program] = fs.probe_past_end();
+    match erase {
+        Err(e) => report(out, "filesystem adapter: erase past the region", Err(&e)),
+        Ok(()) => report(out, "filesystem adapter: erase past the region", Ok(())),
+    }
+    match program {
+        Err(e) => report(out, "filesystem adapter: program past the region", Err(&e)),
+        Ok(()) => report(out, "filesystem adapter: program past the region", Ok(())),
+    }
+    let _ = if accepted == 0 {
+        writeln!(
+            out,
+            "flash-guard: ok: {refused} requests refused, nothing written"
+        )
+    } else {
+        writeln!(out, "flash-guard: FAILED: {accepted} requests accepted")
+    };
 }

@@ -1,10 +1,15 @@
 //! A `NorFlash` region of the RP2040's external QSPI flash, written through the boot ROM (rp2040-flash).
 //!
 //! [`RegionFlash`] implements `embedded_storage::nor_flash::{ReadNorFlash, NorFlash}` over a fixed,
-//! sector-aligned range of flash, so the hardware-agnostic flashfreeze store can use it unchanged.
-//! Offsets given to the trait methods are **relative to the start of the region**; the adapter adds the
-//! region's flash offset before calling the ROM, and refuses anything outside the region, so the
-//! firmware (which lives below the region) cannot be erased through it.
+//! sector-aligned range of flash, so the hardware-agnostic flashfreeze store (and littlefs) can use it
+//! unchanged. Offsets given to the trait methods are **relative to the start of the region**; the
+//! adapter adds the region's flash offset before calling the ROM, and refuses anything outside the
+//! region.
+//!
+//! Regions are **claimed** ([`RegionFlash::claim`]): a claim that overlaps the firmware (boot2 up to the
+//! end of the `.data` load image, from the linker) or a region already claimed is refused with a
+//! [`ClaimError`], and a dropped region releases its claim. So the freezer's image region and the
+//! filesystem's region can share the chip, and neither can write the other's sectors or the firmware.
 //!
 //! - Reads copy from the XIP window (memory-mapped flash); `READ_SIZE` is 1.
 //! - Erase is in 4096-byte sectors, program in 256-byte pages (the ROM's units).
@@ -84,6 +89,75 @@ impl fmt::Display for FlashError {
     }
 }
 
+/// Why a region could not be claimed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// The range is empty, not whole sectors, or runs past the end of flash.
+    Misplaced {
+        /// Flash offset asked for.
+        offset: u32,
+        /// Length asked for.
+        len: u32,
+    },
+    /// The range covers part of the firmware (flash `0..firmware_end`).
+    Firmware {
+        /// Flash offset asked for.
+        offset: u32,
+        /// Length asked for.
+        len: u32,
+        /// One past the firmware's last flash byte.
+        firmware_end: u32,
+    },
+    /// The range overlaps a region claimed earlier and still alive.
+    Overlaps {
+        /// Flash offset asked for.
+        offset: u32,
+        /// Length asked for.
+        len: u32,
+        /// The other region's flash offset.
+        other: u32,
+        /// The other region's length.
+        other_len: u32,
+    },
+    /// Every claim slot is taken.
+    TooMany,
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ClaimError::Misplaced { offset, len } => write!(
+                f,
+                "flash claim: {len:#x} bytes at {offset:#x} are not whole sectors inside the flash"
+            ),
+            ClaimError::Firmware {
+                offset,
+                len,
+                firmware_end,
+            } => write!(
+                f,
+                "flash claim: {len:#x} bytes at {offset:#x} cover the firmware (flash 0..{firmware_end:#x})"
+            ),
+            ClaimError::Overlaps {
+                offset,
+                len,
+                other,
+                other_len,
+            } => write!(
+                f,
+                "flash claim: {len:#x} bytes at {offset:#x} overlap the region {other:#x}..{:#x}",
+                other + other_len
+            ),
+            ClaimError::TooMany => f.write_str("flash claim: every claim slot is in use"),
+        }
+    }
+}
+
+/// Regions claimed and alive: `(flash offset, length)`, `len == 0` for a free slot.
+static CLAIMS: critical_section::Mutex<core::cell::Cell<[(u32, u32); 4]>> =
+    critical_section::Mutex::new(core::cell::Cell::new([(0, 0); 4]));
+
 /// A sector-aligned range of the on-board flash, readable through XIP and writable through the ROM.
 #[derive(Debug)]
 pub struct RegionFlash {
@@ -94,9 +168,9 @@ pub struct RegionFlash {
 }
 
 impl RegionFlash {
-    /// Takes the region `flash_offset..flash_offset + len` (offsets from the start of flash).
-    ///
-    /// Returns `None` if the range is not sector aligned or does not fit in the Pico's flash.
+    /// Claims the region `flash_offset..flash_offset + len` (offsets from the start of flash), which
+    /// must be whole sectors inside the flash, clear of the firmware (flash `0..firmware_end`) and of
+    /// every region claimed and not yet dropped.
     ///
     /// # Safety
     ///
@@ -105,17 +179,52 @@ impl RegionFlash {
     /// - core 1 is parked (held in the boot ROM's launch wait, as after reset) or runs only code and data
     ///   from RAM/ROM with its interrupts disabled — it must not fetch from flash;
     /// - no DMA channel reads from the XIP window;
-    /// - no other code erases or programs this region (only one `RegionFlash` per region exists), and the
-    ///   firmware itself does not lie inside it (the linker script guarantees this for the image region).
+    /// - `firmware_end` is where the running firmware's flash ends (from the linker).
     ///
-    /// Interrupts on the calling core are disabled by the adapter itself around each ROM call.
-    pub unsafe fn new(flash_offset: u32, len: u32) -> Option<Self> {
+    /// Interrupts on the calling core are disabled by the adapter itself around each ROM call; that no
+    /// two live regions overlap, and none covers the firmware, is checked here.
+    pub unsafe fn claim(
+        flash_offset: u32,
+        len: u32,
+        firmware_end: u32,
+    ) -> Result<Self, ClaimError> {
         let aligned =
             flash_offset.is_multiple_of(ERASE_SIZE as u32) && len.is_multiple_of(ERASE_SIZE as u32);
-        let fits = flash_offset
-            .checked_add(len)
-            .is_some_and(|end| end <= FLASH_SIZE);
-        (aligned && fits && len > 0).then_some(Self { flash_offset, len })
+        let end = flash_offset.checked_add(len);
+        if !aligned || len == 0 || end.is_none_or(|e| e > FLASH_SIZE) {
+            return Err(ClaimError::Misplaced {
+                offset: flash_offset,
+                len,
+            });
+        }
+        if flash_offset < firmware_end {
+            return Err(ClaimError::Firmware {
+                offset: flash_offset,
+                len,
+                firmware_end,
+            });
+        }
+        let end = flash_offset + len;
+        critical_section::with(|cs| {
+            let cell = CLAIMS.borrow(cs);
+            let mut claims = cell.get();
+            for &(o, l) in &claims {
+                if l > 0 && flash_offset < o + l && o < end {
+                    return Err(ClaimError::Overlaps {
+                        offset: flash_offset,
+                        len,
+                        other: o,
+                        other_len: l,
+                    });
+                }
+            }
+            let Some(slot) = claims.iter_mut().find(|c| c.1 == 0) else {
+                return Err(ClaimError::TooMany);
+            };
+            *slot = (flash_offset, len);
+            cell.set(claims);
+            Ok(Self { flash_offset, len })
+        })
     }
 
     /// Start of the region as an offset from the start of flash.
@@ -247,3 +356,20 @@ impl NorFlash for RegionFlash {
 
 /// NOR flash on the Pico (W25Q16JV) may program a page again without an erase: bits only go 1 → 0.
 impl MultiwriteNorFlash for RegionFlash {}
+
+impl Drop for RegionFlash {
+    /// Releases the claim.
+    fn drop(&mut self) {
+        critical_section::with(|cs| {
+            let cell = CLAIMS.borrow(cs);
+            let mut claims = cell.get();
+            if let Some(c) = claims
+                .iter_mut()
+                .find(|c| **c == (self.flash_offset, self.len))
+            {
+                *c = (0, 0);
+            }
+            cell.set(claims);
+        });
+    }
+}

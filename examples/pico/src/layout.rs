@@ -7,7 +7,8 @@
 //!  flash offset   XIP address
 //!  0x00_0000      0x1000_0000   boot2 (256 B)
 //!  0x00_0100      0x1000_0100   firmware: vectors, .text, .rodata, .data load image  (< 1 MiB)
-//!  0x10_0000      0x1010_0000   image region (1 MiB): the flashfreeze image, never linked into
+//!  0x10_0000      0x1010_0000   image region (512 KiB): the flashfreeze image, never linked into
+//!  0x18_0000      0x1018_0000   filesystem region (512 KiB): littlefs, 128 blocks of 4 KiB
 //!  0x20_0000      0x1020_0000   end of the Pico's 2 MiB flash
 //!
 //!  SRAM
@@ -26,9 +27,15 @@ pub const FLASH_SIZE: u32 = 2 * 1024 * 1024;
 /// Image region start, as an offset from the start of flash (not an XIP address).
 pub const IMAGE_OFFSET: u32 = 0x10_0000;
 /// Image region length in bytes.
-pub const IMAGE_LEN: u32 = 0x10_0000;
+pub const IMAGE_LEN: u32 = 0x8_0000;
 /// XIP address of the first byte of the image region.
 pub const IMAGE_XIP: u32 = XIP_BASE + IMAGE_OFFSET;
+/// Filesystem region start, as an offset from the start of flash.
+pub const FS_OFFSET: u32 = 0x18_0000;
+/// Filesystem region length in bytes (littlefs blocks of 4 KiB).
+pub const FS_LEN: u32 = 0x8_0000;
+/// XIP address of the first byte of the filesystem region.
+pub const FS_XIP: u32 = XIP_BASE + FS_OFFSET;
 /// Address of the frozen RAM section (fixed: the VM models it at this address).
 pub const FROZEN_RAM_ADDR: u32 = 0x2003_0000;
 /// Length of the frozen RAM section.
@@ -44,6 +51,8 @@ pub const VM_HEAP_LEN: usize = 96 * 1024;
 unsafe extern "C" {
     static __image_start: u8;
     static __image_end: u8;
+    static __fs_start: u8;
+    static __fs_end: u8;
     static __frozen_ram_start: u8;
     static __frozen_ram_end: u8;
     static __sidata: u8;
@@ -66,6 +75,10 @@ pub struct Linked {
     pub image_start: u32,
     /// XIP address one past the image region.
     pub image_end: u32,
+    /// XIP address where the filesystem region starts.
+    pub fs_start: u32,
+    /// XIP address one past the filesystem region.
+    pub fs_end: u32,
     /// Frozen RAM section start.
     pub frozen_start: u32,
     /// Frozen RAM section end.
@@ -101,6 +114,8 @@ pub fn linked() -> Linked {
         Linked {
             image_start: addr(&__image_start),
             image_end: addr(&__image_end),
+            fs_start: addr(&__fs_start),
+            fs_end: addr(&__fs_end),
             frozen_start: addr(&__frozen_ram_start),
             frozen_end: addr(&__frozen_ram_end),
             firmware_end: addr(&__sidata) + data_len,
@@ -120,6 +135,12 @@ pub fn linked() -> Linked {
 pub fn check(l: &Linked) -> Result<(), &'static str> {
     if l.image_start != IMAGE_XIP || l.image_end != IMAGE_XIP + IMAGE_LEN {
         return Err("image region in memory.x differs from layout::IMAGE_*");
+    }
+    if l.fs_start != FS_XIP || l.fs_end != FS_XIP + FS_LEN {
+        return Err("filesystem region in memory.x differs from layout::FS_*");
+    }
+    if l.image_end > l.fs_start || l.fs_end > XIP_BASE + FLASH_SIZE {
+        return Err("image and filesystem regions overlap or leave the flash");
     }
     if l.frozen_start != FROZEN_RAM_ADDR
         || l.frozen_end.wrapping_sub(l.frozen_start) as usize != FROZEN_RAM_LEN

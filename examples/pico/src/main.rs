@@ -1,19 +1,25 @@
-//! flashfreeze on a Raspberry Pi Pico: minivm on a UART console, freezing into a NorFlash image region.
+//! flashfreeze on a Raspberry Pi Pico: minivm on a UART/USB console that speaks MicroPython's raw
+//! REPL (so `mpremote` works), with a littlefs filesystem in flash and a NorFlash image region the
+//! freezer writes.
 //!
-//! Boot: clocks (12 MHz crystal → 125 MHz), UART0 on GPIO0 (TX) / GPIO1 (RX) at 115200 8N1, the
-//! allocator over the free SRAM (`heap`), minivm with its bundled modules, then the mount of the
-//! image (the banner's `image:` line says what was mounted, or why not) and the console: lines are
-//! minivm statements, lines starting with `%` are board commands (`board`).
+//! Boot: clocks (12 MHz crystal → 125 MHz), UART0 on GPIO0 (TX) / GPIO1 (RX) at 115200 8N1, USB CDC,
+//! the allocator over the free SRAM (`heap`), the filesystem (`fs`: mounted, or formatted if its
+//! region is erased, or left alone and reported if it cannot be mounted), then minivm (`vm::boot`:
+//! the frozen RAM section in place at 0x2003_0000, imports from the filesystem then the bundled
+//! modules, the image mounted) and the console session (minivm's `session`: friendly prompt, raw
+//! REPL, raw paste; `%` lines are board commands, `board`). Ctrl-D at an empty prompt is a soft
+//! reboot: a fresh VM on the same chip, RAM section and filesystem.
 //!
-//! The image region is the second MiB of the 2 MiB flash (`layout`, `memory.x`); [`flash::RegionFlash`]
-//! is the `NorFlash` over it, and [`vm::PicoChip`] hands it to minivm's freezer.
+//! The memory map (`layout`, `memory.x`): firmware below 1 MiB, the image region, then the
+//! filesystem region; [`flash::RegionFlash`] claims keep the freezer's and the filesystem's flash
+//! adapters out of each other's sectors and out of the firmware.
 
 #![no_std]
 #![no_main]
 
 mod board;
-mod console;
 mod flash;
+mod fs;
 mod heap;
 mod layout;
 mod panic;
@@ -23,13 +29,15 @@ mod vm;
 extern crate alloc;
 
 use alloc::boxed::Box;
-use alloc::format;
-use alloc::string::String;
+use alloc::rc::Rc;
 
 use core::fmt::Write as _;
 use core::mem::MaybeUninit;
 
 use fugit::RateExtU32;
+use minivm::repl::console::Console;
+use minivm::session::{Session, Step};
+use minivm::vfs::Root;
 use usb_device::bus::UsbBusAllocator;
 use usb_device::device::{StringDescriptors, UsbDeviceBuilder, UsbVidPid};
 
@@ -38,9 +46,8 @@ use rp2040_hal::{
     uart::{DataBits, StopBits, UartConfig, UartPeripheral},
 };
 
-use crate::console::Console;
 use crate::flash::RegionFlash;
-use crate::layout::{FROZEN_RAM_LEN, IMAGE_LEN, IMAGE_OFFSET};
+use crate::layout::{FROZEN_RAM_LEN, FS_LEN, FS_OFFSET, IMAGE_LEN, IMAGE_OFFSET};
 
 /// The second-stage bootloader for the Pico's W25Q16 flash; must be the first 256 bytes of flash.
 #[unsafe(link_section = ".boot2")]
@@ -49,6 +56,12 @@ pub static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 
 /// Crystal frequency on the Pico.
 const XTAL_FREQ_HZ: u32 = 12_000_000;
+
+/// Longest program the console takes (raw REPL, paste): beyond it, a MemoryError.
+const PROGRAM_LIMIT: usize = 16 * 1024;
+
+/// What the friendly prompt prints at boot, after a soft reboot and on Ctrl-B.
+const BANNER: &str = "minivm ready; Python statements, or %help for board commands";
 
 #[global_allocator]
 pub(crate) static ALLOCATOR: heap::TwoPools = heap::TwoPools::empty();
@@ -94,17 +107,22 @@ fn main() -> ! {
         halt()
     };
     let timer = hal::Timer::new(pac.TIMER, &mut pac.RESETS, &clocks);
-    // USB CDC: a second console next to UART0 (the USB clock is 48 MHz from PLL_USB).
-    let usb_bus = UsbBusAllocator::new(hal::usb::UsbBus::new(
+    // USB CDC: a second console next to UART0 (the USB clock is 48 MHz from PLL_USB). The bus
+    // allocator lives for the program, so the console link can be kept by the VM's poller.
+    let Some(usb_bus) = cortex_m::singleton!(: UsbBusAllocator<hal::usb::UsbBus> =
+    UsbBusAllocator::new(hal::usb::UsbBus::new(
         pac.USBCTRL_REGS,
         pac.USBCTRL_DPRAM,
         clocks.usb_clock,
         true,
         &mut pac.RESETS,
-    ));
-    let serial = usbd_serial::SerialPort::new(&usb_bus);
+    ))) else {
+        halt()
+    };
+    let usb_bus: &'static UsbBusAllocator<hal::usb::UsbBus> = usb_bus;
+    let serial = usbd_serial::SerialPort::new(usb_bus);
     // A 64-byte control endpoint: descriptors go out in one packet (hosts accept 8..=64).
-    let Ok(usb_builder) = UsbDeviceBuilder::new(&usb_bus, UsbVidPid(0x16c0, 0x27dd))
+    let Ok(usb_builder) = UsbDeviceBuilder::new(usb_bus, UsbVidPid(0x16c0, 0x27dd))
         .strings(&[StringDescriptors::default()
             .manufacturer("flashfreeze")
             .product("flashfreeze pico console")
@@ -124,95 +142,107 @@ fn main() -> ! {
             linked.heap2_start..linked.heap2_end,
         )
     };
+    // SAFETY: the only place FROZEN_RAM is touched (besides taking its address for `%info`): it is
+    // zero-filled through a raw pointer before the one `&'static mut` to it is made, which the VM
+    // owns from then on (and hands back at each soft reboot).
+    let frozen: &'static mut [u8] = unsafe {
+        let p = (&raw mut FROZEN_RAM).cast::<u8>();
+        core::ptr::write_bytes(p, 0, FROZEN_RAM_LEN);
+        core::slice::from_raw_parts_mut(p, FROZEN_RAM_LEN)
+    };
 
-    let mut con = Console::new(port::Ports::new(uart, usb_dev, serial));
+    let mut session = Session::new(
+        port::Ports::new(uart, usb_dev, serial),
+        Console::new(BANNER, PROGRAM_LIMIT),
+    );
     let _ = write!(
-        con,
+        session.out(),
         "\nflashfreeze pico {} (rp2040, {} MHz)\n",
         env!("CARGO_PKG_VERSION"),
         clocks.system_clock.freq().to_MHz()
     );
     if let Err(why) = layout::check(&linked) {
-        let _ = writeln!(con, "layout error: {why}");
+        let _ = writeln!(session.out(), "layout error: {why}");
     }
+    let firmware_end = linked.firmware_end - layout::XIP_BASE;
     // SAFETY: core 1 is still parked in the boot ROM (never launched by this firmware), no DMA is
-    // configured, and this is the only RegionFlash for the image region, which the linker script keeps
-    // clear of the firmware.
-    let Some(region) = (unsafe { RegionFlash::new(IMAGE_OFFSET, IMAGE_LEN) }) else {
-        let _ = writeln!(con, "layout error: image region not sector aligned");
-        halt()
+    // configured, and `firmware_end` comes from the linker.
+    let image = match unsafe { RegionFlash::claim(IMAGE_OFFSET, IMAGE_LEN, firmware_end) } {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(session.out(), "layout error: image region: {e}");
+            halt()
+        }
     };
     let _ = writeln!(
-        con,
+        session.out(),
         "image region: {} KiB at flash {:#x} (XIP {:#x})",
         IMAGE_LEN / 1024,
-        region.flash_offset(),
-        region.xip_addr()
+        image.flash_offset(),
+        image.xip_addr()
     );
+    // SAFETY: as for the image region.
+    let lfs = match unsafe { RegionFlash::claim(FS_OFFSET, FS_LEN, firmware_end) } {
+        Ok(r) => Rc::new(fs::Lfs::mount(r)),
+        Err(e) => {
+            let _ = writeln!(session.out(), "layout error: filesystem region: {e}");
+            halt()
+        }
+    };
+    let _ = writeln!(
+        session.out(),
+        "filesystem: {} KiB at flash {FS_OFFSET:#x} (XIP {:#x}): {}",
+        FS_LEN / 1024,
+        layout::FS_XIP,
+        lfs.status()
+    );
+    let root = Root::new(Box::new(fs::SharedLfs(lfs.clone())));
 
-    let Some(chip) = vm::PicoChip::new(region) else {
+    let Some(chip) = vm::PicoChip::new(image) else {
         let _ = writeln!(
-            con,
+            session.out(),
             "layout error: image region differs from minivm's memory map"
         );
         halt()
     };
-    let mut vm = minivm::Vm::new(chip, layout::VM_HEAP_LEN as u32);
-    // The interpreter bounds frames by the value stack's length: a smaller one leaves RAM for freezing.
-    vm.stack.truncate(layout::VM_STACK_WORDS);
-    vm.stack.shrink_to_fit();
-    vm.sources.push(Box::new(minivm::sources::Bundled));
-    minivm::freeze::FlashFreezer::attach(&mut vm);
+    let micros = || timer.get_counter().ticks();
+    let (first, mut booted) = vm::boot(chip, Some(frozen), Some(root.clone()), micros);
+    let mut vm = Some(first);
     // From here on, `%info`'s peak shows what running and freezing need beyond the VM's fixed setup.
     ALLOCATOR.reset_peak();
-    let t0 = timer.get_counter();
-    let mounted = vm.mount_frozen();
-    let mount_us = (timer.get_counter() - t0).to_micros();
-    // What the boot found, for the banner and for `%info` (a USB terminal opened later missed the banner).
-    let image_status = match mounted {
-        Ok(m) if m.batches == 0 => String::from("image: none (region erased)"),
-        Ok(m) => format!(
-            "image: mounted {} batches in {} us: {}; RAM section {:#x}..{:#x}",
-            m.batches,
-            mount_us,
-            m.modules.join(", "),
-            m.ram.start,
-            m.ram.end
-        ),
-        Err(why) => format!("image: not mounted: {why}"),
-    };
-    let _ = writeln!(con, "{image_status}");
-    let _ = writeln!(
-        con,
-        "minivm ready; Python statements, or %help for board commands"
-    );
+    let _ = writeln!(session.out(), "{}", booted.image_status);
+    session.ready();
 
-    let mut buf = [0u8; 256];
-    loop {
-        let line = con.read_line(">>> ", &mut buf).trim();
-        if let Some(cmd) = line.strip_prefix('%') {
-            match vm.mem.flash.region() {
-                Some(region) => {
-                    let board = board::Board {
-                        linked: &linked,
-                        image_status: &image_status,
-                        timer: &timer,
-                    };
-                    board.command(&mut con, cmd.trim(), region)
-                }
-                None => {
-                    let _ = writeln!(con, "the image region is lent out");
-                }
+    while let Some(v) = vm.as_mut() {
+        v.ticks_ms = (timer.get_counter().ticks() / 1000) as u32;
+        match session.step(v) {
+            None => {}
+            Some(Step::Command(cmd)) => {
+                let board = board::Board {
+                    linked: &linked,
+                    booted: &booted,
+                    fs: &lfs,
+                    root: &root,
+                    timer: &timer,
+                };
+                let mut out = session.out();
+                board.command(&mut out, &cmd, v);
+                session.prompt();
             }
-            continue;
+            Some(Step::Reboot) => {
+                let Some(old) = vm.take() else { break };
+                let (chip, frozen) = vm::shut_down(old);
+                session.rebooted();
+                let (next, b) = vm::boot(chip, frozen, Some(root.clone()), micros);
+                vm = Some(next);
+                booted = b;
+                let _ = writeln!(session.out(), "{}", booted.image_status);
+                session.ready();
+            }
+            Some(Step::Closed) => break,
         }
-        if line.is_empty() {
-            continue;
-        }
-        vm.ticks_ms = (timer.get_counter().ticks() / 1000) as u32;
-        let _ = vm.exec_line(line);
-        let _ = con.write_str(&vm.take_output());
     }
+    halt()
 }
 
 /// Stops here for good (only reached if the hardware cannot be set up).

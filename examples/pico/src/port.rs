@@ -1,4 +1,5 @@
-//! The console's byte stream: UART0 and, in addition, a USB CDC serial port.
+//! The console's byte stream: UART0 and, in addition, a USB CDC serial port, as minivm's session
+//! [`Link`].
 //!
 //! Input comes from whichever side has a byte; output goes to both. USB is polled from `read` (the
 //! console waits for input by calling it in a loop). Output goes to USB only while a terminal has the
@@ -6,7 +7,8 @@
 //! dropped after a bounded number of polls, and later bytes are tried once each (no waiting) until one
 //! gets through again, so the UART console never slows down or hangs because of USB.
 
-use embedded_hal_nb::serial::{ErrorKind, ErrorType, Read, Write};
+use embedded_hal_nb::serial::{Read, Write};
+use minivm::session::Link;
 use rp2040_hal::usb::UsbBus;
 use usb_device::device::{UsbDevice, UsbDeviceState};
 use usbd_serial::SerialPort;
@@ -45,29 +47,26 @@ impl<'a, U> Ports<'a, U> {
     }
 }
 
-impl<U: ErrorType> ErrorType for Ports<'_, U> {
-    type Error = ErrorKind;
-}
-
-impl<U: Read<u8>> Read<u8> for Ports<'_, U> {
-    fn read(&mut self) -> nb::Result<u8, Self::Error> {
+impl<U: Read<u8> + Write<u8>> Ports<'_, U> {
+    /// A byte from either side, if one has arrived (USB is polled first).
+    fn next_byte(&mut self) -> Option<u8> {
         self.poll();
         // A UART line error (overrun, framing, …) loses that byte only; USB gets its turn either way.
         if let Ok(b) = self.uart.read() {
-            return Ok(b);
+            return Some(b);
         }
         let mut b = [0u8; 1];
         match self.serial.read(&mut b) {
-            Ok(1) => Ok(b[0]),
-            _ => Err(nb::Error::WouldBlock),
+            Ok(1) => Some(b[0]),
+            _ => None,
         }
     }
-}
 
-impl<U: Write<u8>> Write<u8> for Ports<'_, U> {
-    fn write(&mut self, byte: u8) -> nb::Result<(), Self::Error> {
-        // The UART always takes it (blocking until its FIFO has room).
-        nb::block!(self.uart.write(byte)).map_err(|_| nb::Error::Other(ErrorKind::Other))?;
+    /// Sends one byte: on the UART always (waiting for FIFO room), on USB while a terminal is open
+    /// and keeps reading.
+    fn send(&mut self, byte: u8) {
+        // Output is best effort: a UART error loses the byte.
+        let _ = nb::block!(self.uart.write(byte));
         if self.usb_up() {
             let polls = if self.usb_stalled { 1 } else { USB_WRITE_POLLS };
             self.usb_stalled = true;
@@ -79,10 +78,10 @@ impl<U: Write<u8>> Write<u8> for Ports<'_, U> {
                 self.poll();
             }
         }
-        Ok(())
     }
 
-    fn flush(&mut self) -> nb::Result<(), Self::Error> {
+    /// Pushes what USB has buffered to the host (the end of a write).
+    fn flush_usb(&mut self) {
         if self.usb_up() && !self.usb_stalled {
             for _ in 0..USB_WRITE_POLLS {
                 if self.serial.flush().is_ok() {
@@ -91,6 +90,26 @@ impl<U: Write<u8>> Write<u8> for Ports<'_, U> {
                 self.poll();
             }
         }
-        Ok(())
+    }
+}
+
+impl<U: Read<u8> + Write<u8>> Link for Ports<'static, U> {
+    fn read(&mut self) -> Option<u8> {
+        loop {
+            if let Some(b) = self.next_byte() {
+                return Some(b);
+            }
+        }
+    }
+
+    fn try_read(&mut self) -> Option<u8> {
+        self.next_byte()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.send(b);
+        }
+        self.flush_usb();
     }
 }

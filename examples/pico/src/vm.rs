@@ -9,16 +9,28 @@
 //!
 //! The VM owns the `PicoChip`, so writes (through `&mut`) and reads of the XIP slice (through `&`)
 //! never overlap; while the freezer lends the chip to the store, the VM holds a detached stand-in.
+//!
+//! [`boot`] makes a VM the way the board runs it — at power-on and at every soft reboot: the frozen
+//! RAM section at its physical address, the filesystem for `open()`/`os` and imports (`sys.path`
+//! `['', '/lib']`, then the bundled modules), the freezer, and the image mounted. [`shut_down`]
+//! takes the chip and the RAM section back from a VM before it is dropped.
 
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::String;
 use core::fmt;
 
 use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
 
+use minivm::ramsection::RamSection;
+use minivm::vfs::Root;
+
 use crate::flash::{self, FlashError, RegionFlash};
 use crate::layout::{
-    FLASH_SIZE, FROZEN_RAM_ADDR, FROZEN_RAM_LEN, IMAGE_LEN, IMAGE_OFFSET, IMAGE_XIP,
+    FLASH_SIZE, FROZEN_RAM_ADDR, FROZEN_RAM_LEN, FS_LEN, FS_OFFSET, IMAGE_LEN, IMAGE_OFFSET,
+    IMAGE_XIP, VM_HEAP_LEN, VM_STACK_WORDS,
 };
 
 // The board's memory map must be minivm's modelled one: frozen addresses are used as they are.
@@ -29,7 +41,82 @@ const _: () = {
     assert!(
         FROZEN_RAM_ADDR == vm::RAM_SECTION_BASE && FROZEN_RAM_LEN as u32 == vm::RAM_SECTION_LEN
     );
+    // The filesystem follows the image and ends with the flash.
+    assert!(IMAGE_OFFSET + IMAGE_LEN <= FS_OFFSET && FS_OFFSET + FS_LEN <= FLASH_SIZE);
 };
+
+/// The board's VM.
+pub type PicoVm = minivm::Vm<PicoChip>;
+
+/// What a boot found.
+pub struct Booted {
+    /// The `image:` line (what the mount found, or why nothing).
+    pub image_status: String,
+    /// Allocator bytes given back by keeping the RAM section at its physical address instead
+    /// of the heap buffer a VM starts with (0 if `ram` was `None`).
+    pub ram_returned: usize,
+}
+
+/// A VM as the board runs it (see the module docs), and what its boot found.
+///
+/// `ram` is the frozen RAM section's physical memory (`None` keeps it in a heap buffer);
+/// `micros` is the clock that times the image mount.
+pub fn boot(
+    chip: PicoChip,
+    ram: Option<&'static mut [u8]>,
+    fs: Option<Rc<Root>>,
+    mut micros: impl FnMut() -> u64,
+) -> (PicoVm, Booted) {
+    let mut vm = minivm::Vm::new(chip, VM_HEAP_LEN as u32);
+    // The interpreter bounds frames by the value stack's length: a smaller one leaves RAM for freezing.
+    vm.stack.truncate(VM_STACK_WORDS);
+    vm.stack.shrink_to_fit();
+    // The RAM section at 0x2003_0000 itself: the heap buffer Vm::new made goes away.
+    let mut ram_returned = 0;
+    if let Some(section) = ram.and_then(RamSection::fixed) {
+        let before = crate::ALLOCATOR.used();
+        vm.mem.ram = section;
+        ram_returned = before.saturating_sub(crate::ALLOCATOR.used());
+    }
+    vm.sources
+        .push(alloc::boxed::Box::new(minivm::sources::Bundled));
+    if let Some(root) = fs {
+        minivm::vfs::mount(&mut vm, root, minivm::vfs::SYS_PATH);
+    }
+    minivm::freeze::FlashFreezer::attach(&mut vm);
+    let t0 = micros();
+    let mounted = vm.mount_frozen();
+    let mount_us = micros() - t0;
+    let status = match mounted {
+        Ok(m) if m.batches == 0 => String::from("image: none (region erased)"),
+        Ok(m) => format!(
+            "image: mounted {} batches in {} us: {}; RAM section {:#x}..{:#x}",
+            m.batches,
+            mount_us,
+            m.modules.join(", "),
+            m.ram.start,
+            m.ram.end
+        ),
+        Err(why) => format!("image: not mounted: {why}"),
+    };
+    (
+        vm,
+        Booted {
+            image_status: status,
+            ram_returned,
+        },
+    )
+}
+
+/// Takes the chip and the RAM section's memory back from `vm` (files it left open are closed), so
+/// that the next VM can have them; the VM is dropped.
+pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>) {
+    minivm::session::close_files(&vm);
+    let chip = core::mem::replace(&mut vm.mem.flash, PicoChip { region: None });
+    let ram = core::mem::replace(&mut vm.mem.ram, RamSection::Heap(alloc::vec::Vec::new()));
+    drop(vm);
+    (chip, ram.into_fixed())
+}
 
 /// The flash chip as minivm sees it: chip offsets, the image region writable, the rest refused.
 pub struct PicoChip {

@@ -1,22 +1,156 @@
-//! Host front-end: runs console statements from a script file or stdin against minivm.
+//! Host front-end: runs console statements from a script file or stdin against minivm, or
+//! serves the board's console on a pseudo-terminal.
 //!
-//! `minivm [--flash PATH] [--path DIR]... [--heap BYTES] [--echo] [-v] [SCRIPT]`
+//! `minivm [--flash PATH] [--fs DIR] [--path DIR]... [--heap BYTES] [--echo] [-v] [--pty | SCRIPT]`
 //!
 //! The flash image lives in a file (default `minivm.flash`, a 2 MiB erased NOR chip), so a
 //! second run sees what the first one froze: a soft reboot. `-v` reports the mount at boot and,
-//! at exit, what each batch frozen in this run put in flash and RAM, by kind.
+//! at exit, what each batch frozen in this run put in flash and RAM, by kind. `--fs DIR` gives
+//! the VM a filesystem (`open()`, `os`, imports from `['', '/lib']` on it) in a host directory
+//! of the Pico's filesystem size. `--pty` prints `minivm: console on /dev/pts/N` and serves the
+//! Pico's console there (friendly prompt, raw REPL, raw paste, Ctrl-D soft reboot): `mpremote
+//! connect /dev/pts/N fs cp mymod.mpy :` works against it; the flash file is saved whenever it
+//! changed. It runs until killed.
+
+#[path = "minivm/pty.rs"]
+mod pty;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use minivm::Vm;
 use minivm::freeze::{FlashFreezer, SimChip};
 use minivm::memmap::{FLASH_SIZE, HEAP_DEFAULT};
+use minivm::repl::console::Console;
+use minivm::session::{Session, Step, close_files};
 use minivm::sources::DirSource;
+use minivm::vfs::{HostDir, Root, SYS_PATH};
+
+/// Capacity of the `--fs` directory: the Pico's filesystem region.
+const FS_BYTES: u64 = 512 * 1024;
+/// Longest program the pty console takes.
+const PROGRAM_LIMIT: usize = 1 << 20;
 
 fn usage() -> ! {
-    eprintln!("usage: minivm [--flash PATH] [--path DIR]... [--heap BYTES] [--echo] [-v] [SCRIPT]");
+    eprintln!(
+        "usage: minivm [--flash PATH] [--fs DIR] [--path DIR]... [--heap BYTES] [--echo] [-v] [--pty | SCRIPT]"
+    );
     std::process::exit(2)
+}
+
+/// How to build a VM (again, at a soft reboot).
+struct Boot {
+    heap: u32,
+    stress: bool,
+    verbose: bool,
+    dirs: Vec<PathBuf>,
+    root: Option<Rc<Root>>,
+}
+
+impl Boot {
+    fn vm(&self, chip: SimChip) -> Vm<SimChip> {
+        let mut vm = Vm::new(chip, self.heap);
+        vm.gc_stress = self.stress;
+        vm.mem.poison = self.stress;
+        match vm.mount_frozen() {
+            Ok(info) if self.verbose => eprintln!(
+                "minivm: mounted {} batches: {}",
+                info.batches,
+                info.modules.join(", ")
+            ),
+            Err(e) if self.verbose => eprintln!("minivm: no frozen image mounted: {e}"),
+            _ => {}
+        }
+        FlashFreezer::attach(&mut vm);
+        for d in &self.dirs {
+            vm.sources.push(Box::new(DirSource(d.clone())));
+        }
+        vm.sources.push(Box::new(minivm::sources::Bundled));
+        if let Some(r) = &self.root {
+            minivm::vfs::mount(&mut vm, r.clone(), SYS_PATH);
+        }
+        vm
+    }
+}
+
+/// Saves the chip to `path` (the image region may have been written by freeze).
+fn save(path: &PathBuf, vm: &Vm<SimChip>) {
+    if let Err(e) = std::fs::write(path, vm.mem.flash.0.as_bytes()) {
+        eprintln!("minivm: can't write {}: {e}", path.display());
+    }
+}
+
+/// The console on a pty, until killed.
+fn serve_pty(boot: &Boot, chip: SimChip, flash_path: &PathBuf) -> ! {
+    let pty = match pty::Pty::open() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("minivm: can't open a pty: {e}");
+            std::process::exit(1)
+        }
+    };
+    eprintln!("minivm: console on {}", pty.path);
+    let banner = format!(
+        "minivm {} on the host (flash {}); Ctrl-D: soft reboot\nType %help for board commands.",
+        env!("CARGO_PKG_VERSION"),
+        flash_path.display()
+    );
+    let mut session = Session::new(pty, Console::new(&banner, PROGRAM_LIMIT));
+    let mut vm = Some(boot.vm(chip));
+    let mut saved = 0;
+    session.ready();
+    while let Some(v) = vm.as_mut() {
+        match session.step(v) {
+            None => {}
+            Some(Step::Reboot) => {
+                let Some(old) = vm.take() else { break };
+                close_files(&old);
+                save(flash_path, &old);
+                let chip = SimChip::from_bytes(old.mem.flash.0.as_bytes());
+                drop(old);
+                session.rebooted();
+                vm = Some(boot.vm(chip));
+                saved = 0;
+                session.ready();
+            }
+            Some(Step::Command(c)) => {
+                use std::fmt::Write as _;
+                let text = match c.as_str() {
+                    "help" => String::from(
+                        "board commands:\n  %help   this list\n  %info   flash file, filesystem, heap",
+                    ),
+                    "info" => {
+                        let v = vm.as_mut().map(|v| {
+                            v.collect();
+                            v.heap_stats()
+                        });
+                        format!(
+                            "flash file:  {}\nfilesystem:  {}\nheap:        {} of {} bytes used",
+                            flash_path.display(),
+                            boot.root
+                                .as_ref()
+                                .map_or("none (use --fs DIR)", |_| "a host directory (--fs)"),
+                            v.map_or(0, |s| s.used),
+                            v.map_or(0, |s| s.total)
+                        )
+                    }
+                    other => format!("unknown board command: %{other} (try %help)"),
+                };
+                let _ = writeln!(session.out(), "{text}");
+                session.prompt();
+            }
+            Some(Step::Closed) => break,
+        }
+        if let Some(v) = vm.as_ref() {
+            let m = v.mem.flash.0.counters().mutations();
+            if m != saved {
+                save(flash_path, v);
+                saved = m;
+            }
+        }
+    }
+    std::process::exit(0)
 }
 
 fn main() {
@@ -27,11 +161,15 @@ fn main() {
     let mut verbose = false;
     let mut stress = false;
     let mut script = None;
+    let mut fs_dir = None;
+    let mut use_pty = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--flash" => flash_path = args.next().map(PathBuf::from).unwrap_or_else(|| usage()),
             "--path" => dirs.push(args.next().map(PathBuf::from).unwrap_or_else(|| usage())),
+            "--fs" => fs_dir = Some(args.next().map(PathBuf::from).unwrap_or_else(|| usage())),
+            "--pty" => use_pty = true,
             "--heap" => {
                 heap = args
                     .next()
@@ -63,30 +201,27 @@ fn main() {
             std::process::exit(1)
         }
     };
-    let mut vm = Vm::new(chip, heap);
-    vm.gc_stress = stress;
-    vm.mem.poison = stress;
-    match vm.mount_frozen() {
-        Ok(info) => {
-            if verbose {
-                eprintln!(
-                    "minivm: mounted {} batches: {}",
-                    info.batches,
-                    info.modules.join(", ")
-                );
+    let root = match &fs_dir {
+        Some(d) => match HostDir::new(d, FS_BYTES) {
+            Ok(h) => Some(Root::new(Box::new(h))),
+            Err(e) => {
+                eprintln!("minivm: can't use {} as the filesystem: {e}", d.display());
+                std::process::exit(1)
             }
-        }
-        Err(e) => {
-            if verbose {
-                eprintln!("minivm: no frozen image mounted: {e}");
-            }
-        }
+        },
+        None => None,
+    };
+    let boot = Boot {
+        heap,
+        stress,
+        verbose,
+        dirs,
+        root,
+    };
+    if use_pty {
+        serve_pty(&boot, chip, &flash_path);
     }
-    FlashFreezer::attach(&mut vm);
-    for d in dirs {
-        vm.sources.push(Box::new(DirSource(d)));
-    }
-    vm.sources.push(Box::new(minivm::sources::Bundled));
+    let mut vm = boot.vm(chip);
     let lines: Vec<String> = match &script {
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => t.lines().map(String::from).collect(),
@@ -130,8 +265,5 @@ fn main() {
             }
         }
     }
-    // Persist the chip (the image region may have been written by freeze).
-    if let Err(e) = std::fs::write(&flash_path, vm.mem.flash.0.as_bytes()) {
-        eprintln!("minivm: can't write {}: {e}", flash_path.display());
-    }
+    save(&flash_path, &vm);
 }

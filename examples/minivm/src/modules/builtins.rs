@@ -12,6 +12,7 @@ use crate::natives::arg;
 use crate::obj::*;
 use crate::slots::{ModuleDef, Native, NativeModule, binop, unop};
 use crate::types::bigint::pow3;
+use crate::types::file;
 use crate::types::int::prefixed;
 use crate::types::list::sort_values;
 use crate::vm::{R, Vm};
@@ -59,6 +60,7 @@ impl<F: FlashImage> NativeModule<F> for Builtins {
             Native::new("bin", bin),
             Native::new("oct", oct),
             Native::new("super", super_),
+            Native::new("open", file::open),
         ],
         ..ModuleDef::new("builtins")
     };

@@ -1,9 +1,11 @@
-//! `uio` (also `io`): stubs. `StringIO()` and `BytesIO()` make native stream handles (which
-//! cannot be frozen); `IOBase` is `object`, for classes that derive from it.
+//! `uio` (also `io`): `open` and the file types (`FileIO`, `TextIOWrapper`, see `types::file`);
+//! stubs: `StringIO()` and `BytesIO()` make native stream handles (which cannot be frozen);
+//! `IOBase` is `object`, for classes that derive from it.
 
 use crate::mem::FlashImage;
 use crate::obj::{Kind, Value};
 use crate::slots::{Constant, ModuleDef, Native, NativeModule};
+use crate::types::file;
 use crate::types::handle::{self, new_handle};
 use crate::vm::{R, Vm};
 
@@ -16,8 +18,13 @@ impl<F: FlashImage> NativeModule<F> for Io {
         functions: &[
             Native::new("StringIO", string_io),
             Native::new("BytesIO", bytes_io),
+            Native::new("open", file::open),
         ],
-        constants: &[Constant::Type("IOBase", Kind::INSTANCE)],
+        constants: &[
+            Constant::Type("IOBase", Kind::INSTANCE),
+            Constant::Type("FileIO", file::FILE_IO),
+            Constant::Type("TextIOWrapper", file::TEXT_IO),
+        ],
         ..ModuleDef::new("uio")
     };
 }

@@ -9,6 +9,7 @@ pub mod freeze;
 pub mod gc;
 pub mod io;
 pub mod micropython;
+pub mod os;
 pub mod select;
 pub mod socket;
 pub mod sys;

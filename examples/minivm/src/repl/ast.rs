@@ -1,7 +1,8 @@
 //! The console's syntax tree, and its rendering back to Python source.
 //!
-//! `Display` prints valid console syntax (fully parenthesised where precedence matters), so
-//! `parse(tree.to_string()) == tree` holds; the property tests rely on it.
+//! `Display` prints valid console syntax (fully parenthesised where precedence matters, blocks
+//! indented by four spaces), so `parse(tree.to_string()) == tree` holds; the property tests rely
+//! on it.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -38,13 +39,91 @@ pub enum Stmt {
         /// The assigned expression.
         value: Expr,
     },
-    /// An expression whose value the console prints unless it is `None`.
+    /// `target op= value` (`+=`, `-=`, `*=`): the in-place operator, then a store.
+    AugAssign {
+        /// Where the result goes (a name, attribute or subscript).
+        target: Target,
+        /// `Add`, `Sub` or `Mul`.
+        op: BinOp,
+        /// The right-hand side.
+        value: Expr,
+    },
+    /// An expression; at the friendly prompt its value is printed unless it is `None`.
     Expr(Expr),
     /// `pass`.
     Pass,
+    /// `break` (only inside a loop).
+    Break,
+    /// `continue` (only inside a loop).
+    Continue,
+    /// `raise [exc]`: a bare `raise` re-raises the exception being handled.
+    Raise(Option<Expr>),
+    /// `assert test[, msg]`.
+    Assert {
+        /// The condition.
+        test: Expr,
+        /// The `AssertionError` argument.
+        msg: Option<Expr>,
+    },
+    /// `if a: … elif b: … else: …`.
+    If {
+        /// `(condition, body)` for the `if` and each `elif`, in order.
+        branches: Vec<(Expr, Vec<Stmt>)>,
+        /// The `else` body (empty if none).
+        orelse: Vec<Stmt>,
+    },
+    /// `while test: … [else: …]`.
+    While {
+        /// The condition, evaluated before each iteration.
+        test: Expr,
+        /// The loop body.
+        body: Vec<Stmt>,
+        /// Runs when the loop ends without `break`.
+        orelse: Vec<Stmt>,
+    },
+    /// `for target in iter: … [else: …]`.
+    For {
+        /// Where each item is stored.
+        target: Target,
+        /// The iterable.
+        iter: Expr,
+        /// The loop body.
+        body: Vec<Stmt>,
+        /// Runs when the loop ends without `break`.
+        orelse: Vec<Stmt>,
+    },
+    /// `with a [as x], b [as y]: …`: `__enter__` in order, `__exit__` in reverse.
+    With {
+        /// Context managers and where their `__enter__` results go.
+        items: Vec<(Expr, Option<Target>)>,
+        /// The block.
+        body: Vec<Stmt>,
+    },
+    /// `try: … except …: … else: … finally: …`.
+    Try {
+        /// The guarded block.
+        body: Vec<Stmt>,
+        /// The `except` clauses, tried in order.
+        handlers: Vec<Handler>,
+        /// Runs when the body raised nothing.
+        orelse: Vec<Stmt>,
+        /// Runs last, whatever happened.
+        finalbody: Vec<Stmt>,
+    },
 }
 
-/// Where an assignment stores.
+/// One `except [class [as name]]:` clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handler {
+    /// The class (or tuple of classes) it catches; `None` catches everything.
+    pub class: Option<Expr>,
+    /// The name the exception is bound to.
+    pub name: Option<String>,
+    /// The clause's body.
+    pub body: Vec<Stmt>,
+}
+
+/// Where an assignment (or a `for`/`with`) stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Target {
@@ -52,9 +131,13 @@ pub enum Target {
     Name(String),
     /// `obj.attr`.
     Attr(Expr, String),
+    /// `obj[index]`.
+    Subscript(Expr, Expr),
+    /// `a, b` or `(a, b)`: unpacks an iterable of exactly that many items.
+    Tuple(Vec<Target>),
 }
 
-/// A binary operator.
+/// A binary operator the [`ReplHost`](super::ReplHost) evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BinOp {
@@ -100,6 +183,41 @@ impl BinOp {
     }
 }
 
+/// Membership and identity tests, which the [`ReplHost`](super::ReplHost) evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TestOp {
+    /// `a in b`
+    In,
+    /// `a not in b`
+    NotIn,
+    /// `a is b`
+    Is,
+    /// `a is not b`
+    IsNot,
+}
+
+impl TestOp {
+    /// The operator as written in Python.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            TestOp::In => "in",
+            TestOp::NotIn => "not in",
+            TestOp::Is => "is",
+            TestOp::IsNot => "is not",
+        }
+    }
+}
+
+/// `and` / `or`, which short-circuit in the evaluator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoolOp {
+    /// `a and b`: `a` if it is false, else `b`.
+    And,
+    /// `a or b`: `a` if it is true, else `b`.
+    Or,
+}
+
 /// A unary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -122,6 +240,8 @@ pub enum Expr {
     Float(u64),
     /// A string literal.
     Str(String),
+    /// A bytes literal (`b'...'`).
+    Bytes(Vec<u8>),
     /// `None`
     None,
     /// `True` / `False`
@@ -147,6 +267,10 @@ pub enum Expr {
     },
     /// `lhs op rhs`
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `lhs in rhs`, `lhs is not rhs`, …
+    Test(TestOp, Box<Expr>, Box<Expr>),
+    /// `lhs and rhs`, `lhs or rhs`
+    Logic(BoolOp, Box<Expr>, Box<Expr>),
     /// `op operand`
     Unary(UnaryOp, Box<Expr>),
 }
@@ -161,52 +285,187 @@ fn write_dotted(f: &mut fmt::Formatter<'_>, parts: &[String]) -> fmt::Result {
     Ok(())
 }
 
-impl fmt::Display for Stmt {
+impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Stmt::Import { module, alias } => {
-                f.write_str("import ")?;
-                write_dotted(f, module)?;
-                if let Some(a) = alias {
-                    write!(f, " as {a}")?;
-                }
-                Ok(())
-            }
-            Stmt::FromImport { module, names } => {
-                f.write_str("from ")?;
-                write_dotted(f, module)?;
-                f.write_str(" import ")?;
-                for (i, (n, a)) in names.iter().enumerate() {
+            Target::Name(n) => f.write_str(n),
+            Target::Attr(obj, n) if matches!(obj, Expr::Int(_)) => write!(f, "{obj} .{n}"),
+            Target::Attr(obj, n) => write!(f, "{obj}.{n}"),
+            Target::Subscript(obj, i) => write!(f, "{obj}[{i}]"),
+            Target::Tuple(ts) => {
+                f.write_str("(")?;
+                for (i, t) in ts.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    f.write_str(n)?;
-                    if let Some(a) = a {
-                        write!(f, " as {a}")?;
-                    }
+                    write!(f, "{t}")?;
                 }
-                Ok(())
-            }
-            Stmt::FromImportStar { module } => {
-                f.write_str("from ")?;
-                write_dotted(f, module)?;
-                f.write_str(" import *")
-            }
-            Stmt::Assign { targets, value } => {
-                for t in targets {
-                    match t {
-                        Target::Name(n) => write!(f, "{n} = ")?,
-                        Target::Attr(obj, n) if matches!(obj, Expr::Int(_)) => {
-                            write!(f, "{obj} .{n} = ")?
-                        }
-                        Target::Attr(obj, n) => write!(f, "{obj}.{n} = ")?,
-                    }
+                if ts.len() == 1 {
+                    f.write_str(",")?;
                 }
-                write!(f, "{value}")
+                f.write_str(")")
             }
-            Stmt::Expr(e) => write!(f, "{e}"),
-            Stmt::Pass => f.write_str("pass"),
         }
+    }
+}
+
+/// Writes `level` levels of four-space indentation.
+fn indent(f: &mut fmt::Formatter<'_>, level: usize) -> fmt::Result {
+    for _ in 0..level {
+        f.write_str("    ")?;
+    }
+    Ok(())
+}
+
+/// Writes a block: a newline, then each statement on its own line one level deeper.
+fn write_block(f: &mut fmt::Formatter<'_>, body: &[Stmt], level: usize) -> fmt::Result {
+    for s in body {
+        f.write_str("\n")?;
+        write_stmt(f, s, level + 1)?;
+    }
+    Ok(())
+}
+
+/// Writes `stmt` at indentation `level` (its first line already indented by the caller when
+/// `level` is 0, otherwise indented here).
+fn write_stmt(f: &mut fmt::Formatter<'_>, stmt: &Stmt, level: usize) -> fmt::Result {
+    indent(f, level)?;
+    match stmt {
+        Stmt::Import { module, alias } => {
+            f.write_str("import ")?;
+            write_dotted(f, module)?;
+            if let Some(a) = alias {
+                write!(f, " as {a}")?;
+            }
+            Ok(())
+        }
+        Stmt::FromImport { module, names } => {
+            f.write_str("from ")?;
+            write_dotted(f, module)?;
+            f.write_str(" import ")?;
+            for (i, (n, a)) in names.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(n)?;
+                if let Some(a) = a {
+                    write!(f, " as {a}")?;
+                }
+            }
+            Ok(())
+        }
+        Stmt::FromImportStar { module } => {
+            f.write_str("from ")?;
+            write_dotted(f, module)?;
+            f.write_str(" import *")
+        }
+        Stmt::Assign { targets, value } => {
+            for t in targets {
+                write!(f, "{t} = ")?;
+            }
+            write!(f, "{value}")
+        }
+        Stmt::AugAssign { target, op, value } => write!(f, "{target} {}= {value}", op.symbol()),
+        Stmt::Expr(e) => write!(f, "{e}"),
+        Stmt::Pass => f.write_str("pass"),
+        Stmt::Break => f.write_str("break"),
+        Stmt::Continue => f.write_str("continue"),
+        Stmt::Raise(None) => f.write_str("raise"),
+        Stmt::Raise(Some(e)) => write!(f, "raise {e}"),
+        Stmt::Assert { test, msg } => {
+            write!(f, "assert {test}")?;
+            if let Some(m) = msg {
+                write!(f, ", {m}")?;
+            }
+            Ok(())
+        }
+        Stmt::If { branches, orelse } => {
+            for (i, (test, body)) in branches.iter().enumerate() {
+                if i > 0 {
+                    f.write_str("\n")?;
+                    indent(f, level)?;
+                    f.write_str("el")?;
+                }
+                write!(f, "if {test}:")?;
+                write_block(f, body, level)?;
+            }
+            write_else(f, orelse, level)
+        }
+        Stmt::While { test, body, orelse } => {
+            write!(f, "while {test}:")?;
+            write_block(f, body, level)?;
+            write_else(f, orelse, level)
+        }
+        Stmt::For {
+            target,
+            iter,
+            body,
+            orelse,
+        } => {
+            write!(f, "for {target} in {iter}:")?;
+            write_block(f, body, level)?;
+            write_else(f, orelse, level)
+        }
+        Stmt::With { items, body } => {
+            f.write_str("with ")?;
+            for (i, (e, t)) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{e}")?;
+                if let Some(t) = t {
+                    write!(f, " as {t}")?;
+                }
+            }
+            f.write_str(":")?;
+            write_block(f, body, level)
+        }
+        Stmt::Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+        } => {
+            f.write_str("try:")?;
+            write_block(f, body, level)?;
+            for h in handlers {
+                f.write_str("\n")?;
+                indent(f, level)?;
+                f.write_str("except")?;
+                if let Some(c) = &h.class {
+                    write!(f, " {c}")?;
+                }
+                if let Some(n) = &h.name {
+                    write!(f, " as {n}")?;
+                }
+                f.write_str(":")?;
+                write_block(f, &h.body, level)?;
+            }
+            write_else(f, orelse, level)?;
+            if !finalbody.is_empty() {
+                f.write_str("\n")?;
+                indent(f, level)?;
+                f.write_str("finally:")?;
+                write_block(f, finalbody, level)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_else(f: &mut fmt::Formatter<'_>, orelse: &[Stmt], level: usize) -> fmt::Result {
+    if orelse.is_empty() {
+        return Ok(());
+    }
+    f.write_str("\n")?;
+    indent(f, level)?;
+    f.write_str("else:")?;
+    write_block(f, orelse, level)
+}
+
+impl fmt::Display for Stmt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_stmt(f, self, 0)
     }
 }
 
@@ -241,6 +500,20 @@ fn write_str_lit(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_str("'")
 }
 
+/// Writes a Python bytes literal that lexes back to `b` (printable ASCII as is, the rest `\xHH`).
+fn write_bytes_lit(f: &mut fmt::Formatter<'_>, b: &[u8]) -> fmt::Result {
+    f.write_str("b'")?;
+    for &c in b {
+        match c {
+            b'\\' => f.write_str("\\\\")?,
+            b'\'' => f.write_str("\\'")?,
+            0x20..=0x7e => write!(f, "{}", c as char)?,
+            _ => write!(f, "\\x{c:02x}")?,
+        }
+    }
+    f.write_str("'")
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -258,6 +531,7 @@ impl fmt::Display for Expr {
                 }
             }
             Expr::Str(s) => write_str_lit(f, s),
+            Expr::Bytes(b) => write_bytes_lit(f, b),
             Expr::None => f.write_str("None"),
             Expr::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
             Expr::Tuple(items) => {
@@ -296,6 +570,9 @@ impl fmt::Display for Expr {
                 f.write_str(")")
             }
             Expr::Binary(op, l, r) => write!(f, "({l} {} {r})", op.symbol()),
+            Expr::Test(op, l, r) => write!(f, "({l} {} {r})", op.symbol()),
+            Expr::Logic(BoolOp::And, l, r) => write!(f, "({l} and {r})"),
+            Expr::Logic(BoolOp::Or, l, r) => write!(f, "({l} or {r})"),
             Expr::Unary(UnaryOp::Neg, e) => write!(f, "(-{e})"),
             Expr::Unary(UnaryOp::Not, e) => write!(f, "(not {e})"),
         }

@@ -1,26 +1,36 @@
-//! The console: a one-line Python statement parser and an evaluator generic over the VM.
+//! The console: a Python statement parser and an evaluator generic over the VM, plus the
+//! byte-level console protocol (friendly prompt, raw REPL, raw paste) that MicroPython tools speak.
 //!
-//! The same code serves the host binary (stdin or a script) and the Pico (UART). A line is
-//! tokenized ([`lex`]), parsed into [`Stmt`]s ([`parse`]), then executed ([`eval`]) by calling back
-//! into a [`ReplHost`], which owns every value: the console never looks inside one, so it stays
-//! VM-agnostic and allocation-light.
+//! The same code serves the host binary (stdin, a script or a pty) and the Pico (UART and USB).
+//! Source is tokenized ([`lex`]), parsed into [`Stmt`]s ([`mod@parse`]), then executed ([`eval`]) by
+//! calling back into a [`ReplHost`] (names, values, calls, truth, iteration,
+//! exceptions, Ctrl-C), which owns every value: the console never looks inside one, so it stays
+//! VM-agnostic and allocation-light. [`console`] turns a byte stream into those programs and frames
+//! their output the way `mpremote` expects.
 //!
-//! The grammar is the seed's: `import a.b [as c]`, `from a import b [as c], d`, `from a import *`,
-//! `name = expr`, `obj.attr = expr`, and expression statements; expressions are names, attributes,
-//! subscripts, calls with positional and keyword arguments, literals (ints, floats, strings, `None`,
-//! `True`, `False`, tuples, lists, dicts), `+ - *`, one comparison, and `not`. The full grammar is
-//! in [`parse`]. Bad input gives a [`SyntaxError`] naming the column; no input panics.
+//! The grammar covers what a user types at a prompt and what `mpremote` sends: imports,
+//! assignments (also to subscripts, tuples and with `+=`), expression statements, `if`/`elif`/
+//! `else`, `while`, `for`, `with`, `try`/`except`/`else`/`finally`, `break`, `continue`, `raise`,
+//! `assert`; expressions are names, attributes, subscripts, calls with positional and keyword
+//! arguments, literals (ints, floats, strings, bytes, `None`, `True`, `False`, tuples, lists, dicts),
+//! `+ - *`, one comparison (`== != < <= > >= in not in is is not`), `not`, `and`, `or`. The full
+//! grammar is in [`mod@parse`]. Bad input gives a [`SyntaxError`] naming the line and column; no
+//! input panics. `def`, `class`, `lambda` and the like are refused with a clear message: code
+//! that needs them belongs in a module (`.mpy`).
 //!
 //! ```
-//! use minivm::repl::{parse_line, Stmt};
-//! let stmts = parse_line("import tinysched.core as core; x = core.run(limit=3)").unwrap();
+//! use minivm::repl::{parse, Stmt};
+//! let stmts = parse("import tinysched.core as core; x = core.run(limit=3)").unwrap();
 //! assert_eq!(stmts.len(), 2);
 //! assert!(matches!(stmts[0], Stmt::Import { .. }));
-//! let err = parse_line("x = (1, 2").unwrap_err();
+//! let err = parse("x = (1, 2").unwrap_err();
 //! assert_eq!(err.to_string(), "SyntaxError: expected ')', found end of line at column 10");
+//! let prog = parse("for f in files:\n    if f:\n        print(f, end=',')").unwrap();
+//! assert!(matches!(prog[0], Stmt::For { .. }));
 //! ```
 
 pub mod ast;
+pub mod console;
 pub mod eval;
 pub mod lex;
 pub mod parse;
@@ -31,15 +41,18 @@ mod tests;
 use alloc::vec::Vec;
 use core::fmt;
 
-pub use ast::{BinOp, Expr, Stmt, Target, UnaryOp};
-pub use eval::{eval_expr, exec_stmt};
-pub use parse::{MAX_DEPTH, parse_line};
+pub use ast::{BinOp, BoolOp, Expr, Handler, Stmt, Target, TestOp, UnaryOp};
+pub use eval::{Mode, eval_expr, exec_stmt};
+pub use lex::needs_more;
+pub use parse::{MAX_DEPTH, parse};
 
 /// What the console needs from a VM. Every method may raise the VM's exception (`Self::Error`),
-/// which the console passes straight back to the caller of [`run_line`].
+/// which the console passes straight back to the caller of [`run`] (or to an enclosing `try`).
 ///
-/// Names are looked up and stored in the console's globals (`__main__`). A wrong answer from the
-/// host can only produce wrong output: the console has no memory of its own to corrupt.
+/// Names are looked up and stored in the console's globals (`__main__`). The exceptions a method
+/// raises are the ones `try` catches: the host tells their class ([`ReplHost::error_matches`])
+/// and hands out the exception object ([`ReplHost::error_value`]). A wrong answer from the host
+/// can only produce wrong output: the console has no memory of its own to corrupt.
 pub trait ReplHost {
     /// A VM value (typically a copyable 32-bit object reference).
     type Value: Clone;
@@ -107,21 +120,78 @@ pub trait ReplHost {
     fn is_none(&self, value: &Self::Value) -> bool;
     /// Prints `repr(value)` and a newline, as the REPL does for an expression statement.
     fn print_repr(&mut self, value: &Self::Value) -> Result<(), Self::Error>;
+
+    // ---- compound statements: truth, iteration, bytes, membership, stores into subscripts,
+    // exceptions as values, Ctrl-C
+
+    /// `bool(value)` as Python decides it (`__bool__`, `__len__`, …).
+    fn truthy(&mut self, value: &Self::Value) -> Result<bool, Self::Error>;
+    /// `iter(value)`.
+    fn iter(&mut self, value: &Self::Value) -> Result<Self::Value, Self::Error>;
+    /// The next item of iterator `it`, or `None` when it is exhausted.
+    fn next(&mut self, it: &Self::Value) -> Result<Option<Self::Value>, Self::Error>;
+    /// A bytes object.
+    fn bytes(&mut self, value: &[u8]) -> Result<Self::Value, Self::Error>;
+    /// `lhs in rhs`, `lhs is rhs` and their negations.
+    fn test_op(
+        &mut self,
+        op: TestOp,
+        lhs: &Self::Value,
+        rhs: &Self::Value,
+    ) -> Result<Self::Value, Self::Error>;
+    /// `lhs op= rhs`: the in-place form of `Add`, `Sub` or `Mul` (a list grows in place).
+    fn inplace_op(
+        &mut self,
+        op: BinOp,
+        lhs: &Self::Value,
+        rhs: &Self::Value,
+    ) -> Result<Self::Value, Self::Error>;
+    /// `obj[index] = value`.
+    fn store_subscript(
+        &mut self,
+        obj: &Self::Value,
+        index: &Self::Value,
+        value: Self::Value,
+    ) -> Result<(), Self::Error>;
+    /// The exception `raise value` raises: `value` is an exception instance, or a class to
+    /// instantiate without arguments (anything else raises `TypeError`).
+    fn raise(&mut self, value: &Self::Value) -> Self::Error;
+    /// A new exception of the builtin class `class` (e.g. `"ValueError"`) with message `msg`.
+    fn error(&mut self, class: &str, msg: &str) -> Self::Error;
+    /// Whether `err` is an instance of `class` (a class or a tuple of classes), as `except`
+    /// decides; a `class` that is not a class raises `TypeError`.
+    fn error_matches(
+        &mut self,
+        err: &Self::Error,
+        class: &Self::Value,
+    ) -> Result<bool, Self::Error>;
+    /// The exception object of `err` (bound by `except … as name`, passed to `__exit__`).
+    fn error_value(&mut self, err: &Self::Error) -> Self::Value;
+    /// Called once per loop iteration: raise `KeyboardInterrupt` if the user typed Ctrl-C.
+    fn poll(&mut self) -> Result<(), Self::Error>;
+    /// A mark for [`ReplHost::drop_temporaries`] (a loop takes one before its first iteration).
+    fn mark_temporaries(&mut self) -> usize;
+    /// The values handed out since `mark` are no longer held by the console (it calls this at
+    /// the end of each loop iteration): a host that keeps the console's values alive for the
+    /// collector may let them go, so a long loop does not fill the heap with temporaries.
+    fn drop_temporaries(&mut self, mark: usize);
 }
 
-/// A line the console could not parse: what went wrong and the 1-based column where.
+/// Console input that could not be parsed: what went wrong and where (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     /// What went wrong.
     pub kind: SyntaxErrorKind,
-    /// 1-based character column; one past the last character for errors at the end of the line.
+    /// 1-based line of the input.
+    pub line: usize,
+    /// 1-based character column; one past the last character for errors at the end of a line.
     pub column: usize,
 }
 
 impl SyntaxError {
-    /// A syntax error of `kind` at 1-based `column`.
-    pub fn new(kind: SyntaxErrorKind, column: usize) -> Self {
-        Self { kind, column }
+    /// A syntax error of `kind` at 1-based `line` and `column`.
+    pub fn new(kind: SyntaxErrorKind, line: usize, column: usize) -> Self {
+        Self { kind, line, column }
     }
 }
 
@@ -133,12 +203,18 @@ pub enum SyntaxErrorKind {
     UnexpectedChar(char),
     /// A string literal without its closing quote.
     UnterminatedString,
-    /// `\x` not followed by two hex digits.
+    /// `\x`, `\u` or `\U` not followed by enough hex digits (or not a code point).
     BadEscape,
+    /// A bytes literal with a non-ASCII character.
+    NonAsciiBytes,
+    /// A str literal next to a bytes literal (`'a' b'b'`).
+    MixedLiterals,
     /// A malformed number such as `12ab` or `0x`.
     InvalidNumber,
     /// An integer literal beyond 64 bits.
     IntegerTooLarge,
+    /// Indentation that does not fit the blocks (`unexpected indent`, …).
+    Indentation(&'static str),
     /// A token where something else was expected.
     Unexpected {
         /// The token found.
@@ -151,15 +227,17 @@ pub enum SyntaxErrorKind {
         /// What the grammar wanted.
         expected: &'static str,
     },
-    /// Assignment to something other than a name or attribute.
+    /// Assignment to something other than a name, attribute, subscript or tuple of them.
     InvalidTarget,
+    /// `break` or `continue` outside a loop.
+    OutsideLoop(&'static str),
     /// A positional argument after a keyword argument.
     PositionalAfterKeyword,
     /// The same keyword argument twice.
     RepeatedKeyword(alloc::string::String),
     /// Nesting deeper than [`MAX_DEPTH`].
     TooDeep,
-    /// Valid Python the console does not support (`def`, `while`, relative imports, ...).
+    /// Valid Python the console does not support (`def`, `lambda`, relative imports, ...).
     Unsupported(&'static str),
 }
 
@@ -170,17 +248,25 @@ impl fmt::Display for SyntaxError {
             SyntaxErrorKind::UnexpectedChar(c) => write!(f, "invalid character {c:?}")?,
             SyntaxErrorKind::UnterminatedString => f.write_str("unterminated string")?,
             SyntaxErrorKind::BadEscape => f.write_str("invalid \\x escape")?,
+            SyntaxErrorKind::NonAsciiBytes => {
+                f.write_str("bytes can only contain ASCII literal characters")?
+            }
+            SyntaxErrorKind::MixedLiterals => {
+                f.write_str("cannot mix bytes and nonbytes literals")?
+            }
             SyntaxErrorKind::InvalidNumber => f.write_str("invalid number")?,
             SyntaxErrorKind::IntegerTooLarge => f.write_str("integer literal too large")?,
+            SyntaxErrorKind::Indentation(what) => f.write_str(what)?,
             SyntaxErrorKind::Unexpected { found, expected } => {
                 write!(f, "expected {expected}, found {found}")?
             }
             SyntaxErrorKind::UnexpectedEnd { expected } => {
                 write!(f, "expected {expected}, found end of line")?
             }
-            SyntaxErrorKind::InvalidTarget => {
-                f.write_str("can only assign to a name or an attribute")?
-            }
+            SyntaxErrorKind::InvalidTarget => f.write_str(
+                "can only assign to a name, an attribute, a subscript or a tuple of them",
+            )?,
+            SyntaxErrorKind::OutsideLoop(what) => f.write_str(what)?,
             SyntaxErrorKind::PositionalAfterKeyword => {
                 f.write_str("positional argument follows keyword argument")?
             }
@@ -190,19 +276,23 @@ impl fmt::Display for SyntaxError {
                 write!(f, "'{what}' is not supported at the console")?
             }
         }
-        write!(f, " at column {}", self.column)
+        if self.line > 1 {
+            write!(f, " at line {}, column {}", self.line, self.column)
+        } else {
+            write!(f, " at column {}", self.column)
+        }
     }
 }
 
 impl core::error::Error for SyntaxError {}
 
-/// Why [`run_line`] stopped.
+/// Why [`run`] stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LineError<E> {
-    /// The line did not parse; nothing was executed.
+    /// The input did not parse; nothing was executed.
     Syntax(SyntaxError),
-    /// A statement raised; the statements before it on the line took effect.
+    /// A statement raised; the statements before it took effect.
     Raised(E),
 }
 
@@ -215,11 +305,19 @@ impl<E: fmt::Display> fmt::Display for LineError<E> {
     }
 }
 
-/// Parses `line` and executes its statements in order against `host`.
+/// Parses `src` and executes its statements in order against `host`, printing the values of
+/// expression statements if `mode` says so.
+pub fn run<H: ReplHost + ?Sized>(
+    host: &mut H,
+    src: &str,
+    mode: Mode,
+) -> Result<(), LineError<H::Error>> {
+    let stmts = parse(src).map_err(LineError::Syntax)?;
+    eval::exec_program(host, &stmts, mode).map_err(LineError::Raised)
+}
+
+/// Runs what was typed at the friendly prompt (one line, or a compound statement and its block):
+/// expression statements print their value.
 pub fn run_line<H: ReplHost + ?Sized>(host: &mut H, line: &str) -> Result<(), LineError<H::Error>> {
-    let stmts = parse_line(line).map_err(LineError::Syntax)?;
-    for s in &stmts {
-        exec_stmt(host, s).map_err(LineError::Raised)?;
-    }
-    Ok(())
+    run(host, line, Mode::Interactive)
 }

@@ -23,7 +23,7 @@ impl<F: FlashImage> Vm<F> {
     /// so native loops (`list(range(n))`, `sum`…) are bounded like bytecode loops.
     pub fn iter_next(&mut self, it: Value) -> R<Option<Value>> {
         if self.fuel == 0 {
-            return self.raise_msg("RuntimeError", "out of fuel");
+            self.refuel()?;
         }
         self.fuel -= 1;
         match self.slots(it).and_then(|t| t.iternext) {

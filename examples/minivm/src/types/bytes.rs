@@ -62,14 +62,15 @@ fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Val
 }
 
 fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
-    let b = vm.str_obj_bytes(v).unwrap_or(b"").to_vec();
-    repr_bytes(s, &b);
+    let b = vm.str_obj_bytes(v).unwrap_or(b"");
+    repr_bytes(s, b);
     Ok(())
 }
 
-/// `b'…'` as MicroPython quotes bytes (`mp_str_print_quoted`): printable ASCII as itself,
-/// `\n \r \t \\` and the quote escaped, every other byte as `\xNN`.
-fn repr_bytes(s: &mut String, b: &[u8]) {
+/// Python's repr of bytes, byte by byte (never decoded as UTF-8): printable ASCII as it is,
+/// `\n \r \t \\` and the quote escaped, any other byte `\xHH`. Quoted with `'` unless the bytes
+/// hold a `'` and no `"`.
+pub fn repr_bytes(s: &mut String, b: &[u8]) {
     let q = if b.contains(&b'\'') && !b.contains(&b'"') {
         b'"'
     } else {
@@ -79,16 +80,16 @@ fn repr_bytes(s: &mut String, b: &[u8]) {
     s.push(q as char);
     for &c in b {
         match c {
-            _ if c == q => {
-                s.push('\\');
-                s.push(c as char);
-            }
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(c as char),
             b'\n' => s.push_str("\\n"),
             b'\r' => s.push_str("\\r"),
             b'\t' => s.push_str("\\t"),
-            _ => {
+            b'\\' => s.push_str("\\\\"),
+            c if c == q => {
+                s.push('\\');
+                s.push(c as char);
+            }
+            0x20..=0x7e => s.push(c as char),
+            c => {
                 let _ = write!(s, "\\x{c:02x}");
             }
         }

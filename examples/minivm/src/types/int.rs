@@ -148,7 +148,7 @@ pub fn parse_int<F: FlashImage>(vm: &mut Vm<F>, s: &[u8], base: i64) -> R<Value>
             "invalid syntax for integer with base {}: ",
             if base == 1 { 0 } else { base }
         );
-        repr_str(&mut msg, &s[start..], false);
+        repr_str(&mut msg, &s[start..]);
         return vm.raise_msg("ValueError", &msg);
     }
     match value {

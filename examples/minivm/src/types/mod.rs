@@ -21,6 +21,7 @@ pub mod context;
 pub mod dict;
 pub mod ellipsis;
 pub mod exception;
+pub mod file;
 pub mod float;
 pub mod func;
 pub mod generator;

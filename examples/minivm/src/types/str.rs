@@ -88,23 +88,20 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, k: Pr
         PrintKind::Str => s.push_str(&String::from_utf8_lossy(b)),
         PrintKind::Repr => {
             let b = b.to_vec();
-            repr_str(s, &b, false);
+            repr_str(s, &b);
         }
     }
     Ok(())
 }
 
-/// Python-style repr of str (`bytes` false) or bytes contents.
-pub fn repr_str(s: &mut String, b: &[u8], bytes: bool) {
+/// Python-style repr of str contents (bytes: `types::bytes::repr_bytes`).
+pub fn repr_str(s: &mut String, b: &[u8]) {
     let text = String::from_utf8_lossy(b);
     let q = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
         '\''
     };
-    if bytes {
-        s.push('b');
-    }
     s.push(q);
     for ch in text.chars() {
         match ch {
@@ -116,7 +113,7 @@ pub fn repr_str(s: &mut String, b: &[u8], bytes: bool) {
                 s.push('\\');
                 s.push(c);
             }
-            c if (c as u32) < 0x20 || (bytes && c as u32 >= 0x7f) => {
+            c if (c as u32) < 0x20 => {
                 let _ = write!(s, "\\x{:02x}", c as u32);
             }
             c => s.push(c),

