@@ -140,3 +140,11 @@ t("float(' ')", lambda: float(" "))
 t("float('inf') rt", lambda: float(repr(float("inf"))))
 t("roundtrip", lambda: [float(repr(x)) == x for x in (0.1, 1 / 3, 1e22, 5e-324, 123.456)])
 t("hash-free dict float key", lambda: sorted({2.5: "b", 0.5: "a"}.items()))
+
+# --- time.sleep takes a float; the other sleeps an int --------------------------------------
+import time
+
+t("sleep float", lambda: time.sleep(0.001))
+t("sleep str", lambda: time.sleep("x"))
+t("sleep_ms float", lambda: time.sleep_ms(1.5))
+t("after sleep errors", lambda: [time.sleep_ms(1), 1.5 * 2])
