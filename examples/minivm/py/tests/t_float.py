@@ -74,6 +74,7 @@ t("compare mixed", lambda: [1 < 1.5 < 2, max(1, 2.5, 2), min(3.5, 3), sorted([2.
 t("sum floats", lambda: [sum([0.5, 0.25, 1]), sum([0.1] * 10), sum([], 0.0)])
 t("bool", lambda: [bool(0.0), bool(-0.0), bool(0.1), not 0.0])
 t("int/float eq hash-free", lambda: [1.0 in [1], 2 in (1.0, 2.0), {1.0: "a"}.get(1)])
+t("hash of bools and numbers", lambda: [hash(True), hash(False), hash(1) == hash(1.0), hash(-2) == hash(-2.0), {True: "a"}.get(1), {1: "b"}[True]])
 def _aug():
     x = 1
     x += 0.5

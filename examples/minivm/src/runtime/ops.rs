@@ -310,8 +310,9 @@ impl<F: FlashImage> Vm<F> {
 
     /// `hash(v)`: the int itself, the type's `unary_op(HASH)`, or the address.
     pub fn hash_of(&mut self, v: Value) -> R<Value> {
-        if v.is_int() {
-            return Ok(v);
+        if let Some(n) = self.as_intlike(v) {
+            // A bool hashes as its int (`hash(True) == hash(1)`), as MicroPython's bool type.
+            return Ok(Value::small(n as i32));
         }
         if let Some(f) = self.slots(v).and_then(|t| t.unary_op)
             && let Some(h) = f(self, unop::HASH, v)?
