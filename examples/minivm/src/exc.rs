@@ -100,18 +100,13 @@ impl<F: FlashImage> Vm<F> {
     pub fn exc_text(&mut self, e: Value) -> String {
         let c = self.type_of(e);
         let mut s = self.class_name(c);
-        let args = self.inst_native(e);
-        if let Some(items) = self.seq_vec(args) {
-            if items.len() == 1 {
-                let t = match self.errno_text(e, items[0]) {
-                    Some(t) => t,
-                    None => self.str_of(items[0]).unwrap_or_default(),
-                };
-                let _ = write!(s, ": {t}");
-            } else if items.len() > 1 {
-                let t = self.repr_of(args).unwrap_or_default();
-                let _ = write!(s, ": {t}");
-            }
+        // The exception's own `str` (an `OSError`'s `[Errno 2] ENOENT`, a class's `__str__`);
+        // an error while printing it leaves the pending exception as it was.
+        let pending = self.exc;
+        let t = self.str_of(e).unwrap_or_default();
+        self.exc = pending;
+        if !t.is_empty() {
+            let _ = write!(s, ": {t}");
         }
         s
     }

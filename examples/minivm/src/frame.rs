@@ -126,6 +126,10 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
+    /// Binds `args` and `kw` to the frame's parameters, with MicroPython's checks and
+    /// messages (`mp_setup_code_state`): the positional count first (`f() takes 2 positional
+    /// arguments but 1 were given`), then, when keywords are given or the function has
+    /// keyword defaults, each keyword, the defaults, and what is still missing.
     fn bind_args(
         &mut self,
         fr: &Frame,
@@ -147,86 +151,99 @@ impl<F: FlashImage> Vm<F> {
         let n_kwonly = p.n_kwonly_args as usize;
         let flags = p.scope_flags;
         let (defs, kwdefs) = self.func_defaults(fun);
-        let n_def = p.n_def_pos_args as usize;
-        let mut var_slot = n_pos + n_kwonly; // local index of *args / **kwargs
-        let mut n_args = args.len();
-        if n_args > n_pos {
-            if flags & scope::VARARGS == 0 {
-                let name = self.func_name(fun);
-                let msg = alloc::format!(
-                    "function {name} takes {n_pos} positional arguments but {n_args} were given"
-                );
-                return self.raise_msg("TypeError", &msg);
-            }
-            let t = self.new_tuple(&args[n_pos..])?;
-            self.stack[slot(var_slot)] = t.0;
-            var_slot += 1;
-            n_args = n_pos;
-        } else if flags & scope::VARARGS != 0 {
-            self.stack[slot(var_slot)] = self.st.empty_tuple;
-            var_slot += 1;
-        }
-        for (i, a) in args[..n_args].iter().enumerate() {
-            self.stack[slot(i)] = a.0;
-        }
-        let mut kwdict = Value::NULL;
-        if flags & scope::VARKEYWORDS != 0 {
-            kwdict = self.new_dict(kw.len() as u32 / 2)?;
-            self.stack[slot(var_slot)] = kwdict.0;
-        }
-        // Keyword arguments by name.
-        let names_start = fr.code + p.info_off;
-        for pair in kw.chunks(2) {
-            let (name, val) = (pair[0], pair.get(1).copied().unwrap_or(Value::NULL));
-            let mut a = names_start;
-            let _ = read_uint(&self.mem, &mut a);
-            let mut found = false;
-            for j in 0..n_pos + n_kwonly {
-                let qi = read_uint(&self.mem, &mut a);
-                let q = self.qstr_of_ctx(fr.ctx, qi);
-                if self.eq(q, name)? {
-                    if self.stack[slot(j)] != 0 {
-                        let n = self.str_string(name);
-                        let msg = alloc::format!("function got multiple values for argument '{n}'");
-                        return self.raise_msg("TypeError", &msg);
-                    }
-                    self.stack[slot(j)] = val.0;
-                    found = true;
-                    break;
-                }
-            }
-            if !found {
-                if kwdict.is_null() {
-                    let n = self.str_string(name);
-                    let msg = alloc::format!("unexpected keyword argument '{n}'");
-                    return self.raise_msg("TypeError", &msg);
-                }
-                self.dict_store(kwdict, name, val)?;
-            }
-        }
-        // Positional defaults.
         let defv = if defs.is_ptr() {
             self.seq_vec(defs).unwrap_or_default()
         } else {
             Vec::new()
         };
-        for i in 0..n_pos {
-            if self.stack[slot(i)] == 0 {
-                let di = i as isize - (n_pos as isize - n_def as isize);
-                if di >= 0 && (di as usize) < defv.len() {
-                    self.stack[slot(i)] = defv[di as usize].0;
-                } else {
-                    let name = self.func_name(fun);
-                    let msg = alloc::format!(
-                        "function {name} missing required positional argument #{}",
-                        i + 1
-                    );
-                    return self.raise_msg("TypeError", &msg);
+        // The defaults the prelude counts, as many as the function has.
+        let n_def = (p.n_def_pos_args as usize).min(defv.len()).min(n_pos);
+        let mut var_slot = n_pos + n_kwonly; // local index of *args / **kwargs
+        let mut n_args = args.len();
+        let use_kw = !kw.is_empty() || flags & scope::DEFKWARGS != 0;
+        if n_args > n_pos {
+            if flags & scope::VARARGS == 0 {
+                return self.pos_args_mismatch(fun, n_pos, n_args);
+            }
+            let t = self.new_tuple(&args[n_pos..])?;
+            self.stack[slot(var_slot)] = t.0;
+            var_slot += 1;
+            n_args = n_pos;
+        } else {
+            if flags & scope::VARARGS != 0 {
+                self.stack[slot(var_slot)] = self.st.empty_tuple;
+                var_slot += 1;
+            }
+            if !use_kw {
+                if n_args < n_pos - n_def {
+                    return self.pos_args_mismatch(fun, n_pos - n_def, n_args);
+                }
+                for i in n_args..n_pos {
+                    self.stack[slot(i)] = defv[defv.len() - n_def + (i - (n_pos - n_def))].0;
                 }
             }
         }
-        // Keyword-only defaults.
-        if n_kwonly > 0 {
+        for (i, a) in args[..n_args].iter().enumerate() {
+            self.stack[slot(i)] = a.0;
+        }
+        let names_start = fr.code + p.info_off;
+        if !use_kw {
+            if n_kwonly != 0 {
+                return self.raise_msg("TypeError", "function missing keyword-only argument");
+            }
+            if flags & scope::VARKEYWORDS != 0 {
+                let d = self.new_dict(0)?;
+                self.stack[slot(var_slot)] = d.0;
+            }
+        } else {
+            let mut kwdict = Value::NULL;
+            if flags & scope::VARKEYWORDS != 0 {
+                kwdict = self.new_dict(kw.len() as u32 / 2)?;
+                self.stack[slot(var_slot)] = kwdict.0;
+            }
+            // Keyword arguments by name.
+            for pair in kw.chunks(2) {
+                let (name, val) = (pair[0], pair.get(1).copied().unwrap_or(Value::NULL));
+                let mut a = names_start;
+                let _ = read_uint(&self.mem, &mut a);
+                let mut found = false;
+                for j in 0..n_pos + n_kwonly {
+                    let qi = read_uint(&self.mem, &mut a);
+                    let q = self.qstr_of_ctx(fr.ctx, qi);
+                    if self.eq(q, name)? {
+                        if self.stack[slot(j)] != 0 {
+                            return self.multiple_values(name);
+                        }
+                        self.stack[slot(j)] = val.0;
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    if kwdict.is_null() {
+                        let n = self.str_string(name);
+                        let msg = alloc::format!("unexpected keyword argument '{n}'");
+                        return self.raise_msg("TypeError", &msg);
+                    }
+                    if self.dict_find(kwdict, name)?.is_some() {
+                        return self.multiple_values(name);
+                    }
+                    self.dict_store(kwdict, name, val)?;
+                }
+            }
+            // Positional defaults fill the last parameters still unset.
+            for k in 0..n_def {
+                let i = n_pos - n_def + k;
+                if self.stack[slot(i)] == 0 {
+                    self.stack[slot(i)] = defv[defv.len() - n_def + k].0;
+                }
+            }
+            // The last positional parameter still missing, counted from 0 as MicroPython.
+            if let Some(i) = (0..n_pos).rev().find(|&i| self.stack[slot(i)] == 0) {
+                let msg = alloc::format!("function missing required positional argument #{i}");
+                return self.raise_msg("TypeError", &msg);
+            }
+            // Keyword-only parameters: given, or their defaults.
             let mut a = names_start;
             let _ = read_uint(&self.mem, &mut a);
             for _ in 0..n_pos {
@@ -264,6 +281,21 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         Ok(())
+    }
+
+    /// `TypeError: f() takes 2 positional arguments but 3 were given`.
+    fn pos_args_mismatch(&mut self, fun: Value, expected: usize, given: usize) -> R<()> {
+        let name = self.func_name(fun);
+        let msg =
+            alloc::format!("{name}() takes {expected} positional arguments but {given} were given");
+        self.raise_msg("TypeError", &msg)
+    }
+
+    /// `TypeError: function got multiple values for argument 'a'`.
+    fn multiple_values(&mut self, name: Value) -> R<()> {
+        let n = self.str_string(name);
+        let msg = alloc::format!("function got multiple values for argument '{n}'");
+        self.raise_msg("TypeError", &msg)
     }
 
     /// (positional defaults tuple or null, kw-defaults dict or null) of a function.
@@ -418,6 +450,15 @@ impl<F: FlashImage> Vm<F> {
             return self.raise(throw);
         }
         if send.0 == self.st.none {
+            // An instance's `__next__` ends with a `StopIteration` whose value is the result
+            // (`await task`, as asyncio's Task raises it).
+            if self.kind(it) == Some(Kind::INSTANCE) {
+                let m = sq!("__next__");
+                if let Some(f) = self.lookup_method(it, m)? {
+                    let v = self.call(f, &[it], &[]);
+                    return self.stopiter_to_return(v);
+                }
+            }
             return match self.iter_next(it)? {
                 Some(v) => Ok(GenOut::Yield(v)),
                 None => Ok(GenOut::Return(self.none())),

@@ -48,6 +48,12 @@ pub struct Frame {
 pub(crate) const WIN_HDR: usize = 3;
 const ITER_SLOTS: usize = 4;
 
+/// The key of a frozen namespace's overlay (see [`Vm::store_global`]): its address as a small
+/// int (4-aligned, so exact), since a dict is no hashable key. A frozen namespace never moves.
+fn overlay_key(globals: Value) -> Value {
+    Value::small((globals.0 >> 2) as i32)
+}
+
 /// Tag for a raw bytecode offset kept on the operand stack by `UNWIND_JUMP`.
 fn ip_tag(off: u32) -> u32 {
     (off << 3) | 0b110
@@ -160,6 +166,28 @@ impl<F: FlashImage> Vm<F> {
 
     /// Runs `fr` until it returns or yields; `inject` is an exception thrown into it.
     pub(crate) fn run_frame(&mut self, fr: &mut Frame, inject: Value) -> R<Flow> {
+        let outer = core::mem::replace(&mut self.frame_window, fr.base - WIN_HDR);
+        let r = self.run_frame_in(fr, inject);
+        self.frame_window = outer;
+        r
+    }
+
+    /// The globals and the locals dict (null outside a class body) of the innermost running
+    /// bytecode frame; the console's globals when none runs.
+    pub fn current_scope(&self) -> (Value, Value) {
+        let w = self.frame_window;
+        if w.saturating_add(WIN_HDR) > self.stack_top {
+            return (self.main_globals, Value::NULL);
+        }
+        let (f, locals) = (Value(self.stack[w]), Value(self.stack[w + 1]));
+        if self.kind(f) != Some(Kind::FUNC) {
+            return (self.main_globals, Value::NULL);
+        }
+        let globals = self.wv(self.wv(f, 2), 1);
+        (globals, locals)
+    }
+
+    fn run_frame_in(&mut self, fr: &mut Frame, inject: Value) -> R<Flow> {
         let young_base = self.young.len();
         let mut pending: Option<Value> = None;
         if !inject.is_null() {
@@ -779,6 +807,23 @@ impl<F: FlashImage> Vm<F> {
                             kw.push(kk);
                             kw.push(vv);
                         }
+                    } else if k.is_null() {
+                        // `**mapping`: its `keys()`, then `mapping[key]` for each.
+                        let kq = sq!("keys");
+                        let (f, s) = self.load_method(v, kq)?;
+                        let keys = if s.is_null() {
+                            self.call(f, &[], &[])?
+                        } else {
+                            self.call(f, &[s], &[])?
+                        };
+                        for kk in self.iter_to_vec(keys)? {
+                            let vv = self.subscr(v, kk)?;
+                            if vv.is_ptr() {
+                                self.young.push(vv.0);
+                            }
+                            kw.push(kk);
+                            kw.push(vv);
+                        }
                     } else {
                         kw.push(k);
                         kw.push(v);
@@ -1042,11 +1087,12 @@ impl<F: FlashImage> Vm<F> {
         if !self.overlays.is_ptr() {
             self.overlays = self.new_dict(4)?;
         }
-        let ov = match self.dict_get_q(self.overlays, globals) {
+        let key = overlay_key(globals);
+        let ov = match self.dict_get_q(self.overlays, key) {
             Some(d) => d,
             None => {
                 let d = self.new_dict(4)?;
-                self.dict_store(self.overlays, globals, d)?;
+                self.dict_store(self.overlays, key, d)?;
                 d
             }
         };
@@ -1058,7 +1104,7 @@ impl<F: FlashImage> Vm<F> {
         if !self.overlays.is_ptr() || self.mem.is_writable(globals.0) {
             return None;
         }
-        let ov = self.dict_get_q(self.overlays, globals)?;
+        let ov = self.dict_get_q(self.overlays, overlay_key(globals))?;
         self.dict_get_q(ov, q)
     }
 

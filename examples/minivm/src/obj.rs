@@ -11,7 +11,9 @@
 //!
 //! Every object starts with a header word: the low byte is its [`Kind`], the upper 24 bits are
 //! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
-//! integers are stored as small ints), except the byte payload of `Str`/`Bytes`. So a heap
+//! integers are stored as small ints), except the byte payload of `Str`/`Bytes` and the raw
+//! words of the kinds a type declares raw (`slots::Layout::Raw`: a `Float`'s IEEE double, a
+//! `BigInt`'s limbs (see `number`), a bytearray's byte store). So a heap
 //! object's reference slots are simply "every word after the header" for all kinds but the byte
 //! kinds, which keeps the GC exact and trivial (the compact frozen layouts below never live in
 //! the heap).
@@ -26,7 +28,12 @@
 //! BoundMeth  [hdr][func][self]                        Generator   [hdr st][Func][state][ip][sp][exc][pend]
 //! Iter       [hdr sub][seq][index][extra]             Range/Slice [hdr][start][stop][step]
 //! Builtin    [hdr id][name qstr]                      QstrPool    [hdr n][prev][first id][cap][Str…]
+//! Float      [hdr][f64 bits lo][hi] (raw)            BigInt      [hdr n|neg][limb0]… (raw u32)
 //! ```
+//!
+//! A `Str`'s header aux holds its byte length in the low 23 bits ([`STR_LEN_MASK`]) and
+//! [`STR_ASCII`] when every byte is ASCII, so indexing and `len` by code point are O(1) for it
+//! (a `Bytes` never sets the flag). A str without the flag is indexed by walking its UTF-8.
 //!
 //! An instance's args word is an exception's args tuple, and null for every other instance. An
 //! `Array` (list items, dict and set tables, a generator's frame) has its length in the low 23
@@ -215,6 +222,10 @@ impl Kind {
     /// An array that never changes after it is built (qstr/constant/children tables, namespace
     /// dict tables); same layout as `ARRAY`.
     pub const CONST_ARRAY: Kind = Kind(30);
+    /// A float: `[hdr|FLOAT][bits lo][bits hi]`, raw (see `number`).
+    pub const FLOAT: Kind = Kind(40);
+    /// A big int (beyond the small-int range): `[hdr n|neg|BIGINT][limb]…`, raw (see `number`).
+    pub const BIGINT: Kind = Kind(41);
     /// Left behind by the freezer's live fix-up: word 1 is the new address. Not an id below
     /// [`Kind::LIMIT`]: no type has it.
     pub const FORWARD: Kind = Kind(0xFF);
@@ -276,7 +287,7 @@ pub fn object_size(hdr: u32) -> Option<u32> {
     let kind = Kind::from_u8(hdr as u8)?;
     let aux = hdr >> 8;
     Some(match kind {
-        Kind::STR | Kind::BYTES => payload_offset(hdr) + aux,
+        Kind::STR | Kind::BYTES => payload_offset(hdr) + (aux & STR_LEN_MASK),
         Kind::TUPLE | Kind::CONST_ARRAY => 4 + 4 * aux,
         Kind::ARRAY => 4 + 4 * (aux & ARRAY_LEN_MASK),
         Kind::CLOSURE => 8 + 4 * aux,
@@ -297,6 +308,12 @@ pub fn object_size(hdr: u32) -> Option<u32> {
 pub const ARRAY_FIXED: u32 = 1 << 23;
 /// In the aux bits of an `Array`: its length in words.
 pub const ARRAY_LEN_MASK: u32 = ARRAY_FIXED - 1;
+
+/// In the aux bits of a `Str` (heap or compact): every byte of the text is ASCII, so a code
+/// point is a byte. Clear: the text may hold multi-byte UTF-8 sequences.
+pub const STR_ASCII: u32 = 1 << 23;
+/// In the aux bits of a `Str`/`Bytes`: the byte length.
+pub const STR_LEN_MASK: u32 = STR_ASCII - 1;
 
 /// In the aux bits of a compact `RawCode`: a children word follows the header.
 pub const CODE_HAS_CHILDREN: u32 = 1 << 23;
@@ -368,6 +385,11 @@ pub mod gen_state {
 pub mod dict_flags {
     /// A module's globals or a class's namespace: frozen into flash (read-only) once imported.
     pub const NAMESPACE: u32 = 1;
+    /// An `OrderedDict` (`collections`): a dict of another type, printed with its name.
+    pub const ORDERED: u32 = 2;
+    /// Read-only (an instance's `__dict__`, a snapshot of its members): every change raises
+    /// `TypeError`, as MicroPython's fixed maps.
+    pub const FIXED: u32 = 4;
 }
 
 /// Class header flags.
@@ -376,4 +398,10 @@ pub mod class_flags {
     pub const EXCEPTION: u32 = 1;
     /// A builtin type (its native kind is in bits 8..16 of aux).
     pub const NATIVE: u32 = 2;
+    /// A Python class deriving from a builtin type other than `object` (`class S(list)`), or
+    /// from a namedtuple class: its instances carry the native object in their args word.
+    pub const NATIVE_BASE: u32 = 4;
+    /// A namedtuple class (`collections.namedtuple`): its instances' args word is the tuple of
+    /// their fields, named by the class's `_fields`.
+    pub const NAMEDTUPLE: u32 = 8;
 }

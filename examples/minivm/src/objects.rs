@@ -10,10 +10,19 @@ use crate::qstr;
 use crate::vm::{R, Thrown, Vm};
 
 impl<F: FlashImage> Vm<F> {
-    /// Allocates a Str or Bytes object.
+    /// Allocates a Str or Bytes object (a Str all of ASCII gets [`STR_ASCII`]).
     pub fn new_str_obj(&mut self, kind: Kind, s: &[u8]) -> R<Value> {
+        if s.len() > STR_LEN_MASK as usize {
+            self.exc = Value(self.st.memory_error);
+            return Err(Thrown);
+        }
         let a = self.alloc(8 + s.len() as u32)?;
-        let _ = self.mem.write_u32(a, header(kind, s.len() as u32));
+        let ascii = if kind == Kind::STR && s.is_ascii() {
+            STR_ASCII
+        } else {
+            0
+        };
+        let _ = self.mem.write_u32(a, header(kind, s.len() as u32 | ascii));
         let _ = self.mem.write_u32(a + 4, qstr::hash(s));
         let _ = self.mem.write_bytes(a + 8, s);
         Ok(Value(a))
@@ -31,7 +40,9 @@ impl<F: FlashImage> Vm<F> {
     pub fn str_obj_bytes(&self, v: Value) -> Option<&[u8]> {
         let hdr = self.mem.read_u32(v.0);
         match Kind::from_u8(hdr as u8) {
-            Some(Kind::STR | Kind::BYTES) => self.mem.bytes(v.0 + payload_offset(hdr), hdr >> 8),
+            Some(Kind::STR | Kind::BYTES) => self
+                .mem
+                .bytes(v.0 + payload_offset(hdr), (hdr >> 8) & STR_LEN_MASK),
             _ => None,
         }
     }
@@ -71,6 +82,15 @@ impl<F: FlashImage> Vm<F> {
             Some(Kind::STR) => self.str_obj_bytes(v),
             _ => None,
         }
+    }
+
+    /// Is str `v` known to be all ASCII (so code points are bytes)? A Str object says so in
+    /// its header ([`STR_ASCII`]); a qstr's text is short and checked.
+    pub fn str_is_ascii(&self, v: Value) -> bool {
+        if v.is_qstr() {
+            return self.qstr_bytes(v.as_qstr()).is_ascii();
+        }
+        self.kind(v) == Some(Kind::STR) && self.aux(v) & STR_ASCII != 0
     }
 
     /// Owned text of a str value (lossy).
@@ -190,7 +210,8 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// Index of `key` in a dict.
+    /// Index of `key` in a dict. An unhashable key (a list, a dict…) raises `TypeError`
+    /// unless the dict is empty, as MicroPython's map lookup.
     pub fn dict_find(&mut self, d: Value, key: Value) -> R<Option<u32>> {
         let n = self.dict_len(d);
         let t = self.wv(d, 2);
@@ -199,6 +220,9 @@ impl<F: FlashImage> Vm<F> {
             if self.w(t, 1 + 2 * i) == key.0 {
                 return Ok(Some(i));
             }
+        }
+        if n > 0 && key.is_ptr() {
+            self.hash_of(key)?;
         }
         for i in 0..n {
             let k = self.wv(t, 1 + 2 * i);
@@ -248,6 +272,10 @@ impl<F: FlashImage> Vm<F> {
             return self.set_w(t, 2 + 2 * i, value.0);
         }
         let n = self.dict_len(d);
+        if key.is_ptr() {
+            // Refuses an unhashable key (its type's hash raises).
+            self.hash_of(key)?;
+        }
         let cap = self.aux(t) / 2;
         let t = if n >= cap {
             if !self.mem.is_writable(d.0) {

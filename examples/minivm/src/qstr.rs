@@ -16,6 +16,8 @@
 //! pools are chained from `Vm::qpool`, the frozen ones from `Vm::frozen_qpool`, and
 //! [`Vm::intern`] appends to the newest heap pool.
 
+use alloc::vec::Vec;
+
 use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::vm::{R, Vm};
@@ -193,6 +195,9 @@ pub const STATIC: [&str; 165] = [
 /// never allocates).
 pub const CORE_NAMES: &[&str] = &["__path__"];
 
+/// Entries of the VM's cache of [`Vm::q`] lookups of static and firmware names.
+pub const QCACHE: usize = 64;
+
 /// Number of static qstrs.
 pub const N_STATIC: u32 = STATIC.len() as u32;
 
@@ -246,6 +251,55 @@ pub fn find_fixed(fw: &[&str], s: &[u8]) -> Option<u32> {
         .map(|i| N_STATIC + 1 + i as u32)
 }
 
+/// Buckets of [`FixedIndex`]: a power of two.
+const BUCKETS: usize = 128;
+
+/// The static and firmware names grouped by a hash of their text, so finding one checks the
+/// few names of its bucket instead of all ~900 (a counting sort: no comparison sort code).
+#[derive(Clone, Debug, Default)]
+pub struct FixedIndex {
+    /// Where each bucket's entries start in `entries` (`BUCKETS + 1` offsets).
+    starts: Vec<u16>,
+    /// Indices into the indexed list, grouped by bucket, ascending within one.
+    entries: Vec<u16>,
+}
+
+impl FixedIndex {
+    /// The index of `texts`.
+    pub fn new<'a>(texts: impl Iterator<Item = &'a [u8]> + Clone) -> FixedIndex {
+        let bucket = |t: &[u8]| hash(t) as usize & (BUCKETS - 1);
+        let mut starts = alloc::vec![0u16; BUCKETS + 1];
+        for t in texts.clone() {
+            starts[bucket(t) + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            starts[b + 1] += starts[b];
+        }
+        let mut fill = starts.clone();
+        let mut entries = alloc::vec![0u16; starts[BUCKETS] as usize];
+        for (i, t) in texts.enumerate() {
+            let b = bucket(t);
+            entries[fill[b] as usize] = i as u16;
+            fill[b] += 1;
+        }
+        FixedIndex { starts, entries }
+    }
+
+    /// The indices in `s`'s bucket, ascending (`text(i) == s` tells which match).
+    pub fn candidates(&self, s: &[u8]) -> &[u16] {
+        let b = hash(s) as usize & (BUCKETS - 1);
+        match (self.starts.get(b), self.starts.get(b + 1)) {
+            (Some(&a), Some(&e)) => self.entries.get(a as usize..e as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// The index of every static and firmware name, by id - 1 (see [`FixedIndex`]).
+pub fn fixed_index(fw: &[&str]) -> FixedIndex {
+    FixedIndex::new(STATIC.iter().chain(fw.iter()).map(|s| s.as_bytes()))
+}
+
 /// The text of a static or firmware id.
 pub fn fixed_str<'a>(fw: &'a [&'a str], id: u32) -> Option<&'a str> {
     if id == 0 {
@@ -260,17 +314,46 @@ pub fn fixed_str<'a>(fw: &'a [&'a str], id: u32) -> Option<&'a str> {
 /// The dynamic qstr pools: a chain of pool objects (heap pools first, then the frozen ones),
 /// each holding the strings interned after the previous pool filled up.
 impl<F: FlashImage> Vm<F> {
-    /// The qstr value of a firmware/static name, interning it if needed.
+    /// The qstr value of a firmware/static name, interning it if needed. A small cache keyed
+    /// by the text's address spares the table scan for the names the runtime asks for on hot
+    /// paths (`__bool__`, `__eq__`…); a hit is checked against the id's text, so a reused
+    /// address never answers a wrong id.
     pub fn q(&mut self, s: &str) -> Value {
+        let slot = ((s.as_ptr() as usize >> 2) ^ s.len()) % QCACHE;
+        let id = self.qcache[slot];
+        if id != 0 && fixed_str(&self.fw, id) == Some(s) {
+            return Value::qstr(id);
+        }
         match self.intern(s.as_bytes()) {
-            Ok(v) => v,
+            Ok(v) => {
+                if fixed_str(&self.fw, v.as_qstr()).is_some() {
+                    self.qcache[slot] = v.as_qstr();
+                }
+                v
+            }
             Err(_) => Value::qstr(1),
         }
     }
 
+    /// The static or firmware id of `s`, from [`Vm::fixed_index`].
+    pub fn find_fixed_sorted(&self, s: &[u8]) -> Option<u32> {
+        self.fixed_index
+            .candidates(s)
+            .iter()
+            .map(|&i| i as u32 + 1)
+            .find(|&id| fixed_str(&self.fw, id).map(str::as_bytes) == Some(s))
+    }
+
+    /// Is `v` the qstr of `s`? Compares the text, without the table scan interning `s` would
+    /// cost (for names checked on hot paths that are not static qstrs).
+    #[inline]
+    pub fn is_name(&self, v: Value, s: &str) -> bool {
+        v.is_qstr() && self.qstr_bytes(v.as_qstr()) == s.as_bytes()
+    }
+
     /// Looks up an interned string without creating it.
     pub fn find_qstr(&self, s: &[u8]) -> Option<u32> {
-        if let Some(id) = find_fixed(&self.fw, s) {
+        if let Some(id) = self.find_fixed_sorted(s) {
             return Some(id);
         }
         let h = hash(s);
@@ -392,16 +475,14 @@ impl<F: FlashImage> Vm<F> {
         b"?"
     }
 
-    /// For a heap qstr pool that freezes compact: its string count and total text bytes
-    /// (from [`Vm::pool_sizes`] during a freeze). `None` for other objects, and for a pool whose
-    /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
+    /// For a heap qstr pool that freezes compact: its string count and total text bytes (it
+    /// walks the pool's strings: the freezer asks once per freeze). `None` for other objects,
+    /// and for a pool whose texts do not fit u16 offsets (it keeps the heap layout, its
+    /// strings frozen as Str objects).
     pub fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
         let hdr = self.mem.read_u32(p.0);
         if Kind::from_u8(hdr as u8) != Some(Kind::QSTR_POOL) || is_compact(hdr) {
             return None;
-        }
-        if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
-            return sizes;
         }
         let n = self.pool_len(p);
         let mut total = 0u32;
@@ -409,6 +490,25 @@ impl<F: FlashImage> Vm<F> {
             total += self.pool_text(p, i)?.len() as u32;
         }
         (total <= u32::from(u16::MAX)).then_some((n, total))
+    }
+
+    /// The frozen size of heap pool `p` whose compact sizes are `compact` (from
+    /// [`Vm::compact_pool`]: the freezer computes them once per freeze).
+    pub fn pool_frozen_size(&self, p: Value, compact: Option<(u32, u32)>) -> u32 {
+        match compact {
+            Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
+            None => object_size(self.w(p, 0)).unwrap_or(4),
+        }
+    }
+
+    /// Where the value words of heap pool `p`'s frozen copy are, as `(end, skip)` (see
+    /// `slots::Frozen::values`): a compact pool's are its three words after the header (its
+    /// texts are no slots).
+    pub fn pool_frozen_values(&self, p: Value, compact: Option<(u32, u32)>) -> (u32, u32) {
+        match compact {
+            Some(_) => (QPOOL_HDR_WORDS, 0),
+            None => (self.pool_frozen_size(p, None) / 4, 0),
+        }
     }
 
     /// Writes the compact copy of heap qstr pool `p` into `out` (sized by `frozen_size`).

@@ -72,6 +72,16 @@ impl<F: FlashImage> Registry<F> {
         ty!(modules::select::Poll),
         ty!(types::file::FileIo),
         ty!(types::file::TextIo),
+        ty!(modules::collections::OrderedDict),
+        ty!(modules::collections::Deque),
+        ty!(modules::collections::DequeIter),
+        ty!(types::buffer::Store),
+        ty!(types::bytearray::ByteArray),
+        ty!(types::memoryview::MemoryView),
+        ty!(modules::array::ArrayType),
+        ty!(types::buffer::BufIter),
+        ty!(types::float::Float),
+        ty!(types::bigint::BigInt),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.
@@ -88,6 +98,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::io::Io),
         module!(modules::timeq::Timeq),
         module!(modules::os::Os),
+        module!(modules::array::Array),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -45,12 +45,31 @@ pub struct Native<F: FlashImage> {
     pub name: &'static str,
     /// The function.
     pub f: NativeFn<F>,
+    /// The positional argument counts it accepts (a method's object counts), checked before
+    /// the call with MicroPython's messages; `None`: the function checks its own arguments
+    /// (and may take keywords).
+    pub arity: Option<(u8, u8)>,
 }
 
 impl<F: FlashImage> Native<F> {
-    /// A native named `name`.
+    /// A native named `name` that checks its own arguments.
     pub const fn new(name: &'static str, f: NativeFn<F>) -> Native<F> {
-        Native { name, f }
+        Native {
+            name,
+            f,
+            arity: None,
+        }
+    }
+
+    /// A native named `name` taking `min` to `max` positional arguments and no keywords, as
+    /// MicroPython's `MP_DEFINE_CONST_FUN_OBJ_1`…`_VAR_BETWEEN` (the call is refused with
+    /// `TypeError: function takes 1 positional arguments but 2 were given` and the like).
+    pub const fn args(name: &'static str, f: NativeFn<F>, min: u8, max: u8) -> Native<F> {
+        Native {
+            name,
+            f,
+            arity: Some((min, max)),
+        }
     }
 }
 
@@ -93,6 +112,8 @@ pub mod binop {
     pub const TRUE_DIVIDE: u32 = 32;
     pub const MODULO: u32 = 33;
     pub const POWER: u32 = 34;
+    /// `divmod(a, b)` (never in the bytecode).
+    pub const DIVMOD: u32 = 35;
     /// `not in` (never in the bytecode: the compiler emits `in` + `not`).
     pub const NOT_IN: u32 = 35 + 1 + 1 + 13;
     /// `is not` (never in the bytecode).
@@ -122,6 +143,78 @@ pub mod binop {
         }
     }
 
+    /// The operator's special method name, as MicroPython names it in error messages
+    /// (`unsupported types for __add__: …`): empty for the operators without one (`in`).
+    pub fn method_name(op: u32) -> &'static str {
+        const NAMES: [&str; 36] = [
+            "__lt__",
+            "__gt__",
+            "__eq__",
+            "__le__",
+            "__ge__",
+            "__ne__",
+            "",
+            "",
+            "",
+            "__ior__",
+            "__ixor__",
+            "__iand__",
+            "__ilshift__",
+            "__irshift__",
+            "__iadd__",
+            "__isub__",
+            "__imul__",
+            "__imatmul__",
+            "__ifloordiv__",
+            "__itruediv__",
+            "__imod__",
+            "__ipow__",
+            "__or__",
+            "__xor__",
+            "__and__",
+            "__lshift__",
+            "__rshift__",
+            "__add__",
+            "__sub__",
+            "__mul__",
+            "__matmul__",
+            "__floordiv__",
+            "__truediv__",
+            "__mod__",
+            "__pow__",
+            "__divmod__",
+        ];
+        match op {
+            CONTAINS => "__contains__",
+            _ => NAMES.get(op as usize).copied().unwrap_or(""),
+        }
+    }
+
+    /// The reflected special method of a plain arithmetic operator (`+` → `__radd__`), which
+    /// the right operand's class is asked for when the left one has no answer.
+    pub fn reflected_name(op: u32) -> Option<&'static str> {
+        const NAMES: [&str; 13] = [
+            "__ror__",
+            "__rxor__",
+            "__rand__",
+            "__rlshift__",
+            "__rrshift__",
+            "__radd__",
+            "__rsub__",
+            "__rmul__",
+            "__rmatmul__",
+            "__rfloordiv__",
+            "__rtruediv__",
+            "__rmod__",
+            "__rpow__",
+        ];
+        if (OR..=POWER).contains(&op) {
+            Some(NAMES[(op - OR) as usize])
+        } else {
+            None
+        }
+    }
+
     /// The operator's symbol, for error messages.
     pub fn symbol(op: u32) -> &'static str {
         const NAMES: [&str; 35] = [
@@ -147,6 +240,23 @@ pub mod unop {
     pub const LEN: u32 = 5;
     /// `hash(x)`; a type without an answer hashes by address.
     pub const HASH: u32 = 6;
+    /// `abs(x)`.
+    pub const ABS: u32 = 7;
+
+    /// The operator's special method name, as MicroPython names it in error messages
+    /// (`unsupported type for __neg__: 'str'`).
+    pub fn method_name(op: u32) -> &'static str {
+        match op {
+            POSITIVE => "__pos__",
+            NEGATIVE => "__neg__",
+            INVERT => "__invert__",
+            ABS => "__abs__",
+            BOOL => "__bool__",
+            LEN => "__len__",
+            HASH => "__hash__",
+            _ => "",
+        }
+    }
 }
 
 /// What an [`AttrFn`] is asked to do with `obj.name`.
@@ -209,6 +319,9 @@ pub struct Buffer {
     pub len: u32,
     /// May the bytes be written (a bytearray, not a bytes)?
     pub writable: bool,
+    /// The item type, as `array`'s typecodes (`b'B'` for str, bytes and bytearray; `b'h'` for
+    /// an `array('h')` …): a memoryview of the object reads and writes items of this type.
+    pub typecode: u8,
 }
 
 /// `type(*args, **kw)` of a native type: builds a value of it. `class` is the type object
@@ -237,6 +350,8 @@ pub type IterNextFn<F> = fn(&mut Vm<F>, it: Value) -> R<Option<Value>>;
 pub type CallFn<F> = fn(&mut Vm<F>, f: Value, args: &[Value], kw: &[Value]) -> R<Value>;
 /// The byte buffer behind `v`, if it has one.
 pub type BufferFn<F> = fn(&Vm<F>, v: Value) -> Option<Buffer>;
+/// The class of `v` when it is not its kind's type object (see [`TypeSlots::class_of`]).
+pub type ClassOfFn<F> = fn(&Vm<F>, v: Value) -> Option<u32>;
 
 /// How the GC and the freezer find an object's size and its value words.
 #[derive(Clone, Copy, Debug)]
@@ -303,12 +418,12 @@ pub struct Frozen<F: FlashImage> {
 ///         layout: Layout::Words(2),
 ///         freeze: Freeze::Ram,
 ///         methods: &[Native::new("reset", reset)],
-///         ..TypeSlots::new(Kind::new(40), "counter")
+///         ..TypeSlots::new(Kind::new(63), "counter")
 ///     };
 /// }
 ///
 /// let t = <Counter as NativeType<minivm::RamFlash>>::TYPE;
-/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 40, 1));
+/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 63, 1));
 /// assert!(t.binary_op.is_none());
 /// ```
 pub struct TypeSlots<F: FlashImage> {
@@ -321,6 +436,13 @@ pub struct TypeSlots<F: FlashImage> {
     /// The kind whose type object this kind's objects report as their type (a boxed big int
     /// is an `int`); `None`: this kind gets its own type object.
     pub python_type: Option<Kind>,
+    /// The native type this one derives from (MicroPython's `parent` slot): its type object is
+    /// this type object's base, so `isinstance` and the method lookup reach it.
+    pub parent: Option<Kind>,
+    /// The class of an object of this kind when it is not the kind's own type object (an
+    /// `OrderedDict` is a dict marked in its header): `None` from the function, or no function,
+    /// gives the kind's type object.
+    pub class_of: Option<ClassOfFn<F>>,
     /// Object layout for the GC and the freezer.
     pub layout: Layout,
     /// Frozen placement.
@@ -350,6 +472,9 @@ pub struct TypeSlots<F: FlashImage> {
     /// A function of this type found in a class binds the instance it is looked up on (a
     /// method), as MicroPython's `MP_TYPE_FLAG_BINDS_SELF`.
     pub binds_self: bool,
+    /// Its type object is a global name, as `list` is; `false` for a type only a module gives
+    /// out (`collections.deque`) or none (an iterator's).
+    pub builtin: bool,
     /// The methods: the type object's dict, in this order.
     pub methods: &'static [Native<F>],
     /// Other names this type's code interns at run time (`vm.q(...)`): firmware qstrs, so
@@ -365,6 +490,8 @@ impl<F: FlashImage> TypeSlots<F> {
             name,
             stats_name: name,
             python_type: None,
+            parent: None,
+            class_of: None,
             layout: Layout::Core,
             freeze: Freeze::Flash,
             frozen: None,
@@ -379,6 +506,7 @@ impl<F: FlashImage> TypeSlots<F> {
             call: None,
             buffer: None,
             binds_self: false,
+            builtin: true,
             methods: &[],
             names: &[],
         }

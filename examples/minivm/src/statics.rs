@@ -76,7 +76,11 @@ impl<F: FlashImage> Vm<F> {
 
     fn s_str(&mut self, s: &str) -> u32 {
         let s = s.as_bytes();
-        let mut w = vec![header(Kind::STR, s.len() as u32), crate::qstr::hash(s)];
+        let ascii = if s.is_ascii() { STR_ASCII } else { 0 };
+        let mut w = vec![
+            header(Kind::STR, s.len() as u32 | ascii),
+            crate::qstr::hash(s),
+        ];
         for c in s.chunks(4) {
             let mut b = [0u8; 4];
             b[..c.len()].copy_from_slice(c);
@@ -103,9 +107,16 @@ impl<F: FlashImage> Vm<F> {
             let d = self.s_dict(&ents);
             let nq = self.q(t.name);
             let flags = class_flags::NATIVE | ((t.kind.id() as u32) << 8);
-            let c = self.s_alloc(&[header(Kind::CLASS, flags), nq.0, empty, d]);
+            // A native parent's type object is built first (the registry lists it earlier).
+            let bases = match t.parent.map(|k| self.st.types[k.id() as usize]) {
+                Some(p) if p != 0 => self.s_tuple(&[p]),
+                _ => empty,
+            };
+            let c = self.s_alloc(&[header(Kind::CLASS, flags), nq.0, bases, d]);
             self.st.types[t.kind.id() as usize] = c;
-            builtins.push((nq, Value(c)));
+            if t.builtin {
+                builtins.push((nq, Value(c)));
+            }
         }
         for t in reg.types {
             if let Some(k) = t.python_type {
@@ -140,6 +151,8 @@ impl<F: FlashImage> Vm<F> {
         self.st.memory_error = self.s_alloc(&[header(Kind::INSTANCE, 0), me, 0, empty]);
         let fns = self.s_natives(table::BUILTINS, reg.builtins.functions);
         builtins.extend_from_slice(&fns);
+        let eq = sq!("Ellipsis");
+        builtins.push((eq, Value(self.st.ellipsis)));
         let nq = sq!("__name__");
         let bq = self.q(reg.builtins.name);
         builtins.push((nq, bq));
@@ -197,34 +210,39 @@ impl<F: FlashImage> Vm<F> {
     /// the core's, each once (the static qstrs of the format excluded). Their order is their
     /// id order.
     pub(crate) fn firmware_names(reg: &crate::slots::Builtins<F>) -> Vec<&'static str> {
-        let mut all: Vec<&'static str> = Vec::new();
-        let mut add = |n: &'static str| {
-            if crate::qstr::find_fixed(&all, n.as_bytes()).is_none() {
-                all.push(n);
-            }
-        };
+        // Every candidate in order (the static names first), then each kept unless an earlier
+        // one has its text: a bucket index makes that linear, not quadratic.
+        let mut cand: Vec<&'static str> = crate::qstr::STATIC.to_vec();
         for t in reg.types {
-            add(t.name);
-            t.methods.iter().for_each(|m| add(m.name));
-            t.names.iter().for_each(|n| add(n));
+            cand.push(t.name);
+            cand.extend(t.methods.iter().map(|m| m.name));
+            cand.extend_from_slice(t.names);
         }
-        for &(name, _) in reg.exceptions {
-            add(name);
-        }
-        reg.exception_methods.iter().for_each(|m| add(m.name));
+        cand.extend(reg.exceptions.iter().map(|&(name, _)| name));
+        cand.extend(reg.exception_methods.iter().map(|m| m.name));
         for m in core::iter::once(&reg.builtins).chain(reg.modules.iter()) {
-            add(m.name);
-            m.aliases.iter().for_each(|n| add(n));
-            m.functions.iter().for_each(|f| add(f.name));
-            for c in m.constants {
-                add(match *c {
-                    Constant::Int(k, _) | Constant::Str(k, _) | Constant::Type(k, _) => k,
-                });
-            }
-            m.names.iter().for_each(|n| add(n));
+            cand.push(m.name);
+            cand.extend_from_slice(m.aliases);
+            cand.extend(m.functions.iter().map(|f| f.name));
+            cand.extend(m.constants.iter().map(|c| match *c {
+                Constant::Int(k, _) | Constant::Str(k, _) | Constant::Type(k, _) => k,
+            }));
+            cand.extend_from_slice(m.names);
         }
-        reg.names.iter().for_each(|n| add(n));
-        crate::qstr::CORE_NAMES.iter().for_each(|n| add(n));
-        all
+        cand.extend_from_slice(reg.names);
+        cand.extend_from_slice(crate::qstr::CORE_NAMES);
+        let index = crate::qstr::FixedIndex::new(cand.iter().map(|s| s.as_bytes()));
+        let first = |i: usize| {
+            let s = cand[i].as_bytes();
+            index
+                .candidates(s)
+                .iter()
+                .find(|&&j| cand[j as usize].as_bytes() == s)
+                .is_none_or(|&j| j as usize == i)
+        };
+        (crate::qstr::STATIC.len()..cand.len())
+            .filter(|&i| first(i))
+            .map(|i| cand[i])
+            .collect()
     }
 }

@@ -17,6 +17,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::mem::{FlashImage, HeapStats, MemError, Memory};
+use crate::memmap::{RAM_SECTION_BASE, RAM_SECTION_LEN};
 use crate::obj::*;
 use crate::qstr;
 use crate::qstr::sq;
@@ -137,12 +138,6 @@ pub struct Vm<F: FlashImage> {
     pub freezer: Option<Box<dyn Freezer<F>>>,
     /// Collect before every allocation (tests: finds values the GC cannot see).
     pub gc_stress: bool,
-    /// Sorted addresses of interned Str objects (filled while freezing, for the stats).
-    pub interned: Vec<u32>,
-    /// The heap qstr pools' compact sizes, `(pool, (strings, text bytes))` or `None` if the
-    /// texts outgrow u16 offsets (filled while freezing: the plan asks for a pool's size many
-    /// times, and each answer would walk the pool's strings).
-    pub pool_sizes: Vec<(u32, Option<(u32, u32)>)>,
     /// The plan statistics of every batch frozen since boot, oldest first (density reports).
     pub freeze_log: Vec<flashfreeze::Stats>,
     /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
@@ -156,6 +151,14 @@ pub struct Vm<F: FlashImage> {
     pub max_depth: u32,
     /// Frames the current exception left, innermost first: (file qstr, line, function qstr).
     pub traceback: Vec<(Value, u32, Value)>,
+    /// Where the innermost running bytecode frame's window starts on the value stack
+    /// (`usize::MAX`: none, the console's own code): `globals()`, `locals()` and `dir()` read
+    /// its function and locals there.
+    pub frame_window: usize,
+    /// Ids of static and firmware names recently asked of [`Vm::q`] (0: empty).
+    pub qcache: [u32; qstr::QCACHE],
+    /// The static and firmware names by a hash of their text (see [`qstr::FixedIndex`]).
+    pub fixed_index: qstr::FixedIndex,
 }
 
 /// What `freeze.import_modules` and `freeze.clear` call (implemented by the integration).
@@ -178,6 +181,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn with_builtins(flash: F, heap_size: u32, registry: &'static Builtins<F>) -> Vm<F> {
         let fw = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
+        let fixed_index = qstr::fixed_index(&fw);
         let mut vm = Vm {
             mem: Memory::new(flash, heap_size),
             registry,
@@ -205,14 +209,15 @@ impl<F: FlashImage> Vm<F> {
             frozen_count: 0,
             freezer: None,
             gc_stress: false,
-            interned: Vec::new(),
-            pool_sizes: Vec::new(),
             freeze_log: Vec::new(),
             fuel: u64::MAX,
             fuel_bank: 0,
             poller: None,
             max_depth: MAX_DEPTH,
             traceback: Vec::new(),
+            frame_window: usize::MAX,
+            qcache: [0; qstr::QCACHE],
+            fixed_index,
         };
         vm.build_statics();
         vm.mem.statics_open = false;
@@ -412,9 +417,9 @@ impl<F: FlashImage> Vm<F> {
         roots.extend_from_slice(&self.young);
         roots.extend_from_slice(&self.extra_roots);
         roots.extend_from_slice(&self.root_fields());
-        // The RAM section holds frozen mutable objects: every word may be a reference.
-        for c in self.mem.ram.chunks_exact(4) {
-            roots.push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        // The RAM section holds frozen mutable objects: their value words are roots.
+        for a in self.ram_value_words() {
+            roots.push(self.mem.read_u32(a));
         }
         for r in roots {
             if self.mem.mark(r) {
@@ -437,6 +442,42 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         self.mem.sweep()
+    }
+
+    /// Addresses of the value words of the objects in the RAM section, for the GC (roots) and
+    /// the freezer's live fix-up. The section is walked object by object from its start: the
+    /// freezer packs each batch's objects 4-aligned from a 16-aligned start, and the gaps are
+    /// zero words. Raw payloads (a bytearray's bytes) are no value words, so their bytes are
+    /// never taken for references. A word that starts no object of a known layout ends the
+    /// exact walk: every word from there on counts as a value word (conservative).
+    pub fn ram_value_words(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut off = 0;
+        while off + 4 <= RAM_SECTION_LEN {
+            let a = RAM_SECTION_BASE + off;
+            let hdr = self.mem.read_u32(a);
+            if hdr == 0 {
+                off += 4;
+                continue;
+            }
+            match self.object_layout(hdr) {
+                Some((size, values)) if size >= 4 && size <= RAM_SECTION_LEN - off => {
+                    if values {
+                        out.extend((1..size / 4).map(|i| a + 4 * i));
+                    }
+                    off += size.div_ceil(4) * 4;
+                }
+                _ => {
+                    out.extend(
+                        (off..RAM_SECTION_LEN)
+                            .step_by(4)
+                            .map(|o| RAM_SECTION_BASE + o),
+                    );
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// Heap statistics.

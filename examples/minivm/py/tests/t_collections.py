@@ -132,3 +132,60 @@ t("deque pop right empty", lambda: deque((), 2).pop())
 t("deque init items", lambda: [deque([1, 2], 4).popleft(), len(deque([1, 2, 3], 4))])
 t("deque no maxlen", lambda: len(deque()))
 t("deque index", lambda: deque([1, 2], 3)[0])
+
+# --- more of each ----------------------------------------------------------------------------
+
+
+def _nt_more():
+    P = namedtuple("P", "x y")
+    p = P(1, 2)
+    return [(1, 2) == p, p + (3,), hash(p) == hash((1, 2)), {p: "v"}[(1, 2)], type(p).__name__, isinstance(p, P), sorted([P(2, 1), P(1, 5)]), p < (1, 3)]
+
+
+t("namedtuple as a tuple", _nt_more)
+t("namedtuple has no tuple methods", lambda: namedtuple("P", "x y")(1, 2).count(1))
+t("namedtuple has no _asdict here", lambda: namedtuple("P", "x y")(1, 2)._asdict())
+
+
+def _nt_sub_methods():
+    class Q(namedtuple("QBase", "a b")):
+        pass
+
+    q = Q(1, 1)
+    return q.count(1), q.index(1), q.a, len(q)
+
+
+t("namedtuple subclass has tuple methods", _nt_sub_methods)
+t("namedtuple bad fields", lambda: namedtuple("P", 5))
+t("namedtuple unknown kw", lambda: namedtuple("P", "x")(y=1))
+t("namedtuple kw twice", lambda: namedtuple("P", "x y")(1, x=2))
+t("namedtuple in format", lambda: "%s %r" % (namedtuple("P", "x")(1), namedtuple("Q", "y")("a")))
+
+
+def _od_more():
+    a = OrderedDict([("x", 1), ("y", 2)])
+    b = OrderedDict([("y", 2), ("x", 1)])
+    c = a.copy()
+    c["z"] = 3
+    return [a == b, a == OrderedDict([("x", 1), ("y", 2)]), {"x": 1} == a, type(c).__name__, list(c), isinstance(a, dict), repr(OrderedDict()), len(a)]
+
+
+t("OrderedDict more", _od_more)
+
+
+def _dq_more():
+    q = deque([1, 2, 3], 3)
+    q.appendleft(0)
+    r = [list(q), q[0], q[-1]]
+    q[1] = "m"
+    r.append(list(q))
+    q.append(9)
+    r.append([x for x in q])
+    return r
+
+
+t("deque iteration and subscripts", _dq_more)
+t("deque index range", lambda: deque([1], 2)[3])
+t("deque del item", lambda: deque([1], 2).__delitem__(0))
+t("deque bad maxlen", lambda: deque((), -1))
+t("deque appendleft full", lambda: deque([1, 2], 2, 1).appendleft(0))

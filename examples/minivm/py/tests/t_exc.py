@@ -300,3 +300,25 @@ def _recurse(n):
 
 
 t("recursion depth", lambda: _recurse(0))
+
+# --- argument checks of natives and functions (MicroPython's mp_arg_check_num wording) -------
+t("builtin keyword", lambda: len([], x=1))
+t("builtin at most", lambda: next(iter([]), 1, 2))
+t("builtin missing", lambda: getattr(1))
+t("missing kw-only with kw given", lambda: kwonly(1, j=2))
+t("kw-only given", lambda: kwonly(1, k=2))
+t("f(**dict) extra", lambda: f2(1, **{"b": 2, "c": 3}))
+t("method via class no self", lambda: C.method())
+t("del attr of class", lambda: delattr(C, "nope"))
+t("setattr on list", lambda: setattr([], "x", 1))
+t("subscript int", lambda: 5[0])
+t("store subscript str", lambda: "abc".__setitem__(0, "x"))
+t("del subscript tuple", lambda: (1,).__delitem__(0))
+t("hash list", lambda: hash([1]))
+t("hash dict", lambda: hash({}))
+t("set of list", lambda: set([[1]]))
+t("dict key list in non-empty", lambda: {1: 2}[[1]])
+t("sorted key error", lambda: sorted([3, 1], key=lambda x: x.nope))
+t("range index", lambda: range(3)[7])
+t("exception repr nested", lambda: repr(ValueError(ValueError("x"))))
+t("StopIteration from send", lambda: (lambda g: (next(g), g.send(1)))(x for x in [1]))

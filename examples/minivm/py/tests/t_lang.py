@@ -559,3 +559,252 @@ class Tagged(str):
 
 
 t("str subclass", lambda: [Tagged("ab") + "c", len(Tagged("xyz")), Tagged("q").upper()])
+
+# --- protocol details real code relies on ---------------------------------------------------
+
+
+class Eq:
+    def __init__(self, v):
+        self.v = v
+
+    def __eq__(self, other):
+        return other == self.v
+
+
+class Truth:
+    def __bool__(self):
+        return False
+
+    def __len__(self):
+        return 3
+
+
+class Calls:
+    def __call__(self, x):
+        return x + 1
+
+
+t("int == instance asks __eq__", lambda: [5 == Eq(5), Eq(5) == 5, 4 == Eq(5), "a" == Eq("a")])
+t("callable", lambda: [callable(Calls()), callable(Point(1, 2)), callable(len), callable(Point), callable(Calls()(1))])
+t("__bool__ before __len__", lambda: [bool(Truth()), len(Truth()), not Truth()])
+t("empty range is false", lambda: [bool(range(0)), bool(range(3)), bool(range(5, 5))])
+t("set and dict equality", lambda: [{1} == {1}, {1, 2} == {2, 1}, {1} == {2}, {1: 2} == {1: 2}, {1: 2} == {1: 3}, {} == {}, {1: 2} == {2: 1}])
+t("tuple < list", lambda: (1, 2) < [1, 3])
+t("list < tuple", lambda: [1] < (2,))
+t("sequence comparisons", lambda: [(1, 2) < (1, 3), [2] > [1, 5], (1,) <= (1,), [] < [0]])
+
+
+class Vec:
+    def __init__(self, x):
+        self.x = x
+
+    def __add__(self, o):
+        return Vec(self.x + (o.x if isinstance(o, Vec) else o))
+
+    def __radd__(self, o):
+        return Vec(o * 100 + self.x)
+
+    def __neg__(self):
+        return Vec(-self.x)
+
+    def __iadd__(self, o):
+        self.x += o
+        return self
+
+
+def _vec():
+    v = Vec(1)
+    w = v + 2
+    r = 3 + v
+    n = -v
+    v += 10
+    return w.x, r.x, n.x, v.x
+
+
+t("__radd__ __neg__ __iadd__", _vec)
+t("no __radd__", lambda: 3 + Point(1, 2))
+
+
+class Num:
+    def __abs__(self):
+        return "abs"
+
+    def __divmod__(self, o):
+        return ("divmod", o)
+
+
+t("__abs__ __divmod__", lambda: (abs(Num()), divmod(Num(), 7)))
+t("no __abs__", lambda: abs(Point(1, 2)))
+t("unhashable instance with __eq__", lambda: {Eq(1): 1})
+t("hashable instance", lambda: len({Point(1, 2): 1, Point(1, 2): 2}))
+
+
+class BadInit:
+    def __init__(self):
+        return 5
+
+
+t("__init__ returns a value", lambda: BadInit())
+
+
+class Holder:
+    f = len
+
+
+t("builtin in a class is static", lambda: Holder().f([1, 2, 3]))
+
+
+class Doubler(list):
+    def append(self, x):
+        super().append(x * 2)
+
+
+def _doubler():
+    d = Doubler()
+    d.append(4)
+    d.extend([1])
+    return list(d), len(d), d[0], d == [8, 1], repr(d)
+
+
+t("list subclass overriding a method", _doubler)
+
+
+class Prefilled(list):
+    def __init__(self):
+        super().__init__([1, 2, 3])
+
+
+t("list subclass built by super().__init__", lambda: [list(Prefilled()), sum(Prefilled()), 2 in Prefilled()])
+
+
+class Early(list):
+    def __init__(self):
+        self.append(1)
+
+
+t("native method before super().__init__", lambda: Early())
+
+
+class Counts(dict):
+    def __getitem__(self, k):
+        return self.get(k, 0)
+
+
+def _counts():
+    c = Counts()
+    c["a"] = 2
+    return c["a"], c["zz"], len(c), sorted(c.keys()), "a" in c
+
+
+t("dict subclass overriding __getitem__", _counts)
+t("type() with a native base", lambda: [list(type("L", (list,), {})([1, 2])), type("S", (str,), {})("ab").upper()])
+t("type() bad base", lambda: type("G", (type(len),), {}))
+
+
+class Lazy:
+    @property
+    def boom(self):
+        raise ValueError("prop")
+
+    def __getattr__(self, name):
+        if name == "soft":
+            return "soft!"
+        raise AttributeError(name)
+
+
+t("getattr default and __getattr__", lambda: [getattr(Lazy(), "soft"), getattr(Lazy(), "nope", "dflt"), hasattr(Lazy(), "nope"), hasattr(Lazy(), "soft")])
+t("hasattr propagates other errors", lambda: hasattr(Lazy(), "boom"))
+t("bound method attributes", lambda: [Point(1, 2).norm1.__name__, hasattr(Point(1, 2).norm1, "__self__")])
+
+
+class Mapping:
+    def keys(self):
+        return ["b", "a"]
+
+    def __getitem__(self, k):
+        return k.upper()
+
+
+def kwf(a=0, b=0):
+    return a, b
+
+
+def f2(a, b):
+    return a
+
+
+t("** of a mapping", lambda: kwf(**Mapping()))
+t("missing positional by keyword", lambda: f2(b=1))
+t("kw defaults", lambda: [kwf(b=2), kwf(1), kwf()])
+t("sorted is MicroPython's", lambda: [sorted([(1, "b"), (0, "z"), (1, "a"), (1, "c")], key=lambda p: p[0]), sorted([3, 1, 2], reverse=True), sorted("bca")])
+t("min max default", lambda: [min([], default=5), max([3, 9, 2]), min("bca"), max([1, 5], key=lambda x: -x)])
+
+
+def _sets():
+    s = {1, 2, 3}
+    out = [sorted(s | {4}), sorted(s & {2, 3, 9}), sorted(s - {1}), sorted(s ^ {3, 4}), s <= {1, 2, 3, 4}, s < s, s >= {1}]
+    s |= {7}
+    s -= {1}
+    out.append(sorted(s))
+    out.append([sorted(s.union([8])), sorted(s.intersection([2, 7])), sorted(s.difference((2,))), s.isdisjoint([9]), s.issubset(range(10))])
+    p = s.pop()
+    out.append((p in s, len(s)))
+    s.clear()
+    out.append(len(s))
+    return out
+
+
+t("set operators and methods", _sets)
+t("set | list refused", lambda: {1} | [2])
+t("dict.fromkeys", lambda: sorted(dict.fromkeys(["a", "b"], 0).items()))
+
+
+class WithStr(Exception):
+    def __str__(self):
+        return "custom text"
+
+
+t("exception __str__", lambda: [str(WithStr("x")), repr(WithStr("x")), str(OSError(2)), str(OSError(99999))])
+
+
+class DirBody:
+    a = 1
+    seen = sorted(n for n in dir() if not n.startswith("__"))
+
+
+def _class_meta():
+    class Plain:
+        pass
+
+    d = Point.__dict__
+    try:
+        d["extra"] = 1
+        stored = "stored"
+    except TypeError:
+        stored = "TypeError"
+    return [Plain.__bases__ == (object,), object.__bases__, Point3.__bases__ == (Point,), "norm1" in d, stored, hasattr(Point, "extra"), DirBody.seen]
+
+
+t("class __bases__ __dict__ dir()", _class_meta)
+
+
+def _module_dict():
+    import t_lang_mod as m
+
+    return [m.__dict__["present"], "calls" in m.__dict__, "t" in globals(), globals() is globals()]
+
+
+t("module __dict__ and globals()", _module_dict)
+
+
+class Pair(tuple):
+    def swapped(self):
+        return Pair((self[1], self[0]))
+
+
+def _tuple_subclass():
+    p = Pair((1, 2))
+    return [p, p.swapped(), p[0], len(p), p == (1, 2), (1, 2) == p, hash(p) == hash((1, 2)), isinstance(p, tuple), p.count(1), list(p), p + (3,), type(p.swapped()).__name__]
+
+
+t("tuple subclass", _tuple_subclass)

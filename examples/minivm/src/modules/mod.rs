@@ -2,6 +2,7 @@
 //! a [`crate::slots::ModuleDef`] with its functions and constants, and the registry lists it.
 //! A module may define its own types too (see `types` for how a type is declared).
 
+pub mod array;
 pub mod builtins;
 pub mod collections;
 pub mod errno;

@@ -87,13 +87,17 @@ fn pop<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value>
     if vm.wv(l, 1).as_int() <= 0 {
         return vm.raise_msg("IndexError", "empty heap");
     }
+    // The result goes into a list of at least 3 items, as MicroPython checks.
+    let out_len = vm.seq_items(out).map_or(0, |(_, n)| n);
+    if vm.kind(out) != Some(Kind::LIST) || out_len < 3 {
+        return vm.raise_empty("TypeError");
+    }
     let e = vm.list_pop(l, 0)?;
     let items = vm.seq_vec(e).unwrap_or_default();
     let arr = vm.wv(out, 2);
-    for (i, k) in [0usize, 2, 3].iter().enumerate() {
-        if (i as i32) < vm.wv(out, 1).as_int() {
-            vm.set_w(arr, 1 + i as u32, items[*k].0)?;
-        }
+    for (i, k) in [0usize, 2, 3].into_iter().enumerate() {
+        let x = items.get(k).copied().unwrap_or(vm.none());
+        vm.set_w(arr, 1 + i as u32, x.0)?;
     }
     Ok(vm.none())
 }

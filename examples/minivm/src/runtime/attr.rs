@@ -46,10 +46,16 @@ impl<F: FlashImage> Vm<F> {
         Ok(self.class_lookup(c, name))
     }
 
-    /// Does `f`, found in a class, bind the instance (a function, closure or builtin)?
+    /// Does `f`, found in a class, bind the instance (a function, closure, or a native type's
+    /// method)? A builtin function of a module stored in a class (`class C: f = len`) does
+    /// not: as in MicroPython it behaves like a staticmethod.
     #[inline]
     fn binds_self(&self, f: Value) -> bool {
         self.slots(f).is_some_and(|t| t.binds_self)
+            && !(self.kind(f) == Some(Kind::BUILTIN) && {
+                let t = self.aux(f) >> 8;
+                t >= crate::slots::table::FIRST_MODULE && t != crate::slots::table::EXCEPTION
+            })
     }
 
     /// Asks `obj`'s type's `attr` slot; [`Attr::Default`] when it has none.
@@ -96,6 +102,9 @@ impl<F: FlashImage> Vm<F> {
                 let msg = if self.kind(obj) == Some(Kind::MODULE) {
                     let m = self.str_string(self.wv(obj, 1));
                     alloc::format!("module '{m}' has no attribute '{n}'")
+                } else if self.kind(obj) == Some(Kind::CLASS) {
+                    let c = self.class_name(obj.0);
+                    alloc::format!("type object '{c}' has no attribute '{n}'")
                 } else {
                     let t = self.class_name(self.type_of(obj));
                     alloc::format!("'{t}' object has no attribute '{n}'")
@@ -115,13 +124,24 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// The generic lookup of `obj.name`: `__class__`, then the type's dict, bound to `obj`.
+    /// The generic lookup of `obj.name`: `__class__`, then the type's dict, bound to `obj`;
+    /// `__next__` of a native iterator is the builtin `next` bound to it (as MicroPython's
+    /// `mp_load_method_maybe`).
     pub fn generic_load_attr(&mut self, obj: Value, name: Value) -> R<Option<Value>> {
         if name == sq!("__class__") {
             return Ok(Some(Value(self.type_of(obj))));
         }
         let c = self.type_of(obj);
         let Some(m) = self.class_lookup(c, name) else {
+            if name == sq!("__next__")
+                && self.kind(obj) != Some(Kind::INSTANCE)
+                && self.slots(obj).is_some_and(|t| t.iternext.is_some())
+            {
+                let nq = sq!("next");
+                if let Some(f) = self.dict_get_q(Value(self.st.builtins), nq) {
+                    return Ok(Some(self.alloc_obj(Kind::BOUND_METH, 0, &[f, obj])?));
+                }
+            }
             return Ok(None);
         };
         if self.binds_self(m) {
@@ -159,8 +179,9 @@ impl<F: FlashImage> Vm<F> {
         match self.attr_slot(obj, name, AttrOp::Delete)? {
             Attr::Done => Ok(()),
             _ => {
+                let t = self.class_name(self.type_of(obj));
                 let n = self.str_string(name);
-                let msg = alloc::format!("no attribute '{n}'");
+                let msg = alloc::format!("'{t}' object has no attribute '{n}'");
                 self.raise_msg("AttributeError", &msg)
             }
         }

@@ -27,12 +27,20 @@ impl<F: FlashImage> Vm<F> {
         }
         match self.kind(v) {
             Some(Kind::INSTANCE) => self.w(v, 1),
-            Some(k) => self
-                .st
-                .types
-                .get(k.id() as usize)
-                .copied()
-                .unwrap_or(self.st.object),
+            Some(k) => {
+                if let Some(c) = self
+                    .slots(v)
+                    .and_then(|t| t.class_of)
+                    .and_then(|f| f(self, v))
+                {
+                    return c;
+                }
+                self.st
+                    .types
+                    .get(k.id() as usize)
+                    .copied()
+                    .unwrap_or(self.st.object)
+            }
             None => self
                 .st
                 .types

@@ -18,7 +18,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn subscr(&mut self, obj: Value, index: Value) -> R<Value> {
         match self.subscr_slot(obj, index, SubscrOp::Load)? {
             Some(v) => Ok(v),
-            None => self.raise_msg("TypeError", "object isn't subscriptable"),
+            None => self.subscr_error(obj, "isn't subscriptable"),
         }
     }
 
@@ -26,7 +26,7 @@ impl<F: FlashImage> Vm<F> {
     pub fn store_subscr(&mut self, obj: Value, index: Value, v: Value) -> R<()> {
         match self.subscr_slot(obj, index, SubscrOp::Store(v))? {
             Some(_) => Ok(()),
-            None => self.raise_msg("TypeError", "object doesn't support item assignment"),
+            None => self.subscr_error(obj, "doesn't support item assignment"),
         }
     }
 
@@ -34,7 +34,14 @@ impl<F: FlashImage> Vm<F> {
     pub fn delete_subscr(&mut self, obj: Value, index: Value) -> R<()> {
         match self.subscr_slot(obj, index, SubscrOp::Delete)? {
             Some(_) => Ok(()),
-            None => self.raise_msg("TypeError", "object doesn't support item deletion"),
+            None => self.subscr_error(obj, "doesn't support item deletion"),
         }
+    }
+
+    /// `TypeError: 'tuple' object doesn't support item assignment` and the like.
+    fn subscr_error<T>(&mut self, obj: Value, what: &str) -> R<T> {
+        let t = self.class_name(self.type_of(obj));
+        let msg = alloc::format!("'{t}' object {what}");
+        self.raise_msg("TypeError", &msg)
     }
 }

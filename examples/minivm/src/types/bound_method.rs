@@ -18,7 +18,6 @@ impl<F: FlashImage> NativeType<F> for BoundMethod {
         print: Some(print),
         attr: Some(attr),
         call: Some(call),
-        names: &["__self__"],
         ..TypeSlots::new(Kind::BOUND_METH, "bound_method")
     };
 }
@@ -29,12 +28,17 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: P
     Ok(())
 }
 
-/// `m.__self__`.
+/// Attribute loads go to the function (`m.__name__`), as MicroPython's `bound_meth_attr`:
+/// a bound method has no `__self__` there.
 fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<Attr> {
-    if op == AttrOp::Load && name == vm.q("__self__") {
-        return Ok(Attr::Found(vm.wv(m, 2)));
+    if !matches!(op, AttrOp::Load | AttrOp::Method) {
+        return Ok(Attr::Default);
     }
-    Ok(Attr::Default)
+    let f = vm.wv(m, 1);
+    Ok(match vm.try_load_attr(f, name)? {
+        Some(v) => Attr::Found(v),
+        None => Attr::Missing,
+    })
 }
 
 /// `m(*args)` is `m.__func__(m.__self__, *args)`.

@@ -44,6 +44,7 @@ pub const EXCEPTIONS: &[(&str, &str)] = &[
     ("IndentationError", "SyntaxError"),
     ("TypeError", "Exception"),
     ("ValueError", "Exception"),
+    ("UnicodeError", "ValueError"),
 ];
 
 /// The methods of the exception classes.
@@ -64,7 +65,9 @@ fn init<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
     Ok(vm.none())
 }
 
-/// `repr(e)` is `Type(args…)`; `str(e)` is the one arg's `str`, or the args' `repr`.
+/// `repr(e)` is `Type(args)`, the args tuple's repr (`ValueError('x',)`, as MicroPython);
+/// `str(e)` is empty without args, `[Errno 2] ENOENT` for an `OSError` whose first arg is a
+/// known error number, the one arg's `str`, or the args' `repr`.
 pub fn print<F: FlashImage>(
     vm: &mut Vm<F>,
     e: Value,
@@ -73,31 +76,34 @@ pub fn print<F: FlashImage>(
     kind: PrintKind,
 ) -> R<()> {
     let args = vm.inst_native(e);
-    let items = vm.seq_vec(args).unwrap_or_default();
-    if kind == PrintKind::Str {
-        match items.len() {
-            0 => {}
-            1 => {
-                let t = vm.str_of(items[0])?;
-                s.push_str(&t);
-            }
-            _ => {
-                let t = vm.repr_of(args)?;
-                s.push_str(&t);
-            }
-        }
-        return Ok(());
-    }
-    let n = vm.class_name(vm.type_of(e));
-    s.push_str(&n);
-    if items.len() == 1 {
-        s.push('(');
-        vm.print_into(items[0], s, depth + 1, PrintKind::Repr)?;
-        s.push(')');
+    let args = if args.is_null() {
+        Value(vm.st.empty_tuple)
     } else {
-        vm.print_into(args, s, depth + 1, PrintKind::Repr)?;
+        args
+    };
+    if kind == PrintKind::Str {
+        let items = vm.seq_vec(args).unwrap_or_default();
+        if items.is_empty() {
+            return Ok(());
+        }
+        if items.len() < 3
+            && let Some(t) = vm.errno_text(e, items[0])
+        {
+            s.push_str(&t);
+            if let Some(&msg) = items.get(1) {
+                s.push_str(": ");
+                vm.print_into(msg, s, depth + 1, PrintKind::Str)?;
+            }
+            return Ok(());
+        }
+        if items.len() == 1 {
+            return vm.print_into(items[0], s, depth + 1, PrintKind::Str);
+        }
+    } else {
+        let n = vm.class_name(vm.type_of(e));
+        s.push_str(&n);
     }
-    Ok(())
+    vm.print_into(args, s, depth + 1, PrintKind::Repr)
 }
 
 /// `e.args` (never null: no args word reads as `()`), and `e.value`, `e.errno`: the first arg

@@ -25,7 +25,7 @@ impl<F: FlashImage> NativeType<F> for Generator {
         iternext: Some(iternext),
         methods: &[
             Native::new("send", send),
-            Native::new("throw", throw),
+            Native::args("throw", throw, 2, 4),
             Native::new("close", close),
             Native::new("pend_throw", pend_throw),
         ],
@@ -43,10 +43,12 @@ fn iternext<F: FlashImage>(vm: &mut Vm<F>, g: Value) -> R<Option<Value>> {
     vm.gen_next(g)
 }
 
-/// Resumes with `send` or `throw`; a return becomes `StopIteration(value)`.
+/// Resumes with `send` or `throw`; a return becomes `StopIteration(value)` (no args for
+/// None, as MicroPython).
 fn resume<F: FlashImage>(vm: &mut Vm<F>, g: Value, send: Value, throw: Value) -> R<Value> {
     match vm.gen_resume(g, send, throw)? {
         GenOut::Yield(v) => Ok(v),
+        GenOut::Return(v) if v.0 == vm.st.none => vm.raise_empty("StopIteration"),
         GenOut::Return(v) => vm.raise_args("StopIteration", &[v]),
     }
 }
@@ -55,9 +57,15 @@ fn send<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
     resume(vm, arg(args, 0), arg(args, 1), Value::NULL)
 }
 
+/// `g.throw(exc)`, `g.throw(type, value[, traceback])`: as MicroPython, a `value` other than
+/// None is what is raised (the exception instance `contextlib` passes), else `type`.
 fn throw<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let none = vm.none();
-    resume(vm, arg(args, 0), none, arg(args, 1))
+    let exc = match args.get(2) {
+        Some(&v) if v != none => v,
+        _ => arg(args, 1),
+    };
+    resume(vm, arg(args, 0), none, exc)
 }
 
 /// Throws `GeneratorExit` into a suspended generator; it must not yield again.

@@ -6,9 +6,12 @@
 //! here add no methods to `Vm`: they use the core's.
 
 pub mod array;
+pub mod bigint;
 pub mod bool;
 pub mod bound_method;
+pub mod buffer;
 pub mod builtin;
+pub mod bytearray;
 pub mod bytes;
 pub mod cell;
 pub mod class;
@@ -21,6 +24,7 @@ pub mod dict;
 pub mod ellipsis;
 pub mod exception;
 pub mod file;
+pub mod float;
 pub mod func;
 pub mod generator;
 pub mod handle;
@@ -28,7 +32,9 @@ pub mod instance;
 pub mod int;
 pub mod iter;
 pub mod list;
+pub mod memoryview;
 pub mod module;
+pub mod namedtuple;
 pub mod none;
 pub mod property;
 pub mod qstr_pool;
@@ -37,4 +43,7 @@ pub mod set;
 pub mod slice;
 pub mod staticmethod;
 pub mod str;
+pub mod str_format;
+pub mod str_methods;
 pub mod tuple;
+pub mod unicode;

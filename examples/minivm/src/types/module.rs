@@ -1,11 +1,13 @@
 //! Modules: `[hdr|MODULE][name qstr][globals dict]`; attributes are the globals (with the
-//! overlay of globals a frozen module's own code rebound, see `Vm::store_global`).
+//! overlay of globals a frozen module's own code rebound, see `Vm::store_global`), then a
+//! module-level `__getattr__(name)` (PEP 562).
 
 use alloc::string::String;
 use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::obj::{Kind, Value};
+use crate::qstr::sq;
 use crate::slots::{Attr, AttrOp, NativeType, PrintKind, TypeSlots};
 use crate::vm::{R, Vm};
 
@@ -16,6 +18,7 @@ impl<F: FlashImage> NativeType<F> for Module {
     const TYPE: TypeSlots<F> = TypeSlots {
         print: Some(print),
         attr: Some(attr),
+        names: &["__getattr__", "__dict__"],
         ..TypeSlots::new(Kind::MODULE, "module")
     };
 }
@@ -41,13 +44,21 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<A
             let mut full = vm.str_bytes(vm.wv(m, 1)).unwrap_or(b"").to_vec();
             full.push(b'.');
             full.extend_from_slice(vm.str_bytes(name).unwrap_or(b""));
-            Ok(match vm.find_qstr(&full) {
-                Some(q) => match vm.dict_get_q(vm.modules, Value::qstr(q)) {
-                    Some(v) => Attr::Found(v),
-                    None => Attr::Missing,
-                },
-                None => Attr::Missing,
-            })
+            if let Some(q) = vm.find_qstr(&full)
+                && let Some(v) = vm.dict_get_q(vm.modules, Value::qstr(q))
+            {
+                return Ok(Attr::Found(v));
+            }
+            if vm.is_name(name, "__dict__") {
+                return Ok(Attr::Found(g));
+            }
+            // PEP 562: the module's own `__getattr__(name)` answers (or raises) last.
+            let ga = sq!("__getattr__");
+            let f = vm.overlay_get(g, ga).or_else(|| vm.dict_get_q(g, ga));
+            match f {
+                Some(f) if name != ga => Ok(Attr::Found(vm.call(f, &[name], &[])?)),
+                _ => Ok(Attr::Missing),
+            }
         }
         AttrOp::Store(v) => vm.dict_store(g, name, v).map(|()| Attr::Done),
         AttrOp::Delete => vm.delete_from(g, name),

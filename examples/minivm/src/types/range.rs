@@ -52,10 +52,11 @@ pub fn len<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
     n.max(0) as u32
 }
 
-/// `len(range)`. (A range is always true, even an empty one.)
+/// `len(range)`, and its truth: an empty range is false.
 fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
     Ok(match op {
         unop::LEN => Some(Value::small(len(vm, v) as i32)),
+        unop::BOOL => Some(vm.bool_val(len(vm, v) != 0)),
         _ => None,
     })
 }
@@ -66,7 +67,7 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, r: Value, index: Value, op: SubscrOp) -
         return Ok(None);
     }
     let n = len(vm, r);
-    let i = slice::norm_index(vm, index, n)?;
+    let i = slice::get_index(vm, "range", index, n)?;
     let (a, s) = (vm.wv(r, 1).as_int(), vm.wv(r, 3).as_int());
     vm.int_val(a as i64 + i as i64 * s as i64).map(Some)
 }

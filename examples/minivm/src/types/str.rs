@@ -1,11 +1,20 @@
-//! `str`: immutable text, UTF-8 bytes. Short strs are qstr immediates, the rest `STR` objects
-//! `[hdr len|STR][hash][bytes…]`; both are `str` to Python and to the slots below.
+//! `str`: immutable text stored as UTF-8, indexed, sliced, measured and iterated by code
+//! point, as MicroPython's `objstrunicode.c`. Short strs are qstr immediates, the rest `STR`
+//! objects `[hdr len|STR][hash][bytes…]`; both are `str` to Python and to the slots below.
+//!
+//! A `STR` object's header carries [`STR_ASCII`] when all its bytes are ASCII: then a code
+//! point is a byte and `s[i]`, `s[a:b]` and `len(s)` are O(1). Without the flag they walk the
+//! UTF-8 (from the end for a negative index), as MicroPython does; a qstr is short and is
+//! checked. Methods count code points for their positions and `start`/`end` arguments
+//! (`types/str_methods.rs`); padding (`center`, `%5s`, `{:>5}`) counts bytes, as in
+//! MicroPython. Only step-1 slices exist. `repr` escapes every code point outside printable
+//! ASCII (`'\xe9'`, `'\u20ac'`, `'\U0001f600'`).
 //!
 //! Frozen compact (also `bytes`), `[hdr len|STR+COMPACT][bytes…]`: no hash word, recomputed
-//! when needed (readers find the payload with `obj::payload_offset`).
+//! when needed (readers find the payload with `obj::payload_offset`); the header keeps its
+//! ASCII flag.
 
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
@@ -16,7 +25,9 @@ use crate::obj::*;
 use crate::slots::{
     Buffer, Frozen, Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop,
 };
-use crate::types::{iter, slice, tuple};
+use crate::types::str_methods as m;
+use crate::types::{buffer, iter, memoryview, slice, str_format, tuple, unicode};
+use crate::types::{bytearray, bytes};
 use crate::vm::{R, Vm};
 
 /// The `str` type.
@@ -37,194 +48,240 @@ impl<F: FlashImage> NativeType<F> for Str {
         subscr: Some(subscr),
         buffer: Some(buffer),
         methods: &[
-            Native::new("join", join),
-            Native::new("split", split),
-            Native::new("startswith", startswith),
-            Native::new("endswith", endswith),
-            Native::new("strip", strip),
-            Native::new("rstrip", rstrip),
-            Native::new("lstrip", lstrip),
-            Native::new("upper", upper),
-            Native::new("lower", lower),
-            Native::new("replace", replace),
-            Native::new("find", find),
-            Native::new("format", format),
-            Native::new("isdigit", isdigit),
-            Native::new("isalpha", isalpha),
+            Native::new("find", m::find),
+            Native::new("rfind", m::rfind),
+            Native::new("index", m::index),
+            Native::new("rindex", m::rindex),
+            Native::new("join", m::join),
+            Native::new("split", m::split),
+            Native::new("splitlines", m::splitlines),
+            Native::new("rsplit", m::rsplit),
+            Native::new("startswith", m::startswith),
+            Native::new("endswith", m::endswith),
+            Native::new("strip", m::strip),
+            Native::new("lstrip", m::lstrip),
+            Native::new("rstrip", m::rstrip),
+            Native::new("format", str_format::format),
+            Native::new("replace", m::replace),
+            Native::new("count", m::count),
+            Native::new("partition", m::partition),
+            Native::new("rpartition", m::rpartition),
+            Native::new("center", m::center),
+            Native::new("lower", m::lower),
+            Native::new("upper", m::upper),
+            Native::new("isspace", m::isspace),
+            Native::new("isalpha", m::isalpha),
+            Native::new("isdigit", m::isdigit),
+            Native::new("isupper", m::isupper),
+            Native::new("islower", m::islower),
             Native::new("encode", encode),
-            Native::new("count", count),
-            Native::new("index", index),
-            Native::new("rfind", rfind),
-            Native::new("rindex", rindex),
-            Native::new("isspace", isspace),
-            Native::new("islower", islower),
-            Native::new("isupper", isupper),
-            Native::new("partition", partition),
-            Native::new("rpartition", rpartition),
-            Native::new("rsplit", rsplit),
         ],
+        names: &["keepends"],
         ..TypeSlots::new(Kind::STR, "str")
     };
 }
 
-/// `str()`, `str(x)`, `str(b, encoding)`.
-fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let a0 = arg(args, 0);
-    if args.is_empty() {
-        return Ok(Value::qstr(1));
+/// A new str from `b`, which must be UTF-8 (MicroPython's `mp_obj_new_str`): `UnicodeError`
+/// otherwise. Interned text comes back as its qstr.
+pub fn new_text<F: FlashImage>(vm: &mut Vm<F>, b: &[u8]) -> R<Value> {
+    if !unicode::check(b) {
+        return vm.raise_empty("UnicodeError");
     }
-    if vm.kind(a0) == Some(Kind::BYTES) && args.len() > 1 {
-        let b = vm.str_obj_bytes(a0).unwrap_or(b"").to_vec();
-        return vm.new_str(&b);
+    vm.new_str(b)
+}
+
+/// `TypeError: keyword argument(s) not implemented - use normal args instead`, as the
+/// constructors of str and bytes raise for any keyword.
+pub fn no_keywords<F: FlashImage>(vm: &mut Vm<F>, kw: &[Value]) -> R<()> {
+    if kw.is_empty() {
+        return Ok(());
     }
-    let s = vm.str_of(a0)?;
-    vm.new_str(s.as_bytes())
+    vm.raise_msg(
+        "NotImplementedError",
+        "keyword argument(s) not implemented - use normal args instead",
+    )
+}
+
+/// `str()`, `str(x)`, `str(buffer, encoding[, errors])` (the encoding is UTF-8 whatever it is
+/// named, as in MicroPython; the bytes must be valid UTF-8).
+fn make_new<F: FlashImage>(vm: &mut Vm<F>, _c: Value, args: &[Value], kw: &[Value]) -> R<Value> {
+    no_keywords(vm, kw)?;
+    vm.check_args(args, kw, 0, 3)?;
+    match args.len() {
+        0 => Ok(Value::qstr(1)),
+        1 => {
+            let s = vm.str_of(args[0])?;
+            vm.new_str(s.as_bytes())
+        }
+        _ => {
+            let b = buffer::bytes_arg(vm, args[0])?;
+            new_text(vm, &b)
+        }
+    }
 }
 
 fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, k: PrintKind) -> R<()> {
     let b = vm.str_bytes(v).unwrap_or(b"");
     match k {
         PrintKind::Str => s.push_str(&String::from_utf8_lossy(b)),
-        PrintKind::Repr => {
-            let b = b.to_vec();
-            repr_str(s, &b);
-        }
+        PrintKind::Repr => quote_str(s, b),
     }
     Ok(())
 }
 
-/// Python-style repr of str contents (bytes: `types::bytes::repr_bytes`).
-pub fn repr_str(s: &mut String, b: &[u8]) {
-    let text = String::from_utf8_lossy(b);
-    let q = if text.contains('\'') && !text.contains('"') {
-        '"'
+/// The quote a repr uses: `"` when the text has a `'` and no `"`, else `'`.
+fn quote_char(b: &[u8]) -> u8 {
+    if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
     } else {
-        '\''
-    };
-    s.push(q);
-    for ch in text.chars() {
+        b'\''
+    }
+}
+
+/// `repr` of a str's text (MicroPython's `uni_print_quoted`): printable ASCII as is, `\n \r
+/// \t \\` and the quote escaped, every other code point as `\xhh`, `\uhhhh` or `\Uhhhhhhhh`.
+pub fn quote_str(s: &mut String, b: &[u8]) {
+    let q = quote_char(b) as u32;
+    s.push(q as u8 as char);
+    let mut i = 0;
+    while i < b.len() {
+        let (ch, j) = unicode::decode(b, i);
+        i = j;
         match ch {
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '\t' => s.push_str("\\t"),
-            '\\' => s.push_str("\\\\"),
             c if c == q => {
                 s.push('\\');
-                s.push(c);
+                s.push(q as u8 as char);
             }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(s, "\\x{:02x}", c as u32);
+            0x5C => s.push_str("\\\\"),
+            0x20..=0x7E => s.push(ch as u8 as char),
+            0x0A => s.push_str("\\n"),
+            0x0D => s.push_str("\\r"),
+            0x09 => s.push_str("\\t"),
+            c if c < 0x100 => {
+                let _ = write!(s, "\\x{c:02x}");
             }
-            c => s.push(c),
+            c if c < 0x10000 => {
+                let _ = write!(s, "\\u{c:04x}");
+            }
+            c => {
+                let _ = write!(s, "\\U{c:08x}");
+            }
         }
     }
-    s.push(q);
+    s.push(q as u8 as char);
+}
+
+/// `repr` of bytes (MicroPython's `mp_str_print_quoted` for bytes), without the `b`: bytes
+/// 0x20..0x7E as is (but `\\` and the quote), `\n \r \t`, every other byte `\xhh`.
+pub fn quote_bytes(s: &mut String, b: &[u8]) {
+    let q = quote_char(b);
+    s.push(q as char);
+    for &c in b {
+        match c {
+            c if c == q => {
+                s.push('\\');
+                s.push(q as char);
+            }
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7E => s.push(c as char),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            c => {
+                let _ = write!(s, "\\x{c:02x}");
+            }
+        }
+    }
+    s.push(q as char);
+}
+
+/// Number of code points of str `v`.
+pub fn char_len<F: FlashImage>(vm: &Vm<F>, v: Value) -> usize {
+    let b = vm.str_bytes(v).unwrap_or(b"");
+    if vm.str_is_ascii(v) {
+        b.len()
+    } else {
+        unicode::char_count(b)
+    }
 }
 
 fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>> {
-    let b = vm.str_bytes(v).unwrap_or(b"");
     Ok(match op {
-        unop::BOOL => Some(vm.bool_val(!b.is_empty())),
-        unop::LEN => Some(Value::small(b.len() as i32)),
-        unop::HASH => Some(Value::small((crate::qstr::hash(b) >> 2) as i32)),
+        unop::BOOL => Some(vm.bool_val(!vm.str_bytes(v).unwrap_or(b"").is_empty())),
+        unop::LEN => Some(Value::small(char_len(vm, v) as i32)),
+        unop::HASH => Some(hash(vm.str_bytes(v).unwrap_or(b""))),
         _ => None,
     })
 }
 
+/// `hash()` of a str or bytes: the same for the same bytes, as in MicroPython.
+pub fn hash(b: &[u8]) -> Value {
+    Value::small((crate::qstr::hash(b) >> 2) as i32)
+}
+
+/// `s * n`: `n` an int or a bool; empty for `n <= 0`.
+pub fn repeat<F: FlashImage>(vm: &mut Vm<F>, unit: &[u8], n: i64) -> R<Vec<u8>> {
+    let n = n.max(0) as usize;
+    tuple::check_repeat(vm, unit.len(), n)?;
+    Ok(unit.repeat(n))
+}
+
+/// Does the equality of `a` with `b` belong to `b`'s type (a bytearray or memoryview compares
+/// with anything that has the buffer protocol, as MicroPython's `EQ_CHECKS_OTHER_TYPE`)?
+pub fn other_decides_eq<F: FlashImage>(vm: &Vm<F>, b: Value) -> bool {
+    matches!(vm.kind(b), Some(k) if k == bytearray::KIND || k == memoryview::KIND)
+}
+
+/// MicroPython's `mp_obj_str_binary_op` for a str on the left: `%`, `*` by an int, and with
+/// another str `+`, `in` and the comparisons; `in` with anything else raises.
 fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
+    if op == binop::MODULO {
+        return str_format::modulo(vm, a, b).map(Some);
+    }
+    if op == binop::MULTIPLY {
+        let Some(n) = vm.int_maybe(b)? else {
+            return Ok(None);
+        };
+        let unit = vm.str_bytes(a).unwrap_or(b"").to_vec();
+        let s = repeat(vm, &unit, n)?;
+        return vm.new_str(&s).map(Some);
+    }
+    if op == binop::EQUAL && other_decides_eq(vm, b) {
+        return buffer::binary_op(vm, op, b, a);
+    }
+    if vm.str_bytes(b).is_none() {
+        if op == binop::CONTAINS {
+            return m::bad_conversion(vm, b);
+        }
+        return Ok(None);
+    }
+    let x = vm.str_bytes(a).unwrap_or(b"");
+    let y = vm.str_bytes(b).unwrap_or(b"");
     match op {
-        binop::CONTAINS => {
-            let hay = vm.str_bytes(a).unwrap_or(b"").to_vec();
-            let Some(needle) = vm.str_bytes(b) else {
-                return vm.raise_msg("TypeError", "'in <string>' requires string as left operand");
-            };
-            let r = needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle);
-            Ok(Some(vm.bool_val(r)))
-        }
-        binop::EQUAL => {
-            let r = vm.str_bytes(b).map(|y| vm.str_bytes(a) == Some(y));
-            Ok(r.map(|r| vm.bool_val(r)))
-        }
-        binop::ADD => {
-            let (Some(x), Some(y)) = (vm.str_bytes(a), vm.str_bytes(b)) else {
-                return Ok(None);
-            };
+        binop::ADD | binop::INPLACE_ADD => {
+            if x.is_empty() {
+                return Ok(Some(b));
+            }
+            if y.is_empty() {
+                return Ok(Some(a));
+            }
             let mut s = x.to_vec();
             s.extend_from_slice(y);
             vm.new_str(&s).map(Some)
         }
-        binop::MULTIPLY if b.is_int() => {
-            let n = b.as_int().max(0) as usize;
-            let unit = vm.str_bytes(a).map_or(0, |x| x.len());
-            tuple::check_repeat(vm, unit, n)?;
-            let s = vm.str_bytes(a).unwrap_or(b"").repeat(n);
-            vm.new_str(&s).map(Some)
+        binop::CONTAINS => {
+            let r = buffer::find(x, y, true).is_some();
+            Ok(Some(vm.bool_val(r)))
         }
-        binop::MODULO => {
-            let args = match vm.kind(b) {
-                Some(Kind::TUPLE) => vm.seq_vec(b).unwrap_or_default(),
-                _ => vec![b],
-            };
-            percent_format(vm, a, &args).map(Some)
+        binop::EQUAL => {
+            let r = x == y;
+            Ok(Some(vm.bool_val(r)))
         }
         _ => {
-            let ord = match (vm.str_bytes(a), vm.str_bytes(b)) {
-                (Some(x), Some(y)) => x.cmp(y),
-                _ => return Ok(None),
-            };
+            let ord = x.cmp(y);
             Ok(binop::compare(op, ord).map(|r| vm.bool_val(r)))
         }
     }
-}
-
-/// `fmt % args`: `%s`, `%r`, `%d`, `%x`, `%%`, with a width and `-` (left-justify).
-fn percent_format<F: FlashImage>(vm: &mut Vm<F>, fmt: Value, args: &[Value]) -> R<Value> {
-    let f = vm.str_bytes(fmt).unwrap_or(b"").to_vec();
-    let mut out = String::new();
-    let mut ai = 0;
-    let mut i = 0;
-    while i < f.len() {
-        if f[i] == b'%' && i + 1 < f.len() {
-            // Skip simple width/flags.
-            let mut j = i + 1;
-            while j < f.len() && (f[j].is_ascii_digit() || f[j] == b'-' || f[j] == b'.') {
-                j += 1;
-            }
-            let c = f.get(j).copied().unwrap_or(b's');
-            if c == b'%' {
-                out.push('%');
-            } else {
-                let a = args.get(ai).copied().unwrap_or(Value::NULL);
-                ai += 1;
-                let t = match c {
-                    b'r' => vm.repr_of(a)?,
-                    b'x' => alloc::format!("{:x}", vm.as_intlike(a).unwrap_or(0)),
-                    _ => vm.str_of(a)?,
-                };
-                let width: usize = core::str::from_utf8(&f[i + 1..j])
-                    .ok()
-                    .and_then(|w| w.trim_start_matches('-').parse().ok())
-                    .unwrap_or(0);
-                if f[i + 1] == b'-' {
-                    let _ = write!(out, "{t:<width$}");
-                } else {
-                    let _ = write!(out, "{t:>width$}");
-                }
-            }
-            i = j + 1;
-        } else {
-            let start = i;
-            while i < f.len() && f[i] != b'%' {
-                i += 1;
-            }
-            out.push_str(&String::from_utf8_lossy(&f[start..i]));
-            if i < f.len() && i + 1 >= f.len() {
-                out.push('%');
-                i += 1;
-            }
-        }
-    }
-    vm.new_str(out.as_bytes())
 }
 
 /// The bytes of a str object (a qstr's text is in the firmware or a pool, not in one object).
@@ -232,359 +289,82 @@ fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
     if vm.kind(v) != Some(Kind::STR) {
         return None;
     }
-    let len = vm.aux(v);
     Some(Buffer {
         addr: vm.payload_addr(v),
-        len,
+        len: vm.aux(v) & STR_LEN_MASK,
         writable: false,
+        typecode: b'B',
     })
 }
 
-/// `s[i]` (a one-byte str) and `s[a:b:c]`.
+/// A code point index argument: an int or a bool, else `TypeError: string indices must be
+/// integers, not …`.
+pub fn index_arg<F: FlashImage>(vm: &mut Vm<F>, i: Value) -> R<i64> {
+    match vm.int_maybe(i)? {
+        Some(n) => Ok(n),
+        None => {
+            let t = vm.class_name(vm.type_of(i));
+            let msg = alloc::format!("string indices must be integers, not {t}");
+            vm.raise_msg("TypeError", &msg)
+        }
+    }
+}
+
+/// `s[i]` (a one-character str) and `s[a:b]` (step 1 only), by code point.
 fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -> R<Option<Value>> {
-    if op != SubscrOp::Load {
-        return Ok(None);
+    match op {
+        SubscrOp::Store(_) => return buffer::no_item(vm, v, "assignment"),
+        SubscrOp::Delete => return buffer::no_item(vm, v, "deletion"),
+        SubscrOp::Load => {}
     }
-    let b = vm.str_bytes(v).unwrap_or(b"").to_vec();
+    let ascii = vm.str_is_ascii(v);
     if slice::is_slice(vm, index) {
-        let idx = slice::indices(vm, index, b.len() as u32);
-        let out: Vec<u8> = idx.iter().map(|&i| b[i as usize]).collect();
-        return vm.new_str(&out).map(Some);
-    }
-    let i = slice::norm_index(vm, index, b.len() as u32)? as usize;
-    vm.new_str(&b[i..i + 1]).map(Some)
-}
-
-/// A str argument as text (lossy).
-fn text<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<String> {
-    Ok(String::from_utf8_lossy(&vm.str_arg(v)?).into_owned())
-}
-
-/// A list of new strs.
-fn str_list<F: FlashImage>(vm: &mut Vm<F>, parts: Vec<String>) -> R<Value> {
-    let mut vals = Vec::new();
-    for p in parts {
-        let v = vm.new_str(p.as_bytes())?;
-        vals.push(v);
-    }
-    vm.new_list(&vals)
-}
-
-fn join<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let sep = vm.str_arg(arg(args, 0))?;
-    let mut out = Vec::new();
-    for (i, x) in vm.iter_to_vec(arg(args, 1))?.into_iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(&sep);
+        let step = vm.wv(index, 3);
+        if step.0 != vm.st.none && step != Value::small(1) {
+            return vm.raise_msg(
+                "NotImplementedError",
+                "only slices with step=1 (aka None) are supported",
+            );
         }
-        let b = vm.str_arg(x)?;
-        out.extend_from_slice(&b);
-    }
-    vm.new_str(&out)
-}
-
-/// The separator argument `args[1]`, if given and not None.
-fn sep_arg<F: FlashImage>(vm: &mut Vm<F>, args: &[Value]) -> R<Option<String>> {
-    if args.len() > 1 && args[1].0 != vm.st.none {
-        let sep = text(vm, args[1])?;
-        if sep.is_empty() {
-            return vm.raise_msg("ValueError", "empty separator");
-        }
-        return Ok(Some(sep));
-    }
-    Ok(None)
-}
-
-fn split<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let s = text(vm, arg(args, 0))?;
-    let parts: Vec<String> = match sep_arg(vm, args)? {
-        Some(sep) => s.split(sep.as_str()).map(String::from).collect(),
-        None => s.split_whitespace().map(String::from).collect(),
-    };
-    str_list(vm, parts)
-}
-
-fn rsplit<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let s = text(vm, arg(args, 0))?;
-    let max = if args.len() > 2 {
-        vm.int_arg(args[2])?
-    } else {
-        -1
-    };
-    let parts: Vec<String> = match sep_arg(vm, args)? {
-        Some(sep) => {
-            let mut v: Vec<String> = if max < 0 {
-                s.split(sep.as_str()).map(String::from).collect()
-            } else {
-                s.rsplitn(max as usize + 1, sep.as_str())
-                    .map(String::from)
-                    .collect()
-            };
-            if max >= 0 {
-                v.reverse();
-            }
-            v
-        }
-        None => s.split_whitespace().map(String::from).collect(),
-    };
-    str_list(vm, parts)
-}
-
-/// `startswith`/`endswith` with a str or a tuple of strs.
-fn affix<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], start: bool) -> R<Value> {
-    let s = vm.str_arg(arg(args, 0))?;
-    let a1 = arg(args, 1);
-    let pats = match vm.seq_vec(a1) {
-        Some(items) if vm.kind(a1) == Some(Kind::TUPLE) => items,
-        _ => vec![a1],
-    };
-    let mut r = false;
-    for p in pats {
-        let p = vm.str_arg(p)?;
-        r |= if start {
-            s.starts_with(&p)
+        let (start, stop) = (vm.wv(index, 1), vm.wv(index, 2));
+        let none = vm.st.none;
+        let start = if start.0 == none {
+            None
         } else {
-            s.ends_with(&p)
+            Some(index_arg(vm, start)?)
         };
-    }
-    Ok(vm.bool_val(r))
-}
-
-fn startswith<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    affix(vm, args, true)
-}
-
-fn endswith<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    affix(vm, args, false)
-}
-
-/// Which ends `strip` trims.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ends {
-    Both,
-    Right,
-    Left,
-}
-
-fn trim<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], ends: Ends) -> R<Value> {
-    let s = text(vm, arg(args, 0))?;
-    let chars: Option<Vec<char>> = if args.len() > 1 && args[1].0 != vm.st.none {
-        Some(text(vm, args[1])?.chars().collect())
-    } else {
-        None
-    };
-    let pred = |c: char| match &chars {
-        Some(cs) => cs.contains(&c),
-        None => c.is_whitespace(),
-    };
-    let r = match ends {
-        Ends::Both => s.trim_matches(pred),
-        Ends::Right => s.trim_end_matches(pred),
-        Ends::Left => s.trim_start_matches(pred),
-    };
-    let r = String::from(r);
-    vm.new_str(r.as_bytes())
-}
-
-fn strip<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    trim(vm, args, Ends::Both)
-}
-
-fn rstrip<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    trim(vm, args, Ends::Right)
-}
-
-fn lstrip<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    trim(vm, args, Ends::Left)
-}
-
-fn upper<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let r = text(vm, arg(args, 0))?.to_uppercase();
-    vm.new_str(r.as_bytes())
-}
-
-fn lower<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let r = text(vm, arg(args, 0))?.to_lowercase();
-    vm.new_str(r.as_bytes())
-}
-
-fn replace<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let s = text(vm, arg(args, 0))?;
-    let a = text(vm, arg(args, 1))?;
-    let b = text(vm, arg(args, 2))?;
-    let r = s.replace(a.as_str(), &b);
-    vm.new_str(r.as_bytes())
-}
-
-/// `find`/`rfind` (-1 when absent) and `index`/`rindex` (`ValueError`).
-fn search<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], fwd: bool, raise: bool) -> R<Value> {
-    let s = vm.str_arg(arg(args, 0))?;
-    let p = vm.str_arg(arg(args, 1))?;
-    let r = if p.is_empty() {
-        Some(if fwd { 0 } else { s.len() })
-    } else if fwd {
-        s.windows(p.len()).position(|w| w == p.as_slice())
-    } else {
-        s.windows(p.len()).rposition(|w| w == p.as_slice())
-    };
-    match r {
-        Some(x) => Ok(Value::small(x as i32)),
-        None if !raise => Ok(Value::small(-1)),
-        None => vm.raise_msg("ValueError", "substring not found"),
-    }
-}
-
-fn find<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    search(vm, args, true, false)
-}
-
-fn index<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    search(vm, args, true, true)
-}
-
-fn rfind<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    search(vm, args, false, false)
-}
-
-fn rindex<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    search(vm, args, false, true)
-}
-
-fn split3<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], fwd: bool) -> R<Value> {
-    let s = vm.str_arg(arg(args, 0))?;
-    let p = vm.str_arg(arg(args, 1))?;
-    if p.is_empty() {
-        return vm.raise_msg("ValueError", "empty separator");
-    }
-    let pos = if fwd {
-        s.windows(p.len()).position(|w| w == p.as_slice())
-    } else {
-        s.windows(p.len()).rposition(|w| w == p.as_slice())
-    };
-    let (a, m, b) = match pos {
-        Some(i) => (s[..i].to_vec(), p.clone(), s[i + p.len()..].to_vec()),
-        None if fwd => (s.clone(), Vec::new(), Vec::new()),
-        None => (Vec::new(), Vec::new(), s.clone()),
-    };
-    let (a, m, b) = (vm.new_str(&a)?, vm.new_str(&m)?, vm.new_str(&b)?);
-    vm.new_tuple(&[a, m, b])
-}
-
-fn partition<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    split3(vm, args, true)
-}
-
-fn rpartition<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    split3(vm, args, false)
-}
-
-/// A predicate over a non-empty str's bytes.
-fn test<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], pred: fn(&[u8]) -> bool) -> R<Value> {
-    let s = vm.str_arg(arg(args, 0))?;
-    let r = !s.is_empty() && pred(&s);
-    Ok(vm.bool_val(r))
-}
-
-fn isspace<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    test(vm, args, |s| s.iter().all(|c| c.is_ascii_whitespace()))
-}
-
-fn islower<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    test(vm, args, |s| {
-        s.iter().any(|c| c.is_ascii_lowercase()) && !s.iter().any(|c| c.is_ascii_uppercase())
-    })
-}
-
-fn isupper<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    test(vm, args, |s| {
-        s.iter().any(|c| c.is_ascii_uppercase()) && !s.iter().any(|c| c.is_ascii_lowercase())
-    })
-}
-
-fn isdigit<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    test(vm, args, |s| s.iter().all(|c| c.is_ascii_digit()))
-}
-
-fn isalpha<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    test(vm, args, |s| s.iter().all(|c| c.is_ascii_alphabetic()))
-}
-
-fn count<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let s = vm.str_arg(arg(args, 0))?;
-    let p = vm.str_arg(arg(args, 1))?;
-    let c = if p.is_empty() {
-        s.len() + 1
-    } else {
-        s.windows(p.len()).filter(|w| *w == p.as_slice()).count()
-    };
-    Ok(Value::small(c as i32))
-}
-
-fn encode<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let s = vm.str_arg(arg(args, 0))?;
-    vm.new_str_obj(Kind::BYTES, &s)
-}
-
-/// `fmt.format(*args, **kw)`: `{}`, `{0}`, `{name}`, `!r`-less conversions, and `<`, `>`, `0`
-/// alignment with a width.
-fn format<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value> {
-    let f = text(vm, arg(args, 0))?;
-    let mut out = String::new();
-    let mut auto = 1;
-    let mut chars = f.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '{' {
-            if chars.peek() == Some(&'{') {
-                chars.next();
-                out.push('{');
-                continue;
-            }
-            let mut field = String::new();
-            for d in chars.by_ref() {
-                if d == '}' {
-                    break;
-                }
-                field.push(d);
-            }
-            let (name, spec) = match field.split_once(':') {
-                Some((a, b)) => (String::from(a), String::from(b)),
-                None => (field.clone(), String::new()),
-            };
-            let name = name.split('!').next().unwrap_or("").trim();
-            let v = if name.is_empty() {
-                let v = args.get(auto).copied();
-                auto += 1;
-                v
-            } else if let Ok(i) = name.parse::<usize>() {
-                args.get(i + 1).copied()
-            } else {
-                vm.kwarg(kw, name)
-            };
-            let Some(v) = v else {
-                return vm.raise_msg("IndexError", "format field not found");
-            };
-            let s = vm.str_of(v)?;
-            let width: usize = spec
-                .trim_start_matches(['<', '>', '0'])
-                .parse()
-                .unwrap_or(0);
-            if spec.starts_with('<') || (!spec.starts_with('>') && !v.is_int()) {
-                let _ = write!(out, "{s:<width$}");
-            } else if spec.starts_with('0') {
-                let _ = write!(out, "{s:0>width$}");
-            } else {
-                let _ = write!(out, "{s:>width$}");
-            }
-        } else if c == '}' {
-            if chars.peek() == Some(&'}') {
-                chars.next();
-            }
-            out.push('}');
+        let stop = if stop.0 == none {
+            None
         } else {
-            out.push(c);
+            Some(index_arg(vm, stop)?)
+        };
+        let b = vm.str_bytes(v).unwrap_or(b"");
+        let a = start.map_or(0, |i| unicode::offset(b, ascii, i, true).unwrap_or(0));
+        let z = stop.map_or(b.len(), |i| unicode::offset(b, ascii, i, true).unwrap_or(0));
+        if z <= a {
+            return Ok(Some(Value::qstr(1)));
         }
+        let part = b[a..z].to_vec();
+        return vm.new_str(&part).map(Some);
     }
-    vm.new_str(out.as_bytes())
+    let i = index_arg(vm, index)?;
+    let b = vm.str_bytes(v).unwrap_or(b"");
+    let Some(at) = unicode::offset(b, ascii, i, false) else {
+        return vm.raise_msg("IndexError", "string index out of range");
+    };
+    let ch = b[at..unicode::next(b, at)].to_vec();
+    vm.new_str(&ch).map(Some)
+}
+
+/// `s.encode([encoding[, errors]])`: the UTF-8 bytes (every encoding is UTF-8, as in
+/// MicroPython).
+fn encode<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value> {
+    vm.check_args(args, kw, 1, 3)?;
+    let s = arg(args, 0);
+    let Some(b) = vm.str_bytes(s).map(<[u8]>::to_vec) else {
+        return m::bad_conversion(vm, s);
+    };
+    bytes::new(vm, &b)
 }
 
 fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
@@ -594,13 +374,13 @@ fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
 /// The compact frozen layout of a `str` or a `bytes`: the header with the COMPACT bit, then
 /// the payload.
 pub fn frozen_size<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
-    4 + vm.aux(v)
+    4 + (vm.aux(v) & STR_LEN_MASK)
 }
 
 /// Writes the compact copy of a heap `str` or `bytes`.
 pub fn write_frozen<F: FlashImage>(vm: &Vm<F>, v: Value, out: &mut [u8]) {
     let hdr = vm.w(v, 0);
-    let n = hdr >> 8;
+    let n = (hdr >> 8) & STR_LEN_MASK;
     let Some(b) = vm.mem.bytes(v.0 + 8, n) else {
         return;
     };

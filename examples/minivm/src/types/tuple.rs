@@ -8,7 +8,7 @@ use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
 use crate::slots::{Native, NativeType, PrintKind, SubscrOp, TypeSlots, binop, unop};
-use crate::types::{iter, slice};
+use crate::types::{class, iter, slice};
 use crate::vm::{R, Thrown, Vm};
 
 /// The `tuple` type.
@@ -67,20 +67,31 @@ fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>
     Ok(match op {
         unop::BOOL => Some(vm.bool_val(n != 0)),
         unop::LEN => Some(Value::small(n as i32)),
+        // The length plus the items' hashes, as MicroPython (an unhashable item raises).
+        unop::HASH => {
+            let mut h = n as i32;
+            for x in vm.seq_vec(v).unwrap_or_default() {
+                h = h.wrapping_add(vm.hash_of(x)?.as_int());
+            }
+            Some(Value::small(h))
+        }
         _ => None,
     })
 }
 
 fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Option<Value>> {
     match op {
-        binop::EQUAL if vm.kind(b) == Some(Kind::TUPLE) => items_equal(vm, a, b).map(Some),
+        binop::EQUAL if native_kind(vm, b) == Some(Kind::TUPLE) => items_equal(vm, a, b).map(Some),
         binop::ADD if vm.kind(b) == Some(Kind::TUPLE) => {
             let mut x = vm.seq_vec(a).unwrap_or_default();
             x.extend(vm.seq_vec(b).unwrap_or_default());
             vm.new_tuple(&x).map(Some)
         }
-        binop::MULTIPLY if b.is_int() => {
-            let y = repeat_items(vm, a, b)?;
+        binop::MULTIPLY => {
+            let Some(n) = vm.int_maybe(b)? else {
+                return Ok(None);
+            };
+            let y = repeat_items(vm, a, n)?;
             vm.new_tuple(&y).map(Some)
         }
         _ => compare_items(vm, op, a, b),
@@ -111,12 +122,24 @@ pub fn load_item<F: FlashImage>(vm: &mut Vm<F>, seq: Value, index: Value) -> R<V
             vm.new_list(&items)
         };
     }
-    let i = slice::norm_index(vm, index, n)?;
+    let ty = if vm.kind(seq) == Some(Kind::TUPLE) {
+        "tuple"
+    } else {
+        "list"
+    };
+    let i = slice::get_index(vm, ty, index, n)?;
     Ok(Value(vm.mem.read_u32(a + 4 * i)))
+}
+
+/// The kind of `v`, or of its native object if it is an instance of a subclass of a native
+/// type (a namedtuple is a tuple).
+pub fn native_kind<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Kind> {
+    vm.kind(class::native_of(vm, v).unwrap_or(v))
 }
 
 /// `==` of two tuples or two lists: same length and items `==` pairwise.
 pub fn items_equal<F: FlashImage>(vm: &mut Vm<F>, a: Value, b: Value) -> R<Value> {
+    let b = class::native_of(vm, b).unwrap_or(b);
     let (x, y) = (
         vm.seq_vec(a).unwrap_or_default(),
         vm.seq_vec(b).unwrap_or_default(),
@@ -132,16 +155,19 @@ pub fn items_equal<F: FlashImage>(vm: &mut Vm<F>, a: Value, b: Value) -> R<Value
     Ok(vm.bool_val(true))
 }
 
-/// A comparison (`<` …) of sequence `a` with sequence `b` (a tuple or a list):
-/// lexicographic by `==` then `<` of the first differing items, then by length. `None` when
-/// `op` is no comparison or `b` no sequence.
+/// A comparison (`<` …) of sequence `a` with sequence `b` of the same type (two tuples or
+/// two lists): lexicographic by `==` then `<` of the first differing items, then by length.
+/// `None` when `op` is no comparison or `b` is not of `a`'s type (`(1, 2) < [1, 3]` is a
+/// `TypeError`).
 pub fn compare_items<F: FlashImage>(
     vm: &mut Vm<F>,
     op: u32,
     a: Value,
     b: Value,
 ) -> R<Option<Value>> {
-    if binop::compare(op, Ordering::Equal).is_none() {
+    // The other operand may be an instance of a subclass (a namedtuple): its native object.
+    let b = class::native_of(vm, b).unwrap_or(b);
+    if binop::compare(op, Ordering::Equal).is_none() || vm.kind(a) != vm.kind(b) {
         return Ok(None);
     }
     let (Some(x), Some(y)) = (vm.seq_vec(a), vm.seq_vec(b)) else {
@@ -175,9 +201,9 @@ pub fn check_repeat<F: FlashImage>(vm: &mut Vm<F>, unit: usize, n: usize) -> R<(
     Ok(())
 }
 
-/// The items of tuple or list `a`, `n` (a small int) times.
-pub fn repeat_items<F: FlashImage>(vm: &mut Vm<F>, a: Value, n: Value) -> R<Vec<Value>> {
-    let n = n.as_int().max(0) as usize;
+/// The items of tuple or list `a`, `n` times.
+pub fn repeat_items<F: FlashImage>(vm: &mut Vm<F>, a: Value, n: i64) -> R<Vec<Value>> {
+    let n = n.max(0) as usize;
     check_repeat(vm, 4 * vm.seq_items(a).map_or(0, |(_, n)| n as usize), n)?;
     let x = vm.seq_vec(a).unwrap_or_default();
     let mut y = Vec::with_capacity(x.len() * n);
