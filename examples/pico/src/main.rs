@@ -18,6 +18,7 @@
 #![no_main]
 
 mod board;
+mod crc;
 mod flash;
 mod fs;
 mod heap;
@@ -107,6 +108,8 @@ fn main() -> ! {
         halt()
     };
     let timer = hal::Timer::new(pac.TIMER, &mut pac.RESETS, &clocks);
+    // The DMA sniffer as the CRC-32 engine, if it passes its self-test (else the table).
+    let dma_crc = crc::DmaCrc::new(pac.DMA, &mut pac.RESETS).ok();
     // USB CDC: a second console next to UART0 (the USB clock is 48 MHz from PLL_USB). The bus
     // allocator lives for the program, so the console link can be kept by the VM's poller.
     let Some(usb_bus) = cortex_m::singleton!(: UsbBusAllocator<hal::usb::UsbBus> =
@@ -165,8 +168,9 @@ fn main() -> ! {
         let _ = writeln!(session.out(), "layout error: {why}");
     }
     let firmware_end = linked.firmware_end - layout::XIP_BASE;
-    // SAFETY: core 1 is still parked in the boot ROM (never launched by this firmware), no DMA is
-    // configured, and `firmware_end` comes from the linker.
+    // SAFETY: core 1 is still parked in the boot ROM (never launched by this firmware), the only DMA
+    // channel (the CRC's, `crc.rs`) runs only while its caller waits, in thread mode, never inside a
+    // flash operation, and `firmware_end` comes from the linker.
     let image = match unsafe { RegionFlash::claim(IMAGE_OFFSET, IMAGE_LEN, firmware_end) } {
         Ok(r) => r,
         Err(e) => {
@@ -224,6 +228,7 @@ fn main() -> ! {
                     fs: &lfs,
                     root: &root,
                     timer: &timer,
+                    crc: dma_crc.as_ref(),
                 };
                 let mut out = session.out();
                 board.command(&mut out, &cmd, v);
