@@ -33,7 +33,7 @@ use zerocopy::{FromZeros, IntoBytes};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest,
     FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry,
-    SECTION_ALIGN, Section, SectionRef, align_up, put_object,
+    SECTION_ALIGN, Section, SectionRef, align_up, low_bit, put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -201,6 +201,8 @@ enum Needs {
 /// which the walk awaits after each object.
 trait Visit {
     const NEEDS: Needs;
+    /// Whether the walk computes the sections' CRCs (not when the sink computes them).
+    const CRCS: bool = false;
     async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
     fn pointer_map(&mut self, byte: u8);
     fn object_map(&mut self, byte: u8);
@@ -215,6 +217,10 @@ where
     V: Visit,
 {
     let rb = u64::from(M::ENCODING.width());
+    // Reference words are 4 or 8 bytes: divisions by the width are shifts (a Cortex-M0+ has no
+    // divide instruction, and calls a routine for every 64-bit one).
+    let rb_shift = rb.trailing_zeros();
+    let rb32 = M::ENCODING.width();
     let target = *plan.target();
     let mut crc_flash = CRC.digest();
     let mut crc_ram = CRC.digest();
@@ -251,18 +257,19 @@ where
         if V::NEEDS != Needs::Layout {
             // Reference words of this object as a bitset (one bit per word: the VM may report
             // them in any order, and a bitset is 32 to 64 times smaller than the object).
-            let words = u64::from(size).div_ceil(rb) as usize;
+            let words = (size.div_ceil(rb32)) as usize;
             ref_bits.clear();
             ref_bits.reserve_exact(words.div_ceil(8));
             ref_bits.resize(words.div_ceil(8), 0);
             let mut misaligned = None;
+            // The object's offset in its section: a u32 (sections are u32 long).
+            let offset32 = offset as u32;
             let mut on_ref = |r: u32| {
-                let r = u64::from(r);
                 // The plan checked `r % rb == 0` (`check_slot`); the object may be less aligned.
-                if (offset + r) % rb != 0 {
-                    misaligned = Some(base + offset + r);
-                } else if let Some(byte) = ref_bits.get_mut((r / rb) as usize / 8) {
-                    *byte |= 1 << ((r / rb) % 8);
+                if offset32.wrapping_add(r) & (rb32 - 1) != 0 {
+                    misaligned = Some(base + offset + u64::from(r));
+                } else if let Some(byte) = ref_bits.get_mut((r >> rb_shift) as usize / 8) {
+                    *byte |= 1 << ((r >> rb_shift) % 8);
                 }
             };
             if V::NEEDS == Needs::Bytes {
@@ -270,7 +277,9 @@ where
                 let mut at = end;
                 while at < offset {
                     let n = (offset - at).min(zeros.len() as u64) as usize;
-                    crc.update(&zeros[..n]);
+                    if V::CRCS {
+                        crc.update(&zeros[..n]);
+                    }
                     v.section_bytes(obj.placement, base + at, &zeros[..n]).await;
                     at += n as u64;
                 }
@@ -284,11 +293,11 @@ where
             if let Some(address) = misaligned {
                 return Err(ImageError::UnalignedReference { address });
             }
-            let first_word = word_base + offset / rb;
+            let first_word = word_base + u64::from(offset32 >> rb_shift);
             for (i, &byte) in ref_bits.iter().enumerate() {
                 let mut bits = byte;
                 while bits != 0 {
-                    let w = first_word + (i * 8) as u64 + u64::from(bits.trailing_zeros());
+                    let w = first_word + (i * 8) as u64 + u64::from(low_bit(bits));
                     bits &= bits - 1;
                     let gap = w.checked_sub(next_word).ok_or(ImageError::Inconsistent {
                         what: "reference words out of order",
@@ -306,7 +315,9 @@ where
                 }
             }
             if V::NEEDS == Needs::Bytes {
-                crc.update(&scratch);
+                if V::CRCS {
+                    crc.update(&scratch);
+                }
                 v.section_bytes(obj.placement, base + offset, &scratch)
                     .await;
             }
@@ -521,8 +532,15 @@ impl<E> From<ImageError> for StreamError<E> {
 pub(crate) trait Sink {
     /// The sink's error.
     type Error;
+    /// Whether the sink computes the contents' CRCs of what it is sent ([`Sink::crcs`]); the
+    /// writer then computes none.
+    const OWN_CRCS: bool = false;
     /// Take the next `bytes`.
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+    /// The contents' CRCs of the bytes sent (only asked when [`Sink::OWN_CRCS`]).
+    fn crcs(&mut self) -> ContentCrcs {
+        ContentCrcs::default()
+    }
 }
 
 /// A closure as a [`Sink`] (it never waits).
@@ -553,7 +571,7 @@ const STAGE: usize = 64;
 
 impl<S: Sink> Out<'_, S> {
     async fn send(&mut self, bytes: &[u8]) {
-        if self.in_meta {
+        if self.in_meta && !S::OWN_CRCS {
             self.meta.update(bytes);
         }
         if self.err.is_none() && !bytes.is_empty() {
@@ -613,6 +631,7 @@ struct Sections<'a, 'b, S: Sink> {
 
 impl<S: Sink> Visit for Sections<'_, '_, S> {
     const NEEDS: Needs = Needs::Bytes;
+    const CRCS: bool = !S::OWN_CRCS;
     async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]) {
         let h = self.header;
         let at = match placement {
@@ -743,6 +762,9 @@ where
     out.flush().await;
     if let Some(e) = out.err {
         return Err(StreamError::Sink(e));
+    }
+    if S::OWN_CRCS {
+        return Ok(out.sink.crcs());
     }
     Ok(ContentCrcs {
         flash: sections.crc_flash,

@@ -361,8 +361,16 @@ impl<F: FlashImage> Vm<F> {
             let mut p = pool;
             while p.is_ptr() {
                 let first = self.wv(p, 2).as_int() as u32;
-                let n = self.pool_len(p);
                 let compact = is_compact(self.w(p, 0));
+                if compact {
+                    // A frozen pool: one object, scanned in place.
+                    if let Some(i) = self.find_in_compact_pool(p, s) {
+                        return Some(first + i);
+                    }
+                    p = self.wv(p, 1);
+                    continue;
+                }
+                let n = self.pool_len(p);
                 for i in 0..n {
                     let hit = if compact {
                         self.pool_text(p, i) == Some(s)
@@ -378,6 +386,28 @@ impl<F: FlashImage> Vm<F> {
                 }
                 p = self.wv(p, 1);
             }
+        }
+        None
+    }
+
+    /// The entry of compact (frozen) qstr pool `p` whose text is `s`: the pool's bytes read once,
+    /// its offsets compared by length before any text (the same answers as [`Vm::pool_text`]
+    /// for each entry, without its per-entry checks and lookups).
+    fn find_in_compact_pool(&self, p: Value, s: &[u8]) -> Option<u32> {
+        let size = object_size(self.w(p, 0))?;
+        let obj = self.mem.bytes(p.0, size)?;
+        let n = self.pool_len(p) as usize;
+        let hdr = 4 * QPOOL_HDR_WORDS as usize;
+        let offsets = obj.get(hdr..hdr + 2 * (n + 1))?;
+        let texts = obj.get(hdr + pool_offsets_bytes(n as u32) as usize..)?;
+        let off = |k: usize| usize::from(u16::from_le_bytes([offsets[2 * k], offsets[2 * k + 1]]));
+        let mut start = off(0);
+        for i in 0..n {
+            let end = off(i + 1);
+            if end.wrapping_sub(start) == s.len() && texts.get(start..end) == Some(s) {
+                return Some(i as u32);
+            }
+            start = end;
         }
         None
     }

@@ -167,6 +167,9 @@ pub trait Freezer<F: FlashImage> {
     fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String>;
     /// Erases the image.
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String>;
+    /// What the boot's mount found in the image region (the chain it validated), so the first
+    /// freeze need not read the region again.
+    fn mounted(&mut self, _state: flashfreeze::store::StoreState) {}
 }
 
 /// Default largest Python call depth before `RuntimeError` (each level is a few Rust frames:

@@ -6,7 +6,8 @@
 // `freeze` (freeze.import_modules('tinysched', 'counter'), both imported), `mount` (the boot
 // after that freeze), `frozen-import` (import tinysched from the image). The focus (default: the
 // step's own, as in e2e.test.mjs) restricts the tables to one function and what it calls, e.g.
-// `'^flashfreeze::image::write::walk$'`. Needs the release firmware and the boot ROM, as the e2e.
+// `'^flashfreeze::image::write::walk$'`. CALLERS=regex also lists who calls the functions it
+// matches (e.g. CALLERS='ctz32'). Needs the release firmware and the boot ROM, as the e2e.
 
 import { FLASH_SIZE, firmwareElf, firmwareImage, loadBootrom, Pico } from './pico.mjs';
 import { Profiler } from './profile.mjs';
@@ -34,9 +35,14 @@ flash.set(firmwareImage());
 // The first power-on formats the filesystem region: done before any measured step.
 let pico = new Pico(flash, bootrom);
 pico.boot();
+const callers = process.env.CALLERS ? new RegExp(process.env.CALLERS) : null;
 const measure = (label, fn) => {
   pico.profiled(profiler, { focus }, fn);
   console.log(profiler.report(label, { n: rows, lines: rows }));
+  if (callers) {
+    console.log(`callers of ${callers}:`);
+    for (const [name, c] of profiler.callersOf(callers)) console.log(`  ${c.toLocaleString('en-US')}  ${name}`);
+  }
 };
 const powerCycle = () => {
   pico.powerOff();

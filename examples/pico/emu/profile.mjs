@@ -249,6 +249,8 @@ export class Profiler {
     this.self = new Float64Array(N_IDX);
     this.child = new Float64Array(N_IDX);
     this.siteDepth = new Uint32Array(N_IDX);
+    // The callee of each call site (its last call): for `callersOf`.
+    this.siteTarget = new Int32Array(N_IDX);
     this.focusAt = new Uint8Array(N_IDX);
     this.ret = new Uint32Array(MAX_DEPTH);
     this.sp = new Uint32Array(MAX_DEPTH);
@@ -281,9 +283,12 @@ export class Profiler {
     const f = fs[hi];
     if (f && addr < f.end) return f.name;
     if (addr >= 0 && addr < ROM_SPAN) {
-      let name = '[boot ROM]';
-      for (const e of this.rom) if (e.start <= addr) name = e.name;
-      return name;
+      // Named after the table entry just before it when close (the table's functions are
+      // small); else by its 256-byte block (internal code: the flash routines' helpers, USB).
+      let near = null;
+      for (const e of this.rom) if (e.start <= addr) near = e;
+      if (near && addr - near.start < 0x80) return near.name;
+      return `[boot ROM] code at 0x${(addr & ~0xff).toString(16).padStart(4, '0')}`;
     }
     if (addr >= 0x2004_1f00 && addr < 0x2004_2000) return '[boot2, in SRAM]';
     if (addr >= SRAM_BASE && addr < SRAM_BASE + SRAM_SPAN) return `[SRAM code ${(addr & ~0xff).toString(16)}]`;
@@ -321,6 +326,21 @@ export class Profiler {
   }
 
   /**
+   * The call sites whose callee's name (innermost at its entry) matches `re`, with the cycles of
+   * their calls, by the calling function: who calls a hot leaf (a ROM routine, a builtin).
+   */
+  callersOf(re, n = 12) {
+    const by = new Map();
+    for (let i = 0; i < N_IDX; i++) {
+      const t = this.siteTarget[i];
+      if (t < 0 || this.child[i] === 0 || !re.test(this.chainNames(t)[0])) continue;
+      const caller = this.chainNames(i)[0];
+      by.set(caller, (by.get(caller) ?? 0) + this.child[i]);
+    }
+    return [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  }
+
+  /**
    * Starts a window on `core` (the board's CortexM0Core): counters reset. `focus`: a RegExp on
    * function names; only cycles inside a matching function (inlined or not) and its callees count.
    */
@@ -328,6 +348,7 @@ export class Profiler {
     this.self.fill(0);
     this.child.fill(0);
     this.siteDepth.fill(0);
+    this.siteTarget.fill(-1);
     this.focusAt.fill(focus ? 0 : 1);
     if (focus) {
       const hit = new Uint8Array(this.chains.length);
@@ -371,6 +392,7 @@ export class Profiler {
       this.top = -1;
       this.depthInFocus = 0;
     }
+    this.siteTarget[siteIdx] = indexOf(target);
     const top = ++this.top;
     this.ret[top] = ret;
     this.sp[top] = core.registers[13];

@@ -67,6 +67,12 @@ pub struct DmaCrc {
     dma: pac::DMA,
 }
 
+impl flashfreeze::image::crc::CrcEngine for DmaCrc {
+    fn update(&self, crc: u32, bytes: &[u8]) -> u32 {
+        DmaCrc::update(self, crc, bytes)
+    }
+}
+
 impl DmaCrc {
     /// Takes the DMA block out of reset and checks the sniffer; gives the block back (in reset)
     /// if the sniffer did not give the table's answer.
