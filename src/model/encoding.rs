@@ -201,12 +201,6 @@ impl RefEncoding {
     /// the encoding's width or decodes outside the address space.
     #[inline]
     pub const fn decode(&self, word: u64) -> Option<u64> {
-        // The bare address (the default; once per pointer word at every mount): only its width
-        // to check, and no 64-bit shifts, which a Cortex-M0+ calls a routine for.
-        if self.shift == 0 && self.tag_mask == 0 && self.base == 0 && self.interior == 0 {
-            let fits = self.width >= 8 || word >> 32 == 0;
-            return if fits { Some(word) } else { None };
-        }
         if word & !self.word_mask() != 0 {
             return None;
         }
