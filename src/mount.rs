@@ -187,9 +187,7 @@ pub fn mount<'a>(
             given: ram.len(),
         });
     }
-    let (mut index, tail) = scan_mapped(region, cfg);
-    // The bitmaps of object starts served the pointer checks; what is kept is the checkpoints.
-    index.release_starts();
+    let (index, tail) = scan_mapped(region, cfg);
     let Some(first) = index.batches().first() else {
         return Err(match tail {
             Tail::Invalid { error, .. } => MountError::Invalid(error),

@@ -988,15 +988,6 @@ impl ChainIndex {
             + self.starts.capacity() * 4
     }
 
-    /// Drop the bitmaps of object starts (what mount keeps is the checkpoints only): later
-    /// pointer checks against these batches search the object map again.
-    pub(crate) fn release_starts(&mut self) {
-        self.starts = Vec::new();
-        for b in &mut self.batches {
-            b.bits = [NO_BITS; 3];
-        }
-    }
-
     /// Forget everything after the first `batches` batches, `cps` checkpoints and `starts`
     /// bitmap words (what a failed validation added).
     fn truncate(&mut self, batches: usize, cps: usize, starts: usize) {
@@ -1004,7 +995,6 @@ impl ChainIndex {
         self.cps.truncate(cps);
         self.starts.truncate(starts);
     }
-
 
     /// The batch whose `section` contains `addr`: batches are in address order in both.
     fn find(&self, addr: u64, section: impl Fn(&BatchInfo) -> &Range<u64>) -> Option<&BatchInfo> {
@@ -1461,10 +1451,9 @@ fn validate_inner<B: Bytes>(
     // accept goes through the general decoder below, which reports it.
     let mut fast = None;
     if let Some(region) = r.as_slice() {
-        match objects_mapped(region, map.clone(), counts, index, bits, max_cps) {
-            Fast::Done(found) => fast = Some(found),
-            Fast::Memory => return Err(memory()),
-            Fast::Fallback => {
+        match objects_mapped(region, map.clone(), counts, index, bits) {
+            Some(found) => fast = Some(found),
+            None => {
                 index.cps.truncate(cp0 as usize);
                 if bits[0] != NO_BITS {
                     index.starts[bits[0] as usize..bits[2] as usize].fill(0);
@@ -1708,15 +1697,6 @@ fn roots_check<B: Bytes>(
 // instead and report what is wrong. So they only ever speed up a valid image: the verdict is
 // the general loops' (`tests/mutations.rs` compares the paths on thousands of mutated images).
 
-/// The result of a fast loop.
-enum Fast<T> {
-    Done(T),
-    /// Not handled here: run the general loop.
-    Fallback,
-    /// The index could not grow.
-    Memory,
-}
-
 /// A LEB128 value of at most 4 bytes at `bytes[*p]` (longer ones: `None`, the general decoder
 /// takes them).
 #[inline(always)]
@@ -1733,113 +1713,80 @@ fn varint4(bytes: &[u8], p: &mut usize) -> Option<u32> {
     None
 }
 
-/// The object-map pass of the general loop (records, checkpoints, bitmap of starts) over a
-/// mapped region; also whether the batch is *plain*: every object grain-aligned, with no
-/// padding before it (so every grain of each section lies inside one object).
+/// The object-map pass of a mapped region with a bitmap of starts, in place: the records
+/// checked as the general loop checks them, their starts set in the bitmap. It takes only
+/// batches whose objects all start on a grain; those need no checkpoints (a pointer to any
+/// other offset is to no object start), so none are made. Also whether the batch is *plain*:
+/// no padding before any object and every size a multiple of the grain (every grain of each
+/// section lies inside one object).
 fn objects_mapped(
     region: &[u8],
     map: Range<u32>,
     counts: [(u32, u32); 2],
     index: &mut ChainIndex,
     bits: [u32; 3],
-    max_cps: usize,
-) -> Fast<([u32; 3], [u32; 3], bool)> {
-    let Some(bytes) = region.get(map.start as usize..map.end as usize) else {
-        return Fast::Fallback;
-    };
-    let cp0 = index.cps.len() as u32;
+) -> Option<([u32; 3], [u32; 3], bool)> {
+    let bytes = region.get(map.start as usize..map.end as usize)?;
+    if bits[0] == NO_BITS {
+        return None;
+    }
+    let cp = index.cps.len() as u32;
     let mut records = [map.start; 3];
-    let mut cps = [cp0; 3];
     let mut p = 0usize;
     let mut plain = true;
     for (i, (n, len)) in counts.into_iter().enumerate() {
         records[i] = map.start + p as u32;
-        // This section's bitmap (empty without one).
-        let starts: &mut [u32] = if bits[0] == NO_BITS {
-            &mut []
-        } else {
-            match index.starts.get_mut(bits[i] as usize..bits[i + 1] as usize) {
-                Some(w) => w,
-                None => return Fast::Fallback,
-            }
-        };
-        let mut end = 0u32;
-        let mut k = 0u32;
-        let mut last = (0u32, 0u32);
-        let mut pos = records[i];
-        let mut pending: Option<Checkpoint> = Some(Checkpoint { end, map_pos: pos });
-        loop {
-            if let Some(cp) = pending.take() {
-                if grow(&mut index.cps, max_cps).is_err() {
-                    return Fast::Memory;
-                }
-                index.cps.push(cp);
-                last = (k, end);
-            }
-            if k == n {
-                break;
-            }
+        let starts = index
+            .starts
+            .get_mut(bits[i] as usize..bits[i + 1] as usize)?;
+        let (next, section_plain) = starts_of(bytes, p, n, len, starts)?;
+        p = next;
+        plain &= section_plain;
+    }
+    records[2] = map.start + p as u32;
+    (records[2] == map.end).then_some((records, [cp; 3], plain))
+}
+
+/// `n` records of a section of `len` bytes from `bytes[p..]` into `starts`: the position after
+/// them and whether the section is plain; `None` for anything the general decoder must see
+/// (a record over 4 bytes, an object not on a grain, any fault).
+#[inline(never)]
+fn starts_of(
+    bytes: &[u8],
+    mut p: usize,
+    n: u32,
+    len: u32,
+    starts: &mut [u32],
+) -> Option<(usize, bool)> {
+    let mut end = 0u32;
+    let mut plain = true;
+    let mut k = 0;
+    while k < n {
+        k += 1;
+        let b = *bytes.get(p)?;
+        let (size, pad) = if b & 0x81 == 0 {
             // The usual record: one byte, no padding (`size << 1`, size < 64).
-            let b = match bytes.get(p) {
-                Some(&b) if b & 0x81 == 0 => {
-                    p += 1;
-                    u32::from(b)
-                }
-                _ => match varint4(bytes, &mut p) {
-                    Some(v) => v,
-                    None => return Fast::Fallback,
-                },
-            };
-            let size = b >> 1;
-            let pad = if b & 1 == 1 {
-                match varint4(bytes, &mut p) {
-                    Some(pad) if pad > 0 => pad,
-                    _ => return Fast::Fallback,
-                }
+            p += 1;
+            (u32::from(b >> 1), 0)
+        } else {
+            let v = varint4(bytes, &mut p)?;
+            let pad = if v & 1 == 1 {
+                Some(varint4(bytes, &mut p)?).filter(|&pad| pad > 0)?
             } else {
                 0
             };
-            let start = match end.checked_add(pad) {
-                Some(s) if size > 0 => s,
-                _ => return Fast::Fallback,
-            };
-            let next = match start.checked_add(size) {
-                Some(e) if e <= len => e,
-                _ => return Fast::Fallback,
-            };
-            if start % START_GRAIN == 0 {
-                let bit = start / START_GRAIN;
-                if let Some(w) = starts.get_mut((bit / 32) as usize) {
-                    *w |= 1 << (bit % 32);
-                }
-            }
-            plain &= pad == 0 && (start | size) % START_GRAIN == 0;
-            end = next;
-            k += 1;
-            pos = map.start + p as u32;
-            if k - last.0 >= CHECKPOINT_OBJECTS && end - last.1 >= CHECKPOINT_BYTES {
-                pending = Some(Checkpoint { end, map_pos: pos });
-            }
+            (v >> 1, pad)
+        };
+        let start = end.checked_add(pad)?;
+        end = start.checked_add(size)?;
+        if size == 0 || end > len || start % START_GRAIN != 0 {
+            return None;
         }
-        if end != len {
-            return Fast::Fallback;
-        }
-        // The checkpoint taken after the last record leads nowhere: drop it.
-        if k > 0
-            && index
-                .cps
-                .last()
-                .is_some_and(|c| c.map_pos == pos && last.0 == k)
-        {
-            index.cps.pop();
-        }
-        cps[i + 1] = index.cps.len() as u32;
+        plain &= pad == 0 && size % START_GRAIN == 0;
+        let bit = start / START_GRAIN;
+        *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
     }
-    records[2] = map.start + p as u32;
-    if records[2] != map.end {
-        return Fast::Fallback;
-    }
-    Fast::Done((records, cps, plain && bits[0] != NO_BITS))
+    (end == len).then_some((p, plain))
 }
 
 /// What the plain pointer pass checks words against (see [`pointers_mapped`]).
@@ -1962,13 +1909,17 @@ fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
             if covered < LITERAL_WORDS && ((bits >> covered) != 0 || k + 1 != tokens.len()) {
                 return false;
             }
-            for j in 0..covered {
-                if (bits >> j) & 1 == 1 {
+            let mut rest = bits;
+            let mut j = 0;
+            while rest != 0 {
+                if rest & 1 == 1 {
                     match place(w + j) {
                         Some(p) if word(c, region, starts, p) => {}
                         _ => return false,
                     }
                 }
+                rest >>= 1;
+                j += 1;
             }
             w += covered;
         } else {
@@ -2132,12 +2083,18 @@ fn is_object_start<I: SeekInput>(
     rel: u32,
     lookup: &mut I,
 ) -> bool {
-    if rel % START_GRAIN == 0 && b.bits[s] != NO_BITS {
-        let bit = rel / START_GRAIN;
-        return index
-            .starts
-            .get((b.bits[s] + bit / 32) as usize)
-            .is_some_and(|w| (w >> (bit % 32)) & 1 == 1);
+    if b.bits[s] != NO_BITS {
+        if rel % START_GRAIN == 0 {
+            let bit = rel / START_GRAIN;
+            return index
+                .starts
+                .get((b.bits[s] + bit / 32) as usize)
+                .is_some_and(|w| (w >> (bit % 32)) & 1 == 1);
+        }
+        // A batch the fast pass took has no checkpoints: all its objects start on a grain.
+        if b.cps[0] == b.cps[2] {
+            return false;
+        }
     }
     let cps = index
         .cps
@@ -2389,8 +2346,7 @@ impl<'a> Image<'a> {
     /// when its first batch is (otherwise the image is the batches before the first refused
     /// one, and [`Image::tail`] says why).
     pub fn open(region: &'a [u8], cfg: &ReadConfig<'_>) -> Result<Self, DecodeError> {
-        let (mut index, tail) = scan_mapped(region, cfg);
-        index.release_starts();
+        let (index, tail) = scan_mapped(region, cfg);
         if let (true, Tail::Invalid { error, .. }) = (index.batches.is_empty(), tail) {
             return Err(error);
         }

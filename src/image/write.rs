@@ -400,14 +400,65 @@ fn u32_of(x: u64) -> Result<u32, ImageError> {
     u32::try_from(x).map_err(|_| ImageError::TooLarge)
 }
 
-/// Counts only (the walk itself measures): for [`measure`].
-struct Sizes;
+/// Bytes a [`MapCache`] reserves for each of the two maps, once, before the measuring walk (it
+/// never grows: a batch whose maps are larger has them walked again when they are streamed). An
+/// append's heap peak is this much higher than it would be without the cache (2 × 2 KiB).
+pub(crate) const MAP_CACHE_BYTES: usize = 2048;
 
-impl Visit for Sizes {
+/// The pointer map and the object map as the measuring pass made them, kept (each up to
+/// [`MAP_CACHE_BYTES`]) so that [`stream_to`] sends them without asking the VM again: two of
+/// its three walks over the objects.
+#[derive(Debug, Default)]
+pub(crate) struct MapCache {
+    pointer_map: Vec<u8>,
+    object_map: Vec<u8>,
+    /// The measuring pass's digest of the reference words (the stream checks its own
+    /// against it, as it checks the pointer map's walk without a cache).
+    refs: u64,
+    /// Both maps are complete.
+    full: bool,
+}
+
+impl MapCache {
+    /// An empty cache with its fixed room reserved, or one that keeps nothing when the heap
+    /// has no room for it.
+    fn reserved() -> Self {
+        let mut c = Self::default();
+        c.full = c.pointer_map.try_reserve_exact(MAP_CACHE_BYTES).is_ok()
+            && c.object_map.try_reserve_exact(MAP_CACHE_BYTES).is_ok();
+        c
+    }
+
+    /// Keeps `byte` in `v` if it has room left (it is never grown); else the cache is no
+    /// longer full.
+    fn keep(v: &mut Vec<u8>, byte: u8, full: &mut bool) {
+        if *full && v.len() < v.capacity().min(MAP_CACHE_BYTES) {
+            v.push(byte);
+        } else {
+            *full = false;
+        }
+    }
+}
+
+/// Counts (the walk itself measures), and keeps the maps in a [`MapCache`] if given one: for
+/// [`measure`].
+struct Sizes<'a> {
+    cache: Option<&'a mut MapCache>,
+}
+
+impl Visit for Sizes<'_> {
     const NEEDS: Needs = Needs::Refs;
     async fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
-    fn pointer_map(&mut self, _: u8) {}
-    fn object_map(&mut self, _: u8) {}
+    fn pointer_map(&mut self, byte: u8) {
+        if let Some(c) = self.cache.as_deref_mut() {
+            MapCache::keep(&mut c.pointer_map, byte, &mut c.full);
+        }
+    }
+    fn object_map(&mut self, byte: u8) {
+        if let Some(c) = self.cache.as_deref_mut() {
+            MapCache::keep(&mut c.object_map, byte, &mut c.full);
+        }
+    }
     async fn drain(&mut self) {}
 }
 
@@ -426,13 +477,29 @@ where
     T: ForwardingTable<M>,
 {
     // Nothing in a measuring walk waits: it completes on its first poll.
-    crate::store::device::block_on(measure_batch(plan, vm, params))
+    crate::store::device::block_on(measure_batch(plan, vm, params, None))
+}
+
+/// [`measure`], keeping the maps in `cache` for [`stream_to`].
+pub(crate) fn measure_keeping<M, T>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    params: &BatchParams<'_>,
+    cache: &mut MapCache,
+) -> Result<BatchHeader, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    *cache = MapCache::reserved();
+    crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache)))
 }
 
 async fn measure_batch<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
     params: &BatchParams<'_>,
+    mut cache: Option<&mut MapCache>,
 ) -> Result<BatchHeader, ImageError>
 where
     M: ObjectModel + ?Sized,
@@ -449,7 +516,21 @@ where
         return Err(ImageError::TargetMismatch { expected, found });
     }
     let roots_len = roots_table(plan, vm, &mut |_| {})?;
-    let pass = walk(plan, vm, &mut Sizes).await?;
+    let pass = walk(
+        plan,
+        vm,
+        &mut Sizes {
+            cache: cache.as_deref_mut(),
+        },
+    )
+    .await?;
+    if let Some(c) = cache {
+        c.refs = pass.refs;
+        if !c.full {
+            c.pointer_map = Vec::new();
+            c.object_map = Vec::new();
+        }
+    }
     // The pointer map numbers RAM words after the flash words the stats announce.
     if pass.flash_len != plan.stats().flash_bytes || pass.ram_len != plan.stats().ram_bytes {
         return Err(ImageError::Inconsistent {
@@ -688,7 +769,7 @@ where
     T: ForwardingTable<M>,
 {
     // A closure never waits: the stream completes on its first poll.
-    crate::store::device::block_on(stream_to(plan, vm, measured, &mut FnSink(sink)))
+    crate::store::device::block_on(stream_to(plan, vm, measured, &mut FnSink(sink), None))
 }
 
 /// [`stream`] into any [`Sink`]; awaits it between objects (the store's async front-end
@@ -698,6 +779,7 @@ pub(crate) async fn stream_to<M, T, S>(
     vm: &M,
     measured: &BatchHeader,
     sink: &mut S,
+    cache: Option<&MapCache>,
 ) -> Result<ContentCrcs, StreamError<S::Error>>
 where
     M: ObjectModel + ?Sized,
@@ -743,16 +825,28 @@ where
     if roots_len != u64::from(measured.roots_table.len.get()) {
         return Err(differs(Section::Roots));
     }
-    let map = walk(plan, vm, &mut Map::<S, true> { out: &mut out }).await?;
-    out.flush().await;
-    // The map must mark exactly the words the VM reported while its bytes were written.
-    if map.refs != sections.refs
-        || map.ptrmap_len != u64::from(measured.pointer_map.len.get())
-        || out.pos != u64::from(measured.object_map.offset.get())
-    {
-        return Err(differs(Section::PointerMap));
+    // The measuring pass's maps when it kept them (the VM is not asked a third and a fourth
+    // time), else walked again; either way they must mark exactly the words the VM reported
+    // while its bytes were written.
+    if let Some(c) = cache.filter(|c| c.full) {
+        if c.refs != sections.refs
+            || c.pointer_map.len() as u64 != u64::from(measured.pointer_map.len.get())
+        {
+            return Err(differs(Section::PointerMap));
+        }
+        out.bytes(&c.pointer_map).await;
+        out.bytes(&c.object_map).await;
+    } else {
+        let map = walk(plan, vm, &mut Map::<S, true> { out: &mut out }).await?;
+        out.flush().await;
+        if map.refs != sections.refs
+            || map.ptrmap_len != u64::from(measured.pointer_map.len.get())
+            || out.pos != u64::from(measured.object_map.offset.get())
+        {
+            return Err(differs(Section::PointerMap));
+        }
+        walk(plan, vm, &mut Map::<S, false> { out: &mut out }).await?;
     }
-    walk(plan, vm, &mut Map::<S, false> { out: &mut out }).await?;
     out.flush().await;
     out.in_meta = false;
     if u64::from(measured.object_map.end().unwrap_or(0)) != out.pos {

@@ -18,7 +18,7 @@ use crate::image::read::{
     Bytes, ChainIndex, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
     extend_chain, header_at, validate,
 };
-use crate::image::write::{BatchParams, Sink, StreamError, measure, stream_to};
+use crate::image::write::{BatchParams, MapCache, Sink, StreamError, measure_keeping, stream_to};
 use crate::model::{LiveHeap, ObjectModel};
 use crate::plan::{self, Plan, Root};
 use crate::relocate::Target;
@@ -395,7 +395,8 @@ impl<'a, D: Device> Chain<'a, D> {
         {
             return Err(StoreError::StalePlan);
         }
-        let header = measure(plan, vm, &params)?;
+        let mut maps = MapCache::default();
+        let header = measure_keeping(plan, vm, &params, &mut maps)?;
         let next = params.batch_offset;
         let span = header.span.get();
         let available = self.free_after(next);
@@ -443,7 +444,7 @@ impl<'a, D: Device> Chain<'a, D> {
             crcs: [0; 3],
             counted: 0,
         };
-        let crcs = match stream_to(plan, vm, &header, &mut pager).await {
+        let crcs = match stream_to(plan, vm, &header, &mut pager, Some(&maps)).await {
             Ok(crcs) => crcs,
             Err(StreamError::Sink(e)) => return Err(e),
             Err(StreamError::Image(e)) => return Err(StoreError::Image(e)),
