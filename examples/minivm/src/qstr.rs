@@ -437,20 +437,17 @@ impl<F: FlashImage> Vm<F> {
         if !is_compact(self.w(p, 0)) {
             return self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i));
         }
-        let n = self.pool_len(p);
-        let offsets = p.0.wrapping_add(4 * QPOOL_HDR_WORDS);
-        let off = |k: u32| {
-            let b = self.mem.bytes(offsets.wrapping_add(2 * k), 2)?;
-            Some(u16::from_le_bytes([b[0], b[1]]) as u32)
+        // The pool is one object: read it in place, and stay inside it whatever the offsets say.
+        let n = self.pool_len(p) as usize;
+        let obj = self.mem.bytes(p.0, object_size(self.w(p, 0))?)?;
+        let offsets = 4 * QPOOL_HDR_WORDS as usize;
+        let off = |k: usize| {
+            let b = obj.get(offsets + 2 * k..offsets + 2 * k + 2)?;
+            Some(usize::from(u16::from_le_bytes([b[0], b[1]])))
         };
-        let (start, end) = (off(i)?, off(i + 1)?);
-        let texts = offsets.wrapping_add(pool_offsets_bytes(n));
-        // Stay inside the object whatever the offsets say.
-        let size = object_size(self.w(p, 0))?;
-        if start > end || texts.wrapping_add(end) > p.0.wrapping_add(size) {
-            return None;
-        }
-        self.mem.bytes(texts.wrapping_add(start), end - start)
+        let (start, end) = (off(i as usize)?, off(i as usize + 1)?);
+        let texts = offsets + pool_offsets_bytes(n as u32) as usize;
+        obj.get(texts + start..texts.checked_add(end)?)
     }
 
     /// Interns `s`.

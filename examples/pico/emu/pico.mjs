@@ -220,7 +220,9 @@ export class Pico {
         if (core.waiting) {
           const nanos = clock.nanosToNextAlarm;
           if (!(nanos > 0)) {
-            throw new Error(`core asleep with nothing to wake it (PC=0x${core.PC.toString(16)})`);
+            throw new Error(
+              `core asleep with nothing to wake it (PC=0x${core.PC.toString(16)}); output so far:\n${this.out.slice(-1000)}`,
+            );
           }
           clock.tick(nanos);
           this.cycles += Math.ceil((nanos * mcu.clkSys) / 1e9);
