@@ -23,7 +23,7 @@
 //!          methods, layout and frozen placement
 //! core     obj · mem · memmap · qstr · vm · objects · exc · slots · statics · natives ·
 //!          runtime/ (the dispatch through the slots) · prelude · frame · interp · import ·
-//!          mpy · freeze (the flashfreeze binding) · vfs (the filesystem trait, `sys.path` on
+//!          mpy · regex (the `re` engine) · freeze (the flashfreeze binding) · vfs (the filesystem trait, `sys.path` on
 //!          it) · poll (Ctrl-C and output while code runs) · ramsection
 //! ```
 //!
@@ -61,6 +61,7 @@ pub mod poll;
 pub mod prelude;
 pub mod qstr;
 pub mod ramsection;
+pub mod regex;
 pub mod registry;
 pub mod repl;
 pub mod runtime;

@@ -80,6 +80,10 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::memoryview::MemoryView),
         ty!(modules::array::ArrayType),
         ty!(types::buffer::BufIter),
+        ty!(types::stringio::StringIo),
+        ty!(types::stringio::BytesIo),
+        ty!(modules::re::Regex),
+        ty!(modules::re::Match),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.
@@ -97,6 +101,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::timeq::Timeq),
         module!(modules::os::Os),
         module!(modules::array::Array),
+        module!(modules::re::Re),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -12,7 +12,7 @@ use minivm::freeze::SimChip;
 use minivm::memmap::HEAP_DEFAULT;
 use minivm::repl::console::{Console, PASTE_WINDOW};
 use minivm::session::{Link, Session, Step, close_files};
-use minivm::vfs::{HostDir, Root, VfsSource};
+use minivm::vfs::{HostDir, Root};
 
 /// A link fed from a queue (`read` and `try_read` both take from it) that records output;
 /// `hold` makes that many `try_read`s see nothing yet (a byte arriving later).
@@ -68,10 +68,8 @@ impl Board {
     fn boot(&self) -> Vm<SimChip> {
         let mut vm = Vm::new(SimChip::erased(), HEAP_DEFAULT);
         let root = Root::new(Box::new(HostDir::new(&self.dir, 256 * 1024).unwrap()));
-        vm.sources
-            .push(Box::new(VfsSource::new(root.clone(), &["", "/lib"])));
         vm.sources.push(Box::new(minivm::sources::Bundled));
-        vm.vfs = Some(root);
+        minivm::vfs::mount(&mut vm, root, &["", "/lib"]);
         vm
     }
 

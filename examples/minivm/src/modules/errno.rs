@@ -9,7 +9,8 @@ pub struct Errno;
 
 impl<F: FlashImage> NativeModule<F> for Errno {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["errno"],
+        aliases: &["uerrno"],
+        extensible: true,
         constants: &[
             Constant::Int("EPERM", 1),
             Constant::Int("ENOENT", 2),
@@ -34,6 +35,6 @@ impl<F: FlashImage> NativeModule<F> for Errno {
             Constant::Int("EALREADY", 114),
             Constant::Int("EINPROGRESS", 115),
         ],
-        ..ModuleDef::new("uerrno")
+        ..ModuleDef::new("errno")
     };
 }

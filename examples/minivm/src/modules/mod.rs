@@ -11,6 +11,7 @@ pub mod gc;
 pub mod io;
 pub mod micropython;
 pub mod os;
+pub mod re;
 pub mod select;
 pub mod socket;
 pub mod sys;

@@ -16,7 +16,8 @@ pub struct Select;
 
 impl<F: FlashImage> NativeModule<F> for Select {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["select"],
+        aliases: &["uselect"],
+        extensible: true,
         functions: &[Native::new("poll", poll)],
         constants: &[
             Constant::Int("POLLIN", 1),
@@ -24,7 +25,7 @@ impl<F: FlashImage> NativeModule<F> for Select {
             Constant::Int("POLLERR", 8),
             Constant::Int("POLLHUP", 16),
         ],
-        ..ModuleDef::new("uselect")
+        ..ModuleDef::new("select")
     };
 }
 

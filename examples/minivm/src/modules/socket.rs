@@ -13,7 +13,8 @@ pub struct Socket;
 
 impl<F: FlashImage> NativeModule<F> for Socket {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["socket"],
+        aliases: &["usocket"],
+        extensible: true,
         functions: &[
             Native::new("socket", socket),
             Native::new("getaddrinfo", getaddrinfo),
@@ -25,7 +26,7 @@ impl<F: FlashImage> NativeModule<F> for Socket {
             Constant::Int("SOL_SOCKET", 1),
             Constant::Int("SO_REUSEADDR", 4),
         ],
-        ..ModuleDef::new("usocket")
+        ..ModuleDef::new("socket")
     };
 }
 

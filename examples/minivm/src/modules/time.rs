@@ -14,7 +14,8 @@ pub struct Time;
 
 impl<F: FlashImage> NativeModule<F> for Time {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["time"],
+        aliases: &["utime"],
+        extensible: true,
         functions: &[
             Native::new("ticks_ms", ticks_ms),
             Native::new("ticks_us", ticks_us),
@@ -25,7 +26,7 @@ impl<F: FlashImage> NativeModule<F> for Time {
             Native::new("sleep_us", sleep_us),
             Native::new("time", time),
         ],
-        ..ModuleDef::new("utime")
+        ..ModuleDef::new("time")
     };
 }
 
