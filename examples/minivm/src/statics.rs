@@ -252,6 +252,11 @@ impl<F: FlashImage> Vm<F> {
         Value(self.s_tuple(&words))
     }
 
+    /// A static dict of `entries` (see [`Vm::static_words`]).
+    pub fn static_dict(&mut self, entries: &[(Value, Value)]) -> Value {
+        Value(self.s_dict(entries))
+    }
+
     /// A static str (see [`Vm::static_words`]): a qstr when the text is a firmware name.
     pub fn static_str(&mut self, s: &str) -> Value {
         match self.find_fixed_sorted(s.as_bytes()) {

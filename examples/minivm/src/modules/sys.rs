@@ -90,8 +90,7 @@ fn implementation<F: FlashImage>(vm: &mut Vm<F>) -> Value {
     let names = ["name", "version", "_machine", "_mpy", "_build"].map(|n| vm.q(n));
     let fields = vm.static_tuple(&names);
     let fq = vm.q("_fields");
-    let table = vm.static_words(&[header(Kind::ARRAY, 2), fq.0, fields.0]);
-    let ns = vm.static_words(&[header(Kind::DICT, 0), Value::small(1).0, table.0]);
+    let ns = vm.static_dict(&[(fq, fields)]);
     let tuple = Value(vm.st.types[Kind::TUPLE.id() as usize]);
     let bases = vm.static_tuple(&[tuple]);
     let flags = class_flags::NAMEDTUPLE | class_flags::NATIVE_BASE;

@@ -6,7 +6,7 @@
 //! [hdr|FILE_IO or TEXT_IO] [small: fd << 1 | closed] [str: the resolved path]
 //! ```
 //!
-//! Methods: `read([n])`, `readline()`, `write(data)`, `seek(offset[, whence])`, `tell()`,
+//! Methods: `read([n])`, `readinto(buf[, n])`, `readline()`, `write(data)`, `seek(offset[, whence])`, `tell()`,
 //! `flush()`, `close()`, `__enter__`/`__exit__` (`with`), and iteration by lines. A file has
 //! no `len` and is always true. Every filesystem failure is an `OSError` with the
 //! [`VfsError`]'s errno; with no filesystem mounted it is `ENODEV`; any use of a closed file but
@@ -52,6 +52,7 @@ macro_rules! file_methods {
     () => {
         &[
             Native::new("read", read),
+            Native::new("readinto", readinto),
             Native::new("readline", readline),
             Native::new("write", write),
             Native::new("seek", seek),
@@ -327,6 +328,27 @@ fn read<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
     };
     let b = read_bytes(vm, fd, want)?;
     text_or_bytes(vm, &b, binary)
+}
+
+/// `f.readinto(buf[, n])`: up to `len(buf)` (or `n`) bytes into a writable buffer (a
+/// bytearray, a memoryview of one…); how many were read, 0 at the end.
+fn readinto<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let t = target(vm, arg(args, 0))?;
+    let Some(b) = vm.buffer(arg(args, 1)).filter(|b| b.writable) else {
+        return vm.raise_msg("TypeError", "object with buffer protocol required");
+    };
+    let mut room = b.len as usize;
+    if let Some(&n) = args.get(2) {
+        room = room.min(vm.int_arg(n)?.max(0) as usize);
+    }
+    let Target::File(fd, _) = t else {
+        return Ok(Value::small(0));
+    };
+    let data = read_bytes(vm, fd, Some(room))?;
+    vm.mem
+        .write_bytes(b.addr, &data)
+        .or_else(|e| vm.raise_mem(e))?;
+    Ok(Value::small(data.len() as i32))
 }
 
 /// `f.readline()`.
