@@ -27,7 +27,6 @@ use std::rc::Rc;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use flashfreeze::image::Layout;
 use support::{
     Graph, PerSize, erased, freeze_in_object, freeze_side_table, freeze_to_store, layout, naive,
 };
@@ -115,10 +114,8 @@ fn control_model_walk_cold(bencher: Bencher, n: usize) {
 fn store_append(bencher: Bencher, n: usize) {
     let g = graph(n);
     let roots = g.roots();
-    let layout = Layout {
-        ram_len: 1 << 26,
-        ..layout()
-    };
+    let mut layout = layout();
+    layout.ram_len = 1 << 26;
     counted(bencher, &g)
         .with_inputs(|| erased(&g))
         .bench_local_values(|flash| freeze_to_store(&g, &roots, flash, layout).0);

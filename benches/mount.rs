@@ -19,7 +19,7 @@ mod support;
 
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
-use flashfreeze::image::read::ReadConfig;
+use flashfreeze::image::ReadConfig;
 use flashfreeze::mount::mount;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Store, StoreConfig};
@@ -111,17 +111,9 @@ fn chain_image(groups: usize, per_batch: bool) -> Rc<ChainImage> {
             }
             let names: Vec<String> = (0..groups).map(|i| format!("g{i}")).collect();
             let region_len = (groups as u32 + 1) * 4096 * if per_batch { 1 } else { 2 };
-            let layout = flashfreeze::image::Layout {
-                ram_len: 4096,
-                ..layout()
-            };
-            let cfg = StoreConfig {
-                region_offset: 0,
-                region_len,
-                layout,
-                ref_bytes: 4,
-                statics: &[],
-            };
+            let mut layout = layout();
+            layout.ram_len = 4096;
+            let cfg = StoreConfig::new(0, region_len, layout, flashfreeze::RefEncoding::ADDRESS_32);
             let mut store =
                 Store::open(SimFlash::<1, 4, 4096>::new(region_len as usize), cfg).expect("open");
             let roots: Vec<Root<'_, Obj>> = heads
@@ -142,11 +134,7 @@ fn chain_image(groups: usize, per_batch: bool) -> Rc<ChainImage> {
             }
             ChainImage {
                 region: store.into_inner().as_bytes().to_vec(),
-                cfg: ReadConfig {
-                    layout,
-                    ref_bytes: 4,
-                    statics: &[],
-                },
+                cfg: ReadConfig::new(layout, flashfreeze::RefEncoding::ADDRESS_32),
                 pointers: groups * GROUP * SLOTS,
             }
         })

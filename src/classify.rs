@@ -148,6 +148,7 @@ pub fn render_error_path<M: ObjectModel + ?Sized>(
 
 /// Per-kind counts of a plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KindStats {
     /// The VM's kind name.
     pub kind: &'static str,
@@ -210,6 +211,7 @@ impl<R: Copy> ChunkList<R> {
     }
 
     /// Whether the list is empty.
+    #[cfg_attr(not(feature = "unstable"), allow(dead_code))]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -365,9 +367,7 @@ impl<R: Copy> Classified<R> {
                 self.in_ram.push(self.levels[path.len() - 1]);
             }
         }
-        if vm.is_interned_str(obj) {
-            self.qstrs += 1;
-        }
+        self.qstrs = self.qstrs.saturating_add(vm.interned_strs(obj));
         let bytes = u64::from(vm.frozen_layout(obj).size);
         // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
         // A VM returns the same `&'static str` for a kind, so the address settles it without

@@ -8,6 +8,7 @@ use core::fmt;
 use crate::model::ObjectModel;
 
 /// Why a freeze plan could not be made. Nothing was written when this is returned.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FreezeError {
@@ -37,6 +38,9 @@ pub enum FreezeError {
     },
     /// The VM answered something the contract in [`crate::model`] forbids.
     Contract {
+        /// The path from a root to the object concerned, as for [`FreezeError::Unfreezable`]
+        /// (empty when there is no object, e.g. a bad [`crate::ObjectModel::ENCODING`]).
+        path: String,
         /// Address of the object concerned (0 when there is none).
         address: u64,
         /// The object's kind, as the VM names it.
@@ -47,15 +51,18 @@ pub enum FreezeError {
 }
 
 /// A broken promise of the VM (see each [`crate::model::ObjectModel`] method).
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Violation {
-    /// `REF_BYTES` is neither 4 nor 8.
-    RefBytes(u32),
+    /// [`crate::ObjectModel::ENCODING`] cannot be used (the reason).
+    Encoding(&'static str),
     /// A frozen size of zero.
     ZeroSize,
-    /// An alignment that is not a power of two, or above 4096.
-    Align(u32),
+    /// An alignment that is not a power of two.
+    AlignNotPowerOfTwo(u32),
+    /// An alignment above [`crate::FrozenLayout::MAX_ALIGN`].
+    AlignTooLarge(u32),
     /// A reference slot whose word does not fit inside the object.
     SlotOutOfBounds {
         /// Slot offset.
@@ -63,10 +70,19 @@ pub enum Violation {
         /// Object size.
         size: u32,
     },
-    /// A reference slot not aligned to `REF_BYTES`.
+    /// A reference slot not aligned to the reference width.
     SlotMisaligned {
         /// Slot offset.
         offset: u32,
+        /// The reference width.
+        width: u32,
+    },
+    /// A slot's tag has bits outside the encoding's tag mask.
+    SlotTag {
+        /// Slot offset.
+        offset: u32,
+        /// The tag given.
+        tag: u64,
     },
     /// A heap index at or above `heap_index_limit()`.
     HeapIndex {
@@ -86,8 +102,19 @@ pub enum Violation {
         /// Size given.
         given: usize,
     },
-    /// An address does not fit in `REF_BYTES` bytes, or a section overflows the address space.
-    AddressRange,
+    /// An address the reference encoding cannot express (too large for the width, below a
+    /// compression base, or overlapping the tag bits), or a section that overflows the
+    /// address space.
+    Unencodable {
+        /// The address.
+        address: u64,
+    },
+    /// A static object whose address lies outside every declared static range (the mount
+    /// validator would refuse the pointer).
+    StaticOutOfRange {
+        /// Its address.
+        address: u64,
+    },
     /// The in-object forwarding state was not what the freezer stored.
     ForwardingLost,
 }
@@ -95,18 +122,30 @@ pub enum Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::RefBytes(n) => write!(f, "REF_BYTES is {n}, not 4 or 8"),
+            Self::Encoding(why) => write!(f, "unusable reference encoding: {why}"),
             Self::ZeroSize => f.write_str("frozen size is zero"),
-            Self::Align(a) => write!(f, "alignment {a} is not a power of two up to 4096"),
+            Self::AlignNotPowerOfTwo(a) => write!(f, "alignment {a} is not a power of two"),
+            Self::AlignTooLarge(a) => write!(
+                f,
+                "alignment {a} is above the largest, {}",
+                crate::FrozenLayout::MAX_ALIGN
+            ),
             Self::SlotOutOfBounds { offset, size } => {
                 write!(
                     f,
                     "reference slot at offset {offset} does not fit in {size} bytes"
                 )
             }
-            Self::SlotMisaligned { offset } => {
-                write!(f, "reference slot at offset {offset} is not word-aligned")
+            Self::SlotMisaligned { offset, width } => {
+                write!(
+                    f,
+                    "reference slot at offset {offset} is not a multiple of the {width}-byte reference width"
+                )
             }
+            Self::SlotTag { offset, tag } => write!(
+                f,
+                "reference slot at offset {offset} has tag {tag:#x}, outside the encoding's tag mask"
+            ),
             Self::HeapIndex { index, limit } => {
                 write!(f, "heap index {index} is not below the limit {limit}")
             }
@@ -115,7 +154,14 @@ impl fmt::Display for Violation {
             Self::BufferSize { expected, given } => {
                 write!(f, "output buffer is {given} bytes, object is {expected}")
             }
-            Self::AddressRange => f.write_str("address does not fit in a reference word"),
+            Self::Unencodable { address } => write!(
+                f,
+                "address {address:#x} cannot be expressed in the VM's reference encoding"
+            ),
+            Self::StaticOutOfRange { address } => write!(
+                f,
+                "static object at {address:#x} lies outside every declared static range"
+            ),
             Self::ForwardingLost => f.write_str("in-object forwarding state was overwritten"),
         }
     }
@@ -136,13 +182,17 @@ impl fmt::Display for FreezeError {
                 "RAM section needs {needed} bytes, only {capacity} left in the frozen RAM section"
             ),
             Self::Contract {
+                path,
                 address,
                 kind,
                 violation,
-            } => write!(
-                f,
-                "VM contract broken by {kind} object at {address:#x}: {violation}"
-            ),
+            } => {
+                write!(f, "VM contract broken by {kind} object at {address:#x}")?;
+                if !path.is_empty() {
+                    write!(f, " ({path})")?;
+                }
+                write!(f, ": {violation}")
+            }
         }
     }
 }
@@ -156,8 +206,22 @@ pub(crate) fn contract<M: ObjectModel + ?Sized>(
     violation: Violation,
 ) -> FreezeError {
     FreezeError::Contract {
+        path: String::new(),
         address: vm.address(obj),
         kind: vm.kind_name(obj),
         violation,
+    }
+}
+
+impl FreezeError {
+    /// Give a contract error without a path the path `path` (errors found while the
+    /// traversal knows where it is).
+    pub(crate) fn with_path(mut self, render: impl FnOnce() -> String) -> Self {
+        if let Self::Contract { path, .. } = &mut self {
+            if path.is_empty() {
+                *path = render();
+            }
+        }
+        self
     }
 }

@@ -19,25 +19,35 @@ use alloc::vec::Vec;
 use crate::error::{FreezeError, Violation, contract};
 use crate::model::{Forwarding, InObjectForwarding, ObjectModel, Placement};
 
-/// The freezer's per-object bookkeeping, in whichever place the VM allows.
-pub trait ForwardingTable<M: ObjectModel + ?Sized> {
-    /// Mark `obj` as reached; `Ok(true)` if it was not marked before.
-    fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError>;
+/// Where a plan keeps its forwarding: [`SideTable`] (made by [`crate::plan()`]) or [`InHeader`]
+/// (made by [`crate::plan_in_object`]). Sealed: its methods are the library's.
+pub trait ForwardingTable<M: ObjectModel + ?Sized>: sealed::Table<M> {}
 
-    /// Called once after the traversal, before any [`ForwardingTable::set`].
-    fn seal(&mut self, objects: usize);
+impl<M: ObjectModel + ?Sized, T: sealed::Table<M>> ForwardingTable<M> for T {}
 
-    /// Record the frozen address of a marked object.
-    fn set(&mut self, vm: &M, obj: M::Ref, at: Forwarded) -> Result<(), FreezeError>;
+pub(crate) mod sealed {
+    use super::*;
 
-    /// The frozen address of `obj`, if the plan placed it.
-    fn get(&self, vm: &M, obj: M::Ref) -> Option<Forwarded>;
+    /// The freezer's per-object bookkeeping, in whichever place the VM allows.
+    pub trait Table<M: ObjectModel + ?Sized> {
+        /// Mark `obj` as reached; `Ok(true)` if it was not marked before.
+        fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError>;
 
-    /// Forget every mark (undo what the freezer did to the VM's objects).
-    fn release(&mut self, vm: &M, objects: &mut dyn Iterator<Item = M::Ref>);
+        /// Called once after the traversal, before any [`ForwardingTable::set`].
+        fn seal(&mut self, objects: usize);
 
-    /// Bytes this table holds on the heap (for the working-memory report).
-    fn heap_bytes(&self) -> usize;
+        /// Record the frozen address of a marked object.
+        fn set(&mut self, vm: &M, obj: M::Ref, at: Forwarded) -> Result<(), FreezeError>;
+
+        /// The frozen address of `obj`, if the plan placed it.
+        fn get(&self, vm: &M, obj: M::Ref) -> Option<Forwarded>;
+
+        /// Forget every mark (undo what the freezer did to the VM's objects).
+        fn release(&mut self, vm: &M, objects: &mut dyn Iterator<Item = M::Ref>);
+
+        /// Bytes this table holds on the heap (for the working-memory report).
+        fn heap_bytes(&self) -> usize;
+    }
 }
 
 /// A frozen object's place: its section and its offset from the section's base.
@@ -86,7 +96,7 @@ pub struct SideTable {
 
 impl SideTable {
     /// An empty table sized for `vm`'s heap.
-    pub fn new<M: ObjectModel + ?Sized>(vm: &M) -> Self {
+    pub(crate) fn new<M: ObjectModel + ?Sized>(vm: &M) -> Self {
         Self {
             bits: vec![0; vm.heap_index_limit().div_ceil(64)],
             rank: Vec::new(),
@@ -115,7 +125,7 @@ impl SideTable {
     }
 }
 
-impl<M: ObjectModel + ?Sized> ForwardingTable<M> for SideTable {
+impl<M: ObjectModel + ?Sized> sealed::Table<M> for SideTable {
     fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError> {
         let index = self.index(vm, obj)?;
         let (word, bit) = (index / 64, 1u64 << (index % 64));
@@ -172,7 +182,7 @@ impl<M: ObjectModel + ?Sized> ForwardingTable<M> for SideTable {
 /// Forwarding kept in the VM's object headers ([`InObjectForwarding`]).
 ///
 /// Addresses are stored as absolute addresses; the section bases are needed to turn them back
-/// into a [`Forwarded`].
+/// into a section and an offset.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InHeader {
     flash_base: u64,
@@ -182,7 +192,7 @@ pub struct InHeader {
 
 impl InHeader {
     /// A table for sections at these base addresses (the RAM section ends at `ram_end`).
-    pub fn new(flash_base: u64, ram_base: u64, ram_end: u64) -> Self {
+    pub(crate) fn new(flash_base: u64, ram_base: u64, ram_end: u64) -> Self {
         Self {
             flash_base,
             ram_base,
@@ -198,7 +208,7 @@ impl InHeader {
     }
 }
 
-impl<M: InObjectForwarding + ?Sized> ForwardingTable<M> for InHeader {
+impl<M: InObjectForwarding + ?Sized> sealed::Table<M> for InHeader {
     fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError> {
         match vm.forwarding(obj) {
             Forwarding::Unmarked => {

@@ -14,12 +14,19 @@
 //!
 //! | stage | module | what it does |
 //! |---|---|---|
-//! | contract | [`model`] | what a VM tells the freezer: spaces, mutability, layouts, slots |
-//! | bookkeeping | [`forward`] | seen-marks and forwarding: a compact side table or object headers |
-//! | traverse | [`traverse`] | reachable heap objects, once each, iterative, deterministic, with paths |
-//! | classify | [`classify`] | flash / RAM section / kept / rejected, and the path that says why |
-//! | relocate | [`relocate`] | addresses, frozen bytes with rewritten references, live fix-up |
-//! | plan | [`mod@plan`] | the checked result of the above, with its stats |
+//! | contract | [`model`] | what a VM tells the freezer: spaces, mutability, layouts, slots, its reference encoding |
+//! | traverse → relocate | [`mod@plan`] | reachable heap objects, their placement and frozen addresses, with paths and stats |
+//! | image | [`image`] | the on-flash format (`docs/image-format.md`), its validating reader, dumps |
+//! | store | [`store`] | batches appended to a region of a `NorFlash`, committed last, power-cut safe |
+//! | mount | [`mount`] | boot: validate, restore the RAM section, hand the VM its roots |
+//!
+//! # Using it from a VM
+//! 1. Implement [`ObjectModel`] (and [`LiveHeap`], so the VM continues on the frozen copies)
+//!    for your VM — `examples/nanbox` in the repository is a complete, commented binding.
+//! 2. Freeze: [`store::Store::open`] on your flash region, then one call,
+//!    [`store::Store::freeze`], which plans, appends, restores the RAM section and redirects
+//!    the VM's live references.
+//! 3. At boot: [`mount::mount`], then find your roots in [`mount::Mounted::roots`].
 //!
 //! # Example
 //! ```
@@ -46,7 +53,25 @@
 //! }
 //! # Ok::<(), flashfreeze::FreezeError>(())
 //! ```
+//! [`store::Store::freeze`] has the whole freeze-and-continue path as an example.
+//!
+//! # Features
+//! | feature | what it adds |
+//! |---|---|
+//! | *(none)* | the whole library: `no_std` with `alloc`, builds for Cortex-M0+ (`thumbv6m-none-eabi`) |
+//! | `async` | `store::AsyncStore`: append and clear over an `embedded-storage-async` `NorFlash` |
+//! | `defmt` | `defmt::Format` for every error type (and what they carry) |
+//! | `sim` | `flashfreeze::sim`: a strict NOR flash simulator with power cuts and counters, and a shared device for host VMs |
+//! | `testing` | `flashfreeze::testing`: a reference object model, for tests, fuzzing and benchmarks |
+//! | `std` | nothing but `extern crate std` (every error type implements `core::error::Error` without it) |
+//! | `unstable` | `flashfreeze::unstable`: the library's internals (the format's records and codecs, the validator's sources, the batch writer) for tools, fuzzing and the crate's own tests. **No semver guarantee**: they change in any release |
+//!
+//! # Stability
+//! The public API is listed in `tests/api/public-api.txt` (checked in CI): a change to it shows
+//! up in review. The on-flash format is versioned ([`image::FORMAT_VERSION`]) and specified in
+//! `docs/image-format.md`.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -54,28 +79,34 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod classify;
+mod classify;
 pub mod error;
-pub mod forward;
+mod forward;
 pub mod image;
 pub mod model;
 pub mod mount;
 pub mod plan;
-pub mod relocate;
+mod relocate;
 #[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 pub mod store;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-pub mod traverse;
+mod traverse;
+#[cfg(feature = "unstable")]
+#[cfg_attr(docsrs, doc(cfg(feature = "unstable")))]
+pub mod unstable;
 
 pub use error::{FreezeError, Violation};
 pub use model::{
     Forwarding, FrozenLayout, InObjectForwarding, LiveHeap, Mutability, ObjectModel, Placement,
-    Slot, SlotVisitor, Space,
+    RefEncoding, Slot, SlotVisitor, Space,
 };
-pub use plan::{Plan, PlanRoot, Root, RootKind, Stats, plan, plan_in_object};
-pub use relocate::{PlannedObject, Target};
+pub use plan::{
+    Plan, PlanRoot, PlannedObject, Root, RootKind, Stats, Target, plan, plan_in_object,
+};
 
 /// The README's examples are compiled and run as doc tests, so they stay true.
 #[cfg(doctest)]

@@ -13,7 +13,7 @@
 //! boot-loops on a bad image. An empty region is [`MountError::NoCommittedBatch`].
 //!
 //! Memory: the chain's index only ([`Mounted::heap_bytes`]), bounded by the region's size —
-//! at most 46 KiB for the Pico's 1 MiB region (see [`crate::image::read`]); roots are read
+//! at most 46 KiB for the Pico's 1 MiB region (see `docs/image-format.md`, "Bounds"); roots are read
 //! from the mapped region when asked for.
 //!
 //! # Example
@@ -23,11 +23,8 @@
 //!
 //! let region = [0xFF; 4096]; // erased flash
 //! let mut ram = [0u8; 256];
-//! let cfg = ReadConfig {
-//!     layout: Layout { region_address: 0x1010_0000, erase_size: 4096, ram_address: 0x2003_0000, ram_len: 256, firmware_id: b"fw" },
-//!     ref_bytes: 4,
-//!     statics: &[],
-//! };
+//! let layout = Layout::new(0x1010_0000, 4096, 0x2003_0000, 256, b"fw");
+//! let cfg = ReadConfig::new(layout, flashfreeze::RefEncoding::ADDRESS_32);
 //! assert!(matches!(mount(&region, &cfg, &mut ram), Err(MountError::NoCommittedBatch { .. })));
 //! ```
 
@@ -42,6 +39,7 @@ use crate::model::Placement;
 use crate::plan::RootKind;
 
 /// Why nothing was mounted.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MountError {
@@ -77,8 +75,7 @@ impl fmt::Display for MountError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for MountError {}
+impl core::error::Error for MountError {}
 
 impl From<DecodeError> for MountError {
     fn from(e: DecodeError) -> Self {
@@ -125,7 +122,7 @@ impl<'a> Mounted<'a> {
     }
 
     /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by
-    /// the region's size, see [`crate::image::read`].
+    /// the region's size (`docs/image-format.md`, "Bounds").
     pub fn heap_bytes(&self) -> usize {
         self.index.heap_bytes()
     }

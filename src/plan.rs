@@ -36,14 +36,18 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::mem::size_of;
+use core::ops::Range;
 
-use crate::classify::{ChunkList, Classified, KindStats, Path, PathTree, render_path};
+use crate::classify::{ChunkList, Classified, PathTree, render_error_path, render_path};
+pub use crate::classify::{ERROR_PATH_END, ERROR_PATH_MAX, KindStats, Path};
 use crate::error::{FreezeError, Violation, contract};
-use crate::forward::{ForwardingTable, InHeader, SideTable};
+pub use crate::forward::{ForwardingTable, InHeader, SideTable};
 use crate::image::format::align_up;
-use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement};
-use crate::relocate::{self, PlannedObject, Target};
+use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement, Space};
+use crate::relocate;
+pub use crate::relocate::{PlannedObject, Target};
 use crate::traverse;
+pub use crate::traverse::Step;
 
 /// What a root is, as stored in the image's roots table. Values below 0x100 are the library's;
 /// a VM may use the rest for its own kinds.
@@ -61,6 +65,7 @@ impl RootKind {
 
 /// A starting point of the freeze, named for paths and messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Root<'a, R> {
     /// What it is.
     pub kind: RootKind,
@@ -68,17 +73,37 @@ pub struct Root<'a, R> {
     pub name: &'a str,
     /// The object.
     pub target: R,
+    /// Whether it is only a candidate ([`Root::if_reached`]).
+    pub if_reached: bool,
 }
 
 impl<'a, R> Root<'a, R> {
-    /// A root.
+    /// A root: the freeze starts here, and the image names it.
     pub const fn new(kind: RootKind, name: &'a str, target: R) -> Self {
-        Self { kind, name, target }
+        Self {
+            kind,
+            name,
+            target,
+            if_reached: false,
+        }
+    }
+
+    /// A candidate root: the freeze does not start here, but if the graph of the other roots
+    /// reaches this heap object, the image names it too (e.g. another module that the frozen
+    /// one imported: found by name after a reboot). [`PlanRoot::in_image`] says whether it was.
+    pub const fn if_reached(kind: RootKind, name: &'a str, target: R) -> Self {
+        Self {
+            kind,
+            name,
+            target,
+            if_reached: true,
+        }
     }
 }
 
 /// A root as the plan keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlanRoot<R> {
     /// What it is.
     pub kind: RootKind,
@@ -86,10 +111,16 @@ pub struct PlanRoot<R> {
     pub name: String,
     /// The original object.
     pub target: R,
+    /// Whether it was given as a candidate ([`Root::if_reached`]).
+    pub if_reached: bool,
+    /// Whether the image's roots table names it: every root given with [`Root::new`], and the
+    /// candidates that the graph reached.
+    pub in_image: bool,
 }
 
 /// The numbers of a plan: "froze N flash bytes, M ram bytes, K objects, Q qstrs".
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
     /// Length of the flash-object section, alignment padding included.
     pub flash_bytes: u64,
@@ -97,7 +128,7 @@ pub struct Stats {
     pub ram_bytes: u64,
     /// Heap objects frozen (flash and RAM).
     pub objects: u32,
-    /// Of which interned strings.
+    /// Interned strings frozen (the sum of [`ObjectModel::interned_strs`]).
     pub qstrs: u32,
     /// Per kind and placement, in first-seen order.
     pub kinds: Vec<KindStats>,
@@ -135,7 +166,7 @@ pub fn plan<M: ObjectModel + ?Sized>(
     target: Target,
 ) -> Result<Plan<M::Ref, SideTable>, FreezeError> {
     let table = SideTable::new(vm);
-    make(vm, roots, target, table)
+    make(vm, roots, target, table, None)
 }
 
 /// Plan a freeze keeping forwarding in the VM's object headers: no side table.
@@ -148,34 +179,43 @@ pub fn plan_in_object<M: InObjectForwarding + ?Sized>(
 ) -> Result<Plan<M::Ref, InHeader>, FreezeError> {
     let ram_end = target.ram_base.saturating_add(target.ram_capacity);
     let table = InHeader::new(target.flash_base, target.ram_base, ram_end);
-    make(vm, roots, target, table)
+    make(vm, roots, target, table, None)
 }
 
-fn make<M, T>(
+/// Make a plan; with `statics`, a pointer to a static object outside them is refused.
+pub(crate) fn make<M, T>(
     vm: &M,
     roots: &[Root<'_, M::Ref>],
     target: Target,
     mut table: T,
+    statics: Option<&[Range<u64>]>,
 ) -> Result<Plan<M::Ref, T>, FreezeError>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    if M::REF_BYTES != 4 && M::REF_BYTES != 8 {
+    if let Err(why) = M::ENCODING.check() {
         return Err(FreezeError::Contract {
+            path: String::new(),
             address: 0,
             kind: "model",
-            violation: Violation::RefBytes(M::REF_BYTES),
+            violation: Violation::Encoding(why),
         });
     }
     let mut classified = Classified::new();
     let mut unentered = Vec::new();
+    let render = |root: usize, steps: &[traverse::Step<M::Ref>]| {
+        let name = roots.get(root).map_or("?", |r| r.name);
+        render_error_path(vm, name, steps)
+    };
     let traversal = traverse::traverse(
         vm,
         &mut table,
-        roots.iter().map(|r| r.target),
+        roots.iter().map(|r| (!r.if_reached).then_some(r.target)),
         |root, path| classified.enter(vm, root, roots[root].name, path),
         &mut unentered,
+        statics,
+        &render,
     );
     let result = traversal.and_then(|traversed| {
         table.seal(traversed.count);
@@ -235,6 +275,9 @@ where
                 kind: r.kind,
                 name: String::from(r.name),
                 target: r.target,
+                if_reached: r.if_reached,
+                in_image: !r.if_reached
+                    || (vm.space(r.target) == Space::Heap && table.get(vm, r.target).is_some()),
             })
             .collect(),
         stats: Stats {
@@ -273,7 +316,8 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         &self.target
     }
 
-    /// The roots, in the order given.
+    /// The roots, in the order given (candidates too: [`PlanRoot::in_image`] says which the
+    /// image names).
     pub fn roots(&self) -> &[PlanRoot<R>] {
         &self.roots
     }
@@ -345,6 +389,42 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         T: ForwardingTable<M>,
     {
         relocate::write_object(vm, &self.table, &self.target, planned, out, on_ref)
+            .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
+    }
+
+    /// The path from a root to `obj`, found by walking the graph again (for an error found
+    /// after the traversal, which keeps no path for flash objects); empty if it is not found.
+    fn path_to<M>(&self, vm: &M, obj: R) -> String
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+    {
+        let mut table = SideTable::new(vm);
+        let mut found = None;
+        let roots = self
+            .roots
+            .iter()
+            .map(|r| (!r.if_reached).then_some(r.target));
+        let _ = traverse::traverse(
+            vm,
+            &mut table,
+            roots,
+            |root, path| {
+                if path.last().map(|s| s.obj) != Some(obj) {
+                    return Ok(());
+                }
+                let name = self.roots.get(root).map_or("?", |r| r.name.as_str());
+                found = Some(render_error_path(vm, name, path));
+                // Stop the walk: any error does.
+                Err(FreezeError::FlashFull {
+                    needed: 0,
+                    capacity: 0,
+                })
+            },
+            &mut Vec::new(),
+            None,
+            &|_, _| String::new(),
+        );
+        found.unwrap_or_default()
     }
 
     /// The offset of each reference word of `planned`'s frozen copy, in the VM's scan order,
@@ -361,6 +441,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         M: ObjectModel<Ref = R> + ?Sized,
     {
         relocate::reference_offsets(vm, planned, on_ref)
+            .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
     }
 
     /// After the image is written and mounted: redirect every live reference of the VM to a
@@ -413,7 +494,10 @@ where
             (obj, Placement::Ram)
         };
         self.next += 1;
-        Some(self.check(obj, placement))
+        Some(
+            self.check(obj, placement)
+                .map_err(|e| e.with_path(|| self.plan.path_to(self.vm, obj))),
+        )
     }
 }
 
@@ -437,7 +521,8 @@ where
             .ok_or_else(|| contract(vm, obj, Violation::NotPlanned))?;
         let address = self.plan.target.absolute(at);
         // The assigned address must be exactly where a fresh layout pass would put it.
-        if align_up(self.end, u64::from(layout.align)) != Some(address) {
+        let align = relocate::object_align(&M::ENCODING, layout);
+        if align_up(self.end, align) != Some(address) {
             return Err(contract(vm, obj, Violation::LayoutChanged));
         }
         self.end = address + u64::from(layout.size);

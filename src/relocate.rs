@@ -9,9 +9,14 @@
 //! ram_base   ─► [objA][objB] …           ◄─ ram_len        (mutable objects)
 //! ```
 //!
-//! A reference word in a frozen copy holds, little-endian and `REF_BYTES` wide:
+//! A reference word in a frozen copy holds, little-endian and [`RefEncoding::width`] wide, the
+//! VM's encoding ([`ObjectModel::ENCODING`]) of:
 //! - for a heap object that the plan placed, the address of its frozen copy;
 //! - for a kept object (`Space::Static` / `Space::Frozen`), the VM's `address()` of it.
+//!
+//! Each object is aligned to its own alignment and to the encoding's granule, and its address
+//! must be encodable ([`Violation::Unencodable`] otherwise), so every word the writer produces
+//! decodes back to an object start.
 //!
 //! The writer asks the VM again for each object's layout and slots and refuses a different
 //! answer ([`Violation::LayoutChanged`], [`Violation::NotPlanned`]), so the bytes written always
@@ -20,7 +25,7 @@
 use crate::error::{FreezeError, Violation, contract};
 use crate::forward::{Forwarded, ForwardingTable};
 use crate::image::format::align_up;
-use crate::model::{FrozenLayout, LiveHeap, ObjectModel, Placement, Slot, Space};
+use crate::model::{FrozenLayout, LiveHeap, ObjectModel, Placement, RefEncoding, Slot, Space};
 use crate::traverse::{check_slot, checked_layout};
 
 /// Absolute base addresses and capacities of the two sections of one batch.
@@ -28,6 +33,7 @@ use crate::traverse::{check_slot, checked_layout};
 /// Given by the store: `flash_base` is where the batch's flash-object section will be mapped
 /// (e.g. XIP address of the region + the section's offset), `ram_base` where the batch's part of
 /// the frozen RAM section starts.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
     /// Absolute address of the flash-object section.
@@ -42,7 +48,7 @@ pub struct Target {
 
 impl Target {
     /// Absolute address of a [`Forwarded`] place.
-    pub fn absolute(&self, at: Forwarded) -> u64 {
+    pub(crate) fn absolute(&self, at: Forwarded) -> u64 {
         let base = match at.placement {
             Placement::Flash => self.flash_base,
             Placement::Ram => self.ram_base,
@@ -53,6 +59,7 @@ impl Target {
 
 /// One object of a plan, with its final place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlannedObject<R> {
     /// The original (heap) object.
     pub obj: R,
@@ -64,15 +71,6 @@ pub struct PlannedObject<R> {
     pub offset: u32,
     /// Its frozen size and alignment.
     pub layout: FrozenLayout,
-}
-
-/// Largest address a reference word of `M` can hold, plus one.
-fn address_limit<M: ObjectModel + ?Sized>() -> u64 {
-    if M::REF_BYTES >= 8 {
-        u64::MAX
-    } else {
-        1u64 << (8 * M::REF_BYTES)
-    }
 }
 
 /// Assign consecutive, aligned addresses from `base` to `objects`; returns the section length.
@@ -90,19 +88,27 @@ where
     let mut end = base;
     for obj in objects {
         let layout = checked_layout(vm, obj)?;
-        let start = align_up(end, u64::from(layout.align))
-            .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
+        let unencodable = |address| contract(vm, obj, Violation::Unencodable { address });
+        let start =
+            align_up(end, object_align(&M::ENCODING, layout)).ok_or_else(|| unencodable(end))?;
         let offset = u32::try_from(start - base)
             .ok()
             .filter(|o| *o <= Forwarded::MAX_OFFSET)
-            .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
+            .ok_or_else(|| unencodable(start))?;
+        if M::ENCODING.encode(start).is_none() {
+            return Err(unencodable(start));
+        }
         table.set(vm, obj, Forwarded { placement, offset })?;
         end = start
             .checked_add(u64::from(layout.size))
-            .filter(|e| *e <= address_limit::<M>())
-            .ok_or_else(|| contract(vm, obj, Violation::AddressRange))?;
+            .ok_or_else(|| unencodable(start))?;
     }
     Ok(end - base)
+}
+
+/// The alignment an object gets: its own, and the encoding's granule.
+pub(crate) fn object_align(encoding: &RefEncoding, layout: FrozenLayout) -> u64 {
+    u64::from(layout.align.max(encoding.granule()))
 }
 
 /// The address a reference to `target` is frozen as.
@@ -149,18 +155,22 @@ where
     out.fill(0);
     vm.write_frozen(obj, planned.placement, out);
 
-    let width = M::REF_BYTES as usize;
-    let limit = address_limit::<M>();
+    let encoding = M::ENCODING;
+    let width = encoding.width() as usize;
     checked_scan(vm, obj, size, &mut |slot| {
         let Some(to) = slot.target else {
             return Ok(());
         };
-        let Some(addr) = frozen_target(vm, table, target, to).filter(|a| *a < limit) else {
+        let Some(addr) = frozen_target(vm, table, target, to) else {
             return Err(contract(vm, to, Violation::NotPlanned));
+        };
+        let tag = slot.tag.unwrap_or(encoding.tag());
+        let Some(word) = encoding.encode_tagged(addr, tag) else {
+            return Err(contract(vm, to, Violation::Unencodable { address: addr }));
         };
         let at = slot.offset as usize;
         // check_slot proved `at + width <= size == out.len()`.
-        out[at..at + width].copy_from_slice(&addr.to_le_bytes()[..width]);
+        out[at..at + width].copy_from_slice(&word.to_le_bytes()[..width]);
         on_ref(slot.offset);
         Ok(())
     })

@@ -55,6 +55,7 @@ use embedded_storage::nor_flash::{
 };
 
 /// Why a simulated flash operation failed.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SimError {
@@ -104,8 +105,7 @@ impl fmt::Display for SimError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for SimError {}
+impl core::error::Error for SimError {}
 
 impl NorFlashError for SimError {
     fn kind(&self) -> NorFlashErrorKind {
@@ -119,6 +119,7 @@ impl NorFlashError for SimError {
 
 /// Operation counters of a [`SimFlash`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counters {
     /// `read` calls.
     pub reads: u64,
@@ -607,5 +608,159 @@ mod tests {
             Err(SimError::DoubleWrite { .. })
         ));
         g.write(0, &[0; 4]).unwrap();
+    }
+}
+
+/// One [`SimFlash`] shared by a VM that reads it in place and a store that programs it: on a
+/// host, what memory-mapped (XIP) flash is on a device.
+///
+/// Clones share the device. Each [`NorFlash`] call borrows it for that call only, and
+/// [`SharedFlash::bytes`] for as long as the VM holds the guard: a VM reads through it between
+/// the store's operations (a freeze calls the VM, then programs, then calls the VM again), never
+/// across one.
+///
+/// ```
+/// use embedded_storage::nor_flash::NorFlash;
+/// use flashfreeze::sim::{SharedFlash, SimFlash};
+///
+/// let chip = SharedFlash::new(SimFlash::<1, 4, 4096>::new(4096));
+/// let mut programmer = chip.clone(); // what the store gets
+/// programmer.write(0, &[1, 2, 3, 4])?;
+/// assert_eq!(&chip.bytes()[..4], &[1, 2, 3, 4]); // what the VM reads in place
+/// # Ok::<(), flashfreeze::sim::SimError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SharedFlash<const R: usize = 1, const W: usize = 4, const E: usize = 4096>(
+    alloc::rc::Rc<core::cell::RefCell<SimFlash<R, W, E>>>,
+);
+
+impl<const R: usize, const W: usize, const E: usize> SharedFlash<R, W, E> {
+    /// Share `flash`.
+    pub fn new(flash: SimFlash<R, W, E>) -> Self {
+        Self(alloc::rc::Rc::new(core::cell::RefCell::new(flash)))
+    }
+
+    /// The device's bytes, as the CPU would read them mapped.
+    ///
+    /// # Panics
+    /// While a [`NorFlash`] call on a clone is running (it cannot be, on one thread, unless
+    /// the guard is held across a store operation).
+    pub fn bytes(&self) -> core::cell::Ref<'_, [u8]> {
+        core::cell::Ref::map(self.0.borrow(), SimFlash::as_bytes)
+    }
+
+    /// Run `f` on the device (to arm a power cut, read the counters, reboot it).
+    pub fn with<T>(&self, f: impl FnOnce(&mut SimFlash<R, W, E>) -> T) -> T {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+impl<const R: usize, const W: usize, const E: usize> ErrorType for SharedFlash<R, W, E> {
+    type Error = SimError;
+}
+
+impl<const R: usize, const W: usize, const E: usize> ReadNorFlash for SharedFlash<R, W, E> {
+    const READ_SIZE: usize = R;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+        self.0.borrow_mut().read(offset, bytes)
+    }
+
+    fn capacity(&self) -> usize {
+        self.0.borrow().capacity()
+    }
+}
+
+impl<const R: usize, const W: usize, const E: usize> NorFlash for SharedFlash<R, W, E> {
+    const WRITE_SIZE: usize = W;
+    const ERASE_SIZE: usize = E;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+        self.0.borrow_mut().erase(from, to)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+        self.0.borrow_mut().write(offset, bytes)
+    }
+}
+
+/// The simulator is an `embedded-storage-async` device too (features `sim` + `async`): each
+/// operation first yields to the executor once (waking itself), as a real driver waiting on a
+/// DMA transfer or the flash's busy flag does, then runs as the blocking one.
+#[cfg(feature = "async")]
+mod asynch {
+    use core::future::Future;
+    use core::pin::Pin;
+    use core::task::{Context, Poll};
+
+    use embedded_storage_async::nor_flash::{NorFlash, ReadNorFlash};
+
+    use super::{SharedFlash, SimError, SimFlash};
+
+    /// Pending once, then ready.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    fn yield_once() -> YieldOnce {
+        YieldOnce(false)
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> ReadNorFlash for SimFlash<R, W, E> {
+        const READ_SIZE: usize = R;
+        async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::ReadNorFlash::read(self, offset, bytes)
+        }
+        fn capacity(&self) -> usize {
+            embedded_storage::nor_flash::ReadNorFlash::capacity(self)
+        }
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> NorFlash for SimFlash<R, W, E> {
+        const WRITE_SIZE: usize = W;
+        const ERASE_SIZE: usize = E;
+        async fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::erase(self, from, to)
+        }
+        async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::write(self, offset, bytes)
+        }
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> ReadNorFlash for SharedFlash<R, W, E> {
+        const READ_SIZE: usize = R;
+        async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::ReadNorFlash::read(self, offset, bytes)
+        }
+        fn capacity(&self) -> usize {
+            embedded_storage::nor_flash::ReadNorFlash::capacity(self)
+        }
+    }
+
+    impl<const R: usize, const W: usize, const E: usize> NorFlash for SharedFlash<R, W, E> {
+        const WRITE_SIZE: usize = W;
+        const ERASE_SIZE: usize = E;
+        async fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::erase(self, from, to)
+        }
+        async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+            yield_once().await;
+            embedded_storage::nor_flash::NorFlash::write(self, offset, bytes)
+        }
     }
 }

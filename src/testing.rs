@@ -27,7 +27,7 @@ use core::fmt;
 
 use crate::model::{
     Forward, Forwarding, FrozenLayout, InObjectForwarding, LiveHeap, Mutability, ObjectModel,
-    Placement, Slot, SlotVisitor, Space,
+    Placement, RefEncoding, Slot, SlotVisitor, Space,
 };
 
 /// An object of a [`TestHeap`]: an index into its object table.
@@ -119,7 +119,15 @@ pub struct TestHeap<const W: u32 = 4> {
     frozen_next: u64,
     /// Live roots of the VM (its module table and stack), rewritten by the live fix-up.
     pub live_roots: Vec<Value>,
+    /// The frozen RAM area ([`LiveHeap::ram_area`]): empty until the VM is given one (a
+    /// freeze needs at least the layout's `ram_len` bytes).
+    pub ram_area: Vec<u8>,
+    /// Addresses the live fix-up asked references for before the heap knew an object there.
+    stand_ins: core::cell::RefCell<Vec<u64>>,
 }
+
+/// Ids at and above this are stand-ins handed out by `frozen_ref` during a fix-up.
+const STAND_IN: u32 = 0x8000_0000;
 
 impl<const W: u32> TestHeap<W> {
     /// An empty heap.
@@ -132,6 +140,8 @@ impl<const W: u32> TestHeap<W> {
             static_next: stat,
             frozen_next: frozen,
             live_roots: Vec::new(),
+            ram_area: Vec::new(),
+            stand_ins: core::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -275,7 +285,7 @@ fn bump(next: &mut u64, size: u64) -> u64 {
 
 impl<const W: u32> ObjectModel for TestHeap<W> {
     type Ref = Obj;
-    const REF_BYTES: u32 = W;
+    const ENCODING: RefEncoding = RefEncoding::address(W);
 
     fn space(&self, obj: Obj) -> Space {
         match self.get(obj).kind {
@@ -360,8 +370,8 @@ impl<const W: u32> ObjectModel for TestHeap<W> {
         }
     }
 
-    fn is_interned_str(&self, obj: Obj) -> bool {
-        self.get(obj).payload.first() == Some(&b'q')
+    fn interned_strs(&self, obj: Obj) -> u32 {
+        u32::from(self.get(obj).payload.first() == Some(&b'q'))
     }
 
     fn edge_label(&self, obj: Obj, slot_index: u32, out: &mut dyn fmt::Write) -> fmt::Result {
@@ -382,8 +392,67 @@ impl<const W: u32> InObjectForwarding for TestHeap<W> {
     }
 }
 
+impl<const W: u32> TestHeap<W> {
+    /// Turn the stand-ins `frozen_ref` handed out into frozen objects, and every reference to
+    /// one into a reference to its object.
+    fn materialize_stand_ins(&mut self) {
+        let addresses = core::mem::take(&mut *self.stand_ins.borrow_mut());
+        if addresses.is_empty() {
+            return;
+        }
+        let ids: Vec<Obj> = addresses
+            .iter()
+            .map(|&address| {
+                let id = Obj(self.objects.len() as u32);
+                self.by_address.insert(address, id);
+                self.objects.push(Object {
+                    kind: Kind::Frozen,
+                    address,
+                    slots: Vec::new(),
+                    payload: Vec::new(),
+                    frozen_from: None,
+                    forwarding: Cell::new(Forwarding::Unmarked),
+                });
+                id
+            })
+            .collect();
+        let real = |v: &mut Value| {
+            if let Value::Ref(Obj(i)) = v {
+                if *i >= STAND_IN {
+                    *v = Value::Ref(ids[(*i - STAND_IN) as usize]);
+                }
+            }
+        };
+        self.live_roots.iter_mut().for_each(real);
+        for o in &mut self.objects {
+            o.slots.iter_mut().for_each(|(_, v)| real(v));
+        }
+    }
+}
+
 impl<const W: u32> LiveHeap for TestHeap<W> {
     fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
+        self.visit_live_refs(forward);
+        self.materialize_stand_ins();
+    }
+
+    fn frozen_ref(&self, address: u64) -> Obj {
+        LiveRefs::frozen_ref(self, address)
+    }
+
+    fn ram_area(&mut self) -> &mut [u8] {
+        &mut self.ram_area
+    }
+}
+
+/// The fix-up's visits and `frozen_ref`, apart from the stand-ins' bookkeeping.
+trait LiveRefs: ObjectModel {
+    fn visit_live_refs(&mut self, forward: &mut Forward<'_, Self>);
+    fn frozen_ref(&self, address: u64) -> Self::Ref;
+}
+
+impl<const W: u32> LiveRefs for TestHeap<W> {
+    fn visit_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
         for i in 0..self.live_roots.len() {
             if let Value::Ref(r) = self.live_roots[i] {
                 if let Some(new) = forward(self, r) {
@@ -407,8 +476,17 @@ impl<const W: u32> LiveHeap for TestHeap<W> {
     }
 
     fn frozen_ref(&self, address: u64) -> Obj {
-        // A test VM that was not given the frozen copies yet keeps the original's id: the
-        // property tests always load them first, so this fallback shows up as a failure there.
-        self.at(address).unwrap_or(Obj(u32::MAX))
+        // The frozen copies this heap was given ([`TestHeap::load_frozen`]); else a stand-in,
+        // made a `Kind::Frozen` object without slots at the end of the fix-up (as a VM whose
+        // references are addresses needs nothing more).
+        if let Some(obj) = self.at(address) {
+            return obj;
+        }
+        let mut s = self.stand_ins.borrow_mut();
+        let i = s.iter().position(|&a| a == address).unwrap_or_else(|| {
+            s.push(address);
+            s.len() - 1
+        });
+        Obj(STAND_IN + i as u32)
     }
 }

@@ -12,8 +12,10 @@
 //! Order: roots in the order given; inside an object, slots in the VM's `scan` order; an object
 //! reachable twice is placed where it was first discovered. The same graph gives the same order.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::mem::size_of;
+use core::ops::Range;
 
 use crate::error::{FreezeError, Violation, contract};
 use crate::forward::ForwardingTable;
@@ -48,37 +50,67 @@ pub(crate) fn checked_layout<M: ObjectModel + ?Sized>(
     if layout.size == 0 {
         return Err(contract(vm, obj, Violation::ZeroSize));
     }
-    if !layout.align.is_power_of_two() || layout.align > 4096 {
-        return Err(contract(vm, obj, Violation::Align(layout.align)));
+    if !layout.align.is_power_of_two() {
+        return Err(contract(
+            vm,
+            obj,
+            Violation::AlignNotPowerOfTwo(layout.align),
+        ));
+    }
+    if layout.align > FrozenLayout::MAX_ALIGN {
+        return Err(contract(vm, obj, Violation::AlignTooLarge(layout.align)));
     }
     Ok(layout)
 }
 
-/// Check a slot against the object's frozen size and the reference width.
+/// Check a slot against the object's frozen size and the reference encoding.
 pub(crate) fn check_slot<M: ObjectModel + ?Sized>(
     vm: &M,
     obj: M::Ref,
     size: u32,
     slot: &Slot<M::Ref>,
 ) -> Result<(), FreezeError> {
-    let violation = if slot.offset % M::REF_BYTES != 0 {
+    let width = M::ENCODING.width();
+    let violation = if slot.offset % width != 0 {
         Violation::SlotMisaligned {
             offset: slot.offset,
+            width,
         }
-    } else if slot
-        .offset
-        .checked_add(M::REF_BYTES)
-        .is_none_or(|end| end > size)
-    {
+    } else if slot.offset.checked_add(width).is_none_or(|end| end > size) {
         Violation::SlotOutOfBounds {
             offset: slot.offset,
             size,
+        }
+    } else if let Some(tag) = slot.tag.filter(|t| t & !M::ENCODING.tag_mask() != 0) {
+        Violation::SlotTag {
+            offset: slot.offset,
+            tag,
         }
     } else {
         return Ok(());
     };
     Err(contract(vm, obj, violation))
 }
+
+/// Whether a kept object `obj` may be pointed at: with declared static ranges, a `Static`
+/// object must lie inside one (the mount validator refuses any other pointer).
+pub(crate) fn check_kept<M: ObjectModel + ?Sized>(
+    vm: &M,
+    obj: M::Ref,
+    statics: Option<&[Range<u64>]>,
+) -> Result<(), FreezeError> {
+    let Some(ranges) = statics else {
+        return Ok(());
+    };
+    let address = vm.address(obj);
+    if vm.space(obj) == Space::Static && !ranges.iter().any(|r| r.contains(&address)) {
+        return Err(contract(vm, obj, Violation::StaticOutOfRange { address }));
+    }
+    Ok(())
+}
+
+/// Renders the path to an object from the root index and the steps.
+pub(crate) type RenderPath<'a, R> = dyn Fn(usize, &[Step<R>]) -> String + 'a;
 
 /// What a traversal found.
 pub(crate) struct Traversed {
@@ -88,17 +120,21 @@ pub(crate) struct Traversed {
     pub peak_bytes: usize,
 }
 
-/// Walk the heap graph from `roots`, calling `enter(root_index, path)` for every heap object
+/// Walk the heap graph from `roots` (`None` entries start no walk), calling `enter(root_index, path)` for every heap object
 /// once, the object being `path.last()`.
 ///
 /// On error, the marked objects that `enter` did not accept (those still on the worklist, and
 /// the one `enter` refused) are appended to `unentered`, so the caller can release every mark.
+/// A contract error gets the path to the object concerned from `render(root_index, path)`.
+/// With `statics`, a pointer to a static object outside them is a contract error.
 pub(crate) fn traverse<M, T>(
     vm: &M,
     table: &mut T,
-    roots: impl Iterator<Item = M::Ref>,
+    roots: impl Iterator<Item = Option<M::Ref>>,
     mut enter: impl FnMut(usize, &[Step<M::Ref>]) -> Result<(), FreezeError>,
     unentered: &mut Vec<M::Ref>,
+    statics: Option<&[Range<u64>]>,
+    render: &RenderPath<'_, M::Ref>,
 ) -> Result<Traversed, FreezeError>
 where
     M: ObjectModel + ?Sized,
@@ -110,10 +146,20 @@ where
     let mut pending: Option<FreezeError> = None;
     // The object being entered when `enter` failed: marked, but in no list of the caller's.
     let mut current: Option<M::Ref> = None;
+    // Where a contract error was found: the root, and the child step it concerns (if not the
+    // object being entered).
+    let mut at_root = 0usize;
+    let mut child: Option<Step<M::Ref>> = None;
 
     let result = (|| {
         for (root_index, root) in roots.enumerate() {
-            if vm.space(root) != Space::Heap || !table.mark(vm, root)? {
+            let Some(root) = root else { continue };
+            at_root = root_index;
+            if vm.space(root) != Space::Heap {
+                check_kept(vm, root, statics)?;
+                continue;
+            }
+            if !table.mark(vm, root)? {
                 continue;
             }
             work.push(Work::Enter(Step {
@@ -148,16 +194,24 @@ where
                         return;
                     }
                     let Some(target) = slot.target else { return };
+                    let to = Step {
+                        obj: target,
+                        slot: this,
+                    };
                     if vm.space(target) != Space::Heap {
+                        if let Err(e) = check_kept(vm, target, statics) {
+                            child = Some(to);
+                            pending = Some(e);
+                        }
                         return;
                     }
                     match table.mark(vm, target) {
-                        Ok(true) => work.push(Work::Enter(Step {
-                            obj: target,
-                            slot: this,
-                        })),
+                        Ok(true) => work.push(Work::Enter(to)),
                         Ok(false) => {}
-                        Err(e) => pending = Some(e),
+                        Err(e) => {
+                            child = Some(to);
+                            pending = Some(e);
+                        }
                     }
                 });
                 if let Some(e) = pending.take() {
@@ -173,6 +227,12 @@ where
     let peak_bytes =
         work.capacity() * size_of::<Work<M::Ref>>() + path.capacity() * size_of::<Step<M::Ref>>();
 
+    let result = result.map_err(|e| {
+        e.with_path(|| {
+            path.extend(child);
+            render(at_root, &path)
+        })
+    });
     if result.is_err() {
         unentered.extend(current);
         unentered.extend(work.iter().filter_map(|w| match w {

@@ -194,7 +194,7 @@ fn in_object_working_memory_is_at_most_4_bytes_per_object_plus_worklist() {
     // Worklist: at most one entry per object of the widest module plus an exit per level; an
     // entry is 12 bytes (Enter(Step{obj,slot}) / Exit), an ancestry step 8.
     let worklist = (n / 100 + 100 + 4) * 12 * 2 + 8 * 8;
-    let per_chunk = flashfreeze::classify::ChunkList::<Obj>::CHUNK;
+    let per_chunk = flashfreeze::unstable::ChunkList::<Obj>::CHUNK;
     // Slack: one partly filled chunk per section, and the chunk table (a Vec header per chunk,
     // at most doubled by growth).
     let chunk_overhead = 2 * per_chunk * 4 + (objects / per_chunk + 2) * 2 * 24;
@@ -226,7 +226,7 @@ enum Lie {
 
 impl ObjectModel for Liar {
     type Ref = Obj;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: flashfreeze::RefEncoding = flashfreeze::RefEncoding::ADDRESS_32;
     fn space(&self, obj: Obj) -> Space {
         self.heap.space(obj)
     }
@@ -282,7 +282,7 @@ impl ObjectModel for Liar {
 fn contract_violations_are_errors_not_panics() {
     let cases = [
         (Lie::ZeroSize, Violation::ZeroSize),
-        (Lie::Align, Violation::Align(3)),
+        (Lie::Align, Violation::AlignNotPowerOfTwo(3)),
         (
             Lie::SlotOutside,
             Violation::SlotOutOfBounds {
@@ -290,7 +290,13 @@ fn contract_violations_are_errors_not_panics() {
                 size: 12,
             },
         ),
-        (Lie::SlotMisaligned, Violation::SlotMisaligned { offset: 2 }),
+        (
+            Lie::SlotMisaligned,
+            Violation::SlotMisaligned {
+                offset: 2,
+                width: 4,
+            },
+        ),
         (
             Lie::HeapIndex,
             Violation::HeapIndex {

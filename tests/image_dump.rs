@@ -3,7 +3,7 @@
 mod image_support;
 
 use flashfreeze::image::dump;
-use flashfreeze::image::read::{Image, ImageObject};
+use flashfreeze::image::{Image, ImageObject};
 use flashfreeze::testing::{Kind, TestHeap, Value};
 use flashfreeze::{Root, RootKind};
 use image_support::*;

@@ -3,12 +3,13 @@
 mod image_support;
 
 use flashfreeze::image::Section;
-use flashfreeze::image::read::{DecodeError, Image, PointerFault, ReadConfig, reseal_batch};
+use flashfreeze::image::{DecodeError, FirmwareId, Image, PointerFault, ReadConfig};
 use flashfreeze::model::Placement;
 use flashfreeze::mount::MountError;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::Store;
 use flashfreeze::testing::TestHeap;
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze::{Root, RootKind};
 use image_support::*;
 
@@ -74,10 +75,15 @@ fn firmware_id_mismatch() {
         e,
         MountError::Invalid(DecodeError::FirmwareId {
             batch: 0,
-            offset: 0
+            offset: 0,
+            found: FirmwareId::new(FW),
+            expected: FirmwareId::new(b"another-build"),
         })
     );
-    assert!(e.to_string().contains("another firmware build"), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "mount: image refused: batch 0 at 0x0: made by another firmware build (firmware id \"flashfreeze-test-fw-1\", this firmware is \"another-build\")"
+    );
 }
 
 #[test]
@@ -101,7 +107,7 @@ fn format_version_mismatch() {
 /// commit record) is refused by name, not misread.
 #[test]
 fn a_version_1_image_is_refused_with_the_reason() {
-    use flashfreeze::image::format::CRC;
+    use flashfreeze::unstable::format::CRC;
     let mut region = vec![0xFF; 4096];
     let mut h = [0u8; 144];
     h[..4].copy_from_slice(b"FFZB");
@@ -194,10 +200,16 @@ fn pointer_out_of_range() {
             section: Section::Flash,
             offset: at as u64,
             value: 0x0900_0000,
+            address: 0x0900_0000,
             fault: PointerFault::OutOfRange
         }
     );
-    assert!(e.to_string().contains(&format!("{at:#x}")), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "batch 0, flash section: pointer word at region offset {at:#x} holds 0x9000000 and points outside the image and the static ranges"
+        )
+    );
 }
 
 #[test]
@@ -301,7 +313,7 @@ impl Flaky {
 
 impl flashfreeze::ObjectModel for Flaky {
     type Ref = flashfreeze::testing::Obj;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: flashfreeze::RefEncoding = flashfreeze::RefEncoding::ADDRESS_32;
     fn space(&self, obj: Self::Ref) -> flashfreeze::Space {
         self.heap.space(obj)
     }

@@ -3,12 +3,12 @@
 
 mod image_support;
 
-use flashfreeze::image::format::HEADER_LEN;
-use flashfreeze::image::read::{Image, rebase};
-use flashfreeze::image::write::{BatchParams, write_batch_to_vec};
+use flashfreeze::image::{Image, rebase};
 use flashfreeze::mount::MountError;
 use flashfreeze::store::{Store, StoreError};
 use flashfreeze::testing::{Kind, TestHeap, Value};
+use flashfreeze::unstable::format::HEADER_LEN;
+use flashfreeze::unstable::{BatchParams, write_batch_to_vec};
 use flashfreeze::{Root, RootKind};
 use image_support::*;
 use quickcheck::{QuickCheck, TestResult};

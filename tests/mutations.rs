@@ -8,8 +8,9 @@ mod image_support;
 
 use std::collections::BTreeSet;
 
-use flashfreeze::image::read::{Image, reseal_batch};
+use flashfreeze::image::Image;
 use flashfreeze::testing::TestHeap;
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze::{Root, RootKind};
 use image_support::*;
 
@@ -106,7 +107,7 @@ fn mutated_and_resealed_images_never_panic_and_never_validate_a_wild_pointer() {
 /// `u32::MAX` (its end overflows a 32-bit `usize`).
 #[test]
 fn a_root_name_offset_near_u32_max_is_refused_without_a_panic() {
-    use flashfreeze::image::read::DecodeError;
+    use flashfreeze::image::DecodeError;
     use flashfreeze::mount::MountError;
     let mut region = two_batches();
     let roots_off = u32::from_le_bytes(region[72..76].try_into().unwrap()) as usize;

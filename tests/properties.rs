@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use flashfreeze::forward::ForwardingTable;
+use flashfreeze::plan::ForwardingTable;
 use flashfreeze::testing::{Kind, Obj, TestHeap, Value};
 use flashfreeze::{
     Forwarding, FreezeError, InObjectForwarding, ObjectModel, Placement, Plan, Space, plan,

@@ -6,12 +6,14 @@
 mod image_support;
 
 use flashfreeze::image::Section;
-use flashfreeze::image::read::{DecodeError, Image, PointerFault, reseal_batch};
-use flashfreeze::image::{Tail, format::COMMIT_LEN};
+use flashfreeze::image::Tail;
+use flashfreeze::image::{DecodeError, Image, PointerFault};
 use flashfreeze::mount::MountError;
 use flashfreeze::sim::{SimError, SimFlash};
 use flashfreeze::store::{Store, StoreError};
 use flashfreeze::testing::{Kind, Obj, TestHeap, Value};
+use flashfreeze::unstable::format::COMMIT_LEN;
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze::{FreezeError, Placement, Root, RootKind};
 use image_support::*;
 
@@ -131,6 +133,7 @@ fn a_bad_batch_after_good_ones_ends_the_mount_with_its_reason() {
         section: Section::Flash,
         offset: at as u64,
         value: 0x0900_0000,
+        address: 0x0900_0000,
         fault: PointerFault::OutOfRange,
     };
     assert_eq!(
@@ -186,7 +189,7 @@ struct Liar {
 
 impl flashfreeze::ObjectModel for Liar {
     type Ref = Obj;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: flashfreeze::RefEncoding = flashfreeze::RefEncoding::ADDRESS_32;
     fn space(&self, obj: Obj) -> flashfreeze::Space {
         self.heap.space(obj)
     }
@@ -388,7 +391,7 @@ fn an_error_path_through_a_million_objects_stays_small() {
         panic!("{err}");
     };
     assert!(
-        path.len() <= flashfreeze::classify::ERROR_PATH_MAX,
+        path.len() <= flashfreeze::plan::ERROR_PATH_MAX,
         "{} bytes",
         path.len()
     );

@@ -34,8 +34,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use flashfreeze::forward::ForwardingTable;
-use flashfreeze::image::read::ReadConfig;
+use flashfreeze::image::ReadConfig;
+use flashfreeze::plan::ForwardingTable;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Appended, Store, StoreConfig};
 use flashfreeze::{
@@ -401,7 +401,7 @@ impl Graph {
 
 impl ObjectModel for Graph {
     type Ref = Obj;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: flashfreeze::RefEncoding = flashfreeze::RefEncoding::ADDRESS_32;
 
     #[inline]
     fn space(&self, obj: Obj) -> Space {
@@ -434,10 +434,7 @@ impl ObjectModel for Graph {
         let i = obj as usize;
         let n = self.start[i + 1] - self.start[i];
         let p = self.pstart[i + 1] - self.pstart[i];
-        FrozenLayout {
-            size: 8 + 4 * n + p,
-            align: 4,
-        }
+        FrozenLayout::new(8 + 4 * n + p, 4)
     }
 
     #[inline]
@@ -488,8 +485,8 @@ impl ObjectModel for Graph {
         NAMES[self.kind[obj as usize] as usize]
     }
 
-    fn is_interned_str(&self, obj: Obj) -> bool {
-        self.kind[obj as usize] == kind::QSTR
+    fn interned_strs(&self, obj: Obj) -> u32 {
+        u32::from(self.kind[obj as usize] == kind::QSTR)
     }
 }
 
@@ -581,22 +578,12 @@ pub type Flash = SimFlash<1, 4, 4096>;
 
 /// Where the image region and the frozen RAM area are mapped.
 pub fn layout() -> flashfreeze::image::Layout<'static> {
-    flashfreeze::image::Layout {
-        region_address: 0x1010_0000,
-        erase_size: 4096,
-        ram_address: 0x2003_0000,
-        ram_len: RAM_LEN,
-        firmware_id: FW,
-    }
+    flashfreeze::image::Layout::new(0x1010_0000, 4096, 0x2003_0000, RAM_LEN, FW)
 }
 
 /// Reader configuration matching [`layout`].
 pub fn read_cfg() -> ReadConfig<'static> {
-    ReadConfig {
-        layout: layout(),
-        ref_bytes: 4,
-        statics: STATICS,
-    }
+    ReadConfig::for_model::<Graph>(layout()).with_statics(STATICS)
 }
 
 /// An erased device large enough for `g`'s image: room for the sections, the maps (a few bits
@@ -612,13 +599,8 @@ pub fn freeze_to_store(
     flash: Flash,
     layout: flashfreeze::image::Layout<'static>,
 ) -> (Appended, Flash) {
-    let cfg = StoreConfig {
-        region_offset: 0,
-        region_len: flash.as_bytes().len() as u32,
-        layout,
-        ref_bytes: 4,
-        statics: STATICS,
-    };
+    let cfg = StoreConfig::for_model::<Graph>(0, flash.as_bytes().len() as u32, layout)
+        .with_statics(STATICS);
     let mut store = Store::open(flash, cfg).expect("open");
     let target = store.target().expect("target");
     let plan = flashfreeze::plan(g, roots, target).expect("plan");
@@ -768,6 +750,7 @@ pub mod naive {
             Mutability::Immutable => s.flash.push(obj),
             Mutability::Mutable => s.ram.push(obj),
             Mutability::Unfreezable(why) => panic!("unfreezable: {why}"),
+            other => panic!("{other:?}"),
         }
         let mut children = Vec::new();
         s.g.scan(obj, &mut |slot: Slot<Obj>| {

@@ -3,9 +3,10 @@
 //! magic, version, firmware id and seal, so the checks behind the CRCs are reached too.
 #![no_main]
 
+use flashfreeze::image::Image;
 use flashfreeze::image::dump;
-use flashfreeze::image::format::{BATCH_MAGIC, FORMAT_VERSION, HEADER_LEN};
-use flashfreeze::image::read::{Image, reseal_batch};
+use flashfreeze::unstable::format::{BATCH_MAGIC, FORMAT_VERSION, HEADER_LEN};
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze_fuzz::{FW, mount_checked, read_cfg};
 use libfuzzer_sys::fuzz_target;
 

@@ -4,10 +4,10 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use flashfreeze::image::read::reseal_batch;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::Store;
 use flashfreeze::testing::TestHeap;
+use flashfreeze::unstable::reseal_batch;
 use flashfreeze::{Root, RootKind};
 use flashfreeze_fuzz::{REGION_LEN, graph, mount_checked, store_cfg};
 use libfuzzer_sys::fuzz_target;

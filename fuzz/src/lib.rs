@@ -3,8 +3,9 @@
 
 use std::ops::Range;
 
+use flashfreeze::RefEncoding;
 use flashfreeze::image::Layout;
-use flashfreeze::image::read::{Image, ReadConfig};
+use flashfreeze::image::{Image, ReadConfig};
 use flashfreeze::model::Placement;
 use flashfreeze::mount::{MountError, mount};
 use flashfreeze::store::StoreConfig;
@@ -26,33 +27,17 @@ pub const REGION_LEN: u32 = 16 * 4096;
 
 /// The layout of the fuzz region.
 pub fn layout() -> Layout<'static> {
-    Layout {
-        region_address: REGION_ADDRESS,
-        erase_size: 4096,
-        ram_address: RAM_ADDRESS,
-        ram_len: RAM_LEN,
-        firmware_id: FW,
-    }
+    Layout::new(REGION_ADDRESS, 4096, RAM_ADDRESS, RAM_LEN, FW)
 }
 
 /// Reader configuration for 32-bit references.
 pub fn read_cfg() -> ReadConfig<'static> {
-    ReadConfig {
-        layout: layout(),
-        ref_bytes: 4,
-        statics: STATICS,
-    }
+    ReadConfig::new(layout(), RefEncoding::ADDRESS_32).with_statics(STATICS)
 }
 
 /// Store configuration: the region is the whole device, 32-bit references.
 pub fn store_cfg() -> StoreConfig<'static> {
-    StoreConfig {
-        region_offset: 0,
-        region_len: REGION_LEN,
-        layout: layout(),
-        ref_bytes: 4,
-        statics: STATICS,
-    }
+    StoreConfig::new(0, REGION_LEN, layout(), RefEncoding::ADDRESS_32).with_statics(STATICS)
 }
 
 /// Mount `region` with [`read_cfg`]; when it mounts, check its pointers with

@@ -46,7 +46,7 @@ pub fn layout(image: &Image<'_>, kind: &dyn Fn(&ImageObject<'_>) -> &'static str
     let mut s = String::new();
     let _ = writeln!(s, "image: {}", super::read::summary(image));
     for b in image.batches() {
-        let h = b.header();
+        let h = b.header_ref();
         let (nf, nr) = b.object_counts();
         let _ = writeln!(
             s,

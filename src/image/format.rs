@@ -79,6 +79,9 @@
 //!   their own version (an image is re-frozen from source, not migrated) and say so.
 //! - The CHANGELOG records every format version.
 
+// Parts of this module are used only through `crate::unstable` (tools, tests, fuzzing).
+#![cfg_attr(not(feature = "unstable"), allow(dead_code))]
+
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
@@ -364,6 +367,7 @@ pub struct RootEntry {
 }
 
 /// A part of a batch, for error messages and dumps.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Section {

@@ -8,26 +8,30 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`format`] | the on-flash layout, version 2: byte diagrams, records, map encodings |
-//! | [`mod@write`] | measures a plan into a header, then streams the batch's bytes in order |
-//! | [`read`] | decodes untrusted region bytes into checked batches; rebases images |
+//! | `format` | the on-flash layout, version 2: byte diagrams, records, map encodings |
+//! | `write` | measures a plan into a header, then streams the batch's bytes in order |
+//! | `read` | decodes untrusted region bytes into checked batches ([`Image`]); [`rebase`] |
 //! | [`dump`] | readable layout dump (for snapshot tests) and Graphviz DOT export |
 //!
-//! The format is specified in [`format`] (and `docs/image-format.md`).
+//! The format is specified in `docs/image-format.md` (and the `format` module's docs, public
+//! with the `unstable` feature). What this module exports is the reader's side: [`Image`]
+//! validates a mapped region as mount does, for tools, dumps and tests.
 
 pub mod dump;
-pub mod format;
-pub mod read;
-pub mod write;
+pub(crate) mod format;
+pub(crate) mod read;
+pub(crate) mod write;
 
 pub use format::{FORMAT_VERSION, Section};
 pub use read::{
-    Batch, BatchInfo, ChainIndex, DecodeError, Image, Mapped, ReadConfig, Source, Tail,
+    Batch, BatchInfo, DecodeError, FirmwareId, Image, ImageObject, ImageRoot, PointerFault,
+    ReadConfig, Tail, rebase, summary,
 };
-pub use write::{BatchParams, ImageError};
+pub use write::ImageError;
 
 /// Where an image lives and whom it is for: shared by the store, the reader and mount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Layout<'a> {
     /// Absolute (mapped) address of the region's first byte: where the VM reads it in place.
     pub region_address: u64,
@@ -40,4 +44,24 @@ pub struct Layout<'a> {
     pub ram_len: u64,
     /// The VM's firmware id (at most 32 bytes): an image made by another build is refused.
     pub firmware_id: &'a [u8],
+}
+
+impl<'a> Layout<'a> {
+    /// A region mapped at `region_address` with `erase_size`-byte sectors, the frozen RAM area
+    /// of `ram_len` bytes at `ram_address`, and images for `firmware_id`.
+    pub const fn new(
+        region_address: u64,
+        erase_size: u32,
+        ram_address: u64,
+        ram_len: u64,
+        firmware_id: &'a [u8],
+    ) -> Self {
+        Self {
+            region_address,
+            erase_size,
+            ram_address,
+            ram_len,
+            firmware_id,
+        }
+    }
 }

@@ -41,6 +41,9 @@
 //!
 //! [`rebase`] moves a validated image to other flash/RAM addresses with the pointer map.
 
+// Parts of this module are used only through `crate::unstable` (tools, tests, fuzzing).
+#![cfg_attr(not(feature = "unstable"), allow(dead_code))]
+
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -52,23 +55,56 @@ use zerocopy::{FromBytes, IntoBytes};
 
 use super::Layout;
 use super::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FORMAT_VERSION,
-    HEADER_LEN, Input, MapError, ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry,
-    SECTION_ALIGN, Section, SectionRef, SliceInput, align_up,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FIRMWARE_ID_MAX,
+    FORMAT_VERSION, HEADER_LEN, Input, MapError, ObjectMapDecoder, PointerMapDecoder,
+    ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef, SliceInput, align_up,
 };
-use crate::model::Placement;
+use crate::model::{ObjectModel, Placement, RefEncoding};
 use crate::plan::RootKind;
 
 /// What the reader needs to know besides the bytes.
+///
+/// ```
+/// use flashfreeze::image::{Layout, ReadConfig};
+/// use flashfreeze::testing::TestHeap;
+///
+/// let layout = Layout::new(0x1010_0000, 4096, 0x2003_0000, 8192, b"fw-1");
+/// let statics = [0x1000_0000..0x1004_0000];
+/// let cfg = ReadConfig::for_model::<TestHeap<4>>(layout).with_statics(&statics);
+/// assert_eq!(cfg.encoding.width(), 4);
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct ReadConfig<'a> {
     /// Where the region is mapped, its erase size, the RAM area, the firmware id.
     pub layout: Layout<'a>,
-    /// The VM's reference width (`ObjectModel::REF_BYTES`).
-    pub ref_bytes: u32,
+    /// The VM's reference encoding ([`ObjectModel::ENCODING`]): the width of every reference
+    /// word, and how the validator decodes it.
+    pub encoding: RefEncoding,
     /// Address ranges of the VM's static objects (firmware, ROM) that frozen objects may
     /// point into.
     pub statics: &'a [Range<u64>],
+}
+
+impl<'a> ReadConfig<'a> {
+    /// The reader of `layout` for references in `encoding`, with no static ranges.
+    pub const fn new(layout: Layout<'a>, encoding: RefEncoding) -> Self {
+        Self {
+            layout,
+            encoding,
+            statics: &[],
+        }
+    }
+
+    /// The reader of `layout` for the VM `M` (its [`ObjectModel::ENCODING`]).
+    pub const fn for_model<M: ObjectModel + ?Sized>(layout: Layout<'a>) -> Self {
+        Self::new(layout, M::ENCODING)
+    }
+
+    /// The same, with the VM's static ranges.
+    pub const fn with_statics(self, statics: &'a [Range<u64>]) -> Self {
+        Self { statics, ..self }
+    }
 }
 
 /// A checkpoint of the object map at least every this many objects.
@@ -76,6 +112,7 @@ pub const CHECKPOINT_OBJECTS: u32 = 16;
 /// At most one checkpoint of the object map per this many bytes of a section.
 pub const CHECKPOINT_BYTES: u32 = 512;
 /// How a pointer word is wrong.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PointerFault {
@@ -85,9 +122,12 @@ pub enum PointerFault {
     NotObjectStart,
     /// The word itself is not inside an object (it lies in padding or past the section).
     WordOutsideObject,
+    /// The word does not decode to an address in the VM's reference encoding.
+    Undecodable,
 }
 
 /// Why region bytes were refused. `offset` is always relative to the region start.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecodeError {
@@ -106,6 +146,10 @@ pub enum DecodeError {
         batch: u32,
         /// Region offset of the batch.
         offset: u32,
+        /// The id the batch was made for.
+        found: FirmwareId,
+        /// This firmware's.
+        expected: FirmwareId,
     },
     /// A batch made for another reference width.
     RefBytes {
@@ -185,8 +229,11 @@ pub enum DecodeError {
         section: Section,
         /// Region offset of the word (of the root entry for roots).
         offset: u64,
-        /// The address it holds.
+        /// The word (the root's address for roots).
         value: u64,
+        /// The address it decodes to (equal to `value` with the default encoding; 0 when
+        /// it does not decode).
+        address: u64,
         /// How it is wrong.
         fault: PointerFault,
     },
@@ -218,9 +265,14 @@ impl fmt::Display for DecodeError {
                 f,
                 "batch {batch} at {offset:#x}: format version {found}, this firmware reads version {FORMAT_VERSION} (re-freeze the modules)"
             ),
-            Self::FirmwareId { batch, offset } => write!(
+            Self::FirmwareId {
+                batch,
+                offset,
+                found,
+                expected,
+            } => write!(
                 f,
-                "batch {batch} at {offset:#x}: made by another firmware build (firmware id differs)"
+                "batch {batch} at {offset:#x}: made by another firmware build (firmware id {found}, this firmware is {expected})"
             ),
             Self::RefBytes {
                 batch,
@@ -283,17 +335,30 @@ impl fmt::Display for DecodeError {
                 section,
                 offset,
                 value,
+                address,
                 fault,
             } => {
                 let why = match fault {
                     PointerFault::OutOfRange => "points outside the image and the static ranges",
                     PointerFault::NotObjectStart => "does not point at an object start",
                     PointerFault::WordOutsideObject => "is not inside an object",
+                    PointerFault::Undecodable => {
+                        "does not decode to an address in the VM's reference encoding"
+                    }
+                };
+                let what = if *section == Section::Roots {
+                    "root entry"
+                } else {
+                    "pointer word"
                 };
                 write!(
                     f,
-                    "batch {batch}, {section}: pointer word at {offset:#x} = {value:#x} {why}"
-                )
+                    "batch {batch}, {section}: {what} at region offset {offset:#x} holds {value:#x}"
+                )?;
+                if address != value && *fault != PointerFault::Undecodable {
+                    write!(f, " (address {address:#x})")?;
+                }
+                write!(f, " and {why}")
             }
             Self::Memory { batch } => {
                 write!(
@@ -306,9 +371,63 @@ impl fmt::Display for DecodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
+
+/// A firmware id as a header holds it (at most 32 bytes), for messages.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FirmwareId {
+    bytes: [u8; FIRMWARE_ID_MAX],
+    len: u8,
+}
+
+impl FirmwareId {
+    /// The id `bytes` (cut at 32 bytes).
+    pub fn new(bytes: &[u8]) -> Self {
+        let len = bytes.len().min(FIRMWARE_ID_MAX);
+        let mut id = Self {
+            bytes: [0; FIRMWARE_ID_MAX],
+            len: len as u8,
+        };
+        id.bytes[..len].copy_from_slice(&bytes[..len]);
+        id
+    }
+
+    /// Its bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl fmt::Display for FirmwareId {
+    /// Quoted text when the id is printable ASCII, hex bytes otherwise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.as_bytes();
+        if b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+            // Printable ASCII is UTF-8.
+            write!(f, "\"{}\"", core::str::from_utf8(b).unwrap_or(""))
+        } else {
+            b.iter().try_for_each(|c| write!(f, "{c:02x}"))
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for FirmwareId {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match core::str::from_utf8(self.as_bytes()) {
+            Ok(s) => defmt::write!(f, "\"{=str}\"", s),
+            Err(_) => defmt::write!(f, "{=[u8]:x}", self.as_bytes()),
+        }
+    }
+}
+
+impl fmt::Debug for FirmwareId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
 /// Why the chain of batches ends where it does.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Tail {
@@ -609,7 +728,7 @@ static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 104);
 static_assertions::const_assert_eq!(core::mem::size_of::<Checkpoint>(), 8);
 
 impl BatchInfo {
-    /// Heap bytes one entry takes in a [`ChainIndex`].
+    /// Heap bytes one entry takes in a chain index.
     pub const HEAP_BYTES: usize = core::mem::size_of::<BatchInfo>();
 
     /// Region offset just past the batch.
@@ -840,13 +959,15 @@ fn read_link<S: Source>(
         return refuse(DecodeError::FirmwareId {
             batch: index,
             offset,
+            found: FirmwareId::new(header.firmware_id()),
+            expected: FirmwareId::new(cfg.layout.firmware_id),
         });
     }
-    if u32::from(header.ref_bytes) != cfg.ref_bytes {
+    if u32::from(header.ref_bytes) != cfg.encoding.width() {
         return refuse(DecodeError::RefBytes {
             batch: index,
             found: header.ref_bytes,
-            expected: cfg.ref_bytes,
+            expected: cfg.encoding.width(),
         });
     }
     Link::Batch(header, rec)
@@ -1170,31 +1291,35 @@ fn validate_inner<S: Source>(
             (1, (word - fw) * u64::from(rb))
         };
         let (sec, sec_start) = sections[i];
-        let fault = |value: u64, fault| DecodeError::Pointer {
+        let fault = |value: u64, address: u64, fault| DecodeError::Pointer {
             batch: bi,
             section: sec,
             offset: u64::from(sec_start) + rel,
             value,
+            address,
             fault,
         };
         let word_end = rel + u64::from(rb);
         while current[i].1 < word_end {
             match objs[i].next() {
                 Some(Ok((s, size))) => current[i] = (s, s + size),
-                _ => return Err(fault(0, PointerFault::WordOutsideObject)),
+                _ => return Err(fault(0, 0, PointerFault::WordOutsideObject)),
             }
         }
         if current[i].0 > rel {
-            return Err(fault(0, PointerFault::WordOutsideObject));
+            return Err(fault(0, 0, PointerFault::WordOutsideObject));
         }
         // rel + rb <= the section's length: the word lies inside the batch.
         let mut w = [0u8; 8];
         words.seek(sec_start + rel as u32, ram.end);
         if words.take(&mut w[..rb as usize]).is_none() {
-            return Err(fault(0, PointerFault::WordOutsideObject));
+            return Err(fault(0, 0, PointerFault::WordOutsideObject));
         }
         let value = u64::from_le_bytes(w);
-        check_target(value, index, cfg, &mut lookup).map_err(|f| fault(value, f))?;
+        let Some(address) = cfg.encoding.decode(value) else {
+            return Err(fault(value, 0, PointerFault::Undecodable));
+        };
+        check_target(address, index, cfg, &mut lookup).map_err(|f| fault(value, address, f))?;
     }
     // Roots.
     let entries = u64::from(h.roots.get()) * ROOT_ENTRY_LEN as u64;
@@ -1219,6 +1344,7 @@ fn validate_inner<S: Source>(
                 section: Section::Roots,
                 offset: u64::from(entry_at),
                 value: root.address.get(),
+                address: root.address.get(),
                 fault,
             }
         })?;
@@ -1351,6 +1477,7 @@ fn is_object_start<S: Source>(
 #[derive(Clone, Debug)]
 pub struct Batch<'a> {
     info: BatchInfo,
+    encoding: RefEncoding,
     header: BatchHeader,
     commit: CommitRecord,
     bytes: &'a [u8],
@@ -1358,6 +1485,7 @@ pub struct Batch<'a> {
 
 /// A root as read back from an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageRoot<'a> {
     /// Its kind.
     pub kind: RootKind,
@@ -1369,6 +1497,7 @@ pub struct ImageRoot<'a> {
 
 /// An object as read back from an image: its place and size (the VM knows its kind).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageObject<'a> {
     /// Section.
     pub placement: Placement,
@@ -1376,7 +1505,8 @@ pub struct ImageObject<'a> {
     pub address: u64,
     /// Its bytes (for the RAM section: the initial state stored in flash).
     pub bytes: &'a [u8],
-    /// Offsets (inside the object) of its reference words, with the address each holds.
+    /// Offsets (inside the object) of its reference words, with the address each decodes to
+    /// (in the image's [`ReadConfig::encoding`]).
     pub refs: Vec<(u32, u64)>,
 }
 
@@ -1391,12 +1521,18 @@ impl<'a> Batch<'a> {
         self.info.offset
     }
 
-    /// The header.
+    pub(crate) fn header_ref(&self) -> &BatchHeader {
+        &self.header
+    }
+
+    /// The header (feature `unstable`).
+    #[cfg(feature = "unstable")]
     pub fn header(&self) -> &BatchHeader {
         &self.header
     }
 
-    /// The commit record.
+    /// The commit record (feature `unstable`).
+    #[cfg(feature = "unstable")]
     pub fn commit(&self) -> &CommitRecord {
         &self.commit
     }
@@ -1484,8 +1620,10 @@ impl<'a> Batch<'a> {
                     ptrs.next();
                     let at = (w - word_base) * rb;
                     if at >= start {
-                        let value = read_word(data, at as usize, rb as usize).unwrap_or(0);
-                        refs.push(((at - start) as u32, value));
+                        let word = read_word(data, at as usize, rb as usize).unwrap_or(0);
+                        // Validation decoded every word the map names.
+                        let address = self.encoding.decode(word).unwrap_or(0);
+                        refs.push(((at - start) as u32, address));
                     }
                 }
                 out.push(ImageObject {
@@ -1578,6 +1716,7 @@ impl<'a> Image<'a> {
                     .unwrap_or_else(|| CommitRecord::new(&header, ContentCrcs::default()));
                 Batch {
                     info,
+                    encoding: cfg.encoding,
                     header,
                     commit,
                     bytes,
@@ -1629,7 +1768,8 @@ pub fn rebase(
     let mut edits: Vec<(usize, u64, usize)> = Vec::new(); // (region offset, new value, width)
     let mut batches = Vec::new();
     {
-        let image = Image::open(region, from)?;
+        let region_ro: &[u8] = region;
+        let image = Image::open(region_ro, from)?;
         if let Some(e) = image.tail().error() {
             return Err(*e);
         }
@@ -1646,19 +1786,31 @@ pub fn rebase(
             }
         };
         for b in image.batches() {
-            let h = b.header();
+            let h = b.header_ref();
             let rb = usize::from(h.ref_bytes);
             for obj in b.objects() {
                 let (sec_off, base) = match obj.placement {
                     Placement::Flash => (h.flash.offset.get(), h.flash_base.get()),
                     Placement::Ram => (h.ram.offset.get(), h.ram_base.get()),
                 };
-                for &(off, value) in &obj.refs {
+                for &(off, address) in &obj.refs {
                     let at = b.offset() as usize
                         + sec_off as usize
                         + (obj.address - base) as usize
                         + off as usize;
-                    edits.push((at, shift(value), rb));
+                    // Keep the word's tag; move the address it decodes to.
+                    let word = read_word(region_ro, at, rb).unwrap_or(0);
+                    let tag = word & from.encoding.tag_mask();
+                    let moved = from
+                        .encoding
+                        .encode_tagged(shift(address), tag)
+                        .ok_or(DecodeError::Layout {
+                            batch: b.index(),
+                            offset: at as u64,
+                            section: Section::Header,
+                            what: "rebase moves a reference where the VM's encoding cannot express it",
+                        })?;
+                    edits.push((at, moved, rb));
                 }
             }
             for (i, root) in b.roots().enumerate() {
@@ -1721,8 +1873,8 @@ pub fn summary(image: &Image<'_>) -> String {
     for b in image.batches() {
         let (f, r) = b.object_counts();
         objs += u64::from(f) + u64::from(r);
-        flash += u64::from(b.header().flash.len.get());
-        ram += u64::from(b.header().ram.len.get());
+        flash += u64::from(b.header_ref().flash.len.get());
+        ram += u64::from(b.header_ref().ram.len.get());
     }
     let _ = fmt::write(
         &mut s,

@@ -42,12 +42,13 @@ use crate::plan::Plan;
 use crate::relocate::{PlannedObject, Target};
 
 /// Why a batch could not be produced. Nothing is committed when this is returned.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ImageError {
     /// The planner refused (the VM broke its contract while writing).
     Freeze(FreezeError),
-    /// The firmware id is longer than [`FIRMWARE_ID_MAX`] bytes.
+    /// The firmware id is longer than 32 bytes.
     FirmwareIdTooLong {
         /// Its length.
         len: usize,
@@ -122,8 +123,7 @@ impl fmt::Display for ImageError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ImageError {}
+impl core::error::Error for ImageError {}
 
 impl From<FreezeError> for ImageError {
     fn from(e: FreezeError) -> Self {
@@ -196,22 +196,25 @@ enum Needs {
     Bytes,
 }
 
-/// Receives what a walk produces. Section bytes come with their section and absolute address.
+/// Receives what a walk produces. Section bytes come with their section and absolute address;
+/// map bytes are staged (they are produced a byte at a time) and sent at the next `drain`,
+/// which the walk awaits after each object.
 trait Visit {
     const NEEDS: Needs;
-    fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
+    async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
     fn pointer_map(&mut self, byte: u8);
     fn object_map(&mut self, byte: u8);
+    async fn drain(&mut self);
 }
 
 /// Walk the plan's objects in address order (flash section, then RAM section).
-fn walk<M, T, V>(plan: &Plan<M::Ref, T>, vm: &M, v: &mut V) -> Result<Pass, ImageError>
+async fn walk<M, T, V>(plan: &Plan<M::Ref, T>, vm: &M, v: &mut V) -> Result<Pass, ImageError>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
     V: Visit,
 {
-    let rb = u64::from(M::REF_BYTES);
+    let rb = u64::from(M::ENCODING.width());
     let target = *plan.target();
     let mut crc_flash = CRC.digest();
     let mut crc_ram = CRC.digest();
@@ -268,7 +271,7 @@ where
                 while at < offset {
                     let n = (offset - at).min(zeros.len() as u64) as usize;
                     crc.update(&zeros[..n]);
-                    v.section_bytes(obj.placement, base + at, &zeros[..n]);
+                    v.section_bytes(obj.placement, base + at, &zeros[..n]).await;
                     at += n as u64;
                 }
                 scratch.clear();
@@ -304,13 +307,15 @@ where
             }
             if V::NEEDS == Needs::Bytes {
                 crc.update(&scratch);
-                v.section_bytes(obj.placement, base + offset, &scratch);
+                v.section_bytes(obj.placement, base + offset, &scratch)
+                    .await;
             }
         }
         put_object(size, pad32, &mut |b| {
             objmap_len += 1;
             v.object_map(b);
         });
+        v.drain().await;
         end = offset + u64::from(size);
         match obj.placement {
             Placement::Flash => {
@@ -332,6 +337,7 @@ where
         enc.push_zeros(total.saturating_sub(next_word), &mut out);
         enc.finish(&mut out);
     }
+    v.drain().await;
     Ok(Pass {
         crc_flash: crc_flash.finalize(),
         crc_ram: crc_ram.finalize(),
@@ -355,9 +361,10 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    let roots = plan.roots();
-    let mut name_offset = (roots.len() * ROOT_ENTRY_LEN) as u64;
-    for (index, root) in roots.iter().enumerate() {
+    let count = plan.roots().iter().filter(|r| r.in_image).count();
+    let roots = || plan.roots().iter().filter(|r| r.in_image);
+    let mut name_offset = (count * ROOT_ENTRY_LEN) as u64;
+    for (index, root) in roots().enumerate() {
         let address = plan
             .frozen_address(vm, root.target)
             .ok_or(ImageError::UnplannedRoot { index })?;
@@ -372,7 +379,7 @@ where
         out(entry.as_bytes());
         name_offset += u64::from(name_len);
     }
-    for root in roots {
+    for root in roots() {
         out(root.name.as_bytes());
     }
     Ok(name_offset)
@@ -387,9 +394,10 @@ struct Sizes;
 
 impl Visit for Sizes {
     const NEEDS: Needs = Needs::Refs;
-    fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
+    async fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
     fn pointer_map(&mut self, _: u8) {}
     fn object_map(&mut self, _: u8) {}
+    async fn drain(&mut self) {}
 }
 
 /// Pass 1: the sealed header of the batch that `plan` becomes with `params` (the contents'
@@ -398,6 +406,19 @@ impl Visit for Sizes {
 /// The plan must have been made for `params.target(..)`'s addresses. Asks the VM for layouts
 /// and reference slots only, not for frozen bytes.
 pub fn measure<M, T>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    params: &BatchParams<'_>,
+) -> Result<BatchHeader, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    // Nothing in a measuring walk waits: it completes on its first poll.
+    crate::store::device::block_on(measure_batch(plan, vm, params))
+}
+
+async fn measure_batch<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
     params: &BatchParams<'_>,
@@ -417,7 +438,7 @@ where
         return Err(ImageError::TargetMismatch { expected, found });
     }
     let roots_len = roots_table(plan, vm, &mut |_| {})?;
-    let pass = walk(plan, vm, &mut Sizes)?;
+    let pass = walk(plan, vm, &mut Sizes).await?;
     // The pointer map numbers RAM words after the flash words the stats announce.
     if pass.flash_len != plan.stats().flash_bytes || pass.ram_len != plan.stats().ram_bytes {
         return Err(ImageError::Inconsistent {
@@ -443,14 +464,16 @@ where
     h.magic = BATCH_MAGIC;
     h.version = U16::new(FORMAT_VERSION);
     h.header_len = U16::new(HEADER_LEN as u16);
-    h.ref_bytes = M::REF_BYTES as u8;
+    h.ref_bytes = M::ENCODING.width() as u8;
     h.firmware_id_len = params.firmware_id.len() as u8;
     h.batch_index = U32::new(params.batch_index);
     h.prev_header_crc = U32::new(params.prev_header_crc);
     h.batch_offset = U32::new(params.batch_offset);
     h.flash_objects = U32::new(pass.flash_objects);
     h.ram_objects = U32::new(pass.ram_objects);
-    h.roots = U32::new(u32_of(plan.roots().len() as u64)?);
+    h.roots = U32::new(u32_of(
+        plan.roots().iter().filter(|r| r.in_image).count() as u64
+    )?);
     h.flash_base = U64::new(found.flash_base);
     h.ram_base = U64::new(found.ram_base);
     h.flash = SectionRef::new(u32_of(flash_off)?, u32_of(pass.flash_len)?);
@@ -466,7 +489,9 @@ where
 }
 
 /// Failure of [`stream`]: the sink's own error, or the image's.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StreamError<E> {
     /// The sink failed (e.g. the flash).
     Sink(E),
@@ -474,96 +499,143 @@ pub enum StreamError<E> {
     Image(ImageError),
 }
 
+impl<E: fmt::Display> fmt::Display for StreamError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sink(e) => write!(f, "image: the output failed: {e}"),
+            Self::Image(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: fmt::Display + fmt::Debug> core::error::Error for StreamError<E> {}
+
 impl<E> From<ImageError> for StreamError<E> {
     fn from(e: ImageError) -> Self {
         Self::Image(e)
     }
 }
 
+/// Where [`stream_to`] sends a batch's bytes, in order: the flash (through a page buffer),
+/// a `Vec`, a closure.
+pub(crate) trait Sink {
+    /// The sink's error.
+    type Error;
+    /// Take the next `bytes`.
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+}
+
+/// A closure as a [`Sink`] (it never waits).
+struct FnSink<'a, E>(&'a mut dyn FnMut(&[u8]) -> Result<(), E>);
+
+impl<E> Sink for FnSink<'_, E> {
+    type Error = E;
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), E> {
+        (self.0)(bytes)
+    }
+}
+
 /// The ordered output of [`stream`]: tracks the batch offset, stages single bytes, keeps the
 /// sink's first error (after which nothing more is sent).
-struct Out<'a, E> {
-    sink: &'a mut dyn FnMut(&[u8]) -> Result<(), E>,
+struct Out<'a, S: Sink> {
+    sink: &'a mut S,
     pos: u64,
-    err: Option<E>,
-    stage: [u8; 64],
-    staged: usize,
+    err: Option<S::Error>,
+    /// Bytes produced a few at a time (the maps, padding), sent at the next flush.
+    stage: Vec<u8>,
     /// The CRC of the roots table and the maps, fed while `in_meta`.
     meta: CrcDigest,
     in_meta: bool,
 }
 
-impl<E> Out<'_, E> {
-    fn send(&mut self, bytes: &[u8]) {
+/// Staged bytes are sent once this many are waiting (and at every flush).
+const STAGE: usize = 64;
+
+impl<S: Sink> Out<'_, S> {
+    async fn send(&mut self, bytes: &[u8]) {
         if self.in_meta {
             self.meta.update(bytes);
         }
         if self.err.is_none() && !bytes.is_empty() {
-            if let Err(e) = (self.sink)(bytes) {
+            if let Err(e) = self.sink.send(bytes).await {
                 self.err = Some(e);
             }
         }
     }
 
-    fn flush(&mut self) {
-        let staged = core::mem::take(&mut self.staged);
-        let stage = self.stage;
-        self.send(&stage[..staged]);
+    async fn flush(&mut self) {
+        let stage = core::mem::take(&mut self.stage);
+        self.send(&stage).await;
+        // Keep the allocation for the next bytes.
+        self.stage = stage;
+        self.stage.clear();
     }
 
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.flush();
-        self.send(bytes);
+    async fn bytes(&mut self, bytes: &[u8]) {
+        self.flush().await;
+        self.send(bytes).await;
         self.pos += bytes.len() as u64;
     }
 
+    /// Stage one byte (sent at the next flush).
     fn byte(&mut self, b: u8) {
-        self.stage[self.staged] = b;
-        self.staged += 1;
+        self.stage.push(b);
         self.pos += 1;
-        if self.staged == self.stage.len() {
-            self.flush();
+    }
+
+    /// Stage `bytes` (sent at the next flush).
+    fn stage_bytes(&mut self, bytes: &[u8]) {
+        self.stage.extend_from_slice(bytes);
+        self.pos += bytes.len() as u64;
+    }
+
+    /// Send the staged bytes if there are enough of them.
+    async fn drain(&mut self) {
+        if self.stage.len() >= STAGE {
+            self.flush().await;
         }
     }
 
     /// `0xFF` up to batch offset `to`.
-    fn fill_to(&mut self, to: u64) {
+    async fn fill_to(&mut self, to: u64) {
         while self.pos < to {
             self.byte(0xFF);
+            self.drain().await;
         }
     }
 }
 
 /// Sends the sections' bytes to [`Out`] at their batch offsets.
-struct Sections<'a, 'b, E> {
-    out: &'a mut Out<'b, E>,
+struct Sections<'a, 'b, S: Sink> {
+    out: &'a mut Out<'b, S>,
     header: &'a BatchHeader,
 }
 
-impl<E> Visit for Sections<'_, '_, E> {
+impl<S: Sink> Visit for Sections<'_, '_, S> {
     const NEEDS: Needs = Needs::Bytes;
-    fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]) {
+    async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]) {
         let h = self.header;
         let at = match placement {
             Placement::Flash => u64::from(h.flash.offset.get()) + (address - h.flash_base.get()),
             Placement::Ram => u64::from(h.ram.offset.get()) + (address - h.ram_base.get()),
         };
-        self.out.fill_to(at);
-        self.out.bytes(bytes);
+        self.out.fill_to(at).await;
+        self.out.bytes(bytes).await;
     }
     fn pointer_map(&mut self, _: u8) {}
     fn object_map(&mut self, _: u8) {}
+    async fn drain(&mut self) {}
 }
 
 /// Sends one of the maps to [`Out`]: the pointer map when `POINTERS` (asks the VM for its
 /// reference slots), else the object map (layouts only).
-struct Map<'a, 'b, E, const POINTERS: bool> {
-    out: &'a mut Out<'b, E>,
+struct Map<'a, 'b, S: Sink, const POINTERS: bool> {
+    out: &'a mut Out<'b, S>,
 }
 
-impl<E, const POINTERS: bool> Visit for Map<'_, '_, E, POINTERS> {
+impl<S: Sink, const POINTERS: bool> Visit for Map<'_, '_, S, POINTERS> {
     const NEEDS: Needs = if POINTERS { Needs::Refs } else { Needs::Layout };
-    fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
+    async fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
     fn pointer_map(&mut self, byte: u8) {
         if POINTERS {
             self.out.byte(byte);
@@ -573,6 +645,9 @@ impl<E, const POINTERS: bool> Visit for Map<'_, '_, E, POINTERS> {
         if !POINTERS {
             self.out.byte(byte);
         }
+    }
+    async fn drain(&mut self) {
+        self.out.drain().await;
     }
 }
 
@@ -593,16 +668,32 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
+    // A closure never waits: the stream completes on its first poll.
+    crate::store::device::block_on(stream_to(plan, vm, measured, &mut FnSink(sink)))
+}
+
+/// [`stream`] into any [`Sink`]; awaits it between objects (the store's async front-end
+/// programs the flash there).
+pub(crate) async fn stream_to<M, T, S>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    measured: &BatchHeader,
+    sink: &mut S,
+) -> Result<ContentCrcs, StreamError<S::Error>>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+    S: Sink,
+{
     let mut out = Out {
         sink,
         pos: 0,
         err: None,
-        stage: [0; 64],
-        staged: 0,
+        stage: Vec::with_capacity(2 * STAGE),
         meta: CRC.digest(),
         in_meta: false,
     };
-    out.bytes(measured.as_bytes());
+    out.bytes(measured.as_bytes()).await;
     let sections = walk(
         plan,
         vm,
@@ -610,7 +701,8 @@ where
             out: &mut out,
             header: measured,
         },
-    )?;
+    )
+    .await?;
     let differs = |section| StreamError::Image(ImageError::Nondeterministic { section });
     if sections.flash_len != u64::from(measured.flash.len.get())
         || sections.flash_objects != measured.flash_objects.get()
@@ -622,15 +714,18 @@ where
     {
         return Err(differs(Section::Ram));
     }
-    out.fill_to(u64::from(measured.roots_table.offset.get()));
+    out.fill_to(u64::from(measured.roots_table.offset.get()))
+        .await;
     // Roots, pointer map and object map are contiguous and all in the meta CRC.
-    out.flush();
+    out.flush().await;
     out.in_meta = true;
-    let roots_len = roots_table(plan, vm, &mut |b| out.bytes(b))?;
+    let roots_len = roots_table(plan, vm, &mut |b| out.stage_bytes(b))?;
+    out.flush().await;
     if roots_len != u64::from(measured.roots_table.len.get()) {
         return Err(differs(Section::Roots));
     }
-    let map = walk(plan, vm, &mut Map::<E, true> { out: &mut out })?;
+    let map = walk(plan, vm, &mut Map::<S, true> { out: &mut out }).await?;
+    out.flush().await;
     // The map must mark exactly the words the VM reported while its bytes were written.
     if map.refs != sections.refs
         || map.ptrmap_len != u64::from(measured.pointer_map.len.get())
@@ -638,14 +733,14 @@ where
     {
         return Err(differs(Section::PointerMap));
     }
-    walk(plan, vm, &mut Map::<E, false> { out: &mut out })?;
-    out.flush();
+    walk(plan, vm, &mut Map::<S, false> { out: &mut out }).await?;
+    out.flush().await;
     out.in_meta = false;
     if u64::from(measured.object_map.end().unwrap_or(0)) != out.pos {
         return Err(differs(Section::ObjectMap));
     }
-    out.fill_to(u64::from(measured.commit_offset.get()));
-    out.flush();
+    out.fill_to(u64::from(measured.commit_offset.get())).await;
+    out.flush().await;
     if let Some(e) = out.err {
         return Err(StreamError::Sink(e));
     }
@@ -659,6 +754,7 @@ where
 /// Both passes into a `Vec`: the batch's bytes up to `span`, header and commit record
 /// included, with `0xFF` where nothing is programmed. For hosts (build an image to flash
 /// later) and tests.
+#[cfg_attr(not(feature = "unstable"), allow(dead_code))]
 pub fn write_batch_to_vec<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,

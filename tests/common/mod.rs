@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use flashfreeze::forward::ForwardingTable;
+use flashfreeze::plan::ForwardingTable;
 use flashfreeze::testing::{Kind, Obj, TestHeap, Value};
 use flashfreeze::{ObjectModel, Placement, Plan, PlanRoot, Root, RootKind, Space, Target};
 use quickcheck::{Arbitrary, Gen};

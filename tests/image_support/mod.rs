@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use flashfreeze::image::Layout;
-use flashfreeze::image::read::{Image, ReadConfig};
+use flashfreeze::image::{Image, ReadConfig};
 use flashfreeze::model::Placement;
 use flashfreeze::mount::{MountError, Mounted, mount};
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Store, StoreConfig};
 use flashfreeze::testing::{Kind, Obj, TestHeap, Value};
-use flashfreeze::{Root, RootKind};
+use flashfreeze::{RefEncoding, Root, RootKind};
 
 /// The firmware id every test image is made for.
 pub const FW: &[u8] = b"flashfreeze-test-fw-1";
@@ -29,33 +29,29 @@ pub const STATICS: &[Range<u64>] = &[0x0001_0000..0x0100_0000, 0x5500_0000_0000.
 
 /// The layout of the test region.
 pub fn layout() -> Layout<'static> {
-    Layout {
-        region_address: DEVICE_ADDRESS + u64::from(REGION_OFFSET),
-        erase_size: 4096,
-        ram_address: RAM_ADDRESS,
-        ram_len: RAM_LEN,
-        firmware_id: FW,
-    }
+    Layout::new(
+        DEVICE_ADDRESS + u64::from(REGION_OFFSET),
+        4096,
+        RAM_ADDRESS,
+        RAM_LEN,
+        FW,
+    )
 }
 
 /// Store configuration for a region of `region_len` bytes and `W`-byte references.
 pub fn store_cfg(region_len: u32, ref_bytes: u32) -> StoreConfig<'static> {
-    StoreConfig {
-        region_offset: REGION_OFFSET,
+    StoreConfig::new(
+        REGION_OFFSET,
         region_len,
-        layout: layout(),
-        ref_bytes,
-        statics: STATICS,
-    }
+        layout(),
+        RefEncoding::address(ref_bytes),
+    )
+    .with_statics(STATICS)
 }
 
 /// Reader configuration matching [`store_cfg`].
 pub fn read_cfg(ref_bytes: u32) -> ReadConfig<'static> {
-    ReadConfig {
-        layout: layout(),
-        ref_bytes,
-        statics: STATICS,
-    }
+    ReadConfig::new(layout(), RefEncoding::address(ref_bytes)).with_statics(STATICS)
 }
 
 /// The region's bytes of a simulated device.

@@ -20,12 +20,15 @@
 //! (no null args word), qstr pool (packed texts); arrays and constant arrays are trimmed of
 //! their spare capacity. Their files document each layout.
 //!
-//! The image is appended through the library's [`Store`]; the VM then continues on the frozen
-//! copies ([`LiveHeap`]), and at boot [`Vm::mount_frozen`] restores the RAM section, the qstr
-//! pools and `sys.modules`. The GC and the fix-up walk the RAM section object by object
-//! (`Vm::ram_value_words`: each frozen header gives its copy's size, so trimmed arrays and
-//! compact instances need nothing more) and read only value words, never a buffer's raw bytes;
-//! the new batch's copy and the mount are byte copies.
+//! A freeze is one call, the library's [`Store::freeze`]: it plans, appends the batch, restores
+//! its RAM section and redirects the VM's live references ([`LiveHeap`]), so the VM continues
+//! on the frozen copies. The model is implemented on [`Freezing`], a view of the VM for one
+//! freeze that holds that freeze's state (the qstr pools' compact sizes); at boot
+//! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`. The GC and
+//! the fix-up walk the RAM section object by object (`Vm::ram_value_words`: each frozen header
+//! gives its copy's size, so trimmed arrays and compact instances need nothing more) and read
+//! only value words, never a buffer's raw bytes; the new batch's copy and the mount are byte
+//! copies.
 //!
 //! [`TypeSlots::freeze`]: crate::slots::TypeSlots::freeze
 //! [`TypeSlots::frozen`]: crate::slots::TypeSlots::frozen
@@ -41,10 +44,10 @@ use core::ops::Range;
 use embedded_storage::nor_flash::NorFlash;
 use flashfreeze::image::{Layout, ReadConfig};
 use flashfreeze::model::Forward;
-use flashfreeze::store::{Store, StoreConfig};
+use flashfreeze::store::{Store, StoreConfig, StoreError};
 use flashfreeze::{
-    FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, Root, RootKind, Slot, SlotVisitor,
-    Space,
+    FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
+    SlotVisitor, Space,
 };
 
 use crate::mem::FlashImage;
@@ -53,12 +56,15 @@ use crate::obj::*;
 use crate::slots::{Freeze, Frozen};
 use crate::vm::{Freezer, Vm};
 
+/// minivm's frozen references: MicroPython's tag-`0b00` words, the bare 32-bit address.
+const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
+
 /// The root name of the qstr pool chain in the image.
 pub const QSTR_ROOT: &str = "qstrs";
 
 /// A flash device the VM both reads in place ([`FlashImage`]) and programs ([`NorFlash`],
 /// whole chip: offsets are chip offsets).
-pub trait FreezeFlash: FlashImage + NorFlash + Sized {
+pub trait FreezeFlash: FlashImage + NorFlash<Error: fmt::Display> + Sized {
     /// A stand-in left in the VM while the device is lent to the store (never read).
     fn detached() -> Self;
 }
@@ -139,19 +145,66 @@ pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
 }
 
 fn layout(fw: &[u8]) -> Layout<'_> {
-    Layout {
-        region_address: IMAGE_BASE as u64,
-        // The RP2040's flash sector, which the host's simulated chip shares.
-        erase_size: 4096,
-        ram_address: RAM_SECTION_BASE as u64,
-        ram_len: RAM_SECTION_LEN as u64,
-        firmware_id: fw,
+    // 4096: the RP2040's flash sector, which the host's simulated chip shares.
+    Layout::new(
+        IMAGE_BASE as u64,
+        4096,
+        RAM_SECTION_BASE as u64,
+        RAM_SECTION_LEN as u64,
+        fw,
+    )
+}
+
+/// The VM lent to the library for one freeze, with that freeze's state: the [`ObjectModel`]
+/// and [`LiveHeap`] are implemented on this view, which reads the VM through `Deref`.
+pub struct Freezing<'v, F: FlashImage> {
+    vm: &'v mut Vm<F>,
+    /// Each heap qstr pool's compact sizes ([`Vm::compact_pool`]), computed once: the plan asks for a
+    /// pool's layout many times, and each answer would walk the pool's strings.
+    pools: Vec<(u32, Option<(u32, u32)>)>,
+}
+
+impl<'v, F: FlashImage> Freezing<'v, F> {
+    fn new(vm: &'v mut Vm<F>) -> Self {
+        let mut pools = Vec::new();
+        let mut p = vm.qpool;
+        while vm.mem.is_heap_head(p.0) {
+            pools.push((p.0, vm.compact_pool(p)));
+            p = vm.wv(p, 1);
+        }
+        Freezing { vm, pools }
+    }
+
+    /// The compact sizes of `obj`, if it is a heap qstr pool.
+    fn pool(&self, obj: u32) -> Option<Option<(u32, u32)>> {
+        self.pools.iter().find(|(a, _)| *a == obj).map(|&(_, c)| c)
+    }
+
+    /// Byte size of the frozen copy of heap object `obj`, a multiple of 4.
+    fn frozen_size(&self, obj: u32) -> u32 {
+        match self.pool(obj) {
+            Some(c) => self.pool_frozen_size(Value(obj), c).div_ceil(4) * 4,
+            None => self.vm.frozen_size(obj),
+        }
     }
 }
 
-impl<F: FlashImage> ObjectModel for Vm<F> {
+impl<F: FlashImage> core::ops::Deref for Freezing<'_, F> {
+    type Target = Vm<F>;
+    fn deref(&self) -> &Vm<F> {
+        self.vm
+    }
+}
+
+impl<F: FlashImage> core::ops::DerefMut for Freezing<'_, F> {
+    fn deref_mut(&mut self) -> &mut Vm<F> {
+        self.vm
+    }
+}
+
+impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
     type Ref = u32;
-    const REF_BYTES: u32 = 4;
+    const ENCODING: RefEncoding = ENCODING;
 
     fn space(&self, obj: u32) -> Space {
         match region_of(obj) {
@@ -177,10 +230,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 
     fn frozen_layout(&self, obj: u32) -> FrozenLayout {
-        FrozenLayout {
-            size: self.frozen_size(obj),
-            align: 4,
-        }
+        FrozenLayout::new(self.frozen_size(obj), 4)
     }
 
     fn scan(&self, obj: u32, visitor: &mut dyn SlotVisitor<u32>) {
@@ -189,17 +239,21 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         let Some(t) = self.header_slots(hdr) else {
             return;
         };
-        let Some((size, true)) = Self::type_layout(t, hdr) else {
+        let Some((size, true)) = Vm::<F>::type_layout(t, hdr) else {
             return;
         };
         // Words 1..end of the frozen copy are values; copy word i is heap word i + skip.
-        let (end, skip) = match &t.frozen {
-            Some(Frozen {
-                values: Some(values),
-                ..
-            }) => values(self, v),
-            Some(f) => ((f.size)(self, v).div_ceil(4), 0),
-            None => (size / 4, 0),
+        let (end, skip) = match (self.pool(obj), &t.frozen) {
+            (Some(c), _) => self.pool_frozen_values(v, c),
+            (
+                None,
+                Some(Frozen {
+                    values: Some(values),
+                    ..
+                }),
+            ) => values(self, v),
+            (None, Some(f)) => ((f.size)(self, v).div_ceil(4), 0),
+            (None, None) => (size / 4, 0),
         };
         for i in 1..end {
             let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
@@ -227,8 +281,12 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
         self.slots(Value(obj)).map_or("unknown", |t| t.stats_name)
     }
 
-    fn is_interned_str(&self, obj: u32) -> bool {
-        self.interned.binary_search(&obj).is_ok()
+    /// A pool holds its strings (packed inline when compact, so no string object is frozen).
+    fn interned_strs(&self, obj: u32) -> u32 {
+        match self.pool(obj) {
+            Some(_) => self.pool_len(Value(obj)),
+            None => 0,
+        }
     }
 
     fn edge_label(&self, obj: u32, slot_index: u32, out: &mut dyn fmt::Write) -> fmt::Result {
@@ -253,7 +311,7 @@ impl<F: FlashImage> ObjectModel for Vm<F> {
     }
 }
 
-impl<F: FlashImage> LiveHeap for Vm<F> {
+impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
     fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
         // Roots held by the VM itself.
         let mut fields = self.root_fields();
@@ -327,6 +385,10 @@ impl<F: FlashImage> LiveHeap for Vm<F> {
     fn frozen_ref(&self, address: u64) -> u32 {
         address as u32
     }
+
+    fn ram_area(&mut self) -> &mut [u8] {
+        &mut self.mem.ram
+    }
 }
 
 impl<F: FlashImage> Vm<F> {
@@ -369,13 +431,7 @@ fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
 
 /// The store configuration of minivm's image region.
 fn store_config<'a>(fw: &'a [u8], statics: &'a [Range<u64>]) -> StoreConfig<'a> {
-    StoreConfig {
-        statics,
-        region_offset: IMAGE_FLASH_OFFSET,
-        region_len: IMAGE_LEN,
-        layout: layout(fw),
-        ref_bytes: 4,
-    }
+    StoreConfig::new(IMAGE_FLASH_OFFSET, IMAGE_LEN, layout(fw), ENCODING).with_statics(statics)
 }
 
 /// The freezer behind `freeze.import_modules` and `freeze.clear`.
@@ -390,119 +446,62 @@ impl FlashFreezer {
 
 impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String> {
-        // Roots: the module and its submodules, plus any other heap module the graph reaches
-        // (found by planning once, then planning again with them as roots, so every frozen
-        // module is found again by name after a reboot), plus the qstr pool chain so interned
-        // ids stay valid.
-        let mut heap_modules: Vec<(String, u32)> = Vec::new();
+        // Roots: the module, its submodules and its parent packages (so `import a.b` after a
+        // reboot finds `a` in flash too), then the qstr pool chain (interned ids stay valid).
+        // Every other heap module is a candidate: the image names it if the graph reaches it,
+        // so it is found again by name after a reboot.
+        let mut modules: Vec<(String, u32)> = Vec::new();
         let mods = vm.modules;
         for i in 0..vm.dict_len(mods) {
             let (k, m) = vm.dict_entry(mods, i);
             if vm.mem.is_heap_head(m.0) {
-                heap_modules.push((vm.str_string(k), m.0));
+                modules.push((vm.str_string(k), m.0));
             }
         }
-        // The module, its submodules, and its parent packages (so `import a.b` after a reboot
-        // finds `a` in flash too).
         let in_tree = |n: &str| {
             let below =
                 |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
             n == name || below(n, name) || below(name, n)
         };
-        let mut chosen: Vec<usize> = (0..heap_modules.len())
-            .filter(|&i| in_tree(&heap_modules[i].0))
-            .collect();
-        if chosen.is_empty() {
+        let (tree, others): (Vec<_>, Vec<_>) = modules.iter().partition(|(n, _)| in_tree(n));
+        if tree.is_empty() {
             return Ok(format!(
                 "{name}: nothing to freeze (already frozen or builtin)"
             ));
         }
-        // Interned strings, for the stats.
-        let mut interned = Vec::new();
-        let mut pool_sizes = Vec::new();
-        let mut p = vm.qpool;
-        while vm.mem.is_heap_head(p.0) {
-            for i in 0..vm.pool_len(p) {
-                interned.push(vm.w(p, QPOOL_HDR_WORDS + i));
-            }
-            pool_sizes.push((p.0, vm.compact_pool(p)));
-            p = vm.wv(p, 1);
+        let mut roots: Vec<Root<'_, u32>> = tree
+            .iter()
+            .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
+            .chain(
+                others
+                    .iter()
+                    .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
+            )
+            .collect();
+        if vm.mem.is_heap_head(vm.qpool.0) {
+            roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
         }
-        interned.sort_unstable();
-        // Compact pools carry their texts inline, so the plan sees no Str object for them:
-        // count the interned strings frozen here, for the stats line.
-        let qstrs = interned.len() as u32;
-        vm.interned = interned;
-        vm.pool_sizes = pool_sizes;
-        let make_roots = |chosen: &[usize], qpool: u32, heap_qpool: bool| {
-            let mut roots: Vec<Root<'_, u32>> = chosen
-                .iter()
-                .map(|&i| {
-                    Root::new(
-                        RootKind::MODULE,
-                        heap_modules[i].0.as_str(),
-                        heap_modules[i].1,
-                    )
-                })
-                .collect();
-            if heap_qpool {
-                roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, qpool));
-            }
-            roots
-        };
-        let heap_qpool = vm.mem.is_heap_head(vm.qpool.0);
         let fw = firmware_id(vm);
         let statics = statics_ranges(vm);
-        // The store borrows the device; the VM reads only heap objects meanwhile.
+        // The flash is a field of the VM's memory: the store borrows the device while the VM
+        // holds a stand-in (the freeze reads heap objects only).
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
-        let result = (|| {
-            let mut store = Store::open(&mut dev, store_config(fw.as_bytes(), &statics))
-                .map_err(|e| format!("flash: {e}"))?;
-            let target = store.target().map_err(|e| format!("{e}"))?;
-            let mut plan;
-            loop {
-                let roots = make_roots(&chosen, vm.qpool.0, heap_qpool);
-                plan = flashfreeze::plan(&*vm, &roots, target).map_err(|e| format!("{e}"))?;
-                let reached: Vec<usize> = (0..heap_modules.len())
-                    .filter(|i| {
-                        !chosen.contains(i)
-                            && plan.frozen_address(&*vm, heap_modules[*i].1).is_some()
+        let frozen = Store::open(&mut dev, store_config(fw.as_bytes(), &statics))
+            .map_err(|e| format!("flash: {e}"))
+            .and_then(|mut store| {
+                store
+                    .freeze(&mut Freezing::new(vm), &roots)
+                    .map_err(|e| match e {
+                        // The VM's own message: `cannot freeze <path> (<kind>): <why>`.
+                        StoreError::Freeze(e) => format!("{e}"),
+                        e => format!("{e}"),
                     })
-                    .collect();
-                if reached.is_empty() {
-                    break;
-                }
-                chosen.extend(reached);
-            }
-            let appended = store.append(&plan, &*vm).map_err(|e| format!("{e}"))?;
-            Ok::<_, String>((plan, appended))
-        })();
+            });
         vm.mem.flash = dev;
-        vm.interned.clear();
-        vm.pool_sizes.clear();
-        let (plan, appended) = result?;
-        // The new batch's RAM section: copy its initial state from flash into place (the store
-        // has read the batch back and checked its CRC; no need to decode the image again).
-        let init = appended.ram_initial.start as usize..appended.ram_initial.end as usize;
-        let at = (appended.ram.start - RAM_SECTION_BASE as u64) as usize;
-        // Flash and RAM are separate fields of the memory: copy straight from one to the other.
-        let mem = &mut vm.mem;
-        let (Some(src), Some(dst)) = (
-            mem.flash.image().get(init.clone()),
-            mem.ram.get_mut(at..at + init.len()),
-        ) else {
-            return Err(String::from("the new batch's RAM section is out of range"));
-        };
-        dst.copy_from_slice(src);
-        plan.fix_up_live(vm);
-        let st = plan.stats();
-        vm.frozen_count += st.objects;
-        let line = format!(
-            "froze {} flash bytes, {} ram bytes, {} objects, {} qstrs",
-            st.flash_bytes, st.ram_bytes, st.objects, qstrs
-        );
-        vm.freeze_log.push(st.clone());
-        Ok(line)
+        let frozen = frozen?;
+        vm.frozen_count += frozen.stats.objects;
+        vm.freeze_log.push(frozen.stats.clone());
+        Ok(format!("{}", frozen.stats))
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
@@ -540,11 +539,7 @@ impl<F: FlashImage> Vm<F> {
         }
         let fw = firmware_id(self);
         let statics = statics_ranges(self);
-        let cfg = ReadConfig {
-            layout: layout(fw.as_bytes()),
-            ref_bytes: 4,
-            statics: &statics,
-        };
+        let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING).with_statics(&statics);
         let region = self.mem.flash.image();
         let mounted = flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram)
             .map_err(|e| format!("{e}"))?;

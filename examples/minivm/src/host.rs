@@ -174,6 +174,10 @@ impl<F: FlashImage> ReplHost for Vm<F> {
         let r = self.int_val(value);
         self.wrap(r)
     }
+    fn float(&mut self, value: f64) -> Result<Value, PyError> {
+        let r = self.new_float(value);
+        self.wrap(r)
+    }
     fn str(&mut self, value: &str) -> Result<Value, PyError> {
         let r = self.new_str(value.as_bytes());
         self.wrap(r)

@@ -475,16 +475,14 @@ impl<F: FlashImage> Vm<F> {
         b"?"
     }
 
-    /// For a heap qstr pool that freezes compact: its string count and total text bytes
-    /// (from [`Vm::pool_sizes`] during a freeze). `None` for other objects, and for a pool whose
-    /// texts do not fit u16 offsets (it keeps the heap layout, its strings frozen as Str objects).
+    /// For a heap qstr pool that freezes compact: its string count and total text bytes (it
+    /// walks the pool's strings: the freezer asks once per freeze). `None` for other objects,
+    /// and for a pool whose texts do not fit u16 offsets (it keeps the heap layout, its
+    /// strings frozen as Str objects).
     pub fn compact_pool(&self, p: Value) -> Option<(u32, u32)> {
         let hdr = self.mem.read_u32(p.0);
         if Kind::from_u8(hdr as u8) != Some(Kind::QSTR_POOL) || is_compact(hdr) {
             return None;
-        }
-        if let Some(&(_, sizes)) = self.pool_sizes.iter().find(|(a, _)| *a == p.0) {
-            return sizes;
         }
         let n = self.pool_len(p);
         let mut total = 0u32;
@@ -492,6 +490,25 @@ impl<F: FlashImage> Vm<F> {
             total += self.pool_text(p, i)?.len() as u32;
         }
         (total <= u32::from(u16::MAX)).then_some((n, total))
+    }
+
+    /// The frozen size of heap pool `p` whose compact sizes are `compact` (from
+    /// [`Vm::compact_pool`]: the freezer computes them once per freeze).
+    pub fn pool_frozen_size(&self, p: Value, compact: Option<(u32, u32)>) -> u32 {
+        match compact {
+            Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
+            None => object_size(self.w(p, 0)).unwrap_or(4),
+        }
+    }
+
+    /// Where the value words of heap pool `p`'s frozen copy are, as `(end, skip)` (see
+    /// `slots::Frozen::values`): a compact pool's are its three words after the header (its
+    /// texts are no slots).
+    pub fn pool_frozen_values(&self, p: Value, compact: Option<(u32, u32)>) -> (u32, u32) {
+        match compact {
+            Some(_) => (QPOOL_HDR_WORDS, 0),
+            None => (self.pool_frozen_size(p, None) / 4, 0),
+        }
     }
 
     /// Writes the compact copy of heap qstr pool `p` into `out` (sized by `frozen_size`).

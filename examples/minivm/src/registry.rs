@@ -80,6 +80,8 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::memoryview::MemoryView),
         ty!(modules::array::ArrayType),
         ty!(types::buffer::BufIter),
+        ty!(types::float::Float),
+        ty!(types::bigint::BigInt),
         ty!(types::stringio::StringIo),
         ty!(types::stringio::BytesIo),
         ty!(modules::re::Regex),

@@ -112,6 +112,8 @@ pub mod binop {
     pub const TRUE_DIVIDE: u32 = 32;
     pub const MODULO: u32 = 33;
     pub const POWER: u32 = 34;
+    /// `divmod(a, b)` (never in the bytecode).
+    pub const DIVMOD: u32 = 35;
     /// `not in` (never in the bytecode: the compiler emits `in` + `not`).
     pub const NOT_IN: u32 = 35 + 1 + 1 + 13;
     /// `is not` (never in the bytecode).
@@ -144,7 +146,7 @@ pub mod binop {
     /// The operator's special method name, as MicroPython names it in error messages
     /// (`unsupported types for __add__: …`): empty for the operators without one (`in`).
     pub fn method_name(op: u32) -> &'static str {
-        const NAMES: [&str; 35] = [
+        const NAMES: [&str; 36] = [
             "__lt__",
             "__gt__",
             "__eq__",
@@ -180,6 +182,7 @@ pub mod binop {
             "__truediv__",
             "__mod__",
             "__pow__",
+            "__divmod__",
         ];
         match op {
             CONTAINS => "__contains__",
@@ -237,6 +240,8 @@ pub mod unop {
     pub const LEN: u32 = 5;
     /// `hash(x)`; a type without an answer hashes by address.
     pub const HASH: u32 = 6;
+    /// `abs(x)`.
+    pub const ABS: u32 = 7;
 
     /// The operator's special method name, as MicroPython names it in error messages
     /// (`unsupported type for __neg__: 'str'`).
@@ -245,6 +250,7 @@ pub mod unop {
             POSITIVE => "__pos__",
             NEGATIVE => "__neg__",
             INVERT => "__invert__",
+            ABS => "__abs__",
             BOOL => "__bool__",
             LEN => "__len__",
             HASH => "__hash__",
@@ -412,12 +418,12 @@ pub struct Frozen<F: FlashImage> {
 ///         layout: Layout::Words(2),
 ///         freeze: Freeze::Ram,
 ///         methods: &[Native::new("reset", reset)],
-///         ..TypeSlots::new(Kind::new(40), "counter")
+///         ..TypeSlots::new(Kind::new(63), "counter")
 ///     };
 /// }
 ///
 /// let t = <Counter as NativeType<minivm::RamFlash>>::TYPE;
-/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 40, 1));
+/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 63, 1));
 /// assert!(t.binary_op.is_none());
 /// ```
 pub struct TypeSlots<F: FlashImage> {

@@ -155,12 +155,6 @@ pub struct Vm<F: FlashImage> {
     pub freezer: Option<Box<dyn Freezer<F>>>,
     /// Collect before every allocation (tests: finds values the GC cannot see).
     pub gc_stress: bool,
-    /// Sorted addresses of interned Str objects (filled while freezing, for the stats).
-    pub interned: Vec<u32>,
-    /// The heap qstr pools' compact sizes, `(pool, (strings, text bytes))` or `None` if the
-    /// texts outgrow u16 offsets (filled while freezing: the plan asks for a pool's size many
-    /// times, and each answer would walk the pool's strings).
-    pub pool_sizes: Vec<(u32, Option<(u32, u32)>)>,
     /// The plan statistics of every batch frozen since boot, oldest first (density reports).
     pub freeze_log: Vec<flashfreeze::Stats>,
     /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
@@ -238,8 +232,6 @@ impl<F: FlashImage> Vm<F> {
             frozen_count: 0,
             freezer: None,
             gc_stress: false,
-            interned: Vec::new(),
-            pool_sizes: Vec::new(),
             freeze_log: Vec::new(),
             fuel: u64::MAX,
             fuel_bank: 0,

@@ -66,23 +66,37 @@ fn ticks_diff<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R
     Ok(Value::small(d as i32))
 }
 
-/// Advances the clock by `ms(x)` milliseconds for the first argument `x`.
-fn advance<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], ms: fn(u32) -> u32) -> R<Value> {
-    let x = vm.int_arg(arg(args, 0)).unwrap_or(0).max(0) as u32;
-    vm.ticks_ms = vm.ticks_ms.wrapping_add(ms(x));
-    Ok(vm.none())
+/// Advances the simulated clock by `ms` milliseconds.
+fn advance<F: FlashImage>(vm: &mut Vm<F>, ms: u32) -> Value {
+    vm.ticks_ms = vm.ticks_ms.wrapping_add(ms);
+    vm.none()
 }
 
+/// `sleep(seconds)`: an int or a float (MicroPython delays `(uint)(1000 * seconds)` ms; a
+/// negative or NaN delay waits for nothing here).
 fn sleep<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    advance(vm, args, |s| s.saturating_mul(1000))
+    vm.need(args, 1, "sleep")?;
+    let ms = 1000.0 * vm.float_arg(args[0])?;
+    let ms = if ms > 0.0 {
+        ms.min(u32::MAX as f64) as u32
+    } else {
+        0
+    };
+    Ok(advance(vm, ms))
 }
 
+/// `sleep_ms(ms)`: an int; a negative one waits for nothing.
 fn sleep_ms<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    advance(vm, args, |ms| ms)
+    vm.need(args, 1, "sleep_ms")?;
+    let ms = vm.int_arg(args[0])?;
+    Ok(advance(vm, ms.max(0) as u32))
 }
 
+/// `sleep_us(us)`: an int, on the millisecond clock.
 fn sleep_us<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    advance(vm, args, |us| us / 1000)
+    vm.need(args, 1, "sleep_us")?;
+    let us = vm.int_arg(args[0])?;
+    Ok(advance(vm, (us.max(0) / 1000) as u32))
 }
 
 fn time<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {

@@ -374,6 +374,7 @@ pub fn eval_expr<H: ReplHost + ?Sized>(host: &mut H, e: &Expr) -> Result<H::Valu
     match e {
         Expr::Name(n) => host.load_name(n),
         Expr::Int(i) => host.int(*i),
+        Expr::Float(b) => host.float(f64::from_bits(*b)),
         Expr::Str(s) => host.str(s),
         Expr::Bytes(b) => host.bytes(b),
         Expr::None => Ok(host.none()),

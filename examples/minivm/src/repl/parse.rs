@@ -30,7 +30,7 @@
 //! unary     := '-' unary | '+' unary | postfix  -- '-' INT folds into a negative literal
 //! postfix   := atom ('.' NAME | '(' args ')' | '[' expr ']')*
 //! args      := [arg (',' arg)* [',']]           -- arg := expr | NAME '=' expr, keywords last
-//! atom      := NAME | INT | STR+ | BYTES+ | 'None' | 'True' | 'False'
+//! atom      := NAME | INT | FLOAT | STR+ | BYTES+ | 'None' | 'True' | 'False'
 //!            | '(' [exprlist] ')' | '[' [expr (',' expr)* [',']] ']'
 //!            | '{' [expr ':' expr (',' expr ':' expr)* [',']] '}'
 //! target    := NAME | postfix '.' NAME | postfix '[' expr ']' | '(' targets ')' | '[' targets ']'
@@ -927,6 +927,7 @@ impl Parser {
         match tok {
             Tok::Name(n) => Ok(Expr::Name(n)),
             Tok::Int(v) => Ok(Expr::Int(v)),
+            Tok::Float(b) => Ok(Expr::Float(b)),
             Tok::Str(mut s) => {
                 // Adjacent literals concatenate, as in Python.
                 while let Some(Tok::Str(more)) = self.peek() {

@@ -26,18 +26,11 @@ impl<F: FlashImage> NativeType<F> for QstrPool {
 }
 
 fn frozen_size<F: FlashImage>(vm: &Vm<F>, p: Value) -> u32 {
-    match vm.compact_pool(p) {
-        Some((n, texts)) => 4 * QPOOL_HDR_WORDS + pool_offsets_bytes(n) + texts,
-        None => object_size(vm.w(p, 0)).unwrap_or(4),
-    }
+    vm.pool_frozen_size(p, vm.compact_pool(p))
 }
 
-/// A compact pool's values are its three words after the header (its texts are no slots).
 fn frozen_values<F: FlashImage>(vm: &Vm<F>, p: Value) -> (u32, u32) {
-    match vm.compact_pool(p) {
-        Some(_) => (QPOOL_HDR_WORDS, 0),
-        None => (frozen_size(vm, p) / 4, 0),
-    }
+    vm.pool_frozen_values(p, vm.compact_pool(p))
 }
 
 fn write_frozen<F: FlashImage>(vm: &Vm<F>, p: Value, out: &mut [u8]) {

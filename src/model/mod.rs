@@ -14,9 +14,21 @@
 //!
 //! # Pointer representation
 //! The freezer never dereferences a VM pointer. A reference is the VM's own [`ObjectModel::Ref`]
-//! type (a `u32` address, an index, a `NonNull`…), and a frozen reference is a little-endian
-//! address of [`ObjectModel::REF_BYTES`] bytes (4 for a VM with 32-bit addresses, 8 for native
-//! 64-bit pointers). Addresses are carried as `u64` so both fit.
+//! type (a `u32` address, an arena index, a NaN-boxed word…), and the VM's `scan` decodes its
+//! slots into those (MMTk's `Slot::load`). A *frozen* reference word is written by the freezer,
+//! in the VM's own encoding ([`ObjectModel::ENCODING`], a [`RefEncoding`]: the word's width, and
+//! how an address becomes the word — tag bits, NaN-boxing, compression against a base, an offset
+//! into the object), so the VM reads its frozen objects through its normal value path. The mount
+//! validator decodes every frozen reference word with the same encoding and checks that it lands
+//! on an object start, or in a declared static range. Addresses are carried as `u64`.
+//!
+//! # Per-freeze state
+//! Every method takes `&self`, and the freezer only ever holds the value it was given. A VM that
+//! wants state for the length of one freeze (caches of sizes it computes, a context for paths)
+//! implements the model on a small *view* that borrows the VM and holds that state, and hands
+//! the view to the freeze ([`crate::store::Store::freeze`] takes it by `&mut`, so the view can
+//! hold `&mut Vm` and implement [`LiveHeap`] too). The state lives exactly as long as the freeze,
+//! outside the VM.
 //!
 //! # What a wrong answer can break
 //! Every method documents it. In short: the freezer re-checks what it can see (sizes, alignment,
@@ -28,8 +40,12 @@
 
 use core::fmt;
 
+mod encoding;
+pub use encoding::RefEncoding;
+
 /// Where an object lives, as the VM sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Space {
     /// In the VM's heap: a candidate for freezing.
     Heap,
@@ -41,6 +57,7 @@ pub enum Space {
 
 /// The VM's view of whether an object may change after it is frozen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Mutability {
     /// Never written again: goes to flash.
     Immutable,
@@ -55,31 +72,63 @@ pub enum Mutability {
 /// The frozen layout may differ from the heap layout (a VM may drop a GC header, or inline
 /// a separately allocated buffer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct FrozenLayout {
     /// Size in bytes; non-zero, and every reference slot must fit inside it.
     pub size: u32,
-    /// Alignment in bytes; a power of two, at most 4096.
+    /// Alignment in bytes; a power of two, at most [`FrozenLayout::MAX_ALIGN`].
     pub align: u32,
+}
+
+impl FrozenLayout {
+    /// The largest alignment an object may ask for: rebasing an image moves it by multiples of
+    /// this, so every object stays aligned.
+    pub const MAX_ALIGN: u32 = 4096;
+
+    /// A layout of `size` bytes aligned to `align`.
+    pub const fn new(size: u32, align: u32) -> Self {
+        Self { size, align }
+    }
 }
 
 /// One reference slot of an object, reported by [`ObjectModel::scan`].
 ///
 /// A slot is a word of the frozen copy that may hold a reference. `target` is `None` when the
-/// slot currently holds no reference (a tagged small integer, an interned-string id, null): the
-/// freezer then leaves the bytes that [`ObjectModel::write_frozen`] wrote untouched.
+/// slot currently holds no reference (a tagged small integer, an interned-string id, a boxed
+/// double, null): the freezer then leaves the bytes that [`ObjectModel::write_frozen`] wrote
+/// untouched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Slot<R> {
-    /// Byte offset of the word inside the frozen copy. Must be a multiple of
-    /// [`ObjectModel::REF_BYTES`] and the whole word must lie inside [`FrozenLayout::size`].
+    /// Byte offset of the word inside the frozen copy. Must be a multiple of the reference
+    /// width ([`RefEncoding::width`]) and the whole word must lie inside [`FrozenLayout::size`].
     pub offset: u32,
     /// The referenced object, if the slot holds a reference (MMTk's `Slot::load`).
     pub target: Option<R>,
+    /// The tag bits the frozen word carries, when they depend on the slot (e.g. a NaN-boxed VM
+    /// that tags string pointers apart from other pointers); `None` for the encoding's default
+    /// tag. Must lie inside [`RefEncoding::tag_mask`].
+    pub tag: Option<u64>,
 }
 
 impl<R> Slot<R> {
-    /// A slot at `offset` holding `target`.
+    /// A slot at `offset` holding `target`, frozen with the encoding's default tag.
     pub const fn new(offset: u32, target: Option<R>) -> Self {
-        Self { offset, target }
+        Self {
+            offset,
+            target,
+            tag: None,
+        }
+    }
+
+    /// A slot at `offset` holding `target`, frozen with tag bits `tag` (inside the encoding's
+    /// [`RefEncoding::tag_mask`]).
+    pub const fn tagged(offset: u32, target: Option<R>, tag: u64) -> Self {
+        Self {
+            offset,
+            target,
+            tag: Some(tag),
+        }
     }
 
     /// The referenced object, if any.
@@ -120,10 +169,15 @@ pub trait ObjectModel {
     /// The VM's reference to an object. `Ord` gives the freezer a deterministic tie-break.
     type Ref: Copy + Eq + Ord + fmt::Debug;
 
-    /// Width in bytes of a reference word in a frozen object: 4 or 8.
+    /// How a reference word of a frozen object encodes an address: its width (4 or 8 bytes)
+    /// and its tag, compression or interior offset. The one place the reference width is
+    /// given: the store, the image header and the mount validator all take it from here.
     ///
-    /// Wrong answer: a value other than 4 or 8 is refused with a contract error.
-    const REF_BYTES: u32;
+    /// Wrong answer: an encoding that [`RefEncoding::check`] refuses is a contract error; one
+    /// that is not the VM's own makes frozen words the VM reads wrongly (the mount validator
+    /// decodes them the same way, so they still land on object starts: a wrong object for this
+    /// VM, never a wild pointer). Bind the encoding into the firmware id, as the frozen layouts.
+    const ENCODING: RefEncoding;
 
     /// Where `obj` lives.
     ///
@@ -132,8 +186,8 @@ pub trait ObjectModel {
     /// object `Heap` copies it (harmless but wasteful).
     fn space(&self, obj: Self::Ref) -> Space;
 
-    /// The address of `obj` as it would be written in a reference word. For `Static` and
-    /// `Frozen` objects this is the address kept in the image.
+    /// The address of `obj`'s start (before [`ObjectModel::ENCODING`] makes it a word). For
+    /// `Static` and `Frozen` objects this is the address kept in the image.
     ///
     /// Wrong answer: only kept objects' addresses are written; a wrong one is a wrong pointer the
     /// mount-time validator rejects if it falls outside the VM's declared static ranges.
@@ -184,10 +238,11 @@ pub trait ObjectModel {
         "object"
     }
 
-    /// Whether the object is an interned string (counted as a qstr in the stats).
-    fn is_interned_str(&self, obj: Self::Ref) -> bool {
+    /// How many interned strings the object holds, for the stats' qstr count: 1 for an
+    /// interned string object, `n` for a pool that packs `n` strings' texts inline, 0 otherwise.
+    fn interned_strs(&self, obj: Self::Ref) -> u32 {
         let _ = obj;
-        false
+        0
     }
 
     /// Write the label of the edge through the `slot_index`-th slot of `obj` (0-based, in
@@ -234,17 +289,39 @@ pub type Forward<'a, M> =
 
 /// Optional capability: the VM can enumerate and rewrite its live references, so that after an
 /// image is written the VM continues on the frozen copies and the originals become garbage.
+///
+/// [`crate::store::Store::freeze`] uses it after the batch is committed: it copies the new RAM
+/// section's initial state into [`LiveHeap::ram_area`], then calls
+/// [`LiveHeap::rewrite_live_refs`] once.
 pub trait LiveHeap: ObjectModel {
-    /// Visit every live reference of the VM (root slots such as the module table, stacks and
-    /// globals, and the slots of live heap objects; garbage may be visited too) and call
-    /// `forward(self, target)`; when it returns `Some(new)`, store `new` in that slot.
+    /// Visit every live reference of the VM and call `forward(self, target)` on it; when it
+    /// returns `Some(new)`, store `new` in that slot. Visit:
+    ///
+    /// - the VM's own roots: the module table, globals, interned-string tables, the stacks and
+    ///   frames of every thread or coroutine, native handles' references, caches;
+    /// - every heap object's reference slots (garbage may be visited too: it is harmless);
+    /// - **every object in the frozen RAM area** — earlier batches' RAM-section objects too:
+    ///   they are live and mutable, and may have been made to point at heap objects since they
+    ///   were frozen (the new batch's RAM objects already hold frozen addresses; visiting them
+    ///   is harmless);
+    ///
+    /// and nothing in flash (frozen immutable objects never point into the heap).
     ///
     /// `forward` takes `&Self` so the VM can lend itself between reading a slot and writing it.
+    /// It returns `Some` only for heap objects the freeze placed; calling it on anything else
+    /// (an immediate the VM cannot tell from a reference, a static) returns `None`.
     ///
-    /// Wrong answer: a slot not visited keeps pointing at the original (a leak, not a fault: the
-    /// original stays alive and equal to the frozen copy at freeze time).
+    /// Wrong answer: a slot not visited keeps pointing at the original (a leak, not a fault:
+    /// the original stays alive and equal to the frozen copy at freeze time — but a mutable
+    /// original and its RAM-section copy then diverge, so visit every slot).
     fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>);
 
     /// The reference to the frozen object at `address` (in the image just written and mounted).
     fn frozen_ref(&self, address: u64) -> Self::Ref;
+
+    /// The frozen RAM area as the VM holds it: [`crate::image::Layout::ram_len`] bytes at
+    /// [`crate::image::Layout::ram_address`] (on a device, the RAM at that address; on a host,
+    /// the buffer that models it). [`crate::store::Store::freeze`] copies the new batch's RAM
+    /// section into it, as [`crate::mount::mount`] does at boot.
+    fn ram_area(&mut self) -> &mut [u8];
 }
