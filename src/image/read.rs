@@ -1760,6 +1760,8 @@ fn starts_of(
 ) -> Option<(usize, bool)> {
     let mut end = 0u32;
     let mut plain = true;
+    // The bitmap word being filled, kept in a register until the starts move past it.
+    let (mut at, mut acc) = (0usize, 0u32);
     let mut k = 0;
     while k < n {
         k += 1;
@@ -1778,13 +1780,21 @@ fn starts_of(
             (v >> 1, pad)
         };
         let start = end.checked_add(pad)?;
-        end = start.checked_add(size)?;
-        if size == 0 || end > len || start % START_GRAIN != 0 {
+        if size == 0 || start % START_GRAIN != 0 || size > len.checked_sub(start)? {
             return None;
         }
+        end = start + size;
         plain &= pad == 0 && size % START_GRAIN == 0;
         let bit = start / START_GRAIN;
-        *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
+        let word = (bit / 32) as usize;
+        if word != at {
+            *starts.get_mut(at)? |= acc;
+            (at, acc) = (word, 0);
+        }
+        acc |= 1 << (bit % 32);
+    }
+    if acc != 0 {
+        *starts.get_mut(at)? |= acc;
     }
     (end == len).then_some((p, plain))
 }
@@ -1798,10 +1808,16 @@ struct Plain<'a> {
     /// The batch's sections (absolute, below 4 GiB) and the first words of their bitmaps.
     flash32: Range<u32>,
     ram32: Range<u32>,
+    /// From the lowest to the highest address of any validated batch's sections (this one's
+    /// included): an address outside it is in no batch.
+    chain32: Range<u32>,
     bits: [usize; 2],
     flash_words: u32,
     /// Region offset and length of each section.
     sections: [(u32, u32); 2],
+    /// The region as words, when it is word-aligned in memory and both sections start on a
+    /// word: a pointer word is then one load.
+    words: Option<&'a [u32]>,
 }
 
 /// The pointer pass of a *plain* batch (see [`objects_mapped`]) of a mapped region, in the
@@ -1821,6 +1837,13 @@ fn pointers_mapped(
     };
     let narrow = |r: &Range<u64>| Some(u32::try_from(r.start).ok()?..u32::try_from(r.end).ok()?);
     let (Some(flash32), Some(ram32)) = (narrow(&b.flash), narrow(&b.ram)) else {
+        return false;
+    };
+    // Batches lie in address order, flash and RAM alike.
+    let first = &index.batches[0];
+    let lo = first.flash.start.min(first.ram.start);
+    let hi = b.flash.end.max(b.ram.end);
+    let Some(chain32) = narrow(&(lo..hi)) else {
         return false;
     };
     let sections = [
@@ -1854,9 +1877,14 @@ fn pointers_mapped(
         },
         flash32,
         ram32,
+        chain32,
         bits: [b.bits[0] as usize, b.bits[1] as usize],
         flash_words,
         sections,
+        words: region
+            .get(..region.len() & !3)
+            .and_then(|r| <[u32]>::ref_from_bytes(r).ok())
+            .filter(|_| sections.iter().all(|&(at, _)| at % 4 == 0)),
     };
     pointers_plain(&mut c, tokens, total)
 }
@@ -1868,15 +1896,28 @@ fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
     // The word at region offset `p`: an object start of this batch, or another target.
     #[inline(always)]
     fn word(c: &mut Plain<'_>, region: &[u8], starts: &[u32], p: usize) -> bool {
-        let Some(&[a, b, d, e]) = region.get(p..p + 4) else {
-            return false;
+        // One load from the word view when there is one (its sections start on words).
+        let address = if let Some(words) = c.words {
+            match words.get(p / 4) {
+                Some(&w) => u32::from_le(w),
+                None => return false,
+            }
+        } else {
+            let Some(&[a, b, d, e]) = region.get(p..p + 4) else {
+                return false;
+            };
+            u32::from_le_bytes([a, b, d, e])
         };
-        let address = u32::from_le_bytes([a, b, d, e]);
         let (bits, rel) = if address.wrapping_sub(c.flash32.start) < c.flash32.end - c.flash32.start
         {
             (c.bits[0], address - c.flash32.start)
         } else if address.wrapping_sub(c.ram32.start) < c.ram32.end - c.ram32.start {
             (c.bits[1], address - c.ram32.start)
+        } else if address.wrapping_sub(c.chain32.start) >= c.chain32.end - c.chain32.start {
+            // Past every batch's sections: a static target or none (what `check_target`
+            // concludes after searching the batches).
+            let a = u64::from(address);
+            return c.cfg.statics.iter().any(|r| r.contains(&a));
         } else {
             return check_target(u64::from(address), c.index, c.cfg, &mut c.lookup).is_ok();
         };
@@ -1897,6 +1938,17 @@ fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
             (rel + 4 <= ram_len).then_some((ram_at + rel) as usize)
         }
     };
+    // The region offset of words `w..w + n` if they all lie inside one section.
+    let span = |w: u32, n: u32| -> Option<usize> {
+        if w + n <= fw {
+            ((w + n) * 4 <= flash_len).then_some((flash_at + w * 4) as usize)
+        } else if w >= fw {
+            let rel = (w - fw) * 4;
+            (rel + n * 4 <= ram_len).then_some((ram_at + rel) as usize)
+        } else {
+            None
+        }
+    };
     let mut w = 0u32;
     for (k, &t) in tokens.iter().enumerate() {
         if w >= total {
@@ -1910,16 +1962,27 @@ fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
                 return false;
             }
             let mut rest = bits;
-            let mut j = 0;
-            while rest != 0 {
-                if rest & 1 == 1 {
-                    match place(w + j) {
-                        Some(p) if word(c, region, starts, p) => {}
-                        _ => return false,
+            if let Some(mut p) = span(w, covered) {
+                // The literal's words lie in one section, 4 bytes apart.
+                while rest != 0 {
+                    if rest & 1 == 1 && !word(c, region, starts, p) {
+                        return false;
                     }
+                    rest >>= 1;
+                    p += 4;
                 }
-                rest >>= 1;
-                j += 1;
+            } else {
+                let mut j = 0;
+                while rest != 0 {
+                    if rest & 1 == 1 {
+                        match place(w + j) {
+                            Some(p) if word(c, region, starts, p) => {}
+                            _ => return false,
+                        }
+                    }
+                    rest >>= 1;
+                    j += 1;
+                }
             }
             w += covered;
         } else {

@@ -613,7 +613,7 @@ impl<F: FlashImage> Vm<F> {
                 let own = self.wv(m, 1);
                 let named = self.kind(m) == Some(Kind::MODULE)
                     && own.is_qstr()
-                    && self.str_bytes(own) == Some(name.as_bytes());
+                    && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
                 let key = if named {
                     own
                 } else {

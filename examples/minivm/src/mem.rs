@@ -177,9 +177,14 @@ impl<F: FlashImage> Memory<F> {
         self.read_u32_elsewhere(addr)
     }
 
-    /// [`Memory::read_u32`] outside the heap (or straddling its end).
+    /// [`Memory::read_u32`] outside the heap (or straddling its end): the image region next,
+    /// without the region dispatch (frozen objects are read there), then any other.
     #[inline(never)]
     fn read_u32_elsewhere(&self, addr: u32) -> u32 {
+        let off = addr.wrapping_sub(IMAGE_BASE) as usize;
+        if let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4)) {
+            return u32::from_le_bytes([a, b, c, d]);
+        }
         match self.bytes(addr, 4) {
             Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             None => 0,

@@ -485,21 +485,35 @@ impl<F: FlashImage> Vm<F> {
 
     /// The text of qstr `id`.
     pub fn qstr_bytes(&self, id: u32) -> &[u8] {
+        self.qstr_text(id).unwrap_or(b"?")
+    }
+
+    /// The text of qstr `id`, or `None` if no pool numbers it (where [`Vm::qstr_bytes`] says
+    /// `?`).
+    pub fn qstr_text(&self, id: u32) -> Option<&[u8]> {
         if let Some(s) = fixed_str(&self.fw, id) {
-            return s.as_bytes();
+            return Some(s.as_bytes());
         }
-        for pool in [self.qpool, self.frozen_qpool] {
-            let mut p = pool;
-            while p.is_ptr() {
-                let first = self.wv(p, 2).as_int() as u32;
-                let n = self.pool_len(p);
-                if id >= first && id - first < n {
-                    return self.pool_text(p, id - first).unwrap_or(b"?");
-                }
-                p = self.wv(p, 1);
+        [self.qpool, self.frozen_qpool]
+            .into_iter()
+            .find_map(|pool| self.chain_text(pool, id))
+    }
+
+    /// The text of qstr `id` in the pool chain starting at `pool` (`?` for an entry whose
+    /// text is unreadable), or `None` if no pool of the chain numbers it.
+    fn chain_text(&self, pool: Value, id: u32) -> Option<&[u8]> {
+        let mut p = pool;
+        while p.is_ptr() {
+            // The pool's first id and stated count first (two words): most pools are passed
+            // on those; its real length (bounded by its size) only for the one that may hold it.
+            let first = self.wv(p, 2).as_int() as u32;
+            let stated = self.wv(p, 3).as_int().max(0) as u32;
+            if id >= first && id - first < stated && id - first < self.pool_len(p) {
+                return Some(self.pool_text(p, id - first).unwrap_or(b"?"));
             }
+            p = self.wv(p, 1);
         }
-        b"?"
+        None
     }
 
     /// For a heap qstr pool that freezes compact: its string count and total text bytes (it
