@@ -1760,8 +1760,6 @@ fn starts_of(
 ) -> Option<(usize, bool)> {
     let mut end = 0u32;
     let mut plain = true;
-    // The bitmap word being filled, kept in a register until the starts move past it.
-    let (mut at, mut acc) = (0usize, 0u32);
     let mut k = 0;
     while k < n {
         k += 1;
@@ -1780,21 +1778,13 @@ fn starts_of(
             (v >> 1, pad)
         };
         let start = end.checked_add(pad)?;
-        if size == 0 || start % START_GRAIN != 0 || size > len.checked_sub(start)? {
+        end = start.checked_add(size)?;
+        if size == 0 || end > len || start % START_GRAIN != 0 {
             return None;
         }
-        end = start + size;
         plain &= pad == 0 && size % START_GRAIN == 0;
         let bit = start / START_GRAIN;
-        let word = (bit / 32) as usize;
-        if word != at {
-            *starts.get_mut(at)? |= acc;
-            (at, acc) = (word, 0);
-        }
-        acc |= 1 << (bit % 32);
-    }
-    if acc != 0 {
-        *starts.get_mut(at)? |= acc;
+        *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
     }
     (end == len).then_some((p, plain))
 }

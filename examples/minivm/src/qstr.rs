@@ -504,12 +504,14 @@ impl<F: FlashImage> Vm<F> {
     fn chain_text(&self, pool: Value, id: u32) -> Option<&[u8]> {
         let mut p = pool;
         while p.is_ptr() {
-            // The pool's first id and stated count first (two words): most pools are passed
-            // on those; its real length (bounded by its size) only for the one that may hold it.
+            // The pool's first id, then its stated count: most pools are passed on one or two
+            // words; its real length (bounded by its size) only for the one that may hold it.
             let first = self.wv(p, 2).as_int() as u32;
-            let stated = self.wv(p, 3).as_int().max(0) as u32;
-            if id >= first && id - first < stated && id - first < self.pool_len(p) {
-                return Some(self.pool_text(p, id - first).unwrap_or(b"?"));
+            if id >= first {
+                let stated = self.wv(p, 3).as_int().max(0) as u32;
+                if id - first < stated && id - first < self.pool_len(p) {
+                    return Some(self.pool_text(p, id - first).unwrap_or(b"?"));
+                }
             }
             p = self.wv(p, 1);
         }
