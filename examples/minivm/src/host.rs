@@ -124,6 +124,10 @@ impl<F: FlashImage> ReplHost for Vm<F> {
         let r = self.subscr(*obj, *index);
         self.wrap(r)
     }
+    fn slice(&mut self, start: Value, stop: Value, step: Value) -> Result<Value, PyError> {
+        let r = self.alloc_obj(Kind::SLICE, 0, &[start, stop, step]);
+        self.wrap(r)
+    }
     fn call(
         &mut self,
         callee: &Value,
@@ -168,6 +172,10 @@ impl<F: FlashImage> ReplHost for Vm<F> {
     }
     fn int(&mut self, value: i64) -> Result<Value, PyError> {
         let r = self.int_val(value);
+        self.wrap(r)
+    }
+    fn float(&mut self, value: f64) -> Result<Value, PyError> {
+        let r = self.new_float(value);
         self.wrap(r)
     }
     fn str(&mut self, value: &str) -> Result<Value, PyError> {

@@ -23,8 +23,9 @@
 //!          methods, layout and frozen placement
 //! core     obj · mem · memmap · qstr · vm · objects · exc · slots · statics · natives ·
 //!          runtime/ (the dispatch through the slots) · prelude · frame · interp · import ·
-//!          mpy · freeze (the flashfreeze binding) · vfs (the filesystem trait, `sys.path` on
-//!          it) · poll (Ctrl-C and output while code runs) · ramsection
+//!          mpy · number · mpz · formatfloat · mpprint · regex (the `re` engine) · freeze (the
+//!          flashfreeze binding) · vfs (the filesystem trait, `sys.path` on it) · poll (Ctrl-C
+//!          and output while code runs) · ramsection
 //! ```
 //!
 //! The core never names `types` or `modules`: [`registry`] hands it their slot tables as a
@@ -45,6 +46,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod exc;
+pub mod formatfloat;
 pub mod frame;
 pub mod freeze;
 pub mod host;
@@ -53,14 +55,18 @@ pub mod interp;
 pub mod mem;
 pub mod memmap;
 pub mod modules;
+pub mod mpprint;
 pub mod mpy;
+pub mod mpz;
 pub mod natives;
+pub mod number;
 pub mod obj;
 pub mod objects;
 pub mod poll;
 pub mod prelude;
 pub mod qstr;
 pub mod ramsection;
+pub mod regex;
 pub mod registry;
 pub mod repl;
 pub mod runtime;

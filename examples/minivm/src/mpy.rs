@@ -18,7 +18,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::formatfloat::parse_float;
 use crate::mem::FlashImage;
+use crate::mpz::Mpz;
 use crate::obj::*;
 use crate::prelude::Prelude;
 use crate::vm::{R, Vm};
@@ -51,8 +53,13 @@ pub enum LoadError {
         /// The type byte.
         kind: u8,
     },
-    /// An integer constant that is not a decimal small int.
+    /// An integer constant that is not a decimal integer (or has more than
+    /// [`MAX_INT_DIGITS`] digits).
     BadInt(usize),
+    /// A float constant whose text is not a float.
+    BadFloat(usize),
+    /// A complex constant (minivm has no complex numbers).
+    Complex(usize),
     /// A raw code that is not bytecode.
     NativeCode(usize),
     /// A bytecode prelude that does not fit in its function.
@@ -85,6 +92,8 @@ impl fmt::Display for LoadError {
                 write!(f, "unknown constant type {kind} at byte {offset}")
             }
             LoadError::BadInt(o) => write!(f, "integer constant too big or malformed at byte {o}"),
+            LoadError::BadFloat(o) => write!(f, "malformed float constant at byte {o}"),
+            LoadError::Complex(o) => write!(f, "complex constant at byte {o} unsupported"),
             LoadError::NativeCode(o) => write!(f, "native raw code at byte {o} unsupported"),
             LoadError::BadPrelude(o) => write!(f, "bad bytecode prelude at byte {o}"),
             LoadError::TooDeep(o) => write!(f, "nesting too deep at byte {o}"),
@@ -122,8 +131,10 @@ pub enum Const {
     Bytes(Vec<u8>),
     /// A small int.
     Int(i32),
-    /// A float or complex, kept as its text (minivm has no floats).
-    FloatText(Vec<u8>),
+    /// An int beyond the small-int range.
+    BigInt(Mpz),
+    /// A float.
+    Float(f64),
     /// A tuple.
     Tuple(Vec<Const>),
 }
@@ -153,6 +164,27 @@ pub struct MpyFile {
 }
 
 const MAX_DEPTH: u32 = 32;
+
+/// Most digits of an integer constant (a bound on the work of parsing one; 20000 decimal
+/// digits are 8 KiB of limbs).
+pub const MAX_INT_DIGITS: usize = 20_000;
+
+/// Parses an integer constant's text: an optional `-`, then decimal digits.
+fn parse_int_const(text: &[u8], off: usize) -> Result<Const, LoadError> {
+    let (neg, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.len() > MAX_INT_DIGITS || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(LoadError::BadInt(off));
+    }
+    let z = Mpz::from_digits(digits, 10).ok_or(LoadError::BadInt(off))?;
+    let z = if neg { z.neg() } else { z };
+    Ok(match z.to_i64().and_then(Value::int) {
+        Some(v) => Const::Int(v.as_int()),
+        None => Const::BigInt(z),
+    })
+}
 
 struct Reader<'a> {
     b: &'a [u8],
@@ -277,13 +309,9 @@ fn parse_const(r: &mut Reader, depth: u32) -> Result<Const, LoadError> {
                     r.byte()?;
                     Const::Bytes(data)
                 }
-                7 => {
-                    let s = core::str::from_utf8(&data).map_err(|_| LoadError::BadInt(off))?;
-                    let n: i64 = s.trim().parse().map_err(|_| LoadError::BadInt(off))?;
-                    let v = Value::int(n).ok_or(LoadError::BadInt(off))?;
-                    Const::Int(v.as_int())
-                }
-                _ => Const::FloatText(data),
+                7 => parse_int_const(&data, off)?,
+                8 => Const::Float(parse_float(&data).ok_or(LoadError::BadFloat(off))?),
+                _ => return Err(LoadError::Complex(off)),
             }
         }
         10 => {
@@ -391,7 +419,8 @@ impl<F: FlashImage> Vm<F> {
             Const::Str(s) => self.new_str_obj(Kind::STR, s)?,
             Const::Bytes(s) => self.new_str_obj(Kind::BYTES, s)?,
             Const::Int(n) => Value::small(*n),
-            Const::FloatText(s) => self.new_str_obj(Kind::STR, s)?,
+            Const::BigInt(z) => self.new_int(z)?,
+            Const::Float(f) => self.new_float(*f)?,
             Const::Tuple(items) => {
                 let mut vals = Vec::with_capacity(items.len());
                 for it in items {

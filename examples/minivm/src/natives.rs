@@ -83,10 +83,30 @@ impl<F: FlashImage> Vm<F> {
         self.raise_msg("TypeError", &msg)
     }
 
-    /// An int (or bool) argument.
+    /// An int (or bool) as a machine word, `None` for any other type (MicroPython's
+    /// `mp_obj_get_int_maybe`, as a sequence's `* n` asks): a big int beyond 32 bits raises
+    /// `OverflowError`.
+    pub fn int_maybe(&mut self, v: Value) -> R<Option<i64>> {
+        if self.as_intlike(v).is_none() && !self.is_int(v) {
+            return Ok(None);
+        }
+        self.int_arg(v).map(Some)
+    }
+
+    /// An int (or bool) argument as a machine word: a big int beyond 32 bits raises
+    /// `OverflowError` (MicroPython's `mp_obj_get_int` on its 32-bit ports).
     pub fn int_arg(&mut self, v: Value) -> R<i64> {
-        match self.as_intlike(v) {
-            Some(n) => Ok(n),
+        if let Some(n) = self.as_intlike(v) {
+            return Ok(n);
+        }
+        match self.int_mpz(v) {
+            Some(z) => match z.to_i32() {
+                Some(n) => Ok(n as i64),
+                None => self.raise_msg(
+                    "OverflowError",
+                    "overflow converting long int to machine word",
+                ),
+            },
             None => {
                 let t = self.class_name(self.type_of(v));
                 let msg = alloc::format!("can't convert {t} to int");

@@ -11,8 +11,9 @@
 //!
 //! Every object starts with a header word: the low byte is its [`Kind`], the upper 24 bits are
 //! kind-specific (a length, a count or flags). Every word after the header is a `Value` (raw
-//! integers are stored as small ints), except the byte payload of `Str`/`Bytes` and of the
-//! raw kinds a type declares (`slots::Layout::Raw`: a bytearray's byte store). So a heap
+//! integers are stored as small ints), except the byte payload of `Str`/`Bytes` and the raw
+//! words of the kinds a type declares raw (`slots::Layout::Raw`: a `Float`'s IEEE double, a
+//! `BigInt`'s limbs (see `number`), a bytearray's byte store). So a heap
 //! object's reference slots are simply "every word after the header" for all kinds but the byte
 //! kinds, which keeps the GC exact and trivial (the compact frozen layouts below never live in
 //! the heap).
@@ -27,6 +28,7 @@
 //! BoundMeth  [hdr][func][self]                        Generator   [hdr st][Func][state][ip][sp][exc][pend]
 //! Iter       [hdr sub][seq][index][extra]             Range/Slice [hdr][start][stop][step]
 //! Builtin    [hdr id][name qstr]                      QstrPool    [hdr n][prev][first id][cap][Str…]
+//! Float      [hdr][f64 bits lo][hi] (raw)            BigInt      [hdr n|neg][limb0]… (raw u32)
 //! ```
 //!
 //! A `Str`'s header aux holds its byte length in the low 23 bits ([`STR_LEN_MASK`]) and
@@ -220,6 +222,10 @@ impl Kind {
     /// An array that never changes after it is built (qstr/constant/children tables, namespace
     /// dict tables); same layout as `ARRAY`.
     pub const CONST_ARRAY: Kind = Kind(30);
+    /// A float: `[hdr|FLOAT][bits lo][bits hi]`, raw (see `number`).
+    pub const FLOAT: Kind = Kind(40);
+    /// A big int (beyond the small-int range): `[hdr n|neg|BIGINT][limb]…`, raw (see `number`).
+    pub const BIGINT: Kind = Kind(41);
     /// Left behind by the freezer's live fix-up: word 1 is the new address. Not an id below
     /// [`Kind::LIMIT`]: no type has it.
     pub const FORWARD: Kind = Kind(0xFF);

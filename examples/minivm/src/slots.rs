@@ -112,6 +112,8 @@ pub mod binop {
     pub const TRUE_DIVIDE: u32 = 32;
     pub const MODULO: u32 = 33;
     pub const POWER: u32 = 34;
+    /// `divmod(a, b)` (never in the bytecode).
+    pub const DIVMOD: u32 = 35;
     /// `not in` (never in the bytecode: the compiler emits `in` + `not`).
     pub const NOT_IN: u32 = 35 + 1 + 1 + 13;
     /// `is not` (never in the bytecode).
@@ -144,7 +146,7 @@ pub mod binop {
     /// The operator's special method name, as MicroPython names it in error messages
     /// (`unsupported types for __add__: …`): empty for the operators without one (`in`).
     pub fn method_name(op: u32) -> &'static str {
-        const NAMES: [&str; 35] = [
+        const NAMES: [&str; 36] = [
             "__lt__",
             "__gt__",
             "__eq__",
@@ -180,6 +182,7 @@ pub mod binop {
             "__truediv__",
             "__mod__",
             "__pow__",
+            "__divmod__",
         ];
         match op {
             CONTAINS => "__contains__",
@@ -237,6 +240,8 @@ pub mod unop {
     pub const LEN: u32 = 5;
     /// `hash(x)`; a type without an answer hashes by address.
     pub const HASH: u32 = 6;
+    /// `abs(x)`.
+    pub const ABS: u32 = 7;
 
     /// The operator's special method name, as MicroPython names it in error messages
     /// (`unsupported type for __neg__: 'str'`).
@@ -245,6 +250,7 @@ pub mod unop {
             POSITIVE => "__pos__",
             NEGATIVE => "__neg__",
             INVERT => "__invert__",
+            ABS => "__abs__",
             BOOL => "__bool__",
             LEN => "__len__",
             HASH => "__hash__",
@@ -412,12 +418,12 @@ pub struct Frozen<F: FlashImage> {
 ///         layout: Layout::Words(2),
 ///         freeze: Freeze::Ram,
 ///         methods: &[Native::new("reset", reset)],
-///         ..TypeSlots::new(Kind::new(40), "counter")
+///         ..TypeSlots::new(Kind::new(63), "counter")
 ///     };
 /// }
 ///
 /// let t = <Counter as NativeType<minivm::RamFlash>>::TYPE;
-/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 40, 1));
+/// assert_eq!((t.name, t.kind.id(), t.methods.len()), ("counter", 63, 1));
 /// assert!(t.binary_op.is_none());
 /// ```
 pub struct TypeSlots<F: FlashImage> {
@@ -524,30 +530,54 @@ pub enum Constant {
     Type(&'static str, Kind),
 }
 
+/// A module's attribute hook: asked before its dict for a load, and for every store or
+/// delete (a builtin module's dict is in the statics, read-only). [`Attr::Default`] falls back
+/// to the dict (a load) or refuses (a store: `AttributeError`, as MicroPython's
+/// `'module' object has no attribute 'x'`).
+pub type ModuleAttrFn<F> = fn(&mut Vm<F>, name: Value, op: AttrOp) -> R<Attr>;
+
+/// Builds a module's static objects while the statics are laid out (see
+/// [`ModuleDef::objects`]): `(name, value)` entries added to its dict.
+pub type ModuleObjectsFn<F> = fn(&mut Vm<F>) -> alloc::vec::Vec<(&'static str, Value)>;
+
 /// A builtin module: laid out in the statics as a module object whose dict holds `__name__`,
-/// the functions, then the constants.
+/// the functions, then the constants, then its static objects. Its header's aux is its index
+/// in the registry's module list plus one (so the module type finds its [`ModuleDef::attr`]).
 pub struct ModuleDef<F: FlashImage> {
-    /// The module's name (`utime`).
+    /// The module's name (`time`), its `__name__`.
     pub name: &'static str,
-    /// Plain names it is also found under when no module source has them, as MicroPython's
-    /// weak links (`time` for `utime`).
+    /// Other names it is found under (`utime` for `time`), as MicroPython's `u`-prefixed names.
     pub aliases: &'static [&'static str],
+    /// As MicroPython's extensible modules (`MP_REGISTER_EXTENSIBLE_MODULE`): the module
+    /// sources are searched first, so a `heapq.mpy` on the path is imported instead of the
+    /// builtin `heapq`; its aliases are found after the sources too. A module that is not
+    /// extensible (`sys`, `gc`, `micropython`) is found by its name before any source.
+    pub extensible: bool,
     /// The functions.
     pub functions: &'static [Native<F>],
     /// The constants.
     pub constants: &'static [Constant],
+    /// Static objects built at boot (`sys.stdout`, `sys.implementation`): the function lays
+    /// them out with `Vm::static_words` and friends; every name it returns must be listed in
+    /// [`ModuleDef::names`] (firmware qstrs).
+    pub objects: Option<ModuleObjectsFn<F>>,
+    /// Attributes beyond the dict (`sys.path`, `sys.modules`: heap objects of the VM).
+    pub attr: Option<ModuleAttrFn<F>>,
     /// Other names the module's code interns at run time (see [`TypeSlots::names`]).
     pub names: &'static [&'static str],
 }
 
 impl<F: FlashImage> ModuleDef<F> {
-    /// An empty module named `name`.
+    /// An empty, not extensible module named `name`.
     pub const fn new(name: &'static str) -> ModuleDef<F> {
         ModuleDef {
             name,
             aliases: &[],
+            extensible: false,
             functions: &[],
             constants: &[],
+            objects: None,
+            attr: None,
             names: &[],
         }
     }

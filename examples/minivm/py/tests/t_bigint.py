@@ -155,3 +155,15 @@ t("int(float) exact", lambda: int(1.2345678901234567e25))
 t("round big", lambda: [round(2**64 + 1, -2), round(A, -10), round(1e20)])
 t("true div exact", lambda: [2**64 / 2**63, (10**20 + 1) / 1, -(2**60) / 3])
 t("float // big", lambda: [1e20 // 3, 2**70 // 1.5, 2**70 % 1e10])
+
+# --- == with an int on the left asks the other operand (MicroPython swaps a small int) -----
+
+
+class Eq:
+    def __eq__(self, other):
+        return other == 5
+
+
+t("int == obj", lambda: [5 == Eq(), 6 == Eq(), Eq() == 5, 2**64 == Eq(), 5 != Eq(), True == Eq()])
+t("int == other types", lambda: [5 == 5.0, 5 == "5", 2**64 == 2.0**64, 2**64 == "x", None == 0, 0 == None])
+t("hash consistent", lambda: [hash(2**64) == hash(2**64 + 0), hash(5) == hash(5.0), hash(2**62) == hash(2**61 * 2)])

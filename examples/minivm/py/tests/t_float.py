@@ -74,6 +74,7 @@ t("compare mixed", lambda: [1 < 1.5 < 2, max(1, 2.5, 2), min(3.5, 3), sorted([2.
 t("sum floats", lambda: [sum([0.5, 0.25, 1]), sum([0.1] * 10), sum([], 0.0)])
 t("bool", lambda: [bool(0.0), bool(-0.0), bool(0.1), not 0.0])
 t("int/float eq hash-free", lambda: [1.0 in [1], 2 in (1.0, 2.0), {1.0: "a"}.get(1)])
+t("hash of bools and numbers", lambda: [hash(True), hash(False), hash(1) == hash(1.0), hash(-2) == hash(-2.0), {True: "a"}.get(1), {1: "b"}[True]])
 def _aug():
     x = 1
     x += 0.5
@@ -140,3 +141,11 @@ t("float(' ')", lambda: float(" "))
 t("float('inf') rt", lambda: float(repr(float("inf"))))
 t("roundtrip", lambda: [float(repr(x)) == x for x in (0.1, 1 / 3, 1e22, 5e-324, 123.456)])
 t("hash-free dict float key", lambda: sorted({2.5: "b", 0.5: "a"}.items()))
+
+# --- time.sleep takes a float; the other sleeps an int --------------------------------------
+import time
+
+t("sleep float", lambda: time.sleep(0.001))
+t("sleep str", lambda: time.sleep("x"))
+t("sleep_ms float", lambda: time.sleep_ms(1.5))
+t("after sleep errors", lambda: [time.sleep_ms(1), 1.5 * 2])

@@ -623,6 +623,18 @@ def _vec():
 
 t("__radd__ __neg__ __iadd__", _vec)
 t("no __radd__", lambda: 3 + Point(1, 2))
+
+
+class Num:
+    def __abs__(self):
+        return "abs"
+
+    def __divmod__(self, o):
+        return ("divmod", o)
+
+
+t("__abs__ __divmod__", lambda: (abs(Num()), divmod(Num(), 7)))
+t("no __abs__", lambda: abs(Point(1, 2)))
 t("unhashable instance with __eq__", lambda: {Eq(1): 1})
 t("hashable instance", lambda: len({Point(1, 2): 1, Point(1, 2): 2}))
 

@@ -12,8 +12,10 @@ use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
 use crate::qstr::sq;
-use crate::slots::{ModuleDef, Native, NativeModule, binop};
+use crate::slots::{ModuleDef, Native, NativeModule, binop, unop};
+use crate::types::bigint::pow3;
 use crate::types::file;
+use crate::types::int::prefixed;
 use crate::types::list::sort_values;
 use crate::types::{class, instance};
 use crate::vm::{R, Vm};
@@ -56,8 +58,12 @@ impl<F: FlashImage> NativeModule<F> for Builtins {
             Native::args("locals", locals, 0, 0),
             Native::args("dir", dir, 0, 1),
             Native::new("divmod", divmod),
+            Native::new("round", round),
+            Native::new("pow", pow),
             Native::new("reversed", reversed),
             Native::new("hex", hex),
+            Native::new("bin", bin),
+            Native::new("oct", oct),
             Native::new("super", super_),
             Native::new("open", file::open),
         ],
@@ -84,7 +90,10 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value
         line.push_str(&s);
     }
     line.push_str(&end);
-    vm.out.push_str(&line);
+    match vm.kwarg(kw, "file") {
+        Some(f) => crate::types::file::stream_write(vm, f, &line)?,
+        None => vm.out.push_str(&line),
+    }
     Ok(vm.none())
 }
 
@@ -199,8 +208,8 @@ fn next<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
 }
 
 fn abs<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let x = vm.int_arg(arg(args, 0))?;
-    vm.int_val(x.abs())
+    vm.need(args, 1, "abs")?;
+    vm.unary_op(unop::ABS, args[0])
 }
 
 /// `min` and `max`: the first item that no later item beats under `op`.
@@ -372,14 +381,33 @@ fn chr<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value>
     vm.new_str(&b)
 }
 
-fn hex<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let x = vm.int_arg(arg(args, 0))?;
-    let s = if x < 0 {
-        alloc::format!("-0x{:x}", -x)
+/// `hex`, `oct` (`'%#x' % x`, `'%#o' % x`) and `bin` (`'{:#b}'.format(x)`) of an int or bool.
+fn based<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], base: u32, prefix: &str) -> R<Value> {
+    let x = arg(args, 0);
+    let x = if vm.is_int(x) {
+        x
+    } else if base == 2 && vm.as_intlike(x).is_none() {
+        let t = vm.class_name(vm.type_of(x));
+        let msg = alloc::format!("unknown format code 'b' for object of type '{t}'");
+        return vm.raise_msg("ValueError", &msg);
     } else {
-        alloc::format!("0x{x:x}")
+        let n = vm.int_arg(x)?;
+        vm.int_val(n)?
     };
+    let s = prefixed(vm, x, base, prefix).unwrap_or_default();
     vm.new_str(s.as_bytes())
+}
+
+fn hex<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    based(vm, args, 16, "0x")
+}
+
+fn bin<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    based(vm, args, 2, "0b")
+}
+
+fn oct<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    based(vm, args, 8, "0o")
 }
 
 /// `__build_class__(body, name, *bases)`: runs the class body with a fresh namespace as its
@@ -461,10 +489,59 @@ fn dir<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value>
 }
 
 fn divmod<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let (a0, a1) = (arg(args, 0), arg(args, 1));
-    let q = vm.binary_op(binop::FLOOR_DIVIDE, a0, a1)?;
-    let m = vm.binary_op(binop::MODULO, a0, a1)?;
-    vm.new_tuple(&[q, m])
+    vm.need(args, 2, "divmod")?;
+    vm.binary_op(binop::DIVMOD, args[0], args[1])
+}
+
+/// `round(x)`, `round(x, n)`: an int stays an int (rounded half to even at a negative `n`),
+/// a float is rounded half to even (`round(x)` gives an int, `round(x, n)` a float computed
+/// as `rint(x * 10**n) / 10**n`, as MicroPython does).
+fn round<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    use binop::*;
+    vm.need(args, 1, "round")?;
+    let x = args[0];
+    if vm.is_int(x) {
+        if args.len() < 2 || vm.int_arg(args[1])? >= 0 {
+            return Ok(x);
+        }
+        let n = -vm.int_arg(args[1])?;
+        let ten = Value::small(10);
+        let nv = vm.int_val(n)?;
+        let mult = vm.binary_op(POWER, ten, nv)?;
+        let half = vm.binary_op(FLOOR_DIVIDE, mult, Value::small(2))?;
+        let modulo = vm.binary_op(MODULO, x, mult)?;
+        let rounded = vm.binary_op(SUBTRACT, x, modulo)?;
+        let up = if vm.binary_op(MORE, half, modulo)?.0 == vm.st.true_ {
+            false
+        } else if vm.binary_op(MORE, modulo, half)?.0 == vm.st.true_ {
+            true
+        } else {
+            let floor = vm.binary_op(FLOOR_DIVIDE, x, mult)?;
+            let odd = vm.binary_op(AND, floor, Value::small(1))?;
+            vm.truthy(odd)?
+        };
+        return if up {
+            vm.binary_op(ADD, rounded, mult)
+        } else {
+            Ok(rounded)
+        };
+    }
+    let f = vm.float_arg(x)?;
+    if args.len() > 1 {
+        let n = vm.int_arg(args[1])?;
+        let mult = libm::pow(10.0, n as f64);
+        return vm.new_float(libm::rint(f * mult) / mult);
+    }
+    vm.int_from_float(libm::rint(f))
+}
+
+/// `pow(a, b)` is `a ** b`; `pow(a, b, m)` is modular, for ints only.
+fn pow<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    vm.need(args, 2, "pow")?;
+    match args.get(2) {
+        Some(&m) => pow3(vm, args[0], args[1], m),
+        None => vm.binary_op(binop::POWER, args[0], args[1]),
+    }
 }
 
 fn reversed<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {

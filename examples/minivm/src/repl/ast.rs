@@ -236,6 +236,8 @@ pub enum Expr {
     Name(String),
     /// An integer literal (negative ones included).
     Int(i64),
+    /// A float literal, as its IEEE bits (so the tree stays `Eq`).
+    Float(u64),
     /// A string literal.
     Str(String),
     /// A bytes literal (`b'...'`).
@@ -271,6 +273,18 @@ pub enum Expr {
     Logic(BoolOp, Box<Expr>, Box<Expr>),
     /// `op operand`
     Unary(UnaryOp, Box<Expr>),
+    /// `start:stop:step` in a subscript, each part optional (mpremote's `fs_hashfile` sends
+    /// `buf[:n]`)
+    Slice(Option<Box<Expr>>, Option<Box<Expr>>, Option<Box<Expr>>),
+    /// `then if cond else orelse` (mpremote's `fs_hashfile` sends one)
+    IfElse {
+        /// The condition.
+        cond: Box<Expr>,
+        /// Its value when the condition is true.
+        then: Box<Expr>,
+        /// Its value otherwise.
+        orelse: Box<Expr>,
+    },
 }
 
 fn write_dotted(f: &mut fmt::Formatter<'_>, parts: &[String]) -> fmt::Result {
@@ -287,6 +301,7 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Name(n) => f.write_str(n),
+            Target::Attr(obj, n) if matches!(obj, Expr::Int(_)) => write!(f, "{obj} .{n}"),
             Target::Attr(obj, n) => write!(f, "{obj}.{n}"),
             Target::Subscript(obj, i) => write!(f, "{obj}[{i}]"),
             Target::Tuple(ts) => {
@@ -518,6 +533,15 @@ impl fmt::Display for Expr {
             // Parenthesised so `(-1).x` and `x - -1` stay what they were.
             Expr::Int(i) if *i < 0 => write!(f, "({i})"),
             Expr::Int(i) => write!(f, "{i}"),
+            Expr::Float(b) => {
+                let v = f64::from_bits(*b);
+                if v.is_finite() {
+                    let text = crate::formatfloat::repr_float(v);
+                    f.write_str(core::str::from_utf8(&text).unwrap_or("0.0"))
+                } else {
+                    f.write_str("1e999")
+                }
+            }
             Expr::Str(s) => write_str_lit(f, s),
             Expr::Bytes(b) => write_bytes_lit(f, b),
             Expr::None => f.write_str("None"),
@@ -542,6 +566,8 @@ impl fmt::Display for Expr {
                 }
                 f.write_str("}")
             }
+            // `1 .x`: `1.x` would read as the float `1.` and a name.
+            Expr::Attr(obj, name) if matches!(**obj, Expr::Int(_)) => write!(f, "{obj} .{name}"),
             Expr::Attr(obj, name) => write!(f, "{obj}.{name}"),
             Expr::Subscript(obj, index) => write!(f, "{obj}[{index}]"),
             Expr::Call { func, args, kwargs } => {
@@ -561,6 +587,20 @@ impl fmt::Display for Expr {
             Expr::Logic(BoolOp::Or, l, r) => write!(f, "({l} or {r})"),
             Expr::Unary(UnaryOp::Neg, e) => write!(f, "(-{e})"),
             Expr::Unary(UnaryOp::Not, e) => write!(f, "(not {e})"),
+            Expr::Slice(a, b, c) => {
+                if let Some(a) = a {
+                    write!(f, "{a}")?;
+                }
+                f.write_str(":")?;
+                if let Some(b) = b {
+                    write!(f, "{b}")?;
+                }
+                if let Some(c) = c {
+                    write!(f, ":{c}")?;
+                }
+                Ok(())
+            }
+            Expr::IfElse { cond, then, orelse } => write!(f, "({then} if {cond} else {orelse})"),
         }
     }
 }

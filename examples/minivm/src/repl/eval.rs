@@ -374,6 +374,7 @@ pub fn eval_expr<H: ReplHost + ?Sized>(host: &mut H, e: &Expr) -> Result<H::Valu
     match e {
         Expr::Name(n) => host.load_name(n),
         Expr::Int(i) => host.int(*i),
+        Expr::Float(b) => host.float(f64::from_bits(*b)),
         Expr::Str(s) => host.str(s),
         Expr::Bytes(b) => host.bytes(b),
         Expr::None => Ok(host.none()),
@@ -431,6 +432,22 @@ pub fn eval_expr<H: ReplHost + ?Sized>(host: &mut H, e: &Expr) -> Result<H::Valu
         Expr::Unary(op, x) => {
             let x = eval_expr(host, x)?;
             host.unary_op(*op, &x)
+        }
+        Expr::Slice(a, b, c) => {
+            let mut part = |e: &Option<alloc::boxed::Box<Expr>>| match e {
+                Some(e) => eval_expr(host, e),
+                None => Ok(host.none()),
+            };
+            let (a, b, c) = (part(a)?, part(b)?, part(c)?);
+            host.slice(a, b, c)
+        }
+        Expr::IfElse { cond, then, orelse } => {
+            let c = eval_expr(host, cond)?;
+            if host.truthy(&c)? {
+                eval_expr(host, then)
+            } else {
+                eval_expr(host, orelse)
+            }
         }
     }
 }

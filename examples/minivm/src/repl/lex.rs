@@ -4,7 +4,7 @@
 //! Like Python's tokenizer it turns indentation into [`Tok::Indent`] / [`Tok::Dedent`] and ends
 //! each logical line with [`Tok::Newline`]; newlines inside brackets and after a backslash join
 //! lines, and blank or comment-only lines produce nothing. Only the tokens the console grammar
-//! needs exist; anything else (a `$`, an unterminated string, a non-ASCII identifier, a float) is
+//! needs exist; anything else (a `$`, an unterminated string, a non-ASCII identifier) is
 //! a [`SyntaxError`] naming the place, never a panic.
 
 use alloc::string::String;
@@ -23,6 +23,8 @@ pub enum Tok {
     Keyword(&'static str),
     /// A non-negative integer literal.
     Int(i64),
+    /// A non-negative float literal, as its IEEE bits (so tokens stay `Eq`).
+    Float(u64),
     /// A string literal with its escapes already decoded.
     Str(String),
     /// A bytes literal with its escapes already decoded.
@@ -43,6 +45,7 @@ impl fmt::Display for Tok {
             Tok::Name(n) => write!(f, "name '{n}'"),
             Tok::Keyword(k) => write!(f, "keyword '{k}'"),
             Tok::Int(i) => write!(f, "integer {i}"),
+            Tok::Float(_) => f.write_str("float"),
             Tok::Str(_) => f.write_str("string"),
             Tok::Bytes(_) => f.write_str("bytes"),
             Tok::Punct(p) => write!(f, "'{p}'"),
@@ -242,9 +245,14 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
                 None => Tok::Name(word),
             };
             push(&mut out, tok);
-        } else if ch.is_ascii_digit() {
-            let value = lex_int(&mut c)?;
-            push(&mut out, Tok::Int(value));
+        } else if ch.is_ascii_digit()
+            || (ch == '.' && c.peek(1).is_some_and(|d| d.is_ascii_digit()) && !after_operand(&out))
+        {
+            let tok = match lex_float(&mut c)? {
+                Some(bits) => Tok::Float(bits),
+                None => Tok::Int(lex_int(&mut c)?),
+            };
+            push(&mut out, tok);
         } else if ch == '\'' || ch == '"' {
             let tok = lex_string(&mut c, StrPrefix::default(), line, col)?;
             push(&mut out, tok);
@@ -370,6 +378,65 @@ impl StrPrefix {
     }
 }
 
+/// Does the last token end an operand (so a `.` after it is an attribute, not a float's `.5`)?
+fn after_operand(out: &[Token]) -> bool {
+    match out.last().map(|t| &t.tok) {
+        Some(Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Bytes(_)) => true,
+        Some(Tok::Punct(p)) => matches!(*p, ")" | "]" | "}"),
+        _ => false,
+    }
+}
+
+/// Lexes a float literal at the cursor (`1.5`, `1.`, `.5`, `1e-3`, `2.5E+4`, with `_` between
+/// digits) and answers its IEEE bits, or `None` (the cursor unmoved) when the number there is
+/// an integer. The value is read as MicroPython's lexer reads it (`formatfloat::parse_float`).
+fn lex_float(c: &mut Cursor) -> Result<Option<u64>, SyntaxError> {
+    let start = c.i;
+    let bad = c.err(SyntaxErrorKind::InvalidNumber);
+    if c.peek(0) == Some('0')
+        && c.peek(1)
+            .is_some_and(|ch| ch.is_ascii_alphabetic() && !matches!(ch, 'e' | 'E'))
+    {
+        return Ok(None); // 0x.., 0o.., 0b..
+    }
+    let digits = |c: &mut Cursor| {
+        while c.peek(0).is_some_and(|ch| ch.is_ascii_digit() || ch == '_') {
+            c.i += 1;
+        }
+    };
+    digits(c);
+    let mut float = false;
+    if c.peek(0) == Some('.') {
+        float = true;
+        c.i += 1;
+        digits(c);
+    }
+    if matches!(c.peek(0), Some('e' | 'E')) {
+        float = true;
+        c.i += 1;
+        if matches!(c.peek(0), Some('+' | '-')) {
+            c.i += 1;
+        }
+        let d = c.i;
+        digits(c);
+        if c.i == d {
+            return Err(bad);
+        }
+    }
+    if !float {
+        c.i = start;
+        return Ok(None);
+    }
+    let glued = c
+        .peek(0)
+        .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+    let text: String = c.chars[start..c.i].iter().collect();
+    match crate::formatfloat::parse_float(text.as_bytes()) {
+        Some(v) if !glued => Ok(Some(v.to_bits())),
+        _ => Err(bad),
+    }
+}
+
 /// Lexes a decimal, `0x`, `0o` or `0b` integer at the cursor.
 fn lex_int(c: &mut Cursor) -> Result<i64, SyntaxError> {
     let (line, col) = (c.line, c.col());
@@ -396,9 +463,6 @@ fn lex_int(c: &mut Cursor) -> Result<i64, SyntaxError> {
             .and_then(|v| v.checked_add(i64::from(d)))
             .ok_or(bad(SyntaxErrorKind::IntegerTooLarge))?;
         c.i += 1;
-    }
-    if radix == 10 && c.peek(0) == Some('.') && c.peek(1).is_some_and(|d| d.is_ascii_digit()) {
-        return Err(bad(SyntaxErrorKind::Unsupported("float literal")));
     }
     // A letter or digit glued to the number (`12ab`, `0x`, `0b2`) is malformed, as in Python.
     let glued = c

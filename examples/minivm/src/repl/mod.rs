@@ -12,7 +12,7 @@
 //! assignments (also to subscripts, tuples and with `+=`), expression statements, `if`/`elif`/
 //! `else`, `while`, `for`, `with`, `try`/`except`/`else`/`finally`, `break`, `continue`, `raise`,
 //! `assert`; expressions are names, attributes, subscripts, calls with positional and keyword
-//! arguments, literals (ints, strings, bytes, `None`, `True`, `False`, tuples, lists, dicts),
+//! arguments, literals (ints, floats, strings, bytes, `None`, `True`, `False`, tuples, lists, dicts),
 //! `+ - *`, one comparison (`== != < <= > >= in not in is is not`), `not`, `and`, `or`. The full
 //! grammar is in [`mod@parse`]. Bad input gives a [`SyntaxError`] naming the line and column; no
 //! input panics. `def`, `class`, `lambda` and the like are refused with a clear message: code
@@ -82,6 +82,13 @@ pub trait ReplHost {
         obj: &Self::Value,
         index: &Self::Value,
     ) -> Result<Self::Value, Self::Error>;
+    /// The slice `start:stop:step` of a subscript (each `None` when left out).
+    fn slice(
+        &mut self,
+        start: Self::Value,
+        stop: Self::Value,
+        step: Self::Value,
+    ) -> Result<Self::Value, Self::Error>;
     /// `callee(*args, **kwargs)`; keyword arguments in source order, names unique.
     fn call(
         &mut self,
@@ -101,6 +108,8 @@ pub trait ReplHost {
 
     /// An int; a VM with bounded ints raises `OverflowError` for values it cannot hold.
     fn int(&mut self, value: i64) -> Result<Self::Value, Self::Error>;
+    /// A float.
+    fn float(&mut self, value: f64) -> Result<Self::Value, Self::Error>;
     /// A str (interned or not, the host decides).
     fn str(&mut self, value: &str) -> Result<Self::Value, Self::Error>;
     /// `None`

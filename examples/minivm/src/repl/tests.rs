@@ -26,6 +26,34 @@ fn render(line: &str) -> String {
 }
 
 #[test]
+fn parses_float_literals() {
+    let cases = [
+        ("x = 1.5", "x = 1.5"),
+        (
+            "f(0.25, -2.5e-3, .5, 1., 1_000.5)",
+            "f(0.25, (-0.0025), 0.5, 1.0, 1000.5)",
+        ),
+        ("1e22 + 2E-5", "(1e+22 + 2e-05)"),
+        ("2e400", "1e999"),
+        ("0e0", "0.0"),
+        ("1.5x", "SyntaxError: invalid number at column 1"),
+        ("1e", "SyntaxError: invalid number at column 1"),
+        ("1e+", "SyntaxError: invalid number at column 1"),
+        ("0x1f", "31"),
+    ];
+    for (line, want) in cases {
+        assert_eq!(render(line), want, "{line}");
+    }
+    assert_eq!(
+        parse("y = 0.1").unwrap(),
+        vec![Stmt::Assign {
+            targets: vec![Target::Name("y".into())],
+            value: Expr::Float(0.1f64.to_bits()),
+        }]
+    );
+}
+
+#[test]
 fn parses_the_seed_statements() {
     let cases = [
         ("import gc", "import gc"),
@@ -64,7 +92,7 @@ fn parses_the_seed_statements() {
         ("not a == b", "(not (a == b))"),
         ("-x.y", "(-x.y)"),
         ("- 5", "(-5)"),
-        ("-5 .bit_length()", "(-5.bit_length())"),
+        ("-5 .bit_length()", "(-5 .bit_length())"),
         ("d['k'][0]", "d['k'][0]"),
         ("'a' \"b\"", "'ab'"),
         ("'it\\'s\\n\\x41\\q'", "'it\\'s\\nA\\\\q'"),
@@ -73,6 +101,16 @@ fn parses_the_seed_statements() {
         ("   # only a comment", ""),
         ("pass", "pass"),
         ("f(a,)(b)(c=1)", "f(a)(b)(c=1)"),
+        ("a if b else c", "(a if b else c)"),
+        ("b[:n]", "b[:n]"),
+        (
+            "b[1:] + b[::2] + b[a:b:c] + b[:]",
+            "(((b[1:] + b[::2]) + b[a:b:c]) + b[:])",
+        ),
+        (
+            "x = 1 if a or b else 2 if c else 3",
+            "x = (1 if (a or b) else (2 if c else 3))",
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(render(line), want, "line {line:?}");
@@ -329,8 +367,13 @@ fn gen_expr(rng: &mut Rng, depth: usize) -> Expr {
     const NAMES: &[&str] = &["x", "counter", "tinysched", "_a1", "value"];
     let leaf = depth == 0 || rng.below(3) == 0;
     if leaf {
-        return match rng.below(6) {
+        return match rng.below(7) {
             0 => Expr::Name(rng.pick(NAMES).to_string()),
+            // A non-negative finite float (its repr is the literal).
+            6 => {
+                let f = f64::from_bits(rng.next() >> 1);
+                Expr::Float(if f.is_finite() { f } else { 0.5 }.to_bits())
+            }
             1 => Expr::Int(rng.next() as i64 >> rng.below(64)),
             2 => Expr::Str(
                 rng.pick(&["", "a'b", "q\"\\", "\n\t\u{1}", "é€"])
@@ -747,6 +790,9 @@ impl ReplHost for Mock {
             _ => Err(format!("AttributeError: can't set attribute '{name}'")),
         }
     }
+    fn slice(&mut self, start: Val, stop: Val, step: Val) -> Result<Val, String> {
+        Ok(Val::Tuple(vec![start, stop, step]))
+    }
     fn subscript(&mut self, obj: &Val, index: &Val) -> Result<Val, String> {
         match (obj, index) {
             (Val::List(xs) | Val::Tuple(xs), Val::Int(i)) => usize::try_from(*i)
@@ -856,6 +902,9 @@ impl ReplHost for Mock {
         } else {
             Err("OverflowError: small int overflow".into())
         }
+    }
+    fn float(&mut self, value: f64) -> Result<Val, String> {
+        Err(format!("the mock has no floats ({value})"))
     }
     fn str(&mut self, value: &str) -> Result<Val, String> {
         Ok(Val::Str(value.into()))
@@ -1258,10 +1307,7 @@ fn reports_block_errors_with_lines() {
             "'a' b'b'",
             "SyntaxError: cannot mix bytes and nonbytes literals at column 5",
         ),
-        (
-            "x = 1.5",
-            "SyntaxError: 'float literal' is not supported at the console at column 5",
-        ),
+        ("x = 1.5x", "SyntaxError: invalid number at column 5"),
         ("'\\u12'", "SyntaxError: invalid \\x escape at column 2"),
         (
             "x = '''open",

@@ -6,6 +6,8 @@
 //! with no answer makes a `TypeError`.
 
 use crate::mem::FlashImage;
+use crate::mpz::Mpz;
+use crate::number::{FloatResult, float_op};
 use crate::obj::*;
 use crate::slots::{binop, unop};
 use crate::vm::{R, Vm};
@@ -25,34 +27,41 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// A small int from an i64, or OverflowError.
+    /// The int `n`: a small int when it fits, else a big int.
     pub fn int_val(&mut self, n: i64) -> R<Value> {
         match Value::int(n) {
             Some(v) => Ok(v),
-            None => self.raise_msg("OverflowError", "small int overflow"),
+            None => self.new_int(&Mpz::from_i64(n)),
         }
     }
 
-    /// Python `==`, as MicroPython's `mp_obj_equal_not_equal`: identity, the small-int and
-    /// qstr shortcuts, then the left operand's type, then the right one's (`5 == obj` asks
-    /// `obj.__eq__`); a type answers `None` for an operand it cannot compare with. Without an
-    /// answer, the operands are equal only if identical.
+    /// A bool as the small int it is in arithmetic; any other value unchanged.
+    fn unbool(&self, v: Value) -> Value {
+        match self.as_intlike(v) {
+            Some(n) if !v.is_int() => Value::small(n as i32),
+            _ => v,
+        }
+    }
+
+    /// Python `==`, as MicroPython's `mp_obj_equal_not_equal`: identity (but a NaN is not
+    /// equal to itself), the int and qstr shortcuts, then the left operand's type, then the
+    /// right one's (`5 == obj` asks `obj.__eq__`); a type answers `None` for an operand it
+    /// cannot compare with. Without an answer, the operands are equal only if identical.
     pub fn eq(&mut self, a: Value, b: Value) -> R<bool> {
         if a.0 == b.0 {
-            return Ok(true);
+            return Ok(!self.float_of(a).is_some_and(f64::is_nan));
         }
-        if a.is_int() || b.is_int() {
-            // bools compare equal to 0/1
-            if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
-                return Ok(x == y);
-            }
+        if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
+            return Ok(x == y);
         }
         if a.is_qstr() && b.is_qstr() {
             return Ok(false);
         }
+        // A bool on the left is asked as the int it is (MicroPython's `bool_binary_op`).
+        let a = self.unbool(a);
         for (x, y) in [(a, b), (b, a)] {
-            if x.is_int() {
-                // A small int has no answer for what is not a number: ask the other side.
+            if self.as_intlike(x).is_some() {
+                // A small int has no answer for what is not a small int: ask the other side.
                 continue;
             }
             if let Some(f) = self.slots(x).and_then(|t| t.binary_op)
@@ -94,6 +103,8 @@ impl<F: FlashImage> Vm<F> {
         if let (Some(x), Some(y)) = (self.as_intlike(a), self.as_intlike(b)) {
             return self.small_int_op(plain, x, y);
         }
+        // A bool is an int in arithmetic.
+        let a = self.unbool(a);
         if let Some(f) = self.slots(a).and_then(|t| t.binary_op) {
             if let Some(r) = f(self, op, a, b)? {
                 return Ok(r);
@@ -148,7 +159,9 @@ impl<F: FlashImage> Vm<F> {
         self.raise_msg("TypeError", &msg)
     }
 
-    /// Arithmetic and comparison of two ints (or bools), plain operators only.
+    /// Arithmetic and comparison of two ints (or bools), plain operators only. The result is
+    /// exact: a big int when it leaves the small-int range, a float for `/` and for a negative
+    /// power (as MicroPython's `runtime.c`).
     fn small_int_op(&mut self, op: u32, x: i64, y: i64) -> R<Value> {
         use binop::*;
         let r = match op {
@@ -159,53 +172,64 @@ impl<F: FlashImage> Vm<F> {
             OR => x | y,
             XOR => x ^ y,
             AND => x & y,
+            LSHIFT | RSHIFT if y < 0 => {
+                return self.raise_msg("ValueError", "negative shift count");
+            }
+            // |x| < 2^30, so up to 32 places fit an i64.
+            LSHIFT if y <= 32 => x << y,
             LSHIFT => {
-                if !(0..=62).contains(&y) {
-                    return self.raise_msg("OverflowError", "shift count");
-                }
-                x.checked_shl(y as u32).unwrap_or(i64::MAX)
+                let z = Mpz::from_i64(x);
+                self.check_int_bits(z.bits() + y as u64)?;
+                return self.new_int(&z.shl(y as u64));
             }
-            RSHIFT => {
-                if y < 0 {
-                    return self.raise_msg("ValueError", "negative shift count");
-                }
-                x >> y.min(63)
-            }
+            RSHIFT => x >> y.min(63),
             ADD => x + y,
             SUBTRACT => x - y,
-            MULTIPLY => x.saturating_mul(y),
-            FLOOR_DIVIDE | MODULO | TRUE_DIVIDE => {
+            MULTIPLY => x * y,
+            FLOOR_DIVIDE | MODULO | DIVMOD => {
                 if y == 0 {
                     return self.raise_msg("ZeroDivisionError", "divide by zero");
                 }
-                let q = x.div_euclid(y);
-                let m = x.rem_euclid(y);
                 // Python floors toward negative infinity.
-                let (q, m) = if m != 0 && y < 0 {
-                    (q + 1, m + y)
-                } else {
-                    (q, m)
-                };
+                let (mut q, mut m) = (x / y, x % y);
+                if m != 0 && (m < 0) != (y < 0) {
+                    q -= 1;
+                    m += y;
+                }
                 match op {
                     MODULO => m,
                     FLOOR_DIVIDE => q,
                     _ => {
-                        if x % y != 0 {
-                            return self.raise_msg("NotImplementedError", "float division");
-                        }
-                        q
+                        let (q, m) = (self.int_val(q)?, self.int_val(m)?);
+                        return self.new_tuple(&[q, m]);
                     }
                 }
             }
+            TRUE_DIVIDE => {
+                if y == 0 {
+                    return self.raise_msg("ZeroDivisionError", "divide by zero");
+                }
+                return self.new_float(x as f64 / y as f64);
+            }
+            POWER if y < 0 => {
+                let r = float_op(POWER, x as f64, y as f64);
+                return self.float_result(r.unwrap_or(FloatResult::ZeroDivision));
+            }
             POWER => {
-                if y < 0 {
-                    return self.raise_msg("NotImplementedError", "negative power");
+                let small = match x {
+                    0 => Some((y == 0) as i64),
+                    1 => Some(1),
+                    -1 => Some(if y % 2 == 0 { 1 } else { -1 }),
+                    _ => u32::try_from(y).ok().and_then(|e| x.checked_pow(e)),
+                };
+                match small {
+                    Some(r) => r,
+                    None => {
+                        let (base, exp) = (Mpz::from_i64(x), Mpz::from_i64(y));
+                        self.check_int_bits(crate::mpz::pow_bits(base.bits(), &exp))?;
+                        return self.new_int(&base.pow(&exp));
+                    }
                 }
-                let mut r: i64 = 1;
-                for _ in 0..y.min(64) {
-                    r = r.saturating_mul(x);
-                }
-                r
             }
             _ => {
                 let a = Value::int(x).unwrap_or(Value::NULL);
@@ -234,6 +258,7 @@ impl<F: FlashImage> Vm<F> {
                     unop::POSITIVE => self.int_val(x),
                     unop::NEGATIVE => self.int_val(-x),
                     unop::INVERT => self.int_val(!x),
+                    unop::ABS => self.int_val(x.abs()),
                     _ => self.raise_msg("NotImplementedError", "unary op"),
                 },
                 None => {
@@ -285,8 +310,9 @@ impl<F: FlashImage> Vm<F> {
 
     /// `hash(v)`: the int itself, the type's `unary_op(HASH)`, or the address.
     pub fn hash_of(&mut self, v: Value) -> R<Value> {
-        if v.is_int() {
-            return Ok(v);
+        if let Some(n) = self.as_intlike(v) {
+            // A bool hashes as its int (`hash(True) == hash(1)`), as MicroPython's bool type.
+            return Ok(Value::small(n as i32));
         }
         if let Some(f) = self.slots(v).and_then(|t| t.unary_op)
             && let Some(h) = f(self, unop::HASH, v)?

@@ -170,40 +170,40 @@ pub fn encode<F: FlashImage>(vm: &mut Vm<F>, tc: u8, v: Value) -> R<[u8; 8]> {
     })
 }
 
-/// The int an int item is stored from: its low 64 bits, two's complement. (A big int is the
-/// numbers area's type: once it exists, its low bits answer here.)
+/// The int an int item is stored from: its low 64 bits, two's complement (a big int
+/// truncates, as MicroPython's `mp_obj_int_to_bytes_impl`).
 fn int_bits<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<i64> {
-    vm.int_arg(v)
-}
-
-/// A `Q` item's value. (Beyond `i64` it needs the numbers area's big int.)
-fn uint_value<F: FlashImage>(vm: &mut Vm<F>, u: u64) -> R<Value> {
-    match i64::try_from(u) {
-        Ok(n) => vm.int_val(n),
-        Err(_) => vm.raise_msg("OverflowError", "small int overflow"),
+    if let Some(n) = vm.as_intlike(v) {
+        return Ok(n);
     }
-}
-
-/// An `f`/`d` item as a Python value. (Floats are the numbers area's type: until it exists an
-/// `f` or `d` array stores and copies its bytes, but reading an item back raises.)
-fn float_value<F: FlashImage>(vm: &mut Vm<F>, _x: f64) -> R<Value> {
-    vm.raise_msg(
-        "NotImplementedError",
-        "float array items need the float type",
-    )
-}
-
-/// The number an `f`/`d` item is stored from: an int or a bool (and a float once the float
-/// type exists).
-fn float_arg<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<f64> {
-    match vm.as_intlike(v) {
-        Some(n) => Ok(n as f64),
-        None => {
-            let t = vm.class_name(vm.type_of(v));
-            let msg = alloc::format!("can't convert {t} to float");
-            vm.raise_msg("TypeError", &msg)
+    match vm.int_mpz(v) {
+        Some(z) => {
+            let lo = z.mag.first().copied().unwrap_or(0) as u64
+                | (z.mag.get(1).copied().unwrap_or(0) as u64) << 32;
+            Ok(if z.neg {
+                (lo as i64).wrapping_neg()
+            } else {
+                lo as i64
+            })
         }
+        None => vm.int_arg(v),
     }
+}
+
+/// A `Q` item's value.
+fn uint_value<F: FlashImage>(vm: &mut Vm<F>, u: u64) -> R<Value> {
+    let z = crate::mpz::Mpz::from_parts(false, alloc::vec![u as u32, (u >> 32) as u32]);
+    vm.new_int(&z)
+}
+
+/// An `f`/`d` item as a Python value.
+fn float_value<F: FlashImage>(vm: &mut Vm<F>, x: f64) -> R<Value> {
+    vm.new_float(x)
+}
+
+/// The number an `f`/`d` item is stored from: an int, a bool or a float.
+fn float_arg<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<f64> {
+    vm.float_arg(v)
 }
 
 // ------------------------------------------------------------------------- buffer protocol
@@ -250,23 +250,6 @@ pub fn bytes_arg<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Vec<u8>> {
         Some(b) => Ok(b.data.to_vec()),
         None => vm.raise_msg("TypeError", "object with buffer protocol required"),
     }
-}
-
-/// Index `i` of a sequence of `len` items, as MicroPython's `mp_get_index`: negative from the
-/// end; `TypeError: <name> indices must be integers, not <type>`, `IndexError: <name> index
-/// out of range`.
-pub fn get_index<F: FlashImage>(vm: &mut Vm<F>, name: &str, i: Value, len: u32) -> R<u32> {
-    let Some(i) = vm.as_intlike(i) else {
-        let t = vm.class_name(vm.type_of(i));
-        let msg = alloc::format!("{name} indices must be integers, not {t}");
-        return vm.raise_msg("TypeError", &msg);
-    };
-    let j = if i < 0 { i + len as i64 } else { i };
-    if !(0..len as i64).contains(&j) {
-        let msg = alloc::format!("{name} index out of range");
-        return vm.raise_msg("IndexError", &msg);
-    }
-    Ok(j as u32)
 }
 
 /// `(start, stop)` of step-1 slice `s` over `len` items, clamped (`stop >= start`); other
@@ -417,6 +400,26 @@ fn reserve<F: FlashImage>(vm: &mut Vm<F>, v: Value, extra: u32, grow: bool) -> R
     write(vm, v, 0, &old)
 }
 
+/// Writes `bytes` at byte offset `off` of a bytearray, growing it as a stream does: the gap
+/// between its end and `off` is zero-filled, and its length becomes at least `off + len`
+/// (`io.BytesIO`/`StringIO` keep their contents in a bytearray).
+pub fn write_at<F: FlashImage>(vm: &mut Vm<F>, v: Value, off: u32, bytes: &[u8]) -> R<()> {
+    let n = len(vm, v);
+    let Some(end) = off.checked_add(bytes.len() as u32) else {
+        vm.exc = Value(vm.st.memory_error);
+        return Err(Thrown);
+    };
+    if end > n {
+        reserve(vm, v, end - n, true)?;
+        // Bytes past the used ones may be stale (a slice store shrank the array).
+        if off > n {
+            write(vm, v, n, &alloc::vec![0u8; (off - n) as usize])?;
+        }
+        set_len(vm, v, end)?;
+    }
+    write(vm, v, off, bytes)
+}
+
 /// `a.append(x)`.
 pub fn append<F: FlashImage>(vm: &mut Vm<F>, v: Value, x: Value) -> R<()> {
     let tc = typecode(vm, v);
@@ -538,7 +541,7 @@ pub fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, i: Value, op: SubscrOp) -
         };
     }
     let name = vm.class_name(vm.type_of(v));
-    let k = get_index(vm, &name, i, n)?;
+    let k = slice::get_index(vm, &name, i, n)?;
     match op {
         SubscrOp::Store(x) => {
             let item = encode(vm, tc, x)?;
@@ -590,7 +593,7 @@ pub fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> 
                     && view(vm, a).is_some_and(|h| find(h.data, &needle, true).is_some());
                 return Ok(Some(vm.bool_val(r)));
             }
-            if vm.as_intlike(b).is_some() || vm.class_name(vm.type_of(b)) == "float" {
+            if vm.as_intlike(b).is_some() || vm.is_int(b) || vm.float_of(b).is_some() {
                 return vm.raise_empty("NotImplementedError");
             }
             Ok(Some(vm.bool_val(false)))

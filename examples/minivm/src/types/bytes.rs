@@ -145,7 +145,7 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
         return str_format::modulo(vm, a, b).map(Some);
     }
     if op == binop::MULTIPLY {
-        let Some(n) = vm.as_intlike(b) else {
+        let Some(n) = vm.int_maybe(b)? else {
             return Ok(None);
         };
         let unit = vm.str_obj_bytes(a).unwrap_or(b"").to_vec();
@@ -204,7 +204,7 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, v: Value, index: Value, op: SubscrOp) -
         let part = vm.str_obj_bytes(v).unwrap_or(b"")[a as usize..b as usize].to_vec();
         return new(vm, &part).map(Some);
     }
-    let i = buffer::get_index(vm, "bytes", index, n)?;
+    let i = slice::get_index(vm, "bytes", index, n)?;
     let x = vm.str_obj_bytes(v).map_or(0, |b| b[i as usize]);
     Ok(Some(Value::small(x as i32)))
 }

@@ -191,6 +191,7 @@ fn unary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, v: Value) -> R<Option<Value>
         unop::POSITIVE => vm.q("__pos__"),
         unop::NEGATIVE => vm.q("__neg__"),
         unop::INVERT => vm.q("__invert__"),
+        unop::ABS => vm.q("__abs__"),
         _ => return Ok(None),
     };
     if let Some(r) = special(vm, v, name, &[])? {

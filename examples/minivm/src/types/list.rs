@@ -80,8 +80,11 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
             x.extend(vm.seq_vec(b).unwrap_or_default());
             vm.new_list(&x).map(Some)
         }
-        binop::MULTIPLY if b.is_int() => {
-            let y = tuple::repeat_items(vm, a, b)?;
+        binop::MULTIPLY => {
+            let Some(n) = vm.int_maybe(b)? else {
+                return Ok(None);
+            };
+            let y = tuple::repeat_items(vm, a, n)?;
             vm.new_list(&y).map(Some)
         }
         _ => tuple::compare_items(vm, op, a, b),

@@ -152,7 +152,7 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, m: Value, index: Value, op: SubscrOp) -
             }
         };
     }
-    let i = buffer::get_index(vm, "memoryview", index, n)?;
+    let i = slice::get_index(vm, "memoryview", index, n)?;
     match op {
         SubscrOp::Store(x) => {
             if vm.aux(m) & RW == 0 {

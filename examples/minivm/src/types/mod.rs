@@ -6,6 +6,7 @@
 //! here add no methods to `Vm`: they use the core's.
 
 pub mod array;
+pub mod bigint;
 pub mod bool;
 pub mod bound_method;
 pub mod buffer;
@@ -23,6 +24,7 @@ pub mod dict;
 pub mod ellipsis;
 pub mod exception;
 pub mod file;
+pub mod float;
 pub mod func;
 pub mod generator;
 pub mod handle;
@@ -43,5 +45,6 @@ pub mod staticmethod;
 pub mod str;
 pub mod str_format;
 pub mod str_methods;
+pub mod stringio;
 pub mod tuple;
 pub mod unicode;

@@ -51,9 +51,9 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, v: Value, name: Value, op: AttrOp) -> R<A
 
 /// Index `i` of a sequence of `len` items whose type is named `ty`, as MicroPython's
 /// `mp_get_index`: negative from the end, `TypeError: list indices must be integers, not str`,
-/// `IndexError: list index out of range`.
+/// `OverflowError` for a big int beyond a machine word, `IndexError: list index out of range`.
 pub fn get_index<F: FlashImage>(vm: &mut Vm<F>, ty: &str, i: Value, len: u32) -> R<u32> {
-    let Some(n) = vm.as_intlike(i) else {
+    let Some(n) = vm.int_maybe(i)? else {
         let t = vm.class_name(vm.type_of(i));
         let msg = alloc::format!("{ty} indices must be integers, not {t}");
         return vm.raise_msg("TypeError", &msg);
@@ -80,18 +80,6 @@ pub fn fast_range<F: FlashImage>(vm: &Vm<F>, s: Value, len: u32) -> Option<(u32,
 /// Is `v` a slice?
 pub fn is_slice<F: FlashImage>(vm: &Vm<F>, v: Value) -> bool {
     vm.kind(v) == Some(Kind::SLICE)
-}
-
-/// Index `i` of a sequence of `len` items (negative from the end), or `TypeError`/`IndexError`.
-pub fn norm_index<F: FlashImage>(vm: &mut Vm<F>, i: Value, len: u32) -> R<u32> {
-    let Some(i) = vm.as_intlike(i) else {
-        return vm.raise_msg("TypeError", "indices must be integers");
-    };
-    let j = if i < 0 { i + len as i64 } else { i };
-    if j < 0 || j >= len as i64 {
-        return vm.raise_msg("IndexError", "index out of range");
-    }
-    Ok(j as u32)
 }
 
 /// (start, stop, step) of slice `s` over `len` items, clamped as Python does (step 1 when

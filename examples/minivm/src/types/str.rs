@@ -241,7 +241,7 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
         return str_format::modulo(vm, a, b).map(Some);
     }
     if op == binop::MULTIPLY {
-        let Some(n) = vm.as_intlike(b) else {
+        let Some(n) = vm.int_maybe(b)? else {
             return Ok(None);
         };
         let unit = vm.str_bytes(a).unwrap_or(b"").to_vec();
@@ -302,7 +302,7 @@ fn buffer<F: FlashImage>(vm: &Vm<F>, v: Value) -> Option<Buffer> {
 /// A code point index argument: an int or a bool, else `TypeError: string indices must be
 /// integers, not …`.
 pub fn index_arg<F: FlashImage>(vm: &mut Vm<F>, i: Value) -> R<i64> {
-    match vm.as_intlike(i) {
+    match vm.int_maybe(i)? {
         Some(n) => Ok(n),
         None => {
             let t = vm.class_name(vm.type_of(i));

@@ -4,69 +4,18 @@
 //! Widths and precisions count bytes (`'%5s' % 'é'` pads with three spaces), fill characters
 //! are one byte. Ints print in bases 2, 8, 10 and 16 with signs, `0x`/`0o`/`0b` prefixes, zero
 //! padding after the sign and `,`/`_` grouping (grouped zero padding as MicroPython draws it).
-//! Float conversions (`%f`, `{:.2e}`…) go through [`print_float`], the one place the float
-//! type plugs in.
+//! The padding and the digits are `mpprint`'s: ints of any size through `Vm::print_int`,
+//! floats (`%f`, `{:.2e}`…) through `Vm::print_float_arg`.
 
 use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
+use crate::mpprint::pf::*;
+use crate::mpprint::print_strn;
 use crate::obj::{Kind, Value};
 use crate::types::str_methods::{self as m, Flavor};
 use crate::types::unicode;
 use crate::vm::{R, Vm};
-
-const LEFT: u32 = 0x001;
-const SHOW_SIGN: u32 = 0x002;
-const SPACE_SIGN: u32 = 0x004;
-const SHOW_PREFIX: u32 = 0x008;
-const PAD_AFTER_SIGN: u32 = 0x010;
-const CENTER: u32 = 0x020;
-const ADD_PERCENT: u32 = 0x040;
-const OCTAL_LETTER: u32 = 0x080;
-/// The grouping character (`,` or `_`) sits in the flags from this bit.
-const SEP_POS: u32 = 9;
-
-/// `s` padded with `fill` to `width` bytes: right-aligned, or as `LEFT`/`CENTER` say
-/// (MicroPython's `mp_print_strn`, with its rotation of the grouped zero pattern).
-fn print_strn(out: &mut Vec<u8>, s: &[u8], flags: u32, fill: u8, width: i32) {
-    let mut width = width;
-    let mut pad = width - s.len() as i32;
-    let grouping = (flags >> SEP_POS) as u8;
-    let pattern: &[u8] = if fill == 0 || fill == b' ' {
-        b" "
-    } else if fill == b'0' && grouping == 0 {
-        b"0"
-    } else if fill == b'0' {
-        // MicroPython's pad_common: "0000000000000000_000,00".
-        const COMMON: &[u8] = b"0000000000000000_000,00";
-        let (base, size) = if grouping == b'_' { (12, 5) } else { (17, 4) };
-        if width.rem_euclid(size) == 0 {
-            pad += 1;
-            width += 1;
-        }
-        let start = base + (size - 1 - width.rem_euclid(size)).clamp(0, size - 1);
-        &COMMON[start as usize..(start + size) as usize]
-    } else {
-        core::slice::from_ref(&fill)
-    };
-    let (left, right) = if flags & CENTER != 0 {
-        (pad / 2, pad - pad / 2)
-    } else if flags & LEFT != 0 {
-        (0, pad)
-    } else {
-        (pad, 0)
-    };
-    let emit = |out: &mut Vec<u8>, mut n: i32| {
-        while n > 0 {
-            let p = (n as usize).min(pattern.len());
-            out.extend_from_slice(&pattern[..p]);
-            n -= p as i32;
-        }
-    };
-    emit(out, left);
-    out.extend_from_slice(s);
-    emit(out, right);
-}
 
 /// `MemoryError` (before any padding is made) for a width or precision the heap could never
 /// hold.
@@ -74,158 +23,14 @@ fn check_width<F: FlashImage>(vm: &mut Vm<F>, n: i32) -> R<()> {
     crate::types::tuple::check_repeat(vm, n.max(0) as usize, 1)
 }
 
-/// The digits of `n` in `base` (letters from `base_char`), grouped by `comma` every 3 digits
-/// (base 10) or 4 (other bases).
-fn digits(mut n: u64, base: u64, base_char: u8, comma: u8) -> Vec<u8> {
-    let group = if base == 10 { 3 } else { 4 };
-    let mut rev = Vec::new();
-    let mut since = 0;
-    loop {
-        let d = (n % base) as u8;
-        n /= base;
-        rev.push(if d >= 10 {
-            base_char + d - 10
-        } else {
-            b'0' + d
-        });
-        since += 1;
-        if n == 0 {
-            break;
-        }
-        if comma != 0 && since == group {
-            rev.push(comma);
-            since = 0;
-        }
-    }
-    rev.reverse();
-    rev
-}
-
-/// An int (or bool) formatted as MicroPython's `mp_print_mp_int`: sign, base prefix,
-/// precision as a minimum number of digits, zero padding after the sign.
-#[allow(clippy::too_many_arguments)]
-fn print_int<F: FlashImage>(
-    vm: &mut Vm<F>,
-    out: &mut Vec<u8>,
-    x: Value,
-    base: u64,
-    base_char: u8,
-    mut flags: u32,
-    mut fill: u8,
-    mut width: i32,
-    mut prec: i32,
-) -> R<()> {
-    let n = vm.int_arg(x)?;
-    if flags & (LEFT | CENTER) == 0 && fill == b'0' {
-        if prec > width {
-            width = prec;
-        }
-        prec = 0;
-    }
-    let mut prefix = Vec::new();
-    if n >= 0 {
-        if flags & SHOW_SIGN != 0 {
-            prefix.push(b'+');
-        } else if flags & SPACE_SIGN != 0 {
-            prefix.push(b' ');
-        }
-    }
-    if flags & SHOW_PREFIX != 0 {
-        match base {
-            2 => prefix.extend_from_slice(&[b'0', base_char + b'b' - b'a']),
-            8 => {
-                prefix.push(b'0');
-                if flags & OCTAL_LETTER != 0 {
-                    prefix.push(base_char + b'o' - b'a');
-                }
-            }
-            16 => prefix.extend_from_slice(&[b'0', base_char + b'x' - b'a']),
-            _ => {}
-        }
-    }
-    let comma = (flags >> SEP_POS) as u8;
-    if prec > 1 {
-        flags |= PAD_AFTER_SIGN;
-    }
-    let ds = digits(n.unsigned_abs(), base, base_char, comma);
-    let mut sign = None;
-    let s = if flags & PAD_AFTER_SIGN != 0 {
-        if n < 0 {
-            sign = Some(b'-');
-        }
-        ds
-    } else {
-        let mut s = Vec::new();
-        if n < 0 {
-            s.push(b'-');
-        }
-        s.extend_from_slice(&prefix);
-        s.extend_from_slice(&ds);
-        s
-    };
-    let (mut before, mut after) = (0, 0);
-    if prec > 1 {
-        let mut prec_width = (s.len() as i32).max(prec);
-        if flags & PAD_AFTER_SIGN != 0 {
-            prec_width += sign.is_some() as i32 + prefix.len() as i32;
-        }
-        if prec_width < width {
-            if flags & LEFT != 0 {
-                after = width - prec_width;
-            } else {
-                before = width - prec_width;
-            }
-        }
-        fill = b'0';
-        flags &= !LEFT;
-    }
-    print_strn(out, b"", 0, b' ', before);
-    if flags & PAD_AFTER_SIGN != 0 {
-        if let Some(c) = sign {
-            out.push(c);
-            width -= 1;
-        }
-        if !prefix.is_empty() {
-            out.extend_from_slice(&prefix);
-            width -= prefix.len() as i32;
-        }
-    }
-    if prec > 1 {
-        width = prec;
-    }
-    print_strn(out, &s, flags, fill, width);
-    print_strn(out, b"", 0, b' ', after);
-    Ok(())
-}
-
 /// Is `v` an int or a bool (MicroPython's `arg_looks_integer`)?
 fn is_integer<F: FlashImage>(vm: &Vm<F>, v: Value) -> bool {
-    vm.as_intlike(v).is_some() || vm.class_name(vm.type_of(v)) == "int"
+    vm.as_intlike(v).is_some() || vm.is_int(v)
 }
 
-/// Is `v` a float? (The float type is the numbers area's; its name identifies it here.)
+/// Is `v` a float?
 fn is_float<F: FlashImage>(vm: &Vm<F>, v: Value) -> bool {
-    vm.class_name(vm.type_of(v)) == "float"
-}
-
-/// A float conversion (`e E f F g G`, or `%` for `format`) of an int or float, as
-/// MicroPython's `mp_print_float`. The digits are the float type's to make: until it lands
-/// here this raises `NotImplementedError`.
-#[allow(clippy::too_many_arguments)]
-fn print_float<F: FlashImage>(
-    vm: &mut Vm<F>,
-    _out: &mut Vec<u8>,
-    _x: Value,
-    _fmt: u8,
-    _flags: u32,
-    _fill: u8,
-    _width: i32,
-    _prec: i32,
-) -> R<()> {
-    vm.raise_msg(
-        "NotImplementedError",
-        "float formatting needs the float type",
-    )
+    vm.float_of(v).is_some()
 }
 
 /// One code point `c` (a `%c`/`{:c}` of an int): its UTF-8 in a str, its low byte in bytes.
@@ -307,7 +112,7 @@ pub fn modulo<F: FlashImage>(vm: &mut Vm<F>, pattern: Value, rhs: Value) -> R<Va
         let mut alt = 0;
         while i < top {
             match s[i] {
-                b'-' => flags |= LEFT,
+                b'-' => flags |= LEFT_ADJUST,
                 b'+' => flags |= SHOW_SIGN,
                 b' ' => flags |= SPACE_SIGN,
                 b'#' => alt = SHOW_PREFIX,
@@ -377,15 +182,22 @@ pub fn modulo<F: FlashImage>(vm: &mut Vm<F>, pattern: Value, rhs: Value) -> R<Va
                     return vm.raise_msg("TypeError", "integer needed");
                 }
             }
-            b'd' | b'i' | b'u' => print_int(vm, &mut out, arg, 10, b'a', flags, fill, width, prec)?,
+            b'd' | b'i' | b'u' => {
+                // A float is truncated to an int first (MicroPython's `arg_as_int`).
+                let arg = match vm.float_of(arg) {
+                    Some(f) => vm.int_from_float(f)?,
+                    None => arg,
+                };
+                vm.print_int(&mut out, arg, 10, b'a', flags, fill, width, prec)?
+            }
             c @ (b'e' | b'E' | b'f' | b'F' | b'g' | b'G') => {
-                print_float(vm, &mut out, arg, c, flags, fill, width, prec)?
+                vm.print_float_arg(&mut out, arg, c, flags, fill, width, prec)?
             }
             b'o' => {
                 if alt != 0 {
-                    flags |= SHOW_PREFIX | OCTAL_LETTER;
+                    flags |= SHOW_PREFIX | SHOW_OCTAL_LETTER;
                 }
-                print_int(vm, &mut out, arg, 8, b'a', flags, fill, width, prec)?
+                vm.print_int(&mut out, arg, 8, b'a', flags, fill, width, prec)?
             }
             c @ (b'r' | b's') => {
                 let text = if c == b's' && fl == Flavor::Bytes && vm.kind(arg) == Some(Kind::BYTES)
@@ -400,17 +212,7 @@ pub fn modulo<F: FlashImage>(vm: &mut Vm<F>, pattern: Value, rhs: Value) -> R<Va
             }
             c @ (b'x' | b'X') => {
                 let base_char = if c == b'X' { b'A' } else { b'a' };
-                print_int(
-                    vm,
-                    &mut out,
-                    arg,
-                    16,
-                    base_char,
-                    flags | alt,
-                    fill,
-                    width,
-                    prec,
-                )?
+                vm.print_int(&mut out, arg, 16, base_char, flags | alt, fill, width, prec)?
             }
             c => {
                 let msg = alloc::format!(
@@ -679,9 +481,9 @@ fn format_helper<F: FlashImage>(
             }
         }
         match align {
-            b'<' => flags |= LEFT,
+            b'<' => flags |= LEFT_ADJUST,
             b'=' => flags |= PAD_AFTER_SIGN,
-            b'^' => flags |= CENTER,
+            b'^' => flags |= CENTER_ADJUST,
             _ => {}
         }
         let unknown = |vm: &mut Vm<F>, ty: u8, arg: Value| {
@@ -695,7 +497,7 @@ fn format_helper<F: FlashImage>(
         if integer {
             match ty {
                 b'b' => {
-                    print_int(vm, &mut out, arg, 2, b'a', flags, fill, width, 0)?;
+                    vm.print_int(&mut out, arg, 2, b'a', flags, fill, width, 0)?;
                     continue;
                 }
                 b'c' => {
@@ -704,19 +506,19 @@ fn format_helper<F: FlashImage>(
                     continue;
                 }
                 0 | b'n' | b'd' => {
-                    print_int(vm, &mut out, arg, 10, b'a', flags, fill, width, 0)?;
+                    vm.print_int(&mut out, arg, 10, b'a', flags, fill, width, 0)?;
                     continue;
                 }
                 b'o' => {
                     if flags & SHOW_PREFIX != 0 {
-                        flags |= OCTAL_LETTER;
+                        flags |= SHOW_OCTAL_LETTER;
                     }
-                    print_int(vm, &mut out, arg, 8, b'a', flags, fill, width, 0)?;
+                    vm.print_int(&mut out, arg, 8, b'a', flags, fill, width, 0)?;
                     continue;
                 }
                 b'x' | b'X' => {
                     let base_char = if ty == b'X' { b'A' } else { b'a' };
-                    print_int(vm, &mut out, arg, 16, base_char, flags, fill, width, 0)?;
+                    vm.print_int(&mut out, arg, 16, base_char, flags, fill, width, 0)?;
                     continue;
                 }
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'%' => {}
@@ -726,12 +528,8 @@ fn format_helper<F: FlashImage>(
         if numeric {
             let ty = if ty == 0 || ty == b'n' { b'g' } else { ty };
             match ty {
-                b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
-                    print_float(vm, &mut out, arg, ty, flags, fill, width, prec)?
-                }
-                b'%' => {
-                    let f = flags | ADD_PERCENT;
-                    print_float(vm, &mut out, arg, b'%', f, fill, width, prec)?
+                b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'%' => {
+                    vm.print_float_arg(&mut out, arg, ty, flags, fill, width, prec)?
                 }
                 _ => return unknown(vm, ty, arg),
             }

@@ -90,8 +90,11 @@ fn binary_op<F: FlashImage>(vm: &mut Vm<F>, op: u32, a: Value, b: Value) -> R<Op
             x.extend(vm.seq_vec(b).unwrap_or_default());
             vm.new_tuple(&x).map(Some)
         }
-        binop::MULTIPLY if b.is_int() => {
-            let y = repeat_items(vm, a, b)?;
+        binop::MULTIPLY => {
+            let Some(n) = vm.int_maybe(b)? else {
+                return Ok(None);
+            };
+            let y = repeat_items(vm, a, n)?;
             vm.new_tuple(&y).map(Some)
         }
         _ => compare_items(vm, op, a, b),
@@ -201,9 +204,9 @@ pub fn check_repeat<F: FlashImage>(vm: &mut Vm<F>, unit: usize, n: usize) -> R<(
     Ok(())
 }
 
-/// The items of tuple or list `a`, `n` (a small int) times.
-pub fn repeat_items<F: FlashImage>(vm: &mut Vm<F>, a: Value, n: Value) -> R<Vec<Value>> {
-    let n = n.as_int().max(0) as usize;
+/// The items of tuple or list `a`, `n` times.
+pub fn repeat_items<F: FlashImage>(vm: &mut Vm<F>, a: Value, n: i64) -> R<Vec<Value>> {
+    let n = n.max(0) as usize;
     check_repeat(vm, 4 * vm.seq_items(a).map_or(0, |(_, n)| n as usize), n)?;
     let x = vm.seq_vec(a).unwrap_or_default();
     let mut y = Vec::with_capacity(x.len() * n);
