@@ -42,8 +42,9 @@ struct Measured {
     merged_bytes: u64,
     /// Per kind: flash objects and bytes frozen, objects and bytes merged.
     kinds: BTreeMap<&'static str, (u32, u64, u32, u64)>,
-    /// The plans' peak working memory (the largest batch's).
+    /// The plans' peak working memory (the largest batch's), and per batch (bytes, objects).
     working: usize,
+    batches: Vec<(usize, u32)>,
     objects: u32,
 }
 
@@ -81,6 +82,10 @@ fn measure(dir: Option<&std::path::Path>, modules: &[&str], dedup: Dedup) -> Mea
         merged_bytes: log.iter().map(|s| s.merged_bytes).sum(),
         kinds,
         working: log.iter().map(|s| s.working_bytes).max().unwrap_or(0),
+        batches: log
+            .iter()
+            .map(|s| (s.working_bytes, s.objects + s.merged))
+            .collect(),
         objects: log.iter().map(|s| s.objects + s.merged).sum(),
     }
 }
@@ -121,6 +126,18 @@ fn compare(label: &str, dir: Option<&std::path::Path>, modules: &[&str]) -> (Mea
         off.working,
         on.working
     );
+    // Dedup's extra working memory per object, in the batch with the most objects.
+    let (i, &(w_off, n)) = off
+        .batches
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, b)| b.1)
+        .expect("a batch");
+    let w_on = on.batches[i].0;
+    eprintln!(
+        "  the largest batch ({n} objects): working memory {w_off} B without, {w_on} B with: {:.1} B/object more",
+        (w_on as f64 - w_off as f64) / f64::from(n)
+    );
     assert_eq!(off.freed, on.freed, "the same heap given back");
     assert_eq!(off.merged, 0);
     // minivm's objects are whole words, so no padding moves: the saving is the merged bytes.
@@ -159,6 +176,7 @@ const CORPUS: &[&str] = &[
     "ucontextlib",
     "adafruit_ticks",
     "urequests",
+    "asyncio",
 ];
 
 #[test]
@@ -171,7 +189,10 @@ fn corpus_freezes_denser_than_the_target() {
     let modules: Vec<&str> = CORPUS
         .iter()
         .copied()
-        .filter(|m| dir.join(m).is_dir() || dir.join(format!("{m}.mpy")).is_file())
+        .filter(|m| {
+            let path = dir.join(m.replace('.', "/"));
+            path.is_dir() || path.with_extension("mpy").is_file()
+        })
         .collect();
     let (off, on) = compare(&modules.join(" + "), Some(&dir), &modules);
     for m in [&off, &on] {
