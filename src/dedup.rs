@@ -105,7 +105,7 @@ use crate::traverse::{check_slot, checked_layout};
 /// it may spend finding them (see `src/dedup.rs` for what is merged and how).
 ///
 /// Only kinds the VM allows merge ([`ObjectModel::may_merge`]; across batches also
-/// [`ObjectModel::mergeable_frozen_kind`]). Dedup needs the library's side table ([`crate::plan`],
+/// [`ObjectModel::mergeable_frozen_kind`]). Dedup needs the library's side table ([`crate::plan()`],
 /// [`crate::store::Store`]); [`crate::plan_in_object`] never merges.
 ///
 /// ```

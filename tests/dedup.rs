@@ -65,13 +65,16 @@ fn reachable<const W: u32>(heap: &TestHeap<W>, roots: &[Obj]) -> Vec<Obj> {
     order
 }
 
+/// A constant's payload and its slots: (0, immediate), (1, class of a constant), (2, object).
+type ClassKey = (Vec<u8>, Vec<(u8, u64)>);
+
 /// The reference answer: a class id per constant, equal exactly for equal constants (payload,
 /// immediates, and targets: the same non-constant object, or equal constants). Constants refer
 /// only to earlier objects in these graphs, so the recursion ends.
 struct Classes<'h, const W: u32> {
     heap: &'h TestHeap<W>,
     ids: HashMap<Obj, u32>,
-    keys: HashMap<(Vec<u8>, Vec<(u8, u64)>), u32>,
+    keys: HashMap<ClassKey, u32>,
 }
 
 impl<'h, const W: u32> Classes<'h, W> {
@@ -106,10 +109,13 @@ impl<'h, const W: u32> Classes<'h, W> {
     }
 }
 
+/// One object of a recipe: two choice bytes and its slots' choices.
+type NodeSpec = (u8, u8, Vec<(u8, u16)>);
+
 /// A recipe: two graphs (one per batch) over shared static objects and payload pools.
 #[derive(Clone, Debug)]
 struct Spec {
-    graphs: [Vec<(u8, u8, Vec<(u8, u16)>)>; 2],
+    graphs: [Vec<NodeSpec>; 2],
 }
 
 impl Arbitrary for Spec {
@@ -482,7 +488,7 @@ fn cycles_of_mergeable_objects_freeze_unmerged_and_valid() {
         Kind::Immutable,
         &[Some(a1), Some(a2), Some(p1), Some(p2), Some(self_loop)],
     );
-    let batches = vec![vec![module]];
+    let batches = [vec![module]];
     let mut store = dedup_store(UNBOUNDED);
     let named = module_roots(&batches[0], NAMES);
     let plan = store.plan(&heap, &named).expect("plan");
