@@ -269,7 +269,7 @@ impl InHeader {
         match at {
             Forwarded::Section(Placement::Flash, o) => self.flash_base + u64::from(o),
             Forwarded::Section(Placement::Ram, o) => self.ram_base + u64::from(o),
-            Forwarded::Earlier(d) => self.flash_base - u64::from(d),
+            Forwarded::Earlier(d) => self.flash_base.saturating_sub(u64::from(d)),
         }
     }
 }
@@ -304,13 +304,10 @@ impl<M: InObjectForwarding + ?Sized> sealed::Table<M> for InHeader {
             let offset = u32::try_from(addr - self.ram_base).ok()?;
             return Some(Forwarded::Section(Placement::Ram, offset));
         }
-        match addr.checked_sub(self.flash_base) {
-            Some(o) => Some(Forwarded::Section(Placement::Flash, u32::try_from(o).ok()?)),
-            None => {
-                let d = u32::try_from(self.flash_base - addr).ok()?;
-                (d <= Forwarded::MAX_EARLIER).then_some(Forwarded::Earlier(d))
-            }
-        }
+        // Never below the flash section: in-object forwarding does not deduplicate, so no
+        // object is forwarded to an earlier batch's.
+        let offset = u32::try_from(addr.checked_sub(self.flash_base)?).ok()?;
+        Some(Forwarded::Section(Placement::Flash, offset))
     }
 
     fn release(&mut self, vm: &M, objects: &mut dyn Iterator<Item = M::Ref>) {

@@ -807,3 +807,62 @@ fn dedup_reports_its_working_memory() {
     // The table (≤ 11.4 B per mergeable object), a bit per object, the walk and two copies.
     assert!(on > off && per_object < 12.0, "{per_object}");
 }
+
+/// The golden layout of a deduplicated two-batch image (`tests/snapshots/`): equal strings and
+/// tuples once per image, batch 2 pointing into batch 1 for the ones batch 1 holds. Updated
+/// deliberately (`cargo insta review`) when the merge rules or the layout change.
+#[test]
+fn a_deduplicated_image_has_a_golden_layout() {
+    let mut heap = TestHeap::<4>::new();
+    let st = heap.alloc_with(Kind::Static, vec![], vec![1; 4]);
+    let mut batch = |heap: &mut TestHeap<4>, extra: &[u8]| {
+        let s = heap.alloc_with(Kind::Constant, vec![], b"shared".to_vec());
+        let s_again = heap.alloc_with(Kind::Constant, vec![], b"shared".to_vec());
+        let t = heap.alloc_with(
+            Kind::Constant,
+            vec![(None, Value::Ref(s)), (None, Value::Ref(st))],
+            vec![],
+        );
+        let t_again = heap.alloc_with(
+            Kind::Constant,
+            vec![(None, Value::Ref(s_again)), (None, Value::Ref(st))],
+            vec![],
+        );
+        let own = heap.alloc_with(Kind::Constant, vec![], extra.to_vec());
+        let state = heap.alloc(Kind::Mutable, &[Some(t)]);
+        heap.alloc(
+            Kind::Immutable,
+            &[Some(t), Some(t_again), Some(own), Some(state)],
+        )
+    };
+    let m1 = batch(&mut heap, b"first");
+    let m2 = batch(&mut heap, b"second");
+    let mut store = dedup_store(Dedup::ON);
+    let mut merged = Vec::new();
+    for (name, m) in [("a", m1), ("b", m2)] {
+        let plan = store
+            .plan(&heap, &[Root::new(RootKind::MODULE, name, m)])
+            .expect("plan");
+        merged.push(plan.stats().to_string());
+        store.append(&plan, &heap).expect("append");
+    }
+    assert_eq!(
+        merged,
+        [
+            "froze 69 flash bytes, 12 ram bytes, 5 objects, 0 qstrs, 2 merged (30 bytes)",
+            "froze 38 flash bytes, 12 ram bytes, 3 objects, 0 qstrs, 4 merged (60 bytes)",
+        ]
+    );
+    let region = region(store.flash(), REGION_LEN);
+    let image = Image::open(region, &read_cfg(4)).expect("opens");
+    let kind = |o: &flashfreeze::image::ImageObject<'_>| match o.bytes.first() {
+        Some(6) => "constant",
+        Some(1) => "immutable",
+        Some(2) => "mutable",
+        _ => "?",
+    };
+    insta::assert_snapshot!(
+        "deduplicated_two_batches_layout",
+        flashfreeze::image::dump::layout(&image, &kind)
+    );
+}
