@@ -138,6 +138,20 @@ fn compare(label: &str, dir: Option<&std::path::Path>, modules: &[&str]) -> (Mea
         "  the largest batch ({n} objects): working memory {w_off} B without, {w_on} B with: {:.1} B/object more",
         (w_on as f64 - w_off as f64) / f64::from(n)
     );
+    // Within each batch only (no cross-batch index): what the index adds, in flash and memory.
+    let inner = measure(dir, modules, Dedup::new(Dedup::ON.table_entries, 0));
+    eprintln!(
+        "  within batches only: {} B saved ({:.2} %), {} objects merged; the largest batch's working memory {} B",
+        off.flash - inner.flash,
+        100.0 * (off.flash - inner.flash) as f64 / off.flash as f64,
+        inner.merged,
+        inner.working
+    );
+    assert_eq!(inner.earlier, 0);
+    assert!(
+        inner.flash >= on.flash,
+        "reusing earlier batches never costs flash"
+    );
     assert_eq!(off.freed, on.freed, "the same heap given back");
     assert_eq!(off.merged, 0);
     // minivm's objects are whole words, so no padding moves: the saving is the merged bytes.
