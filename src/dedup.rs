@@ -91,6 +91,7 @@
 //! `tests/dedup.rs` shows it). The image stays valid either way.
 
 use alloc::vec::Vec;
+use core::hash::{BuildHasher, Hasher};
 use core::mem::size_of;
 
 use hashbrown::HashTable;
@@ -201,40 +202,28 @@ pub(crate) trait ContentHash: Default {
     fn finish(&self) -> u64;
 }
 
-/// FxHash's multiply-rotate over 8-byte words, with murmur3's finaliser so every bit of the
-/// result depends on every input bit (hashbrown takes its 7-bit tags from the top bits).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Fx(u64);
+/// foldhash's fast hasher — hashbrown's own default — with a fixed seed instead of a random
+/// one, so the same content gives the same hash in every freeze.
+#[derive(Clone)]
+pub(crate) struct Fold(foldhash::fast::FoldHasher<'static>);
 
-impl Fx {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+impl Default for Fold {
+    fn default() -> Self {
+        Self(foldhash::fast::FixedState::with_seed(0x5eed_f1a5).build_hasher())
+    }
 }
 
-impl ContentHash for Fx {
+impl ContentHash for Fold {
     fn bytes(&mut self, b: &[u8]) {
-        let mut chunks = b.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.word(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        self.0.write(b);
     }
 
     fn word(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+        self.0.write_u64(w);
     }
 
     fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+        self.0.finish()
     }
 }
 
@@ -938,7 +927,7 @@ mod tests {
         let module = graph(&mut heap, 0);
         assert_eq!(
             addresses::<Collide>(&heap, module),
-            addresses::<Fx>(&heap, module)
+            addresses::<Fold>(&heap, module)
         );
     }
 

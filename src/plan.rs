@@ -247,7 +247,7 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    make_hashed::<M, T, dedup::Fx>(vm, roots, target, table, statics, dedup, earlier)
+    make_hashed::<M, T, dedup::Fold>(vm, roots, target, table, statics, dedup, earlier)
 }
 
 /// [`make`] with the content hash `H` (the tests' weak hash).

@@ -35,7 +35,7 @@ use zerocopy::FromBytes;
 
 use super::format::{BatchHeader, HEADER_LEN, Input, ObjectMapDecoder, PointerMapDecoder};
 use super::read::{BatchInfo, Source};
-use crate::dedup::{Candidate, ContentHash, Earlier, Fx, full_hash};
+use crate::dedup::{Candidate, ContentHash, Earlier, Fold, full_hash};
 
 /// One indexed object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,7 +49,7 @@ struct Entry {
 
 /// The index over the earlier batches `batches` of a region read through `S`, mapped at
 /// `region_address`. `H` is the content hash (tests substitute a weak one).
-pub(crate) struct EarlierIndex<'a, S: Source, H = Fx> {
+pub(crate) struct EarlierIndex<'a, S: Source, H = Fold> {
     src: RefCell<S>,
     batches: &'a [BatchInfo],
     region_address: u64,
@@ -257,7 +257,10 @@ impl<'a, S: Source, H: ContentHash> EarlierIndex<'a, S, H> {
                     go_on = false;
                     break;
                 }
-                let offset = section + start32;
+                // Inside the validated region, but the sum is checked all the same.
+                let Some(offset) = section.checked_add(start32) else {
+                    break;
+                };
                 if !read_into(&self.src, &mut self.buf, offset, size32, &mut self.error) {
                     go_on = self.error.is_none();
                     break;
