@@ -815,7 +815,7 @@ fn dedup_reports_its_working_memory() {
 fn a_deduplicated_image_has_a_golden_layout() {
     let mut heap = TestHeap::<4>::new();
     let st = heap.alloc_with(Kind::Static, vec![], vec![1; 4]);
-    let mut batch = |heap: &mut TestHeap<4>, extra: &[u8]| {
+    let batch = |heap: &mut TestHeap<4>, extra: &[u8]| {
         let s = heap.alloc_with(Kind::Constant, vec![], b"shared".to_vec());
         let s_again = heap.alloc_with(Kind::Constant, vec![], b"shared".to_vec());
         let t = heap.alloc_with(
