@@ -9,11 +9,13 @@ use zerocopy::{FromBytes, IntoBytes};
 
 use super::device::{Device, mapped_range};
 use super::{Appended, Frozen, FrozenRoot, StoreConfig, StoreError};
+use crate::dedup::Earlier;
 use crate::forward::{ForwardingTable, SideTable};
 use crate::image::crc::CrcEngine;
 use crate::image::format::{
     BatchHeader, COMMIT_LEN, CommitRecord, ContentCrcs, HEADER_LEN, SECTION_ALIGN, align_up,
 };
+use crate::image::index::EarlierIndex;
 use crate::image::read::{
     Bytes, ChainIndex, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
     extend_chain, header_at, validate,
@@ -507,7 +509,7 @@ impl<'a, D: Device> Chain<'a, D> {
 
     /// See the front-ends ([`super::Store`]).
     pub(crate) fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<D::Error>>
@@ -521,14 +523,35 @@ impl<'a, D: Device> Chain<'a, D> {
             });
         }
         let target = self.target()?;
-        plan::make(
+        let cfg = self.cfg;
+        let batches = self.state.as_ref().map_or(&[][..], |s| s.index.batches());
+        // The earlier batches' objects, indexed while this plan is made (`image::index`).
+        let mut earlier = (cfg.dedup.earlier_entries > 0 && !batches.is_empty()).then(|| {
+            let region = Region {
+                flash: &mut self.flash,
+                offset: cfg.region_offset,
+                len: cfg.region_len,
+            };
+            EarlierIndex::<_>::new(
+                region,
+                batches,
+                cfg.layout.region_address,
+                cfg.dedup.earlier_entries,
+            )
+        });
+        let plan = plan::make(
             vm,
             roots,
             target,
             SideTable::new(vm),
-            Some(self.cfg.statics),
-        )
-        .map_err(StoreError::Freeze)
+            Some(cfg.statics),
+            cfg.dedup,
+            earlier.as_mut().map(|e| e as &mut dyn Earlier),
+        );
+        if let Some(e) = earlier.as_mut().and_then(|e| e.take_error()) {
+            return Err(e);
+        }
+        plan.map_err(StoreError::Freeze)
     }
 
     /// See the front-ends ([`super::Store`]).

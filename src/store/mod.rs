@@ -98,7 +98,7 @@ use crate::image::read::ChainIndex;
 use crate::image::write::ImageError;
 use crate::image::{DecodeError, Layout, ReadConfig, Tail};
 use crate::model::{LiveHeap, ObjectModel, RefEncoding};
-use crate::plan::{Plan, Root, RootKind, Stats};
+use crate::plan::{Dedup, Plan, Root, RootKind, Stats};
 use crate::relocate::Target;
 
 mod chain;
@@ -283,6 +283,9 @@ pub struct StoreConfig<'a> {
     /// committed.
     pub statics: &'a [Range<u64>],
     crc: EngineRef<'a>,
+    /// Whether freezes give content-equal objects one copy, within the batch and with the
+    /// earlier batches' objects ([`Dedup`]; off by default).
+    pub dedup: Dedup,
 }
 
 impl<'a> StoreConfig<'a> {
@@ -301,6 +304,7 @@ impl<'a> StoreConfig<'a> {
             encoding,
             statics: &[],
             crc: EngineRef(&SOFTWARE_CRC),
+            dedup: Dedup::OFF,
         }
     }
 
@@ -331,6 +335,12 @@ impl<'a> StoreConfig<'a> {
     /// The CRC engine.
     pub fn crc(&self) -> &'a dyn CrcEngine {
         self.crc.0
+    }
+
+    /// The same, deduplicating as `dedup` says (the VM says which kinds may merge:
+    /// [`ObjectModel::may_merge`], [`ObjectModel::mergeable_frozen_kind`]).
+    pub const fn with_dedup(self, dedup: Dedup) -> Self {
+        Self { dedup, ..self }
     }
 
     /// The reader's configuration for this store's region.
@@ -592,9 +602,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
     /// Plan a freeze of `roots` for the next batch ([`Store::target`]), checking every pointer
     /// to a static object against [`StoreConfig::statics`] now, with its path, rather than when
     /// the batch is validated. The two-step path: then [`Store::append`] and
-    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all.
+    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all. With [`StoreConfig::dedup`] on, it
+    /// reads the earlier batches' objects (hence `&mut`).
     pub fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>
@@ -781,7 +792,7 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
 
     /// [`Store::plan`].
     pub fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>
