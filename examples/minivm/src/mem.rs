@@ -108,20 +108,67 @@ pub struct HeapStats {
     pub max_free: u32,
 }
 
+/// A heap arena and its block table, owned apart from a VM so that an embedder can hand them from
+/// one VM to the next across a soft reboot. A device's allocator may no longer have one free run as
+/// large as the heap after a session (long-lived buffers land between the old VM's blocks); keeping
+/// the arena means the next boot never has to find one.
+pub struct HeapBuffers {
+    heap: Vec<u8>,
+    atb: Vec<u8>,
+}
+
+impl HeapBuffers {
+    /// Buffers for a heap of `heap_size` bytes (rounded down to blocks, capped at [`HEAP_MAX`]).
+    pub fn new(heap_size: u32) -> HeapBuffers {
+        let heap_size = heap_size.min(HEAP_MAX) / BLOCK * BLOCK;
+        HeapBuffers {
+            heap: vec![0; heap_size as usize],
+            atb: vec![FREE; (heap_size / BLOCK) as usize],
+        }
+    }
+
+    /// The heap's size in bytes.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether the heap has no blocks.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
 impl<F: FlashImage> Memory<F> {
     /// New memory with a heap of `heap_size` bytes (rounded down to blocks, capped at
     /// [`HEAP_MAX`]).
     pub fn new(flash: F, heap_size: u32) -> Memory<F> {
-        let heap_size = heap_size.min(HEAP_MAX) / BLOCK * BLOCK;
+        Memory::with_buffers(flash, HeapBuffers::new(heap_size))
+    }
+
+    /// New memory on `buffers`, wiped: every block free and every byte zero, as a fresh heap.
+    pub fn with_buffers(flash: F, buffers: HeapBuffers) -> Memory<F> {
+        let HeapBuffers { mut heap, mut atb } = buffers;
+        heap.fill(0);
+        atb.fill(FREE);
         Memory {
             statics: Vec::new(),
             statics_open: true,
-            heap: vec![0; heap_size as usize],
-            atb: vec![FREE; (heap_size / BLOCK) as usize],
+            heap,
+            atb,
             ram: crate::ramsection::RamSection::heap(),
             flash,
             hint: 0,
             poison: false,
+        }
+    }
+
+    /// Takes the heap arena and block table out (for the next VM); this memory is left with an
+    /// empty heap, in which every allocation fails.
+    pub fn take_buffers(&mut self) -> HeapBuffers {
+        self.hint = 0;
+        HeapBuffers {
+            heap: core::mem::take(&mut self.heap),
+            atb: core::mem::take(&mut self.atb),
         }
     }
 

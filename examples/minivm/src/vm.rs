@@ -16,7 +16,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::mem::{FlashImage, HeapStats, MemError, Memory};
+use crate::mem::{FlashImage, HeapBuffers, HeapStats, MemError, Memory};
 use crate::memmap::{RAM_SECTION_BASE, RAM_SECTION_LEN};
 use crate::obj::*;
 use crate::qstr;
@@ -202,11 +202,17 @@ impl<F: FlashImage> Vm<F> {
     /// A fresh VM with a heap of `heap_size` bytes, the given flash image, and the builtin
     /// types and modules of `registry` (`Vm::new` passes the bundled registry).
     pub fn with_builtins(flash: F, heap_size: u32, registry: &'static Builtins<F>) -> Vm<F> {
+        Self::on_heap(flash, HeapBuffers::new(heap_size), registry)
+    }
+
+    /// A fresh VM on the heap `buffers` (wiped first): a soft reboot hands the old VM's buffers on,
+    /// taken with [`Memory::take_buffers`].
+    pub fn on_heap(flash: F, buffers: HeapBuffers, registry: &'static Builtins<F>) -> Vm<F> {
         let fw = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
         let fixed_index = qstr::fixed_index(&fw);
         let mut vm = Vm {
-            mem: Memory::new(flash, heap_size),
+            mem: Memory::with_buffers(flash, buffers),
             registry,
             st: St::default(),
             fw,

@@ -214,7 +214,7 @@ fn main() -> ! {
         halt()
     };
     let micros = || timer.get_counter().ticks();
-    let (first, mut booted) = vm::boot(chip, Some(frozen), Some(root.clone()), micros);
+    let (first, mut booted) = vm::boot(chip, Some(frozen), None, Some(root.clone()), micros);
     let mut vm = Some(first);
     // From here on, `%info`'s peak shows what running and freezing need beyond the VM's fixed setup.
     ALLOCATOR.reset_peak();
@@ -240,9 +240,9 @@ fn main() -> ! {
             }
             Some(Step::Reboot) => {
                 let Some(old) = vm.take() else { break };
-                let (chip, frozen) = vm::shut_down(old);
+                let (chip, frozen, heap) = vm::shut_down(old);
                 session.rebooted();
-                let (next, b) = vm::boot(chip, frozen, Some(root.clone()), micros);
+                let (next, b) = vm::boot(chip, frozen, Some(heap), Some(root.clone()), micros);
                 vm = Some(next);
                 booted = b;
                 let _ = writeln!(session.out(), "{}", booted.image_status);

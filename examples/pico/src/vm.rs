@@ -25,6 +25,7 @@ use embedded_storage::nor_flash::{
 };
 
 use flashfreeze::image::crc::{CrcEngine, SOFTWARE_CRC};
+use minivm::mem::HeapBuffers;
 use minivm::ramsection::RamSection;
 use minivm::vfs::Root;
 
@@ -61,15 +62,21 @@ pub struct Booted {
 
 /// A VM as the board runs it (see the module docs), and what its boot found.
 ///
-/// `ram` is the frozen RAM section's physical memory (`None` keeps it in a heap buffer);
-/// `micros` is the clock that times the image mount.
+/// `ram` is the frozen RAM section's physical memory (`None` keeps it in a heap buffer); `heap` is
+/// the previous VM's heap arena after a soft reboot (`None` allocates one: at power-up, when the
+/// allocator is still one free run); `micros` is the clock that times the image mount.
 pub fn boot(
     chip: PicoChip,
     ram: Option<&'static mut [u8]>,
+    heap: Option<HeapBuffers>,
     fs: Option<Rc<Root>>,
     mut micros: impl FnMut() -> u64,
 ) -> (PicoVm, Booted) {
-    let mut vm = minivm::Vm::new(chip, VM_HEAP_LEN as u32);
+    // Reusing the arena: after a session the allocator may hold no free run of VM_HEAP_LEN bytes
+    // any more (buffers that outlive a VM sit between its old blocks), and a failed allocation
+    // here would end in the alloc error handler.
+    let heap = heap.unwrap_or_else(|| HeapBuffers::new(VM_HEAP_LEN as u32));
+    let mut vm = minivm::Vm::on_heap(chip, heap, PicoVm::builtins());
     // The interpreter bounds frames by the value stack's length: a smaller one leaves RAM for freezing.
     vm.stack.truncate(VM_STACK_WORDS);
     vm.stack.shrink_to_fit();
@@ -113,9 +120,9 @@ pub fn boot(
     )
 }
 
-/// Takes the chip and the RAM section's memory back from `vm` (files it left open are closed), so
-/// that the next VM can have them; the VM is dropped.
-pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>) {
+/// Takes the chip, the RAM section's memory and the heap arena back from `vm` (files it left open
+/// are closed), so that the next VM can have them; the VM is dropped.
+pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>, HeapBuffers) {
     minivm::session::close_files(&vm);
     let chip = core::mem::replace(
         &mut vm.mem.flash,
@@ -125,8 +132,9 @@ pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>) {
         },
     );
     let ram = core::mem::replace(&mut vm.mem.ram, RamSection::Heap(alloc::vec::Vec::new()));
+    let heap = vm.mem.take_buffers();
     drop(vm);
-    (chip, ram.into_fixed())
+    (chip, ram.into_fixed(), heap)
 }
 
 /// The flash chip as minivm sees it: chip offsets, the image region writable, the rest refused.
