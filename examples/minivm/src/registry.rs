@@ -110,6 +110,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::hashlib::Hashlib),
         module!(modules::heapq::Heapq),
         module!(modules::random::Random),
+        module!(modules::r#struct::Struct),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.
