@@ -111,6 +111,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::heapq::Heapq),
         module!(modules::random::Random),
         module!(modules::r#struct::Struct),
+        module!(modules::json::Json),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -12,6 +12,7 @@ pub mod gc;
 pub mod hashlib;
 pub mod heapq;
 pub mod io;
+pub mod json;
 pub mod micropython;
 pub mod os;
 pub mod random;
