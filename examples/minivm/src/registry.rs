@@ -112,6 +112,7 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::random::Random),
         module!(modules::r#struct::Struct),
         module!(modules::json::Json),
+        module!(modules::math::Math),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -13,6 +13,7 @@ pub mod hashlib;
 pub mod heapq;
 pub mod io;
 pub mod json;
+pub mod math;
 pub mod micropython;
 pub mod os;
 pub mod random;
