@@ -20,7 +20,7 @@ pub mod random;
 pub mod re;
 pub mod select;
 pub mod socket;
-pub mod r#struct;
 pub mod sys;
 pub mod time;
 pub mod timeq;
+pub mod ustruct;
