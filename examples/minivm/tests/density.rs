@@ -36,9 +36,9 @@ fn measure(vm: &mut Vm<SimChip>, label: &str, modules: &[&str]) -> (u32, u64) {
     let quoted: Vec<String> = modules.iter().map(|m| format!("'{m}'")).collect();
     let out = run(vm, &format!("freeze.import_modules({})", quoted.join(", ")));
     let freed = imported - used(vm);
-    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
+    let flash: u64 = vm.freeze_log.iter().map(|b| b.stats.flash_bytes).sum();
     let mut kinds: BTreeMap<&str, (u32, u64)> = BTreeMap::new();
-    for k in vm.freeze_log.iter().flat_map(|s| &s.kinds) {
+    for k in vm.freeze_log.iter().flat_map(|b| &b.stats.kinds) {
         if k.placement == Placement::Flash {
             let e = kinds.entry(k.kind).or_default();
             e.0 += k.count;
@@ -53,7 +53,7 @@ fn measure(vm: &mut Vm<SimChip>, label: &str, modules: &[&str]) -> (u32, u64) {
         eprintln!("  {kind:12} {count:5} objects {bytes:7} bytes");
     }
     let density = flash as f64 / freed as f64;
-    let ram: u64 = vm.freeze_log.iter().map(|s| s.ram_bytes).sum();
+    let ram: u64 = vm.freeze_log.iter().map(|b| b.stats.ram_bytes).sum();
     let residual = 100.0 * ram as f64 / flash as f64;
     eprintln!(
         "  heap freed {freed} B, flash {flash} B, density {density:.3}, RAM section {ram} B = {residual:.2} % of flash"
@@ -63,8 +63,8 @@ fn measure(vm: &mut Vm<SimChip>, label: &str, modules: &[&str]) -> (u32, u64) {
 
 /// The RAM section's bytes over the flash section's, of everything frozen so far.
 fn residual_ram(vm: &Vm<SimChip>) -> f64 {
-    let ram: u64 = vm.freeze_log.iter().map(|s| s.ram_bytes).sum();
-    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
+    let ram: u64 = vm.freeze_log.iter().map(|b| b.stats.ram_bytes).sum();
+    let flash: u64 = vm.freeze_log.iter().map(|b| b.stats.flash_bytes).sum();
     ram as f64 / flash as f64
 }
 
