@@ -118,8 +118,8 @@ impl<F: FlashImage> Vm<F> {
         if !arg.is_int() || !self.is_subclass(self.type_of(exc), self.exc_class("OSError")) {
             return None;
         }
-        let (_, m) = self.st.modules.iter().find(|(n, _)| *n == "uerrno")?;
-        let g = self.wv(Value(*m), 2);
+        let m = self.builtin_named("errno")?;
+        let g = self.wv(m, 2);
         (0..self.dict_len(g)).find_map(|i| {
             let (k, v) = self.dict_entry(g, i);
             (v == arg).then(|| {

@@ -9,7 +9,7 @@
 //! repeated squaring, and the check parses the text back the same way. Those intermediate
 //! roundings decide the last digit in close cases (`repr` sometimes shows 17 digits where the
 //! shortest form has 15), so this module emulates binary128 multiplication, division and
-//! addition in software ([`Quad`]): same operations, same roundings, same text.
+//! addition in software (`Quad`): same operations, same roundings, same text.
 //!
 //! ```text
 //!   format:  f ──► e = floor(log10 f) ──► mantissa = trunc(f * 10^(digits-1-e) + 0.5) in Quad

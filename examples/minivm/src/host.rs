@@ -124,6 +124,10 @@ impl<F: FlashImage> ReplHost for Vm<F> {
         let r = self.subscr(*obj, *index);
         self.wrap(r)
     }
+    fn slice(&mut self, start: Value, stop: Value, step: Value) -> Result<Value, PyError> {
+        let r = self.alloc_obj(Kind::SLICE, 0, &[start, stop, step]);
+        self.wrap(r)
+    }
     fn call(
         &mut self,
         callee: &Value,

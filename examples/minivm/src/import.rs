@@ -317,9 +317,10 @@ impl<F: FlashImage> Vm<F> {
         if let Some(m) = self.builtin_module(path) {
             return Ok(m);
         }
+        let dirs = self.sys_path_dirs();
         let mut found = None;
         for s in &self.sources {
-            if let Some(x) = s.find(path) {
+            if let Some(x) = s.find_on(path, &dirs) {
                 found = Some(x);
                 break;
             }
@@ -328,7 +329,11 @@ impl<F: FlashImage> Vm<F> {
             if let Some(m) = self.builtin_alias(path) {
                 return Ok(m);
             }
-            if self.sources.iter().any(|s| s.is_package_dir(path)) {
+            if self
+                .sources
+                .iter()
+                .any(|s| s.is_package_dir_on(path, &dirs))
+            {
                 // A namespace package: a directory of modules without `__init__`.
                 return Ok(self.new_module(key, 4, true)?.0);
             }
@@ -402,6 +407,18 @@ impl<F: FlashImage> Vm<F> {
             Some((_, e)) if e == exc => {}
             _ => fi.failed = Some((key, exc)),
         }
+    }
+
+    /// The directories of `sys.path` (its str items; `sys.path` may be rebound to any list).
+    pub fn sys_path_dirs(&self) -> Vec<String> {
+        self.seq_vec(self.sys_path)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| {
+                self.str_bytes(v)
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+            })
+            .collect()
     }
 
     /// A new module `key` (globals of `cap` entries with `__name__`, and `__path__` for a

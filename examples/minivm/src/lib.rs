@@ -23,9 +23,9 @@
 //!          methods, layout and frozen placement
 //! core     obj · mem · memmap · qstr · vm · objects · exc · slots · statics · natives ·
 //!          runtime/ (the dispatch through the slots) · prelude · frame · interp · import ·
-//!          mpy · number · mpz · formatfloat · mpprint · freeze (the flashfreeze binding) · vfs (the
-//!          filesystem trait, `sys.path` on it) · poll (Ctrl-C and output while code runs) ·
-//!          ramsection
+//!          mpy · number · mpz · formatfloat · mpprint · regex (the `re` engine) · freeze (the
+//!          flashfreeze binding) · vfs (the filesystem trait, `sys.path` on it) · poll (Ctrl-C
+//!          and output while code runs) · ramsection
 //! ```
 //!
 //! The core never names `types` or `modules`: [`registry`] hands it their slot tables as a
@@ -66,6 +66,7 @@ pub mod poll;
 pub mod prelude;
 pub mod qstr;
 pub mod ramsection;
+pub mod regex;
 pub mod registry;
 pub mod repl;
 pub mod runtime;

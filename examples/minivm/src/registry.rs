@@ -66,7 +66,7 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::staticmethod::StaticMethod),
         ty!(types::classmethod::ClassMethod),
         ty!(types::property::Property),
-        ty!(types::handle::Handle),
+        ty!(modules::socket::SocketType),
         ty!(types::int::Int),
         ty!(modules::timeq::Utimeq),
         ty!(modules::select::Poll),
@@ -82,6 +82,12 @@ impl<F: FlashImage> Registry<F> {
         ty!(types::buffer::BufIter),
         ty!(types::float::Float),
         ty!(types::bigint::BigInt),
+        ty!(types::stringio::StringIo),
+        ty!(types::stringio::BytesIo),
+        ty!(modules::re::Regex),
+        ty!(modules::re::Match),
+        ty!(modules::hashlib::Sha256),
+        ty!(modules::hashlib::Sha1),
     ];
 
     /// The builtin modules other than `builtins`, in statics order.
@@ -99,6 +105,11 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::timeq::Timeq),
         module!(modules::os::Os),
         module!(modules::array::Array),
+        module!(modules::re::Re),
+        module!(modules::binascii::Binascii),
+        module!(modules::hashlib::Hashlib),
+        module!(modules::heapq::Heapq),
+        module!(modules::random::Random),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -524,30 +524,54 @@ pub enum Constant {
     Type(&'static str, Kind),
 }
 
+/// A module's attribute hook: asked before its dict for a load, and for every store or
+/// delete (a builtin module's dict is in the statics, read-only). [`Attr::Default`] falls back
+/// to the dict (a load) or refuses (a store: `AttributeError`, as MicroPython's
+/// `'module' object has no attribute 'x'`).
+pub type ModuleAttrFn<F> = fn(&mut Vm<F>, name: Value, op: AttrOp) -> R<Attr>;
+
+/// Builds a module's static objects while the statics are laid out (see
+/// [`ModuleDef::objects`]): `(name, value)` entries added to its dict.
+pub type ModuleObjectsFn<F> = fn(&mut Vm<F>) -> alloc::vec::Vec<(&'static str, Value)>;
+
 /// A builtin module: laid out in the statics as a module object whose dict holds `__name__`,
-/// the functions, then the constants.
+/// the functions, then the constants, then its static objects. Its header's aux is its index
+/// in the registry's module list plus one (so the module type finds its [`ModuleDef::attr`]).
 pub struct ModuleDef<F: FlashImage> {
-    /// The module's name (`utime`).
+    /// The module's name (`time`), its `__name__`.
     pub name: &'static str,
-    /// Plain names it is also found under when no module source has them, as MicroPython's
-    /// weak links (`time` for `utime`).
+    /// Other names it is found under (`utime` for `time`), as MicroPython's `u`-prefixed names.
     pub aliases: &'static [&'static str],
+    /// As MicroPython's extensible modules (`MP_REGISTER_EXTENSIBLE_MODULE`): the module
+    /// sources are searched first, so a `heapq.mpy` on the path is imported instead of the
+    /// builtin `heapq`; its aliases are found after the sources too. A module that is not
+    /// extensible (`sys`, `gc`, `micropython`) is found by its name before any source.
+    pub extensible: bool,
     /// The functions.
     pub functions: &'static [Native<F>],
     /// The constants.
     pub constants: &'static [Constant],
+    /// Static objects built at boot (`sys.stdout`, `sys.implementation`): the function lays
+    /// them out with `Vm::static_words` and friends; every name it returns must be listed in
+    /// [`ModuleDef::names`] (firmware qstrs).
+    pub objects: Option<ModuleObjectsFn<F>>,
+    /// Attributes beyond the dict (`sys.path`, `sys.modules`: heap objects of the VM).
+    pub attr: Option<ModuleAttrFn<F>>,
     /// Other names the module's code interns at run time (see [`TypeSlots::names`]).
     pub names: &'static [&'static str],
 }
 
 impl<F: FlashImage> ModuleDef<F> {
-    /// An empty module named `name`.
+    /// An empty, not extensible module named `name`.
     pub const fn new(name: &'static str) -> ModuleDef<F> {
         ModuleDef {
             name,
             aliases: &[],
+            extensible: false,
             functions: &[],
             constants: &[],
+            objects: None,
+            attr: None,
             names: &[],
         }
     }

@@ -176,11 +176,24 @@ impl<F: FlashImage> Vm<F> {
                 };
                 ents.push((k, v));
             }
+            if let Some(objects) = m.objects {
+                for (k, v) in objects(self) {
+                    debug_assert!(m.names.contains(&k), "{k} is not in the module's names");
+                    let kq = self.q(k);
+                    ents.push((kq, v));
+                }
+            }
             let d = self.s_dict(&ents);
-            let mo = self.s_alloc(&[header(Kind::MODULE, 0), mq.0, d]);
-            self.st.modules.push((m.name, mo));
+            let mo = self.s_alloc(&[header(Kind::MODULE, i as u32 + 1), mq.0, d]);
+            if m.extensible {
+                self.st.aliases.push((m.name, mo));
+            } else {
+                self.st.modules.push((m.name, mo));
+            }
+            // A `u`-name is found before the sources, as MicroPython's `mp_module_get_builtin`
+            // finds `utime` before the filesystem.
             for a in m.aliases {
-                self.st.aliases.push((a, mo));
+                self.st.modules.push((a, mo));
             }
         }
         let bm_d = self.st.builtins;
@@ -197,13 +210,59 @@ impl<F: FlashImage> Vm<F> {
             .map(|(_, m)| Value(*m))
     }
 
-    /// The builtin module a plain name (`time`, `collections`…) falls back to.
+    /// The builtin module an extensible name (`time`, `collections`…) falls back to when no
+    /// module source has it.
     pub fn builtin_alias(&self, name: &str) -> Option<Value> {
         self.st
             .aliases
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, m)| Value(*m))
+    }
+
+    /// The builtin module named `name` (or aliased so), whatever the module sources hold.
+    pub fn builtin_named(&self, name: &str) -> Option<Value> {
+        self.builtin_module(name)
+            .or_else(|| self.builtin_alias(name))
+    }
+
+    /// The definition of builtin module object `m` (a static module whose header holds its
+    /// registry index), if it is one.
+    pub fn module_def(&self, m: Value) -> Option<&'static crate::slots::ModuleDef<F>> {
+        if !matches!(
+            crate::memmap::region_of(m.0),
+            Some(crate::memmap::Region::Statics)
+        ) {
+            return None;
+        }
+        let i = (self.aux(m) as usize).checked_sub(1)?;
+        self.registry.modules.get(i).copied()
+    }
+
+    /// Lays out a static object of words `words` (the first is its header) while the statics
+    /// are built (a module's [`crate::slots::ModuleDef::objects`]); its address.
+    pub fn static_words(&mut self, words: &[u32]) -> Value {
+        debug_assert!(self.mem.statics_open, "statics are laid out at boot only");
+        Value(self.s_alloc(words))
+    }
+
+    /// A static tuple of `items` (see [`Vm::static_words`]).
+    pub fn static_tuple(&mut self, items: &[Value]) -> Value {
+        let words: Vec<u32> = items.iter().map(|v| v.0).collect();
+        Value(self.s_tuple(&words))
+    }
+
+    /// A static dict of `entries` (see [`Vm::static_words`]).
+    pub fn static_dict(&mut self, entries: &[(Value, Value)]) -> Value {
+        Value(self.s_dict(entries))
+    }
+
+    /// A static str (see [`Vm::static_words`]): a qstr when the text is a firmware name.
+    pub fn static_str(&mut self, s: &str) -> Value {
+        match self.find_fixed_sorted(s.as_bytes()) {
+            Some(id) => Value::qstr(id),
+            None => Value(self.s_str(s)),
+        }
     }
 
     /// The firmware qstr names of a registry: every name it defines, then its extra names and

@@ -427,10 +427,10 @@ impl VfsSource {
         }
     }
 
-    fn candidates(&self, name: &str, tail: &str) -> Vec<String> {
+    /// `<dir>/a/b<tail>` for module `a.b` and each directory of `path`.
+    fn candidates_on(path: &[String], name: &str, tail: &str) -> Vec<String> {
         let rel: Vec<&str> = name.split('.').collect();
-        self.path
-            .iter()
+        path.iter()
             .map(|dir| {
                 let mut p = dir.clone();
                 for part in &rel {
@@ -446,15 +446,16 @@ impl VfsSource {
     }
 }
 
-impl ModuleSource for VfsSource {
-    fn find(&self, name: &str) -> Option<(Vec<u8>, bool)> {
+impl VfsSource {
+    /// Module `name` in the directories `path`: `<dir>/a/b.mpy`, then the package
+    /// `<dir>/a/b/__init__.mpy`, directory by directory.
+    fn find_in(&self, path: &[String], name: &str) -> Option<(Vec<u8>, bool)> {
         if name.split('.').any(|p| p.is_empty()) {
             return None;
         }
-        for (file, pkg) in self
-            .candidates(name, ".mpy")
+        for (file, pkg) in Self::candidates_on(path, name, ".mpy")
             .into_iter()
-            .zip(self.candidates(name, "/__init__.mpy"))
+            .zip(Self::candidates_on(path, name, "/__init__.mpy"))
         {
             if let Ok(b) = self.root.read_file(&file) {
                 return Some((b, false));
@@ -466,13 +467,35 @@ impl ModuleSource for VfsSource {
         None
     }
 
-    fn is_package_dir(&self, name: &str) -> bool {
-        self.candidates(name, "").iter().any(|d| {
+    /// Is there a directory `<dir>/a/b` for `a.b` in one of `path`'s directories?
+    fn dir_in(&self, path: &[String], name: &str) -> bool {
+        Self::candidates_on(path, name, "").iter().any(|d| {
             self.root
                 .resolve(d)
                 .and_then(|p| self.root.fs().stat(&p))
                 .is_ok_and(|s| s.is_dir)
         })
+    }
+}
+
+/// The importer asks with `sys.path` ([`ModuleSource::find_on`]): a program that changes
+/// `sys.path` changes where modules are found. Asked without it, the source searches the
+/// directories it was made with.
+impl ModuleSource for VfsSource {
+    fn find(&self, name: &str) -> Option<(Vec<u8>, bool)> {
+        self.find_in(&self.path, name)
+    }
+
+    fn is_package_dir(&self, name: &str) -> bool {
+        self.dir_in(&self.path, name)
+    }
+
+    fn find_on(&self, name: &str, path: &[String]) -> Option<(Vec<u8>, bool)> {
+        self.find_in(path, name)
+    }
+
+    fn is_package_dir_on(&self, name: &str, path: &[String]) -> bool {
+        self.dir_in(path, name)
     }
 }
 

@@ -39,6 +39,15 @@ pub trait ModuleSource {
     fn is_package_dir(&self, _name: &str) -> bool {
         false
     }
+    /// [`ModuleSource::find`] with the directories of `sys.path` (`path`), as the importer
+    /// asks: a source on a filesystem searches them; the others ignore them.
+    fn find_on(&self, name: &str, _path: &[String]) -> Option<(Vec<u8>, bool)> {
+        self.find(name)
+    }
+    /// [`ModuleSource::is_package_dir`] with the directories of `sys.path`.
+    fn is_package_dir_on(&self, name: &str, _path: &[String]) -> bool {
+        self.is_package_dir(name)
+    }
 }
 
 /// Addresses of the firmware statics the VM needs by name.
@@ -70,10 +79,11 @@ pub struct St {
     pub builtins: u32,
     /// Builtin exception classes by name.
     pub exc: Vec<(&'static str, u32)>,
-    /// Builtin modules (name, module object).
+    /// Builtin modules found before any module source: the names of the modules that are not
+    /// extensible (`sys`, `gc`), and every `u`-name (`utime`), as MicroPython.
     pub modules: Vec<(&'static str, u32)>,
-    /// Builtin modules under their plain names (`time`, `collections`…): used only when no
-    /// module source has that name, as MicroPython's weak links.
+    /// Extensible builtin modules under their names (`time`, `collections`…): used only when
+    /// no module source has that name, as MicroPython's extensible modules.
     pub aliases: Vec<(&'static str, u32)>,
     /// A preallocated MemoryError instance.
     pub memory_error: u32,
@@ -114,14 +124,21 @@ pub struct Vm<F: FlashImage> {
     pub first_dyn_qstr: u32,
     /// Globals of the REPL (`__main__`).
     pub main_globals: Value,
-    /// `sys.path` list (heap).
+    /// `sys.path` list (heap; `sys.path = …` rebinds it).
     pub sys_path: Value,
+    /// `sys.argv` list (heap).
+    pub sys_argv: Value,
     /// Globals rebound by frozen modules' own code: dict of namespace → dict (heap), or null.
     pub overlays: Value,
     /// Extra roots registered by the embedder.
     pub extra_roots: Vec<u32>,
     /// Printed output not yet taken by the host.
     pub out: String,
+    /// What `sys.stderr` was given, not yet taken by the host; `None` (the default, a board
+    /// with one console): stderr writes go to [`Vm::out`].
+    pub err: Option<String>,
+    /// The state of `random`'s generator (MicroPython's Yasmarang: pad, n, d, dat).
+    pub rng: [u32; 4],
     /// Where modules are found.
     pub sources: Vec<Box<dyn ModuleSource>>,
     /// The filesystem of `open()` and `os` (see [`crate::vfs`]), if the board has one.
@@ -224,6 +241,9 @@ pub struct BatchLog {
     pub waited: Vec<(String, String)>,
 }
 
+/// `random`'s generator state at boot, before any seed (MicroPython's initial Yasmarang state).
+pub const RNG_INIT: [u32; 4] = [0xeda4_baba, 69, 233, 0];
+
 /// Default largest Python call depth before `RuntimeError` (each level is a few Rust frames:
 /// lower it with [`Vm::max_depth`] on a device with a small stack).
 pub const MAX_DEPTH: u32 = 48;
@@ -253,9 +273,12 @@ impl<F: FlashImage> Vm<F> {
             first_dyn_qstr: first_dyn,
             main_globals: Value::NULL,
             sys_path: Value::NULL,
+            sys_argv: Value::NULL,
             overlays: Value::NULL,
             extra_roots: Vec::new(),
             out: String::new(),
+            err: None,
+            rng: RNG_INIT,
             sources: Vec::new(),
             vfs: None,
             depth: 0,
@@ -289,6 +312,7 @@ impl<F: FlashImage> Vm<F> {
         let main = sq!("__main__");
         let _ = self.dict_store(self.main_globals, name, main);
         self.sys_path = self.new_list(&[]).unwrap_or(Value::NULL);
+        self.sys_argv = self.new_list(&[]).unwrap_or(Value::NULL);
         self.young.clear();
     }
 
@@ -443,25 +467,35 @@ impl<F: FlashImage> Vm<F> {
 
     /// The VM's own root fields (besides the stacks), in one place for the GC and the live
     /// fix-up, so a new root cannot be marked by one and missed by the other.
-    pub(crate) fn root_fields(&self) -> [u32; 6] {
+    pub(crate) fn root_fields(&self) -> [u32; 7] {
         [
             self.exc.0,
             self.modules.0,
             self.qpool.0,
             self.main_globals.0,
             self.sys_path.0,
+            self.sys_argv.0,
             self.overlays.0,
         ]
     }
 
     /// Store the fields [`Vm::root_fields`] returned (after rewriting them).
-    pub(crate) fn set_root_fields(&mut self, fields: [u32; 6]) {
-        let [exc, modules, qpool, main_globals, sys_path, overlays] = fields.map(Value);
+    pub(crate) fn set_root_fields(&mut self, fields: [u32; 7]) {
+        let [
+            exc,
+            modules,
+            qpool,
+            main_globals,
+            sys_path,
+            sys_argv,
+            overlays,
+        ] = fields.map(Value);
         self.exc = exc;
         self.modules = modules;
         self.qpool = qpool;
         self.main_globals = main_globals;
         self.sys_path = sys_path;
+        self.sys_argv = sys_argv;
         self.overlays = overlays;
     }
 

@@ -123,7 +123,7 @@ fn unfreezable_object_is_named_by_path_and_nothing_is_written() {
         "path in message: {e}"
     );
     assert!(e.contains("sock"), "path reaches the handle: {e}");
-    assert!(out.contains("native handle"), "{out}");
+    assert!(out.contains("a socket"), "{out}");
     assert_eq!(
         vm.mem.flash.0.as_bytes(),
         chip_before.as_slice(),
@@ -131,7 +131,7 @@ fn unfreezable_object_is_named_by_path_and_nothing_is_written() {
     );
     // The module still works from the heap.
     let sock = run(&mut vm, "import tests.unfreezable as u; u.SERVER.sock");
-    assert!(sock.starts_with("<handle object at "), "{sock}");
+    assert!(sock.starts_with("<socket object at "), "{sock}");
 }
 
 #[test]

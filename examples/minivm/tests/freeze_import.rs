@@ -166,7 +166,7 @@ fn an_unfreezable_module_mid_import_is_raised_at_the_end_and_the_rest_is_frozen(
     run(&mut vm, "import freeze");
     let (_, e) = raises(&mut vm, "freeze.import_modules('tests.sockpkg')");
     assert!(
-        e.starts_with("TypeError: cannot freeze tests.unfreezable.SERVER.sock (handle)"),
+        e.starts_with("TypeError: cannot freeze tests.unfreezable.SERVER.sock (socket)"),
         "the first module that could not be frozen, by path: {e}"
     );
     assert_eq!(batches(&vm), names(&[&["tests.sockpkg.fine"]]));

@@ -222,6 +222,8 @@ fn main() {
         serve_pty(&boot, chip, &flash_path);
     }
     let mut vm = boot.vm(chip);
+    // The host keeps sys.stderr apart: it goes to this process's stderr.
+    vm.err = Some(String::new());
     let lines: Vec<String> = match &script {
         Some(p) => match std::fs::read_to_string(p) {
             Ok(t) => t.lines().map(String::from).collect(),
@@ -248,6 +250,10 @@ fn main() {
         vm.ticks_ms = started.elapsed().as_millis() as u32;
         let _ = vm.exec_line(&line);
         let _ = out.write_all(vm.take_output().as_bytes());
+        if let Some(err) = vm.err.as_mut().filter(|e| !e.is_empty()) {
+            let _ = out.flush();
+            eprint!("{}", core::mem::take(err));
+        }
     }
     let _ = out.flush();
     if verbose {

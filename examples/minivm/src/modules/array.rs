@@ -29,6 +29,7 @@ pub struct Array;
 impl<F: FlashImage> NativeModule<F> for Array {
     const MODULE: ModuleDef<F> = ModuleDef {
         aliases: &["uarray"],
+        extensible: true,
         constants: &[Constant::Type("array", ARRAY)],
         ..ModuleDef::new("array")
     };

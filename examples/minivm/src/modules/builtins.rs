@@ -90,7 +90,10 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], kw: &[Value]) -> R<Value
         line.push_str(&s);
     }
     line.push_str(&end);
-    vm.out.push_str(&line);
+    match vm.kwarg(kw, "file") {
+        Some(f) => crate::types::file::stream_write(vm, f, &line)?,
+        None => vm.out.push_str(&line),
+    }
     Ok(vm.none())
 }
 

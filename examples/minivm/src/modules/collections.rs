@@ -26,14 +26,15 @@ pub struct Collections;
 
 impl<F: FlashImage> NativeModule<F> for Collections {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["collections"],
+        aliases: &["ucollections"],
+        extensible: true,
         functions: &[Native::args("namedtuple", new_namedtuple, 2, 2)],
         constants: &[
             Constant::Type("OrderedDict", dict::ORDERED_KIND),
             Constant::Type("deque", DEQUE),
         ],
         names: &["_fields"],
-        ..ModuleDef::new("ucollections")
+        ..ModuleDef::new("collections")
     };
 }
 

@@ -1,15 +1,21 @@
-//! `uerrno` (also `errno`): the error numbers `OSError` carries, with Linux's values as
-//! MicroPython's ports use them.
+//! `errno` (also `uerrno`): the error numbers `OSError` carries, with Linux's values as
+//! MicroPython's ports use them: MicroPython's whole list, and `errorcode` (number → name, a
+//! static dict).
+
+use alloc::vec::Vec;
 
 use crate::mem::FlashImage;
+use crate::obj::Value;
 use crate::slots::{Constant, ModuleDef, NativeModule};
+use crate::vm::Vm;
 
-/// The `uerrno` module.
+/// The `errno` module.
 pub struct Errno;
 
 impl<F: FlashImage> NativeModule<F> for Errno {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["errno"],
+        aliases: &["uerrno"],
+        extensible: true,
         constants: &[
             Constant::Int("EPERM", 1),
             Constant::Int("ENOENT", 2),
@@ -34,6 +40,20 @@ impl<F: FlashImage> NativeModule<F> for Errno {
             Constant::Int("EALREADY", 114),
             Constant::Int("EINPROGRESS", 115),
         ],
-        ..ModuleDef::new("uerrno")
+        objects: Some(objects),
+        names: &["errorcode"],
+        ..ModuleDef::new("errno")
     };
+}
+
+/// `errorcode`: each constant's number to its name.
+fn objects<F: FlashImage>(vm: &mut Vm<F>) -> Vec<(&'static str, Value)> {
+    let mut entries = Vec::new();
+    for c in <Errno as NativeModule<F>>::MODULE.constants {
+        if let Constant::Int(name, n) = *c {
+            let q = vm.q(name);
+            entries.push((Value::small(n), q));
+        }
+    }
+    alloc::vec![("errorcode", vm.static_dict(&entries))]
 }

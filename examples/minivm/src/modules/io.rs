@@ -1,38 +1,31 @@
-//! `uio` (also `io`): `open` and the file types (`FileIO`, `TextIOWrapper`, see `types::file`);
-//! stubs: `StringIO()` and `BytesIO()` make native stream handles (which cannot be frozen);
-//! `IOBase` is `object`, for classes that derive from it.
+//! `io` (also `uio`): `open` and the file types (`FileIO`, `TextIOWrapper`, see `types::file`),
+//! the in-memory streams `StringIO` and `BytesIO` (`types::stringio`), and `IOBase`, which is
+//! `object` here, for classes that derive from it.
 
 use crate::mem::FlashImage;
-use crate::obj::{Kind, Value};
+use crate::obj::Kind;
 use crate::slots::{Constant, ModuleDef, Native, NativeModule};
 use crate::types::file;
-use crate::types::handle::{self, new_handle};
-use crate::vm::{R, Vm};
+use crate::types::stringio;
 
-/// The `uio` module.
+/// The `io` module.
 pub struct Io;
 
 impl<F: FlashImage> NativeModule<F> for Io {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["io"],
-        functions: &[
-            Native::new("StringIO", string_io),
-            Native::new("BytesIO", bytes_io),
-            Native::new("open", file::open),
-        ],
+        aliases: &["uio"],
+        extensible: true,
+        functions: &[Native::new("open", file::open)],
         constants: &[
+            Constant::Type("StringIO", stringio::STRING_IO),
+            Constant::Type("BytesIO", stringio::BYTES_IO),
             Constant::Type("IOBase", Kind::INSTANCE),
             Constant::Type("FileIO", file::FILE_IO),
             Constant::Type("TextIOWrapper", file::TEXT_IO),
+            Constant::Int("SEEK_SET", 0),
+            Constant::Int("SEEK_CUR", 1),
+            Constant::Int("SEEK_END", 2),
         ],
-        ..ModuleDef::new("uio")
+        ..ModuleDef::new("io")
     };
-}
-
-fn string_io<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle::STRING_IO)
-}
-
-fn bytes_io<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    new_handle(vm, handle::BYTES_IO)
 }

@@ -23,7 +23,8 @@ pub struct Os;
 
 impl<F: FlashImage> NativeModule<F> for Os {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["os"],
+        aliases: &["uos"],
+        extensible: true,
         functions: &[
             Native::new("listdir", listdir),
             Native::new("ilistdir", ilistdir),
@@ -37,7 +38,7 @@ impl<F: FlashImage> NativeModule<F> for Os {
             Native::new("chdir", chdir),
         ],
         constants: &[Constant::Str("sep", "/")],
-        ..ModuleDef::new("uos")
+        ..ModuleDef::new("os")
     };
 }
 

@@ -1,22 +1,25 @@
-//! `uselect` (also `select`): the module and its `poll` type. This port has no I/O sources, so
-//! a poll, `[hdr|POLL][0][empty list]`, reports no events, and waiting on it advances the
-//! simulated clock (see `utime`). Plain data: it freezes to the RAM section.
+//! `select` (also `uselect`): the module and its `poll` type. This port has no I/O sources, so
+//! a poll, `[hdr|POLL][0][empty list]`, reports no events (`poll()` answers `[]`), and waiting
+//! on it advances the simulated clock (see `time`). Plain data: it freezes to the RAM section.
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::{Kind, Value};
+use alloc::string::String;
+
 use crate::slots::{
-    Constant, Freeze, Layout, ModuleDef, Native, NativeModule, NativeType, TypeSlots,
+    Constant, Freeze, Layout, ModuleDef, Native, NativeModule, NativeType, PrintKind, TypeSlots,
 };
 use crate::types::handle::{list_len, new_with_list};
 use crate::vm::{R, Vm};
 
-/// The `uselect` module.
+/// The `select` module.
 pub struct Select;
 
 impl<F: FlashImage> NativeModule<F> for Select {
     const MODULE: ModuleDef<F> = ModuleDef {
-        aliases: &["select"],
+        aliases: &["uselect"],
+        extensible: true,
         functions: &[Native::new("poll", poll)],
         constants: &[
             Constant::Int("POLLIN", 1),
@@ -24,7 +27,7 @@ impl<F: FlashImage> NativeModule<F> for Select {
             Constant::Int("POLLERR", 8),
             Constant::Int("POLLHUP", 16),
         ],
-        ..ModuleDef::new("uselect")
+        ..ModuleDef::new("select")
     };
 }
 
@@ -39,6 +42,7 @@ impl<F: FlashImage> NativeType<F> for Poll {
         layout: Layout::Words(2),
         freeze: Freeze::Ram,
         unary_op: Some(list_len),
+        print: Some(print),
         methods: &[
             Native::new("register", ignore),
             Native::new("unregister", ignore),
@@ -65,5 +69,16 @@ fn wait<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
     if ms > 0 {
         vm.ticks_ms = vm.ticks_ms.wrapping_add(ms as u32);
     }
-    vm.new_tuple(&[])
+    vm.new_list(&[])
+}
+
+fn print<F: FlashImage>(
+    _vm: &mut Vm<F>,
+    _v: Value,
+    s: &mut String,
+    _d: u32,
+    _k: PrintKind,
+) -> R<()> {
+    s.push_str("<poll>");
+    Ok(())
 }

@@ -273,6 +273,18 @@ pub enum Expr {
     Logic(BoolOp, Box<Expr>, Box<Expr>),
     /// `op operand`
     Unary(UnaryOp, Box<Expr>),
+    /// `start:stop:step` in a subscript, each part optional (mpremote's `fs_hashfile` sends
+    /// `buf[:n]`)
+    Slice(Option<Box<Expr>>, Option<Box<Expr>>, Option<Box<Expr>>),
+    /// `then if cond else orelse` (mpremote's `fs_hashfile` sends one)
+    IfElse {
+        /// The condition.
+        cond: Box<Expr>,
+        /// Its value when the condition is true.
+        then: Box<Expr>,
+        /// Its value otherwise.
+        orelse: Box<Expr>,
+    },
 }
 
 fn write_dotted(f: &mut fmt::Formatter<'_>, parts: &[String]) -> fmt::Result {
@@ -575,6 +587,20 @@ impl fmt::Display for Expr {
             Expr::Logic(BoolOp::Or, l, r) => write!(f, "({l} or {r})"),
             Expr::Unary(UnaryOp::Neg, e) => write!(f, "(-{e})"),
             Expr::Unary(UnaryOp::Not, e) => write!(f, "(not {e})"),
+            Expr::Slice(a, b, c) => {
+                if let Some(a) = a {
+                    write!(f, "{a}")?;
+                }
+                f.write_str(":")?;
+                if let Some(b) = b {
+                    write!(f, "{b}")?;
+                }
+                if let Some(c) = c {
+                    write!(f, ":{c}")?;
+                }
+                Ok(())
+            }
+            Expr::IfElse { cond, then, orelse } => write!(f, "({then} if {cond} else {orelse})"),
         }
     }
 }

@@ -433,6 +433,22 @@ pub fn eval_expr<H: ReplHost + ?Sized>(host: &mut H, e: &Expr) -> Result<H::Valu
             let x = eval_expr(host, x)?;
             host.unary_op(*op, &x)
         }
+        Expr::Slice(a, b, c) => {
+            let mut part = |e: &Option<alloc::boxed::Box<Expr>>| match e {
+                Some(e) => eval_expr(host, e),
+                None => Ok(host.none()),
+            };
+            let (a, b, c) = (part(a)?, part(b)?, part(c)?);
+            host.slice(a, b, c)
+        }
+        Expr::IfElse { cond, then, orelse } => {
+            let c = eval_expr(host, cond)?;
+            if host.truthy(&c)? {
+                eval_expr(host, then)
+            } else {
+                eval_expr(host, orelse)
+            }
+        }
     }
 }
 

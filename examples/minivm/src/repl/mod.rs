@@ -82,6 +82,13 @@ pub trait ReplHost {
         obj: &Self::Value,
         index: &Self::Value,
     ) -> Result<Self::Value, Self::Error>;
+    /// The slice `start:stop:step` of a subscript (each `None` when left out).
+    fn slice(
+        &mut self,
+        start: Self::Value,
+        stop: Self::Value,
+        step: Self::Value,
+    ) -> Result<Self::Value, Self::Error>;
     /// `callee(*args, **kwargs)`; keyword arguments in source order, names unique.
     fn call(
         &mut self,

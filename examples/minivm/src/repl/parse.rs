@@ -615,9 +615,27 @@ impl Parser {
 
     fn expr(&mut self) -> PResult<Expr> {
         self.enter()?;
-        let e = self.or_test();
+        let e = self.conditional();
         self.leave(1);
         e
+    }
+
+    /// `or_test`, or `then if cond else orelse` (the `else` part is an expression again).
+    fn conditional(&mut self) -> PResult<Expr> {
+        let then = self.or_test()?;
+        if !self.eat_keyword("if") {
+            return Ok(then);
+        }
+        let cond = self.or_test()?;
+        if !self.eat_keyword("else") {
+            return Err(self.unexpected("'else'"));
+        }
+        let orelse = self.expr()?;
+        Ok(Expr::IfElse {
+            cond: Box::new(cond),
+            then: Box::new(then),
+            orelse: Box::new(orelse),
+        })
     }
 
     /// A left-associative chain of `and` or of `or`; each operator counts as a level.
@@ -812,7 +830,7 @@ impl Parser {
                 })
             } else {
                 self.pos += 1;
-                self.expr().and_then(|i| {
+                self.index().and_then(|i| {
                     self.expect_punct("]")?;
                     Ok(Expr::Subscript(Box::new(e), Box::new(i)))
                 })
@@ -824,6 +842,30 @@ impl Parser {
         };
         self.leave(levels);
         r
+    }
+
+    /// A subscript's index: an expression, or a slice `start:stop:step` (parts optional).
+    fn index(&mut self) -> PResult<Expr> {
+        let part = |p: &mut Self| -> PResult<Option<Box<Expr>>> {
+            if p.is_punct(":") || p.is_punct("]") {
+                Ok(None)
+            } else {
+                p.expr().map(|e| Some(Box::new(e)))
+            }
+        };
+        let start = part(self)?;
+        if !self.eat_punct(":") {
+            return start
+                .map(|e| *e)
+                .ok_or_else(|| self.unexpected("an expression"));
+        }
+        let stop = part(self)?;
+        let step = if self.eat_punct(":") {
+            part(self)?
+        } else {
+            None
+        };
+        Ok(Expr::Slice(start, stop, step))
     }
 
     /// Arguments after `(`, through the closing `)`.

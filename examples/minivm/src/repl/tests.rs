@@ -101,6 +101,16 @@ fn parses_the_seed_statements() {
         ("   # only a comment", ""),
         ("pass", "pass"),
         ("f(a,)(b)(c=1)", "f(a)(b)(c=1)"),
+        ("a if b else c", "(a if b else c)"),
+        ("b[:n]", "b[:n]"),
+        (
+            "b[1:] + b[::2] + b[a:b:c] + b[:]",
+            "(((b[1:] + b[::2]) + b[a:b:c]) + b[:])",
+        ),
+        (
+            "x = 1 if a or b else 2 if c else 3",
+            "x = (1 if (a or b) else (2 if c else 3))",
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(render(line), want, "line {line:?}");
@@ -779,6 +789,9 @@ impl ReplHost for Mock {
             }
             _ => Err(format!("AttributeError: can't set attribute '{name}'")),
         }
+    }
+    fn slice(&mut self, start: Val, stop: Val, step: Val) -> Result<Val, String> {
+        Ok(Val::Tuple(vec![start, stop, step]))
     }
     fn subscript(&mut self, obj: &Val, index: &Val) -> Result<Val, String> {
         match (obj, index) {

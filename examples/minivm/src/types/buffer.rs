@@ -400,6 +400,26 @@ fn reserve<F: FlashImage>(vm: &mut Vm<F>, v: Value, extra: u32, grow: bool) -> R
     write(vm, v, 0, &old)
 }
 
+/// Writes `bytes` at byte offset `off` of a bytearray, growing it as a stream does: the gap
+/// between its end and `off` is zero-filled, and its length becomes at least `off + len`
+/// (`io.BytesIO`/`StringIO` keep their contents in a bytearray).
+pub fn write_at<F: FlashImage>(vm: &mut Vm<F>, v: Value, off: u32, bytes: &[u8]) -> R<()> {
+    let n = len(vm, v);
+    let Some(end) = off.checked_add(bytes.len() as u32) else {
+        vm.exc = Value(vm.st.memory_error);
+        return Err(Thrown);
+    };
+    if end > n {
+        reserve(vm, v, end - n, true)?;
+        // Bytes past the used ones may be stale (a slice store shrank the array).
+        if off > n {
+            write(vm, v, n, &alloc::vec![0u8; (off - n) as usize])?;
+        }
+        set_len(vm, v, end)?;
+    }
+    write(vm, v, off, bytes)
+}
+
 /// `a.append(x)`.
 pub fn append<F: FlashImage>(vm: &mut Vm<F>, v: Value, x: Value) -> R<()> {
     let tc = typecode(vm, v);

@@ -6,7 +6,7 @@
 //! [hdr|FILE_IO or TEXT_IO] [small: fd << 1 | closed] [str: the resolved path]
 //! ```
 //!
-//! Methods: `read([n])`, `readline()`, `write(data)`, `seek(offset[, whence])`, `tell()`,
+//! Methods: `read([n])`, `readinto(buf[, n])`, `readline()`, `write(data)`, `seek(offset[, whence])`, `tell()`,
 //! `flush()`, `close()`, `__enter__`/`__exit__` (`with`), and iteration by lines. A file has
 //! no `len` and is always true. Every filesystem failure is an `OSError` with the
 //! [`VfsError`]'s errno; with no filesystem mounted it is `ENODEV`; any use of a closed file but
@@ -14,6 +14,13 @@
 //!
 //! The freezer refuses a file with its path in the graph: its descriptor lives in the
 //! filesystem, not in the object graph, so a frozen copy could not work after a reboot.
+//!
+//! The console streams `sys.stdin`, `sys.stdout`, `sys.stderr` are files too (firmware
+//! statics, built by [`console_streams`]): a `TextIOWrapper` whose path word is its binary
+//! counterpart (`sys.stdout.buffer`, a `FileIO` whose path word is null), descriptors 0, 1, 2.
+//! Writes go to the VM's output (`Vm::out`; stderr to `Vm::err` when the host keeps it
+//! apart), reads see the end of input (this port's console input is the REPL's), `seek` is
+//! refused; they print as `<io.TextIOWrapper 1>`, and being statics they are never frozen.
 //!
 //! Files dropped without `close()` are closed when `open()` runs out of descriptors: a
 //! collection, then every descriptor whose file object is gone is closed (MicroPython's
@@ -25,8 +32,8 @@ use core::fmt::Write as _;
 
 use crate::mem::FlashImage;
 use crate::natives::arg;
-use crate::obj::{Kind, Value};
-use crate::slots::{Freeze, Layout, Native, NativeType, PrintKind, TypeSlots};
+use crate::obj::{Kind, Value, header};
+use crate::slots::{Attr, AttrOp, Freeze, Layout, Native, NativeType, PrintKind, TypeSlots};
 use crate::vfs::{Fd, OpenMode, Root, SeekFrom, VfsError};
 use crate::vm::{R, Vm};
 
@@ -45,6 +52,7 @@ macro_rules! file_methods {
     () => {
         &[
             Native::new("read", read),
+            Native::new("readinto", readinto),
             Native::new("readline", readline),
             Native::new("write", write),
             Native::new("seek", seek),
@@ -80,9 +88,11 @@ impl<F: FlashImage> NativeType<F> for TextIo {
         layout: Layout::Words(2),
         freeze: Freeze::Refuse(REFUSED),
         print: Some(print),
+        attr: Some(attr),
         getiter: Some(getiter),
         iternext: Some(iternext),
         methods: file_methods!(),
+        names: &["buffer"],
         ..TypeSlots::new(TEXT_IO, "TextIOWrapper")
     };
 }
@@ -149,16 +159,83 @@ fn open_fd<F: FlashImage>(vm: &mut Vm<F>, root: &Root, path: &str, mode: OpenMod
     vm.vfs_ok(r)
 }
 
-/// The open file `v`: its descriptor and whether it is binary.
+/// The open file `v`: its descriptor and whether it is binary (`OSError(EINVAL)` for a
+/// console stream: the callers that reach the filesystem ask [`target`] first).
 fn file_arg<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<(Fd, bool)> {
+    match target(vm, v)? {
+        Target::File(fd, binary) => Ok((fd, binary)),
+        // A console stream has no position.
+        Target::Console(..) => vm.raise_vfs(VfsError::Invalid),
+    }
+}
+
+/// What a file object stands for.
+enum Target {
+    /// A file on the filesystem: its descriptor, binary.
+    File(Fd, bool),
+    /// A console stream: its descriptor (0 stdin, 1 stdout, 2 stderr), binary.
+    Console(u32, bool),
+}
+
+/// Is `f` (a file object) a console stream? Its path word is not a str.
+fn is_console<F: FlashImage>(vm: &Vm<F>, f: Value) -> bool {
+    vm.str_bytes(vm.wv(f, 2)).is_none()
+}
+
+/// The open file or console stream `v`.
+fn target<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Target> {
     if !is_file(vm, v) {
         return vm.raise_msg("TypeError", "expected a file");
     }
     let state = vm.wv(v, 1).as_int();
+    let binary = vm.kind(v) == Some(FILE_IO);
+    if is_console(vm, v) {
+        return Ok(Target::Console((state >> 1) as u32, binary));
+    }
     if state & CLOSED != 0 {
         return vm.raise_msg("ValueError", "I/O operation on closed file");
     }
-    Ok((Fd((state >> 1) as u32), vm.kind(v) == Some(FILE_IO)))
+    Ok(Target::File(Fd((state >> 1) as u32), binary))
+}
+
+/// Lays out the console streams in the statics (`sys`'s objects): `(stdin, stdout, stderr)`.
+pub fn console_streams<F: FlashImage>(vm: &mut Vm<F>) -> [Value; 3] {
+    [0, 1, 2].map(|fd| {
+        let state = Value::small(fd << 1).0;
+        let bin = vm.static_words(&[header(FILE_IO, 0), state, 0]);
+        vm.static_words(&[header(TEXT_IO, 0), state, bin.0])
+    })
+}
+
+/// Writes `text` to console stream `fd`: stdout to the VM's output, stderr to its error
+/// output (or the output, when the host does not keep them apart).
+fn console_write<F: FlashImage>(vm: &mut Vm<F>, fd: u32, text: &str) {
+    match (&mut vm.err, fd) {
+        (Some(err), 2) => err.push_str(text),
+        _ => vm.out.push_str(text),
+    }
+}
+
+/// Writes `text` to stream `f` as `print(..., file=f)` does: a console stream directly,
+/// anything else through its `write` method (a file, a `StringIO`, an object with one).
+pub fn stream_write<F: FlashImage>(vm: &mut Vm<F>, f: Value, text: &str) -> R<()> {
+    if is_file(vm, f) && is_console(vm, f) {
+        let fd = (vm.wv(f, 1).as_int() >> 1) as u32;
+        console_write(vm, fd, text);
+        return Ok(());
+    }
+    if f.0 == vm.st.none {
+        return vm.raise_msg("OSError", "stream operation not supported");
+    }
+    let wq = vm.q("write");
+    let (m, s) = vm.load_method(f, wq)?;
+    let t = vm.new_str(text.as_bytes())?;
+    if s.is_null() {
+        vm.call(m, &[t], &[])?;
+    } else {
+        vm.call(m, &[s, t], &[])?;
+    }
+    Ok(())
 }
 
 fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: PrintKind) -> R<()> {
@@ -167,8 +244,25 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: P
     } else {
         "TextIOWrapper"
     };
-    let _ = write!(s, "<io.{name} {:x}>", v.0);
+    if is_console(vm, v) {
+        let _ = write!(s, "<io.{name} {}>", vm.wv(v, 1).as_int() >> 1);
+    } else {
+        let _ = write!(s, "<io.{name} {:x}>", v.0);
+    }
     Ok(())
+}
+
+/// `sys.stdout.buffer`: a text console stream's binary counterpart.
+fn attr<F: FlashImage>(vm: &mut Vm<F>, f: Value, name: Value, op: AttrOp) -> R<Attr> {
+    let buf = vm.wv(f, 2);
+    if matches!(op, AttrOp::Load | AttrOp::Method)
+        && vm.kind(f) == Some(TEXT_IO)
+        && vm.kind(buf) == Some(FILE_IO)
+        && vm.is_name(name, "buffer")
+    {
+        return Ok(Attr::Found(buf));
+    }
+    Ok(Attr::Default)
 }
 
 /// Up to `want` bytes (all of the rest when `None`).
@@ -218,7 +312,10 @@ fn text_or_bytes<F: FlashImage>(vm: &mut Vm<F>, b: &[u8], binary: bool) -> R<Val
 
 /// `f.read([n])`: `n` bytes (all of the rest when absent, `None` or negative).
 fn read<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let (fd, binary) = file_arg(vm, arg(args, 0))?;
+    let (fd, binary) = match target(vm, arg(args, 0))? {
+        Target::File(fd, binary) => (fd, binary),
+        Target::Console(_, binary) => return text_or_bytes(vm, b"", binary),
+    };
     let n = arg(args, 1);
     let want = if n.is_null() || n.0 == vm.st.none {
         None
@@ -233,21 +330,48 @@ fn read<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
     text_or_bytes(vm, &b, binary)
 }
 
+/// `f.readinto(buf[, n])`: up to `len(buf)` (or `n`) bytes into a writable buffer (a
+/// bytearray, a memoryview of one…); how many were read, 0 at the end.
+fn readinto<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    let t = target(vm, arg(args, 0))?;
+    let Some(b) = vm.buffer(arg(args, 1)).filter(|b| b.writable) else {
+        return vm.raise_msg("TypeError", "object with buffer protocol required");
+    };
+    let mut room = b.len as usize;
+    if let Some(&n) = args.get(2) {
+        room = room.min(vm.int_arg(n)?.max(0) as usize);
+    }
+    let Target::File(fd, _) = t else {
+        return Ok(Value::small(0));
+    };
+    let data = read_bytes(vm, fd, Some(room))?;
+    vm.mem
+        .write_bytes(b.addr, &data)
+        .or_else(|e| vm.raise_mem(e))?;
+    Ok(Value::small(data.len() as i32))
+}
+
 /// `f.readline()`.
 fn readline<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let (fd, binary) = file_arg(vm, arg(args, 0))?;
+    let (fd, binary) = match target(vm, arg(args, 0))? {
+        Target::File(fd, binary) => (fd, binary),
+        Target::Console(_, binary) => return text_or_bytes(vm, b"", binary),
+    };
     let line = read_line(vm, fd)?;
     text_or_bytes(vm, &line, binary)
 }
 
 /// `for line in f`.
 fn getiter<F: FlashImage>(vm: &mut Vm<F>, f: Value) -> R<Value> {
-    file_arg(vm, f)?;
+    target(vm, f)?;
     Ok(f)
 }
 
 fn iternext<F: FlashImage>(vm: &mut Vm<F>, f: Value) -> R<Option<Value>> {
-    let (fd, binary) = file_arg(vm, f)?;
+    let (fd, binary) = match target(vm, f)? {
+        Target::File(fd, binary) => (fd, binary),
+        Target::Console(..) => return Ok(None),
+    };
     let line = read_line(vm, fd)?;
     if line.is_empty() {
         return Ok(None);
@@ -257,8 +381,17 @@ fn iternext<F: FlashImage>(vm: &mut Vm<F>, f: Value) -> R<Option<Value>> {
 
 /// `f.write(data)`: `str` or `bytes`; returns the bytes written.
 fn write<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let (fd, _) = file_arg(vm, arg(args, 0))?;
+    let t = target(vm, arg(args, 0))?;
     let data = arg(args, 1);
+    if let Target::Console(fd, _) = t {
+        // As MicroPython's stdio: anything with the buffer protocol.
+        let bytes = crate::types::buffer::bytes_arg(vm, data)?;
+        console_write(vm, fd, &String::from_utf8_lossy(&bytes));
+        return Ok(Value::small(bytes.len() as i32));
+    }
+    let Target::File(fd, _) = t else {
+        return Ok(vm.none());
+    };
     let bytes = match vm.kind(data) {
         Some(Kind::BYTES) => vm.str_obj_bytes(data).map(<[u8]>::to_vec),
         _ => vm.str_bytes(data).map(<[u8]>::to_vec),
@@ -300,7 +433,9 @@ fn tell<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value
 
 /// `f.flush()`.
 fn flush<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
-    let (fd, _) = file_arg(vm, arg(args, 0))?;
+    let Target::File(fd, _) = target(vm, arg(args, 0))? else {
+        return Ok(vm.none());
+    };
     let root = vm.fs_root()?;
     let r = root.fs().flush(fd);
     vm.vfs_ok(r)?;
@@ -310,7 +445,7 @@ fn flush<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Valu
 /// `with open(…) as f`.
 fn enter<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
     let f = arg(args, 0);
-    file_arg(vm, f)?;
+    target(vm, f)?;
     Ok(f)
 }
 
@@ -326,7 +461,8 @@ fn close<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Valu
         return vm.raise_msg("TypeError", "expected a file");
     }
     let state = vm.wv(f, 1).as_int();
-    if state & CLOSED == 0 {
+    // A console stream stays open (and is a read-only static).
+    if state & CLOSED == 0 && !is_console(vm, f) {
         vm.set_w(f, 1, Value::small(state | CLOSED).0)?;
         let root = vm.fs_root()?;
         let r = root.close(Fd((state >> 1) as u32));

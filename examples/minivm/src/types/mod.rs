@@ -45,5 +45,6 @@ pub mod staticmethod;
 pub mod str;
 pub mod str_format;
 pub mod str_methods;
+pub mod stringio;
 pub mod tuple;
 pub mod unicode;

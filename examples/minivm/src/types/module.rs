@@ -1,6 +1,8 @@
 //! Modules: `[hdr|MODULE][name qstr][globals dict]`; attributes are the globals (with the
 //! overlay of globals a frozen module's own code rebound, see `Vm::store_global`), then a
-//! module-level `__getattr__(name)` (PEP 562).
+//! module-level `__getattr__(name)` (PEP 562). A builtin module (a firmware static, its
+//! registry index + 1 in the header's aux) asks its definition's `attr` hook first, and
+//! refuses other stores with `AttributeError`, as MicroPython's read-only module dicts.
 
 use alloc::string::String;
 use core::fmt::Write as _;
@@ -31,6 +33,21 @@ fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, _d: u32, _k: P
 
 fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<Attr> {
     let g = vm.wv(m, 2);
+    // A builtin module: its own hook first (`sys.path`); its dict is read-only, so a store
+    // the hook does not take is refused as MicroPython refuses it.
+    if let Some(def) = vm.module_def(m) {
+        if let Some(hook) = def.attr {
+            match hook(vm, name, op)? {
+                Attr::Default => {}
+                a => return Ok(a),
+            }
+        }
+        if matches!(op, AttrOp::Store(_) | AttrOp::Delete) {
+            let n = vm.str_string(name);
+            let msg = alloc::format!("'module' object has no attribute '{n}'");
+            return vm.raise_msg("AttributeError", &msg);
+        }
+    }
     match op {
         AttrOp::Load | AttrOp::Method => {
             if let Some(v) = vm.overlay_get(g, name) {

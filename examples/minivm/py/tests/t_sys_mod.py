@@ -1,0 +1,2 @@
+# Helper of t_sys.py: a module to find in sys.modules and import again.
+VALUE = 1
