@@ -505,6 +505,10 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         freeze_batch(vm, &tree, &[], self.measure)
     }
 
+    fn measures(&self) -> bool {
+        self.measure
+    }
+
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
         let fw = firmware_id(vm);
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
@@ -524,9 +528,7 @@ fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
     (0..vm.dict_len(mods))
         .filter_map(|i| {
             let (k, m) = vm.dict_entry(mods, i);
-            vm.mem
-                .is_heap_head(m.0)
-                .then(|| (vm.str_string(k), m.0))
+            vm.mem.is_heap_head(m.0).then(|| (vm.str_string(k), m.0))
         })
         .collect()
 }
@@ -626,6 +628,7 @@ fn freeze_batch<F: FreezeFlash>(
                 modules: group.iter().map(|(n, _)| n.clone()).collect(),
                 stats: frozen.stats.clone(),
                 live_before,
+                live_start: None,
                 live_after: None,
                 waited: Vec::new(),
             });

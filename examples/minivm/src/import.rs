@@ -60,6 +60,8 @@ struct Pending {
     /// `young`'s length before its module object was made: the entries below are its
     /// importer's (in the running set), those above its own.
     young_base: usize,
+    /// The live heap when its import started, when the freezer measures it.
+    live_start: Option<u32>,
     /// Its body returned: it waits for the dotted import that made it to attach it and
     /// complete it.
     done: bool,
@@ -88,6 +90,10 @@ pub struct FreezeImports {
     /// running set they reached (moved to [`BatchLog::waited`](crate::vm::BatchLog) with
     /// their batch).
     pub waited: Vec<(String, String)>,
+    /// Packages not frozen when their import completes, because a later name of the call is
+    /// below them (`freeze.import_modules('pkg', 'pkg.lazy')`): frozen at the end of the call
+    /// with every submodule attached, so `import pkg.lazy` after a reboot costs no heap.
+    pub hold: Vec<String>,
 }
 
 impl FreezeImports {
@@ -101,6 +107,7 @@ impl FreezeImports {
             error: None,
             batches: 0,
             waited: Vec::new(),
+            hold: Vec::new(),
         }
     }
 }
@@ -218,12 +225,22 @@ impl<F: FlashImage> Vm<F> {
                 return;
             };
             debug_assert!(p.done, "an import above this one is still running");
-            let mut group = alloc::vec![p.key];
-            group.extend(p.waiting);
             // Its own young objects are in `sys.modules` (and about to be frozen): the
             // collection after its batch takes the rest.
             self.young.truncate(p.young_base);
-            let outcome = self.freeze_group(&group, p.young_base);
+            if p.waiting.is_empty() {
+                let name = self.str_string(p.key);
+                if self
+                    .freeze_imports
+                    .as_ref()
+                    .is_some_and(|f| f.hold.contains(&name))
+                {
+                    continue;
+                }
+            }
+            let mut group = alloc::vec![p.key];
+            group.extend(p.waiting);
+            let outcome = self.freeze_group(&group, p.young_base, p.live_start);
             match outcome {
                 Ok(Batch::Frozen(_)) | Ok(Batch::Nothing) => {}
                 Ok(Batch::Waits(why)) => {
@@ -255,7 +272,12 @@ impl<F: FlashImage> Vm<F> {
     /// Freezes `group` (module keys, the first the one that completed) as one batch unless it
     /// reaches the running set, whose `young` part ends at `young_end`. A committed batch is
     /// followed by a collection.
-    fn freeze_group(&mut self, group: &[Value], young_end: usize) -> Result<Batch, FreezeFailed> {
+    fn freeze_group(
+        &mut self,
+        group: &[Value],
+        young_end: usize,
+        live_start: Option<u32>,
+    ) -> Result<Batch, FreezeFailed> {
         let Some(fi) = self.freeze_imports.as_ref() else {
             return Ok(Batch::Nothing);
         };
@@ -297,11 +319,16 @@ impl<F: FlashImage> Vm<F> {
                 fi.waited = rest;
                 if let Some(log) = self.freeze_log.last_mut() {
                     log.waited = mine;
+                    log.live_start = live_start;
                 }
             }
             self.collect();
             let live = self.heap_stats().used;
-            if let Some(log) = self.freeze_log.last_mut().filter(|l| l.live_before.is_some()) {
+            if let Some(log) = self
+                .freeze_log
+                .last_mut()
+                .filter(|l| l.live_before.is_some())
+            {
                 log.live_after = Some(live);
             }
         }
@@ -340,6 +367,13 @@ impl<F: FlashImage> Vm<F> {
             let msg = alloc::format!("no module named '{path}'");
             return self.raise_msg("ImportError", &msg);
         };
+        let live_start = match (&self.freeze_imports, &self.freezer) {
+            (Some(_), Some(fz)) if fz.measures() => {
+                self.collect();
+                Some(self.heap_stats().used)
+            }
+            _ => None,
+        };
         let young_base = self.young.len();
         let (m, g) = self.new_module(key, 8, is_pkg)?;
         let top = match self.load_mpy(&bytes, g) {
@@ -368,6 +402,7 @@ impl<F: FlashImage> Vm<F> {
                 fi.chain.push(Pending {
                     key,
                     young_base,
+                    live_start,
                     done: false,
                     waiting: Vec::new(),
                 });
@@ -382,7 +417,11 @@ impl<F: FlashImage> Vm<F> {
             }
             return Err(t);
         }
-        if let Some(p) = self.freeze_imports.as_mut().and_then(|f| f.chain.last_mut()) {
+        if let Some(p) = self
+            .freeze_imports
+            .as_mut()
+            .and_then(|f| f.chain.last_mut())
+        {
             p.done = true;
         }
         Ok(m)

@@ -199,6 +199,11 @@ pub trait Freezer<F: FlashImage> {
     fn freeze_tree(&mut self, vm: &mut Vm<F>, name: &str) -> Result<Batch, FreezeFailed>;
     /// Erases the image.
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String>;
+    /// Whether the freezer measures the live heap ([`BatchLog::live_before`]): freeze as you
+    /// import then also logs the live heap when each module's import starts.
+    fn measures(&self) -> bool {
+        false
+    }
 }
 
 /// What one freeze did.
@@ -233,6 +238,10 @@ pub struct BatchLog {
     /// The live heap just before it, when the freezer measures it
     /// (`minivm::freeze::FlashFreezer::measure`).
     pub live_before: Option<u32>,
+    /// The live heap when the import of its first module started, when measured (freeze as
+    /// you import): `live_before - live_start` is that module's import cost, what its import
+    /// added to the heap (the batches of its own imports, frozen meanwhile, excepted).
+    pub live_start: Option<u32>,
     /// The live heap after it and a collection, when measured: `live_before - live_after` is
     /// the heap the batch gave back.
     pub live_after: Option<u32>,

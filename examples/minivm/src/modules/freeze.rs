@@ -50,9 +50,22 @@ fn import_modules<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) 
             None => return vm.raise_msg("TypeError", "module names must be str"),
         }
     }
-    for name in &names {
+    for (i, name) in names.iter().enumerate() {
         let first = vm.freeze_log.len();
-        vm.freeze_imports = Some(FreezeImports::new(vm));
+        let mut fi = FreezeImports::new(vm);
+        // The packages of the names still to come wait for them (`FreezeImports::hold`).
+        for later in &names[i + 1..] {
+            for (at, _) in later.match_indices('.') {
+                fi.hold.push(String::from(&later[..at]));
+            }
+        }
+        let in_tree = |n: &str| {
+            let below =
+                |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
+            n == name || below(n, name) || below(name, n)
+        };
+        let held = fi.hold.iter().any(|h| in_tree(h));
+        vm.freeze_imports = Some(fi);
         let imported = vm.import_dotted(name);
         let fi = vm.freeze_imports.take();
         if let Err(t) = imported {
@@ -80,6 +93,10 @@ fn import_modules<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) 
         }
         // What the call found already in the heap: the name imported before, its parents.
         let tree = match vm.freezer.take() {
+            Some(fz) if held => {
+                vm.freezer = Some(fz);
+                Ok(Batch::Nothing)
+            }
             Some(mut fz) => {
                 let r = fz.freeze_tree(vm, name);
                 vm.freezer = Some(fz);
