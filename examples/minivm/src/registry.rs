@@ -110,6 +110,8 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::hashlib::Hashlib),
         module!(modules::heapq::Heapq),
         module!(modules::random::Random),
+        module!(modules::r#struct::Struct),
+        module!(modules::json::Json),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.
