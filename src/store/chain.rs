@@ -9,10 +9,12 @@ use zerocopy::{FromBytes, IntoBytes};
 
 use super::device::Device;
 use super::{Appended, Frozen, FrozenRoot, StoreConfig, StoreError};
+use crate::dedup::Earlier;
 use crate::forward::{ForwardingTable, SideTable};
 use crate::image::format::{
     BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, HEADER_LEN, SECTION_ALIGN, align_up,
 };
+use crate::image::index::EarlierIndex;
 use crate::image::read::{
     ChainIndex, DecodeError, HeaderAt, Reader, Source, Tail, header_at, scan_chain, validate,
 };
@@ -487,7 +489,7 @@ impl<'a, D: Device> Chain<'a, D> {
 
     /// See the front-ends ([`super::Store`]).
     pub(crate) fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<D::Error>>
@@ -501,14 +503,35 @@ impl<'a, D: Device> Chain<'a, D> {
             });
         }
         let target = self.target()?;
-        plan::make(
+        let cfg = self.cfg;
+        let batches = self.state.as_ref().map_or(&[][..], |s| s.index.batches());
+        // The earlier batches' objects, indexed while this plan is made (`image::index`).
+        let mut earlier = (cfg.dedup.earlier_entries > 0 && !batches.is_empty()).then(|| {
+            let region = Region {
+                flash: &mut self.flash,
+                offset: cfg.region_offset,
+                len: cfg.region_len,
+            };
+            EarlierIndex::<_>::new(
+                region,
+                batches,
+                cfg.layout.region_address,
+                cfg.dedup.earlier_entries,
+            )
+        });
+        let plan = plan::make(
             vm,
             roots,
             target,
             SideTable::new(vm),
-            Some(self.cfg.statics),
-        )
-        .map_err(StoreError::Freeze)
+            Some(cfg.statics),
+            cfg.dedup,
+            earlier.as_mut().map(|e| e as &mut dyn Earlier),
+        );
+        if let Some(e) = earlier.as_mut().and_then(|e| e.take_error()) {
+            return Err(e);
+        }
+        plan.map_err(StoreError::Freeze)
     }
 
     /// See the front-ends ([`super::Store`]).

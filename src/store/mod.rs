@@ -97,7 +97,7 @@ use crate::image::read::ChainIndex;
 use crate::image::write::ImageError;
 use crate::image::{DecodeError, Layout, ReadConfig, Tail};
 use crate::model::{LiveHeap, ObjectModel, RefEncoding};
-use crate::plan::{Plan, Root, RootKind, Stats};
+use crate::plan::{Dedup, Plan, Root, RootKind, Stats};
 use crate::relocate::Target;
 
 mod chain;
@@ -281,6 +281,9 @@ pub struct StoreConfig<'a> {
     /// [`Store::freeze`]), and a batch with a pointer outside the image and these ranges is not
     /// committed.
     pub statics: &'a [Range<u64>],
+    /// Whether freezes give content-equal objects one copy, within the batch and with the
+    /// earlier batches' objects ([`Dedup`]; off by default).
+    pub dedup: Dedup,
 }
 
 impl<'a> StoreConfig<'a> {
@@ -298,6 +301,7 @@ impl<'a> StoreConfig<'a> {
             layout,
             encoding,
             statics: &[],
+            dedup: Dedup::OFF,
         }
     }
 
@@ -314,6 +318,12 @@ impl<'a> StoreConfig<'a> {
     /// The same, with the VM's static ranges.
     pub const fn with_statics(self, statics: &'a [Range<u64>]) -> Self {
         Self { statics, ..self }
+    }
+
+    /// The same, deduplicating as `dedup` says (the VM says which kinds may merge:
+    /// [`ObjectModel::may_merge`], [`ObjectModel::mergeable_frozen_kind`]).
+    pub const fn with_dedup(self, dedup: Dedup) -> Self {
+        Self { dedup, ..self }
     }
 
     /// The reader's configuration for this store's region.
@@ -462,9 +472,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
     /// Plan a freeze of `roots` for the next batch ([`Store::target`]), checking every pointer
     /// to a static object against [`StoreConfig::statics`] now, with its path, rather than when
     /// the batch is validated. The two-step path: then [`Store::append`] and
-    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all.
+    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all. With [`StoreConfig::dedup`] on, it
+    /// reads the earlier batches' objects (hence `&mut`).
     pub fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>
@@ -651,7 +662,7 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
 
     /// [`Store::plan`].
     pub fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>

@@ -83,7 +83,10 @@ pub fn boot(
     if let Some(root) = fs {
         minivm::vfs::mount(&mut vm, root, minivm::vfs::SYS_PATH);
     }
+    #[cfg(not(feature = "dedup"))]
     minivm::freeze::FlashFreezer::attach(&mut vm);
+    #[cfg(feature = "dedup")]
+    minivm::freeze::FlashFreezer::attach_with(&mut vm, flashfreeze::plan::Dedup::ON);
     let t0 = micros();
     let mounted = vm.mount_frozen();
     let mount_us = micros() - t0;

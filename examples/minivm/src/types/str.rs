@@ -77,6 +77,8 @@ impl<F: FlashImage> NativeType<F> for Str {
             Native::new("encode", encode),
         ],
         names: &["keepends"],
+        // Immutable, no identity (as MicroPython's): equal strs may share a frozen copy.
+        merge: true,
         ..TypeSlots::new(Kind::STR, "str")
     };
 }
