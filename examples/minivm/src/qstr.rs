@@ -428,7 +428,7 @@ impl<F: FlashImage> Vm<F> {
         if let Some(id) = self.find_qstr(s) {
             return Ok(Value::qstr(id));
         }
-        let s_obj = self.new_str_obj(Kind::STR, s)?;
+        let s_obj = self.new_qstr_text(s)?;
         let pool = self.qpool;
         let need_new = !pool.is_ptr() || !self.mem.is_writable(pool.0) || {
             let cap = self.aux(pool);
@@ -454,6 +454,24 @@ impl<F: FlashImage> Vm<F> {
         let id = self.next_qstr;
         self.next_qstr += 1;
         Ok(Value::qstr(id))
+    }
+
+    /// The text of a new heap qstr, in the compact str layout (`[hdr len|STR+COMPACT][bytes]`:
+    /// no hash word, the pool's lookup compares bytes): never handed out as a value, so nothing
+    /// else reads it; 4 bytes less per qstr, a whole 16-byte block for one name in four.
+    fn new_qstr_text(&mut self, s: &[u8]) -> R<Value> {
+        if s.len() > STR_LEN_MASK as usize {
+            self.exc = Value(self.st.memory_error);
+            return Err(crate::vm::Thrown);
+        }
+        let a = self.alloc(4 + s.len() as u32)?;
+        let ascii = if s.is_ascii() { STR_ASCII } else { 0 };
+        let _ = self.mem.write_u32(
+            a,
+            header(Kind::STR, s.len() as u32 | ascii) | COMPACT as u32,
+        );
+        let _ = self.mem.write_bytes(a + 4, s);
+        Ok(Value(a))
     }
 
     /// The text of qstr `id`.

@@ -122,7 +122,7 @@ fn modules_that_reach_a_module_still_running_wait_for_it() {
         run(&mut vm2, "r.plugin.NAME, r.core.NAME, r.leaf.TABLE"),
         "('plugin', 'core', (1, 2, 3))\n"
     );
-    let (_, e) = raises(&mut vm2, "r.VERSION = 3");
+    let (_, e) = raises(&mut vm2, "r.core.Loop.extra = 3");
     assert!(e.contains("can't modify frozen object"), "{e}");
 }
 

@@ -1,5 +1,5 @@
-//! `struct` (also `ustruct`): packing values into bytes, as MicroPython's `modstruct.c` and
-//! `binary.c`.
+//! `struct` (also `ustruct`; the file takes the u-name, `struct` being a Rust keyword): packing
+//! values into bytes, as MicroPython's `modstruct.c` and `binary.c`.
 //!
 //! - `calcsize(fmt)`, `pack(fmt, v…)`, `pack_into(fmt, buffer, offset, v…)`,
 //!   `unpack(fmt, data)` and `unpack_from(fmt, data[, offset])` (one function in MicroPython:
