@@ -45,7 +45,7 @@ use embedded_storage::nor_flash::NorFlash;
 use flashfreeze::image::{Layout, ReadConfig};
 use flashfreeze::model::Forward;
 use flashfreeze::plan::Dedup;
-use flashfreeze::store::{Store, StoreConfig, StoreError};
+use flashfreeze::store::{Store, StoreConfig, StoreError, StoreState};
 use flashfreeze::{
     FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
     SlotVisitor, Space,
@@ -144,7 +144,8 @@ const FROZEN_LAYOUTS: u32 = 3;
 
 /// The firmware id written into images: binds them to this build's frozen layouts and statics.
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
-    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&vm.mem.statics);
+    // The image's CRC-32, by the board's engine when it has one (the statics are several KB).
+    let crc = vm.mem.flash.crc_engine().update(0, &vm.mem.statics);
     format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}")
 }
 
@@ -465,15 +466,42 @@ fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
 }
 
 /// The store configuration of minivm's image region.
-fn store_config<'a>(fw: &'a [u8], statics: &'a [Range<u64>]) -> StoreConfig<'a> {
-    StoreConfig::new(IMAGE_FLASH_OFFSET, IMAGE_LEN, layout(fw), ENCODING).with_statics(statics)
+fn store_config<'a>(
+    fw: &'a [u8],
+    statics: &'a [Range<u64>],
+    crc: &'static dyn flashfreeze::image::crc::CrcEngine,
+) -> StoreConfig<'a> {
+    StoreConfig::new(IMAGE_FLASH_OFFSET, IMAGE_LEN, layout(fw), ENCODING)
+        .with_statics(statics)
+        .with_crc(crc)
 }
 
-/// The freezer behind `freeze.import_modules` and `freeze.clear`.
+/// The store on `dev`: reading the region in place (the VM's own view of it), and from what the
+/// last store, or the boot's mount, knew of it when there is such a `state`.
+fn open_store<'a, F: FreezeFlash>(
+    dev: &'a mut F,
+    cfg: StoreConfig<'a>,
+    state: Option<StoreState>,
+) -> Result<Store<'a, &'a mut F>, StoreError<F::Error>> {
+    if dev.image().len() != IMAGE_LEN as usize {
+        return Store::open(dev, cfg);
+    }
+    let view: for<'r> fn(&'r &'a mut F) -> &'r [u8] = |d| d.image();
+    match state {
+        Some(state) => Store::reopen(dev, cfg, Some(view), state),
+        None => Store::open_mapped(dev, cfg, view),
+    }
+}
+
+/// The freezer behind `freeze.import_modules` and `freeze.clear`. It keeps what its store knew
+/// of the image region between freezes (and what the boot's mount found), so only the first
+/// freeze of a boot reads the region after the image.
 pub struct FlashFreezer {
     /// Collect before each batch and log the live heap ([`BatchLog::live_before`]): the
     /// heap measurements of the tests and benchmarks, at the cost of a collection per batch.
     pub measure: bool,
+    /// What the last store, or the boot's mount, knew of the image region.
+    state: Option<StoreState>,
     /// Whether freezes give equal str, bytes, tuple, float, big-int, code and table objects one
     /// copy (within a batch and with earlier batches). Off by default: on the real-code corpus
     /// it saves 0.91 % of flash (304 of 33,240 B; the seed modules 1.08 %) for 7 % more
@@ -492,6 +520,7 @@ impl FlashFreezer {
     pub fn attach_with<F: FreezeFlash + 'static>(vm: &mut Vm<F>, dedup: Dedup) {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: false,
+            state: None,
             dedup,
         }));
     }
@@ -500,6 +529,7 @@ impl FlashFreezer {
     pub fn attach_measuring<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: true,
+            state: None,
             dedup: Dedup::OFF,
         }));
     }
@@ -520,7 +550,14 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
                 vm.mem.is_heap_head(m.0).then(|| (n.clone(), m.0))
             })
             .collect();
-        freeze_batch(vm, &group, running, self.measure, self.dedup)
+        freeze_batch(
+            vm,
+            &group,
+            running,
+            self.measure,
+            self.dedup,
+            &mut self.state,
+        )
     }
 
     fn freeze_tree(&mut self, vm: &mut Vm<F>, name: &str) -> Result<Batch, FreezeFailed> {
@@ -535,7 +572,7 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
             .into_iter()
             .filter(|(n, _)| in_tree(n))
             .collect();
-        freeze_batch(vm, &tree, &[], self.measure, self.dedup)
+        freeze_batch(vm, &tree, &[], self.measure, self.dedup, &mut self.state)
     }
 
     fn measures(&self) -> bool {
@@ -544,14 +581,24 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
         let fw = firmware_id(vm);
+        let crc = vm.mem.flash.crc_engine();
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
         let statics = statics_ranges(vm);
-        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics)) {
-            Ok(mut store) => store.clear().map(|_| ()).map_err(|e| format!("{e}")),
+        let cfg = store_config(fw.as_bytes(), &statics, crc);
+        let r = match open_store(&mut dev, cfg, self.state.take()) {
+            Ok(mut store) => {
+                let r = store.clear().map(|_| ()).map_err(|e| format!("{e}"));
+                self.state = store.into_parts().1;
+                r
+            }
             Err(e) => Err(format!("flash: {e}")),
         };
         vm.mem.flash = dev;
         r
+    }
+
+    fn mounted(&mut self, state: StoreState) {
+        self.state = Some(state);
     }
 }
 
@@ -577,6 +624,7 @@ fn freeze_batch<F: FreezeFlash>(
     running: &[u32],
     measure: bool,
     dedup: Dedup,
+    state: &mut Option<StoreState>,
 ) -> Result<Batch, FreezeFailed> {
     if group.is_empty() {
         return Ok(Batch::Nothing);
@@ -627,12 +675,11 @@ fn freeze_batch<F: FreezeFlash>(
     let statics = statics_ranges(vm);
     // The flash is a field of the VM's memory: the store borrows the device while the VM
     // holds a stand-in (the freeze reads heap objects only).
+    let crc = vm.mem.flash.crc_engine();
     let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
     let mut waits = false;
-    let frozen = match Store::open(
-        &mut dev,
-        store_config(fw.as_bytes(), &statics).with_dedup(dedup),
-    ) {
+    let cfg = store_config(fw.as_bytes(), &statics, crc).with_dedup(dedup);
+    let frozen = match open_store(&mut dev, cfg, state.take()) {
         Err(e) => Err(FreezeFailed {
             exc: "OSError",
             msg: format!("flash: {e}"),
@@ -641,6 +688,8 @@ fn freeze_batch<F: FreezeFlash>(
             let mut view = Freezing::new(vm, marks);
             let r = store.freeze(&mut view, &roots);
             waits = view.reached_running.get().is_some();
+            drop(view);
+            *state = store.into_parts().1;
             r.map_err(|e| match e {
                 // The VM's own message: `cannot freeze <path> (<kind>): <why>`.
                 StoreError::Freeze(e) => FreezeFailed {
@@ -704,10 +753,15 @@ impl<F: FlashImage> Vm<F> {
         }
         let fw = firmware_id(self);
         let statics = statics_ranges(self);
-        let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING).with_statics(&statics);
+        let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING)
+            .with_statics(&statics)
+            .with_crc(self.mem.flash.crc_engine());
         let region = self.mem.flash.image();
         let mounted = flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram)
             .map_err(|e| format!("{e}"))?;
+        if let Some(freezer) = self.freezer.as_mut() {
+            freezer.mounted(mounted.store_state());
+        }
         let roots: Vec<(RootKind, String, u64)> = mounted
             .roots()
             .map(|r| (r.kind, String::from(r.name), r.address))
@@ -724,9 +778,20 @@ impl<F: FlashImage> Vm<F> {
         let mut modules = Vec::new();
         for (kind, name, addr) in roots {
             if kind == RootKind::MODULE {
-                let key = self
-                    .intern(name.as_bytes())
-                    .map_err(|_| String::from("out of memory"))?;
+                // A frozen module holds its name's qstr (word 1): the key, with no search of
+                // the qstr pools (looking its text up by id walks the pools, not their
+                // strings). Anything else is interned by its text, as it always was.
+                let m = Value(addr as u32);
+                let own = self.wv(m, 1);
+                let named = self.kind(m) == Some(Kind::MODULE)
+                    && own.is_qstr()
+                    && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
+                let key = if named {
+                    own
+                } else {
+                    self.intern(name.as_bytes())
+                        .map_err(|_| String::from("out of memory"))?
+                };
                 let _ = self.dict_store(self.modules, key, Value(addr as u32));
                 if !modules.contains(&name) {
                     modules.push(name);

@@ -20,6 +20,11 @@ use crate::memmap::*;
 pub trait FlashImage: 'static {
     /// The image region's bytes, starting at [`IMAGE_BASE`]; at most [`IMAGE_LEN`] long.
     fn image(&self) -> &[u8];
+    /// What computes the image's CRCs at mount and freeze: the library's table unless the board
+    /// has a CRC unit (the Pico's DMA sniffer).
+    fn crc_engine(&self) -> &'static dyn flashfreeze::image::crc::CrcEngine {
+        &flashfreeze::image::crc::SOFTWARE_CRC
+    }
 }
 
 /// An erased (all 0xFF) or file-backed image kept in RAM.
@@ -143,7 +148,13 @@ impl<F: FlashImage> Memory<F> {
     }
 
     /// `len` bytes at `addr`, or `None` if they are not all mapped.
+    #[inline]
     pub fn bytes(&self, addr: u32, len: u32) -> Option<&[u8]> {
+        // The heap first, without the region dispatch: most of what the VM reads is there.
+        let off = addr.wrapping_sub(HEAP_BASE) as usize;
+        if off < self.heap.len() {
+            return self.heap.get(off..off.checked_add(len as usize)?);
+        }
         let (b, off) = self.locate(addr)?;
         b.get(off..off.checked_add(len as usize)?)
     }
@@ -157,7 +168,23 @@ impl<F: FlashImage> Memory<F> {
     }
 
     /// The little-endian word at `addr` (0 when unmapped).
+    #[inline]
     pub fn read_u32(&self, addr: u32) -> u32 {
+        let off = addr.wrapping_sub(HEAP_BASE) as usize;
+        if let Some(&[a, b, c, d]) = self.heap.get(off..off.wrapping_add(4)) {
+            return u32::from_le_bytes([a, b, c, d]);
+        }
+        self.read_u32_elsewhere(addr)
+    }
+
+    /// [`Memory::read_u32`] outside the heap (or straddling its end): the image region next,
+    /// without the region dispatch (frozen objects are read there), then any other.
+    #[inline(never)]
+    fn read_u32_elsewhere(&self, addr: u32) -> u32 {
+        let off = addr.wrapping_sub(IMAGE_BASE) as usize;
+        if let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4)) {
+            return u32::from_le_bytes([a, b, c, d]);
+        }
         match self.bytes(addr, 4) {
             Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             None => 0,

@@ -204,6 +204,9 @@ pub trait Freezer<F: FlashImage> {
     fn measures(&self) -> bool {
         false
     }
+    /// What the boot's mount found in the image region (the chain it validated), so the first
+    /// freeze need not read the region again.
+    fn mounted(&mut self, _state: flashfreeze::store::StoreState) {}
 }
 
 /// What one freeze did.

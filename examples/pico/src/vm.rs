@@ -24,9 +24,11 @@ use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
 
+use flashfreeze::image::crc::{CrcEngine, SOFTWARE_CRC};
 use minivm::ramsection::RamSection;
 use minivm::vfs::Root;
 
+use crate::crc::DmaCrc;
 use crate::flash::{self, FlashError, RegionFlash};
 use crate::layout::{
     FLASH_SIZE, FROZEN_RAM_ADDR, FROZEN_RAM_LEN, FS_LEN, FS_OFFSET, IMAGE_LEN, IMAGE_OFFSET,
@@ -115,7 +117,13 @@ pub fn boot(
 /// that the next VM can have them; the VM is dropped.
 pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>) {
     minivm::session::close_files(&vm);
-    let chip = core::mem::replace(&mut vm.mem.flash, PicoChip { region: None });
+    let chip = core::mem::replace(
+        &mut vm.mem.flash,
+        PicoChip {
+            region: None,
+            crc: None,
+        },
+    );
     let ram = core::mem::replace(&mut vm.mem.ram, RamSection::Heap(alloc::vec::Vec::new()));
     drop(vm);
     (chip, ram.into_fixed())
@@ -125,14 +133,18 @@ pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>) {
 pub struct PicoChip {
     /// The image region; `None` for the detached stand-in.
     region: Option<RegionFlash>,
+    /// The DMA sniffer, when it passed its self-test: the image's CRCs at mount and freeze.
+    crc: Option<&'static DmaCrc>,
 }
 
 impl PicoChip {
-    /// Wraps the image region (`region` must be [`IMAGE_OFFSET`]`..+`[`IMAGE_LEN`], minivm's map).
-    pub fn new(region: RegionFlash) -> Option<Self> {
+    /// Wraps the image region (`region` must be [`IMAGE_OFFSET`]`..+`[`IMAGE_LEN`], minivm's map);
+    /// `crc` computes the image's CRCs (the table when `None`).
+    pub fn new(region: RegionFlash, crc: Option<&'static DmaCrc>) -> Option<Self> {
         (region.flash_offset() == IMAGE_OFFSET && region.as_slice().len() == IMAGE_LEN as usize)
             .then_some(Self {
                 region: Some(region),
+                crc,
             })
     }
 
@@ -245,10 +257,20 @@ impl minivm::FlashImage for PicoChip {
     fn image(&self) -> &[u8] {
         self.region.as_ref().map_or(&[], |r| r.as_slice())
     }
+
+    fn crc_engine(&self) -> &'static dyn CrcEngine {
+        match self.crc {
+            Some(dma) => dma,
+            None => &SOFTWARE_CRC,
+        }
+    }
 }
 
 impl minivm::freeze::FreezeFlash for PicoChip {
     fn detached() -> Self {
-        PicoChip { region: None }
+        PicoChip {
+            region: None,
+            crc: None,
+        }
     }
 }
