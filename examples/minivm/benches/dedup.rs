@@ -92,7 +92,11 @@ fn main() {
         let dedup = if on == "on" { Dedup::ON } else { Dedup::OFF };
         let (mut vm, line) = imported(set, dedup);
         assert!(measured(&mut vm, &line), "{}", vm.take_output());
-        let objects: u32 = vm.freeze_log.iter().map(|s| s.objects + s.merged).sum();
+        let objects: u32 = vm
+            .freeze_log
+            .iter()
+            .map(|b| b.stats.objects + b.stats.merged)
+            .sum();
         println!("objects={objects} ");
         return;
     }
@@ -101,7 +105,7 @@ fn main() {
         for (name, dedup) in [("off", Dedup::OFF), ("on", Dedup::ON)] {
             let (mut vm, line) = imported(set, dedup);
             assert!(vm.exec_line(&line).is_ok(), "{}", vm.take_output());
-            let log = &vm.freeze_log;
+            let log: Vec<&flashfreeze::Stats> = vm.freeze_log.iter().map(|b| &b.stats).collect();
             let flash: u64 = log.iter().map(|s| s.flash_bytes).sum();
             let merged: u32 = log.iter().map(|s| s.merged).sum();
             let working = log.iter().map(|s| s.working_bytes).max().unwrap_or(0);

@@ -55,13 +55,16 @@ use crate::mem::FlashImage;
 use crate::memmap::*;
 use crate::obj::*;
 use crate::slots::{Freeze, Frozen};
-use crate::vm::{Freezer, Vm};
+use crate::vm::{Batch, BatchLog, FreezeFailed, Freezer, Vm};
 
 /// minivm's frozen references: MicroPython's tag-`0b00` words, the bare 32-bit address.
 const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
 
 /// The root name of the qstr pool chain in the image.
 pub const QSTR_ROOT: &str = "qstrs";
+
+/// Why a plan refuses an object of the running set (`crate::import`): the group waits.
+const RUNNING: &str = "reachable from a module still being imported";
 
 /// A flash device the VM both reads in place ([`FlashImage`]) and programs ([`NorFlash`],
 /// whole chip: offsets are chip offsets).
@@ -164,17 +167,27 @@ pub struct Freezing<'v, F: FlashImage> {
     /// Each heap qstr pool's compact sizes ([`Vm::compact_pool`]), computed once: the plan asks for a
     /// pool's layout many times, and each answer would walk the pool's strings.
     pools: Vec<(u32, Option<(u32, u32)>)>,
+    /// The heap's marks are the running set's reach (`crate::import`): a marked object is
+    /// refused, and the group waits.
+    running: bool,
+    /// The first marked object the plan reached.
+    reached_running: core::cell::Cell<Option<u32>>,
 }
 
 impl<'v, F: FlashImage> Freezing<'v, F> {
-    fn new(vm: &'v mut Vm<F>) -> Self {
+    fn new(vm: &'v mut Vm<F>, running: bool) -> Self {
         let mut pools = Vec::new();
         let mut p = vm.qpool;
         while vm.mem.is_heap_head(p.0) {
             pools.push((p.0, vm.compact_pool(p)));
             p = vm.wv(p, 1);
         }
-        Freezing { vm, pools }
+        Freezing {
+            vm,
+            pools,
+            running,
+            reached_running: core::cell::Cell::new(None),
+        }
     }
 
     /// The compact sizes of `obj`, if it is a heap qstr pool.
@@ -221,6 +234,12 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
     }
 
     fn mutability(&self, obj: u32) -> Mutability {
+        if self.running && self.mem.is_marked(obj) {
+            if self.reached_running.get().is_none() {
+                self.reached_running.set(Some(obj));
+            }
+            return Mutability::Unfreezable(RUNNING);
+        }
         let v = Value(obj);
         match self.slots(v).map(|t| &t.freeze) {
             Some(Freeze::Flash) => Mutability::Immutable,
@@ -478,6 +497,10 @@ fn open_store<'a, F: FreezeFlash>(
 /// of the image region between freezes (and what the boot's mount found), so only the first
 /// freeze of a boot reads the region after the image.
 pub struct FlashFreezer {
+    /// Collect before each batch and log the live heap ([`BatchLog::live_before`]): the
+    /// heap measurements of the tests and benchmarks, at the cost of a collection per batch.
+    pub measure: bool,
+    /// What the last store, or the boot's mount, knew of the image region.
     state: Option<StoreState>,
     /// Whether freezes give equal str, bytes, tuple, float, big-int, code and table objects one
     /// copy (within a batch and with earlier batches). Off by default: on the real-code corpus
@@ -495,72 +518,65 @@ impl FlashFreezer {
 
     /// Attaches a freezer to `vm` that deduplicates as `dedup` says.
     pub fn attach_with<F: FreezeFlash + 'static>(vm: &mut Vm<F>, dedup: Dedup) {
-        vm.freezer = Some(Box::new(FlashFreezer { state: None, dedup }));
+        vm.freezer = Some(Box::new(FlashFreezer {
+            measure: false,
+            state: None,
+            dedup,
+        }));
+    }
+
+    /// Attaches a freezer that measures the live heap before each batch (no dedup).
+    pub fn attach_measuring<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+        vm.freezer = Some(Box::new(FlashFreezer {
+            measure: true,
+            state: None,
+            dedup: Dedup::OFF,
+        }));
     }
 }
 
 impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
-    fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String> {
-        // Roots: the module, its submodules and its parent packages (so `import a.b` after a
-        // reboot finds `a` in flash too), then the qstr pool chain (interned ids stay valid).
-        // Every other heap module is a candidate: the image names it if the graph reaches it,
-        // so it is found again by name after a reboot.
-        let mut modules: Vec<(String, u32)> = Vec::new();
-        let mods = vm.modules;
-        for i in 0..vm.dict_len(mods) {
-            let (k, m) = vm.dict_entry(mods, i);
-            if vm.mem.is_heap_head(m.0) {
-                modules.push((vm.str_string(k), m.0));
-            }
-        }
+    fn freeze_modules(
+        &mut self,
+        vm: &mut Vm<F>,
+        names: &[String],
+        running: &[u32],
+    ) -> Result<Batch, FreezeFailed> {
+        let group: Vec<(String, u32)> = names
+            .iter()
+            .filter_map(|n| {
+                let key = Value::qstr(vm.find_qstr(n.as_bytes())?);
+                let m = vm.dict_get_q(vm.modules, key)?;
+                vm.mem.is_heap_head(m.0).then(|| (n.clone(), m.0))
+            })
+            .collect();
+        freeze_batch(
+            vm,
+            &group,
+            running,
+            self.measure,
+            self.dedup,
+            &mut self.state,
+        )
+    }
+
+    fn freeze_tree(&mut self, vm: &mut Vm<F>, name: &str) -> Result<Batch, FreezeFailed> {
+        // The module, its submodules and its parent packages (so `import a.b` after a reboot
+        // finds `a` in flash too).
         let in_tree = |n: &str| {
             let below =
                 |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
             n == name || below(n, name) || below(name, n)
         };
-        let (tree, others): (Vec<_>, Vec<_>) = modules.iter().partition(|(n, _)| in_tree(n));
-        if tree.is_empty() {
-            return Ok(format!(
-                "{name}: nothing to freeze (already frozen or builtin)"
-            ));
-        }
-        let mut roots: Vec<Root<'_, u32>> = tree
-            .iter()
-            .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
-            .chain(
-                others
-                    .iter()
-                    .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
-            )
+        let tree: Vec<(String, u32)> = heap_modules(vm)
+            .into_iter()
+            .filter(|(n, _)| in_tree(n))
             .collect();
-        if vm.mem.is_heap_head(vm.qpool.0) {
-            roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
-        }
-        let fw = firmware_id(vm);
-        let statics = statics_ranges(vm);
-        // The flash is a field of the VM's memory: the store borrows the device while the VM
-        // holds a stand-in (the freeze reads heap objects only).
-        let crc = vm.mem.flash.crc_engine();
-        let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
-        let cfg = store_config(fw.as_bytes(), &statics, crc).with_dedup(self.dedup);
-        let frozen = open_store(&mut dev, cfg, self.state.take())
-            .map_err(|e| format!("flash: {e}"))
-            .and_then(|mut store| {
-                let frozen = store
-                    .freeze(&mut Freezing::new(vm), &roots)
-                    .map_err(|e| match e {
-                        // The VM's own message: `cannot freeze <path> (<kind>): <why>`.
-                        StoreError::Freeze(e) => format!("{e}"),
-                        e => format!("{e}"),
-                    });
-                self.state = store.into_parts().1;
-                frozen
-            });
-        vm.mem.flash = dev;
-        let frozen = frozen?;
-        vm.frozen_count += frozen.stats.objects;
-        vm.freeze_log.push(frozen.stats.clone());
-        Ok(format!("{}", frozen.stats))
+        freeze_batch(vm, &tree, &[], self.measure, self.dedup, &mut self.state)
+    }
+
+    fn measures(&self) -> bool {
+        self.measure
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
@@ -583,6 +599,135 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
 
     fn mounted(&mut self, state: StoreState) {
         self.state = Some(state);
+    }
+}
+
+/// The modules of `sys.modules` that are in the heap: (name, module).
+fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
+    let mods = vm.modules;
+    (0..vm.dict_len(mods))
+        .filter_map(|i| {
+            let (k, m) = vm.dict_entry(mods, i);
+            vm.mem.is_heap_head(m.0).then(|| (vm.str_string(k), m.0))
+        })
+        .collect()
+}
+
+/// Freezes `group` (named heap modules) as one batch. Roots: the group's modules, then the
+/// qstr pool chain (interned ids stay valid); every other heap module outside the running set
+/// is a candidate, named by the image if the graph reaches it (found by name after a reboot).
+/// With a `running` set (see `crate::import`), what it reaches is marked for the plan, which
+/// refuses it: the answer is then [`Batch::Waits`] and nothing is written.
+fn freeze_batch<F: FreezeFlash>(
+    vm: &mut Vm<F>,
+    group: &[(String, u32)],
+    running: &[u32],
+    measure: bool,
+    dedup: Dedup,
+    state: &mut Option<StoreState>,
+) -> Result<Batch, FreezeFailed> {
+    if group.is_empty() {
+        return Ok(Batch::Nothing);
+    }
+    let live_before = measure.then(|| {
+        vm.collect();
+        vm.heap_stats().used
+    });
+    let marks = !running.is_empty();
+    if marks {
+        // The group's module objects and the heap qstr pools bound the marking. That a
+        // running importer holds the module it just imported (its parent's attribute) does
+        // not make the module's own objects running; any other path to them does. The
+        // pools are interning's, never running code's (it holds ids, and a frozen pool is
+        // followed by a new heap one): a pool made during the importer's instruction is in
+        // its young list.
+        let mut barrier: Vec<u32> = group.iter().map(|(_, m)| *m).collect();
+        let mut p = vm.qpool;
+        while vm.mem.is_heap_head(p.0) {
+            barrier.push(p.0);
+            p = vm.wv(p, 1);
+        }
+        for &b in &barrier {
+            vm.mem.mark(b);
+        }
+        vm.mark_from(running);
+        for &b in &barrier {
+            vm.mem.unmark(b);
+        }
+    }
+    let others: Vec<(String, u32)> = heap_modules(vm)
+        .into_iter()
+        .filter(|(_, m)| !group.iter().any(|(_, g)| g == m) && !vm.mem.is_marked(*m))
+        .collect();
+    let mut roots: Vec<Root<'_, u32>> = group
+        .iter()
+        .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
+        .chain(
+            others
+                .iter()
+                .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
+        )
+        .collect();
+    if vm.mem.is_heap_head(vm.qpool.0) {
+        roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
+    }
+    let fw = firmware_id(vm);
+    let statics = statics_ranges(vm);
+    // The flash is a field of the VM's memory: the store borrows the device while the VM
+    // holds a stand-in (the freeze reads heap objects only).
+    let crc = vm.mem.flash.crc_engine();
+    let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+    let mut waits = false;
+    let cfg = store_config(fw.as_bytes(), &statics, crc).with_dedup(dedup);
+    let frozen = match open_store(&mut dev, cfg, state.take()) {
+        Err(e) => Err(FreezeFailed {
+            exc: "OSError",
+            msg: format!("flash: {e}"),
+        }),
+        Ok(mut store) => {
+            let mut view = Freezing::new(vm, marks);
+            let r = store.freeze(&mut view, &roots);
+            waits = view.reached_running.get().is_some();
+            drop(view);
+            *state = store.into_parts().1;
+            r.map_err(|e| match e {
+                // The VM's own message: `cannot freeze <path> (<kind>): <why>`.
+                StoreError::Freeze(e) => FreezeFailed {
+                    exc: "TypeError",
+                    msg: format!("{e}"),
+                },
+                e => FreezeFailed {
+                    exc: "OSError",
+                    msg: format!("{e}"),
+                },
+            })
+        }
+    };
+    vm.mem.flash = dev;
+    if marks {
+        vm.mem.clear_marks();
+    }
+    match frozen {
+        Ok(frozen) => {
+            vm.frozen_count += frozen.stats.objects;
+            vm.freeze_log.push(BatchLog {
+                modules: group.iter().map(|(n, _)| n.clone()).collect(),
+                stats: frozen.stats.clone(),
+                live_before,
+                live_start: None,
+                live_after: None,
+                waited: Vec::new(),
+            });
+            Ok(Batch::Frozen(frozen.stats))
+        }
+        // The path to the first object of the running set it reached: `pkg.sub.core (module)`.
+        Err(e) if waits => Ok(Batch::Waits(
+            e.msg
+                .strip_prefix("cannot freeze ")
+                .and_then(|m| m.split_once(": ").map(|(p, _)| String::from(p)))
+                .unwrap_or(e.msg),
+        )),
+        Err(e) => Err(e),
     }
 }
 

@@ -336,6 +336,30 @@ impl<F: FlashImage> Memory<F> {
         }
     }
 
+    /// Whether the allocation at `addr` is marked (outside a collection: by
+    /// [`Memory::clear_marks`]'s caller, e.g. the freezer's running set).
+    pub fn is_marked(&self, addr: u32) -> bool {
+        self.heap_block(addr)
+            .is_some_and(|b| self.atb[b] == HEAD | MARK)
+    }
+
+    /// Clears the mark of the allocation at `addr`.
+    pub fn unmark(&mut self, addr: u32) {
+        if let Some(b) = self.heap_block(addr)
+            && self.atb[b] == HEAD | MARK
+        {
+            self.atb[b] = HEAD;
+        }
+    }
+
+    /// Clears every mark without freeing anything (after marks were used outside a
+    /// collection: the next collection must start from none).
+    pub fn clear_marks(&mut self) {
+        for e in self.atb.iter_mut() {
+            *e &= !MARK;
+        }
+    }
+
     /// Frees every unmarked allocation and clears the marks; returns bytes freed.
     pub fn sweep(&mut self) -> u32 {
         let mut freed = 0;

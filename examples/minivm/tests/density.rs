@@ -63,7 +63,7 @@ fn measure(dir: Option<&std::path::Path>, modules: &[&str], dedup: Dedup) -> Mea
         &format!("freeze.import_modules({})", quoted.join(", ")),
     );
     let freed = imported - used(&mut vm);
-    let log = &vm.freeze_log;
+    let log: Vec<&flashfreeze::Stats> = vm.freeze_log.iter().map(|b| &b.stats).collect();
     let mut kinds: BTreeMap<&str, (u32, u64, u32, u64)> = BTreeMap::new();
     for k in log.iter().flat_map(|s| &s.kinds) {
         if k.placement == Placement::Flash {
@@ -237,8 +237,8 @@ fn corpus_freezes_denser_than_the_target() {
 
 /// The RAM section's bytes over the flash section's, of everything frozen so far.
 fn residual_ram(vm: &Vm<SimChip>) -> f64 {
-    let ram: u64 = vm.freeze_log.iter().map(|s| s.ram_bytes).sum();
-    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
+    let ram: u64 = vm.freeze_log.iter().map(|b| b.stats.ram_bytes).sum();
+    let flash: u64 = vm.freeze_log.iter().map(|b| b.stats.flash_bytes).sum();
     ram as f64 / flash as f64
 }
 
@@ -295,7 +295,7 @@ fn compact_frozen_objects_behave(dedup: Dedup) {
     assert_eq!(check_results(&mut vm), before, "same process, frozen");
     if dedup.is_on() {
         assert!(
-            vm.freeze_log.iter().any(|s| s.merged > 0),
+            vm.freeze_log.iter().any(|b| b.stats.merged > 0),
             "something merged"
         );
     }

@@ -145,7 +145,7 @@ fn equal_numbers_share_a_copy_with_dedup_and_behave_the_same() {
     let merged = |name: &str| {
         vm.freeze_log
             .iter()
-            .flat_map(|s| &s.kinds)
+            .flat_map(|b| &b.stats.kinds)
             .filter(|k| k.kind == name)
             .map(|k| k.merged)
             .sum::<u32>()
