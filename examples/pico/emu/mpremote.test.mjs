@@ -184,8 +184,8 @@ after(() => {
       `  uasyncio demo: heap ${results.uasyncio?.fromFs} B run from the filesystem, ${results.uasyncio?.fromFlash} B frozen`,
       `  seed app: ${JSON.stringify({ ...results.app, batches: undefined })}`,
       results.app &&
-        `  seed app, freezer working memory per batch (B over live / objects / flash B; work - 4 B x objects): ${results.app.batches
-          .map((b) => `${b.work}/${b.objects}/${b.flash} (${b.work - 4 * b.objects})`)
+        `  seed app, freezer working memory per batch (B over live / objects / flash B / the plan's own count; work - 4 B x objects): ${results.app.batches
+          .map((b) => `${b.work}/${b.objects}/${b.flash}/${b.planned} (${b.work - 4 * b.objects})`)
           .join(', ')}`,
     ]
       .filter(Boolean)
