@@ -55,8 +55,11 @@ fn freeze_module(store: &mut Store<'_, Flash>, heap: &Vm, name: &str, obj: Obj, 
 
 /// a, b, then a again (new version): three batches.
 fn three_batches(w: &World) -> Flash {
-    let mut store = Store::open(Flash::new((REGION_OFFSET + LEN) as usize), store_cfg(LEN, 4))
-        .unwrap();
+    let mut store = Store::open(
+        Flash::new((REGION_OFFSET + LEN) as usize),
+        store_cfg(LEN, 4),
+    )
+    .unwrap();
     freeze_module(&mut store, &w.heap, "a", w.a, "h-a1");
     freeze_module(&mut store, &w.heap, "b", w.b, "h-b1");
     freeze_module(&mut store, &w.heap, "a", w.a2, "h-a2");
@@ -65,7 +68,9 @@ fn three_batches(w: &World) -> Flash {
 
 /// Check that `m` has module `name` as a frozen copy of `orig`.
 fn assert_module(w: &World, region: &[u8], ram: &[u8], m: &Mounted<'_>, name: &str, orig: Obj) {
-    let at = m.root(RootKind::MODULE, name).unwrap_or_else(|| panic!("{name} mounted"));
+    let at = m
+        .root(RootKind::MODULE, name)
+        .unwrap_or_else(|| panic!("{name} mounted"));
     assert_frozen_copy(&w.heap, region, ram, m, orig, at);
 }
 
@@ -79,7 +84,10 @@ fn refreeze_supersedes_remove_then_compact() {
     assert_eq!(names, [("b", 1), ("a", 2)]);
     let a = mods.iter().find(|m| m.name == "a").unwrap();
     let src = a.source.as_ref().unwrap();
-    assert_eq!((src.path.as_str(), src.hash.as_str()), ("/lib/a.py", "h-a2"));
+    assert_eq!(
+        (src.path.as_str(), src.hash.as_str()),
+        ("/lib/a.py", "h-a2")
+    );
     assert!(a.flash_bytes > 0 && a.objects > 10);
     {
         let region_bytes = region(store.flash(), LEN);
@@ -106,7 +114,10 @@ fn refreeze_supersedes_remove_then_compact() {
     let info = store.info::<Vm>(4).unwrap();
     assert_eq!((info.batches, info.modules), (4, 1));
     assert_eq!(info.region_used, before.region_used + 4096);
-    assert!(info.dead_bytes.0 > before.dead_bytes.0, "{info:?} {before:?}");
+    assert!(
+        info.dead_bytes.0 > before.dead_bytes.0,
+        "{info:?} {before:?}"
+    );
     assert!(info.reclaimable > 0 && info.reclaimable_ram > 0, "{info:?}");
     assert_eq!(info.region_used - info.reclaimable, info.compacted_span);
     // Compact: one batch; each sector erased at most once; a (new) still mounts, b is gone.
@@ -147,8 +158,11 @@ fn compaction_keeps_old_objects_a_live_module_still_reaches() {
     // b holds the first a's frozen root (`from a import f`): re-freezing a does not break b,
     // and compaction keeps what b reaches.
     let mut w = world();
-    let mut store = Store::open(Flash::new((REGION_OFFSET + LEN) as usize), store_cfg(LEN, 4))
-        .unwrap();
+    let mut store = Store::open(
+        Flash::new((REGION_OFFSET + LEN) as usize),
+        store_cfg(LEN, 4),
+    )
+    .unwrap();
     freeze_module(&mut store, &w.heap, "a", w.a, "h1");
     let fa = load_frozen_root(&mut w.heap, region(store.flash(), LEN), "a");
     let b = w.b;
@@ -185,8 +199,18 @@ fn compaction_errors_change_nothing() {
     let mut heap = Vm::new();
     let big: Vec<Obj> = (0..2).map(|_| chain(&mut heap, 60, 90)).collect();
     let _ = &mut rng;
-    freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "x", big[0])]).unwrap();
-    freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "y", big[1])]).unwrap();
+    freeze(
+        &mut store,
+        &heap,
+        &[Root::new(RootKind::MODULE, "x", big[0])],
+    )
+    .unwrap();
+    freeze(
+        &mut store,
+        &heap,
+        &[Root::new(RootKind::MODULE, "y", big[1])],
+    )
+    .unwrap();
     let before = region(store.flash(), SMALL).to_vec();
     let e = store.compact::<Vm>(4).unwrap_err();
     assert!(matches!(e, StoreError::RegionFull { .. }), "{e:?}");
@@ -276,7 +300,11 @@ fn power_cut_sweep_compact() {
             store.recover().unwrap();
             let bytes = region(store.flash(), LEN);
             let (m, ram) = mount_region(bytes, 4);
-            let m = m.unwrap_or_else(|e| panic!("nothing mounts after cut at op {i} byte {byte} (pending {was_pending}): {e}"));
+            let m = m.unwrap_or_else(|e| {
+                panic!(
+                    "nothing mounts after cut at op {i} byte {byte} (pending {was_pending}): {e}"
+                )
+            });
             match m.batches().len() {
                 4 => old += 1,
                 1 => new += 1,
@@ -290,7 +318,10 @@ fn power_cut_sweep_compact() {
             freeze_module(&mut store, &w.heap, "b", w.b, "h");
         }
     }
-    assert!(old > 0 && new > 0 && pending > 0, "old {old} new {new} pending {pending}");
+    assert!(
+        old > 0 && new > 0 && pending > 0,
+        "old {old} new {new} pending {pending}"
+    );
     println!(
         "compact: {} operations, {points} cut points: old {old}, compacted {new}, pending before recovery {pending}",
         ops.len()
@@ -330,9 +361,11 @@ fn power_cut_sweep_remove() {
             }
             let mut store = Store::open(flash, store_cfg(LEN, 4)).unwrap();
             let again = store.remove::<Vm>("b");
-            assert!(again.is_ok() || again == Err(StoreError::NotFrozen), "{again:?}");
+            assert!(
+                again.is_ok() || again == Err(StoreError::NotFrozen),
+                "{again:?}"
+            );
         }
     }
     assert!(kept > 0 && removed > 0, "kept {kept} removed {removed}");
 }
-

@@ -25,9 +25,7 @@ use core::marker::PhantomData;
 use zerocopy::byteorder::little_endian::U16;
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::chain::{
-    Chain, Pager, Region, program, read_chunks, read_unaligned, sector_erased,
-};
+use super::chain::{Chain, Pager, Region, program, read_chunks, read_unaligned, sector_erased};
 use super::device::Device;
 use super::records::{self, Resolution, Source};
 use super::{Appended, StoreError};
@@ -39,7 +37,9 @@ use crate::image::format::{
 use crate::image::read::{ChainIndex, Reader, Source as ReadSource, validate};
 use crate::image::write::{BatchParams, StreamError, measure, stream_to};
 use crate::image::{Image, ImageRoot};
-use crate::model::{FrozenLayout, Mutability, ObjectModel, Placement, RefEncoding, Slot, SlotVisitor, Space};
+use crate::model::{
+    FrozenLayout, Mutability, ObjectModel, Placement, RefEncoding, Slot, SlotVisitor, Space,
+};
 use crate::plan::{self, Plan, Root, RootKind};
 
 /// One live frozen module, with what it reaches.
@@ -284,7 +284,12 @@ impl<'a, D: Device> Chain<'a, D> {
         let end = self.state()?.index.end_offset();
         let len = (end as usize + D::ERASE_SIZE).min(self.cfg.region_len as usize);
         let mut buf = vec![0xFF; len];
-        read_unaligned(&mut self.flash, self.cfg.region_offset, &mut buf[..end as usize]).await?;
+        read_unaligned(
+            &mut self.flash,
+            self.cfg.region_offset,
+            &mut buf[..end as usize],
+        )
+        .await?;
         Ok(buf)
     }
 
@@ -429,7 +434,9 @@ impl<'a, D: Device> Chain<'a, D> {
         let (span, ram) = compacted.as_ref().map_or((0, 0), |(_, h)| {
             (
                 u64::from(h.span.get()),
-                h.ram_range().end.saturating_sub(self.cfg.layout.ram_address),
+                h.ram_range()
+                    .end
+                    .saturating_sub(self.cfg.layout.ram_address),
             )
         });
         let used = u64::from(image.end_offset());
@@ -518,7 +525,12 @@ impl<'a, D: Device> Chain<'a, D> {
             what: "staged copy unreadable",
         })?;
         let mut cb = [0u8; COMMIT_LEN];
-        read_unaligned(&mut self.flash, base + at + staged.commit_offset.get(), &mut cb).await?;
+        read_unaligned(
+            &mut self.flash,
+            base + at + staged.commit_offset.get(),
+            &mut cb,
+        )
+        .await?;
         let crcs = CommitRecord::read_from_bytes(&cb)
             .map(|c| c.crcs())
             .map_err(|_| StoreError::Geometry {
@@ -649,7 +661,12 @@ impl<'a, D: Device> Chain<'a, D> {
         align: u32,
     ) -> Res<Compacted, D> {
         self.recover().await?;
-        if let Some(e) = self.state()?.tail.error().filter(|e| super::chain::incompatible(e)) {
+        if let Some(e) = self
+            .state()?
+            .tail
+            .error()
+            .filter(|e| super::chain::incompatible(e))
+        {
             return Err(StoreError::Incompatible(*e));
         }
         let bytes = self.load().await?;
@@ -703,7 +720,10 @@ impl<'a, D: Device> Chain<'a, D> {
             region_used: (u64::from(end), u64::from(span)),
             ram_used: (
                 ram_before,
-                header.ram_range().end.saturating_sub(self.cfg.layout.ram_address),
+                header
+                    .ram_range()
+                    .end
+                    .saturating_sub(self.cfg.layout.ram_address),
             ),
             batches_before,
             objects: (copied, objs.len() as u32 - copied.min(objs.len() as u32)),

@@ -21,7 +21,9 @@ use alloc::vec::Vec;
 use zerocopy::FromBytes;
 
 use crate::image::ImageRoot;
-use crate::image::format::{BATCH_MAGIC, BatchHeader, COMMIT_LEN, CommitRecord, ROOT_ENTRY_LEN, RootEntry};
+use crate::image::format::{
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CommitRecord, ROOT_ENTRY_LEN, RootEntry,
+};
 use crate::plan::RootKind;
 
 /// The separator inside a source record's name (it occurs in no module name or path).
@@ -132,7 +134,8 @@ pub fn resolve<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> Res
                 }
             }
             kind => {
-                r.others.retain(|(k, n, _, _)| !(*k == kind && n == root.name));
+                r.others
+                    .retain(|(k, n, _, _)| !(*k == kind && n == root.name));
                 r.others
                     .push((kind, String::from(root.name), root.address, batch));
             }
@@ -204,7 +207,12 @@ pub fn refused_modules(region: &[u8]) -> Resolution {
             else {
                 continue;
             };
-            roots.push((index, RootKind(e.kind.get()), String::from(name), e.address.get()));
+            roots.push((
+                index,
+                RootKind(e.kind.get()),
+                String::from(name),
+                e.address.get(),
+            ));
         }
         prev = h.header_crc.get();
         index += 1;
@@ -260,7 +268,10 @@ mod tests {
     #[test]
     fn source_names_round_trip_and_refuse_nul() {
         let n = source_name("pkg.m", "/lib/pkg/m.py", "sha256:00").unwrap();
-        assert_eq!(parse_source(&n), Some(("pkg.m", "/lib/pkg/m.py", "sha256:00")));
+        assert_eq!(
+            parse_source(&n),
+            Some(("pkg.m", "/lib/pkg/m.py", "sha256:00"))
+        );
         assert_eq!(source_name("a\0", "p", "h"), None);
         assert_eq!(parse_source("no-separator"), None);
     }
