@@ -42,9 +42,9 @@ use core::fmt;
 use core::ops::Range;
 
 use embedded_storage::nor_flash::NorFlash;
-use flashfreeze::image::{Layout, ReadConfig};
+use flashfreeze::image::{DecodeError, Layout, ReadConfig};
 use flashfreeze::model::Forward;
-use flashfreeze::store::{Store, StoreConfig, StoreError};
+use flashfreeze::store::{Store, StoreConfig, StoreError, records};
 use flashfreeze::{
     FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
     SlotVisitor, Space,
@@ -441,8 +441,34 @@ impl FlashFreezer {
     /// Attaches a freezer to `vm`.
     pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
         vm.freezer = Some(Box::new(FlashFreezer));
+        // A compaction cut while it moved its copy into place: finish it, and mount the
+        // result if the VM already tried to mount (and found nothing).
+        let mounted_nothing = vm.next_qstr == vm.first_dyn_qstr;
+        if FlashFreezer.recover(vm).unwrap_or(false) && mounted_nothing {
+            let _ = vm.mount_frozen();
+        }
+    }
+
+    /// Opens the store on `vm`'s flash and runs `f` on it, the device lent to the store
+    /// while the VM holds a stand-in.
+    fn with_store<F: FreezeFlash, T>(
+        vm: &mut Vm<F>,
+        f: impl FnOnce(&mut Store<'_, &mut F>) -> Result<T, StoreError<F::Error>>,
+    ) -> Result<T, String> {
+        let fw = firmware_id(vm);
+        let statics = statics_ranges(vm);
+        let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics)) {
+            Ok(mut store) => f(&mut store).map_err(|e| format!("{e}")),
+            Err(e) => Err(format!("flash: {e}")),
+        };
+        vm.mem.flash = dev;
+        r
     }
 }
+
+/// minivm's object alignment in the image (every frozen copy is 4-aligned).
+const OBJECT_ALIGN: u32 = 4;
 
 impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String> {
@@ -478,6 +504,20 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
                     .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
             )
             .collect();
+        // Source records: each module of the tree, with its path and the hash of its source.
+        let sources: Vec<(String, u32)> = tree
+            .iter()
+            .filter_map(|(n, m)| {
+                let (path, bytes) = vm.module_source(n)?;
+                let hash = crate::lifecycle::source_hash(&bytes);
+                Some((records::source_name(n, &path, &hash)?, *m))
+            })
+            .collect();
+        roots.extend(
+            sources
+                .iter()
+                .map(|(s, m)| Root::new(RootKind::SOURCE, s, *m)),
+        );
         if vm.mem.is_heap_head(vm.qpool.0) {
             roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
         }
@@ -499,9 +539,78 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
             });
         vm.mem.flash = dev;
         let frozen = frozen?;
+        for (rec, _) in &sources {
+            if let Some((n, path, hash)) = records::parse_source(rec) {
+                vm.lifecycle.sources.retain(|s| s.name != n);
+                vm.lifecycle.sources.push(crate::lifecycle::FrozenSource {
+                    name: String::from(n),
+                    path: String::from(path),
+                    hash: String::from(hash),
+                    checked: true,
+                });
+            }
+        }
         vm.frozen_count += frozen.stats.objects;
         vm.freeze_log.push(frozen.stats.clone());
         Ok(format!("{}", frozen.stats))
+    }
+
+    fn remove(&mut self, vm: &mut Vm<F>, name: &str) -> Result<(), String> {
+        Self::with_store(vm, |store| store.remove::<Freezing<'_, F>>(name)).map_err(|e| {
+            if e.contains("not frozen") {
+                format!("module '{name}' is not frozen")
+            } else {
+                e
+            }
+        })?;
+        vm.lifecycle.sources.retain(|s| s.name != name);
+        // The running VM forgets it too: the next import loads its source (or fails).
+        if let Ok(key) = vm.intern(name.as_bytes()) {
+            let _ = vm.dict_remove(vm.modules, key);
+        }
+        Ok(())
+    }
+
+    fn modules(&mut self, vm: &mut Vm<F>) -> Result<Vec<(String, u32, u64, u64)>, String> {
+        let list = Self::with_store(vm, |store| store.modules())?;
+        Ok(list
+            .into_iter()
+            .map(|m| (m.name, m.batch, m.flash_bytes, m.ram_bytes))
+            .collect())
+    }
+
+    fn info(&mut self, vm: &mut Vm<F>) -> Result<Vec<(&'static str, u64)>, String> {
+        let i = Self::with_store(vm, |store| store.info::<Freezing<'_, F>>(OBJECT_ALIGN))?;
+        Ok(alloc::vec![
+            ("region_used", i.region_used),
+            ("region_free", i.region_free),
+            ("ram_used", i.ram_used),
+            ("ram_free", i.ram_free),
+            ("batches", u64::from(i.batches)),
+            ("modules", u64::from(i.modules)),
+            ("reclaimable", i.reclaimable),
+            ("reclaimable_ram", i.reclaimable_ram),
+        ])
+    }
+
+    fn compact(&mut self, vm: &mut Vm<F>) -> Result<String, String> {
+        let c = Self::with_store(vm, |store| store.compact::<Freezing<'_, F>>(OBJECT_ALIGN))?;
+        // The frozen objects moved: nothing of this VM may run on.
+        vm.lifecycle.reboot_requested = true;
+        Ok(format!(
+            "compacted {} batches into 1: flash {} -> {} bytes, ram {} -> {} bytes, {} objects kept, {} dropped; soft reboot",
+            c.batches_before,
+            c.region_used.0,
+            c.region_used.1,
+            c.ram_used.0,
+            c.ram_used.1,
+            c.objects.0,
+            c.objects.1
+        ))
+    }
+
+    fn recover(&mut self, vm: &mut Vm<F>) -> Result<bool, String> {
+        Self::with_store(vm, |store| store.recover())
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
@@ -541,8 +650,40 @@ impl<F: FlashImage> Vm<F> {
         let statics = statics_ranges(self);
         let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING).with_statics(&statics);
         let region = self.mem.flash.image();
-        let mounted = flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram)
-            .map_err(|e| format!("{e}"))?;
+        let mounted = match flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram) {
+            Ok(m) => m,
+            Err(e) => {
+                // Another firmware's (or format's) image: its module list stays readable.
+                if let flashfreeze::mount::MountError::Invalid(
+                    DecodeError::FirmwareId { .. } | DecodeError::Version { .. },
+                ) = e
+                {
+                    self.lifecycle.refused = records::refused_modules(region)
+                        .modules
+                        .into_iter()
+                        .map(|m| {
+                            let (p, h) = m.source.map(|s| (s.path, s.hash)).unzip();
+                            (m.name, p, h)
+                        })
+                        .collect();
+                }
+                return Err(format!("{e}"));
+            }
+        };
+        let resolved = mounted.resolve();
+        self.lifecycle.sources = resolved
+            .modules
+            .iter()
+            .filter_map(|m| {
+                let s = m.source.as_ref()?;
+                Some(crate::lifecycle::FrozenSource {
+                    name: m.name.clone(),
+                    path: s.path.clone(),
+                    hash: s.hash.clone(),
+                    checked: false,
+                })
+            })
+            .collect();
         let roots: Vec<(RootKind, String, u64)> = mounted
             .roots()
             .map(|r| (r.kind, String::from(r.name), r.address))
@@ -557,8 +698,9 @@ impl<F: FlashImage> Vm<F> {
             self.next_qstr = first + n;
         }
         let mut modules = Vec::new();
+        let live = |name: &str, addr: u64| resolved.module(name).is_some_and(|m| m.address == addr);
         for (kind, name, addr) in roots {
-            if kind == RootKind::MODULE {
+            if kind == RootKind::MODULE && live(&name, addr) {
                 let key = self
                     .intern(name.as_bytes())
                     .map_err(|_| String::from("out of memory"))?;

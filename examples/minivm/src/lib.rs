@@ -52,6 +52,7 @@ pub mod freeze;
 pub mod host;
 pub mod import;
 pub mod interp;
+pub mod lifecycle;
 pub mod mem;
 pub mod memmap;
 pub mod modules;
