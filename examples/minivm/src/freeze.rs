@@ -57,7 +57,7 @@ use crate::slots::{Freeze, Frozen};
 use crate::vm::{Freezer, Vm};
 
 /// minivm's frozen references: MicroPython's tag-`0b00` words, the bare 32-bit address.
-const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
+pub(crate) const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
 
 /// The root name of the qstr pool chain in the image.
 pub const QSTR_ROOT: &str = "qstrs";
@@ -144,7 +144,7 @@ pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
     format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}")
 }
 
-fn layout(fw: &[u8]) -> Layout<'_> {
+pub(crate) fn layout(fw: &[u8]) -> Layout<'_> {
     // 4096: the RP2040's flash sector, which the host's simulated chip shares.
     Layout::new(
         IMAGE_BASE as u64,
@@ -424,7 +424,7 @@ pub fn write_words(out: &mut [u8], words: &[u32]) {
 }
 
 /// The address ranges frozen objects may point into besides the image: the statics.
-fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
+pub(crate) fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
     let start = STATICS_BASE as u64;
     alloc::vec![start..start + vm.mem.statics.len() as u64]
 }

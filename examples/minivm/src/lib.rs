@@ -51,6 +51,7 @@ pub mod frame;
 pub mod freeze;
 pub mod host;
 pub mod import;
+pub mod inspect;
 pub mod interp;
 pub mod lifecycle;
 pub mod mem;

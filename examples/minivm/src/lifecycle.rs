@@ -102,6 +102,60 @@ pub fn source_hash(bytes: &[u8]) -> String {
 }
 
 impl<F: FlashImage> Vm<F> {
+    /// After a firmware update refused the image at boot ([`Lifecycle::refused`]): clear the
+    /// region and freeze the modules it named again, from their sources. A module whose source
+    /// is missing, or differs from the one it was frozen from, is not re-frozen. Returns the
+    /// modules re-frozen and one report line per module. `Err` when no freezer is attached or
+    /// the clear failed (the list is kept then).
+    pub fn refreeze_refused(&mut self) -> Result<(Vec<String>, Vec<String>), String> {
+        let refused = core::mem::take(&mut self.lifecycle.refused);
+        if refused.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let Some(mut fz) = self.freezer.take() else {
+            self.lifecycle.refused = refused;
+            return Err(String::from("no flash image attached"));
+        };
+        let cleared = fz.clear(self);
+        self.freezer = Some(fz);
+        if let Err(e) = cleared {
+            self.lifecycle.refused = refused;
+            return Err(e);
+        }
+        let (mut done, mut lines) = (Vec::new(), Vec::new());
+        for (name, _path, hash) in refused {
+            let line = match (self.module_source(&name), hash) {
+                (None, _) => format!("{name}: not re-frozen (source missing)"),
+                (Some((path, bytes)), Some(h)) if source_hash(&bytes) != h => {
+                    format!("{name}: not re-frozen ({path} changed since it was frozen)")
+                }
+                (Some(_), _) => match self.import_dotted(&name) {
+                    Err(_) => {
+                        let e = self.take_exc();
+                        let t = self.exc_text(e);
+                        format!("{name}: not re-frozen (import failed: {t})")
+                    }
+                    Ok(_) => {
+                        let Some(mut fz) = self.freezer.take() else {
+                            break;
+                        };
+                        let r = fz.freeze_module(self, &name);
+                        self.freezer = Some(fz);
+                        match r {
+                            Ok(stats) => {
+                                done.push(name.clone());
+                                format!("{name}: re-frozen ({stats})")
+                            }
+                            Err(e) => format!("{name}: not re-frozen ({e})"),
+                        }
+                    }
+                },
+            };
+            lines.push(line);
+        }
+        Ok((done, lines))
+    }
+
     /// Module `name`'s source as an import would find it now: (path, bytes).
     pub fn module_source(&self, name: &str) -> Option<(String, Vec<u8>)> {
         let dirs = self.sys_path_dirs();

@@ -204,3 +204,83 @@ fn stale_modes() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The flash as an older firmware would have left it: every batch of the chain carries
+/// `fw` as its firmware id (headers and commit records re-sealed).
+fn made_by_firmware(chip: &SimChip, fw: &[u8]) -> SimChip {
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    let mut bytes = chip.0.as_bytes().to_vec();
+    let base = minivm::memmap::IMAGE_FLASH_OFFSET as usize;
+    let mut at = base;
+    let mut prev = 0u32;
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+    while &bytes[at..at + 4] == b"FFZB" {
+        let h = &mut bytes[at..at + 144];
+        h[9] = fw.len() as u8;
+        h[104..136].fill(0);
+        h[104..104 + fw.len()].copy_from_slice(fw);
+        h[16..20].copy_from_slice(&prev.to_le_bytes());
+        let hc = crc.checksum(&h[..140]);
+        prev = hc;
+        h[140..144].copy_from_slice(&hc.to_le_bytes());
+        let span = u32_at(h, 36) as usize;
+        let c = at + u32_at(h, 96) as usize;
+        bytes[c + 8..c + 12].copy_from_slice(&hc.to_le_bytes());
+        let rc = crc.checksum(&bytes[c..c + 28]);
+        bytes[c + 28..c + 32].copy_from_slice(&rc.to_le_bytes());
+        at += span;
+    }
+    SimChip::from_bytes(&bytes)
+}
+
+#[test]
+fn after_a_firmware_update_the_modules_are_refrozen_from_their_sources() {
+    let d = dir("fwupdate");
+    std::fs::write(d.join("a.mpy"), V1).unwrap();
+    std::fs::write(d.join("b.mpy"), B).unwrap();
+    std::fs::write(d.join("c.mpy"), V2).unwrap();
+    let mut vm = boot(SimChip::erased(), &d);
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('a', 'b', 'c')");
+    // b's source changes and c's goes away; then a firmware with another id boots.
+    std::fs::write(d.join("b.mpy"), V2).unwrap();
+    std::fs::remove_file(d.join("c.mpy")).unwrap();
+    let old = made_by_firmware(&vm.mem.flash, b"minivm-old-firmware");
+    let mut vm = boot(old, &d);
+    // Refused by its firmware id, but its modules are named, with their sources.
+    let names: Vec<_> = vm
+        .lifecycle
+        .refused
+        .iter()
+        .map(|(n, p, _)| {
+            (
+                n.as_str(),
+                p.as_deref()
+                    .is_some_and(|p| p.ends_with(&format!("{n}.mpy"))),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("a", true), ("b", true), ("c", true)]);
+    run(&mut vm, "import freeze");
+    assert_eq!(mods(&mut vm), [], "nothing mounted");
+    let out = run(&mut vm, "freeze.refreeze()");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[0].starts_with("a: re-frozen (froze "), "{out}");
+    assert!(
+        lines[1].starts_with("b: not re-frozen (")
+            && lines[1].ends_with("b.mpy changed since it was frozen)"),
+        "{out}"
+    );
+    assert_eq!(lines[2], "c: not re-frozen (source missing)");
+    assert_eq!(lines[3], "['a']");
+    // The next boot mounts a (this firmware's image now).
+    let mut vm = reboot(&vm, &d);
+    run(&mut vm, "import freeze");
+    assert!(vm.lifecycle.refused.is_empty());
+    assert_eq!(mods(&mut vm), [m("a", 0, false)]);
+    run(&mut vm, "import a");
+    assert_eq!(run(&mut vm, "freeze.isfrozen(a.bump)"), "True\n");
+    assert_eq!(run(&mut vm, "a.bump()"), "1\n");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -221,54 +221,16 @@ fn stale<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Valu
 }
 
 /// `refreeze()`: after a firmware update refused the image at boot, clear it and freeze again
-/// the modules it named, from their sources. Prints one line per module (`refrozen`, or why
-/// not: source missing, source changed since it was frozen, freeze failed) and returns the
-/// list of module names re-frozen.
+/// the modules it named, from their sources ([`Vm::refreeze_refused`]). Prints one line per
+/// module (`re-frozen`, or why not: source missing, source changed since it was frozen, the
+/// freeze failed) and returns the list of module names re-frozen.
 fn refreeze<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
-    let refused = core::mem::take(&mut vm.lifecycle.refused);
-    if refused.is_empty() {
-        return vm.new_list(&[]);
-    }
-    let Some(mut fz) = vm.freezer.take() else {
-        vm.lifecycle.refused = refused;
-        return vm.raise_msg("RuntimeError", "no flash image attached");
+    let (done, lines) = match vm.refreeze_refused() {
+        Ok(r) => r,
+        Err(e) => return vm.raise_msg("OSError", &e),
     };
-    let cleared = fz.clear(vm);
-    vm.freezer = Some(fz);
-    if let Err(e) = cleared {
-        vm.lifecycle.refused = refused;
-        return vm.raise_msg("OSError", &e);
-    }
-    let mut done = Vec::new();
-    for (name, _path, hash) in refused {
-        let line = match (vm.module_source(&name), hash) {
-            (None, _) => alloc::format!("{name}: not re-frozen (source missing)"),
-            (Some((path, bytes)), Some(h)) if crate::lifecycle::source_hash(&bytes) != h => {
-                alloc::format!("{name}: not re-frozen ({path} changed since it was frozen)")
-            }
-            (Some(_), _) => match vm.import_dotted(&name) {
-                Err(_) => {
-                    let e = vm.take_exc();
-                    let t = vm.exc_text(e);
-                    alloc::format!("{name}: not re-frozen (import failed: {t})")
-                }
-                Ok(_) => {
-                    let Some(mut fz) = vm.freezer.take() else {
-                        break;
-                    };
-                    let r = fz.freeze_module(vm, &name);
-                    vm.freezer = Some(fz);
-                    match r {
-                        Ok(stats) => {
-                            done.push(name.clone());
-                            alloc::format!("{name}: refrozen ({stats})")
-                        }
-                        Err(e) => alloc::format!("{name}: not re-frozen ({e})"),
-                    }
-                }
-            },
-        };
-        vm.out.push_str(&line);
+    for l in lines {
+        vm.out.push_str(&l);
         vm.out.push('\n');
     }
     let mut items = Vec::with_capacity(done.len());
