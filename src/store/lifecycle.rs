@@ -278,6 +278,9 @@ fn staged_header<S: ReadSource>(r: &Reader<S>, s: u32) -> Option<BatchHeader> {
 
 type Res<T, D> = Result<T, StoreError<<D as Device>::Error>>;
 
+/// A compaction's plan and its measured header.
+type Compaction = (Plan<u64, SideTable>, BatchHeader);
+
 impl<'a, D: Device> Chain<'a, D> {
     /// The chain's bytes (and one erased sector after them, so a scan ends there).
     async fn load(&mut self) -> Res<Vec<u8>, D> {
@@ -350,7 +353,7 @@ impl<'a, D: Device> Chain<'a, D> {
         &self,
         view: &ImageView<'_, M>,
         res: &Resolution,
-    ) -> Res<Option<(Plan<u64, SideTable>, BatchHeader)>, D> {
+    ) -> Res<Option<Compaction>, D> {
         let sources: Vec<(String, u64)> = res
             .modules
             .iter()

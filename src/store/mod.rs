@@ -765,4 +765,43 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
     pub async fn clear(&mut self) -> Result<u32, StoreError<F::Error>> {
         self.chain.clear().await
     }
+
+    /// [`Store::modules`].
+    pub async fn modules(&mut self) -> Result<Vec<ModuleInfo>, StoreError<F::Error>> {
+        self.chain.modules().await
+    }
+
+    /// [`Store::info`].
+    pub async fn info<M: ObjectModel + ?Sized>(
+        &mut self,
+        align: u32,
+    ) -> Result<Info, StoreError<F::Error>> {
+        self.chain.info::<M>(align).await
+    }
+
+    /// [`Store::remove`], awaiting the erases and programs.
+    pub async fn remove<M: ObjectModel + ?Sized>(
+        &mut self,
+        name: &str,
+    ) -> Result<Appended, StoreError<F::Error>> {
+        self.chain.remove::<M>(name).await
+    }
+
+    /// [`Store::compact`], awaiting the erases and programs.
+    pub async fn compact<M: ObjectModel + ?Sized>(
+        &mut self,
+        align: u32,
+    ) -> Result<Compacted, StoreError<F::Error>> {
+        self.chain.compact::<M>(align).await
+    }
+
+    /// [`Store::pending_compaction`].
+    pub fn pending_compaction(&mut self) -> Result<bool, StoreError<F::Error>> {
+        self.chain.pending_compaction().map(|p| p.is_some())
+    }
+
+    /// [`Store::recover`], awaiting the erases and programs.
+    pub async fn recover(&mut self) -> Result<bool, StoreError<F::Error>> {
+        self.chain.recover().await
+    }
 }
