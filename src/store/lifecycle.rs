@@ -286,7 +286,12 @@ impl<'a, D: Device> Chain<'a, D> {
     async fn load(&mut self) -> Res<Vec<u8>, D> {
         let end = self.state()?.index.end_offset();
         let len = (end as usize + D::ERASE_SIZE).min(self.cfg.region_len as usize);
-        let mut buf = vec![0xFF; len];
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len)
+            .map_err(|_| StoreError::Geometry {
+                what: "not enough memory to read the chain (it is read whole for this operation)",
+            })?;
+        buf.resize(len, 0xFF);
         read_unaligned(
             &mut self.flash,
             self.cfg.region_offset,

@@ -57,6 +57,15 @@
 //! new one, even one with the same bytes (`tests/power_cut.rs`: append × 3 → clear, cut at every
 //! operation → append the same content).
 //!
+//! # The modules' lifecycle (format version 3)
+//! A batch's roots may carry source records (where a module was frozen from); a later batch's
+//! module root supersedes an earlier one of the same name; [`Store::remove`] appends a remove
+//! record (see [`records`]). [`Store::modules`] and [`Store::info`] report the live modules and
+//! what a compaction would reclaim; [`Store::compact`] copies what the live roots reach into one
+//! batch at the region's start, staged after the chain first so that a power cut leaves the old
+//! image or the compacted one, and [`Store::recover`] finishes a move a power cut interrupted
+//! (`docs/image-format.md`, "Compaction"). These read the chain into RAM (its size).
+//!
 //! # Working memory
 //! An append holds the page buffer, the largest object's frozen bytes and a bitset of that
 //! object's reference words; nothing grows with the image. The handle keeps the chain's index
