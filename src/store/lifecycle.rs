@@ -298,6 +298,24 @@ impl<'a, D: Device> Chain<'a, D> {
             &mut buf[..end as usize],
         )
         .await?;
+        // The object table ([`objects`]) takes up to 10 bytes per byte of image (an object
+        // record each, a reference record per word): make sure the allocator can give that
+        // before building it, so a small board gets an error, not an allocation failure.
+        let objects: u64 = self
+            .state()?
+            .index
+            .batches()
+            .iter()
+            .map(|b| u64::from(b.objects.0) + u64::from(b.objects.1))
+            .sum();
+        let probe = (objects as usize)
+            .saturating_mul(core::mem::size_of::<Obj<'_>>() + 64)
+            .saturating_add((end as usize).saturating_mul(10));
+        if Vec::<u8>::new().try_reserve_exact(probe).is_err() {
+            return Err(StoreError::Geometry {
+                what: "not enough memory for the image's object table (about 10 bytes per image byte)",
+            });
+        }
         Ok(buf)
     }
 
