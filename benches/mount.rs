@@ -12,6 +12,9 @@
 //! pointers × log(batches), and the mount's memory does not grow with the objects (printed
 //! before the run, from a counting allocator).
 //!
+//! `bitmap_vs_checkpoints` mounts one image with the bitmap of object starts and without it,
+//! side by side.
+//!
 //! Run: `cargo bench --bench mount`.
 
 #[path = "support/mod.rs"]
@@ -64,6 +67,29 @@ fn image(n: usize) -> Rc<Image> {
 fn validate_and_copy(bencher: Bencher, n: usize) {
     let img = image(n);
     let cfg = read_cfg();
+    let mut ram = vec![0u8; RAM_LEN as usize];
+    bencher
+        .counter(BytesCount::new(img.span))
+        .counter(ItemsCount::new(img.objects))
+        .bench_local(|| {
+            mount(&img.region, &cfg, &mut ram)
+                .expect("mount")
+                .batches()
+                .len()
+        });
+}
+
+/// The same mount two ways in one run: with the bitmap of object starts (the fast object-map
+/// and pointer passes over the mapped region) and without one (`with_start_bitmap_limit(0)`:
+/// the general decoder, each pointer target found from the object map's checkpoints, the path
+/// before the bitmap). Both validate every pointer word and every CRC.
+#[divan::bench(args = ["bitmap", "checkpoints"], max_time = 2)]
+fn bitmap_vs_checkpoints(bencher: Bencher, path: &str) {
+    let img = image(10_000);
+    let cfg = match path {
+        "bitmap" => read_cfg(),
+        _ => read_cfg().with_start_bitmap_limit(0),
+    };
     let mut ram = vec![0u8; RAM_LEN as usize];
     bencher
         .counter(BytesCount::new(img.span))

@@ -158,6 +158,10 @@ pub struct KindStats {
     pub count: u32,
     /// Their frozen bytes, padding excluded.
     pub bytes: u64,
+    /// Objects of this kind frozen as an equal object's copy (dedup), not in `count`.
+    pub merged: u32,
+    /// Their frozen bytes: the flash the merges saved.
+    pub merged_bytes: u64,
 }
 
 /// An append-only list in fixed chunks: growing it never copies or doubles, so it holds at most
@@ -386,6 +390,8 @@ impl<R: Copy> Classified<R> {
                 placement,
                 count: 1,
                 bytes,
+                merged: 0,
+                merged_bytes: 0,
             }),
         }
         Ok(())
@@ -402,6 +408,8 @@ impl<R: Copy> Classified<R> {
                     let dup = self.kinds.remove(j);
                     self.kinds[i].count += dup.count;
                     self.kinds[i].bytes += dup.bytes;
+                    self.kinds[i].merged += dup.merged;
+                    self.kinds[i].merged_bytes += dup.merged_bytes;
                 } else {
                     j += 1;
                 }
@@ -424,6 +432,8 @@ mod tests {
             placement,
             count,
             bytes: 8 * u64::from(count),
+            merged: 0,
+            merged_bytes: 0,
         }
     }
 

@@ -47,39 +47,70 @@ pub(crate) mod sealed {
 
         /// Bytes this table holds on the heap (for the working-memory report).
         fn heap_bytes(&self) -> usize;
+
+        /// The side table, whose per-object words the dedup stage uses before addresses are
+        /// assigned; `None` for in-object forwarding, which has no such word (no dedup).
+        fn side_table(&mut self) -> Option<&mut SideTable> {
+            None
+        }
     }
 }
 
-/// A frozen object's place: its section and its offset from the section's base.
+/// A frozen object's place: in a section of this batch, or an equal object of an earlier batch
+/// (when the freeze deduplicates, `crate::dedup`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Forwarded {
-    /// The section.
-    pub placement: Placement,
-    /// Offset from the section's base address.
-    pub offset: u32,
+pub enum Forwarded {
+    /// In this batch's section, at this offset from the section's base.
+    Section(Placement, u32),
+    /// An earlier batch's object this many bytes below this batch's flash-section base (the
+    /// chain grows upwards in its region).
+    Earlier(u32),
 }
 
 impl Forwarded {
     const RAM_BIT: u32 = 1 << 31;
-    /// Largest offset a section may have (the top bit encodes the section).
-    pub const MAX_OFFSET: u32 = Self::RAM_BIT - 1;
+    const EARLIER_BITS: u32 = 3 << 30;
+    /// Largest offset a flash section may have (the top bit tells the RAM section apart).
+    pub const MAX_FLASH_OFFSET: u32 = Self::RAM_BIT - 1;
+    /// Largest offset a RAM section may have (1 GiB; the next bit tells earlier objects apart).
+    pub const MAX_RAM_OFFSET: u32 = (1 << 30) - 1;
+    /// Largest distance below the flash section an earlier object may lie (`u32::MAX`, the side
+    /// table's "unset", is left out).
+    pub const MAX_EARLIER: u32 = (1 << 30) - 2;
 
-    fn encode(self) -> u32 {
-        match self.placement {
-            Placement::Flash => self.offset,
-            Placement::Ram => self.offset | Self::RAM_BIT,
+    /// The largest offset of a section.
+    pub const fn max_offset(placement: Placement) -> u32 {
+        match placement {
+            Placement::Flash => Self::MAX_FLASH_OFFSET,
+            Placement::Ram => Self::MAX_RAM_OFFSET,
         }
     }
 
-    fn decode(word: u32) -> Self {
-        let placement = if word & Self::RAM_BIT == 0 {
-            Placement::Flash
+    /// The section, for a place in this batch.
+    pub fn placement(self) -> Option<Placement> {
+        match self {
+            Self::Section(p, _) => Some(p),
+            Self::Earlier(_) => None,
+        }
+    }
+
+    /// The side table's word: `0o` flash offset (31 bits), `10o` RAM offset (30 bits), `11d`
+    /// distance of an earlier object (30 bits).
+    pub(crate) fn encode(self) -> u32 {
+        match self {
+            Self::Section(Placement::Flash, o) => o,
+            Self::Section(Placement::Ram, o) => o | Self::RAM_BIT,
+            Self::Earlier(d) => d | Self::EARLIER_BITS,
+        }
+    }
+
+    pub(crate) fn decode(word: u32) -> Self {
+        if word & Self::RAM_BIT == 0 {
+            Self::Section(Placement::Flash, word)
+        } else if word & Self::EARLIER_BITS == Self::EARLIER_BITS {
+            Self::Earlier(word & !Self::EARLIER_BITS)
         } else {
-            Placement::Ram
-        };
-        Self {
-            placement,
-            offset: word & Self::MAX_OFFSET,
+            Self::Section(Placement::Ram, word & !Self::RAM_BIT)
         }
     }
 }
@@ -111,6 +142,36 @@ impl SideTable {
             return Err(contract(vm, obj, Violation::HeapIndex { index, limit }));
         }
         Ok(index)
+    }
+
+    /// The per-object word of a marked heap object (`u32::MAX` until set): the encoded
+    /// [`Forwarded`] once addresses are assigned, the dedup stage's state before.
+    pub(crate) fn word<M: ObjectModel + ?Sized>(&self, vm: &M, obj: M::Ref) -> Option<u32> {
+        let index = vm.heap_index(obj);
+        if index >= vm.heap_index_limit() {
+            return None;
+        }
+        self.forward.get(self.slot(index)?).copied()
+    }
+
+    /// Set the word of a marked heap object; `false` if it has none.
+    pub(crate) fn set_word<M: ObjectModel + ?Sized>(
+        &mut self,
+        vm: &M,
+        obj: M::Ref,
+        w: u32,
+    ) -> bool {
+        let index = vm.heap_index(obj);
+        if index >= vm.heap_index_limit() {
+            return false;
+        }
+        match self.slot(index).and_then(|s| self.forward.get_mut(s)) {
+            Some(slot) => {
+                *slot = w;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Position of a marked index in `forward`, or `None` when unmarked.
@@ -177,6 +238,10 @@ impl<M: ObjectModel + ?Sized> sealed::Table<M> for SideTable {
     fn heap_bytes(&self) -> usize {
         (self.bits.capacity() * 8) + (self.rank.capacity() * 4) + (self.forward.capacity() * 4)
     }
+
+    fn side_table(&mut self) -> Option<&mut SideTable> {
+        Some(self)
+    }
 }
 
 /// Forwarding kept in the VM's object headers ([`InObjectForwarding`]).
@@ -201,9 +266,10 @@ impl InHeader {
     }
 
     fn absolute(&self, at: Forwarded) -> u64 {
-        match at.placement {
-            Placement::Flash => self.flash_base + u64::from(at.offset),
-            Placement::Ram => self.ram_base + u64::from(at.offset),
+        match at {
+            Forwarded::Section(Placement::Flash, o) => self.flash_base + u64::from(o),
+            Forwarded::Section(Placement::Ram, o) => self.ram_base + u64::from(o),
+            Forwarded::Earlier(d) => self.flash_base.saturating_sub(u64::from(d)),
         }
     }
 }
@@ -234,13 +300,14 @@ impl<M: InObjectForwarding + ?Sized> sealed::Table<M> for InHeader {
             return None;
         };
         // Ram first: the RAM section may sit below the flash section in the address space.
-        let (placement, base) = if (self.ram_base..self.ram_end).contains(&addr) {
-            (Placement::Ram, self.ram_base)
-        } else {
-            (Placement::Flash, self.flash_base)
-        };
-        let offset = u32::try_from(addr.checked_sub(base)?).ok()?;
-        Some(Forwarded { placement, offset })
+        if (self.ram_base..self.ram_end).contains(&addr) {
+            let offset = u32::try_from(addr - self.ram_base).ok()?;
+            return Some(Forwarded::Section(Placement::Ram, offset));
+        }
+        // Never below the flash section: in-object forwarding does not deduplicate, so no
+        // object is forwarded to an earlier batch's.
+        let offset = u32::try_from(addr.checked_sub(self.flash_base)?).ok()?;
+        Some(Forwarded::Section(Placement::Flash, offset))
     }
 
     fn release(&mut self, vm: &M, objects: &mut dyn Iterator<Item = M::Ref>) {

@@ -7,9 +7,9 @@
 //! an image, and let the VM continue — now, and after every reboot — on the frozen copies.
 //!
 //! ```text
-//! roots ─► traverse ─► classify ─► relocate ─► plan ─► image::write ─► store (NorFlash)
-//!                                     │                                   │
-//!                                     └─► live fix-up (VM keeps running)  └─► mount at boot ─► VM
+//! roots ─► traverse ─► classify ─► [dedup] ─► relocate ─► plan ─► image::write ─► store (NorFlash)
+//!                                               │                                   │
+//!                                               └─► live fix-up (VM keeps running)  └─► mount at boot ─► VM
 //! ```
 //!
 //! | stage | module | what it does |
@@ -80,6 +80,7 @@ extern crate alloc;
 extern crate std;
 
 mod classify;
+mod dedup;
 pub mod error;
 mod forward;
 pub mod image;
@@ -105,7 +106,8 @@ pub use model::{
     RefEncoding, Slot, SlotVisitor, Space,
 };
 pub use plan::{
-    Plan, PlanRoot, PlannedObject, Root, RootKind, Stats, Target, plan, plan_in_object,
+    Dedup, Plan, PlanRoot, PlannedObject, Root, RootKind, Stats, Target, plan, plan_dedup,
+    plan_in_object,
 };
 
 /// The README's examples are compiled and run as doc tests, so they stay true.

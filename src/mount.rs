@@ -32,12 +32,12 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::image::read::{
-    BatchInfo, ChainIndex, DecodeError, ImageRoot, Mapped, ReadConfig, Reader, Tail, batch_roots,
-    scan_chain,
+    BatchInfo, ChainIndex, DecodeError, ImageRoot, ReadConfig, Tail, batch_roots, scan_mapped,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
 use crate::store::records::{self, Resolution};
+use crate::store::{Fingerprint, StoreState};
 
 /// Why nothing was mounted.
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -95,6 +95,7 @@ pub struct Mounted<'a> {
     flash: Range<u64>,
     ram: Range<u64>,
     tail: Tail,
+    of: Fingerprint,
 }
 
 impl<'a> Mounted<'a> {
@@ -177,6 +178,14 @@ impl<'a> Mounted<'a> {
     pub fn tail(&self) -> Tail {
         self.tail
     }
+
+    /// The chain as a [`StoreState`]: a store opened on the same region with it
+    /// ([`crate::store::Store::reopen`]) does not validate the chain again, only reads the
+    /// sectors after it before its first operation. (The flash must not have been written since
+    /// the mount but through such a store: the store checks the last batch before appending.)
+    pub fn store_state(&self) -> StoreState {
+        StoreState::of_mount(self.index.clone(), self.tail, self.of)
+    }
 }
 
 /// Validate the image in `region` (its mapped bytes) and copy the RAM sections' initial state
@@ -195,11 +204,7 @@ pub fn mount<'a>(
             given: ram.len(),
         });
     }
-    let reader = Reader::new(Mapped(region));
-    let (index, tail) = match scan_chain(&reader, cfg) {
-        Ok(x) => x,
-        Err(never) => match never {},
-    };
+    let (index, tail) = scan_mapped(region, cfg);
     let Some(first) = index.batches().first() else {
         return Err(match tail {
             Tail::Invalid { error, .. } => MountError::Invalid(error),
@@ -235,5 +240,10 @@ pub fn mount<'a>(
         flash: flash_start..flash_end,
         ram: ram_start..ram_end,
         tail,
+        of: Fingerprint::new(
+            &cfg.layout,
+            u32::try_from(region.len()).unwrap_or(u32::MAX),
+            cfg.encoding,
+        ),
     })
 }

@@ -1,9 +1,12 @@
 //! The freeze plan: the checked result of traverse → classify → relocate, ready to be written.
 //!
 //! ```text
-//! roots ─► traverse ─► classify ─► relocate ─► Plan ─► image writer (streams write_object)
-//!                                                 └──► fix_up_live (after the image is mounted)
+//! roots ─► traverse ─► classify ─► dedup ─► relocate ─► Plan ─► image writer (streams write_object)
+//!                                                           └──► fix_up_live (after the image is mounted)
 //! ```
+//!
+//! `dedup` runs only when asked ([`Dedup`], [`plan_dedup`], [`crate::store::StoreConfig::dedup`]):
+//! it gives content-equal objects of kinds the VM lets merge one frozen copy.
 //!
 //! A plan is made in one call ([`plan`] with the library's side table, or [`plan_in_object`]
 //! when the VM keeps forwarding in its object headers). Nothing is written by planning; a plan
@@ -14,7 +17,8 @@
 //! with 32-bit references), plus, with the side table, 4 bytes of forwarding and 1.5 bits per
 //! heap index. The traversal's worklist holds at most one entry per discovered-but-unentered
 //! object plus one per level of depth. Objects that go to RAM also keep their path, as nodes of a
-//! shared prefix tree (12 bytes per node not shared with another path). [`Stats::working_bytes`]
+//! shared prefix tree (12 bytes per node not shared with another path). Dedup, when on, adds
+//! 1 bit per flash object, its content table and the walk (see [`Dedup`]). [`Stats::working_bytes`]
 //! reports the total from the actual allocations (it matches a counting allocator within 1 %).
 //!
 //! # Example
@@ -40,7 +44,10 @@ use core::ops::Range;
 
 use crate::classify::{ChunkList, Classified, PathTree, render_error_path, render_path};
 pub use crate::classify::{ERROR_PATH_END, ERROR_PATH_MAX, KindStats, Path};
+use crate::dedup::{self, Earlier, Merged};
+pub use crate::dedup::{Dedup, MAX_DEPTH};
 use crate::error::{FreezeError, Violation, contract};
+use crate::forward::Forwarded;
 pub use crate::forward::{ForwardingTable, InHeader, SideTable};
 use crate::image::format::align_up;
 use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement, Space};
@@ -132,8 +139,14 @@ pub struct Stats {
     pub flash_bytes: u64,
     /// Length of the RAM section, alignment padding included.
     pub ram_bytes: u64,
-    /// Heap objects frozen (flash and RAM).
+    /// Objects frozen (flash and RAM): the objects the image holds.
     pub objects: u32,
+    /// Heap objects frozen as an equal object's copy (dedup): not counted in `objects`.
+    pub merged: u32,
+    /// Their frozen bytes (padding excluded): the flash the merges saved.
+    pub merged_bytes: u64,
+    /// Of `merged`, those that reuse an object of an earlier batch.
+    pub merged_earlier: u32,
     /// Interned strings frozen (the sum of [`ObjectModel::interned_strs`]).
     pub qstrs: u32,
     /// Per kind and placement, in first-seen order.
@@ -143,12 +156,18 @@ pub struct Stats {
 }
 
 impl fmt::Display for Stats {
+    /// "froze N flash bytes, M ram bytes, K objects, Q qstrs", and ", D merged (B bytes)" when
+    /// dedup merged anything.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "froze {} flash bytes, {} ram bytes, {} objects, {} qstrs",
             self.flash_bytes, self.ram_bytes, self.objects, self.qstrs
-        )
+        )?;
+        if self.merged > 0 {
+            write!(f, ", {} merged ({} bytes)", self.merged, self.merged_bytes)?;
+        }
+        Ok(())
     }
 }
 
@@ -161,6 +180,8 @@ pub struct Plan<R, T = SideTable> {
     ram: ChunkList<R>,
     in_ram: ChunkList<u32>,
     tree: PathTree<R>,
+    /// Which flash objects are merged into another (dedup).
+    merged: Merged,
     table: T,
     stats: Stats,
 }
@@ -172,7 +193,36 @@ pub fn plan<M: ObjectModel + ?Sized>(
     target: Target,
 ) -> Result<Plan<M::Ref, SideTable>, FreezeError> {
     let table = SideTable::new(vm);
-    make(vm, roots, target, table, None)
+    make(vm, roots, target, table, None, Dedup::OFF, None)
+}
+
+/// [`plan()`], giving content-equal objects of the kinds the VM lets merge one frozen copy
+/// ([`Dedup`], [`ObjectModel::may_merge`]) within the batch. ([`crate::store::Store`] also
+/// reuses equal objects of earlier batches.)
+///
+/// ```
+/// use flashfreeze::plan::{Dedup, plan_dedup};
+/// use flashfreeze::testing::{Kind, TestHeap};
+/// use flashfreeze::{Root, RootKind, Target};
+///
+/// let mut heap = TestHeap::<4>::new();
+/// let a = heap.alloc(Kind::Constant, &[]);
+/// let b = heap.alloc(Kind::Constant, &[]); // equal to `a`
+/// let module = heap.alloc(Kind::Immutable, &[Some(a), Some(b)]);
+/// let target = Target { flash_base: 0x1010_0000, flash_capacity: 4096, ram_base: 0x2003_0000, ram_capacity: 256 };
+/// let roots = [Root::new(RootKind::MODULE, "m", module)];
+/// let plan = plan_dedup(&heap, &roots, target, Dedup::ON).unwrap();
+/// assert_eq!(plan.frozen_address(&heap, a), plan.frozen_address(&heap, b));
+/// assert_eq!(plan.stats().to_string(), "froze 24 flash bytes, 0 ram bytes, 2 objects, 0 qstrs, 1 merged (8 bytes)");
+/// ```
+pub fn plan_dedup<M: ObjectModel + ?Sized>(
+    vm: &M,
+    roots: &[Root<'_, M::Ref>],
+    target: Target,
+    dedup: Dedup,
+) -> Result<Plan<M::Ref, SideTable>, FreezeError> {
+    let table = SideTable::new(vm);
+    make(vm, roots, target, table, None, dedup, None)
 }
 
 /// Plan a freeze keeping forwarding in the VM's object headers: no side table.
@@ -185,20 +235,41 @@ pub fn plan_in_object<M: InObjectForwarding + ?Sized>(
 ) -> Result<Plan<M::Ref, InHeader>, FreezeError> {
     let ram_end = target.ram_base.saturating_add(target.ram_capacity);
     let table = InHeader::new(target.flash_base, target.ram_base, ram_end);
-    make(vm, roots, target, table, None)
+    make(vm, roots, target, table, None, Dedup::OFF, None)
 }
 
-/// Make a plan; with `statics`, a pointer to a static object outside them is refused.
+/// Make a plan; with `statics`, a pointer to a static object outside them is refused; with
+/// `dedup` on (and the side table), equal objects merge, also with `earlier` batches' objects.
 pub(crate) fn make<M, T>(
+    vm: &M,
+    roots: &[Root<'_, M::Ref>],
+    target: Target,
+    table: T,
+    statics: Option<&[Range<u64>]>,
+    dedup: Dedup,
+    earlier: Option<&mut (dyn Earlier + '_)>,
+) -> Result<Plan<M::Ref, T>, FreezeError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    make_hashed::<M, T, dedup::Fold>(vm, roots, target, table, statics, dedup, earlier)
+}
+
+/// [`make`] with the content hash `H` (the tests' weak hash).
+pub(crate) fn make_hashed<M, T, H>(
     vm: &M,
     roots: &[Root<'_, M::Ref>],
     target: Target,
     mut table: T,
     statics: Option<&[Range<u64>]>,
+    dedup: Dedup,
+    earlier: Option<&mut (dyn Earlier + '_)>,
 ) -> Result<Plan<M::Ref, T>, FreezeError>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
+    H: dedup::ContentHash,
 {
     if let Err(why) = M::ENCODING.check() {
         return Err(FreezeError::Contract {
@@ -223,12 +294,24 @@ where
         statics,
         &render,
     );
+    let mut merged = Merged::default();
     let result = traversal.and_then(|traversed| {
         table.seal(traversed.count);
+        if let Some(side) = table.side_table().filter(|_| dedup.is_on()) {
+            merged = dedup::run::<M, H>(
+                vm,
+                side,
+                &classified.flash,
+                target.flash_base,
+                dedup,
+                earlier,
+            )?;
+        }
         let flash_len = relocate::assign(
             vm,
             &mut table,
             classified.flash.iter(),
+            &|i| merged.contains(i),
             Placement::Flash,
             target.flash_base,
         )?;
@@ -236,9 +319,13 @@ where
             vm,
             &mut table,
             classified.ram.iter(),
+            &|_| false,
             Placement::Ram,
             target.ram_base,
         )?;
+        if let Some(side) = table.side_table() {
+            dedup::forward_merged(vm, side, &classified.flash, &merged)?;
+        }
         if flash_len > target.flash_capacity {
             return Err(FreezeError::FlashFull {
                 needed: flash_len,
@@ -266,13 +353,26 @@ where
         }
     };
     classified.merge_kinds();
-    let objects = (classified.flash.len() + classified.ram.len()) as u32;
+    for &(kind, count, bytes) in &merged.kinds {
+        if let Some(k) = classified
+            .kinds
+            .iter_mut()
+            .find(|k| k.kind == kind && k.placement == Placement::Flash)
+        {
+            k.count -= count;
+            k.bytes -= bytes;
+            k.merged += count;
+            k.merged_bytes += bytes;
+        }
+    }
+    let objects = (classified.flash.len() + classified.ram.len()) as u32 - merged.count;
     // The worklist is freed before the table's forwarding array is allocated, but count both:
-    // a peak that is an upper bound is the honest number to report.
+    // a peak that is an upper bound is the honest number to report (the dedup stage's too).
     let working_bytes = worklist_bytes
         + kept_bytes(&classified, roots)
         + unentered.capacity() * size_of::<M::Ref>()
-        + table.heap_bytes();
+        + table.heap_bytes()
+        + merged.peak_bytes;
     Ok(Plan {
         target,
         roots: roots
@@ -290,7 +390,10 @@ where
             flash_bytes,
             ram_bytes,
             objects,
-            qstrs: classified.qstrs,
+            merged: merged.count,
+            merged_bytes: merged.bytes,
+            merged_earlier: merged.earlier,
+            qstrs: classified.qstrs.saturating_sub(merged.qstrs),
             kinds: classified.kinds,
             working_bytes,
         },
@@ -298,6 +401,7 @@ where
         ram: classified.ram,
         in_ram: classified.in_ram,
         tree: classified.tree,
+        merged,
         table,
     })
 }
@@ -328,9 +432,24 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         &self.roots
     }
 
-    /// Objects of the flash section, in address order.
+    /// Objects of the flash section, in address order (the objects merged into an equal one
+    /// are not: [`Plan::merged_objects`]).
     pub fn flash_objects(&self) -> impl Iterator<Item = R> + '_ {
-        self.flash.iter()
+        self.flash
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.merged.contains(*i))
+            .map(|(_, r)| r)
+    }
+
+    /// Heap objects frozen as the copy of an equal object (dedup): of this batch, or of an
+    /// earlier one. [`Plan::frozen_address`] gives the copy's address.
+    pub fn merged_objects(&self) -> impl Iterator<Item = R> + '_ {
+        self.flash
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.merged.contains(*i))
+            .map(|(_, r)| r)
     }
 
     /// Objects of the RAM section, in address order.
@@ -490,6 +609,9 @@ where
     fn next(&mut self) -> Option<Self::Item> {
         let plan = self.plan;
         let flash_len = plan.flash.len();
+        while self.next < flash_len && plan.merged.contains(self.next) {
+            self.next += 1;
+        }
         let (obj, placement) = if self.next < flash_len {
             (plan.flash.get(self.next)?, Placement::Flash)
         } else {
@@ -523,8 +645,11 @@ where
             .plan
             .table
             .get(vm, obj)
-            .filter(|at| at.placement == placement)
+            .filter(|at| at.placement() == Some(placement))
             .ok_or_else(|| contract(vm, obj, Violation::NotPlanned))?;
+        let Forwarded::Section(_, offset) = at else {
+            return Err(contract(vm, obj, Violation::NotPlanned));
+        };
         let address = self.plan.target.absolute(at);
         // The assigned address must be exactly where a fresh layout pass would put it.
         let align = relocate::object_align(&M::ENCODING, layout);
@@ -543,7 +668,7 @@ where
             obj,
             placement,
             address,
-            offset: at.offset,
+            offset,
             layout,
         })
     }

@@ -49,11 +49,12 @@ pub struct Target {
 impl Target {
     /// Absolute address of a [`Forwarded`] place.
     pub(crate) fn absolute(&self, at: Forwarded) -> u64 {
-        let base = match at.placement {
-            Placement::Flash => self.flash_base,
-            Placement::Ram => self.ram_base,
-        };
-        base + u64::from(at.offset)
+        match at {
+            Forwarded::Section(Placement::Flash, o) => self.flash_base + u64::from(o),
+            Forwarded::Section(Placement::Ram, o) => self.ram_base + u64::from(o),
+            // Only ever made for an address below `flash_base` (`dedup`).
+            Forwarded::Earlier(d) => self.flash_base.saturating_sub(u64::from(d)),
+        }
     }
 }
 
@@ -73,11 +74,14 @@ pub struct PlannedObject<R> {
     pub layout: FrozenLayout,
 }
 
-/// Assign consecutive, aligned addresses from `base` to `objects`; returns the section length.
+/// Assign consecutive, aligned addresses from `base` to `objects`, but for those `skip` names by
+/// their position (objects merged into an equal one: `dedup` forwards them); returns the
+/// section length.
 pub(crate) fn assign<M, T>(
     vm: &M,
     table: &mut T,
     objects: impl Iterator<Item = M::Ref>,
+    skip: &dyn Fn(usize) -> bool,
     placement: Placement,
     base: u64,
 ) -> Result<u64, FreezeError>
@@ -86,19 +90,22 @@ where
     T: ForwardingTable<M>,
 {
     let mut end = base;
-    for obj in objects {
+    for (i, obj) in objects.enumerate() {
+        if skip(i) {
+            continue;
+        }
         let layout = checked_layout(vm, obj)?;
         let unencodable = |address| contract(vm, obj, Violation::Unencodable { address });
         let start =
             align_up(end, object_align(&M::ENCODING, layout)).ok_or_else(|| unencodable(end))?;
         let offset = u32::try_from(start - base)
             .ok()
-            .filter(|o| *o <= Forwarded::MAX_OFFSET)
+            .filter(|o| *o <= Forwarded::max_offset(placement))
             .ok_or_else(|| unencodable(start))?;
         if M::ENCODING.encode(start).is_none() {
             return Err(unencodable(start));
         }
-        table.set(vm, obj, Forwarded { placement, offset })?;
+        table.set(vm, obj, Forwarded::Section(placement, offset))?;
         end = start
             .checked_add(u64::from(layout.size))
             .ok_or_else(|| unencodable(start))?;

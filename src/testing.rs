@@ -16,6 +16,12 @@
 //! tag = kind code | placement bit (0x100 = placed in the RAM section)
 //! ```
 //!
+//! [`Kind::Constant`] objects may merge when the freeze deduplicates: two of them with equal
+//! payloads and equal slots (after forwarding) become one frozen copy.
+//!
+//! ```text
+//! ```
+//!
 //! [`TestHeap::load_frozen`] decodes frozen copies back into objects of [`Space::Frozen`], so
 //! tests can check that the frozen graph is isomorphic to the original.
 
@@ -56,6 +62,9 @@ pub enum Kind {
     Static,
     /// Frozen by an earlier batch (or decoded by [`TestHeap::load_frozen`]): kept.
     Frozen,
+    /// Heap, immutable, and without identity: goes to flash, and may share one frozen copy
+    /// with equal objects when the freeze deduplicates ([`ObjectModel::may_merge`]).
+    Constant,
 }
 
 impl Kind {
@@ -66,6 +75,7 @@ impl Kind {
             Self::Unfreezable => 3,
             Self::Static => 4,
             Self::Frozen => 5,
+            Self::Constant => 6,
         }
     }
 
@@ -76,6 +86,7 @@ impl Kind {
             3 => Self::Unfreezable,
             4 => Self::Static,
             5 => Self::Frozen,
+            6 => Self::Constant,
             _ => return None,
         })
     }
@@ -367,7 +378,19 @@ impl<const W: u32> ObjectModel for TestHeap<W> {
             Kind::Unfreezable => "unfreezable",
             Kind::Static => "static",
             Kind::Frozen => "frozen",
+            Kind::Constant => "constant",
         }
+    }
+
+    fn may_merge(&self, obj: Obj) -> bool {
+        self.get(obj).kind == Kind::Constant
+    }
+
+    fn mergeable_frozen_kind(&self, frozen: &[u8]) -> Option<&'static str> {
+        // The tag word of a flash copy: the kind code (placement bit clear).
+        let tag = frozen.get(..4)?;
+        (u32::from_le_bytes([tag[0], tag[1], tag[2], tag[3]]) == Kind::Constant.code())
+            .then_some("constant")
     }
 
     fn interned_strs(&self, obj: Obj) -> u32 {

@@ -199,7 +199,7 @@ fn an_address_the_encoding_cannot_express_is_refused_before_anything_is_written(
     let (heap, module) = graph();
     let vm = Plain32(heap);
     let cfg = StoreConfig::for_model::<Plain32>(0, REGION_LEN, layout(HIGH));
-    let store = Store::open(SimFlash::<1, 4, 4096>::new(REGION_LEN as usize), cfg).unwrap();
+    let mut store = Store::open(SimFlash::<1, 4, 4096>::new(REGION_LEN as usize), cfg).unwrap();
     let e = store
         .plan(&vm, &[Root::new(RootKind::MODULE, "m", module)])
         .unwrap_err();

@@ -1,5 +1,5 @@
-//! The writer streams: appending a batch of ~70 KB allocates a page, one object and the roots,
-//! never the image. Measured with a counting allocator (this test binary only).
+//! The writer streams: appending a batch of ~70 KB allocates a page, one object, the roots and
+//! a fixed room for the maps, never the image. Measured with a counting allocator (this test binary only).
 
 mod image_support;
 
@@ -66,7 +66,10 @@ fn append_streams_without_holding_the_image() {
     );
     assert!(image > 60_000);
     // The largest object (the 600-slot module: 8 + 600 * 4 bytes) as the scratch buffer, plus
-    // a page, the object's reference bitset, the roots table and the commit unit.
+    // a page, the object's reference bitset, the roots table and the commit unit; plus the
+    // fixed 2 × 2 KiB the store reserves to keep the measuring pass's pointer and object maps
+    // (this batch's are larger, so they are walked again: the room is not grown).
     let largest = 8 + 600 * 4;
-    assert!(peak < largest + 1536, "peak {peak} B");
+    let map_cache = 2 * 2048;
+    assert!(peak < largest + 1536 + map_cache, "peak {peak} B");
 }

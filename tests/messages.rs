@@ -180,7 +180,7 @@ fn a_device_error_is_shown_with_its_own_message() {
 fn a_store_of_another_encoding_says_both() {
     let mut heap = TestHeap::<8>::new();
     let module = heap.alloc(Kind::Immutable, &[]);
-    let store = new_store(4 * 4096, 4);
+    let mut store = new_store(4 * 4096, 4);
     let e = store
         .plan(&heap, &[Root::new(RootKind::MODULE, "m", module)])
         .unwrap_err();

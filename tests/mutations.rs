@@ -8,9 +8,9 @@ mod image_support;
 
 use std::collections::BTreeSet;
 
-use flashfreeze::image::Image;
+use flashfreeze::image::{DecodeError, Image, Tail};
 use flashfreeze::testing::TestHeap;
-use flashfreeze::unstable::reseal_batch;
+use flashfreeze::unstable::{Mapped, Reader, reseal_batch, scan_chain};
 use flashfreeze::{Root, RootKind};
 use image_support::*;
 
@@ -50,6 +50,43 @@ fn assert_sound(region: &[u8]) {
         for r in b.roots() {
             assert!(known(r.address));
         }
+    }
+}
+
+/// What a validation found: the batches' offsets and the tail, or the first batch's refusal.
+type Verdict = Result<(Vec<u32>, Tail), DecodeError>;
+
+/// The validator's four paths — through buffered cursors (any [`Source`]) or in place (a
+/// mapped region), with the bitmap of object starts or the object map's checkpoints only —
+/// find the same batches and end the chain the same way, with the same error.
+fn assert_paths_agree(region: &[u8]) {
+    let cfg = read_cfg(4);
+    let mut verdicts: Vec<(&str, Verdict)> = Vec::new();
+    for (name, limit) in [("bitmap", usize::MAX), ("checkpoints", 0)] {
+        let cfg = cfg.with_start_bitmap_limit(limit);
+        let (index, tail) = match scan_chain(&Reader::new(Mapped(region)), &cfg) {
+            Ok(x) => x,
+            Err(never) => match never {},
+        };
+        let offsets: Vec<u32> = index.batches().iter().map(|b| b.offset).collect();
+        let cursor = match (offsets.is_empty(), tail) {
+            (true, Tail::Invalid { error, .. }) => Err(error),
+            _ => Ok((offsets, tail)),
+        };
+        verdicts.push((name, cursor));
+        let mapped = Image::open(region, &cfg).map(|image| {
+            (
+                image.batches().iter().map(|b| b.offset()).collect(),
+                image.tail(),
+            )
+        });
+        verdicts.push((name, mapped));
+    }
+    for (name, v) in &verdicts[1..] {
+        assert_eq!(
+            v, &verdicts[0].1,
+            "{name}: another verdict than the cursor path with the bitmap"
+        );
     }
 }
 
@@ -96,6 +133,7 @@ fn mutated_and_resealed_images_never_panic_and_never_validate_a_wild_pointer() {
             Err(_) => refused += 1,
         }
         assert_sound(&region);
+        assert_paths_agree(&region);
     }
     assert!(
         mounted > 0 && refused > 0,
@@ -107,7 +145,6 @@ fn mutated_and_resealed_images_never_panic_and_never_validate_a_wild_pointer() {
 /// `u32::MAX` (its end overflows a 32-bit `usize`).
 #[test]
 fn a_root_name_offset_near_u32_max_is_refused_without_a_panic() {
-    use flashfreeze::image::DecodeError;
     use flashfreeze::mount::MountError;
     let mut region = two_batches();
     let roots_off = u32::from_le_bytes(region[72..76].try_into().unwrap()) as usize;

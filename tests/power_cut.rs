@@ -1,7 +1,9 @@
 //! Power-cut sweep: a batch appended after an existing batch, power cut at every flash
 //! operation and at several bytes inside each; after every cut the mount yields exactly the
 //! old chain or the old chain plus the new batch, never another error and never a panic, and
-//! the store appends again afterwards without programming any word twice.
+//! the store appends again afterwards without programming any word twice. The sweep runs with
+//! a store that reads the device through `NorFlash` and with one that reads the region in
+//! place (`Store::open_mapped`), reopened from what it knew before the cut (`Store::reopen`).
 
 mod image_support;
 
@@ -102,12 +104,47 @@ fn check_mount(
     }
 }
 
+/// How the sweep opens its stores.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Open {
+    /// `Store::open`: every read through `NorFlash::read`.
+    Device,
+    /// `Store::open_mapped`, the cut store from the state a first handle left
+    /// (`Store::reopen`): reads in place, no read of the region at open.
+    MappedReopened,
+}
+
+/// The region of the scenario's device, as mapped.
+fn view<const W: usize>(f: &SimFlash<1, W, 4096>) -> &[u8] {
+    &f.as_bytes()[0x2000..]
+}
+
+fn open<const W: usize>(
+    flash: SimFlash<1, W, 4096>,
+    how: Open,
+) -> Store<'static, SimFlash<1, W, 4096>> {
+    let cfg = store_cfg(REGION_LEN, 4);
+    match how {
+        Open::Device => Store::open(flash, cfg).unwrap(),
+        Open::MappedReopened => {
+            let (flash, state) = Store::open_mapped(flash, cfg, view::<W>)
+                .unwrap()
+                .into_parts();
+            Store::reopen(flash, cfg, Some(view::<W>), state.unwrap()).unwrap()
+        }
+    }
+}
+
 /// Returns the number of cut points tried.
 fn sweep<const W: usize>(with_old: bool) -> usize {
+    sweep_with::<W>(with_old, Open::Device)
+}
+
+fn sweep_with<const W: usize>(with_old: bool, how: Open) -> usize {
     let (s, base) = scenario::<W>(with_old);
     let mut dry = base.clone();
     dry.record_ops(true);
-    let mut store = Store::open(dry, store_cfg(REGION_LEN, 4)).unwrap();
+    let mut store = open(dry, how);
     let appended = freeze(&mut store, &s.heap, &s.roots).unwrap();
     assert!(appended.span >= 2 * 4096, "the batch spans several sectors");
     let ops = store.flash().ops().to_vec();
@@ -119,7 +156,7 @@ fn sweep<const W: usize>(with_old: bool) -> usize {
             let mut flash = base.clone();
             flash.set_seed(i as u64 * 1000 + byte);
             flash.arm_power_cut(i as u64, byte);
-            let mut store = Store::open(flash, store_cfg(REGION_LEN, 4)).unwrap();
+            let mut store = open(flash, how);
             let r = freeze(&mut store, &s.heap, &s.roots);
             assert!(
                 matches!(
@@ -138,7 +175,7 @@ fn sweep<const W: usize>(with_old: bool) -> usize {
             let n = check_mount(&s, mounted, &ram, region_bytes);
             outcomes[n - s.old_batches] += 1;
             // Recovery: the next freeze succeeds on the flash as the cut left it.
-            let mut store = Store::open(flash, store_cfg(REGION_LEN, 4)).unwrap();
+            let mut store = open(flash, how);
             freeze(&mut store, &s.heap, &s.roots)
                 .unwrap_or_else(|e| panic!("append after cut at op {i} byte {byte}: {e}"));
             let (mounted, _) = mount_region(region(store.flash(), REGION_LEN), 4);
@@ -148,7 +185,7 @@ fn sweep<const W: usize>(with_old: bool) -> usize {
     // The last operation is the commit: only cuts at its very end can mount the new batch.
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
     println!(
-        "WRITE_SIZE {W}, old batch {with_old}: {} operations, {points} cut points, old {} / old+new {}",
+        "WRITE_SIZE {W}, old batch {with_old}, {how:?}: {} operations, {points} cut points, old {} / old+new {}",
         ops.len(),
         outcomes[0],
         outcomes[1]
@@ -174,6 +211,16 @@ fn power_cut_sweep_after_existing_batch_rp2040_pages() {
 #[test]
 fn power_cut_sweep_first_batch() {
     assert!(sweep::<16>(false) > 50);
+}
+
+#[test]
+fn power_cut_sweep_mapped_reopened_rp2040_pages() {
+    assert!(sweep_with::<256>(true, Open::MappedReopened) > 50);
+}
+
+#[test]
+fn power_cut_sweep_mapped_reopened_first_batch() {
+    assert!(sweep_with::<4>(false, Open::MappedReopened) > 50);
 }
 
 /// Cut offsets inside `op` for the nested sweep (fewer: its start, middle and end).

@@ -9,6 +9,9 @@
 # from the lockfile (npm ci) and the Python tools from emu/requirements.txt (pinned with hashes) into
 # emu/.venv; builds the release firmware and the host minivm; runs the tests.
 # Under CI (CI=true) a missing tool, package or boot ROM is a failure, never a skip.
+# PROFILE=1 runs the cycle profiler (emu/profile.mjs) on a few steps of e2e.test.mjs (boot, mount,
+# imports, freeze) and prints their top functions after the cycle report (about 5 s more);
+# PROFILE_OUT=file also writes report and tables there.
 set -euo pipefail
 cd "$(dirname "$0")"
 

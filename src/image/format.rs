@@ -444,8 +444,18 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 
 /// Read a LEB128 value from `input`; `None` if truncated or over 64 bits.
 pub fn read_varint<I: Input>(input: &mut I) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
+    // Up to 4 bytes (28 bits) in u32, which covers every record of an image below 128 MiB: no
+    // 64-bit shifts, which a Cortex-M0+ calls a routine for.
+    let mut small = 0u32;
+    for shift in [0, 7, 14, 21] {
+        let byte = input.next_byte()?;
+        small |= u32::from(byte & 0x7F) << shift;
+        if byte & 0x80 == 0 {
+            return Some(u64::from(small));
+        }
+    }
+    let mut v = u64::from(small);
+    for shift in (28..64).step_by(7) {
         let byte = input.next_byte()?;
         let part = u64::from(byte & 0x7F);
         if shift == 63 && part > 1 {
@@ -524,7 +534,7 @@ pub struct PointerMapEncoder {
 }
 
 const RUN_MAX: u32 = 64;
-const LITERAL_WORDS: u32 = 7;
+pub(crate) const LITERAL_WORDS: u32 = 7;
 
 impl PointerMapEncoder {
     /// A new, empty encoder.
@@ -541,10 +551,16 @@ impl PointerMapEncoder {
         }
     }
 
-    /// Add `n` non-reference words.
-    pub fn push_zeros(&mut self, n: u64, out: &mut dyn FnMut(u8)) {
-        for _ in 0..n {
-            self.push(false, out);
+    /// Add `n` non-reference words (their bits are already 0: only the count moves, a token
+    /// out each time the queue fills).
+    pub fn push_zeros(&mut self, mut n: u64, out: &mut dyn FnMut(u8)) {
+        while n > 0 {
+            let k = n.min(u64::from(RUN_MAX + LITERAL_WORDS - self.len)) as u32;
+            self.len += k;
+            n -= u64::from(k);
+            if self.len == RUN_MAX + LITERAL_WORDS {
+                self.emit(false, out);
+            }
         }
     }
 
@@ -557,13 +573,9 @@ impl PointerMapEncoder {
 
     fn emit(&mut self, last: bool, out: &mut dyn FnMut(u8)) {
         let bit = self.queue & 1 == 1;
-        let run = if bit {
-            (!self.queue).trailing_zeros()
-        } else {
-            self.queue.trailing_zeros()
-        }
-        .min(self.len)
-        .min(RUN_MAX);
+        let run = ctz128(if bit { !self.queue } else { self.queue })
+            .min(self.len)
+            .min(RUN_MAX);
         let take = if run >= LITERAL_WORDS || (last && run == self.len) {
             out(((u8::from(bit)) << 6) | (run - 1) as u8);
             run
@@ -574,6 +586,28 @@ impl PointerMapEncoder {
         self.queue >>= take;
         self.len -= take;
     }
+}
+
+/// `x.trailing_zeros()` (128 for 0), a 32-bit word at a time with a de Bruijn multiply: a
+/// Cortex-M0+ has no count-trailing-zeros instruction, and `trailing_zeros` on a `u128` is
+/// several routine calls.
+fn ctz128(x: u128) -> u32 {
+    const DEBRUIJN: [u8; 32] = [
+        0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 31, 27, 13, 23, 21, 19, 16, 7,
+        26, 12, 18, 6, 11, 5, 10, 9,
+    ];
+    let mut base = 0;
+    let mut x = x;
+    while base < 128 {
+        let w = x as u32;
+        if w != 0 {
+            let low = w & w.wrapping_neg();
+            return base + u32::from(DEBRUIJN[(low.wrapping_mul(0x077C_B531) >> 27) as usize]);
+        }
+        x >>= 32;
+        base += 32;
+    }
+    128
 }
 
 /// Size in bytes of the pointer map of `bits`, for tests and measurements.
@@ -655,7 +689,7 @@ impl<I: Input> Iterator for PointerMapDecoder<I> {
                 return Some(Ok(w));
             }
             if self.literal.1 != 0 {
-                let bit = self.literal.1.trailing_zeros();
+                let bit = low_bit(self.literal.1);
                 self.literal.1 &= self.literal.1 - 1;
                 return Some(Ok(self.literal.0 + u64::from(bit)));
             }
@@ -696,6 +730,26 @@ impl<I: Input> Iterator for PointerMapDecoder<I> {
             }
         }
     }
+}
+
+/// The index of the lowest set bit of `b` (not 0): three tests, where `trailing_zeros` is a
+/// routine call on a Cortex-M0+ (no CTZ instruction).
+#[inline(always)]
+pub(crate) fn low_bit(b: u8) -> u32 {
+    let mut b = b;
+    let mut n = 0;
+    if b & 0x0F == 0 {
+        n += 4;
+        b >>= 4;
+    }
+    if b & 0x03 == 0 {
+        n += 2;
+        b >>= 2;
+    }
+    if b & 0x01 == 0 {
+        n += 1;
+    }
+    n
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -947,6 +1001,18 @@ mod tests {
             assert_eq!(get_varint(&out, &mut pos), Some(v));
             assert_eq!(pos, out.len());
         }
+        // Every length of encoding, at the edges of the u32 fast path and past it.
+        for bits in 0..64 {
+            for v in [1u64 << bits, (1u64 << bits) - 1, (1u64 << bits) + 1] {
+                let mut out = Vec::new();
+                put_varint(v, &mut |b| out.push(b));
+                let mut pos = 0;
+                assert_eq!(get_varint(&out, &mut pos), Some(v), "{v:#x}");
+                assert_eq!(pos, out.len());
+            }
+        }
+        // Non-minimal encodings decode too (as they always did).
+        assert_eq!(get_varint(&[0x81, 0x80, 0x80, 0x80, 0x00], &mut 0), Some(1));
         assert_eq!(get_varint(&[0x80, 0x80], &mut 0), None);
         assert_eq!(get_varint(&[0xFF; 10], &mut 0), None);
         assert_eq!(
@@ -956,6 +1022,23 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn ctz128_is_trailing_zeros() {
+        assert_eq!(ctz128(0), 128);
+        for i in 0..128 {
+            for x in [1u128 << i, (1u128 << i) | (1 << 127), u128::MAX << i] {
+                assert_eq!(ctz128(x), x.trailing_zeros(), "{x:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn low_bit_is_trailing_zeros() {
+        for b in 1..=255u8 {
+            assert_eq!(low_bit(b), b.trailing_zeros(), "{b:#x}");
+        }
     }
 
     #[test]

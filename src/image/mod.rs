@@ -11,14 +11,18 @@
 //! | `format` | the on-flash layout, version 2: byte diagrams, records, map encodings |
 //! | `write` | measures a plan into a header, then streams the batch's bytes in order |
 //! | `read` | decodes untrusted region bytes into checked batches ([`Image`]); [`rebase`] |
+//! | [`crc`] | the image's CRC-32, and [`crc::CrcEngine`], the hook for a hardware CRC unit |
+//! | `index` | the earlier batches' objects a new batch may reuse (dedup across batches), built while a freeze runs |
 //! | [`dump`] | readable layout dump (for snapshot tests) and Graphviz DOT export |
 //!
 //! The format is specified in `docs/image-format.md` (and the `format` module's docs, public
 //! with the `unstable` feature). What this module exports is the reader's side: [`Image`]
 //! validates a mapped region as mount does, for tools, dumps and tests.
 
+pub mod crc;
 pub mod dump;
 pub(crate) mod format;
+pub(crate) mod index;
 pub(crate) mod read;
 pub(crate) mod write;
 

@@ -54,10 +54,12 @@ use zerocopy::little_endian::U64;
 use zerocopy::{FromBytes, IntoBytes};
 
 use super::Layout;
+use super::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FIRMWARE_ID_MAX,
-    FORMAT_VERSION, HEADER_LEN, Input, MapError, ObjectMapDecoder, PointerMapDecoder,
-    ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef, SliceInput, align_up,
+    FORMAT_VERSION, HEADER_LEN, Input, LITERAL_WORDS, MapError, ObjectMapDecoder,
+    PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef, SliceInput,
+    align_up,
 };
 use crate::model::{ObjectModel, Placement, RefEncoding};
 use crate::plan::RootKind;
@@ -84,6 +86,8 @@ pub struct ReadConfig<'a> {
     /// Address ranges of the VM's static objects (firmware, ROM) that frozen objects may
     /// point into.
     pub statics: &'a [Range<u64>],
+    crc: EngineRef<'a>,
+    start_bitmap_limit: usize,
 }
 
 impl<'a> ReadConfig<'a> {
@@ -93,6 +97,34 @@ impl<'a> ReadConfig<'a> {
             layout,
             encoding,
             statics: &[],
+            crc: EngineRef(&SOFTWARE_CRC),
+            start_bitmap_limit: usize::MAX,
+        }
+    }
+
+    /// The same, computing the image's CRCs with `engine` (a hardware CRC unit) instead of the
+    /// table: see [`CrcEngine`].
+    pub const fn with_crc(self, engine: &'a dyn CrcEngine) -> Self {
+        Self {
+            crc: EngineRef(engine),
+            ..self
+        }
+    }
+
+    /// The CRC engine.
+    pub fn crc(&self) -> &'a dyn CrcEngine {
+        self.crc.0
+    }
+
+    /// The same, with at most `bytes` of heap for the validator's bitmap of object starts (one
+    /// bit per 4 bytes of each batch's sections, at most `region_len / 32` bytes in all; by
+    /// default, no other limit). A batch whose bitmap does not fit checks its pointer targets by
+    /// searching the object map from the nearest checkpoint instead: slower, the same result.
+    /// `0` never builds one.
+    pub const fn with_start_bitmap_limit(self, bytes: usize) -> Self {
+        Self {
+            start_bitmap_limit: bytes,
+            ..self
         }
     }
 
@@ -109,6 +141,11 @@ impl<'a> ReadConfig<'a> {
 
 /// A checkpoint of the object map at least every this many objects.
 pub const CHECKPOINT_OBJECTS: u32 = 16;
+/// Bytes of section per bit of the bitmap of object starts: a pointer to an object start at a
+/// multiple of it is checked by one bit; any other by the checkpoints.
+pub const START_GRAIN: u32 = 4;
+/// [`BatchInfo::bits`] of a batch without a bitmap.
+const NO_BITS: u32 = u32::MAX;
 /// At most one checkpoint of the object map per this many bytes of a section.
 pub const CHECKPOINT_BYTES: u32 = 512;
 /// How a pointer word is wrong.
@@ -592,25 +629,110 @@ impl<S: Source> Reader<S> {
 
     /// The CRC of region bytes `range`.
     pub fn crc(&self, range: Range<u32>) -> u32 {
-        let mut d = CRC.digest();
-        self.chunks(range, &mut |c| d.update(c));
-        d.finalize()
+        Bytes::crc(self, range, &SOFTWARE_CRC)
     }
 
     /// Whether region bytes `range` are all `0xFF`.
     pub fn is_erased(&self, range: Range<u32>) -> bool {
+        Bytes::is_erased(self, range)
+    }
+}
+
+/// Whether every byte of `bytes` is `0xFF`, a word at a time.
+pub(crate) fn all_erased(bytes: &[u8]) -> bool {
+    // SAFETY: every bit pattern is a valid u32.
+    let (head, words, tail) = unsafe { bytes.align_to::<u32>() };
+    let mut chunks = words.chunks_exact(4);
+    let mut all = u32::MAX;
+    for c in &mut chunks {
+        all &= c[0] & c[1] & c[2] & c[3];
+        if all != u32::MAX {
+            return false;
+        }
+    }
+    for &w in chunks.remainder() {
+        all &= w;
+    }
+    all == u32::MAX && head.iter().chain(tail).all(|&b| b == 0xFF)
+}
+
+/// How the validator reads a region: through a [`Reader`] (any [`Source`]: buffered cursors,
+/// the bytes copied out), or in place from the mapped bytes ([`Mapped`]: no copy, each input
+/// a slice). Both give the same bytes, so the same results.
+pub(crate) trait Bytes {
+    /// A forward reader of a range of the region.
+    type Cursor<'c>: SeekInput
+    where
+        Self: 'c;
+    /// The region's length.
+    fn region_len(&self) -> u32;
+    /// Region bytes at `offset` into `buf` (`0xFF` outside the region or after a read error).
+    fn read(&self, offset: u32, buf: &mut [u8]);
+    /// Whether a read failed (what was decoded since means nothing).
+    fn failed(&self) -> bool;
+    /// The CRC of region bytes `range`, by `engine`.
+    fn crc(&self, range: Range<u32>, engine: &dyn CrcEngine) -> u32;
+    /// Whether region bytes `range` are all `0xFF`.
+    fn is_erased(&self, range: Range<u32>) -> bool;
+    /// A cursor over region bytes `range`.
+    fn cursor(&self, range: Range<u32>) -> Self::Cursor<'_>;
+    /// The region's bytes, when they are mapped (the validator's fast loops read them in
+    /// place).
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// An [`Input`] that can be moved to another range.
+pub(crate) trait SeekInput: Input {
+    /// Continue at `pos`, up to `end` (positions count from `pos` now).
+    fn seek(&mut self, pos: u32, end: u32);
+    /// `out.len()` bytes from the current position (`None` past the end).
+    fn take(&mut self, out: &mut [u8]) -> Option<()> {
+        for b in out {
+            *b = self.next_byte()?;
+        }
+        Some(())
+    }
+    /// A little-endian word of `width` bytes (at most 8) from the current position.
+    fn take_word(&mut self, width: u32) -> Option<u64> {
+        let mut w = [0u8; 8];
+        self.take(w.get_mut(..width as usize)?)?;
+        Some(u64::from_le_bytes(w))
+    }
+}
+
+impl<S: Source> Bytes for Reader<S> {
+    type Cursor<'c>
+        = Cursor<'c, S>
+    where
+        S: 'c;
+    fn region_len(&self) -> u32 {
+        self.len
+    }
+    fn read(&self, offset: u32, buf: &mut [u8]) {
+        Reader::read(self, offset, buf);
+    }
+    fn failed(&self) -> bool {
+        Reader::failed(self)
+    }
+    fn crc(&self, range: Range<u32>, engine: &dyn CrcEngine) -> u32 {
+        let mut crc = 0;
+        self.chunks(range, &mut |c| crc = engine.update(crc, c));
+        crc
+    }
+    fn is_erased(&self, range: Range<u32>) -> bool {
         let mut erased = true;
         let mut buf = [0u8; 256];
         let mut at = range.start;
         while erased && at < range.end {
             let n = ((range.end - at) as usize).min(buf.len());
             self.read(at, &mut buf[..n]);
-            erased = buf[..n].iter().all(|&b| b == 0xFF);
+            erased = all_erased(&buf[..n]);
             at += n as u32;
         }
         erased
     }
-
     fn cursor(&self, range: Range<u32>) -> Cursor<'_, S> {
         Cursor {
             r: self,
@@ -624,10 +746,51 @@ impl<S: Source> Reader<S> {
     }
 }
 
+impl<'a> Mapped<'a> {
+    /// Region bytes `range`, clipped to the region.
+    fn get(&self, range: Range<u32>) -> &'a [u8] {
+        let end = (range.end as usize).min(self.0.len());
+        self.0.get(range.start as usize..end).unwrap_or(&[])
+    }
+}
+
+impl Bytes for Mapped<'_> {
+    type Cursor<'c>
+        = SliceCursor<'c>
+    where
+        Self: 'c;
+    fn region_len(&self) -> u32 {
+        Source::region_len(self)
+    }
+    fn read(&self, offset: u32, buf: &mut [u8]) {
+        let _ = Source::read(&mut { *self }, offset, buf);
+    }
+    fn failed(&self) -> bool {
+        false
+    }
+    fn crc(&self, range: Range<u32>, engine: &dyn CrcEngine) -> u32 {
+        engine.update(0, self.get(range))
+    }
+    fn is_erased(&self, range: Range<u32>) -> bool {
+        all_erased(self.get(range))
+    }
+    fn cursor(&self, range: Range<u32>) -> SliceCursor<'_> {
+        SliceCursor {
+            bytes: self.0,
+            base: range.start,
+            pos: range.start,
+            end: range.end,
+        }
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self.0)
+    }
+}
+
 const CURSOR_BYTES: usize = 64;
 
 /// A forward reader of a range of region bytes, through a small buffer.
-struct Cursor<'r, S: Source> {
+pub(crate) struct Cursor<'r, S: Source> {
     r: &'r Reader<S>,
     /// Start of the range ([`Input::consumed`] counts from here).
     base: u32,
@@ -640,26 +803,20 @@ struct Cursor<'r, S: Source> {
 }
 
 impl<S: Source> Cursor<'_, S> {
-    /// Continue at `pos`, up to `end` (positions count from `pos` now); the buffer is kept.
-    fn seek(&mut self, pos: u32, end: u32) {
-        self.base = pos;
-        self.pos = pos;
-        self.end = end;
-    }
-
     fn fill(&mut self) {
         let n = (self.end - self.pos).min(CURSOR_BYTES as u32);
         self.r.read(self.pos, &mut self.buf[..n as usize]);
         self.at = self.pos;
         self.have = n;
     }
+}
 
-    /// `out.len()` bytes from the current position (`None` past the end).
-    fn take(&mut self, out: &mut [u8]) -> Option<()> {
-        for b in out {
-            *b = self.next_byte()?;
-        }
-        Some(())
+impl<S: Source> SeekInput for Cursor<'_, S> {
+    /// Continue at `pos`, up to `end` (positions count from `pos` now); the buffer is kept.
+    fn seek(&mut self, pos: u32, end: u32) {
+        self.base = pos;
+        self.pos = pos;
+        self.end = end;
     }
 }
 
@@ -672,6 +829,68 @@ impl<S: Source> Input for Cursor<'_, S> {
             self.fill();
         }
         let b = self.buf[(self.pos - self.at) as usize];
+        self.pos += 1;
+        Some(b)
+    }
+    fn consumed(&self) -> usize {
+        (self.pos - self.base) as usize
+    }
+    fn is_done(&self) -> bool {
+        self.pos >= self.end
+    }
+}
+
+/// A forward reader of a range of a mapped region, in place.
+pub(crate) struct SliceCursor<'a> {
+    bytes: &'a [u8],
+    base: u32,
+    pos: u32,
+    end: u32,
+}
+
+impl SeekInput for SliceCursor<'_> {
+    fn seek(&mut self, pos: u32, end: u32) {
+        self.base = pos;
+        self.pos = pos;
+        self.end = end;
+    }
+    fn take(&mut self, out: &mut [u8]) -> Option<()> {
+        let start = self.pos as usize;
+        let end = start.checked_add(out.len())?;
+        if end > self.end as usize {
+            return None;
+        }
+        out.copy_from_slice(self.bytes.get(start..end)?);
+        self.pos = end as u32;
+        Some(())
+    }
+    fn take_word(&mut self, width: u32) -> Option<u64> {
+        let start = self.pos as usize;
+        let end = start.checked_add(width as usize)?;
+        if end > self.end as usize {
+            return None;
+        }
+        let b = self.bytes.get(start..end)?;
+        self.pos = end as u32;
+        // The reference words of the format are 4 or 8 bytes (the header says which).
+        Some(match *b {
+            [a, b, c, d] => u64::from(u32::from_le_bytes([a, b, c, d])),
+            [a, b, c, d, e, f, g, h] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+            _ => {
+                let mut w = [0u8; 8];
+                w.get_mut(..b.len())?.copy_from_slice(b);
+                u64::from_le_bytes(w)
+            }
+        })
+    }
+}
+
+impl Input for SliceCursor<'_> {
+    fn next_byte(&mut self) -> Option<u8> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let b = *self.bytes.get(self.pos as usize)?;
         self.pos += 1;
         Some(b)
     }
@@ -721,10 +940,13 @@ pub struct BatchInfo {
     records: [u32; 3],
     /// Its checkpoints in [`ChainIndex::cps`]: flash `cps[0]..cps[1]`, RAM `cps[1]..cps[2]`.
     cps: [u32; 3],
+    /// Its bitmaps of object starts in [`ChainIndex::starts`] (words): flash `bits[0]..bits[1]`,
+    /// RAM `bits[1]..bits[2]`; [`NO_BITS`] when it has none.
+    bits: [u32; 3],
 }
 
-// The bound the docs state: 104 bytes per batch, 8 per checkpoint.
-static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 104);
+// The bound the docs state: 112 bytes per batch, 8 per checkpoint.
+static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 112);
 static_assertions::const_assert_eq!(core::mem::size_of::<Checkpoint>(), 8);
 
 impl BatchInfo {
@@ -743,6 +965,9 @@ impl BatchInfo {
 pub struct ChainIndex {
     batches: Vec<BatchInfo>,
     cps: Vec<Checkpoint>,
+    /// Bitmaps of object starts, bit `i` of a section's = an object starts at byte
+    /// `i * START_GRAIN` (see [`BatchInfo::bits`]).
+    starts: Vec<u32>,
 }
 
 impl ChainIndex {
@@ -760,12 +985,15 @@ impl ChainIndex {
     pub fn heap_bytes(&self) -> usize {
         self.batches.capacity() * BatchInfo::HEAP_BYTES
             + self.cps.capacity() * core::mem::size_of::<Checkpoint>()
+            + self.starts.capacity() * 4
     }
 
-    fn pop(&mut self) {
-        if let Some(b) = self.batches.pop() {
-            self.cps.truncate(b.cps[0] as usize);
-        }
+    /// Forget everything after the first `batches` batches, `cps` checkpoints and `starts`
+    /// bitmap words (what a failed validation added).
+    fn truncate(&mut self, batches: usize, cps: usize, starts: usize) {
+        self.batches.truncate(batches);
+        self.cps.truncate(cps);
+        self.starts.truncate(starts);
     }
 
     /// The batch whose `section` contains `addr`: batches are in address order in both.
@@ -809,7 +1037,7 @@ pub(crate) enum HeaderAt {
 }
 
 /// Classify the header at region `offset`.
-pub(crate) fn header_at<S: Source>(r: &Reader<S>, offset: u32) -> HeaderAt {
+pub(crate) fn header_at<B: Bytes>(r: &B, offset: u32) -> HeaderAt {
     match read_header(r, offset) {
         Ok(h) if h.batch_offset.get() == offset => HeaderAt::Ours { span: h.span.get() },
         Ok(_) => HeaderAt::OtherRegion,
@@ -829,7 +1057,7 @@ enum HeaderFault {
 }
 
 /// The header at `offset`, checked for magic, CRC and version only.
-fn read_header<S: Source>(r: &Reader<S>, offset: u32) -> Result<BatchHeader, HeaderFault> {
+fn read_header<B: Bytes>(r: &B, offset: u32) -> Result<BatchHeader, HeaderFault> {
     let available = r.region_len().saturating_sub(offset);
     if (available as usize) < HEADER_LEN {
         return Err(HeaderFault::Short);
@@ -849,7 +1077,7 @@ fn read_header<S: Source>(r: &Reader<S>, offset: u32) -> Result<BatchHeader, Hea
         if !(16..=4096).contains(&header_len) || header_len > available {
             return Err(HeaderFault::BadLength);
         }
-        let crc = r.crc(offset..offset + header_len - 4);
+        let crc = r.crc(offset..offset + header_len - 4, &SOFTWARE_CRC);
         let mut tail = [0u8; 4];
         r.read(offset + header_len - 4, &mut tail);
         return Err(if crc == u32::from_le_bytes(tail) {
@@ -876,8 +1104,8 @@ fn read_header<S: Source>(r: &Reader<S>, offset: u32) -> Result<BatchHeader, Hea
 /// What an interrupted write can break (magic, header CRC, chain, commit record) ends the chain;
 /// what a foreign image breaks (version, firmware id, width) or an impossible span refuses the
 /// batch.
-fn read_link<S: Source>(
-    r: &Reader<S>,
+fn read_link<B: Bytes>(
+    r: &B,
     offset: u32,
     index: u32,
     prev_crc: u32,
@@ -987,7 +1215,15 @@ pub fn scan_chain<S: Source>(
     }
 }
 
-fn extend_chain<S: Source>(r: &Reader<S>, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
+/// [`scan_chain`] of a mapped region, read in place (no copy: each part of a batch is decoded
+/// from the region's own bytes, and the CRC engine reads them where they are).
+pub(crate) fn scan_mapped(region: &[u8], cfg: &ReadConfig<'_>) -> (ChainIndex, Tail) {
+    let mut index = ChainIndex::default();
+    let tail = extend_chain(&Mapped(region), cfg, &mut index);
+    (index, tail)
+}
+
+pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
     loop {
         let offset = index.end_offset();
         let n = index.batches.len() as u32;
@@ -1017,7 +1253,7 @@ fn extend_chain<S: Source>(r: &Reader<S>, cfg: &ReadConfig<'_>, index: &mut Chai
 
 /// Committed batches chained after the refused batch `h` at `offset` (headers and commit
 /// records only).
-fn count_following<S: Source>(r: &Reader<S>, mut offset: u32, h: &BatchHeader) -> u32 {
+fn count_following<B: Bytes>(r: &B, mut offset: u32, h: &BatchHeader) -> u32 {
     let mut n = 0;
     let mut prev = *h;
     // Each step advances by a non-zero span: at most region_len / span steps.
@@ -1053,24 +1289,24 @@ fn count_following<S: Source>(r: &Reader<S>, mut offset: u32, h: &BatchHeader) -
 /// Check the batch at `offset` with `header` and contents CRCs `crcs` against every rule, and
 /// add it to `index` if it passes. After a read error of the device the result means nothing:
 /// check [`Reader::take_error`].
-pub(crate) fn validate<S: Source>(
-    r: &Reader<S>,
+pub(crate) fn validate<B: Bytes>(
+    r: &B,
     offset: u32,
     header: &BatchHeader,
     crcs: ContentCrcs,
     cfg: &ReadConfig<'_>,
     index: &mut ChainIndex,
 ) -> Result<(), DecodeError> {
-    let n = index.batches.len();
+    let before = (index.batches.len(), index.cps.len(), index.starts.len());
     let result = validate_inner(r, offset, header, crcs, cfg, index);
-    if (result.is_err() || r.failed()) && index.batches.len() > n {
-        index.pop();
+    if result.is_err() || r.failed() {
+        index.truncate(before.0, before.1, before.2);
     }
     result
 }
 
-fn validate_inner<S: Source>(
-    r: &Reader<S>,
+fn validate_inner<B: Bytes>(
+    r: &B,
     offset: u32,
     h: &BatchHeader,
     crcs: ContentCrcs,
@@ -1122,7 +1358,7 @@ fn validate_inner<S: Source>(
         (Section::Ram, ram.clone(), crcs.ram),
         (Section::Roots, meta.clone(), crcs.meta),
     ] {
-        if r.crc(range.clone()) != want {
+        if r.crc(range.clone(), cfg.crc()) != want {
             return Err(DecodeError::Crc {
                 batch: bi,
                 section: sec,
@@ -1192,61 +1428,111 @@ fn validate_inner<S: Source>(
     let cp0 = index.cps.len() as u32;
     let mut records = [map.start; 3];
     let mut cps = [cp0; 3];
-    let mut cursor = r.cursor(map.clone());
-    for (i, (n, len)) in [
+    // The bitmap of object starts (one bit per START_GRAIN bytes of each section), when it
+    // fits the configured limit and the heap; without it, pointer checks use the checkpoints.
+    let grains = |len: u32| len.div_ceil(START_GRAIN * 32);
+    let (fwords, rwords) = (grains(h.flash.len.get()), grains(h.ram.len.get()));
+    let s0 = index.starts.len() as u32;
+    let want = (s0 + fwords + rwords) as usize;
+    let max_words = (r.region_len() / (START_GRAIN * 32)) as usize + 2 * max_batches;
+    let bits = if want * 4 <= cfg.start_bitmap_limit
+        && grow_to(&mut index.starts, want, max_words).is_ok()
+    {
+        index.starts.resize(want, 0);
+        [s0, s0 + fwords, s0 + fwords + rwords]
+    } else {
+        [NO_BITS; 3]
+    };
+    let counts = [
         (h.flash_objects.get(), h.flash.len.get()),
         (h.ram_objects.get(), h.ram.len.get()),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let start = map.start + cursor.consumed() as u32;
-        records[i] = start;
-        let mut dec = ObjectMapDecoder::with_input(&mut cursor, n, u64::from(len));
-        let mut last = (0u32, 0u32); // (record index, end) of the last checkpoint
-        let mut k = 0u32;
-        let mut pos = start;
-        loop {
-            let end = dec.end() as u32;
-            if k == 0 || (k - last.0 >= CHECKPOINT_OBJECTS && end - last.1 >= CHECKPOINT_BYTES) {
-                grow(&mut index.cps, max_cps).map_err(|_| memory())?;
-                index.cps.push(Checkpoint { end, map_pos: pos });
-                last = (k, end);
+    ];
+    // A mapped region takes the fast loop (in place, u32 arithmetic); whatever it does not
+    // accept goes through the general decoder below, which reports it.
+    let mut fast = None;
+    if let Some(region) = r.as_slice() {
+        match objects_mapped(region, map.clone(), counts, index, bits) {
+            Some(found) => fast = Some(found),
+            None => {
+                index.cps.truncate(cp0 as usize);
+                if bits[0] != NO_BITS {
+                    index.starts[bits[0] as usize..bits[2] as usize].fill(0);
+                }
             }
-            match dec.next() {
-                None => break,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(map_err(e, Section::ObjectMap, map.start)),
-            }
-            k += 1;
-            pos = map.start + dec.position() as u32;
         }
-        if dec.end() != u64::from(len) {
+    }
+    let plain = if let Some((found_records, found_cps, plain)) = fast {
+        records = found_records;
+        cps = found_cps;
+        plain
+    } else {
+        let mut cursor = r.cursor(map.clone());
+        for (i, (n, len)) in [
+            (h.flash_objects.get(), h.flash.len.get()),
+            (h.ram_objects.get(), h.ram.len.get()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let start = map.start + cursor.consumed() as u32;
+            records[i] = start;
+            let mut dec = ObjectMapDecoder::with_input(&mut cursor, n, u64::from(len));
+            let mut last = (0u32, 0u32); // (record index, end) of the last checkpoint
+            let mut k = 0u32;
+            let mut pos = start;
+            loop {
+                let end = dec.end() as u32;
+                if k == 0 || (k - last.0 >= CHECKPOINT_OBJECTS && end - last.1 >= CHECKPOINT_BYTES)
+                {
+                    grow(&mut index.cps, max_cps).map_err(|_| memory())?;
+                    index.cps.push(Checkpoint { end, map_pos: pos });
+                    last = (k, end);
+                }
+                match dec.next() {
+                    None => break,
+                    Some(Ok((start, _))) => {
+                        // start < len: a u32, inside the section's bitmap.
+                        let start = start as u32;
+                        if bits[i] != NO_BITS && start % START_GRAIN == 0 {
+                            let bit = start / START_GRAIN;
+                            if let Some(w) = index.starts.get_mut((bits[i] + bit / 32) as usize) {
+                                *w |= 1 << (bit % 32);
+                            }
+                        }
+                    }
+                    Some(Err(e)) => return Err(map_err(e, Section::ObjectMap, map.start)),
+                }
+                k += 1;
+                pos = map.start + dec.position() as u32;
+            }
+            if dec.end() != u64::from(len) {
+                let e = MapError {
+                    offset: dec.position(),
+                    what: "objects do not fill their section",
+                };
+                return Err(map_err(e, Section::ObjectMap, map.start));
+            }
+            // The checkpoint taken after the last record leads nowhere: drop it.
+            if k > 0
+                && index
+                    .cps
+                    .last()
+                    .is_some_and(|c| c.map_pos == pos && last.0 == k)
+            {
+                index.cps.pop();
+            }
+            cps[i + 1] = index.cps.len() as u32;
+        }
+        records[2] = map.start + cursor.consumed() as u32;
+        if records[2] != map.end {
             let e = MapError {
-                offset: dec.position(),
-                what: "objects do not fill their section",
+                offset: cursor.consumed(),
+                what: "bytes after the last record",
             };
             return Err(map_err(e, Section::ObjectMap, map.start));
         }
-        // The checkpoint taken after the last record leads nowhere: drop it.
-        if k > 0
-            && index
-                .cps
-                .last()
-                .is_some_and(|c| c.map_pos == pos && last.0 == k)
-        {
-            index.cps.pop();
-        }
-        cps[i + 1] = index.cps.len() as u32;
-    }
-    records[2] = map.start + cursor.consumed() as u32;
-    if records[2] != map.end {
-        let e = MapError {
-            offset: cursor.consumed(),
-            what: "bytes after the last record",
-        };
-        return Err(map_err(e, Section::ObjectMap, map.start));
-    }
+        false
+    };
     let table = reg(&h.roots_table);
     index.batches.push(BatchInfo {
         index: bi,
@@ -1261,12 +1547,44 @@ fn validate_inner<S: Source>(
         root_count: h.roots.get(),
         records,
         cps,
+        bits,
     });
     // Pointers: every word the map names must lie inside an object and hold an object start.
+    let fast_pointers = match r.as_slice() {
+        Some(region) if plain => pointers_mapped(region, h, offset, index, cfg),
+        _ => false,
+    };
+    if !fast_pointers {
+        generic_pointers(r, h, offset, index, cfg, records, map.clone(), bi)?;
+    }
+    roots_check(r, h, offset, index, cfg, map, bi)
+}
+
+/// The general pointer pass: every word the pointer map names lies inside an object (the
+/// object map decoded alongside) and decodes to an object start or a static address.
+#[allow(clippy::too_many_arguments)]
+fn generic_pointers<B: Bytes>(
+    r: &B,
+    h: &BatchHeader,
+    offset: u32,
+    index: &ChainIndex,
+    cfg: &ReadConfig<'_>,
+    records: [u32; 3],
+    map: Range<u32>,
+    bi: u32,
+) -> Result<(), DecodeError> {
+    let reg = |s: &SectionRef| offset + s.offset.get()..offset + s.offset.get() + s.len.get();
+    let (flash, ram) = (reg(&h.flash), reg(&h.ram));
+    let map_err = |e: MapError, sec: Section, base: u32| DecodeError::Map {
+        batch: bi,
+        section: sec,
+        offset: u64::from(base) + e.offset as u64,
+        what: e.what,
+    };
     let rb = u32::from(h.ref_bytes);
     let (fw, rw) = h.pointer_words();
+    let ptr_base = reg(&h.pointer_map).start;
     let mut tokens = r.cursor(reg(&h.pointer_map));
-    let ptr_base = tokens.base;
     let mut objs = [
         ObjectMapDecoder::with_input(
             r.cursor(records[0]..records[1]),
@@ -1279,30 +1597,33 @@ fn validate_inner<S: Source>(
             u64::from(h.ram.len.get()),
         ),
     ];
-    let mut current = [(0u64, 0u64); 2];
+    // Objects and words are inside sections of u32 lengths: offsets in u32 (the pointer map
+    // numbers at most (flash + RAM length) / rb words, so `word * rb` fits).
+    let mut current = [(0u32, 0u32); 2];
     let mut words = r.cursor(flash.start..ram.end);
     let mut lookup = r.cursor(map.clone());
     let sections = [(Section::Flash, flash.start), (Section::Ram, ram.start)];
     for word in PointerMapDecoder::with_input(&mut tokens, fw + rw) {
         let word = word.map_err(|e| map_err(e, Section::PointerMap, ptr_base))?;
         let (i, rel) = if word < fw {
-            (0, word * u64::from(rb))
+            (0, word as u32 * rb)
         } else {
-            (1, (word - fw) * u64::from(rb))
+            (1, (word - fw) as u32 * rb)
         };
         let (sec, sec_start) = sections[i];
         let fault = |value: u64, address: u64, fault| DecodeError::Pointer {
             batch: bi,
             section: sec,
-            offset: u64::from(sec_start) + rel,
+            offset: u64::from(sec_start) + u64::from(rel),
             value,
             address,
             fault,
         };
-        let word_end = rel + u64::from(rb);
+        let word_end = rel + rb;
         while current[i].1 < word_end {
             match objs[i].next() {
-                Some(Ok((s, size))) => current[i] = (s, s + size),
+                // Inside the section (the decoder checks it): u32.
+                Some(Ok((s, size))) => current[i] = (s as u32, (s + size) as u32),
                 _ => return Err(fault(0, 0, PointerFault::WordOutsideObject)),
             }
         }
@@ -1310,17 +1631,32 @@ fn validate_inner<S: Source>(
             return Err(fault(0, 0, PointerFault::WordOutsideObject));
         }
         // rel + rb <= the section's length: the word lies inside the batch.
-        let mut w = [0u8; 8];
-        words.seek(sec_start + rel as u32, ram.end);
-        if words.take(&mut w[..rb as usize]).is_none() {
+        words.seek(sec_start + rel, ram.end);
+        let Some(value) = words.take_word(rb) else {
             return Err(fault(0, 0, PointerFault::WordOutsideObject));
-        }
-        let value = u64::from_le_bytes(w);
+        };
         let Some(address) = cfg.encoding.decode(value) else {
             return Err(fault(value, 0, PointerFault::Undecodable));
         };
         check_target(address, index, cfg, &mut lookup).map_err(|f| fault(value, address, f))?;
     }
+    Ok(())
+}
+
+/// The roots: each entry well formed, each address an object start or a static address.
+fn roots_check<B: Bytes>(
+    r: &B,
+    h: &BatchHeader,
+    offset: u32,
+    index: &ChainIndex,
+    cfg: &ReadConfig<'_>,
+    map: Range<u32>,
+    bi: u32,
+) -> Result<(), DecodeError> {
+    let reg = |s: &SectionRef| offset + s.offset.get()..offset + s.offset.get() + s.len.get();
+    let table = reg(&h.roots_table);
+    let lerr = |rel: u64, section, what| layout_err(bi, u64::from(offset) + rel, section, what);
+    let mut lookup = r.cursor(map);
     // Roots.
     let entries = u64::from(h.roots.get()) * ROOT_ENTRY_LEN as u64;
     let table_len = u64::from(table.end - table.start);
@@ -1352,6 +1688,322 @@ fn validate_inner<S: Source>(
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------
+// The fast loops of a mapped region
+//
+// Both read the region in place with u32 arithmetic and accept exactly what the general
+// decoders accept in the common case (records of up to 4 bytes, objects aligned to
+// START_GRAIN); anything else, and any fault, makes them give up, and the general loops run
+// instead and report what is wrong. So they only ever speed up a valid image: the verdict is
+// the general loops' (`tests/mutations.rs` compares the paths on thousands of mutated images).
+
+/// A LEB128 value of at most 4 bytes at `bytes[*p]` (longer ones: `None`, the general decoder
+/// takes them).
+#[inline(always)]
+fn varint4(bytes: &[u8], p: &mut usize) -> Option<u32> {
+    let mut v = 0u32;
+    for shift in [0, 7, 14, 21] {
+        let b = *bytes.get(*p)?;
+        *p += 1;
+        v |= u32::from(b & 0x7F) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The object-map pass of a mapped region with a bitmap of starts, in place: the records
+/// checked as the general loop checks them, their starts set in the bitmap. It takes only
+/// batches whose objects all start on a grain; those need no checkpoints (a pointer to any
+/// other offset is to no object start), so none are made. Also whether the batch is *plain*:
+/// no padding before any object and every size a multiple of the grain (every grain of each
+/// section lies inside one object).
+fn objects_mapped(
+    region: &[u8],
+    map: Range<u32>,
+    counts: [(u32, u32); 2],
+    index: &mut ChainIndex,
+    bits: [u32; 3],
+) -> Option<([u32; 3], [u32; 3], bool)> {
+    let bytes = region.get(map.start as usize..map.end as usize)?;
+    if bits[0] == NO_BITS {
+        return None;
+    }
+    let cp = index.cps.len() as u32;
+    let mut records = [map.start; 3];
+    let mut p = 0usize;
+    let mut plain = true;
+    for (i, (n, len)) in counts.into_iter().enumerate() {
+        records[i] = map.start + p as u32;
+        let starts = index
+            .starts
+            .get_mut(bits[i] as usize..bits[i + 1] as usize)?;
+        let (next, section_plain) = starts_of(bytes, p, n, len, starts)?;
+        p = next;
+        plain &= section_plain;
+    }
+    records[2] = map.start + p as u32;
+    (records[2] == map.end).then_some((records, [cp; 3], plain))
+}
+
+/// `n` records of a section of `len` bytes from `bytes[p..]` into `starts`: the position after
+/// them and whether the section is plain; `None` for anything the general decoder must see
+/// (a record over 4 bytes, an object not on a grain, any fault).
+#[inline(never)]
+fn starts_of(
+    bytes: &[u8],
+    mut p: usize,
+    n: u32,
+    len: u32,
+    starts: &mut [u32],
+) -> Option<(usize, bool)> {
+    let mut end = 0u32;
+    let mut plain = true;
+    let mut k = 0;
+    while k < n {
+        k += 1;
+        let b = *bytes.get(p)?;
+        let (size, pad) = if b & 0x81 == 0 {
+            // The usual record: one byte, no padding (`size << 1`, size < 64).
+            p += 1;
+            (u32::from(b >> 1), 0)
+        } else {
+            let v = varint4(bytes, &mut p)?;
+            let pad = if v & 1 == 1 {
+                Some(varint4(bytes, &mut p)?).filter(|&pad| pad > 0)?
+            } else {
+                0
+            };
+            (v >> 1, pad)
+        };
+        let start = end.checked_add(pad)?;
+        end = start.checked_add(size)?;
+        if size == 0 || end > len || start % START_GRAIN != 0 {
+            return None;
+        }
+        plain &= pad == 0 && size % START_GRAIN == 0;
+        let bit = start / START_GRAIN;
+        *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
+    }
+    (end == len).then_some((p, plain))
+}
+
+/// What the plain pointer pass checks words against (see [`pointers_mapped`]).
+struct Plain<'a> {
+    region: &'a [u8],
+    index: &'a ChainIndex,
+    cfg: &'a ReadConfig<'a>,
+    lookup: SliceCursor<'a>,
+    /// The batch's sections (absolute, below 4 GiB) and the first words of their bitmaps.
+    flash32: Range<u32>,
+    ram32: Range<u32>,
+    /// From the lowest to the highest address of any validated batch's sections (this one's
+    /// included): an address outside it is in no batch.
+    chain32: Range<u32>,
+    bits: [usize; 2],
+    flash_words: u32,
+    /// Region offset and length of each section.
+    sections: [(u32, u32); 2],
+    /// The region as words, when it is word-aligned in memory and both sections start on a
+    /// word: a pointer word is then one load.
+    words: Option<&'a [u32]>,
+}
+
+/// The pointer pass of a *plain* batch (see [`objects_mapped`]) of a mapped region, in the
+/// common encoding: 4-byte bare addresses, both sections below 4 GiB and of whole words. Then
+/// every word the map names lies inside an object, and a check is a load, a range test and a
+/// bit test. `false` at the first word it does not accept, or when the batch is not such a
+/// batch: the general pass then runs and reports.
+fn pointers_mapped(
+    region: &[u8],
+    h: &BatchHeader,
+    offset: u32,
+    index: &ChainIndex,
+    cfg: &ReadConfig<'_>,
+) -> bool {
+    let Some(b) = index.batches.last() else {
+        return false;
+    };
+    let narrow = |r: &Range<u64>| Some(u32::try_from(r.start).ok()?..u32::try_from(r.end).ok()?);
+    let (Some(flash32), Some(ram32)) = (narrow(&b.flash), narrow(&b.ram)) else {
+        return false;
+    };
+    // Batches lie in address order, flash and RAM alike.
+    let first = &index.batches[0];
+    let lo = first.flash.start.min(first.ram.start);
+    let hi = b.flash.end.max(b.ram.end);
+    let Some(chain32) = narrow(&(lo..hi)) else {
+        return false;
+    };
+    let sections = [
+        (offset + h.flash.offset.get(), h.flash.len.get()),
+        (offset + h.ram.offset.get(), h.ram.len.get()),
+    ];
+    if b.bits[0] == NO_BITS
+        || h.ref_bytes != 4
+        || cfg.encoding != RefEncoding::ADDRESS_32
+        || sections.iter().any(|&(_, len)| len % 4 != 0)
+    {
+        return false;
+    }
+    let (fw, rw) = h.pointer_words();
+    let (Ok(flash_words), Ok(total)) = (u32::try_from(fw), u32::try_from(fw + rw)) else {
+        return false;
+    };
+    let pm = offset + h.pointer_map.offset.get();
+    let Some(tokens) = region.get(pm as usize..(pm + h.pointer_map.len.get()) as usize) else {
+        return false;
+    };
+    let mut c = Plain {
+        region,
+        index,
+        cfg,
+        lookup: SliceCursor {
+            bytes: region,
+            base: 0,
+            pos: 0,
+            end: 0,
+        },
+        flash32,
+        ram32,
+        chain32,
+        bits: [b.bits[0] as usize, b.bits[1] as usize],
+        flash_words,
+        sections,
+        words: region
+            .get(..region.len() & !3)
+            .and_then(|r| <[u32]>::ref_from_bytes(r).ok())
+            .filter(|_| sections.iter().all(|&(at, _)| at % 4 == 0)),
+    };
+    pointers_plain(&mut c, tokens, total)
+}
+
+/// The token loop of [`pointers_mapped`].
+fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
+    let region = c.region;
+    let starts = &c.index.starts[..];
+    // The word at region offset `p`: an object start of this batch, or another target.
+    #[inline(always)]
+    fn word(c: &mut Plain<'_>, region: &[u8], starts: &[u32], p: usize) -> bool {
+        // One load from the word view when there is one (its sections start on words).
+        let address = if let Some(words) = c.words {
+            match words.get(p / 4) {
+                Some(&w) => u32::from_le(w),
+                None => return false,
+            }
+        } else {
+            let Some(&[a, b, d, e]) = region.get(p..p + 4) else {
+                return false;
+            };
+            u32::from_le_bytes([a, b, d, e])
+        };
+        let (bits, rel) = if address.wrapping_sub(c.flash32.start) < c.flash32.end - c.flash32.start
+        {
+            (c.bits[0], address - c.flash32.start)
+        } else if address.wrapping_sub(c.ram32.start) < c.ram32.end - c.ram32.start {
+            (c.bits[1], address - c.ram32.start)
+        } else if address.wrapping_sub(c.chain32.start) >= c.chain32.end - c.chain32.start {
+            // Past every batch's sections: a static target or none (what `check_target`
+            // concludes after searching the batches).
+            let a = u64::from(address);
+            return c.cfg.statics.iter().any(|r| r.contains(&a));
+        } else {
+            return check_target(u64::from(address), c.index, c.cfg, &mut c.lookup).is_ok();
+        };
+        let g = rel / START_GRAIN;
+        rel % START_GRAIN == 0
+            && starts
+                .get(bits + (g / 32) as usize)
+                .is_some_and(|w| (w >> (g % 32)) & 1 == 1)
+    }
+    let (fw, [(flash_at, flash_len), (ram_at, ram_len)]) = (c.flash_words, c.sections);
+    // The region offset of word `w` (numbered over both sections), if it lies inside one
+    // (the lengths are whole words: no sum overflows).
+    let place = |w: u32| -> Option<usize> {
+        if w < fw {
+            (w * 4 + 4 <= flash_len).then_some((flash_at + w * 4) as usize)
+        } else {
+            let rel = (w - fw) * 4;
+            (rel + 4 <= ram_len).then_some((ram_at + rel) as usize)
+        }
+    };
+    // The region offset of words `w..w + n` if they all lie inside one section.
+    let span = |w: u32, n: u32| -> Option<usize> {
+        if w + n <= fw {
+            ((w + n) * 4 <= flash_len).then_some((flash_at + w * 4) as usize)
+        } else if w >= fw {
+            let rel = (w - fw) * 4;
+            (rel + n * 4 <= ram_len).then_some((ram_at + rel) as usize)
+        } else {
+            None
+        }
+    };
+    let mut w = 0u32;
+    for (k, &t) in tokens.iter().enumerate() {
+        if w >= total {
+            return false;
+        }
+        let remaining = total - w;
+        if t & 0x80 != 0 {
+            let bits = u32::from(t & 0x7F);
+            let covered = remaining.min(LITERAL_WORDS);
+            if covered < LITERAL_WORDS && ((bits >> covered) != 0 || k + 1 != tokens.len()) {
+                return false;
+            }
+            let mut rest = bits;
+            if let Some(mut p) = span(w, covered) {
+                // The literal's words lie in one section, 4 bytes apart.
+                while rest != 0 {
+                    if rest & 1 == 1 && !word(c, region, starts, p) {
+                        return false;
+                    }
+                    rest >>= 1;
+                    p += 4;
+                }
+            } else {
+                let mut j = 0;
+                while rest != 0 {
+                    if rest & 1 == 1 {
+                        match place(w + j) {
+                            Some(p) if word(c, region, starts, p) => {}
+                            _ => return false,
+                        }
+                    }
+                    rest >>= 1;
+                    j += 1;
+                }
+            }
+            w += covered;
+        } else {
+            let n = u32::from(t & 0x3F) + 1;
+            if n > remaining {
+                return false;
+            }
+            if t & 0x40 != 0 {
+                // A run: consecutive words, 4 bytes apart within a section.
+                let mut x = w;
+                while x < w + n {
+                    let Some(mut p) = place(x) else {
+                        return false;
+                    };
+                    let section_end = if x < fw { fw } else { total };
+                    let stop = (w + n).min(section_end);
+                    while x < stop {
+                        if !word(c, region, starts, p) {
+                            return false;
+                        }
+                        p += 4;
+                        x += 1;
+                    }
+                }
+            }
+            w += n;
+        }
+    }
+    w == total
+}
+
 /// Make room for one more entry: double the capacity, but never past `max` entries.
 fn grow<T>(v: &mut Vec<T>, max: usize) -> Result<(), alloc::collections::TryReserveError> {
     if v.len() < v.capacity() {
@@ -1361,13 +2013,23 @@ fn grow<T>(v: &mut Vec<T>, max: usize) -> Result<(), alloc::collections::TryRese
     v.try_reserve_exact(want)
 }
 
+/// Make room for `len` entries in all: double the capacity as needed, never past `max`
+/// entries (nor, when `len` is over `max`, past `len`).
+fn grow_to<T>(
+    v: &mut Vec<T>,
+    len: usize,
+    max: usize,
+) -> Result<(), alloc::collections::TryReserveError> {
+    if len <= v.capacity() {
+        return Ok(());
+    }
+    let target = (v.capacity() * 2).max(len).min(max.max(len));
+    v.try_reserve_exact(target - v.len())
+}
+
 /// Root entry `i` of the table at region range `table`, its name checked to lie inside the
 /// table and to be UTF-8.
-fn read_root<S: Source>(
-    r: &Reader<S>,
-    table: Range<u32>,
-    i: u32,
-) -> Result<RootEntry, &'static str> {
+fn read_root<B: Bytes>(r: &B, table: Range<u32>, i: u32) -> Result<RootEntry, &'static str> {
     let len = u64::from(table.end - table.start);
     let at = u64::from(i) * ROOT_ENTRY_LEN as u64;
     if at + ROOT_ENTRY_LEN as u64 > len {
@@ -1408,12 +2070,33 @@ fn read_root<S: Source>(
 
 /// Where a pointer may go: an object start of a validated batch (this one included), or a
 /// static range.
-fn check_target<S: Source>(
+fn check_target<I: SeekInput>(
     value: u64,
     index: &ChainIndex,
     cfg: &ReadConfig<'_>,
-    lookup: &mut Cursor<'_, S>,
+    lookup: &mut I,
 ) -> Result<(), PointerFault> {
+    // Most pointers go to the batch being validated (the last one): look there first.
+    if let Some(b) = index.batches.last() {
+        if b.flash.contains(&value) {
+            return is_start_or(is_object_start(
+                index,
+                b,
+                0,
+                (value - b.flash.start) as u32,
+                lookup,
+            ));
+        }
+        if b.ram.contains(&value) {
+            return is_start_or(is_object_start(
+                index,
+                b,
+                1,
+                (value - b.ram.start) as u32,
+                lookup,
+            ));
+        }
+    }
     let found = if let Some(b) = index.find(value, |b| &b.flash) {
         Some(is_object_start(
             index,
@@ -1435,15 +2118,37 @@ fn check_target<S: Source>(
     }
 }
 
-/// Whether an object of `b`'s section `s` (0 flash, 1 RAM) starts at `rel`: from the last
-/// checkpoint at or before it, decode records forward.
-fn is_object_start<S: Source>(
+fn is_start_or(start: bool) -> Result<(), PointerFault> {
+    if start {
+        Ok(())
+    } else {
+        Err(PointerFault::NotObjectStart)
+    }
+}
+
+/// Whether an object of `b`'s section `s` (0 flash, 1 RAM) starts at `rel`: a bit of the
+/// batch's bitmap of object starts when `rel` is word-aligned and the batch has one; otherwise
+/// from the last checkpoint at or before `rel`, decode records forward.
+fn is_object_start<I: SeekInput>(
     index: &ChainIndex,
     b: &BatchInfo,
     s: usize,
     rel: u32,
-    lookup: &mut Cursor<'_, S>,
+    lookup: &mut I,
 ) -> bool {
+    if b.bits[s] != NO_BITS {
+        if rel % START_GRAIN == 0 {
+            let bit = rel / START_GRAIN;
+            return index
+                .starts
+                .get((b.bits[s] + bit / 32) as usize)
+                .is_some_and(|w| (w >> (bit % 32)) & 1 == 1);
+        }
+        // A batch the fast pass took has no checkpoints: all its objects start on a grain.
+        if b.cps[0] == b.cps[2] {
+            return false;
+        }
+    }
     let cps = index
         .cps
         .get(b.cps[s] as usize..b.cps[s + 1] as usize)
@@ -1694,11 +2399,7 @@ impl<'a> Image<'a> {
     /// when its first batch is (otherwise the image is the batches before the first refused
     /// one, and [`Image::tail`] says why).
     pub fn open(region: &'a [u8], cfg: &ReadConfig<'_>) -> Result<Self, DecodeError> {
-        let r = Reader::new(Mapped(region));
-        let (index, tail) = match scan_chain(&r, cfg) {
-            Ok(x) => x,
-            Err(never) => match never {},
-        };
+        let (index, tail) = scan_mapped(region, cfg);
         if let (true, Tail::Invalid { error, .. }) = (index.batches.is_empty(), tail) {
             return Err(error);
         }

@@ -33,7 +33,7 @@ use zerocopy::{FromZeros, IntoBytes};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest,
     FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry,
-    SECTION_ALIGN, Section, SectionRef, align_up, put_object,
+    SECTION_ALIGN, Section, SectionRef, align_up, low_bit, put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -201,6 +201,8 @@ enum Needs {
 /// which the walk awaits after each object.
 trait Visit {
     const NEEDS: Needs;
+    /// Whether the walk computes the sections' CRCs (not when the sink computes them).
+    const CRCS: bool = false;
     async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
     fn pointer_map(&mut self, byte: u8);
     fn object_map(&mut self, byte: u8);
@@ -215,6 +217,10 @@ where
     V: Visit,
 {
     let rb = u64::from(M::ENCODING.width());
+    // Reference words are 4 or 8 bytes: divisions by the width are shifts (a Cortex-M0+ has no
+    // divide instruction, and calls a routine for every 64-bit one).
+    let rb_shift = rb.trailing_zeros();
+    let rb32 = M::ENCODING.width();
     let target = *plan.target();
     let mut crc_flash = CRC.digest();
     let mut crc_ram = CRC.digest();
@@ -251,18 +257,19 @@ where
         if V::NEEDS != Needs::Layout {
             // Reference words of this object as a bitset (one bit per word: the VM may report
             // them in any order, and a bitset is 32 to 64 times smaller than the object).
-            let words = u64::from(size).div_ceil(rb) as usize;
+            let words = (size.div_ceil(rb32)) as usize;
             ref_bits.clear();
             ref_bits.reserve_exact(words.div_ceil(8));
             ref_bits.resize(words.div_ceil(8), 0);
             let mut misaligned = None;
+            // The object's offset in its section: a u32 (sections are u32 long).
+            let offset32 = offset as u32;
             let mut on_ref = |r: u32| {
-                let r = u64::from(r);
                 // The plan checked `r % rb == 0` (`check_slot`); the object may be less aligned.
-                if (offset + r) % rb != 0 {
-                    misaligned = Some(base + offset + r);
-                } else if let Some(byte) = ref_bits.get_mut((r / rb) as usize / 8) {
-                    *byte |= 1 << ((r / rb) % 8);
+                if offset32.wrapping_add(r) & (rb32 - 1) != 0 {
+                    misaligned = Some(base + offset + u64::from(r));
+                } else if let Some(byte) = ref_bits.get_mut((r >> rb_shift) as usize / 8) {
+                    *byte |= 1 << ((r >> rb_shift) % 8);
                 }
             };
             if V::NEEDS == Needs::Bytes {
@@ -270,7 +277,9 @@ where
                 let mut at = end;
                 while at < offset {
                     let n = (offset - at).min(zeros.len() as u64) as usize;
-                    crc.update(&zeros[..n]);
+                    if V::CRCS {
+                        crc.update(&zeros[..n]);
+                    }
                     v.section_bytes(obj.placement, base + at, &zeros[..n]).await;
                     at += n as u64;
                 }
@@ -284,11 +293,11 @@ where
             if let Some(address) = misaligned {
                 return Err(ImageError::UnalignedReference { address });
             }
-            let first_word = word_base + offset / rb;
+            let first_word = word_base + u64::from(offset32 >> rb_shift);
             for (i, &byte) in ref_bits.iter().enumerate() {
                 let mut bits = byte;
                 while bits != 0 {
-                    let w = first_word + (i * 8) as u64 + u64::from(bits.trailing_zeros());
+                    let w = first_word + (i * 8) as u64 + u64::from(low_bit(bits));
                     bits &= bits - 1;
                     let gap = w.checked_sub(next_word).ok_or(ImageError::Inconsistent {
                         what: "reference words out of order",
@@ -306,7 +315,9 @@ where
                 }
             }
             if V::NEEDS == Needs::Bytes {
-                crc.update(&scratch);
+                if V::CRCS {
+                    crc.update(&scratch);
+                }
                 v.section_bytes(obj.placement, base + offset, &scratch)
                     .await;
             }
@@ -389,14 +400,65 @@ fn u32_of(x: u64) -> Result<u32, ImageError> {
     u32::try_from(x).map_err(|_| ImageError::TooLarge)
 }
 
-/// Counts only (the walk itself measures): for [`measure`].
-struct Sizes;
+/// Bytes a [`MapCache`] reserves for each of the two maps, once, before the measuring walk (it
+/// never grows: a batch whose maps are larger has them walked again when they are streamed). An
+/// append's heap peak is this much higher than it would be without the cache (2 × 2 KiB).
+pub(crate) const MAP_CACHE_BYTES: usize = 2048;
 
-impl Visit for Sizes {
+/// The pointer map and the object map as the measuring pass made them, kept (each up to
+/// [`MAP_CACHE_BYTES`]) so that [`stream_to`] sends them without asking the VM again: two of
+/// its three walks over the objects.
+#[derive(Debug, Default)]
+pub(crate) struct MapCache {
+    pointer_map: Vec<u8>,
+    object_map: Vec<u8>,
+    /// The measuring pass's digest of the reference words (the stream checks its own
+    /// against it, as it checks the pointer map's walk without a cache).
+    refs: u64,
+    /// Both maps are complete.
+    full: bool,
+}
+
+impl MapCache {
+    /// An empty cache with its fixed room reserved, or one that keeps nothing when the heap
+    /// has no room for it.
+    fn reserved() -> Self {
+        let mut c = Self::default();
+        c.full = c.pointer_map.try_reserve_exact(MAP_CACHE_BYTES).is_ok()
+            && c.object_map.try_reserve_exact(MAP_CACHE_BYTES).is_ok();
+        c
+    }
+
+    /// Keeps `byte` in `v` if it has room left (it is never grown); else the cache is no
+    /// longer full.
+    fn keep(v: &mut Vec<u8>, byte: u8, full: &mut bool) {
+        if *full && v.len() < v.capacity().min(MAP_CACHE_BYTES) {
+            v.push(byte);
+        } else {
+            *full = false;
+        }
+    }
+}
+
+/// Counts (the walk itself measures), and keeps the maps in a [`MapCache`] if given one: for
+/// [`measure`].
+struct Sizes<'a> {
+    cache: Option<&'a mut MapCache>,
+}
+
+impl Visit for Sizes<'_> {
     const NEEDS: Needs = Needs::Refs;
     async fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
-    fn pointer_map(&mut self, _: u8) {}
-    fn object_map(&mut self, _: u8) {}
+    fn pointer_map(&mut self, byte: u8) {
+        if let Some(c) = self.cache.as_deref_mut() {
+            MapCache::keep(&mut c.pointer_map, byte, &mut c.full);
+        }
+    }
+    fn object_map(&mut self, byte: u8) {
+        if let Some(c) = self.cache.as_deref_mut() {
+            MapCache::keep(&mut c.object_map, byte, &mut c.full);
+        }
+    }
     async fn drain(&mut self) {}
 }
 
@@ -415,13 +477,29 @@ where
     T: ForwardingTable<M>,
 {
     // Nothing in a measuring walk waits: it completes on its first poll.
-    crate::store::device::block_on(measure_batch(plan, vm, params))
+    crate::store::device::block_on(measure_batch(plan, vm, params, None))
+}
+
+/// [`measure`], keeping the maps in `cache` for [`stream_to`].
+pub(crate) fn measure_keeping<M, T>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    params: &BatchParams<'_>,
+    cache: &mut MapCache,
+) -> Result<BatchHeader, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    *cache = MapCache::reserved();
+    crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache)))
 }
 
 async fn measure_batch<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
     params: &BatchParams<'_>,
+    mut cache: Option<&mut MapCache>,
 ) -> Result<BatchHeader, ImageError>
 where
     M: ObjectModel + ?Sized,
@@ -438,7 +516,21 @@ where
         return Err(ImageError::TargetMismatch { expected, found });
     }
     let roots_len = roots_table(plan, vm, &mut |_| {})?;
-    let pass = walk(plan, vm, &mut Sizes).await?;
+    let pass = walk(
+        plan,
+        vm,
+        &mut Sizes {
+            cache: cache.as_deref_mut(),
+        },
+    )
+    .await?;
+    if let Some(c) = cache {
+        c.refs = pass.refs;
+        if !c.full {
+            c.pointer_map = Vec::new();
+            c.object_map = Vec::new();
+        }
+    }
     // The pointer map numbers RAM words after the flash words the stats announce.
     if pass.flash_len != plan.stats().flash_bytes || pass.ram_len != plan.stats().ram_bytes {
         return Err(ImageError::Inconsistent {
@@ -521,8 +613,15 @@ impl<E> From<ImageError> for StreamError<E> {
 pub(crate) trait Sink {
     /// The sink's error.
     type Error;
+    /// Whether the sink computes the contents' CRCs of what it is sent ([`Sink::crcs`]); the
+    /// writer then computes none.
+    const OWN_CRCS: bool = false;
     /// Take the next `bytes`.
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+    /// The contents' CRCs of the bytes sent (only asked when [`Sink::OWN_CRCS`]).
+    fn crcs(&mut self) -> ContentCrcs {
+        ContentCrcs::default()
+    }
 }
 
 /// A closure as a [`Sink`] (it never waits).
@@ -553,7 +652,7 @@ const STAGE: usize = 64;
 
 impl<S: Sink> Out<'_, S> {
     async fn send(&mut self, bytes: &[u8]) {
-        if self.in_meta {
+        if self.in_meta && !S::OWN_CRCS {
             self.meta.update(bytes);
         }
         if self.err.is_none() && !bytes.is_empty() {
@@ -613,6 +712,7 @@ struct Sections<'a, 'b, S: Sink> {
 
 impl<S: Sink> Visit for Sections<'_, '_, S> {
     const NEEDS: Needs = Needs::Bytes;
+    const CRCS: bool = !S::OWN_CRCS;
     async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]) {
         let h = self.header;
         let at = match placement {
@@ -669,7 +769,7 @@ where
     T: ForwardingTable<M>,
 {
     // A closure never waits: the stream completes on its first poll.
-    crate::store::device::block_on(stream_to(plan, vm, measured, &mut FnSink(sink)))
+    crate::store::device::block_on(stream_to(plan, vm, measured, &mut FnSink(sink), None))
 }
 
 /// [`stream`] into any [`Sink`]; awaits it between objects (the store's async front-end
@@ -679,6 +779,7 @@ pub(crate) async fn stream_to<M, T, S>(
     vm: &M,
     measured: &BatchHeader,
     sink: &mut S,
+    cache: Option<&MapCache>,
 ) -> Result<ContentCrcs, StreamError<S::Error>>
 where
     M: ObjectModel + ?Sized,
@@ -724,16 +825,28 @@ where
     if roots_len != u64::from(measured.roots_table.len.get()) {
         return Err(differs(Section::Roots));
     }
-    let map = walk(plan, vm, &mut Map::<S, true> { out: &mut out }).await?;
-    out.flush().await;
-    // The map must mark exactly the words the VM reported while its bytes were written.
-    if map.refs != sections.refs
-        || map.ptrmap_len != u64::from(measured.pointer_map.len.get())
-        || out.pos != u64::from(measured.object_map.offset.get())
-    {
-        return Err(differs(Section::PointerMap));
+    // The measuring pass's maps when it kept them (the VM is not asked a third and a fourth
+    // time), else walked again; either way they must mark exactly the words the VM reported
+    // while its bytes were written.
+    if let Some(c) = cache.filter(|c| c.full) {
+        if c.refs != sections.refs
+            || c.pointer_map.len() as u64 != u64::from(measured.pointer_map.len.get())
+        {
+            return Err(differs(Section::PointerMap));
+        }
+        out.bytes(&c.pointer_map).await;
+        out.bytes(&c.object_map).await;
+    } else {
+        let map = walk(plan, vm, &mut Map::<S, true> { out: &mut out }).await?;
+        out.flush().await;
+        if map.refs != sections.refs
+            || map.ptrmap_len != u64::from(measured.pointer_map.len.get())
+            || out.pos != u64::from(measured.object_map.offset.get())
+        {
+            return Err(differs(Section::PointerMap));
+        }
+        walk(plan, vm, &mut Map::<S, false> { out: &mut out }).await?;
     }
-    walk(plan, vm, &mut Map::<S, false> { out: &mut out }).await?;
     out.flush().await;
     out.in_meta = false;
     if u64::from(measured.object_map.end().unwrap_or(0)) != out.pos {
@@ -743,6 +856,9 @@ where
     out.flush().await;
     if let Some(e) = out.err {
         return Err(StreamError::Sink(e));
+    }
+    if S::OWN_CRCS {
+        return Ok(out.sink.crcs());
     }
     Ok(ContentCrcs {
         flash: sections.crc_flash,

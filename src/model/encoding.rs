@@ -199,6 +199,7 @@ impl RefEncoding {
 
     /// The address a word decodes to (its tag bits dropped), or `None` when it is wider than
     /// the encoding's width or decodes outside the address space.
+    #[inline]
     pub const fn decode(&self, word: u64) -> Option<u64> {
         if word & !self.word_mask() != 0 {
             return None;

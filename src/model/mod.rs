@@ -245,6 +245,46 @@ pub trait ObjectModel {
         0
     }
 
+    /// Whether the immutable heap object `obj` may share one frozen copy with the other objects
+    /// equal to it, when a freeze deduplicates ([`crate::plan::Dedup`]). Equal means: the same
+    /// [`ObjectModel::kind_name`], the same frozen layout, the same frozen bytes (reference words
+    /// aside) and, slot by slot, the same tags and the same targets once forwarded — so a tuple
+    /// of two equal strings equals another such tuple once its strings are merged.
+    ///
+    /// Answer per kind, from the VM's semantics: `true` for a kind whose equal objects a program
+    /// cannot tell apart (MicroPython gives immutable constants — str, bytes, tuples, floats, big
+    /// ints — no identity guarantee); `false` for a kind with identity a program can see
+    /// (functions, classes, modules, instances: `is`, attributes). The default is `false`:
+    /// nothing merges, and images are as without deduplication.
+    ///
+    /// Wrong answer: `true` for a kind whose equal frozen bytes do not make equal objects for the
+    /// VM (state kept outside the frozen copy, identity a program compares) turns such objects
+    /// into one after the freeze: every reference to either reads the one copy, `is` between
+    /// them is true, and a VM that later tells them apart by address sees one object. The
+    /// freezer cannot see this; the image stays valid (merging only ever gives a reference the
+    /// address of an object it wrote, or of an equal object of an earlier batch).
+    fn may_merge(&self, obj: Self::Ref) -> bool {
+        let _ = obj;
+        false
+    }
+
+    /// For an object frozen by an earlier batch, given its frozen bytes as they lie in flash:
+    /// the [`ObjectModel::kind_name`] it had if [`ObjectModel::may_merge`] says its kind may
+    /// merge, else `None`. With it a new batch reuses an equal object of an earlier batch
+    /// instead of freezing another copy ([`crate::plan::Dedup::earlier_entries`]); the default,
+    /// `None`, keeps merging within each batch.
+    ///
+    /// The freezer compares an earlier object with a heap object by this kind, the size, every
+    /// byte and the positions of the reference words (from the earlier batch's pointer map).
+    ///
+    /// Wrong answer: a name other than the heap objects' for the same kind prevents merges; the
+    /// name of a mergeable kind for an object of another kind lets objects of two kinds with
+    /// equal bytes share a copy (as a wrong [`ObjectModel::may_merge`] does).
+    fn mergeable_frozen_kind(&self, frozen: &[u8]) -> Option<&'static str> {
+        let _ = frozen;
+        None
+    }
+
     /// Write the label of the edge through the `slot_index`-th slot of `obj` (0-based, in
     /// [`ObjectModel::scan`] order), as it should appear in a path from a root:
     /// `.name` for an attribute or a dict entry, `[3]` for an item, `.<defaults>` for an internal

@@ -7,16 +7,20 @@ use core::ops::Range;
 
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::device::Device;
+use super::device::{Device, mapped_range};
 use super::{Appended, Frozen, FrozenRoot, StoreConfig, StoreError};
+use crate::dedup::Earlier;
 use crate::forward::{ForwardingTable, SideTable};
+use crate::image::crc::CrcEngine;
 use crate::image::format::{
-    BatchHeader, COMMIT_LEN, CRC, CommitRecord, CrcDigest, HEADER_LEN, SECTION_ALIGN, align_up,
+    BatchHeader, COMMIT_LEN, CommitRecord, ContentCrcs, HEADER_LEN, SECTION_ALIGN, align_up,
 };
+use crate::image::index::EarlierIndex;
 use crate::image::read::{
-    ChainIndex, DecodeError, HeaderAt, Reader, Source, Tail, header_at, scan_chain, validate,
+    Bytes, ChainIndex, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
+    extend_chain, header_at, validate,
 };
-use crate::image::write::{BatchParams, Sink, StreamError, measure, stream_to};
+use crate::image::write::{BatchParams, MapCache, Sink, StreamError, measure_keeping, stream_to};
 use crate::model::{LiveHeap, ObjectModel};
 use crate::plan::{self, Plan, Root};
 use crate::relocate::Target;
@@ -32,16 +36,37 @@ pub(crate) struct Chain<'a, D> {
 
 /// What the handle knows of its region.
 #[derive(Clone, Debug)]
-pub(super) struct State {
+pub(crate) struct State {
     /// The valid batches.
-    pub(super) index: ChainIndex,
+    pub(crate) index: ChainIndex,
     /// Why the chain ends there.
-    pub(super) tail: Tail,
+    pub(crate) tail: Tail,
     /// The non-erased sectors after the chain (region offsets) and their CRCs.
     pub(super) dirty: Vec<(u32, u32)>,
+    /// Whether `dirty` was read (a chain handed over from a mount has not been).
+    tail_read: bool,
     /// Region offset of a committed staged compaction copy after the chain, if any
-    /// (`super::lifecycle`).
+    /// (`super::lifecycle`; known once `dirty` was read).
     pub(super) staged: Option<u32>,
+}
+
+impl State {
+    /// Heap bytes it holds.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes() + self.dirty.capacity() * 8
+    }
+
+    /// A chain the validator found in the region (a mount's): the sectors after it are read
+    /// before the first operation.
+    pub(crate) fn of_chain(index: ChainIndex, tail: Tail) -> Self {
+        Self {
+            index,
+            tail,
+            dirty: Vec::new(),
+            tail_read: false,
+            staged: None,
+        }
+    }
 }
 
 /// The region of a flash device as a [`Source`] of the validator (its reads run to completion:
@@ -80,6 +105,25 @@ impl<'a, D: Device> Chain<'a, D> {
             cfg,
             state: Some(state),
         })
+    }
+
+    /// Open with what an earlier handle, or a mount, knew of the region (no read now).
+    pub(crate) fn open_with(
+        flash: D,
+        cfg: StoreConfig<'a>,
+        state: State,
+    ) -> Result<Self, StoreError<D::Error>> {
+        Self::check_geometry(&flash, &cfg)?;
+        Ok(Self {
+            flash,
+            cfg,
+            state: Some(state),
+        })
+    }
+
+    /// What the handle knows, for [`Chain::open_with`] (nothing after a failed write).
+    pub(crate) fn into_parts(self) -> (D, Option<State>) {
+        (self.flash, self.state)
     }
 
     /// See the front-ends ([`super::Store`]).
@@ -125,95 +169,58 @@ impl<'a, D: Device> Chain<'a, D> {
         if cfg.layout.firmware_id.len() > crate::image::format::FIRMWARE_ID_MAX {
             return geometry("firmware id longer than 32 bytes");
         }
+        if let Some((base, bytes)) = flash.mapped() {
+            if base != cfg.region_offset || bytes.len() as u64 != u64::from(cfg.region_len) {
+                return geometry("the mapped view is not the region's bytes");
+            }
+        }
         Ok(())
     }
 
     /// Validate the chain of `cfg`'s region and read the sectors after it; with `strict`,
-    /// refuse foreign data.
+    /// refuse foreign data. In place when the device maps the region.
     pub(super) fn scan(
         flash: &mut D,
         cfg: &StoreConfig<'_>,
         strict: bool,
     ) -> Result<State, StoreError<D::Error>> {
+        Self::scan_from(flash, cfg, strict, None)
+    }
+
+    /// [`Chain::scan`], or with `known` (a chain the same validator found in this region: a
+    /// mount's) only the sectors after it.
+    fn scan_from(
+        flash: &mut D,
+        cfg: &StoreConfig<'_>,
+        strict: bool,
+        known: Option<(ChainIndex, Tail)>,
+    ) -> Result<State, StoreError<D::Error>> {
+        let erase = D::ERASE_SIZE as u32;
+        let whole = cfg.region_offset..cfg.region_offset + cfg.region_len;
+        if let Some(region) = mapped_range(flash, whole) {
+            return classify(&Mapped(region), cfg, erase, strict, known);
+        }
         let r = Reader::new(Region {
             flash,
             offset: cfg.region_offset,
             len: cfg.region_len,
         });
-        let (index, tail) = scan_chain(&r, &cfg.read_config())?;
-        let erase = D::ERASE_SIZE as u32;
-        let next = index.end_offset();
-        // A chain of another build: only a clear may touch it, so the rest is not classified.
-        let blocked = tail.error().is_some_and(incompatible);
-        let mut dirty = Vec::new();
-        let mut covered = next;
-        let mut unexplained: Option<u32> = None;
-        let mut staged = None;
-        let mut staged_spans: Vec<Range<u32>> = Vec::new();
-        let foreign = |at: u32, what| StoreError::Foreign {
-            offset: cfg.region_offset + at,
-            what,
-        };
-        let mut s = next;
-        while s < cfg.region_len {
-            let sector = s..s + erase;
-            if !r.is_erased(sector.clone()) {
-                dirty.push((s, r.crc(sector)));
-                if let Some((span, committed)) = super::lifecycle::staged_at(&r, s) {
-                    let end = s.saturating_add(span.max(erase));
-                    covered = covered.max(end);
-                    staged_spans.push(s..end);
-                    if committed && staged.is_none() {
-                        staged = Some(s);
-                    }
-                    s += erase;
-                    continue;
-                }
-                let explained = match header_at(&r, s) {
-                    HeaderAt::Ours { span } => {
-                        covered = covered.max(s.saturating_add(span.max(erase)));
-                        true
-                    }
-                    HeaderAt::OtherRegion if strict && !blocked => {
-                        return Err(foreign(s, "a batch made for another region offset"));
-                    }
-                    _ => s < covered || s == next,
-                };
-                if !explained && strict && !blocked {
-                    if let Some(u) = unexplained {
-                        return Err(foreign(u, "neither erased nor a batch of this store"));
-                    }
-                    unexplained = Some(s);
-                }
-            }
-            s += erase;
-        }
-        // A compaction's move erases the old chain highest first below its staged copy: the
-        // highest non-erased sector outside a staged copy is where its erase was cut.
-        let last = dirty
-            .iter()
-            .rev()
-            .find(|(at, _)| !staged_spans.iter().any(|r| r.contains(at)));
-        if let (Some(u), Some(&(last, _))) = (unexplained, last) {
-            if last > u {
-                return Err(foreign(u, "neither erased nor a batch of this store"));
-            }
-        }
+        let state = classify(&r, cfg, erase, strict, known);
         if let Some(e) = r.take_error() {
             return Err(e);
         }
-        Ok(State {
-            index,
-            tail,
-            dirty,
-            staged,
-        })
+        state
     }
 
-    /// The state, read again after a failed write.
+    /// The state, read again after a failed write (and the sectors after a mount's chain read).
     pub(super) fn state(&mut self) -> Result<&State, StoreError<D::Error>> {
-        if self.state.is_none() {
-            self.state = Some(Self::scan(&mut self.flash, &self.cfg, true)?);
+        match self.state.take() {
+            Some(st) if st.tail_read => self.state = Some(st),
+            Some(st) => {
+                let known = Some((st.index, st.tail));
+                self.state = Some(Self::scan_from(&mut self.flash, &self.cfg, true, known)?);
+            }
+            None => self.state = Some(Self::scan(&mut self.flash, &self.cfg, true)?),
         }
         match &self.state {
             Some(s) => Ok(s),
@@ -338,22 +345,13 @@ impl<'a, D: Device> Chain<'a, D> {
         while sector < self.cfg.region_len {
             let was = d.next_if(|&&(at, _)| at == sector).map(|&(_, crc)| crc);
             let range = base + sector..base + sector + erase;
-            match was {
-                Some(crc) => {
-                    let mut digest = CRC.digest();
-                    read_chunks(&mut self.flash, range, &mut |c| {
-                        digest.update(c);
-                        true
-                    })
-                    .await?;
-                    if digest.finalize() != crc {
-                        return Err(changed(sector));
-                    }
-                }
-                None if sector < upto && !sector_erased(&mut self.flash, range).await? => {
-                    return Err(changed(sector));
-                }
-                None => {}
+            let same = match was {
+                Some(crc) => crc_range(&mut self.flash, range, self.cfg.crc()).await? == crc,
+                None if sector < upto => sector_erased(&mut self.flash, range).await?,
+                None => true,
+            };
+            if !same {
+                return Err(changed(sector));
             }
             if sector >= upto && d.peek().is_none() {
                 break;
@@ -406,7 +404,8 @@ impl<'a, D: Device> Chain<'a, D> {
         {
             return Err(StoreError::StalePlan);
         }
-        let header = measure(plan, vm, &params)?;
+        let mut maps = MapCache::default();
+        let header = measure_keeping(plan, vm, &params, &mut maps)?;
         let next = params.batch_offset;
         let span = header.span.get();
         let available = self.free_after(next);
@@ -447,42 +446,42 @@ impl<'a, D: Device> Chain<'a, D> {
             page: vec![0xFF; page_len],
             fill: 0,
             at: start,
-            crc: CRC.digest(),
+            pos: 0,
+            engine: self.cfg.crc(),
+            crc: 0,
+            sections: content_ranges(&header),
+            crcs: [0; 3],
+            counted: 0,
         };
-        let crcs = match stream_to(plan, vm, &header, &mut pager).await {
+        let crcs = match stream_to(plan, vm, &header, &mut pager, Some(&maps)).await {
             Ok(crcs) => crcs,
             Err(StreamError::Sink(e)) => return Err(e),
             Err(StreamError::Image(e)) => return Err(StoreError::Image(e)),
         };
         pager.flush().await?;
-        let written_crc = pager.crc.finalize();
+        let written_crc = pager.crc;
         let commit_at = start + header.commit_offset.get();
-        // 5. Read back what was programmed, then validate it as mount will.
-        let mut crc = CRC.digest();
-        read_chunks(&mut self.flash, start..commit_at, &mut |chunk| {
-            crc.update(chunk);
-            true
-        })
-        .await?;
-        if crc.finalize() != written_crc {
+        // 5. Read back what was programmed, then validate it as mount will (in place when the
+        //    device maps the region).
+        if crc_range(&mut self.flash, start..commit_at, self.cfg.crc()).await? != written_crc {
             return Err(StoreError::Verify { offset: start });
         }
-        let r = Reader::new(Region {
-            flash: &mut self.flash,
-            offset: self.cfg.region_offset,
-            len: self.cfg.region_len,
-        });
-        let validated = validate(
-            &r,
-            next,
-            &header,
-            crcs,
-            &self.cfg.read_config(),
-            &mut state.index,
-        );
-        if let Some(e) = r.take_error() {
-            return Err(e);
-        }
+        let rc = self.cfg.read_config();
+        let whole = self.cfg.region_offset..self.cfg.region_offset + self.cfg.region_len;
+        let validated = if let Some(region) = mapped_range(&self.flash, whole) {
+            validate(&Mapped(region), next, &header, crcs, &rc, &mut state.index)
+        } else {
+            let r = Reader::new(Region {
+                flash: &mut self.flash,
+                offset: self.cfg.region_offset,
+                len: self.cfg.region_len,
+            });
+            let validated = validate(&r, next, &header, crcs, &rc, &mut state.index);
+            if let Some(e) = r.take_error() {
+                return Err(e);
+            }
+            validated
+        };
         validated.map_err(StoreError::Invalid)?;
         // 6. Commit, alone in its write unit, and read it back.
         let record = CommitRecord::new(&header, crcs);
@@ -501,6 +500,7 @@ impl<'a, D: Device> Chain<'a, D> {
                 offset: next + span,
             },
             dirty: Vec::new(),
+            tail_read: true,
             staged: None,
         });
         Ok(Appended {
@@ -517,7 +517,7 @@ impl<'a, D: Device> Chain<'a, D> {
 
     /// See the front-ends ([`super::Store`]).
     pub(crate) fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<D::Error>>
@@ -531,14 +531,35 @@ impl<'a, D: Device> Chain<'a, D> {
             });
         }
         let target = self.target()?;
-        plan::make(
+        let cfg = self.cfg;
+        let batches = self.state.as_ref().map_or(&[][..], |s| s.index.batches());
+        // The earlier batches' objects, indexed while this plan is made (`image::index`).
+        let mut earlier = (cfg.dedup.earlier_entries > 0 && !batches.is_empty()).then(|| {
+            let region = Region {
+                flash: &mut self.flash,
+                offset: cfg.region_offset,
+                len: cfg.region_len,
+            };
+            EarlierIndex::<_>::new(
+                region,
+                batches,
+                cfg.layout.region_address,
+                cfg.dedup.earlier_entries,
+            )
+        });
+        let plan = plan::make(
             vm,
             roots,
             target,
             SideTable::new(vm),
-            Some(self.cfg.statics),
-        )
-        .map_err(StoreError::Freeze)
+            Some(cfg.statics),
+            cfg.dedup,
+            earlier.as_mut().map(|e| e as &mut dyn Earlier),
+        );
+        if let Some(e) = earlier.as_mut().and_then(|e| e.take_error()) {
+            return Err(e);
+        }
+        plan.map_err(StoreError::Freeze)
     }
 
     /// See the front-ends ([`super::Store`]).
@@ -646,24 +667,127 @@ impl<'a, D: Device> Chain<'a, D> {
             index: ChainIndex::default(),
             tail: Tail::Erased { offset: 0 },
             dirty: Vec::new(),
+            tail_read: true,
             staged: None,
         });
         Ok(erased)
     }
 }
 
-/// Whether device bytes `range` are all `0xFF`.
+/// The chain of `r`'s region (validated, or `known`) and what follows it: the non-erased
+/// sectors after it, refused when `strict` and neither explained by this store's headers nor
+/// where its own interrupted operations leave bytes (see the module docs of [`super`]).
+fn classify<B: Bytes, E>(
+    r: &B,
+    cfg: &StoreConfig<'_>,
+    erase: u32,
+    strict: bool,
+    known: Option<(ChainIndex, Tail)>,
+) -> Result<State, StoreError<E>> {
+    let (index, tail) = known.unwrap_or_else(|| {
+        let mut index = ChainIndex::default();
+        let tail = extend_chain(r, &cfg.read_config(), &mut index);
+        (index, tail)
+    });
+    let next = index.end_offset();
+    // A chain of another build: only a clear may touch it, so the rest is not classified.
+    let blocked = tail.error().is_some_and(incompatible);
+    let mut dirty = Vec::new();
+    let mut covered = next;
+    let mut unexplained: Option<u32> = None;
+    let mut staged = None;
+    let mut staged_spans: Vec<Range<u32>> = Vec::new();
+    let foreign = |at: u32, what| StoreError::Foreign {
+        offset: cfg.region_offset + at,
+        what,
+    };
+    let mut s = next;
+    while s < cfg.region_len {
+        let sector = s..s + erase;
+        if !r.is_erased(sector.clone()) {
+            dirty.push((s, r.crc(sector, cfg.crc())));
+            if let Some((span, committed)) = super::lifecycle::staged_at(r, s) {
+                let end = s.saturating_add(span.max(erase));
+                covered = covered.max(end);
+                staged_spans.push(s..end);
+                if committed && staged.is_none() {
+                    staged = Some(s);
+                }
+                s += erase;
+                continue;
+            }
+            let explained = match header_at(r, s) {
+                HeaderAt::Ours { span } => {
+                    covered = covered.max(s.saturating_add(span.max(erase)));
+                    true
+                }
+                HeaderAt::OtherRegion if strict && !blocked => {
+                    return Err(foreign(s, "a batch made for another region offset"));
+                }
+                _ => s < covered || s == next,
+            };
+            if !explained && strict && !blocked {
+                if let Some(u) = unexplained {
+                    return Err(foreign(u, "neither erased nor a batch of this store"));
+                }
+                unexplained = Some(s);
+            }
+        }
+        s += erase;
+    }
+    // A compaction's move erases the old chain highest first below its staged copy: the
+    // highest non-erased sector outside a staged copy is where its erase was cut.
+    let last = dirty
+        .iter()
+        .rev()
+        .find(|(at, _)| !staged_spans.iter().any(|r| r.contains(at)));
+    if let (Some(u), Some(&(last, _))) = (unexplained, last) {
+        if last > u {
+            return Err(foreign(u, "neither erased nor a batch of this store"));
+        }
+    }
+    Ok(State {
+        index,
+        tail,
+        dirty,
+        tail_read: true,
+        staged,
+    })
+}
+
+/// Whether device bytes `range` are all `0xFF` (in place when mapped).
 pub(super) async fn sector_erased<D: Device>(
     flash: &mut D,
     range: Range<u32>,
 ) -> Result<bool, StoreError<D::Error>> {
     let mut erased = true;
+    if let Some(bytes) = mapped_range(flash, range.clone()) {
+        return Ok(all_erased(bytes));
+    }
     read_chunks(flash, range, &mut |chunk| {
-        erased = chunk.iter().all(|&b| b == 0xFF);
+        erased = all_erased(chunk);
         erased
     })
     .await?;
     Ok(erased)
+}
+
+/// The CRC of device bytes `range` by `engine` (in place when mapped).
+pub(super) async fn crc_range<D: Device>(
+    flash: &mut D,
+    range: Range<u32>,
+    engine: &dyn CrcEngine,
+) -> Result<u32, StoreError<D::Error>> {
+    if let Some(bytes) = mapped_range(flash, range.clone()) {
+        return Ok(engine.update(0, bytes));
+    }
+    let mut crc = 0;
+    read_chunks(flash, range, &mut |chunk| {
+        crc = engine.update(crc, chunk);
+        true
+    })
+    .await?;
+    Ok(crc)
 }
 
 /// Program `bytes` at device offset `at`.
@@ -734,6 +858,13 @@ pub(super) async fn read_unaligned<D: Device>(
     at: u32,
     buf: &mut [u8],
 ) -> Result<(), StoreError<D::Error>> {
+    if let Some(src) = at
+        .checked_add(buf.len() as u32)
+        .and_then(|end| mapped_range(flash, at..end))
+    {
+        buf.copy_from_slice(src);
+        return Ok(());
+    }
     let unit = D::READ_SIZE as u32;
     if unit <= 1 {
         return flash.read(at, buf).await.map_err(read_err(at));
@@ -789,22 +920,52 @@ pub(super) async fn read_chunks<D: Device>(
     Ok(())
 }
 
+/// The batch-relative byte ranges the commit record's CRCs cover: the flash section, the RAM
+/// section, and roots table ‖ pointer map ‖ object map.
+pub(super) fn content_ranges(h: &BatchHeader) -> [Range<u32>; 3] {
+    let range = |from: u32, to: Option<u32>| from..to.unwrap_or(from).max(from);
+    [
+        range(h.flash.offset.get(), h.flash.end()),
+        range(h.ram.offset.get(), h.ram.end()),
+        range(h.roots_table.offset.get(), h.object_map.end()),
+    ]
+}
+
 /// The page buffer between the streamed batch and the flash: programs each write unit once,
-/// in order.
+/// in order, and computes the CRCs of what it programs — of the whole batch (for the
+/// read-back) and of the commit record's three ranges — a page at a time with the store's
+/// engine.
 pub(super) struct Pager<'f, D: Device> {
     pub(super) flash: &'f mut D,
     pub(super) page: Vec<u8>,
     pub(super) fill: usize,
     /// Device offset of the page's first byte.
     pub(super) at: u32,
+    /// Batch offset of the page's first byte.
+    pub(super) pos: u32,
+    pub(super) engine: &'f dyn CrcEngine,
     /// CRC of the bytes programmed.
-    pub(super) crc: CrcDigest,
+    pub(super) crc: u32,
+    /// What the commit record's CRCs cover ([`content_ranges`]), and their CRCs of the bytes
+    /// before batch offset `counted`.
+    pub(super) sections: [Range<u32>; 3],
+    pub(super) crcs: [u32; 3],
+    pub(super) counted: u32,
 }
 
 impl<D: Device> Sink for Pager<'_, D> {
     type Error = StoreError<D::Error>;
+    const OWN_CRCS: bool = true;
     async fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
         self.push(bytes).await
+    }
+    fn crcs(&mut self) -> ContentCrcs {
+        self.count();
+        ContentCrcs {
+            flash: self.crcs[0],
+            ram: self.crcs[1],
+            meta: self.crcs[2],
+        }
     }
 }
 
@@ -822,16 +983,33 @@ impl<D: Device> Pager<'_, D> {
         Ok(())
     }
 
+    /// Fold the buffered bytes not counted yet into the commit record's CRCs (the bytes the
+    /// stream sent: not the 0xFF that rounds a last page).
+    fn count(&mut self) {
+        let sent = self.counted.max(self.pos)..self.pos + self.fill as u32;
+        for (range, crc) in self.sections.iter().zip(&mut self.crcs) {
+            let from = range.start.max(sent.start);
+            let to = range.end.min(sent.end);
+            if from < to {
+                let bytes = &self.page[(from - self.pos) as usize..(to - self.pos) as usize];
+                *crc = self.engine.update(*crc, bytes);
+            }
+        }
+        self.counted = self.counted.max(sent.end);
+    }
+
     /// Program the buffered bytes (the stream always ends on a write-unit boundary).
     pub(super) async fn flush(&mut self) -> Result<(), StoreError<D::Error>> {
         if self.fill == 0 {
             return Ok(());
         }
+        self.count();
         let len = align_up(self.fill as u64, D::WRITE_SIZE as u64).unwrap_or(0) as usize;
         self.page[self.fill..len].fill(0xFF);
-        self.crc.update(&self.page[..len]);
+        self.crc = self.engine.update(self.crc, &self.page[..len]);
         program(self.flash, self.at, &self.page[..len]).await?;
         self.at += len as u32;
+        self.pos += len as u32;
         self.fill = 0;
         Ok(())
     }

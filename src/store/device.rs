@@ -52,11 +52,38 @@ pub(crate) trait Device {
     fn read_now(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Self::Error> {
         block_on(self.read(offset, buf))
     }
+    /// The device bytes the CPU reads in place, if it can (memory-mapped flash): the device
+    /// offset of the first one, and the bytes. Only borrowed from `&self`, so nothing
+    /// programs or erases the device while they are read.
+    fn mapped(&self) -> Option<(u32, &[u8])> {
+        None
+    }
 }
 
-/// An `embedded-storage` `NorFlash`: never waits.
-#[derive(Debug)]
-pub(crate) struct Blocking<F>(pub F);
+/// The bytes of `range` (device offsets) where `flash` maps them, if it maps all of them.
+pub(crate) fn mapped_range<D: Device>(flash: &D, range: core::ops::Range<u32>) -> Option<&[u8]> {
+    let (base, bytes) = flash.mapped()?;
+    let start = range.start.checked_sub(base)? as usize;
+    let end = range.end.checked_sub(base)? as usize;
+    bytes.get(start..end)
+}
+
+/// A function giving the bytes of a device's region as the CPU reads them (see
+/// [`crate::store::Store::open_mapped`]).
+pub(crate) type View<F> = fn(&F) -> &[u8];
+
+/// An `embedded-storage` `NorFlash`: never waits; with the device offset of the store's region
+/// and its [`View`] when the region is memory-mapped.
+pub(crate) struct Blocking<F>(pub F, pub Option<(u32, View<F>)>);
+
+impl<F: core::fmt::Debug> core::fmt::Debug for Blocking<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Blocking")
+            .field("flash", &self.0)
+            .field("mapped", &self.1.is_some())
+            .finish()
+    }
+}
 
 impl<F: embedded_storage::nor_flash::NorFlash> Device for Blocking<F> {
     type Error = F::Error;
@@ -77,6 +104,9 @@ impl<F: embedded_storage::nor_flash::NorFlash> Device for Blocking<F> {
     }
     async fn erase(&mut self, from: u32, to: u32) -> Result<(), F::Error> {
         self.0.erase(from, to)
+    }
+    fn mapped(&self) -> Option<(u32, &[u8])> {
+        self.1.map(|(base, view)| (base, view(&self.0)))
     }
 }
 

@@ -25,16 +25,18 @@ use core::marker::PhantomData;
 use zerocopy::byteorder::little_endian::U16;
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::chain::{Chain, Pager, Region, program, read_chunks, read_unaligned, sector_erased};
+use super::chain::{
+    Chain, Pager, Region, content_ranges, crc_range, program, read_unaligned, sector_erased,
+};
 use super::device::Device;
 use super::records::{self, Resolution, Source};
 use super::{Appended, StoreError};
 use crate::forward::SideTable;
 use crate::image::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FLAG_STAGED,
-    FORMAT_VERSION, HEADER_LEN, SECTION_ALIGN, align_up,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CommitRecord, ContentCrcs, FLAG_STAGED, FORMAT_VERSION,
+    HEADER_LEN, SECTION_ALIGN, align_up,
 };
-use crate::image::read::{ChainIndex, Reader, Source as ReadSource, validate};
+use crate::image::read::{Bytes, ChainIndex, Reader, validate};
 use crate::image::write::{BatchParams, StreamError, measure, stream_to};
 use crate::image::{Image, ImageRoot};
 use crate::model::{
@@ -246,7 +248,7 @@ impl<M: ObjectModel + ?Sized> ObjectModel for ImageView<'_, M> {
 
 /// Whether a staged compaction copy's header is at region offset `s`: its span, and whether
 /// its commit record is valid.
-pub(super) fn staged_at<S: ReadSource>(r: &Reader<S>, s: u32) -> Option<(u32, bool)> {
+pub(super) fn staged_at<B: Bytes>(r: &B, s: u32) -> Option<(u32, bool)> {
     let h = staged_header(r, s)?;
     let span = h.span.get();
     let c = h.commit_offset.get();
@@ -260,7 +262,7 @@ pub(super) fn staged_at<S: ReadSource>(r: &Reader<S>, s: u32) -> Option<(u32, bo
     Some((span, committed))
 }
 
-fn staged_header<S: ReadSource>(r: &Reader<S>, s: u32) -> Option<BatchHeader> {
+fn staged_header<B: Bytes>(r: &B, s: u32) -> Option<BatchHeader> {
     if r.region_len().saturating_sub(s) < HEADER_LEN as u32 {
         return None;
     }
@@ -412,6 +414,8 @@ impl<'a, D: Device> Chain<'a, D> {
             target,
             SideTable::new(view),
             Some(self.cfg.statics),
+            crate::plan::Dedup::OFF,
+            None,
         )
         .map_err(StoreError::Freeze)?;
         let header = measure(&plan, view, &params)?;
@@ -624,12 +628,18 @@ impl<'a, D: Device> Chain<'a, D> {
         header.seal();
         let commit_at = header.commit_offset.get();
         let page_len = align_up(256, D::WRITE_SIZE as u64).unwrap_or(256) as usize;
+        let engine = self.cfg.crc();
         let mut pager = Pager {
             flash: &mut self.flash,
             page: vec![0xFF; page_len],
             fill: 0,
             at: base,
-            crc: CRC.digest(),
+            pos: 0,
+            engine,
+            crc: 0,
+            sections: content_ranges(&header),
+            crcs: [0; 3],
+            counted: 0,
         };
         pager.push(header.as_bytes()).await?;
         let mut pos = HEADER_LEN as u32;
@@ -641,14 +651,8 @@ impl<'a, D: Device> Chain<'a, D> {
             pos += n as u32;
         }
         pager.flush().await?;
-        let written = pager.crc.finalize();
-        let mut crc = CRC.digest();
-        read_chunks(&mut self.flash, base..base + commit_at, &mut |c| {
-            crc.update(c);
-            true
-        })
-        .await?;
-        if crc.finalize() != written {
+        let written = pager.crc;
+        if crc_range(&mut self.flash, base..base + commit_at, engine).await? != written {
             return Err(StoreError::Verify { offset: base });
         }
         let r = Reader::new(Region {
@@ -789,28 +793,28 @@ impl<'a, D: Device> Chain<'a, D> {
         staged.flags = U16::new(FLAG_STAGED);
         staged.seal();
         let page_len = align_up(256, D::WRITE_SIZE as u64).unwrap_or(256) as usize;
+        let engine = self.cfg.crc();
         let mut pager = Pager {
             flash: &mut self.flash,
             page: vec![0xFF; page_len],
             fill: 0,
             at: base + end,
-            crc: CRC.digest(),
+            pos: 0,
+            engine,
+            crc: 0,
+            sections: content_ranges(&staged),
+            crcs: [0; 3],
+            counted: 0,
         };
-        let crcs = match stream_to(plan, view, &staged, &mut pager).await {
+        let crcs = match stream_to(plan, view, &staged, &mut pager, None).await {
             Ok(c) => c,
             Err(StreamError::Sink(e)) => return Err(e),
             Err(StreamError::Image(e)) => return Err(StoreError::Image(e)),
         };
         pager.flush().await?;
-        let written = pager.crc.finalize();
+        let written = pager.crc;
         let commit_at = base + end + staged.commit_offset.get();
-        let mut crc = CRC.digest();
-        read_chunks(&mut self.flash, base + end..commit_at, &mut |c| {
-            crc.update(c);
-            true
-        })
-        .await?;
-        if crc.finalize() != written {
+        if crc_range(&mut self.flash, base + end..commit_at, engine).await? != written {
             return Err(StoreError::Verify { offset: base + end });
         }
         self.commit(commit_at, &staged, crcs).await?;

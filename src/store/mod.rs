@@ -101,12 +101,13 @@ use embedded_storage::nor_flash::NorFlash;
 
 use crate::error::FreezeError;
 use crate::forward::{ForwardingTable, SideTable};
+use crate::image::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
 #[cfg(feature = "unstable")]
 use crate::image::read::ChainIndex;
 use crate::image::write::ImageError;
 use crate::image::{DecodeError, Layout, ReadConfig, Tail};
 use crate::model::{LiveHeap, ObjectModel, RefEncoding};
-use crate::plan::{Plan, Root, RootKind, Stats};
+use crate::plan::{Dedup, Plan, Root, RootKind, Stats};
 use crate::relocate::Target;
 
 mod chain;
@@ -304,6 +305,10 @@ pub struct StoreConfig<'a> {
     /// [`Store::freeze`]), and a batch with a pointer outside the image and these ranges is not
     /// committed.
     pub statics: &'a [Range<u64>],
+    crc: EngineRef<'a>,
+    /// Whether freezes give content-equal objects one copy, within the batch and with the
+    /// earlier batches' objects ([`Dedup`]; off by default).
+    pub dedup: Dedup,
 }
 
 impl<'a> StoreConfig<'a> {
@@ -321,6 +326,8 @@ impl<'a> StoreConfig<'a> {
             layout,
             encoding,
             statics: &[],
+            crc: EngineRef(&SOFTWARE_CRC),
+            dedup: Dedup::OFF,
         }
     }
 
@@ -339,9 +346,100 @@ impl<'a> StoreConfig<'a> {
         Self { statics, ..self }
     }
 
+    /// The same, computing every CRC (the batch's while it is written, its read-back, the
+    /// validation before the commit) with `engine` instead of the table: see [`CrcEngine`].
+    pub const fn with_crc(self, engine: &'a dyn CrcEngine) -> Self {
+        Self {
+            crc: EngineRef(engine),
+            ..self
+        }
+    }
+
+    /// The CRC engine.
+    pub fn crc(&self) -> &'a dyn CrcEngine {
+        self.crc.0
+    }
+
+    /// The same, deduplicating as `dedup` says (the VM says which kinds may merge:
+    /// [`ObjectModel::may_merge`], [`ObjectModel::mergeable_frozen_kind`]).
+    pub const fn with_dedup(self, dedup: Dedup) -> Self {
+        Self { dedup, ..self }
+    }
+
     /// The reader's configuration for this store's region.
     pub const fn read_config(&self) -> ReadConfig<'a> {
-        ReadConfig::new(self.layout, self.encoding).with_statics(self.statics)
+        ReadConfig::new(self.layout, self.encoding)
+            .with_statics(self.statics)
+            .with_crc(self.crc.0)
+    }
+}
+
+/// What a [`Store`] knows of its region: the chain it validated (or that a mount validated:
+/// [`crate::mount::Mounted::store_state`]) and, once read, what lies after it. With it,
+/// [`Store::reopen`] opens the region without reading it again.
+///
+/// That is as safe as keeping the store open: before each append the store checks that the
+/// last batch's header and commit record, and every sector it is about to program, are as it
+/// knew them ([`StoreError::Changed`] otherwise, and nothing is written). A mount's state has
+/// not read the sectors after the chain: the first operation reads them.
+#[derive(Clone, Debug)]
+pub struct StoreState {
+    state: chain::State,
+    of: Fingerprint,
+}
+
+impl StoreState {
+    /// The state of the chain `index` ending with `tail` that a mount found in the region
+    /// `of` describes.
+    pub(crate) fn of_mount(
+        index: crate::image::read::ChainIndex,
+        tail: Tail,
+        of: Fingerprint,
+    ) -> Self {
+        Self {
+            state: chain::State::of_chain(index, tail),
+            of,
+        }
+    }
+
+    /// Batches in the chain.
+    pub fn batches(&self) -> u32 {
+        self.state.index.batches().len() as u32
+    }
+
+    /// Heap bytes it holds (the chain's index and the list of sectors after it).
+    pub fn heap_bytes(&self) -> usize {
+        self.state.heap_bytes()
+    }
+}
+
+/// What a [`StoreState`] must match: the region's addresses, geometry and the images' owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fingerprint {
+    region_address: u64,
+    region_len: u32,
+    erase_size: u32,
+    ram_address: u64,
+    ram_len: u64,
+    encoding: RefEncoding,
+    firmware_id: crate::image::FirmwareId,
+}
+
+impl Fingerprint {
+    pub(crate) fn new(layout: &Layout<'_>, region_len: u32, encoding: RefEncoding) -> Self {
+        Self {
+            region_address: layout.region_address,
+            region_len,
+            erase_size: layout.erase_size,
+            ram_address: layout.ram_address,
+            ram_len: layout.ram_len,
+            encoding,
+            firmware_id: crate::image::FirmwareId::new(layout.firmware_id),
+        }
+    }
+
+    fn of_store(cfg: &StoreConfig<'_>) -> Self {
+        Self::new(&cfg.layout, cfg.region_len, cfg.encoding)
     }
 }
 
@@ -422,13 +520,55 @@ impl<'a, F: NorFlash> Store<'a, F> {
     /// it is erased or this store's own (see the module docs); foreign data is
     /// [`StoreError::Foreign`] and is left as it is.
     pub fn open(flash: F, cfg: StoreConfig<'a>) -> Result<Self, StoreError<F::Error>> {
-        Chain::open(Blocking(flash), cfg).map(|chain| Self { chain })
+        Chain::open(Blocking(flash, None), cfg).map(|chain| Self { chain })
+    }
+
+    /// [`Store::open`] of a memory-mapped region, read in place: `view` gives the region's
+    /// bytes as the CPU reads them (`cfg.region_len` of them, from the region's first byte; on
+    /// the RP2040 the XIP window), so the store validates the chain, checks the sectors after
+    /// it, reads each batch back and validates it without copying it out, and its CRC engine
+    /// reads the flash where it is. `view(&flash)` must show every erase and program made
+    /// through `flash` once the call has returned (a device whose reads go through a cache
+    /// flushes it). Erases and programs still go through `NorFlash`.
+    pub fn open_mapped(
+        flash: F,
+        cfg: StoreConfig<'a>,
+        view: fn(&F) -> &[u8],
+    ) -> Result<Self, StoreError<F::Error>> {
+        Chain::open(Blocking(flash, Some((cfg.region_offset, view))), cfg)
+            .map(|chain| Self { chain })
+    }
+
+    /// Open the region with what a store (or a mount) knew of it ([`StoreState`]), without
+    /// reading it now; `view` as for [`Store::open_mapped`], or `None`. A state of another
+    /// region or layout is [`StoreError::Geometry`].
+    pub fn reopen(
+        flash: F,
+        cfg: StoreConfig<'a>,
+        view: Option<fn(&F) -> &[u8]>,
+        state: StoreState,
+    ) -> Result<Self, StoreError<F::Error>> {
+        if state.of != Fingerprint::of_store(&cfg) {
+            return Err(StoreError::Geometry {
+                what: "the store state is of another region or layout",
+            });
+        }
+        let view = view.map(|v| (cfg.region_offset, v));
+        Chain::open_with(Blocking(flash, view), cfg, state.state).map(|chain| Self { chain })
+    }
+
+    /// Close the store: the flash device back, and what the store knows of the region, for
+    /// [`Store::reopen`] (`None` after a failed write: the region must be read again).
+    pub fn into_parts(self) -> (F, Option<StoreState>) {
+        let of = Fingerprint::of_store(self.chain.config());
+        let (flash, state) = self.chain.into_parts();
+        (flash.0, state.map(|state| StoreState { state, of }))
     }
 
     /// Open the region whatever it holds, and erase it (as [`Store::clear`] does): for a region
     /// that [`Store::open`] found holding foreign data, when the caller means to reuse it.
     pub fn format(flash: F, cfg: StoreConfig<'a>) -> Result<Self, StoreError<F::Error>> {
-        block_on(Chain::format(Blocking(flash), cfg)).map(|chain| Self { chain })
+        block_on(Chain::format(Blocking(flash, None), cfg)).map(|chain| Self { chain })
     }
 
     /// The flash device.
@@ -485,9 +625,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
     /// Plan a freeze of `roots` for the next batch ([`Store::target`]), checking every pointer
     /// to a static object against [`StoreConfig::statics`] now, with its path, rather than when
     /// the batch is validated. The two-step path: then [`Store::append`] and
-    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all.
+    /// [`Plan::fix_up_live`]; [`Store::freeze`] does it all. With [`StoreConfig::dedup`] on, it
+    /// reads the earlier batches' objects (hence `&mut`).
     pub fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>
@@ -735,7 +876,7 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
 
     /// [`Store::plan`].
     pub fn plan<M>(
-        &self,
+        &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<F::Error>>

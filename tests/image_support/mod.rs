@@ -187,7 +187,7 @@ pub fn assert_isomorphic<const W: u32>(
                 );
                 continue;
             }
-            Kind::Immutable | Kind::Mutable => {}
+            Kind::Immutable | Kind::Mutable | Kind::Constant => {}
             Kind::Unfreezable => panic!("unfreezable object frozen"),
         }
         assert_eq!(fo.kind, Kind::Frozen);

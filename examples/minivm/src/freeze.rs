@@ -44,7 +44,8 @@ use core::ops::Range;
 use embedded_storage::nor_flash::NorFlash;
 use flashfreeze::image::{DecodeError, Layout, ReadConfig};
 use flashfreeze::model::Forward;
-use flashfreeze::store::{Store, StoreConfig, StoreError, records};
+use flashfreeze::plan::Dedup;
+use flashfreeze::store::{Store, StoreConfig, StoreError, StoreState, records};
 use flashfreeze::{
     FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
     SlotVisitor, Space,
@@ -54,13 +55,16 @@ use crate::mem::FlashImage;
 use crate::memmap::*;
 use crate::obj::*;
 use crate::slots::{Freeze, Frozen};
-use crate::vm::{Freezer, Vm};
+use crate::vm::{Batch, BatchLog, FreezeFailed, Freezer, Vm};
 
 /// minivm's frozen references: MicroPython's tag-`0b00` words, the bare 32-bit address.
 pub(crate) const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
 
 /// The root name of the qstr pool chain in the image.
 pub const QSTR_ROOT: &str = "qstrs";
+
+/// Why a plan refuses an object of the running set (`crate::import`): the group waits.
+const RUNNING: &str = "reachable from a module still being imported";
 
 /// A flash device the VM both reads in place ([`FlashImage`]) and programs ([`NorFlash`],
 /// whole chip: offsets are chip offsets).
@@ -140,7 +144,8 @@ const FROZEN_LAYOUTS: u32 = 3;
 
 /// The firmware id written into images: binds them to this build's frozen layouts and statics.
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
-    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&vm.mem.statics);
+    // The image's CRC-32, by the board's engine when it has one (the statics are several KB).
+    let crc = vm.mem.flash.crc_engine().update(0, &vm.mem.statics);
     format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}")
 }
 
@@ -162,17 +167,27 @@ pub struct Freezing<'v, F: FlashImage> {
     /// Each heap qstr pool's compact sizes ([`Vm::compact_pool`]), computed once: the plan asks for a
     /// pool's layout many times, and each answer would walk the pool's strings.
     pools: Vec<(u32, Option<(u32, u32)>)>,
+    /// The heap's marks are the running set's reach (`crate::import`): a marked object is
+    /// refused, and the group waits.
+    running: bool,
+    /// The first marked object the plan reached.
+    reached_running: core::cell::Cell<Option<u32>>,
 }
 
 impl<'v, F: FlashImage> Freezing<'v, F> {
-    fn new(vm: &'v mut Vm<F>) -> Self {
+    fn new(vm: &'v mut Vm<F>, running: bool) -> Self {
         let mut pools = Vec::new();
         let mut p = vm.qpool;
         while vm.mem.is_heap_head(p.0) {
             pools.push((p.0, vm.compact_pool(p)));
             p = vm.wv(p, 1);
         }
-        Freezing { vm, pools }
+        Freezing {
+            vm,
+            pools,
+            running,
+            reached_running: core::cell::Cell::new(None),
+        }
     }
 
     /// The compact sizes of `obj`, if it is a heap qstr pool.
@@ -219,6 +234,12 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
     }
 
     fn mutability(&self, obj: u32) -> Mutability {
+        if self.running && self.mem.is_marked(obj) {
+            if self.reached_running.get().is_none() {
+                self.reached_running.set(Some(obj));
+            }
+            return Mutability::Unfreezable(RUNNING);
+        }
         let v = Value(obj);
         match self.slots(v).map(|t| &t.freeze) {
             Some(Freeze::Flash) => Mutability::Immutable,
@@ -279,6 +300,21 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
 
     fn kind_name(&self, obj: u32) -> &'static str {
         self.slots(Value(obj)).map_or("unknown", |t| t.stats_name)
+    }
+
+    /// Per type ([`TypeSlots::merge`](crate::slots::TypeSlots::merge)): str, bytes, tuple,
+    /// float, big int, code and constant tables; only those frozen to flash.
+    fn may_merge(&self, obj: u32) -> bool {
+        self.slots(Value(obj))
+            .is_some_and(|t| t.merge && matches!(t.freeze, Freeze::Flash))
+    }
+
+    /// The frozen header names the type (the compact bit included).
+    fn mergeable_frozen_kind(&self, frozen: &[u8]) -> Option<&'static str> {
+        let hdr = u32::from_le_bytes(frozen.get(..4)?.try_into().ok()?);
+        self.header_slots(hdr)
+            .filter(|t| t.merge && matches!(t.freeze, Freeze::Flash))
+            .map(|t| t.stats_name)
     }
 
     /// A pool holds its strings (packed inline when compact, so no string object is frozen).
@@ -430,21 +466,86 @@ pub(crate) fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
 }
 
 /// The store configuration of minivm's image region.
-fn store_config<'a>(fw: &'a [u8], statics: &'a [Range<u64>]) -> StoreConfig<'a> {
-    StoreConfig::new(IMAGE_FLASH_OFFSET, IMAGE_LEN, layout(fw), ENCODING).with_statics(statics)
+fn store_config<'a>(
+    fw: &'a [u8],
+    statics: &'a [Range<u64>],
+    crc: &'static dyn flashfreeze::image::crc::CrcEngine,
+) -> StoreConfig<'a> {
+    StoreConfig::new(IMAGE_FLASH_OFFSET, IMAGE_LEN, layout(fw), ENCODING)
+        .with_statics(statics)
+        .with_crc(crc)
 }
 
-/// The freezer behind `freeze.import_modules` and `freeze.clear`.
-pub struct FlashFreezer;
+/// The store on `dev`: reading the region in place (the VM's own view of it), and from what the
+/// last store, or the boot's mount, knew of it when there is such a `state`.
+fn open_store<'a, F: FreezeFlash>(
+    dev: &'a mut F,
+    cfg: StoreConfig<'a>,
+    state: Option<StoreState>,
+) -> Result<Store<'a, &'a mut F>, StoreError<F::Error>> {
+    if dev.image().len() != IMAGE_LEN as usize {
+        return Store::open(dev, cfg);
+    }
+    let view: for<'r> fn(&'r &'a mut F) -> &'r [u8] = |d| d.image();
+    match state {
+        Some(state) => Store::reopen(dev, cfg, Some(view), state),
+        None => Store::open_mapped(dev, cfg, view),
+    }
+}
+
+/// The freezer behind `freeze.import_modules` and `freeze.clear`. It keeps what its store knew
+/// of the image region between freezes (and what the boot's mount found), so only the first
+/// freeze of a boot reads the region after the image.
+pub struct FlashFreezer {
+    /// Collect before each batch and log the live heap ([`BatchLog::live_before`]): the
+    /// heap measurements of the tests and benchmarks, at the cost of a collection per batch.
+    pub measure: bool,
+    /// What the last store, or the boot's mount, knew of the image region.
+    state: Option<StoreState>,
+    /// Whether freezes give equal str, bytes, tuple, float, big-int, code and table objects one
+    /// copy (within a batch and with earlier batches). Off by default: on the real-code corpus
+    /// it saves 0.91 % of flash (304 of 33,240 B; the seed modules 1.08 %) for 7 % more
+    /// instructions and up to 11 B more working memory per object (`docs/performance.md`,
+    /// "Dedup"), below the 3 % that would pay for it.
+    pub dedup: Dedup,
+}
 
 impl FlashFreezer {
-    /// Attaches a freezer to `vm`.
+    /// Attaches a freezer to `vm` (no dedup).
     pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
-        vm.freezer = Some(Box::new(FlashFreezer));
-        // A compaction cut while it moved its copy into place: finish it, and mount the
-        // result if the VM already tried to mount (and found nothing).
+        Self::attach_with(vm, Dedup::OFF);
+    }
+
+    /// Attaches a freezer to `vm` that deduplicates as `dedup` says.
+    pub fn attach_with<F: FreezeFlash + 'static>(vm: &mut Vm<F>, dedup: Dedup) {
+        vm.freezer = Some(Box::new(FlashFreezer {
+            measure: false,
+            state: None,
+            dedup,
+        }));
+        Self::recover_at_attach(vm);
+    }
+
+    /// Attaches a freezer that measures the live heap before each batch (no dedup).
+    pub fn attach_measuring<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+        vm.freezer = Some(Box::new(FlashFreezer {
+            measure: true,
+            state: None,
+            dedup: Dedup::OFF,
+        }));
+        Self::recover_at_attach(vm);
+    }
+
+    /// A compaction cut while it moved its copy into place: finish it, and mount the result
+    /// if the VM already tried to mount (and found nothing).
+    fn recover_at_attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
         let mounted_nothing = vm.next_qstr == vm.first_dyn_qstr;
-        if FlashFreezer.recover(vm).unwrap_or(false) && mounted_nothing {
+        let Some(mut fz) = vm.freezer.take() else {
+            return;
+        };
+        let recovered = fz.recover(vm).unwrap_or(false);
+        vm.freezer = Some(fz);
+        if recovered && mounted_nothing {
             let _ = vm.mount_frozen();
         }
     }
@@ -457,8 +558,9 @@ impl FlashFreezer {
     ) -> Result<T, String> {
         let fw = firmware_id(vm);
         let statics = statics_ranges(vm);
+        let crc = vm.mem.flash.crc_engine();
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
-        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics)) {
+        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics, crc)) {
             Ok(mut store) => f(&mut store).map_err(|e| format!("{e}")),
             Err(e) => Err(format!("flash: {e}")),
         };
@@ -471,91 +573,52 @@ impl FlashFreezer {
 const OBJECT_ALIGN: u32 = 4;
 
 impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
-    fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String> {
-        // Roots: the module, its submodules and its parent packages (so `import a.b` after a
-        // reboot finds `a` in flash too), then the qstr pool chain (interned ids stay valid).
-        // Every other heap module is a candidate: the image names it if the graph reaches it,
-        // so it is found again by name after a reboot.
-        let mut modules: Vec<(String, u32)> = Vec::new();
-        let mods = vm.modules;
-        for i in 0..vm.dict_len(mods) {
-            let (k, m) = vm.dict_entry(mods, i);
-            if vm.mem.is_heap_head(m.0) {
-                modules.push((vm.str_string(k), m.0));
-            }
-        }
+    fn freeze_modules(
+        &mut self,
+        vm: &mut Vm<F>,
+        names: &[String],
+        running: &[u32],
+    ) -> Result<Batch, FreezeFailed> {
+        let group: Vec<(String, u32)> = names
+            .iter()
+            .filter_map(|n| {
+                let key = Value::qstr(vm.find_qstr(n.as_bytes())?);
+                let m = vm.dict_get_q(vm.modules, key)?;
+                vm.mem.is_heap_head(m.0).then(|| (n.clone(), m.0))
+            })
+            .collect();
+        freeze_batch(
+            vm,
+            &group,
+            running,
+            self.measure,
+            self.dedup,
+            &mut self.state,
+        )
+    }
+
+    fn freeze_tree(&mut self, vm: &mut Vm<F>, name: &str) -> Result<Batch, FreezeFailed> {
+        // The module, its submodules and its parent packages (so `import a.b` after a reboot
+        // finds `a` in flash too).
         let in_tree = |n: &str| {
             let below =
                 |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
             n == name || below(n, name) || below(name, n)
         };
-        let (tree, others): (Vec<_>, Vec<_>) = modules.iter().partition(|(n, _)| in_tree(n));
-        if tree.is_empty() {
-            return Ok(format!(
-                "{name}: nothing to freeze (already frozen or builtin)"
-            ));
-        }
-        let mut roots: Vec<Root<'_, u32>> = tree
-            .iter()
-            .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
-            .chain(
-                others
-                    .iter()
-                    .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
-            )
+        let tree: Vec<(String, u32)> = heap_modules(vm)
+            .into_iter()
+            .filter(|(n, _)| in_tree(n))
             .collect();
-        // Source records: each module of the tree, with its path and the hash of its source.
-        let sources: Vec<(String, u32)> = tree
-            .iter()
-            .filter_map(|(n, m)| {
-                let (path, bytes) = vm.module_source(n)?;
-                let hash = crate::lifecycle::source_hash(&bytes);
-                Some((records::source_name(n, &path, &hash)?, *m))
-            })
-            .collect();
-        roots.extend(
-            sources
-                .iter()
-                .map(|(s, m)| Root::new(RootKind::SOURCE, s, *m)),
-        );
-        if vm.mem.is_heap_head(vm.qpool.0) {
-            roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
-        }
-        let fw = firmware_id(vm);
-        let statics = statics_ranges(vm);
-        // The flash is a field of the VM's memory: the store borrows the device while the VM
-        // holds a stand-in (the freeze reads heap objects only).
-        let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
-        let frozen = Store::open(&mut dev, store_config(fw.as_bytes(), &statics))
-            .map_err(|e| format!("flash: {e}"))
-            .and_then(|mut store| {
-                store
-                    .freeze(&mut Freezing::new(vm), &roots)
-                    .map_err(|e| match e {
-                        // The VM's own message: `cannot freeze <path> (<kind>): <why>`.
-                        StoreError::Freeze(e) => format!("{e}"),
-                        e => format!("{e}"),
-                    })
-            });
-        vm.mem.flash = dev;
-        let frozen = frozen?;
-        for (rec, _) in &sources {
-            if let Some((n, path, hash)) = records::parse_source(rec) {
-                vm.lifecycle.sources.retain(|s| s.name != n);
-                vm.lifecycle.sources.push(crate::lifecycle::FrozenSource {
-                    name: String::from(n),
-                    path: String::from(path),
-                    hash: String::from(hash),
-                    checked: true,
-                });
-            }
-        }
-        vm.frozen_count += frozen.stats.objects;
-        vm.freeze_log.push(frozen.stats.clone());
-        Ok(format!("{}", frozen.stats))
+        freeze_batch(vm, &tree, &[], self.measure, self.dedup, &mut self.state)
+    }
+
+    fn measures(&self) -> bool {
+        self.measure
     }
 
     fn remove(&mut self, vm: &mut Vm<F>, name: &str) -> Result<(), String> {
+        // The store written here is another handle: what this one knew is stale.
+        self.state = None;
         Self::with_store(vm, |store| store.remove::<Freezing<'_, F>>(name)).map_err(|e| {
             if e.contains("not frozen") {
                 format!("module '{name}' is not frozen")
@@ -594,6 +657,8 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn compact(&mut self, vm: &mut Vm<F>) -> Result<String, String> {
+        // The store written here is another handle: what this one knew is stale.
+        self.state = None;
         let c = Self::with_store(vm, |store| store.compact::<Freezing<'_, F>>(OBJECT_ALIGN))?;
         // The frozen objects moved: nothing of this VM may run on.
         vm.lifecycle.reboot_requested = true;
@@ -610,19 +675,185 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn recover(&mut self, vm: &mut Vm<F>) -> Result<bool, String> {
+        // The store written here is another handle: what this one knew is stale.
+        self.state = None;
         Self::with_store(vm, |store| store.recover())
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
         let fw = firmware_id(vm);
+        let crc = vm.mem.flash.crc_engine();
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
         let statics = statics_ranges(vm);
-        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics)) {
-            Ok(mut store) => store.clear().map(|_| ()).map_err(|e| format!("{e}")),
+        let cfg = store_config(fw.as_bytes(), &statics, crc);
+        let r = match open_store(&mut dev, cfg, self.state.take()) {
+            Ok(mut store) => {
+                let r = store.clear().map(|_| ()).map_err(|e| format!("{e}"));
+                self.state = store.into_parts().1;
+                r
+            }
             Err(e) => Err(format!("flash: {e}")),
         };
         vm.mem.flash = dev;
         r
+    }
+
+    fn mounted(&mut self, state: StoreState) {
+        self.state = Some(state);
+    }
+}
+
+/// The modules of `sys.modules` that are in the heap: (name, module).
+fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
+    let mods = vm.modules;
+    (0..vm.dict_len(mods))
+        .filter_map(|i| {
+            let (k, m) = vm.dict_entry(mods, i);
+            vm.mem.is_heap_head(m.0).then(|| (vm.str_string(k), m.0))
+        })
+        .collect()
+}
+
+/// Freezes `group` (named heap modules) as one batch. Roots: the group's modules, then the
+/// qstr pool chain (interned ids stay valid); every other heap module outside the running set
+/// is a candidate, named by the image if the graph reaches it (found by name after a reboot).
+/// With a `running` set (see `crate::import`), what it reaches is marked for the plan, which
+/// refuses it: the answer is then [`Batch::Waits`] and nothing is written.
+fn freeze_batch<F: FreezeFlash>(
+    vm: &mut Vm<F>,
+    group: &[(String, u32)],
+    running: &[u32],
+    measure: bool,
+    dedup: Dedup,
+    state: &mut Option<StoreState>,
+) -> Result<Batch, FreezeFailed> {
+    if group.is_empty() {
+        return Ok(Batch::Nothing);
+    }
+    let live_before = measure.then(|| {
+        vm.collect();
+        vm.heap_stats().used
+    });
+    let marks = !running.is_empty();
+    if marks {
+        // The group's module objects and the heap qstr pools bound the marking. That a
+        // running importer holds the module it just imported (its parent's attribute) does
+        // not make the module's own objects running; any other path to them does. The
+        // pools are interning's, never running code's (it holds ids, and a frozen pool is
+        // followed by a new heap one): a pool made during the importer's instruction is in
+        // its young list.
+        let mut barrier: Vec<u32> = group.iter().map(|(_, m)| *m).collect();
+        let mut p = vm.qpool;
+        while vm.mem.is_heap_head(p.0) {
+            barrier.push(p.0);
+            p = vm.wv(p, 1);
+        }
+        for &b in &barrier {
+            vm.mem.mark(b);
+        }
+        vm.mark_from(running);
+        for &b in &barrier {
+            vm.mem.unmark(b);
+        }
+    }
+    let others: Vec<(String, u32)> = heap_modules(vm)
+        .into_iter()
+        .filter(|(_, m)| !group.iter().any(|(_, g)| g == m) && !vm.mem.is_marked(*m))
+        .collect();
+    let mut roots: Vec<Root<'_, u32>> = group
+        .iter()
+        .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
+        .chain(
+            others
+                .iter()
+                .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
+        )
+        .collect();
+    // Source records: each module of the group, with its path and the hash of its source.
+    let sources: Vec<(String, u32)> = group
+        .iter()
+        .filter_map(|(n, m)| {
+            let (path, bytes) = vm.module_source(n)?;
+            let hash = crate::lifecycle::source_hash(&bytes);
+            Some((records::source_name(n, &path, &hash)?, *m))
+        })
+        .collect();
+    roots.extend(
+        sources
+            .iter()
+            .map(|(s, m)| Root::new(RootKind::SOURCE, s, *m)),
+    );
+    if vm.mem.is_heap_head(vm.qpool.0) {
+        roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
+    }
+    let fw = firmware_id(vm);
+    let statics = statics_ranges(vm);
+    // The flash is a field of the VM's memory: the store borrows the device while the VM
+    // holds a stand-in (the freeze reads heap objects only).
+    let crc = vm.mem.flash.crc_engine();
+    let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+    let mut waits = false;
+    let cfg = store_config(fw.as_bytes(), &statics, crc).with_dedup(dedup);
+    let frozen = match open_store(&mut dev, cfg, state.take()) {
+        Err(e) => Err(FreezeFailed {
+            exc: "OSError",
+            msg: format!("flash: {e}"),
+        }),
+        Ok(mut store) => {
+            let mut view = Freezing::new(vm, marks);
+            let r = store.freeze(&mut view, &roots);
+            waits = view.reached_running.get().is_some();
+            drop(view);
+            *state = store.into_parts().1;
+            r.map_err(|e| match e {
+                // The VM's own message: `cannot freeze <path> (<kind>): <why>`.
+                StoreError::Freeze(e) => FreezeFailed {
+                    exc: "TypeError",
+                    msg: format!("{e}"),
+                },
+                e => FreezeFailed {
+                    exc: "OSError",
+                    msg: format!("{e}"),
+                },
+            })
+        }
+    };
+    vm.mem.flash = dev;
+    if marks {
+        vm.mem.clear_marks();
+    }
+    match frozen {
+        Ok(frozen) => {
+            for (rec, _) in &sources {
+                if let Some((n, path, hash)) = records::parse_source(rec) {
+                    vm.lifecycle.sources.retain(|s| s.name != n);
+                    vm.lifecycle.sources.push(crate::lifecycle::FrozenSource {
+                        name: String::from(n),
+                        path: String::from(path),
+                        hash: String::from(hash),
+                        checked: true,
+                    });
+                }
+            }
+            vm.frozen_count += frozen.stats.objects;
+            vm.freeze_log.push(BatchLog {
+                modules: group.iter().map(|(n, _)| n.clone()).collect(),
+                stats: frozen.stats.clone(),
+                live_before,
+                live_start: None,
+                live_after: None,
+                waited: Vec::new(),
+            });
+            Ok(Batch::Frozen(frozen.stats))
+        }
+        // The path to the first object of the running set it reached: `pkg.sub.core (module)`.
+        Err(e) if waits => Ok(Batch::Waits(
+            e.msg
+                .strip_prefix("cannot freeze ")
+                .and_then(|m| m.split_once(": ").map(|(p, _)| String::from(p)))
+                .unwrap_or(e.msg),
+        )),
+        Err(e) => Err(e),
     }
 }
 
@@ -648,7 +879,9 @@ impl<F: FlashImage> Vm<F> {
         }
         let fw = firmware_id(self);
         let statics = statics_ranges(self);
-        let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING).with_statics(&statics);
+        let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING)
+            .with_statics(&statics)
+            .with_crc(self.mem.flash.crc_engine());
         let region = self.mem.flash.image();
         let mounted = match flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram) {
             Ok(m) => m,
@@ -670,6 +903,9 @@ impl<F: FlashImage> Vm<F> {
                 return Err(format!("{e}"));
             }
         };
+        if let Some(freezer) = self.freezer.as_mut() {
+            freezer.mounted(mounted.store_state());
+        }
         let resolved = mounted.resolve();
         self.lifecycle.sources = resolved
             .modules
@@ -701,9 +937,20 @@ impl<F: FlashImage> Vm<F> {
         let live = |name: &str, addr: u64| resolved.module(name).is_some_and(|m| m.address == addr);
         for (kind, name, addr) in roots {
             if kind == RootKind::MODULE && live(&name, addr) {
-                let key = self
-                    .intern(name.as_bytes())
-                    .map_err(|_| String::from("out of memory"))?;
+                // A frozen module holds its name's qstr (word 1): the key, with no search of
+                // the qstr pools (looking its text up by id walks the pools, not their
+                // strings). Anything else is interned by its text, as it always was.
+                let m = Value(addr as u32);
+                let own = self.wv(m, 1);
+                let named = self.kind(m) == Some(Kind::MODULE)
+                    && own.is_qstr()
+                    && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
+                let key = if named {
+                    own
+                } else {
+                    self.intern(name.as_bytes())
+                        .map_err(|_| String::from("out of memory"))?
+                };
                 let _ = self.dict_store(self.modules, key, Value(addr as u32));
                 if !modules.contains(&name) {
                     modules.push(name);

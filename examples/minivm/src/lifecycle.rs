@@ -139,14 +139,20 @@ impl<F: FlashImage> Vm<F> {
                         let Some(mut fz) = self.freezer.take() else {
                             break;
                         };
-                        let r = fz.freeze_module(self, &name);
+                        let r = fz.freeze_tree(self, &name);
                         self.freezer = Some(fz);
                         match r {
-                            Ok(stats) => {
+                            Ok(crate::vm::Batch::Frozen(stats)) => {
                                 done.push(name.clone());
                                 format!("{name}: re-frozen ({stats})")
                             }
-                            Err(e) => format!("{name}: not re-frozen ({e})"),
+                            Ok(crate::vm::Batch::Waits(path)) => {
+                                format!("{name}: not re-frozen (it reaches running code: {path})")
+                            }
+                            Ok(crate::vm::Batch::Nothing) => {
+                                format!("{name}: not re-frozen (nothing of it in the heap)")
+                            }
+                            Err(e) => format!("{name}: not re-frozen ({})", e.msg),
                         }
                     }
                 },

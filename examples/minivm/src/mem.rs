@@ -20,6 +20,11 @@ use crate::memmap::*;
 pub trait FlashImage: 'static {
     /// The image region's bytes, starting at [`IMAGE_BASE`]; at most [`IMAGE_LEN`] long.
     fn image(&self) -> &[u8];
+    /// What computes the image's CRCs at mount and freeze: the library's table unless the board
+    /// has a CRC unit (the Pico's DMA sniffer).
+    fn crc_engine(&self) -> &'static dyn flashfreeze::image::crc::CrcEngine {
+        &flashfreeze::image::crc::SOFTWARE_CRC
+    }
 }
 
 /// An erased (all 0xFF) or file-backed image kept in RAM.
@@ -103,20 +108,67 @@ pub struct HeapStats {
     pub max_free: u32,
 }
 
+/// A heap arena and its block table, owned apart from a VM so that an embedder can hand them from
+/// one VM to the next across a soft reboot. A device's allocator may no longer have one free run as
+/// large as the heap after a session (long-lived buffers land between the old VM's blocks); keeping
+/// the arena means the next boot never has to find one.
+pub struct HeapBuffers {
+    heap: Vec<u8>,
+    atb: Vec<u8>,
+}
+
+impl HeapBuffers {
+    /// Buffers for a heap of `heap_size` bytes (rounded down to blocks, capped at [`HEAP_MAX`]).
+    pub fn new(heap_size: u32) -> HeapBuffers {
+        let heap_size = heap_size.min(HEAP_MAX) / BLOCK * BLOCK;
+        HeapBuffers {
+            heap: vec![0; heap_size as usize],
+            atb: vec![FREE; (heap_size / BLOCK) as usize],
+        }
+    }
+
+    /// The heap's size in bytes.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether the heap has no blocks.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
 impl<F: FlashImage> Memory<F> {
     /// New memory with a heap of `heap_size` bytes (rounded down to blocks, capped at
     /// [`HEAP_MAX`]).
     pub fn new(flash: F, heap_size: u32) -> Memory<F> {
-        let heap_size = heap_size.min(HEAP_MAX) / BLOCK * BLOCK;
+        Memory::with_buffers(flash, HeapBuffers::new(heap_size))
+    }
+
+    /// New memory on `buffers`, wiped: every block free and every byte zero, as a fresh heap.
+    pub fn with_buffers(flash: F, buffers: HeapBuffers) -> Memory<F> {
+        let HeapBuffers { mut heap, mut atb } = buffers;
+        heap.fill(0);
+        atb.fill(FREE);
         Memory {
             statics: Vec::new(),
             statics_open: true,
-            heap: vec![0; heap_size as usize],
-            atb: vec![FREE; (heap_size / BLOCK) as usize],
+            heap,
+            atb,
             ram: crate::ramsection::RamSection::heap(),
             flash,
             hint: 0,
             poison: false,
+        }
+    }
+
+    /// Takes the heap arena and block table out (for the next VM); this memory is left with an
+    /// empty heap, in which every allocation fails.
+    pub fn take_buffers(&mut self) -> HeapBuffers {
+        self.hint = 0;
+        HeapBuffers {
+            heap: core::mem::take(&mut self.heap),
+            atb: core::mem::take(&mut self.atb),
         }
     }
 
@@ -143,7 +195,13 @@ impl<F: FlashImage> Memory<F> {
     }
 
     /// `len` bytes at `addr`, or `None` if they are not all mapped.
+    #[inline]
     pub fn bytes(&self, addr: u32, len: u32) -> Option<&[u8]> {
+        // The heap first, without the region dispatch: most of what the VM reads is there.
+        let off = addr.wrapping_sub(HEAP_BASE) as usize;
+        if off < self.heap.len() {
+            return self.heap.get(off..off.checked_add(len as usize)?);
+        }
         let (b, off) = self.locate(addr)?;
         b.get(off..off.checked_add(len as usize)?)
     }
@@ -157,7 +215,23 @@ impl<F: FlashImage> Memory<F> {
     }
 
     /// The little-endian word at `addr` (0 when unmapped).
+    #[inline]
     pub fn read_u32(&self, addr: u32) -> u32 {
+        let off = addr.wrapping_sub(HEAP_BASE) as usize;
+        if let Some(&[a, b, c, d]) = self.heap.get(off..off.wrapping_add(4)) {
+            return u32::from_le_bytes([a, b, c, d]);
+        }
+        self.read_u32_elsewhere(addr)
+    }
+
+    /// [`Memory::read_u32`] outside the heap (or straddling its end): the image region next,
+    /// without the region dispatch (frozen objects are read there), then any other.
+    #[inline(never)]
+    fn read_u32_elsewhere(&self, addr: u32) -> u32 {
+        let off = addr.wrapping_sub(IMAGE_BASE) as usize;
+        if let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4)) {
+            return u32::from_le_bytes([a, b, c, d]);
+        }
         match self.bytes(addr, 4) {
             Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             None => 0,
@@ -259,6 +333,30 @@ impl<F: FlashImage> Memory<F> {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Whether the allocation at `addr` is marked (outside a collection: by
+    /// [`Memory::clear_marks`]'s caller, e.g. the freezer's running set).
+    pub fn is_marked(&self, addr: u32) -> bool {
+        self.heap_block(addr)
+            .is_some_and(|b| self.atb[b] == HEAD | MARK)
+    }
+
+    /// Clears the mark of the allocation at `addr`.
+    pub fn unmark(&mut self, addr: u32) {
+        if let Some(b) = self.heap_block(addr)
+            && self.atb[b] == HEAD | MARK
+        {
+            self.atb[b] = HEAD;
+        }
+    }
+
+    /// Clears every mark without freeing anything (after marks were used outside a
+    /// collection: the next collection must start from none).
+    pub fn clear_marks(&mut self) {
+        for e in self.atb.iter_mut() {
+            *e &= !MARK;
         }
     }
 

@@ -392,14 +392,15 @@ impl<F: FlashImage> Vm<F> {
     }
 
     fn materialize(&mut self, file: &MpyFile, globals: Value) -> R<Value> {
-        let qt = self.new_array_of(Kind::CONST_ARRAY, file.qstrs.len() as u32)?;
-        for (i, q) in file.qstrs.iter().enumerate() {
+        let mut ids = Vec::with_capacity(file.qstrs.len());
+        for q in &file.qstrs {
             let v = match q {
                 QstrRef::Static(id) => Value::qstr(*id),
                 QstrRef::Text(t) => self.intern(t)?,
             };
-            self.set_w(qt, 1 + i as u32, v.0)?;
+            ids.push(v);
         }
+        let qt = self.qstr_table(&ids)?;
         let ct = self.new_array_of(Kind::CONST_ARRAY, file.consts.len() as u32)?;
         for (i, c) in file.consts.iter().enumerate() {
             let v = self.make_const(c)?;
@@ -408,6 +409,23 @@ impl<F: FlashImage> Vm<F> {
         let ctx = self.alloc_obj(Kind::CONTEXT, 0, &[globals, qt, ct])?;
         let rc = self.make_raw_code(&file.root)?;
         self.alloc_obj(Kind::FUNC, 0, &[rc, ctx, Value::NULL])
+    }
+
+    /// A module's qstr table: the ids as u16s in a bytes object (2 bytes each, as
+    /// MicroPython's `qstr_table`), or one word each in a constant array should an id not fit.
+    fn qstr_table(&mut self, ids: &[Value]) -> R<Value> {
+        if ids.iter().all(|q| q.as_qstr() <= u16::MAX as u32) {
+            let bytes: Vec<u8> = ids
+                .iter()
+                .flat_map(|q| (q.as_qstr() as u16).to_le_bytes())
+                .collect();
+            return self.new_str_obj(Kind::BYTES, &bytes);
+        }
+        let qt = self.new_array_of(Kind::CONST_ARRAY, ids.len() as u32)?;
+        for (i, q) in ids.iter().enumerate() {
+            self.set_w(qt, 1 + i as u32, q.0)?;
+        }
+        Ok(qt)
     }
 
     fn make_const(&mut self, c: &Const) -> R<Value> {

@@ -344,6 +344,14 @@ impl<F: FlashImage> Vm<F> {
     /// Qstr `i` of a module context's table.
     pub fn qstr_of_ctx(&self, ctx: Value, i: u32) -> Value {
         let t = self.wv(ctx, 2);
+        if self.kind(t) == Some(Kind::BYTES) {
+            // u16 ids (`Vm::load_mpy`'s compact table), in the heap or frozen layout.
+            let b = self.str_obj_bytes(t).unwrap_or(&[]);
+            return match b.get(2 * i as usize..2 * i as usize + 2) {
+                Some(&[lo, hi]) => Value::qstr(u16::from_le_bytes([lo, hi]) as u32),
+                _ => Value::qstr(1),
+            };
+        }
         if i < self.aux(t) {
             self.wv(t, 1 + i)
         } else {

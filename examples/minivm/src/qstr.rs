@@ -361,8 +361,16 @@ impl<F: FlashImage> Vm<F> {
             let mut p = pool;
             while p.is_ptr() {
                 let first = self.wv(p, 2).as_int() as u32;
-                let n = self.pool_len(p);
                 let compact = is_compact(self.w(p, 0));
+                if compact {
+                    // A frozen pool: one object, scanned in place.
+                    if let Some(i) = self.find_in_compact_pool(p, s) {
+                        return Some(first + i);
+                    }
+                    p = self.wv(p, 1);
+                    continue;
+                }
+                let n = self.pool_len(p);
                 for i in 0..n {
                     let hit = if compact {
                         self.pool_text(p, i) == Some(s)
@@ -378,6 +386,28 @@ impl<F: FlashImage> Vm<F> {
                 }
                 p = self.wv(p, 1);
             }
+        }
+        None
+    }
+
+    /// The entry of compact (frozen) qstr pool `p` whose text is `s`: the pool's bytes read once,
+    /// its offsets compared by length before any text (the same answers as [`Vm::pool_text`]
+    /// for each entry, without its per-entry checks and lookups).
+    fn find_in_compact_pool(&self, p: Value, s: &[u8]) -> Option<u32> {
+        let size = object_size(self.w(p, 0))?;
+        let obj = self.mem.bytes(p.0, size)?;
+        let n = self.pool_len(p) as usize;
+        let hdr = 4 * QPOOL_HDR_WORDS as usize;
+        let offsets = obj.get(hdr..hdr + 2 * (n + 1))?;
+        let texts = obj.get(hdr + pool_offsets_bytes(n as u32) as usize..)?;
+        let off = |k: usize| usize::from(u16::from_le_bytes([offsets[2 * k], offsets[2 * k + 1]]));
+        let mut start = off(0);
+        for i in 0..n {
+            let end = off(i + 1);
+            if end.wrapping_sub(start) == s.len() && texts.get(start..end) == Some(s) {
+                return Some(i as u32);
+            }
+            start = end;
         }
         None
     }
@@ -407,20 +437,17 @@ impl<F: FlashImage> Vm<F> {
         if !is_compact(self.w(p, 0)) {
             return self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i));
         }
-        let n = self.pool_len(p);
-        let offsets = p.0.wrapping_add(4 * QPOOL_HDR_WORDS);
-        let off = |k: u32| {
-            let b = self.mem.bytes(offsets.wrapping_add(2 * k), 2)?;
-            Some(u16::from_le_bytes([b[0], b[1]]) as u32)
+        // The pool is one object: read it in place, and stay inside it whatever the offsets say.
+        let n = self.pool_len(p) as usize;
+        let obj = self.mem.bytes(p.0, object_size(self.w(p, 0))?)?;
+        let offsets = 4 * QPOOL_HDR_WORDS as usize;
+        let off = |k: usize| {
+            let b = obj.get(offsets + 2 * k..offsets + 2 * k + 2)?;
+            Some(usize::from(u16::from_le_bytes([b[0], b[1]])))
         };
-        let (start, end) = (off(i)?, off(i + 1)?);
-        let texts = offsets.wrapping_add(pool_offsets_bytes(n));
-        // Stay inside the object whatever the offsets say.
-        let size = object_size(self.w(p, 0))?;
-        if start > end || texts.wrapping_add(end) > p.0.wrapping_add(size) {
-            return None;
-        }
-        self.mem.bytes(texts.wrapping_add(start), end - start)
+        let (start, end) = (off(i as usize)?, off(i as usize + 1)?);
+        let texts = offsets + pool_offsets_bytes(n as u32) as usize;
+        obj.get(texts + start..texts.checked_add(end)?)
     }
 
     /// Interns `s`.
@@ -428,7 +455,7 @@ impl<F: FlashImage> Vm<F> {
         if let Some(id) = self.find_qstr(s) {
             return Ok(Value::qstr(id));
         }
-        let s_obj = self.new_str_obj(Kind::STR, s)?;
+        let s_obj = self.new_qstr_text(s)?;
         let pool = self.qpool;
         let need_new = !pool.is_ptr() || !self.mem.is_writable(pool.0) || {
             let cap = self.aux(pool);
@@ -456,23 +483,57 @@ impl<F: FlashImage> Vm<F> {
         Ok(Value::qstr(id))
     }
 
+    /// The text of a new heap qstr, in the compact str layout (`[hdr len|STR+COMPACT][bytes]`:
+    /// no hash word, the pool's lookup compares bytes): never handed out as a value, so nothing
+    /// else reads it; 4 bytes less per qstr, a whole 16-byte block for one name in four.
+    fn new_qstr_text(&mut self, s: &[u8]) -> R<Value> {
+        if s.len() > STR_LEN_MASK as usize {
+            self.exc = Value(self.st.memory_error);
+            return Err(crate::vm::Thrown);
+        }
+        let a = self.alloc(4 + s.len() as u32)?;
+        let ascii = if s.is_ascii() { STR_ASCII } else { 0 };
+        let _ = self.mem.write_u32(
+            a,
+            header(Kind::STR, s.len() as u32 | ascii) | COMPACT as u32,
+        );
+        let _ = self.mem.write_bytes(a + 4, s);
+        Ok(Value(a))
+    }
+
     /// The text of qstr `id`.
     pub fn qstr_bytes(&self, id: u32) -> &[u8] {
+        self.qstr_text(id).unwrap_or(b"?")
+    }
+
+    /// The text of qstr `id`, or `None` if no pool numbers it (where [`Vm::qstr_bytes`] says
+    /// `?`).
+    pub fn qstr_text(&self, id: u32) -> Option<&[u8]> {
         if let Some(s) = fixed_str(&self.fw, id) {
-            return s.as_bytes();
+            return Some(s.as_bytes());
         }
-        for pool in [self.qpool, self.frozen_qpool] {
-            let mut p = pool;
-            while p.is_ptr() {
-                let first = self.wv(p, 2).as_int() as u32;
-                let n = self.pool_len(p);
-                if id >= first && id - first < n {
-                    return self.pool_text(p, id - first).unwrap_or(b"?");
+        [self.qpool, self.frozen_qpool]
+            .into_iter()
+            .find_map(|pool| self.chain_text(pool, id))
+    }
+
+    /// The text of qstr `id` in the pool chain starting at `pool` (`?` for an entry whose
+    /// text is unreadable), or `None` if no pool of the chain numbers it.
+    fn chain_text(&self, pool: Value, id: u32) -> Option<&[u8]> {
+        let mut p = pool;
+        while p.is_ptr() {
+            // The pool's first id, then its stated count: most pools are passed on one or two
+            // words; its real length (bounded by its size) only for the one that may hold it.
+            let first = self.wv(p, 2).as_int() as u32;
+            if id >= first {
+                let stated = self.wv(p, 3).as_int().max(0) as u32;
+                if id - first < stated && id - first < self.pool_len(p) {
+                    return Some(self.pool_text(p, id - first).unwrap_or(b"?"));
                 }
-                p = self.wv(p, 1);
             }
+            p = self.wv(p, 1);
         }
-        b"?"
+        None
     }
 
     /// For a heap qstr pool that freezes compact: its string count and total text bytes (it

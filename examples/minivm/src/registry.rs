@@ -110,6 +110,9 @@ impl<F: FlashImage> Registry<F> {
         module!(modules::hashlib::Hashlib),
         module!(modules::heapq::Heapq),
         module!(modules::random::Random),
+        module!(modules::ustruct::Struct),
+        module!(modules::json::Json),
+        module!(modules::math::Math),
     ];
 
     /// Names common library code uses (asyncio's among them), interned at build time.

@@ -447,6 +447,11 @@ pub struct TypeSlots<F: FlashImage> {
     pub layout: Layout,
     /// Frozen placement.
     pub freeze: Freeze<F>,
+    /// Whether equal frozen objects of this type may share one copy when a freeze
+    /// deduplicates ([`flashfreeze::ObjectModel::may_merge`]): only for a type whose equal
+    /// objects no program can tell apart (MicroPython gives immutable constants no identity
+    /// guarantee); never for one with identity (functions, classes, modules, instances).
+    pub merge: bool,
     /// Compact frozen layout, if the frozen copy differs from the heap layout.
     pub frozen: Option<Frozen<F>>,
     /// `type(...)`: `None` raises `TypeError: cannot create '…' instances`.
@@ -494,6 +499,7 @@ impl<F: FlashImage> TypeSlots<F> {
             class_of: None,
             layout: Layout::Core,
             freeze: Freeze::Flash,
+            merge: false,
             frozen: None,
             make_new: None,
             print: None,

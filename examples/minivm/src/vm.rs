@@ -16,7 +16,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::mem::{FlashImage, HeapStats, MemError, Memory};
+use crate::mem::{FlashImage, HeapBuffers, HeapStats, MemError, Memory};
 use crate::memmap::{RAM_SECTION_BASE, RAM_SECTION_LEN};
 use crate::obj::*;
 use crate::qstr;
@@ -163,8 +163,10 @@ pub struct Vm<F: FlashImage> {
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// Collect before every allocation (tests: finds values the GC cannot see).
     pub gc_stress: bool,
-    /// The plan statistics of every batch frozen since boot, oldest first (density reports).
-    pub freeze_log: Vec<flashfreeze::Stats>,
+    /// Every batch frozen since boot, oldest first (density and heap reports).
+    pub freeze_log: Vec<BatchLog>,
+    /// Freeze-as-you-import, while `freeze.import_modules` runs (see [`crate::import`]).
+    pub freeze_imports: Option<crate::import::FreezeImports>,
     /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
     /// `fuel_bank` is empty too (fuzzing bounds loops this way), else the embedder's poll.
     pub fuel: u64,
@@ -188,8 +190,21 @@ pub struct Vm<F: FlashImage> {
 
 /// What `freeze.import_modules` and `freeze.clear` call (implemented by the integration).
 pub trait Freezer<F: FlashImage> {
-    /// Freezes the named module, which is already imported into the heap.
-    fn freeze_module(&mut self, vm: &mut Vm<F>, name: &str) -> Result<String, String>;
+    /// Freezes `names` (modules in `sys.modules`, in the heap) and everything they reach as one
+    /// batch; other heap modules are named in the image when the graph reaches them.
+    /// `running` are heap objects that code still running holds ([`crate::import`]'s running
+    /// set): when the group reaches anything reachable from them, nothing is written and the
+    /// answer is [`Batch::Waits`].
+    fn freeze_modules(
+        &mut self,
+        vm: &mut Vm<F>,
+        names: &[String],
+        running: &[u32],
+    ) -> Result<Batch, FreezeFailed>;
+    /// Freezes what is left in the heap of module `name`'s tree: the module, its submodules
+    /// and its parent packages (a name imported before the call, or a parent that completed
+    /// outside it).
+    fn freeze_tree(&mut self, vm: &mut Vm<F>, name: &str) -> Result<Batch, FreezeFailed>;
     /// Erases the image.
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String>;
     /// Appends a remove record for module `name`.
@@ -212,6 +227,58 @@ pub trait Freezer<F: FlashImage> {
     fn recover(&mut self, _vm: &mut Vm<F>) -> Result<bool, String> {
         Ok(false)
     }
+    /// Whether the freezer measures the live heap ([`BatchLog::live_before`]): freeze as you
+    /// import then also logs the live heap when each module's import starts.
+    fn measures(&self) -> bool {
+        false
+    }
+    /// What the boot's mount found in the image region (the chain it validated), so the first
+    /// freeze need not read the region again.
+    fn mounted(&mut self, _state: flashfreeze::store::StoreState) {}
+}
+
+/// What one freeze did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// A batch was committed.
+    Frozen(flashfreeze::Stats),
+    /// The group reaches what running code holds (the path to it): nothing written, it
+    /// waits.
+    Waits(String),
+    /// Nothing of it is in the heap (already frozen, builtin).
+    Nothing,
+}
+
+/// Why a freeze failed: the Python exception to raise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FreezeFailed {
+    /// The exception class: `TypeError` (an unfreezable object, with its path), `OSError`
+    /// (the image region or the flash).
+    pub exc: &'static str,
+    /// The message.
+    pub msg: String,
+}
+
+/// One batch frozen since boot.
+#[derive(Clone, Debug)]
+pub struct BatchLog {
+    /// The modules it was made for (its roots; not the candidates it reached).
+    pub modules: Vec<String>,
+    /// Its plan statistics.
+    pub stats: flashfreeze::Stats,
+    /// The live heap just before it, when the freezer measures it
+    /// (`minivm::freeze::FlashFreezer::measure`).
+    pub live_before: Option<u32>,
+    /// The live heap when the import of its first module started, when measured (freeze as
+    /// you import): `live_before - live_start` is that module's import cost, what its import
+    /// added to the heap (the batches of its own imports, frozen meanwhile, excepted).
+    pub live_start: Option<u32>,
+    /// The live heap after it and a collection, when measured: `live_before - live_after` is
+    /// the heap the batch gave back.
+    pub live_after: Option<u32>,
+    /// Its modules that waited for another (freeze as you import, see [`crate::import`]),
+    /// each with the path to the first object of the running set it reached then.
+    pub waited: Vec<(String, String)>,
 }
 
 /// `random`'s generator state at boot, before any seed (MicroPython's initial Yasmarang state).
@@ -227,11 +294,17 @@ impl<F: FlashImage> Vm<F> {
     /// A fresh VM with a heap of `heap_size` bytes, the given flash image, and the builtin
     /// types and modules of `registry` (`Vm::new` passes the bundled registry).
     pub fn with_builtins(flash: F, heap_size: u32, registry: &'static Builtins<F>) -> Vm<F> {
+        Self::on_heap(flash, HeapBuffers::new(heap_size), registry)
+    }
+
+    /// A fresh VM on the heap `buffers` (wiped first): a soft reboot hands the old VM's buffers on,
+    /// taken with [`Memory::take_buffers`].
+    pub fn on_heap(flash: F, buffers: HeapBuffers, registry: &'static Builtins<F>) -> Vm<F> {
         let fw = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
         let fixed_index = qstr::fixed_index(&fw);
         let mut vm = Vm {
-            mem: Memory::new(flash, heap_size),
+            mem: Memory::with_buffers(flash, buffers),
             registry,
             st: St::default(),
             fw,
@@ -262,6 +335,7 @@ impl<F: FlashImage> Vm<F> {
             lifecycle: Default::default(),
             gc_stress: false,
             freeze_log: Vec::new(),
+            freeze_imports: None,
             fuel: u64::MAX,
             fuel_bank: 0,
             poller: None,
@@ -474,7 +548,6 @@ impl<F: FlashImage> Vm<F> {
 
     /// Runs a full mark-sweep collection; returns bytes freed.
     pub fn collect(&mut self) -> u32 {
-        let mut work: Vec<u32> = Vec::new();
         let top = self.stack_top.min(self.stack.len());
         let mut roots: Vec<u32> = self.stack[..top].to_vec();
         roots.extend_from_slice(&self.young);
@@ -484,7 +557,16 @@ impl<F: FlashImage> Vm<F> {
         for a in self.ram_value_words() {
             roots.push(self.mem.read_u32(a));
         }
-        for r in roots {
+        self.mark_from(&roots);
+        self.mem.sweep()
+    }
+
+    /// Marks every heap object reachable from `roots` through heap objects (the mark phase of
+    /// [`Vm::collect`]; the freezer also marks what running code reaches, see
+    /// `crate::import`). The marks stay until a sweep or [`Memory::clear_marks`].
+    pub fn mark_from(&mut self, roots: &[u32]) {
+        let mut work: Vec<u32> = Vec::new();
+        for &r in roots {
             if self.mem.mark(r) {
                 work.push(r);
             }
@@ -504,7 +586,6 @@ impl<F: FlashImage> Vm<F> {
                 off += 4;
             }
         }
-        self.mem.sweep()
     }
 
     /// Addresses of the value words of the objects in the RAM section, for the GC (roots) and

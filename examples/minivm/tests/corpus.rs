@@ -51,7 +51,7 @@ fn uasyncio_imports_freezes_and_imports_from_flash_after_reboot() {
     eprintln!("after reboot + import from flash: {rebooted} B (boot: {base2} B)");
     // Image density: flash-object bytes per heap byte the freeze gave back (target <= 0.80,
     // MicroPython's frozen modules 0.895; per-kind breakdown: tests/density.rs).
-    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
+    let flash: u64 = vm.freeze_log.iter().map(|b| b.stats.flash_bytes).sum();
     let density = flash as f64 / f64::from(all - frozen);
     eprintln!(
         "image density: {flash} flash B / {} heap B freed = {density:.3}",

@@ -4,6 +4,9 @@
 //!
 //! `cargo test -p minivm --test density -- --nocapture`
 //!
+//! Each set is frozen twice, without and with dedup (equal str, bytes, tuple, code and table
+//! objects frozen once), and the two are printed side by side.
+//!
 //! Also checks that the compact frozen layouts (strs and bytes without a hash word, bytecode
 //! inline in its code object, functions without a null defaults word, packed qstr pools,
 //! trimmed namespace tables) behave like the heap objects they replace.
@@ -12,8 +15,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{boot, reboot, run, used};
+use common::{boot, boot_with, reboot, run, used};
 use flashfreeze::Placement;
+use flashfreeze::plan::Dedup;
 use minivm::Vm;
 use minivm::freeze::{FlashFreezer, SimChip};
 use minivm::memmap::{IMAGE_BASE, IMAGE_LEN};
@@ -25,60 +29,169 @@ const DENSITY_TARGET: f64 = 0.80;
 /// The target for RAM-section bytes / flash bytes (MicroPythonRT: 0.8 %).
 const RESIDUAL_RAM_TARGET: f64 = 0.005;
 
-/// Imports `modules`, freezes them, and returns (heap bytes freed, flash bytes written),
-/// printing the per-kind breakdown of the flash sections and the residual RAM.
-fn measure(vm: &mut Vm<SimChip>, label: &str, modules: &[&str]) -> (u32, u64) {
+/// What freezing a set of modules gave.
+#[derive(Debug)]
+struct Measured {
+    /// Heap bytes the freeze gave back.
+    freed: u32,
+    /// Flash-section bytes of the batches.
+    flash: u64,
+    /// Objects merged into an equal one, of which into an earlier batch's, and their bytes.
+    merged: u32,
+    earlier: u32,
+    merged_bytes: u64,
+    /// Per kind: flash objects and bytes frozen, objects and bytes merged.
+    kinds: BTreeMap<&'static str, (u32, u64, u32, u64)>,
+    /// The plans' peak working memory (the largest batch's), and per batch (bytes, objects).
+    working: usize,
+    batches: Vec<(usize, u32)>,
+    objects: u32,
+}
+
+/// Imports `modules` on a fresh VM whose freezer deduplicates as `dedup` says, freezes them
+/// (one batch per module), and measures.
+fn measure(dir: Option<&std::path::Path>, modules: &[&str], dedup: Dedup) -> Measured {
+    let mut vm = boot_with(SimChip::erased(), dir, dedup);
     for m in modules {
-        run(vm, &format!("import {m}"));
+        run(&mut vm, &format!("import {m}"));
     }
-    let imported = used(vm);
-    run(vm, "import freeze");
+    let imported = used(&mut vm);
+    run(&mut vm, "import freeze");
     let quoted: Vec<String> = modules.iter().map(|m| format!("'{m}'")).collect();
-    let out = run(vm, &format!("freeze.import_modules({})", quoted.join(", ")));
-    let freed = imported - used(vm);
-    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
-    let mut kinds: BTreeMap<&str, (u32, u64)> = BTreeMap::new();
-    for k in vm.freeze_log.iter().flat_map(|s| &s.kinds) {
+    run(
+        &mut vm,
+        &format!("freeze.import_modules({})", quoted.join(", ")),
+    );
+    let freed = imported - used(&mut vm);
+    let log: Vec<&flashfreeze::Stats> = vm.freeze_log.iter().map(|b| &b.stats).collect();
+    let mut kinds: BTreeMap<&str, (u32, u64, u32, u64)> = BTreeMap::new();
+    for k in log.iter().flat_map(|s| &s.kinds) {
         if k.placement == Placement::Flash {
             let e = kinds.entry(k.kind).or_default();
             e.0 += k.count;
             e.1 += k.bytes;
+            e.2 += k.merged;
+            e.3 += k.merged_bytes;
         }
     }
-    let mut rows: Vec<_> = kinds.into_iter().collect();
-    rows.sort_by_key(|(_, (_, b))| std::cmp::Reverse(*b));
-    eprintln!("== {label}");
-    eprint!("{out}");
-    for (kind, (count, bytes)) in rows {
-        eprintln!("  {kind:12} {count:5} objects {bytes:7} bytes");
+    Measured {
+        freed,
+        flash: log.iter().map(|s| s.flash_bytes).sum(),
+        merged: log.iter().map(|s| s.merged).sum(),
+        earlier: log.iter().map(|s| s.merged_earlier).sum(),
+        merged_bytes: log.iter().map(|s| s.merged_bytes).sum(),
+        kinds,
+        working: log.iter().map(|s| s.working_bytes).max().unwrap_or(0),
+        batches: log
+            .iter()
+            .map(|s| (s.working_bytes, s.objects + s.merged))
+            .collect(),
+        objects: log.iter().map(|s| s.objects + s.merged).sum(),
     }
-    let density = flash as f64 / freed as f64;
-    let ram: u64 = vm.freeze_log.iter().map(|s| s.ram_bytes).sum();
-    let residual = 100.0 * ram as f64 / flash as f64;
-    eprintln!(
-        "  heap freed {freed} B, flash {flash} B, density {density:.3}, RAM section {ram} B = {residual:.2} % of flash"
-    );
-    (freed, flash)
 }
 
-/// The RAM section's bytes over the flash section's, of everything frozen so far.
-fn residual_ram(vm: &Vm<SimChip>) -> f64 {
-    let ram: u64 = vm.freeze_log.iter().map(|s| s.ram_bytes).sum();
-    let flash: u64 = vm.freeze_log.iter().map(|s| s.flash_bytes).sum();
-    ram as f64 / flash as f64
+/// Measures `modules` without and with dedup, prints both side by side (per kind: what is
+/// frozen and what the merges saved), checks that the VM gave back the same heap and that the
+/// flash saved is exactly the merged objects' bytes; returns both.
+fn compare(label: &str, dir: Option<&std::path::Path>, modules: &[&str]) -> (Measured, Measured) {
+    let off = measure(dir, modules, Dedup::OFF);
+    let on = measure(dir, modules, Dedup::ON);
+    eprintln!(
+        "== {label} ({} modules, {} objects reached)",
+        modules.len(),
+        off.objects
+    );
+    eprintln!("  kind           objects    bytes | merged objects  bytes saved");
+    let mut rows: Vec<_> = off.kinds.iter().collect();
+    rows.sort_by_key(|(_, (_, b, _, _))| std::cmp::Reverse(*b));
+    for (kind, (count, bytes, _, _)) in rows {
+        let (_, _, m, mb) = on.kinds.get(kind).copied().unwrap_or_default();
+        eprintln!("  {kind:12} {count:7} {bytes:9} | {m:14} {mb:12}");
+    }
+    let saved = off.flash - on.flash;
+    eprintln!(
+        "  heap freed {} B; flash {} B without dedup, {} B with: {} B saved ({:.2} %), {} objects merged ({} into earlier batches)",
+        off.freed,
+        off.flash,
+        on.flash,
+        saved,
+        100.0 * saved as f64 / off.flash as f64,
+        on.merged,
+        on.earlier
+    );
+    eprintln!(
+        "  density {:.3} without, {:.3} with; the largest batch's working memory {} B without, {} B with",
+        off.flash as f64 / f64::from(off.freed),
+        on.flash as f64 / f64::from(on.freed),
+        off.working,
+        on.working
+    );
+    // Dedup's extra working memory per object, in the batch with the most objects.
+    let (i, &(w_off, n)) = off
+        .batches
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, b)| b.1)
+        .expect("a batch");
+    let w_on = on.batches[i].0;
+    eprintln!(
+        "  the largest batch ({n} objects): working memory {w_off} B without, {w_on} B with: {:.1} B/object more",
+        (w_on as f64 - w_off as f64) / f64::from(n)
+    );
+    // Within each batch only (no cross-batch index): what the index adds, in flash and memory.
+    let inner = measure(dir, modules, Dedup::new(Dedup::ON.table_entries, 0));
+    eprintln!(
+        "  within batches only: {} B saved ({:.2} %), {} objects merged; the largest batch's working memory {} B",
+        off.flash - inner.flash,
+        100.0 * (off.flash - inner.flash) as f64 / off.flash as f64,
+        inner.merged,
+        inner.working
+    );
+    assert_eq!(inner.earlier, 0);
+    assert!(
+        inner.flash >= on.flash,
+        "reusing earlier batches never costs flash"
+    );
+    assert_eq!(off.freed, on.freed, "the same heap given back");
+    assert_eq!(off.merged, 0);
+    // minivm's objects are whole words, so no padding moves: the saving is the merged bytes.
+    assert_eq!(saved, on.merged_bytes);
+    (off, on)
 }
 
 #[test]
 fn bundled_modules_freeze_denser_than_the_target() {
-    let mut vm = boot(SimChip::erased(), None);
-    let (freed, flash) = measure(&mut vm, "tinysched + counter", &["tinysched", "counter"]);
-    assert!(freed > 15_000, "the imports cost heap: {freed}");
-    let density = flash as f64 / freed as f64;
+    let (off, on) = compare("tinysched + counter", None, &["tinysched", "counter"]);
+    assert!(off.freed > 15_000, "the imports cost heap: {}", off.freed);
+    for m in [&off, &on] {
+        let density = m.flash as f64 / f64::from(m.freed);
+        assert!(
+            density <= DENSITY_TARGET,
+            "density {density:.3} above {DENSITY_TARGET}"
+        );
+    }
     assert!(
-        density <= DENSITY_TARGET,
-        "density {density:.3} above {DENSITY_TARGET}"
+        on.merged > 0,
+        "the seed modules hold equal tuples and strings"
     );
 }
+
+/// The corpus modules minivm freezes today, in the order they are frozen (those found in
+/// `MINIVM_CORPUS`: `tools/fetch-uasyncio` gives the first three, `tools/corpus fetch` all).
+const CORPUS: &[&str] = &[
+    "uasyncio",
+    "collections",
+    "functools",
+    "unittest",
+    "heapq",
+    "itertools",
+    "string",
+    "contextlib",
+    "ucontextlib",
+    "adafruit_ticks",
+    "urequests",
+    "asyncio",
+];
 
 #[test]
 fn corpus_freezes_denser_than_the_target() {
@@ -87,18 +200,32 @@ fn corpus_freezes_denser_than_the_target() {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    let mut vm = boot(SimChip::erased(), Some(&dir));
-    let (freed, flash) = measure(
-        &mut vm,
-        "uasyncio + collections + functools",
-        &["uasyncio", "collections", "functools"],
-    );
-    let density = flash as f64 / freed as f64;
-    assert!(
-        density <= DENSITY_TARGET,
-        "density {density:.3} above {DENSITY_TARGET}"
-    );
+    let modules: Vec<&str> = CORPUS
+        .iter()
+        .copied()
+        .filter(|m| {
+            let path = dir.join(m.replace('.', "/"));
+            path.is_dir() || path.with_extension("mpy").is_file()
+        })
+        .collect();
+    let (off, on) = compare(&modules.join(" + "), Some(&dir), &modules);
+    for m in [&off, &on] {
+        let density = m.flash as f64 / f64::from(m.freed);
+        assert!(
+            density <= DENSITY_TARGET,
+            "density {density:.3} above {DENSITY_TARGET}"
+        );
+    }
     // uasyncio keeps one SleepMs instance and its member dict in RAM; the rest is immutable.
+    let mut vm = boot(SimChip::erased(), Some(&dir));
+    for m in &modules[..3] {
+        run(&mut vm, &format!("import {m}"));
+    }
+    run(&mut vm, "import freeze");
+    run(
+        &mut vm,
+        "freeze.import_modules('uasyncio', 'collections', 'functools')",
+    );
     let residual = residual_ram(&vm);
     assert!(
         residual > 0.0 && residual <= RESIDUAL_RAM_TARGET,
@@ -106,6 +233,13 @@ fn corpus_freezes_denser_than_the_target() {
         100.0 * residual,
         100.0 * RESIDUAL_RAM_TARGET
     );
+}
+
+/// The RAM section's bytes over the flash section's, of everything frozen so far.
+fn residual_ram(vm: &Vm<SimChip>) -> f64 {
+    let ram: u64 = vm.freeze_log.iter().map(|b| b.stats.ram_bytes).sum();
+    let flash: u64 = vm.freeze_log.iter().map(|b| b.stats.flash_bytes).sum();
+    ram as f64 / flash as f64
 }
 
 /// What the checks print before freezing, after freezing and after a reboot.
@@ -140,7 +274,16 @@ fn check_results(vm: &mut Vm<SimChip>) -> Vec<String> {
 
 #[test]
 fn compact_frozen_objects_behave_like_the_heap_objects() {
-    let mut vm = boot(SimChip::erased(), None);
+    compact_frozen_objects_behave(Dedup::OFF);
+}
+
+#[test]
+fn merged_frozen_objects_behave_like_the_heap_objects() {
+    compact_frozen_objects_behave(Dedup::ON);
+}
+
+fn compact_frozen_objects_behave(dedup: Dedup) {
+    let mut vm = boot_with(SimChip::erased(), None, dedup);
     run(&mut vm, "import tinysched");
     run(&mut vm, "import tests.vmcheck as v");
     let before = check_results(&mut vm);
@@ -150,6 +293,12 @@ fn compact_frozen_objects_behave_like_the_heap_objects() {
         "freeze.import_modules('tinysched', 'tests.vmcheck')",
     );
     assert_eq!(check_results(&mut vm), before, "same process, frozen");
+    if dedup.is_on() {
+        assert!(
+            vm.freeze_log.iter().any(|b| b.stats.merged > 0),
+            "something merged"
+        );
+    }
     let mut vm2 = reboot(&vm, None);
     run(&mut vm2, "import tinysched");
     run(&mut vm2, "import tests.vmcheck as v");

@@ -9,7 +9,9 @@
 //! | match object and its captures | flash |
 //! | `StringIO`, `BytesIO` (their bytearray and its bytes) | RAM section, writable |
 //! | a hash in progress (`hashlib.sha256`: its state inline) | RAM section, writable |
+//! | a `deque`, an `OrderedDict`, a list in module globals | RAM section, writable |
 //! | a socket | refused, with its path |
+//! | an open file | refused, with its path (`tests/fs.rs`) |
 
 mod common;
 
@@ -111,6 +113,12 @@ fn module_objects_are_placed_as_the_readme_says() {
     assert_eq!(region_of(digest.0), ram);
     let hash_bytes = size(&vm, digest);
     assert_eq!(hash_bytes, 108);
+
+    // A deque and an OrderedDict in module globals change at run time: RAM section.
+    assert_eq!(region_of(global(&mut vm, "QUEUE").0), ram);
+    assert_eq!(region_of(global(&mut vm, "ORDER").0), ram);
+    // So does a plain list (the heap heapq keeps).
+    assert_eq!(region_of(global(&mut vm, "HEAP").0), ram);
 
     println!(
         "frozen sizes: regex {re_bytes} B (object + program), match {match_bytes} B, \

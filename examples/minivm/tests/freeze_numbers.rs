@@ -129,3 +129,36 @@ fn number_arithmetic_survives_collection_at_every_allocation() {
     run(&mut vm, "import tests.numstate as n");
     assert_eq!(results(&mut vm), expect);
 }
+
+/// With dedup on, numbers may merge and nothing a program sees changes. Within one module there
+/// is nothing to merge: an .mpy v6 module has one constant table for all its functions, and
+/// mpy-cross already stores an equal constant once (`BIG` is written in the module's body and
+/// in `compute`, one object in the table) — so dedup finds repeats only across modules and in
+/// objects the import builds.
+#[test]
+fn equal_numbers_share_a_copy_with_dedup_and_behave_the_same() {
+    let mut vm = common::boot_with(SimChip::erased(), None, flashfreeze::plan::Dedup::ON);
+    run(&mut vm, "import tests.numstate as n");
+    let before = results(&mut vm);
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('tests.numstate')");
+    let merged = |name: &str| {
+        vm.freeze_log
+            .iter()
+            .flat_map(|b| &b.stats.kinds)
+            .filter(|k| k.kind == name)
+            .map(|k| k.merged)
+            .sum::<u32>()
+    };
+    assert_eq!(
+        (merged("bigint"), merged("float")),
+        (0, 0),
+        "one constant table per module, deduplicated by mpy-cross"
+    );
+    assert_placement(&mut vm, Region::Image, "frozen");
+    assert_eq!(results(&mut vm), before, "same process, frozen");
+    let mut vm2 = common::reboot(&vm, None);
+    run(&mut vm2, "import tests.numstate as n");
+    assert_placement(&mut vm2, Region::Image, "rebooted");
+    assert_eq!(results(&mut vm2), before, "after reboot");
+}

@@ -261,3 +261,33 @@ fn extensible_modules_yield_to_a_source_with_their_name() {
     assert_eq!(run(&mut vm, "import uheapq; uheapq"), "<module 'heapq'>\n");
     assert_eq!(run(&mut vm, "import sys; sys.platform"), "'minivm'\n");
 }
+
+#[test]
+fn os_uname_and_time_ns_where_the_oracle_has_none() {
+    // The WebAssembly oracle has no `os.uname`; the rp2 port answers a five-field attribute
+    // tuple, as here.
+    let mut vm = vm();
+    run(&mut vm, "import os");
+    let u = run(&mut vm, "os.uname()");
+    assert!(
+        u.starts_with("(sysname='minivm', nodename='minivm', release='1.27.0', version='v1.27.0 (minivm, flashfreeze "),
+        "{u}"
+    );
+    assert_eq!(
+        run(
+            &mut vm,
+            "(len(os.uname()), os.uname().sysname, os.uname()[4])"
+        ),
+        "(5, 'minivm', 'minivm with flashfreeze')\n"
+    );
+    assert!(raises(&mut vm, "os.uname(1)").starts_with("TypeError"));
+    // time_ns is the simulated clock in nanoseconds, a big int past 2**30.
+    run(&mut vm, "import time");
+    run(&mut vm, "time.sleep_ms(1500)");
+    assert_eq!(run(&mut vm, "time.time_ns()"), "1500000000\n");
+    run(&mut vm, "time.sleep(2)");
+    assert_eq!(
+        run(&mut vm, "(time.time_ns(), time.time())"),
+        "(3500000000, 3)\n"
+    );
+}

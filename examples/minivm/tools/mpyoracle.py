@@ -246,13 +246,15 @@ def minivm_lines(lines, heap_import=None, preload=()):
     return out + list(lines)
 
 
-def run_minivm(cmd, paths, lines, heap_import=None, preload=(), timeout=DEFAULT_TIMEOUT):
-    """Runs console `lines` on minivm, on a fresh erased flash file (no frozen image)."""
+def run_minivm(cmd, paths, lines, heap_import=None, preload=(), timeout=DEFAULT_TIMEOUT, flash=None):
+    """Runs console `lines` on minivm, on a fresh erased flash file (no frozen image), or on
+    `flash` (a file kept between runs: the second run is a reboot from the image the first
+    one froze)."""
     with tempfile.TemporaryDirectory(prefix="mpyoracle-") as tmp:
         script = os.path.join(tmp, "script.txt")
         with open(script, "w") as f:
             f.write("\n".join(minivm_lines(lines, heap_import, preload)) + "\n")
-        argv = list(cmd) + ["--flash", os.path.join(tmp, "minivm.flash")]
+        argv = list(cmd) + ["--flash", flash or os.path.join(tmp, "minivm.flash")]
         for p in paths:
             argv += ["--path", p]
         r = _run("minivm", argv + [script], timeout, cwd=tmp)

@@ -182,6 +182,7 @@ after(() => {
       `  heap: baseline ${results.baseline} B, mymod + mypkg imported from the filesystem ${results.imported} B, from flash after a power cycle ${results.frozen} B`,
       `  ${results.froze?.join('; ')}`,
       `  uasyncio demo: heap ${results.uasyncio?.fromFs} B run from the filesystem, ${results.uasyncio?.fromFlash} B frozen`,
+      `  seed app: ${JSON.stringify(results.app)}`,
     ].join('\n'),
   );
 });
@@ -262,7 +263,7 @@ test('exec freezes them; after a power cycle they run from flash with the heap a
   const { banner } = powerCycle();
   assert.match(
     bannerLine(banner, 'image:'),
-    /^image: mounted 2 batches in \d+ us: mymod, mypkg, mypkg\.util; RAM section 0x20030000\.\.0x2003[0-9a-f]{4}$/,
+    /^image: mounted 3 batches in \d+ us: mymod, mypkg\.util, mypkg; RAM section 0x20030000\.\.0x2003[0-9a-f]{4}$/,
   );
   assert.equal(bannerLine(banner, 'filesystem:'), 'filesystem: 512 KiB at flash 0x180000 (XIP 0x10180000): mounted');
   const out = await ok(
@@ -360,6 +361,103 @@ test('a real library (uasyncio, from the fetched corpus) copied to /lib runs, fr
   results.uasyncio = { fromFs, fromFlash };
 });
 
+// The seed app of the README's demo: adafruit-circuitpython-asyncio 3.1.1 + microdot 2.7.0, fetched
+// by tools/corpus (target/corpus/mpy), and our demo/app/seedapp.py compiled by demo/run-seed.sh
+// (target/corpus/app): run from the filesystem, frozen as it imports, then from flash across power
+// cycles. Its figures go to the Pico README.
+const APP_CORPUS = path.join(REPO_ROOT, 'target', 'corpus');
+const APP_FILES = [
+  ...['__init__', 'core', 'event', 'funcs', 'lock', 'stream', 'task', 'traceback'].map((m) => `asyncio/${m}.mpy`),
+  'adafruit_ticks.mpy',
+  ...['__init__', 'microdot', 'helpers', 'websocket', 'test_client'].map((m) => `microdot/${m}.mpy`),
+];
+const APP_MODULES = ['asyncio', 'asyncio.funcs', 'asyncio.event', 'asyncio.lock', 'asyncio.stream', 'microdot', 'microdot.test_client', 'seedapp'];
+const APP_IMPORT = `import ${APP_MODULES.join(', ')}`;
+const APP_REQUESTS = "print(seedapp.get('/'))\nprint(seedapp.post('/notes', {'text': 'pico'}))\nprint(seedapp.get('/notes'))";
+// Not run unless PICO_SEED_APP=1: after this session the board's soft reboot can fail to allocate
+// the VM's 96 KiB GC heap in one piece (`memory allocation of 98304 bytes failed`: the Rust
+// allocator is fragmented by what outlives the VM), so the test does not yet pass reliably.
+const appMissing =
+  missing ??
+  ((process.env.PICO_SEED_APP !== '1' && 'set PICO_SEED_APP=1 (a soft reboot after it may not find 96 KiB in one piece)') ||
+  (!(APP_FILES.every((f) => existsSync(path.join(APP_CORPUS, 'mpy', f))) && existsSync(path.join(APP_CORPUS, 'app', 'seedapp.mpy'))) &&
+    (CI ? false : 'the seed app is not fetched (bash examples/minivm/demo/run-seed.sh)')));
+
+/** `%info`'s Rust allocator line: { used, free, peak }. */
+function allocator() {
+  const m = pico.command('%info').output.match(/used (\d+) B, free (\d+) B, peak (\d+) B/);
+  assert.ok(m, 'heap line in %info');
+  const [used, free, peak] = m.slice(1).map(Number);
+  return { used, free, peak };
+}
+
+test('the seed app (real asyncio + microdot + ours) runs from /lib, freezes as it imports, and survives power cycles', { skip: appMissing }, async () => {
+  const stage = path.join(work, 'app');
+  for (const f of APP_FILES) {
+    mkdirSync(path.dirname(path.join(stage, f)), { recursive: true });
+    writeFileSync(path.join(stage, f), readFileSync(path.join(APP_CORPUS, 'mpy', f)));
+  }
+  writeFileSync(path.join(stage, 'seedapp.mpy'), readFileSync(path.join(APP_CORPUS, 'app', 'seedapp.mpy')));
+  await mpremote(['fs', 'mkdir', ':lib']); // there already after the tests above
+  await ok(
+    'fs', 'cp', '-r', path.join(stage, 'asyncio'), ':lib/', '+',
+    'fs', 'cp', '-r', path.join(stage, 'microdot'), ':lib/', '+',
+    'fs', 'cp', path.join(stage, 'adafruit_ticks.mpy'), ':lib/adafruit_ticks.mpy', '+',
+    'fs', 'cp', path.join(stage, 'seedapp.mpy'), ':lib/seedapp.mpy',
+  );
+  const app = {};
+  // From the filesystem: the plain import's heap cost, and the answers.
+  let out = await ok('exec', `import gc, micropython\ngc.collect()\nmicropython.mem_info()\n${APP_IMPORT}\ngc.collect()\nmicropython.mem_info()\n${APP_REQUESTS}`);
+  const mem = [...out.matchAll(/GC: total: \d+, used: (\d+)/g)].map((m) => Number(m[1]));
+  app.baseline = mem[0];
+  app.plainImport = mem[1] - mem[0];
+  const want = out.split('\n').filter((l) => l.startsWith('(')).join('\n');
+  assert.match(want, /^\(200, 'hello from minivm, visit 1'\)\n\(201, \{'count': 2\}\)\n/);
+
+  // A power cycle, then the freeze as the first thing the board does: the allocator's peak since
+  // boot minus what was live before bounds the freezer's working memory from above (it also holds
+  // mpremote's soft reboot, each module's file bytes while it is read, and the imports' own).
+  powerCycle();
+  const before = allocator();
+  pico.syncFlash();
+  const chip0 = { ...pico.chip.stats };
+  const r = await mpremote(['exec', `import freeze\nfreeze.import_modules(${APP_MODULES.map((m) => `'${m}'`).join(', ')})`], { timeoutMs: 900_000 });
+  assert.equal(r.code, 0, `${r.out}\n${r.err}`);
+  const lines = r.out.trimEnd().split('\n');
+  assert.equal(lines.length, APP_MODULES.length, r.out);
+  for (const l of lines) assert.match(l, /^froze \d+ flash bytes, \d+ ram bytes, \d+ objects, \d+ qstrs$/);
+  app.freezeCycles = r.cycles;
+  app.erases = pico.chip.stats.erases - chip0.erases;
+  app.pages = pico.chip.stats.pagePrograms - chip0.pagePrograms;
+  const sum = (i) => lines.reduce((a, l) => a + Number(l.match(/\d+/g)[i]), 0);
+  app.flash = sum(0);
+  app.ram = sum(1);
+  app.objects = sum(2);
+  const during = allocator();
+  app.allocatorBefore = before.used;
+  app.allocatorPeak = during.peak;
+  app.peakOverLive = during.peak - before.used;
+  assert.ok(during.peak < during.used + during.free, 'the freeze fit in the allocator');
+  pico.syncFlash();
+  app.imageBytes = IMAGE_LEN - [...flash.subarray(IMAGE_OFFSET, IMAGE_END)].reverse().findIndex((b) => b !== 0xff);
+
+  // Power cycles: from flash at the baseline heap, the same answers, state from its frozen value.
+  for (const round of [1, 2]) {
+    const { banner } = powerCycle();
+    assert.match(bannerLine(banner, 'image:'), /^image: mounted \d+ batches in \d+ us: .*seedapp/);
+    out = await ok('exec', `import gc, micropython\n${APP_IMPORT}\ngc.collect()\nmicropython.mem_info()\n${APP_REQUESTS}`);
+    assert.equal(out.split('\n').filter((l) => l.startsWith('(')).join('\n'), want, `power cycle ${round}: the same answers`);
+    app.fromFlash = heapUsed(out);
+    assert.ok(app.fromFlash <= app.baseline + 64, `power cycle ${round}: heap ${app.fromFlash} B, baseline ${app.baseline} B`);
+  }
+  // What the freeze needed beyond the live heap stays below the image it wrote.
+  assert.ok(app.peakOverLive < app.imageBytes, `peak over live ${app.peakOverLive} B vs image ${app.imageBytes} B`);
+  results.app = app;
+  await ok('exec', 'import freeze\nfreeze.clear()');
+  await ok('fs', 'rm', '-r', ':lib/asyncio', '+', 'fs', 'rm', '-r', ':lib/microdot', '+', 'fs', 'rm', ':lib/adafruit_ticks.mpy', '+', 'fs', 'rm', ':lib/seedapp.mpy');
+  powerCycle();
+});
+
 test('filesystem errors reach mpremote with the right errno; a full filesystem stays usable', needs, async () => {
   let r = await mpremote(['fs', 'cat', ':missing.txt']);
   assert.equal(r.code, 1);
@@ -417,19 +515,35 @@ test('bad console input: garbage, a half-sent paste, Ctrl-C mid-transfer and in 
   await pico.runAsync(() => pico.cycles >= settle);
   assert.equal(await ok('exec', "print('after garbage')"), 'after garbage\n');
   // Ctrl-C in the middle of a raw-paste transfer (a file being copied): the board cancels it. It goes
-  // in once the client has sent 2500 bytes (the takeover, the stat and open commands, and then a
-  // few hundred bytes of the second chunk's command).
-  const from = pico.received ?? 0;
+  // in a few hundred bytes into the second chunk's command (`w(b'…')`), found in what the client
+  // sends, not by a byte count: the commands before it (takeover, stat, the hash check mpremote
+  // makes when the board has hashlib, open) change with the firmware.
+  let sent = '';
+  const receive = pico.receive;
+  pico.receive = function (bytes) {
+    sent += Buffer.from(bytes).toString('latin1');
+    return receive.call(this, bytes);
+  };
+  const intoSecondChunk = () => {
+    const first = sent.indexOf('w(b');
+    const second = first < 0 ? -1 : sent.indexOf('w(b', first + 3);
+    return second >= 0 && sent.length > second + 300;
+  };
   let injected = false;
-  const r = await mpremote(['fs', 'cp', path.join(work, 'v1.bin'), ':cut.bin'], {
-    until: () => {
-      if (!injected && (pico.received ?? 0) - from > 2500) {
-        pico.receive([0x03]);
-        injected = true;
-      }
-      return false;
-    },
-  });
+  let r;
+  try {
+    r = await mpremote(['fs', 'cp', path.join(work, 'v1.bin'), ':cut.bin'], {
+      until: () => {
+        if (!injected && intoSecondChunk()) {
+          pico.receive([0x03]);
+          injected = true;
+        }
+        return false;
+      },
+    });
+  } finally {
+    pico.receive = receive;
+  }
   assert.ok(injected);
   assert.notEqual(r.code, 0, 'the interrupted copy failed on the client side');
   assert.match(pico.out.slice(-4000), /KeyboardInterrupt/);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSetupPacket, DataDirection, RP2040, SetupRecipient, SetupType, USBCDC } from 'rp2040js';
 
+import { installDmaModel } from './dma.mjs';
 import { installSpiNor, PlainRegisters } from './spi-nor.mjs';
 
 export const FLASH_SIZE = 2 * 1024 * 1024;
@@ -55,10 +56,14 @@ export function findObjcopy() {
   return tool;
 }
 
+/** The firmware ELF the tests run (FIRMWARE_ELF overrides the release build). */
+export function firmwareElf() {
+  return process.env.FIRMWARE_ELF ?? path.join(PICO_DIR, 'target/thumbv6m-none-eabi/release/flashfreeze-pico');
+}
+
 /** The firmware as a raw flash image (loaded at flash offset 0 = 0x10000000). */
 export function firmwareImage() {
-  const elf =
-    process.env.FIRMWARE_ELF ?? path.join(PICO_DIR, 'target/thumbv6m-none-eabi/release/flashfreeze-pico');
+  const elf = firmwareElf();
   if (!existsSync(elf)) {
     throw new Error(`firmware ELF ${elf} missing: build it with \`cd examples/pico && cargo build --release\``);
   }
@@ -117,6 +122,8 @@ export class Pico {
     mcu.loadBootrom(bootrom); // resets the chip, which fills flash with 0xFF: restore it after
     mcu.flash.set(flash);
     this.chip = installSpiNor(mcu, FLASH_SIZE);
+    // The DMA sniffer (the firmware's hardware CRC-32) and real transfer timing (dma.mjs).
+    this.sniffer = installDmaModel(mcu);
     // Cold boot through the ROM also needs: the chip-reset register reading 0 (no debug/PSM restart)...
     mcu.peripherals[0x40064] = new PlainRegisters(mcu, 'VREG_AND_CHIP_RESET');
     // ...XIP_CTRL registers to exist (the ROM flushes/enables the cache)...
@@ -132,6 +139,8 @@ export class Pico {
     mcu.sio.readUint32 = (offset) => (offset === 0x008 ? sioRead(offset) | 0x2 : sioRead(offset));
 
     this.mcu = mcu;
+    /** A `Profiler` (profile.mjs) accounting every instruction while its window is open, or null. */
+    this.profiler = null;
     this.out = '';
     this.input = [];
     this.cycles = 0;
@@ -187,11 +196,33 @@ export class Pico {
           `no progress after ${maxCycles} cycles (PC=0x${core.PC.toString(16)}); output so far:\n${this.out.slice(-2000)}`,
         );
       }
+      const prof = this.profiler?.active ? this.profiler : null;
       for (let i = 0; i < 2000; i++) {
+        if (prof) {
+          // The same step, with every instruction's cycles accounted to its address.
+          const pc = core.PC;
+          if (core.waiting) {
+            const nanos = clock.nanosToNextAlarm;
+            if (!(nanos > 0)) throw new Error(`core asleep with nothing to wake it (PC=0x${pc.toString(16)})`);
+            clock.tick(nanos);
+            const c = Math.ceil((nanos * mcu.clkSys) / 1e9);
+            this.cycles += c;
+            prof.sleep(pc, c);
+          } else {
+            prof.lastPc = pc;
+            const c = core.executeInstruction();
+            this.cycles += c;
+            clock.tick((c * 1e9) / mcu.clkSys);
+            prof.step(pc, c, core);
+          }
+          continue;
+        }
         if (core.waiting) {
           const nanos = clock.nanosToNextAlarm;
           if (!(nanos > 0)) {
-            throw new Error(`core asleep with nothing to wake it (PC=0x${core.PC.toString(16)})`);
+            throw new Error(
+              `core asleep with nothing to wake it (PC=0x${core.PC.toString(16)}); output so far:\n${this.out.slice(-1000)}`,
+            );
           }
           clock.tick(nanos);
           this.cycles += Math.ceil((nanos * mcu.clkSys) / 1e9);
@@ -222,6 +253,20 @@ export class Pico {
     }
     this.flushLink();
     return this.cycles - start;
+  }
+
+  /**
+   * Runs `fn()` with `profiler` (profile.mjs) accounting every instruction of this board; `opts` as
+   * for `Profiler.start` (a focus). Returns what `fn` returns.
+   */
+  profiled(profiler, opts, fn) {
+    this.profiler = profiler;
+    profiler.start(this.mcu.core, opts);
+    try {
+      return fn();
+    } finally {
+      profiler.stop();
+    }
   }
 
   /** Sends the console output collected for the bridge. */

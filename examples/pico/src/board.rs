@@ -1,5 +1,5 @@
 //! Board commands: console lines starting with `%` (`%help`, `%info`, `%fs`, `%fs-format`,
-//! `%flash-test`, `%flash-verify`, `%flash-guard`).
+//! `%flash-test`, `%flash-verify`, `%flash-guard`, `%crc`).
 
 use core::fmt;
 
@@ -12,6 +12,15 @@ use crate::fs::{BLOCK_SIZE, Lfs, MAX_FILES, SharedLfs};
 use crate::layout::{self, FROZEN_RAM_LEN, FS_LEN, FS_OFFSET, IMAGE_LEN, IMAGE_OFFSET};
 use crate::vm::PicoVm;
 use crate::{ALLOCATOR, FROZEN_RAM};
+
+/// A count of tenths, shown as a decimal (`123` → `12.3`).
+struct Tenths(u64);
+
+impl fmt::Display for Tenths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0 / 10, self.0 % 10)
+    }
+}
 
 /// Region-relative offset of the sector `flash-test` uses: the last one, far from an image's start.
 const TEST_SECTOR: u32 = IMAGE_LEN - ERASE_SIZE as u32;
@@ -49,6 +58,8 @@ pub struct Board<'a> {
     pub root: &'a Root,
     /// The 1 MHz timer, for durations.
     pub timer: &'a hal::Timer,
+    /// The DMA sniffer's CRC, unless it failed its self-test at boot.
+    pub crc: Option<&'a crate::crc::DmaCrc>,
 }
 
 impl Board<'_> {
@@ -58,7 +69,7 @@ impl Board<'_> {
             "help" => {
                 let _ = writeln!(
                     out,
-                    "board commands:\n  %help          this list\n  %info          memory map, heap and stack use, flash chip, filesystem, what the boot mounted\n  %fs            filesystem use and state\n  %fs-format     close every file, format the filesystem (all files are lost)\n  %flash-test    erase the image region's last sector, program a pattern, verify via XIP\n  %flash-verify  check the pattern written by %flash-test is (still) there\n  %flash-guard   ask the flash adapters for writes outside their regions: all are refused"
+                    "board commands:\n  %help          this list\n  %info          memory map, heap and stack use, flash chip, filesystem, what the boot mounted\n  %fs            filesystem use and state\n  %fs-format     close every file, format the filesystem (all files are lost)\n  %flash-test    erase the image region's last sector, program a pattern, verify via XIP\n  %flash-verify  check the pattern written by %flash-test is (still) there\n  %flash-guard   ask the flash adapters for writes outside their regions: all are refused\n  %crc           CRC-32 of 64 KiB of flash by the DMA sniffer and by the table: same value, and how fast"
                 );
                 return;
             }
@@ -79,6 +90,7 @@ impl Board<'_> {
                 return;
             }
             "flash-guard" => return flash_guard(out, self.linked, vm, self.fs),
+            "crc" => return self.crc_test(out),
             _ => {}
         }
         let Some(region) = vm.mem.flash.region() else {
@@ -88,6 +100,14 @@ impl Board<'_> {
         match cmd {
             "info" => {
                 info(out, self.linked, region, self.booted.ram_returned);
+                let _ = writeln!(
+                    out,
+                    "crc:          {}",
+                    match self.crc {
+                        Some(_) => "CRC-32 by the DMA sniffer (channel 0), self-test passed",
+                        None => "CRC-32 by the table (the DMA sniffer failed its self-test)",
+                    }
+                );
                 self.fs_info(out);
                 let _ = writeln!(out, "{}", self.booted.image_status);
             }
@@ -108,6 +128,42 @@ impl Board<'_> {
                 let _ = writeln!(out, "unknown board command: %{other} (try %help)");
             }
         }
+    }
+
+    /// `%crc`: the CRC-32 of the first 64 KiB of flash (boot2 and the firmware), by the DMA sniffer
+    /// and by the table, with their times (cycles at 125 MHz).
+    fn crc_test(&self, out: &mut dyn fmt::Write) {
+        const LEN: usize = 64 * 1024;
+        // SAFETY: the first 64 KiB of XIP flash hold boot2 and the firmware's code, which nothing
+        // writes while it runs.
+        let bytes = unsafe { core::slice::from_raw_parts(layout::XIP_BASE as *const u8, LEN) };
+        let timed = |f: &dyn Fn() -> u32| {
+            let t0 = self.timer.get_counter();
+            let crc = f();
+            (crc, (self.timer.get_counter() - t0).to_micros())
+        };
+        let (table, table_us) = timed(&|| crate::crc::software(0, bytes));
+        // Cycles per byte in tenths, at 125 cycles per microsecond (no float formatting linked in).
+        let per_byte = |us: u64| {
+            let tenths = us * 1250 / LEN as u64;
+            Tenths(tenths)
+        };
+        let Some(engine) = self.crc else {
+            let _ = writeln!(
+                out,
+                "crc: table only (the DMA sniffer failed its self-test at boot): {LEN} B of flash {table:#010x} in {table_us} us ({} cycles/B)",
+                per_byte(table_us)
+            );
+            return;
+        };
+        let (dma, dma_us) = timed(&|| engine.update(0, bytes));
+        let _ = writeln!(
+            out,
+            "crc: {LEN} B of flash: DMA sniffer {dma:#010x} in {dma_us} us ({} cycles/B), table {table:#010x} in {table_us} us ({} cycles/B): {}",
+            per_byte(dma_us),
+            per_byte(table_us),
+            if dma == table { "same" } else { "DIFFERENT" }
+        );
     }
 
     fn fs_info(&self, out: &mut dyn fmt::Write) {

@@ -18,6 +18,7 @@
 #![no_main]
 
 mod board;
+mod crc;
 mod flash;
 mod fs;
 mod heap;
@@ -107,6 +108,12 @@ fn main() -> ! {
         halt()
     };
     let timer = hal::Timer::new(pac.TIMER, &mut pac.RESETS, &clocks);
+    // The DMA sniffer as the CRC-32 engine, if it passes its self-test (else the table); it lives
+    // as long as the firmware, so the VM's flash can hand it to the library at every boot.
+    let dma_crc: Option<&'static crc::DmaCrc> = crc::DmaCrc::new(pac.DMA, &mut pac.RESETS)
+        .ok()
+        .and_then(|engine| cortex_m::singleton!(: crc::DmaCrc = engine))
+        .map(|engine| &*engine);
     // USB CDC: a second console next to UART0 (the USB clock is 48 MHz from PLL_USB). The bus
     // allocator lives for the program, so the console link can be kept by the VM's poller.
     let Some(usb_bus) = cortex_m::singleton!(: UsbBusAllocator<hal::usb::UsbBus> =
@@ -165,8 +172,9 @@ fn main() -> ! {
         let _ = writeln!(session.out(), "layout error: {why}");
     }
     let firmware_end = linked.firmware_end - layout::XIP_BASE;
-    // SAFETY: core 1 is still parked in the boot ROM (never launched by this firmware), no DMA is
-    // configured, and `firmware_end` comes from the linker.
+    // SAFETY: core 1 is still parked in the boot ROM (never launched by this firmware), the only DMA
+    // channel (the CRC's, `crc.rs`) runs only while its caller waits, in thread mode, never inside a
+    // flash operation, and `firmware_end` comes from the linker.
     let image = match unsafe { RegionFlash::claim(IMAGE_OFFSET, IMAGE_LEN, firmware_end) } {
         Ok(r) => r,
         Err(e) => {
@@ -198,7 +206,7 @@ fn main() -> ! {
     );
     let root = Root::new(Box::new(fs::SharedLfs(lfs.clone())));
 
-    let Some(chip) = vm::PicoChip::new(image) else {
+    let Some(chip) = vm::PicoChip::new(image, dma_crc) else {
         let _ = writeln!(
             session.out(),
             "layout error: image region differs from minivm's memory map"
@@ -206,7 +214,7 @@ fn main() -> ! {
         halt()
     };
     let micros = || timer.get_counter().ticks();
-    let (first, mut booted) = vm::boot(chip, Some(frozen), Some(root.clone()), micros);
+    let (first, mut booted) = vm::boot(chip, Some(frozen), None, Some(root.clone()), micros);
     let mut vm = Some(first);
     // From here on, `%info`'s peak shows what running and freezing need beyond the VM's fixed setup.
     ALLOCATOR.reset_peak();
@@ -224,6 +232,7 @@ fn main() -> ! {
                     fs: &lfs,
                     root: &root,
                     timer: &timer,
+                    crc: dma_crc,
                 };
                 let mut out = session.out();
                 board.command(&mut out, &cmd, v);
@@ -231,9 +240,9 @@ fn main() -> ! {
             }
             Some(Step::Reboot) => {
                 let Some(old) = vm.take() else { break };
-                let (chip, frozen) = vm::shut_down(old);
+                let (chip, frozen, heap) = vm::shut_down(old);
                 session.rebooted();
-                let (next, b) = vm::boot(chip, frozen, Some(root.clone()), micros);
+                let (next, b) = vm::boot(chip, frozen, Some(heap), Some(root.clone()), micros);
                 vm = Some(next);
                 booted = b;
                 let _ = writeln!(session.out(), "{}", booted.image_status);

@@ -24,9 +24,12 @@ use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
 
+use flashfreeze::image::crc::{CrcEngine, SOFTWARE_CRC};
+use minivm::mem::HeapBuffers;
 use minivm::ramsection::RamSection;
 use minivm::vfs::Root;
 
+use crate::crc::DmaCrc;
 use crate::flash::{self, FlashError, RegionFlash};
 use crate::layout::{
     FLASH_SIZE, FROZEN_RAM_ADDR, FROZEN_RAM_LEN, FS_LEN, FS_OFFSET, IMAGE_LEN, IMAGE_OFFSET,
@@ -59,15 +62,21 @@ pub struct Booted {
 
 /// A VM as the board runs it (see the module docs), and what its boot found.
 ///
-/// `ram` is the frozen RAM section's physical memory (`None` keeps it in a heap buffer);
-/// `micros` is the clock that times the image mount.
+/// `ram` is the frozen RAM section's physical memory (`None` keeps it in a heap buffer); `heap` is
+/// the previous VM's heap arena after a soft reboot (`None` allocates one: at power-up, when the
+/// allocator is still one free run); `micros` is the clock that times the image mount.
 pub fn boot(
     chip: PicoChip,
     ram: Option<&'static mut [u8]>,
+    heap: Option<HeapBuffers>,
     fs: Option<Rc<Root>>,
     mut micros: impl FnMut() -> u64,
 ) -> (PicoVm, Booted) {
-    let mut vm = minivm::Vm::new(chip, VM_HEAP_LEN as u32);
+    // Reusing the arena: after a session the allocator may hold no free run of VM_HEAP_LEN bytes
+    // any more (buffers that outlive a VM sit between its old blocks), and a failed allocation
+    // here would end in the alloc error handler.
+    let heap = heap.unwrap_or_else(|| HeapBuffers::new(VM_HEAP_LEN as u32));
+    let mut vm = minivm::Vm::on_heap(chip, heap, PicoVm::builtins());
     // The interpreter bounds frames by the value stack's length: a smaller one leaves RAM for freezing.
     vm.stack.truncate(VM_STACK_WORDS);
     vm.stack.shrink_to_fit();
@@ -83,7 +92,10 @@ pub fn boot(
     if let Some(root) = fs {
         minivm::vfs::mount(&mut vm, root, minivm::vfs::SYS_PATH);
     }
+    #[cfg(not(feature = "dedup"))]
     minivm::freeze::FlashFreezer::attach(&mut vm);
+    #[cfg(feature = "dedup")]
+    minivm::freeze::FlashFreezer::attach_with(&mut vm, flashfreeze::plan::Dedup::ON);
     let t0 = micros();
     let mounted = vm.mount_frozen();
     let mount_us = micros() - t0;
@@ -108,28 +120,39 @@ pub fn boot(
     )
 }
 
-/// Takes the chip and the RAM section's memory back from `vm` (files it left open are closed), so
-/// that the next VM can have them; the VM is dropped.
-pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>) {
+/// Takes the chip, the RAM section's memory and the heap arena back from `vm` (files it left open
+/// are closed), so that the next VM can have them; the VM is dropped.
+pub fn shut_down(mut vm: PicoVm) -> (PicoChip, Option<&'static mut [u8]>, HeapBuffers) {
     minivm::session::close_files(&vm);
-    let chip = core::mem::replace(&mut vm.mem.flash, PicoChip { region: None });
+    let chip = core::mem::replace(
+        &mut vm.mem.flash,
+        PicoChip {
+            region: None,
+            crc: None,
+        },
+    );
     let ram = core::mem::replace(&mut vm.mem.ram, RamSection::Heap(alloc::vec::Vec::new()));
+    let heap = vm.mem.take_buffers();
     drop(vm);
-    (chip, ram.into_fixed())
+    (chip, ram.into_fixed(), heap)
 }
 
 /// The flash chip as minivm sees it: chip offsets, the image region writable, the rest refused.
 pub struct PicoChip {
     /// The image region; `None` for the detached stand-in.
     region: Option<RegionFlash>,
+    /// The DMA sniffer, when it passed its self-test: the image's CRCs at mount and freeze.
+    crc: Option<&'static DmaCrc>,
 }
 
 impl PicoChip {
-    /// Wraps the image region (`region` must be [`IMAGE_OFFSET`]`..+`[`IMAGE_LEN`], minivm's map).
-    pub fn new(region: RegionFlash) -> Option<Self> {
+    /// Wraps the image region (`region` must be [`IMAGE_OFFSET`]`..+`[`IMAGE_LEN`], minivm's map);
+    /// `crc` computes the image's CRCs (the table when `None`).
+    pub fn new(region: RegionFlash, crc: Option<&'static DmaCrc>) -> Option<Self> {
         (region.flash_offset() == IMAGE_OFFSET && region.as_slice().len() == IMAGE_LEN as usize)
             .then_some(Self {
                 region: Some(region),
+                crc,
             })
     }
 
@@ -242,10 +265,20 @@ impl minivm::FlashImage for PicoChip {
     fn image(&self) -> &[u8] {
         self.region.as_ref().map_or(&[], |r| r.as_slice())
     }
+
+    fn crc_engine(&self) -> &'static dyn CrcEngine {
+        match self.crc {
+            Some(dma) => dma,
+            None => &SOFTWARE_CRC,
+        }
+    }
 }
 
 impl minivm::freeze::FreezeFlash for PicoChip {
     fn detached() -> Self {
-        PicoChip { region: None }
+        PicoChip {
+            region: None,
+            crc: None,
+        }
     }
 }

@@ -808,3 +808,32 @@ def _tuple_subclass():
 
 
 t("tuple subclass", _tuple_subclass)
+
+
+class MultiDict(dict):
+    # microdot's shape: the dict's own item methods through super(), and a __getitem__ that
+    # does not make the dict iterate by index.
+    def __setitem__(self, key, value):
+        if key not in self:
+            super().__setitem__(key, [])
+        super().__getitem__(key).append(value)
+
+    def __getitem__(self, key):
+        return super().__getitem__(key)[0]
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+
+
+def _dict_subclass_items():
+    d = MultiDict()
+    d["a"] = 1
+    d["a"] = 2
+    d["b"] = 3
+    keys = sorted(k for k in d)
+    firsts = [d[k] for k in keys]
+    del d["b"]
+    return [keys, firsts, list(d.items()), len(d), list(d.keys()), {}.__getitem__ is not None]
+
+
+t("dict subclass items via super()", _dict_subclass_items)

@@ -322,11 +322,18 @@ fn main() {
     let _ = out.flush();
     if verbose {
         // What each batch frozen in this run put in flash, by kind (image density reports).
-        for (i, st) in vm.freeze_log.iter().enumerate() {
+        for (i, b) in vm.freeze_log.iter().enumerate() {
+            let st = &b.stats;
             eprintln!(
-                "minivm: batch {i}: {} flash bytes, {} ram bytes, {} objects",
-                st.flash_bytes, st.ram_bytes, st.objects
+                "minivm: batch {i} ({}): {} flash bytes, {} ram bytes, {} objects",
+                b.modules.join(", "),
+                st.flash_bytes,
+                st.ram_bytes,
+                st.objects
             );
+            for (m, why) in &b.waited {
+                eprintln!("minivm:   {m} waited: it reached {why}");
+            }
             for k in &st.kinds {
                 eprintln!(
                     "minivm:   {:12} {:?} {:5} objects {:7} bytes",

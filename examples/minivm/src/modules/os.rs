@@ -4,7 +4,9 @@
 //! `listdir([path])`, `ilistdir([path])` (tuples `(name, type, 0, size)`), `stat(path)` (a
 //! 10-tuple: `st_mode` first, `st_size` at index 6), `statvfs(path)` (a 10-tuple: `f_bsize,
 //! f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_favail, f_flag, f_namemax`),
-//! `remove`, `rmdir`, `mkdir`, `rename(old, new)`, `getcwd()`, `chdir(path)`, and `sep`.
+//! `remove`, `rmdir`, `mkdir`, `rename(old, new)`, `getcwd()`, `chdir(path)`, `sep`, and
+//! `uname()` (a static attribute tuple: `sysname` and `nodename` `'minivm'`, `release` the
+//! MicroPython release minivm follows, `version`, `machine`).
 //! Paths are resolved against the current directory; every failure is an `OSError` with the
 //! [`VfsError`]'s errno, `ENODEV` when no filesystem is mounted. `open()` and the
 //! file objects are in `types::file`.
@@ -15,6 +17,7 @@ use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::Value;
 use crate::slots::{Constant, ModuleDef, Native, NativeModule};
+use crate::types::namedtuple;
 use crate::vfs::{Root, VfsError};
 use crate::vm::{R, Vm};
 
@@ -36,10 +39,48 @@ impl<F: FlashImage> NativeModule<F> for Os {
             Native::new("rename", rename),
             Native::new("getcwd", getcwd),
             Native::new("chdir", chdir),
+            Native::args("uname", uname, 0, 0),
         ],
+        objects: Some(objects),
+        names: &["_uname", "sysname", "nodename", "release", "machine"],
         constants: &[Constant::Str("sep", "/")],
         ..ModuleDef::new("os")
     };
+}
+
+/// The static objects: `uname()`'s answer.
+fn objects<F: FlashImage>(vm: &mut Vm<F>) -> Vec<(&'static str, Value)> {
+    let [a, b, c] = crate::modules::sys::VERSION;
+    let release = alloc::format!("{a}.{b}.{c}");
+    let version = alloc::format!(
+        "v{release} (minivm, flashfreeze {})",
+        env!("CARGO_PKG_VERSION")
+    );
+    let vals = [
+        vm.static_str("minivm"),
+        vm.static_str("minivm"),
+        vm.static_str(&release),
+        vm.static_str(&version),
+        vm.static_str("minivm with flashfreeze"),
+    ];
+    let t = namedtuple::static_attrtuple(
+        vm,
+        &["sysname", "nodename", "release", "version", "machine"],
+        &vals,
+    );
+    alloc::vec![("_uname", t)]
+}
+
+/// `uname()`.
+fn uname<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
+    let q = vm.q("_uname");
+    let found = vm
+        .builtin_named("os")
+        .and_then(|m| vm.dict_get_q(vm.wv(m, 2), q));
+    match found {
+        Some(v) => Ok(v),
+        None => vm.raise_msg("RuntimeError", "os.uname is missing from the statics"),
+    }
 }
 
 /// A size as a small int (saturated: a 31-bit int cannot hold more).

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use crate::mem::FlashImage;
 use crate::obj::*;
 use crate::slots::{Attr, AttrOp, Constant, ModuleDef, Native, NativeModule};
-use crate::types::file;
+use crate::types::{file, namedtuple};
 use crate::vm::{R, Vm};
 
 /// The `sys` module.
@@ -61,7 +61,7 @@ impl<F: FlashImage> NativeModule<F> for Sys {
 
 /// The MicroPython release whose behaviour minivm follows (the oracle's), as
 /// `sys.implementation.version`.
-const VERSION: [i32; 3] = [1, 27, 0];
+pub const VERSION: [i32; 3] = [1, 27, 0];
 /// `sys.implementation._mpy`: `.mpy` version 6, sub-version 3, no native architecture.
 const MPY: i32 = 6 | (3 << 8);
 
@@ -87,20 +87,15 @@ fn objects<F: FlashImage>(vm: &mut Vm<F>) -> Vec<(&'static str, Value)> {
 /// instance  [hdr|INSTANCE][class][null][values tuple]
 /// ```
 fn implementation<F: FlashImage>(vm: &mut Vm<F>) -> Value {
-    let names = ["name", "version", "_machine", "_mpy", "_build"].map(|n| vm.q(n));
-    let fields = vm.static_tuple(&names);
-    let fq = vm.q("_fields");
-    let ns = vm.static_dict(&[(fq, fields)]);
-    let tuple = Value(vm.st.types[Kind::TUPLE.id() as usize]);
-    let bases = vm.static_tuple(&[tuple]);
-    let flags = class_flags::NAMEDTUPLE | class_flags::NATIVE_BASE;
-    let class = vm.static_words(&[header(Kind::CLASS, flags), Value::qstr(1).0, bases.0, ns.0]);
     let [a, b, c] = VERSION.map(Value::small);
     let version = vm.static_tuple(&[a, b, c, Value::qstr(1)]);
     let name = vm.static_str("micropython");
     let machine = vm.static_str("minivm");
-    let values = vm.static_tuple(&[name, version, machine, Value::small(MPY), machine]);
-    vm.static_words(&[header(Kind::INSTANCE, 0), class.0, 0, values.0])
+    namedtuple::static_attrtuple(
+        vm,
+        &["name", "version", "_machine", "_mpy", "_build"],
+        &[name, version, machine, Value::small(MPY), machine],
+    )
 }
 
 /// `sys.path` (load and store), `sys.modules`, `sys.argv`.

@@ -4,7 +4,8 @@
 //! weekday, yearday)`, weekday 0 = Monday; epoch 1970; `mktime` normalises out-of-range
 //! fields, so `mday + 1` is tomorrow).
 //!
-//! The host sets [`Vm::ticks_ms`] from a real clock; a sleep advances it, so a program that
+//! `time()` is whole seconds and `time_ns()` nanoseconds of the same clock; `ticks_cpu()` is
+//! `ticks_us()`. The host sets [`Vm::ticks_ms`] from a real clock; a sleep advances it, so a program that
 //! waits runs at once and deterministically. Ticks wrap at 2^30, as MicroPython's small ints do.
 
 use crate::mem::FlashImage;
@@ -29,6 +30,8 @@ impl<F: FlashImage> NativeModule<F> for Time {
             Native::new("sleep_ms", sleep_ms),
             Native::new("sleep_us", sleep_us),
             Native::new("time", time),
+            Native::args("time_ns", time_ns, 0, 0),
+            Native::args("ticks_cpu", ticks_us, 0, 0),
             Native::args("gmtime", gmtime, 0, 1),
             Native::args("localtime", gmtime, 0, 1),
             Native::args("mktime", mktime, 1, 1),
@@ -101,6 +104,13 @@ fn sleep_us<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<V
 
 fn time<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
     Ok(Value::small((vm.ticks_ms / 1000) as i32))
+}
+
+/// `time_ns()`: the simulated clock in nanoseconds (a big int once past 2**30).
+fn time_ns<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
+    let z =
+        crate::mpz::Mpz::from_i64(vm.ticks_ms as i64).mul(&crate::mpz::Mpz::from_i64(1_000_000));
+    vm.new_int(&z)
 }
 
 /// Seconds from 1970-01-01 to 2000-01-01.

@@ -1167,6 +1167,12 @@ fn the_seed_scripts_parse() {
         include_str!("../../demo/seed-1.txt"),
         include_str!("../../demo/seed-2.txt"),
         include_str!("../../demo/seed-3.txt"),
+        include_str!("../../demo/app-1.txt"),
+        include_str!("../../demo/app-2.txt"),
+        include_str!("../../demo/app-3.txt"),
+        include_str!("../../demo/app-4.txt"),
+        include_str!("../../demo/heap-1.txt"),
+        include_str!("../../demo/heap-2.txt"),
     ];
     let mut statements = 0;
     for script in scripts {

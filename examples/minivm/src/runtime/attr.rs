@@ -116,6 +116,11 @@ impl<F: FlashImage> Vm<F> {
 
     /// `obj.name`, or `None` if missing.
     pub fn try_load_attr(&mut self, obj: Value, name: Value) -> R<Option<Value>> {
+        // A module's attribute slot answers from its globals only; `__class__` is every
+        // object's (MicroPython asks for it before the type's attribute slot).
+        if name == sq!("__class__") && self.kind(obj) == Some(Kind::MODULE) {
+            return Ok(Some(Value(self.type_of(obj))));
+        }
         match self.attr_slot(obj, name, AttrOp::Load)? {
             Attr::Found(v) => Ok(Some(v)),
             Attr::Method(f, s) => Ok(Some(self.alloc_obj(Kind::BOUND_METH, 0, &[f, s])?)),

@@ -29,6 +29,8 @@ impl<F: FlashImage> NativeType<F> for BigInt {
         print: Some(print),
         unary_op: Some(unary_op),
         binary_op: Some(binary_op),
+        // Immutable, no identity (as MicroPython's boxed numbers): equal ones may share a copy.
+        merge: true,
         ..TypeSlots::new(Kind::BIGINT, "int")
     };
 }

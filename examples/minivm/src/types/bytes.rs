@@ -65,6 +65,8 @@ impl<F: FlashImage> NativeType<F> for Bytes {
             Native::new("isupper", m::isupper),
             Native::new("islower", m::islower),
         ],
+        // Immutable, no identity (as MicroPython's): equal bytes objects may share a frozen copy.
+        merge: true,
         ..TypeSlots::new(Kind::BYTES, "bytes")
     };
 }

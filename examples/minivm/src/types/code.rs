@@ -22,6 +22,8 @@ impl<F: FlashImage> NativeType<F> for Code {
             values: Some(frozen_values),
             write: write_frozen,
         }),
+        // Not a Python object (MicroPython's raw code is not either): equal code shares a copy.
+        merge: true,
         ..TypeSlots::new(Kind::RAW_CODE, "code")
     };
 }

@@ -21,6 +21,8 @@ impl<F: FlashImage> NativeType<F> for ConstArray {
             values: None,
             write: write_trimmed,
         }),
+        // Internal tables, never written once built: equal ones may share a frozen copy.
+        merge: true,
         ..TypeSlots::new(Kind::CONST_ARRAY, "const_array")
     };
 }

@@ -45,6 +45,10 @@ impl<F: FlashImage> NativeType<F> for Dict {
             Native::new("copy", copy),
             Native::new("popitem", popitem),
             Native::new("fromkeys", fromkeys),
+            // As MicroPython's dict, for `super().__setitem__(k, v)` in a subclass.
+            Native::args("__getitem__", getitem, 2, 2),
+            Native::args("__setitem__", setitem, 3, 3),
+            Native::args("__delitem__", delitem, 2, 2),
         ],
         ..TypeSlots::new(Kind::DICT, "dict")
     };
@@ -177,6 +181,23 @@ fn subscr<F: FlashImage>(vm: &mut Vm<F>, d: Value, key: Value, op: SubscrOp) -> 
             None => vm.raise_args("KeyError", &[key]),
         },
     }
+}
+
+/// `d.__getitem__(k)`.
+fn getitem<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    Ok(subscr(vm, args[0], args[1], SubscrOp::Load)?.unwrap_or(Value::NULL))
+}
+
+/// `d.__setitem__(k, v)`.
+fn setitem<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    subscr(vm, args[0], args[1], SubscrOp::Store(args[2]))?;
+    Ok(vm.none())
+}
+
+/// `d.__delitem__(k)`.
+fn delitem<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) -> R<Value> {
+    subscr(vm, args[0], args[1], SubscrOp::Delete)?;
+    Ok(vm.none())
 }
 
 /// `dict()`, `dict(mapping or pairs)`, `dict(**kw)`.

@@ -375,6 +375,12 @@ fn getiter<F: FlashImage>(vm: &mut Vm<F>, v: Value) -> R<Value> {
     if let Some(it) = special(vm, v, sq!("__iter__"), &[])? {
         return Ok(it);
     }
+    // A native base that iterates comes before `__getitem__` (MicroPython's class lookup
+    // finds the base's `getiter` slot first: `class D(dict)` with a `__getitem__` iterates
+    // its keys).
+    if let Some(n) = native(vm, v).filter(|&n| vm.slots(n).is_some_and(|t| t.getiter.is_some())) {
+        return vm.get_iter(n);
+    }
     if vm.lookup_method(v, sq!("__getitem__"))?.is_some() {
         return iter::new(vm, iter_kind::SEQ, v);
     }

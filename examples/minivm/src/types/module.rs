@@ -77,7 +77,10 @@ fn attr<F: FlashImage>(vm: &mut Vm<F>, m: Value, name: Value, op: AttrOp) -> R<A
                 _ => Ok(Attr::Missing),
             }
         }
-        AttrOp::Store(v) => vm.dict_store(g, name, v).map(|()| Attr::Done),
+        // A frozen module takes new bindings in its heap overlay, as its own `global x; x = …`
+        // does (real code patches modules: `umqtt.simple.socket = fake`); they last until
+        // reboot.
+        AttrOp::Store(v) => vm.store_global(g, name, v).map(|()| Attr::Done),
         AttrOp::Delete => vm.delete_from(g, name),
     }
 }

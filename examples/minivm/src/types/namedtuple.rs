@@ -129,3 +129,19 @@ pub fn print<F: FlashImage>(vm: &mut Vm<F>, v: Value, s: &mut String, depth: u32
     s.push(')');
     Ok(())
 }
+
+/// A firmware-static attribute tuple (MicroPython's `attrtuple`: `sys.implementation`,
+/// `os.uname()`): an instance of a nameless namedtuple class with `fields`, printed
+/// `(name=…, …)`. Laid out at boot only.
+pub fn static_attrtuple<F: FlashImage>(vm: &mut Vm<F>, fields: &[&str], values: &[Value]) -> Value {
+    let names: Vec<Value> = fields.iter().map(|n| vm.q(n)).collect();
+    let fields = vm.static_tuple(&names);
+    let fq = vm.q("_fields");
+    let ns = vm.static_dict(&[(fq, fields)]);
+    let tuple = Value(vm.st.types[Kind::TUPLE.id() as usize]);
+    let bases = vm.static_tuple(&[tuple]);
+    let flags = class_flags::NAMEDTUPLE | class_flags::NATIVE_BASE;
+    let class = vm.static_words(&[header(Kind::CLASS, flags), Value::qstr(1).0, bases.0, ns.0]);
+    let values = vm.static_tuple(values);
+    vm.static_words(&[header(Kind::INSTANCE, 0), class.0, 0, values.0])
+}

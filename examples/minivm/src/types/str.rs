@@ -77,6 +77,8 @@ impl<F: FlashImage> NativeType<F> for Str {
             Native::new("encode", encode),
         ],
         names: &["keepends"],
+        // Immutable, no identity (as MicroPython's): equal strs may share a frozen copy.
+        merge: true,
         ..TypeSlots::new(Kind::STR, "str")
     };
 }
@@ -381,7 +383,7 @@ pub fn frozen_size<F: FlashImage>(vm: &Vm<F>, v: Value) -> u32 {
 pub fn write_frozen<F: FlashImage>(vm: &Vm<F>, v: Value, out: &mut [u8]) {
     let hdr = vm.w(v, 0);
     let n = (hdr >> 8) & STR_LEN_MASK;
-    let Some(b) = vm.mem.bytes(v.0 + 8, n) else {
+    let Some(b) = vm.mem.bytes(v.0 + payload_offset(hdr), n) else {
         return;
     };
     write_words(out, &[hdr | COMPACT as u32]);

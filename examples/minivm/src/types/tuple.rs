@@ -23,6 +23,9 @@ impl<F: FlashImage> NativeType<F> for Tuple {
         getiter: Some(getiter),
         subscr: Some(subscr),
         methods: &[Native::new("index", index), Native::new("count", count)],
+        // Immutable, no identity (MicroPython's `()` is one object already): equal tuples, items
+        // the same objects, may share a frozen copy.
+        merge: true,
         ..TypeSlots::new(Kind::TUPLE, "tuple")
     };
 }

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use flashfreeze::plan::Dedup;
 use minivm::Vm;
 use minivm::freeze::{FlashFreezer, SimChip};
 use minivm::mem::FlashImage;
@@ -15,9 +16,14 @@ use minivm::sources::{Bundled, DirSource};
 /// A VM booted on `chip`: mounts its image, attaches the freezer, and finds modules in `dir`
 /// (if any), then in the bundled ones.
 pub fn boot(chip: SimChip, dir: Option<&Path>) -> Vm<SimChip> {
+    boot_with(chip, dir, Dedup::OFF)
+}
+
+/// [`boot`], with a freezer that deduplicates as `dedup` says.
+pub fn boot_with(chip: SimChip, dir: Option<&Path>, dedup: Dedup) -> Vm<SimChip> {
     let mut vm = Vm::new(chip, HEAP_DEFAULT);
     let _ = vm.mount_frozen();
-    FlashFreezer::attach(&mut vm);
+    FlashFreezer::attach_with(&mut vm, dedup);
     if let Some(d) = dir {
         vm.sources.push(Box::new(DirSource(d.to_path_buf())));
     }

@@ -1,0 +1,3 @@
+# Frozen before its package meets the socket.
+def answer():
+    return 41
