@@ -371,9 +371,6 @@ impl<'a, D: Device> Chain<'a, D> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
-        // A compaction cut while it moved its copy into place is finished first: an append on
-        // the empty chain would erase the staged copy.
-        self.recover().await?;
         let r = self.append_inner(plan, vm).await;
         if r.is_err() && self.state.is_none() {
             self.state = Self::scan(&mut self.flash, &self.cfg, true).ok();

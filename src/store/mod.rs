@@ -652,6 +652,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
+        // A compaction cut while it moved its copy into place is finished first (an append on
+        // the empty chain would erase the staged copy); apart, so the append's future, which
+        // `block_on` holds on the heap, stays as small as it was.
+        block_on(self.chain.recover())?;
         block_on(self.chain.append(plan, vm))
     }
 
@@ -713,6 +717,7 @@ impl<'a, F: NorFlash> Store<'a, F> {
     where
         M: LiveHeap + ?Sized,
     {
+        block_on(self.chain.recover())?;
         block_on(self.chain.freeze(vm, roots))
     }
 
@@ -896,6 +901,7 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
+        self.chain.recover().await?;
         self.chain.append(plan, vm).await
     }
 
@@ -908,6 +914,7 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
     where
         M: LiveHeap + ?Sized,
     {
+        self.chain.recover().await?;
         self.chain.freeze(vm, roots).await
     }
 
