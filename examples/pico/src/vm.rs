@@ -317,7 +317,7 @@ pub static WORK: critical_section::Mutex<core::cell::RefCell<(usize, [BatchWork;
         }; WORK_LOG],
     )));
 
-/// minivm's freezer, with each batch bracketed by the Rust allocator's peak ([`WORK`]): the
+/// minivm's freezer (every method forwarded), with each batch bracketed by the Rust allocator's peak ([`WORK`]): the
 /// freezer's working memory on the board, measured rather than estimated.
 struct Measured(alloc::boxed::Box<dyn minivm::vm::Freezer<PicoChip>>);
 
@@ -371,6 +371,29 @@ impl minivm::vm::Freezer<PicoChip> for Measured {
 
     fn clear(&mut self, vm: &mut PicoVm) -> Result<(), String> {
         self.0.clear(vm)
+    }
+
+    fn remove(&mut self, vm: &mut PicoVm, name: &str) -> Result<(), String> {
+        self.0.remove(vm, name)
+    }
+
+    fn modules(
+        &mut self,
+        vm: &mut PicoVm,
+    ) -> Result<alloc::vec::Vec<(String, u32, u64, u64)>, String> {
+        self.0.modules(vm)
+    }
+
+    fn info(&mut self, vm: &mut PicoVm) -> Result<alloc::vec::Vec<(&'static str, u64)>, String> {
+        self.0.info(vm)
+    }
+
+    fn compact(&mut self, vm: &mut PicoVm) -> Result<String, String> {
+        self.0.compact(vm)
+    }
+
+    fn recover(&mut self, vm: &mut PicoVm) -> Result<bool, String> {
+        self.0.recover(vm)
     }
 
     fn measures(&self) -> bool {
