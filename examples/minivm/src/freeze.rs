@@ -737,37 +737,6 @@ fn freeze_batch<F: FreezeFlash>(
     }
 }
 
-/// One qstr pool of a chain: its first id, how many ids it numbers, the pool.
-type PoolRange = (u32, u32, Value);
-
-impl<F: FlashImage> Vm<F> {
-    /// The id ranges of the pools chained from `self.qpool`, head first (at most one entry per
-    /// id, so a chain that loops ends).
-    fn pool_index(&self) -> Vec<PoolRange> {
-        let mut out = Vec::new();
-        let mut p = self.qpool;
-        let bound = self.next_qstr.saturating_sub(self.first_dyn_qstr) as usize + 1;
-        while p.is_ptr() && out.len() < bound {
-            let first = self.wv(p, 2).as_int().max(0) as u32;
-            let stated = self.wv(p, 3).as_int().max(0) as u32;
-            out.push((first, stated.min(self.pool_len(p)), p));
-            p = self.wv(p, 1);
-        }
-        out
-    }
-
-    /// The text of qstr `id`, as [`Vm::qstr_text`] finds it, with the pools from `pools`.
-    fn indexed_text(&self, pools: &[PoolRange], id: u32) -> Option<&[u8]> {
-        if let Some(s) = crate::qstr::fixed_str(&self.fw, id) {
-            return Some(s.as_bytes());
-        }
-        let &(first, _, p) = pools
-            .iter()
-            .find(|&&(first, n, _)| id >= first && id - first < n)?;
-        Some(self.pool_text(p, id - first).unwrap_or(b"?"))
-    }
-}
-
 /// What [`Vm::mount_frozen`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MountInfo {
@@ -812,20 +781,17 @@ impl<F: FlashImage> Vm<F> {
             let n = self.wv(pool, 3).as_int() as u32;
             self.next_qstr = first + n;
         }
-        // The frozen pools' id ranges, from one walk of their chain: each module's name is
-        // then found in this small index, not by a walk of the chain per module.
-        let pools = self.pool_index();
         let mut modules = Vec::new();
         for (kind, name, addr) in roots {
             if kind == RootKind::MODULE {
                 // A frozen module holds its name's qstr (word 1): the key, with no search of
-                // the qstr pools' strings, once its text is checked against the root's name.
-                // Anything else is interned by its text, as it always was.
+                // the qstr pools (looking its text up by id walks the pools, not their
+                // strings). Anything else is interned by its text, as it always was.
                 let m = Value(addr as u32);
                 let own = self.wv(m, 1);
                 let named = self.kind(m) == Some(Kind::MODULE)
                     && own.is_qstr()
-                    && self.indexed_text(&pools, own.as_qstr()) == Some(name.as_bytes());
+                    && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
                 let key = if named {
                     own
                 } else {
