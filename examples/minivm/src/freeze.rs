@@ -392,7 +392,10 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
                 let _ = self.mem.write_u32(a, n);
             }
         }
-        // Every heap allocation (garbage included).
+        // Every heap allocation (garbage included), but the originals this freeze placed: once
+        // this pass is done nothing live points at them (every slot that did now holds the
+        // frozen address), so rewriting their insides is work on garbage. One forwarding
+        // lookup per allocation spares a lookup per word of the frozen graph's originals.
         let mut b = 0;
         let blocks = self.mem.heap_blocks();
         while b < blocks {
@@ -406,6 +409,9 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
             let Some((osize, true)) = self.object_layout(self.mem.read_u32(a)) else {
                 continue;
             };
+            if forward(self, a).is_some() {
+                continue;
+            }
             let words = osize.min(size) / 4;
             for i in 1..words {
                 let w = self.mem.read_u32(a + 4 * i);
