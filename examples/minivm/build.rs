@@ -1,6 +1,8 @@
 //! Embeds every `py/**/*.mpy` as a bundled module: `a/b.mpy` → `a.b`, `a/__init__.mpy` → package `a`.
 
 use std::fmt::Write as _;
+
+use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -24,7 +26,7 @@ fn main() {
     let mut files = Vec::new();
     walk(&root, &mut files);
     let mut src = String::from(
-        "/// (dotted name, is package, .mpy bytes) of each bundled module.\npub static BUNDLED: &[(&str, bool, &[u8])] = &[\n",
+        "/// (dotted name, is package, .mpy bytes, `sha256:` of the bytes) of each bundled module.\npub static BUNDLED: &[(&str, bool, &[u8], &str)] = &[\n",
     );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
@@ -41,9 +43,16 @@ fn main() {
             continue;
         }
         let name = parts.join(".");
+        // The source record's hash (`lifecycle::source_hash`), so that the stale check at
+        // import never hashes a bundled module on the device.
+        let bytes = std::fs::read(f).expect("read bundled .mpy");
+        let mut hash = String::from("sha256:");
+        for b in sha2::Sha256::digest(&bytes) {
+            let _ = write!(hash, "{b:02x}");
+        }
         let _ = writeln!(
             src,
-            "    ({name:?}, {pkg}, include_bytes!({:?})),",
+            "    ({name:?}, {pkg}, include_bytes!({:?}), {hash:?}),",
             f.display().to_string()
         );
     }

@@ -779,8 +779,7 @@ fn freeze_batch<F: FreezeFlash>(
     let sources: Vec<(String, u32)> = group
         .iter()
         .filter_map(|(n, m)| {
-            let (path, bytes) = vm.module_source(n)?;
-            let hash = crate::lifecycle::source_hash(&bytes);
+            let (path, hash) = vm.module_source_hash(n)?;
             Some((records::source_name(n, &path, &hash)?, *m))
         })
         .collect();

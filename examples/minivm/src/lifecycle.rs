@@ -124,9 +124,9 @@ impl<F: FlashImage> Vm<F> {
         }
         let (mut done, mut lines) = (Vec::new(), Vec::new());
         for (name, _path, hash) in refused {
-            let line = match (self.module_source(&name), hash) {
+            let line = match (self.module_source_hash(&name), hash) {
                 (None, _) => format!("{name}: not re-frozen (source missing)"),
-                (Some((path, bytes)), Some(h)) if source_hash(&bytes) != h => {
+                (Some((path, now)), Some(h)) if now != h => {
                     format!("{name}: not re-frozen ({path} changed since it was frozen)")
                 }
                 (Some(_), _) => match self.import_dotted(&name) {
@@ -174,13 +174,21 @@ impl<F: FlashImage> Vm<F> {
         None
     }
 
+    /// Module `name`'s source as an import would find it now: (path, [`source_hash`]), by
+    /// [`crate::vm::ModuleSource::hash_on`] (a bundled module's hash is the build's, not
+    /// recomputed).
+    pub fn module_source_hash(&self, name: &str) -> Option<(String, String)> {
+        let dirs = self.sys_path_dirs();
+        self.sources.iter().find_map(|s| s.hash_on(name, &dirs))
+    }
+
     /// Whether frozen module `name` is stale: its source exists and differs from what was
     /// frozen. `None` when no source record names it.
     pub fn frozen_is_stale(&self, name: &str) -> Option<bool> {
         let rec = self.lifecycle.sources.iter().find(|s| s.name == name)?;
         Some(
-            self.module_source(name)
-                .is_some_and(|(_, b)| source_hash(&b) != rec.hash),
+            self.module_source_hash(name)
+                .is_some_and(|(_, h)| h != rec.hash),
         )
     }
 
@@ -200,7 +208,8 @@ impl<F: FlashImage> Vm<F> {
             return Ok(false);
         };
         self.lifecycle.sources[i].checked = true;
-        if self.frozen_is_stale(name) != Some(true) {
+        // 'use' takes the frozen copy whatever the source says: no search, no hash.
+        if self.lifecycle.stale == Stale::Use || self.frozen_is_stale(name) != Some(true) {
             return Ok(false);
         }
         match self.lifecycle.stale {

@@ -14,15 +14,15 @@ impl ModuleSource for Bundled {
     fn find(&self, name: &str) -> Option<(Vec<u8>, bool)> {
         BUNDLED
             .iter()
-            .find(|(n, _, _)| *n == name)
-            .map(|(_, pkg, b)| (b.to_vec(), *pkg))
+            .find(|(n, _, _, _)| *n == name)
+            .map(|(_, pkg, b, _)| (b.to_vec(), *pkg))
     }
     fn path_on(
         &self,
         name: &str,
         _path: &[alloc::string::String],
     ) -> Option<alloc::string::String> {
-        let (_, pkg, _) = BUNDLED.iter().find(|(n, _, _)| *n == name)?;
+        let (_, pkg, _, _) = BUNDLED.iter().find(|(n, _, _, _)| *n == name)?;
         let rel = name.replace('.', "/");
         Some(if *pkg {
             alloc::format!("<bundled>/{rel}/__init__.mpy")
@@ -31,15 +31,28 @@ impl ModuleSource for Bundled {
         })
     }
     fn is_package_dir(&self, name: &str) -> bool {
-        BUNDLED.iter().any(|(n, _, _)| {
+        BUNDLED.iter().any(|(n, _, _, _)| {
             n.len() > name.len() && n.starts_with(name) && n.as_bytes()[name.len()] == b'.'
         })
+    }
+    // The bytes are the firmware's own, so their hash was computed by `build.rs`: nothing
+    // is copied or hashed on the device.
+    fn hash_on(
+        &self,
+        name: &str,
+        path: &[alloc::string::String],
+    ) -> Option<(alloc::string::String, alloc::string::String)> {
+        let (_, _, _, hash) = BUNDLED.iter().find(|(n, _, _, _)| *n == name)?;
+        Some((
+            self.path_on(name, path)?,
+            alloc::string::String::from(*hash),
+        ))
     }
 }
 
 /// Names of the bundled modules.
 pub fn bundled_names() -> impl Iterator<Item = &'static str> {
-    BUNDLED.iter().map(|(n, _, _)| *n)
+    BUNDLED.iter().map(|(n, _, _, _)| *n)
 }
 
 /// Modules from a directory of `.mpy` files: `a/b.mpy` is `a.b`, `a/__init__.mpy` is package `a`.

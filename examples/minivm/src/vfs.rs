@@ -508,6 +508,21 @@ impl ModuleSource for VfsSource {
             .flat_map(|(f, p)| [f, p])
             .find(|f| self.root.read_file(f).is_ok())
     }
+
+    // One read of the file (the default reads it for `find_on` and again for `path_on`).
+    fn hash_on(&self, name: &str, path: &[String]) -> Option<(String, String)> {
+        if name.split('.').any(|p| p.is_empty()) {
+            return None;
+        }
+        Self::candidates_on(path, name, ".mpy")
+            .into_iter()
+            .zip(Self::candidates_on(path, name, "/__init__.mpy"))
+            .flat_map(|(f, p)| [f, p])
+            .find_map(|f| {
+                let b = self.root.read_file(&f).ok()?;
+                Some((f, crate::lifecycle::source_hash(&b)))
+            })
+    }
 }
 
 /// Gives `vm` the filesystem `root` for `open()` and `os`, and makes the importer search

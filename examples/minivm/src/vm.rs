@@ -53,6 +53,17 @@ pub trait ModuleSource {
     fn is_package_dir_on(&self, name: &str, _path: &[String]) -> bool {
         self.is_package_dir(name)
     }
+    /// The path and content hash (`crate::lifecycle::source_hash`) of the bytes
+    /// [`ModuleSource::find_on`] reads for `name`: what a source record holds and the stale
+    /// check compares. A source that knows its bytes' hash (the bundled modules, hashed at build
+    /// time) answers without reading them.
+    fn hash_on(&self, name: &str, path: &[String]) -> Option<(String, String)> {
+        let (bytes, _) = self.find_on(name, path)?;
+        let p = self
+            .path_on(name, path)
+            .unwrap_or_else(|| String::from(name));
+        Some((p, crate::lifecycle::source_hash(&bytes)))
+    }
 }
 
 /// Addresses of the firmware statics the VM needs by name.
