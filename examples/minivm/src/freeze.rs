@@ -557,17 +557,29 @@ impl FlashFreezer {
     }
 
     /// Opens the store on `vm`'s flash and runs `f` on it, the device lent to the store
-    /// while the VM holds a stand-in.
+    /// while the VM holds a stand-in. The store reads the region in place and starts from
+    /// what `state` knew of it (the last store's, or `None`: it reads the region), and leaves
+    /// there what it knows after `f`, so the next operation of the boot does not read the
+    /// region again (the boot's recovery scan is the first freeze's).
     fn with_store<F: FreezeFlash, T>(
         vm: &mut Vm<F>,
+        state: &mut Option<StoreState>,
         f: impl FnOnce(&mut Store<'_, &mut F>) -> Result<T, StoreError<F::Error>>,
     ) -> Result<T, String> {
         let fw = firmware_id(vm);
         let statics = statics_ranges(vm);
         let crc = vm.mem.flash.crc_engine();
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
-        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics, crc)) {
-            Ok(mut store) => f(&mut store).map_err(|e| format!("{e}")),
+        let r = match open_store(
+            &mut dev,
+            store_config(fw.as_bytes(), &statics, crc),
+            state.take(),
+        ) {
+            Ok(mut store) => {
+                let r = f(&mut store).map_err(|e| format!("{e}"));
+                *state = store.into_parts().1;
+                r
+            }
             Err(e) => Err(format!("flash: {e}")),
         };
         vm.mem.flash = dev;
@@ -623,9 +635,10 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn remove(&mut self, vm: &mut Vm<F>, name: &str) -> Result<(), String> {
-        // The store written here is another handle: what this one knew is stale.
-        self.state = None;
-        Self::with_store(vm, |store| store.remove::<Freezing<'_, F>>(name)).map_err(|e| {
+        Self::with_store(vm, &mut self.state, |store| {
+            store.remove::<Freezing<'_, F>>(name)
+        })
+        .map_err(|e| {
             if e.contains("not frozen") {
                 format!("module '{name}' is not frozen")
             } else {
@@ -641,7 +654,7 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn modules(&mut self, vm: &mut Vm<F>) -> Result<Vec<(String, u32, u64, u64)>, String> {
-        let list = Self::with_store(vm, |store| store.modules())?;
+        let list = Self::with_store(vm, &mut self.state, |store| store.modules())?;
         Ok(list
             .into_iter()
             .map(|m| (m.name, m.batch, m.flash_bytes, m.ram_bytes))
@@ -649,7 +662,9 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn info(&mut self, vm: &mut Vm<F>) -> Result<Vec<(&'static str, u64)>, String> {
-        let i = Self::with_store(vm, |store| store.info::<Freezing<'_, F>>(OBJECT_ALIGN))?;
+        let i = Self::with_store(vm, &mut self.state, |store| {
+            store.info::<Freezing<'_, F>>(OBJECT_ALIGN)
+        })?;
         Ok(alloc::vec![
             ("region_used", i.region_used),
             ("region_free", i.region_free),
@@ -663,9 +678,12 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn compact(&mut self, vm: &mut Vm<F>) -> Result<String, String> {
-        // The store written here is another handle: what this one knew is stale.
+        let c = Self::with_store(vm, &mut self.state, |store| {
+            store.compact::<Freezing<'_, F>>(OBJECT_ALIGN)
+        });
+        // The next boot mounts the compacted chain afresh.
         self.state = None;
-        let c = Self::with_store(vm, |store| store.compact::<Freezing<'_, F>>(OBJECT_ALIGN))?;
+        let c = c?;
         // The frozen objects moved: nothing of this VM may run on.
         vm.lifecycle.reboot_requested = true;
         Ok(format!(
@@ -681,9 +699,7 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn recover(&mut self, vm: &mut Vm<F>) -> Result<bool, String> {
-        // The store written here is another handle: what this one knew is stale.
-        self.state = None;
-        Self::with_store(vm, |store| store.recover())
+        Self::with_store(vm, &mut self.state, |store| store.recover())
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {

@@ -284,3 +284,37 @@ fn after_a_firmware_update_the_modules_are_refrozen_from_their_sources() {
     assert_eq!(run(&mut vm, "a.bump()"), "1\n");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A bundled module's stale check uses the hash `build.rs` computed, which must be the hash of
+/// the bytes the firmware carries; and a file on the path that shadows a frozen bundled module
+/// still makes it stale (the fast path answers only for the bundled bytes themselves).
+#[test]
+fn bundled_sources_hash_at_build_time_and_a_shadowing_file_is_stale() {
+    use minivm::vm::ModuleSource as _;
+    let mut n = 0;
+    for name in minivm::sources::bundled_names() {
+        let (bytes, _) = minivm::sources::Bundled.find(name).unwrap();
+        let (path, hash) = minivm::sources::Bundled.hash_on(name, &[]).unwrap();
+        assert_eq!(hash, minivm::lifecycle::source_hash(&bytes), "{path}");
+        n += 1;
+    }
+    assert!(n > 0);
+    let d = dir("bundled");
+    let mut vm = boot(SimChip::erased(), &d);
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('counter')");
+    // Unchanged: the bundled copy is the one frozen, no warning.
+    let mut vm = reboot(&vm, &d);
+    assert_eq!(run(&mut vm, "import counter"), "");
+    run(&mut vm, "import freeze");
+    assert_eq!(mods(&mut vm), [m("counter", 0, false)]);
+    // A different `counter.mpy` ahead of the bundled one on the path: stale.
+    std::fs::write(d.join("counter.mpy"), V1).unwrap();
+    let mut vm = reboot(&vm, &d);
+    let out = run(&mut vm, "import counter");
+    assert!(
+        out.starts_with("warning: frozen module 'counter' is stale"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
