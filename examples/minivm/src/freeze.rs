@@ -526,7 +526,7 @@ impl FlashFreezer {
     pub fn attach_with<F: FreezeFlash + 'static>(vm: &mut Vm<F>, dedup: Dedup) {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: false,
-            state: None,
+            state: vm.mount_state.take(),
             dedup,
         }));
         Self::recover_at_attach(vm);
@@ -536,7 +536,7 @@ impl FlashFreezer {
     pub fn attach_measuring<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: true,
-            state: None,
+            state: vm.mount_state.take(),
             dedup: Dedup::OFF,
         }));
         Self::recover_at_attach(vm);
@@ -924,8 +924,10 @@ impl<F: FlashImage> Vm<F> {
                 return Err(format!("{e}"));
             }
         };
-        if let Some(freezer) = self.freezer.as_mut() {
-            freezer.mounted(mounted.store_state());
+        match self.freezer.as_mut() {
+            Some(freezer) => freezer.mounted(mounted.store_state()),
+            // The usual boot mounts first: the freezer attached next takes it.
+            None => self.mount_state = Some(mounted.store_state()),
         }
         let resolved = mounted.resolve();
         self.lifecycle.sources = resolved

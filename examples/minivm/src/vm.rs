@@ -169,6 +169,9 @@ pub struct Vm<F: FlashImage> {
     pub frozen_count: u32,
     /// Hook for the freezer (set by the embedder).
     pub freezer: Option<Box<dyn Freezer<F>>>,
+    /// What a mount made before any freezer was attached found in the image region, for the
+    /// freezer attached next ([`Freezer::mounted`]): it need not validate the chain again.
+    pub mount_state: Option<flashfreeze::store::StoreState>,
     /// The frozen modules' source records, the stale mode, a refused image's module list
     /// (see [`crate::lifecycle`]).
     pub lifecycle: crate::lifecycle::Lifecycle,
@@ -343,6 +346,7 @@ impl<F: FlashImage> Vm<F> {
             ticks_ms: 0,
             frozen_count: 0,
             freezer: None,
+            mount_state: None,
             lifecycle: Default::default(),
             gc_stress: false,
             freeze_log: Vec::new(),
