@@ -12,7 +12,8 @@
 //! | placement | kinds |
 //! |---|---|
 //! | flash | immutable objects (str, bytes, tuple, function, code, class, …), namespace dicts (read-only once imported), direct instances of builtin exceptions |
-//! | RAM section | what is written at run time (list, data dict, set, other instances, cell, iterator, suspended generator, array, utimeq, poll) |
+//! | flash, copy-on-write | containers a module builds and mostly reads (list, data dict, set, non-exception instance, growable array): copied into the heap at their first write (`crate::mem`) |
+//! | RAM section | what is written on almost every use (cell, iterator, suspended generator and its fixed frame, byte stores, utimeq, poll) |
 //! | refused | running generator, native handle (socket, stream): their state is outside the object graph |
 //!
 //! Kinds with a compact frozen copy (the [`crate::obj::COMPACT`] bit in its header): str and

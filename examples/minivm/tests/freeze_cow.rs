@@ -44,23 +44,36 @@ fn frozen_containers_take_no_ram_section_and_no_heap_until_written() {
         assert_eq!(region_of(a), Some(Region::Image), "{name} in flash");
     }
     let (registered, copied) = vm.mem.cow_counts();
-    assert!(registered >= 8, "copy-on-write objects registered: {registered}");
+    assert!(
+        registered >= 8,
+        "copy-on-write objects registered: {registered}"
+    );
     assert_eq!(copied, 0);
     // Reading costs nothing: the heap stays at its level after the freeze.
     let frozen = used(&mut vm);
     assert_eq!(run(&mut vm, "c.state()"), initial);
     assert_eq!(used(&mut vm), frozen, "reads copy nothing");
-    assert!(frozen <= base + 512, "heap back near baseline: {frozen} vs {base}");
+    assert!(
+        frozen <= base + 512,
+        "heap back near baseline: {frozen} vs {base}"
+    );
 
     // Writes: through an alias, a class attribute, a set, an instance reached through a list.
     let table = id(&mut vm, "table");
     assert_eq!(id(&mut vm, "alias"), table, "one object");
     assert_eq!(run(&mut vm, "c.mutate()"), mutated);
     assert_eq!(id(&mut vm, "table"), table, "identity kept");
-    assert_eq!(region_of(table), Some(Region::Image), "still at its flash address");
+    assert_eq!(
+        region_of(table),
+        Some(Region::Image),
+        "still at its flash address"
+    );
     assert_eq!(run(&mut vm, "print(c.alias is c.table)"), "True\n");
     assert_eq!(run(&mut vm, "print(c.table['png'])"), "image/png\n");
-    assert_eq!(run(&mut vm, "print(c.shared[0].count, c.queue.items)"), "1 ['job']\n");
+    assert_eq!(
+        run(&mut vm, "print(c.shared[0].count, c.queue.items)"),
+        "1 ['job']\n"
+    );
     let (_, copied) = vm.mem.cow_counts();
     assert!(copied >= 5, "written objects copied: {copied}");
     assert!(used(&mut vm) > frozen, "a written object costs its copy");
@@ -68,9 +81,14 @@ fn frozen_containers_take_no_ram_section_and_no_heap_until_written() {
     vm.collect();
     assert_eq!(run(&mut vm, "c.state()"), mutated);
     // A frozen class's namespace is still read-only (not a copy-on-write dict).
-    let e = vm.exec_line("c.Config.extra = 1").expect_err("frozen class");
+    let e = vm
+        .exec_line("c.Config.extra = 1")
+        .expect_err("frozen class");
     vm.take_output();
-    assert!(e.starts_with("TypeError: can't modify frozen object"), "{e}");
+    assert!(
+        e.starts_with("TypeError: can't modify frozen object"),
+        "{e}"
+    );
 
     // After a reboot: the frozen values, nothing copied, the same writes give the same state.
     let mut vm2 = common::reboot(&vm, None);
