@@ -111,6 +111,9 @@ pub struct Memory<F: FlashImage> {
     cow: BTreeMap<u32, u32>,
     /// Their heap copies, once written: image start → heap address.
     copies: BTreeMap<u32, u32>,
+    /// The image addresses the copies cover, from the first one's start to the last one's end
+    /// (empty when there are none): a read outside it skips the overlay's search.
+    copied_span: (u32, u32),
 }
 
 /// Heap statistics in bytes and blocks, as `micropython.mem_info()` prints them.
@@ -185,6 +188,7 @@ impl<F: FlashImage> Memory<F> {
             poison: false,
             cow: BTreeMap::new(),
             copies: BTreeMap::new(),
+            copied_span: (0, 0),
         }
     }
 
@@ -193,6 +197,7 @@ impl<F: FlashImage> Memory<F> {
     pub fn take_buffers(&mut self) -> HeapBuffers {
         self.hint = 0;
         self.copies.clear();
+        self.copied_span = (0, 0);
         HeapBuffers {
             heap: core::mem::take(&mut self.heap),
             atb: core::mem::take(&mut self.atb),
@@ -209,6 +214,7 @@ impl<F: FlashImage> Memory<F> {
     pub fn clear_cow(&mut self) {
         self.cow.clear();
         self.copies.clear();
+        self.copied_span = (0, 0);
     }
 
     /// How many copy-on-write objects are registered, and how many have a heap copy.
@@ -230,7 +236,7 @@ impl<F: FlashImage> Memory<F> {
     /// Where a read of the image address `addr` goes: its heap copy's byte once written.
     #[inline]
     fn redirect(&self, addr: u32) -> Option<u32> {
-        if self.copies.is_empty() {
+        if !(self.copied_span.0..self.copied_span.1).contains(&addr) {
             return None;
         }
         let (&s, &h) = self.copies.range(..=addr).next_back()?;
@@ -255,6 +261,11 @@ impl<F: FlashImage> Memory<F> {
             .ok_or(MemError::Unmapped(addr))?;
         self.heap[to..to + l as usize].copy_from_slice(src);
         self.copies.insert(s, h);
+        self.copied_span = if self.copied_span.0 == self.copied_span.1 {
+            (s, s + l)
+        } else {
+            (self.copied_span.0.min(s), self.copied_span.1.max(s + l))
+        };
         Ok(h + (addr - s))
     }
 
@@ -322,7 +333,7 @@ impl<F: FlashImage> Memory<F> {
     #[inline(never)]
     fn read_u32_elsewhere(&self, addr: u32) -> u32 {
         let off = addr.wrapping_sub(IMAGE_BASE) as usize;
-        if self.copies.is_empty()
+        if !(self.copied_span.0..self.copied_span.1).contains(&addr)
             && let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4))
         {
             return u32::from_le_bytes([a, b, c, d]);
