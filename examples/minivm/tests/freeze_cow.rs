@@ -112,3 +112,27 @@ fn copy_on_write_survives_collection_at_every_allocation() {
     vm.collect();
     assert_eq!(run(&mut vm, "c.state()"), mutated);
 }
+
+#[test]
+fn a_later_batch_freezes_what_a_copied_container_holds() {
+    let mut vm = boot(SimChip::erased());
+    vm.mem.poison = true;
+    run(&mut vm, "import freeze");
+    run(&mut vm, "freeze.import_modules('tests.cowstate')");
+    run(&mut vm, "import tests.cowstate as c");
+    // The write copies `nested` into the heap; the new list lives in the heap.
+    run(&mut vm, "c.nested['fresh'] = [7, 8]");
+    run(&mut vm, "freeze.import_modules('tests.cowuser')");
+    vm.collect();
+    // The copy's reference was redirected to the frozen list (poisoned if it dangled).
+    assert_eq!(
+        run(
+            &mut vm,
+            "import tests.cowuser as u; print(u.held is c.nested['fresh'], u.held)"
+        ),
+        "True [7, 8]\n"
+    );
+    run(&mut vm, "u.held.append(9)");
+    vm.collect();
+    assert_eq!(run(&mut vm, "print(c.nested['fresh'])"), "[7, 8, 9]\n");
+}
