@@ -36,6 +36,7 @@ use crate::image::read::{
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
+use crate::store::records::{self, Resolution};
 use crate::store::{Fingerprint, StoreState};
 
 /// Why nothing was mounted.
@@ -108,9 +109,25 @@ impl<'a> Mounted<'a> {
             .flat_map(move |b| batch_roots(region, b))
     }
 
-    /// The address of the last root with this kind and name (a later batch's module replaces
-    /// an earlier one of the same name).
+    /// The chain's roots resolved: live modules (a later batch's root of the same name
+    /// supersedes an earlier one, a remove record drops it) with their source records, and
+    /// the other live roots (see [`crate::store::records`]).
+    pub fn resolve(&self) -> Resolution {
+        let region = self.region;
+        records::resolve(
+            self.index
+                .batches()
+                .iter()
+                .flat_map(move |b| batch_roots(region, b).map(move |r| (b.index, r))),
+        )
+    }
+
+    /// The address of the live root with this kind and name: for modules, after supersede
+    /// and remove records ([`Mounted::resolve`]); for other kinds, the last one.
     pub fn root(&self, kind: RootKind, name: &str) -> Option<u64> {
+        if kind == RootKind::MODULE {
+            return self.resolve().module(name).map(|m| m.address);
+        }
         self.roots()
             .filter(|r| r.kind == kind && r.name == name)
             .last()

@@ -68,6 +68,12 @@ impl RootKind {
     pub const QSTR_POOL: Self = Self(2);
     /// Anything else the VM wants to find again after a reboot.
     pub const OTHER: Self = Self(3);
+    /// A remove record: the module of this name is no longer frozen (format version 3; see
+    /// [`crate::store::records`]).
+    pub const REMOVED: Self = Self(4);
+    /// A source record: `module NUL path NUL hash`, pointing at the module's object (format
+    /// version 3; see [`crate::store::records`]).
+    pub const SOURCE: Self = Self(5);
 }
 
 /// A starting point of the freeze, named for paths and messages.

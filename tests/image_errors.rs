@@ -89,7 +89,7 @@ fn firmware_id_mismatch() {
 #[test]
 fn format_version_mismatch() {
     let mut region = image();
-    region[4] = 3; // version 3, header re-sealed so only the version differs
+    region[4] = 4; // version 4, header re-sealed so only the version differs
     reseal_batch(&mut region[..4096]).unwrap();
     let e = decode_err(&region);
     assert_eq!(
@@ -97,10 +97,37 @@ fn format_version_mismatch() {
         DecodeError::Version {
             batch: 0,
             offset: 0,
-            found: 3
+            found: 4
         }
     );
-    assert!(e.to_string().contains("format version 3"));
+    assert!(e.to_string().contains("format version 4"));
+}
+
+/// A version 2 image (the same header, no lifecycle records) is refused by name; its module
+/// names stay readable for a re-freeze.
+#[test]
+fn a_version_2_image_is_refused_with_the_reason() {
+    let mut region = image();
+    region[4] = 2;
+    reseal_batch(&mut region[..4096]).unwrap();
+    let e = decode_err(&region);
+    assert_eq!(
+        e,
+        DecodeError::Version {
+            batch: 0,
+            offset: 0,
+            found: 2
+        }
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("format version 2, this firmware reads version 3")
+            && msg.contains("re-freeze"),
+        "{msg}"
+    );
+    let names = flashfreeze::store::records::refused_modules(&region);
+    assert_eq!(names.modules.len(), 1);
+    assert_eq!(names.modules[0].name, "m");
 }
 
 /// An image of format version 1 (144-byte header with the contents' CRCs at 96..108, a 16-byte
@@ -131,7 +158,7 @@ fn a_version_1_image_is_refused_with_the_reason() {
     );
     let msg = e.to_string();
     assert!(
-        msg.contains("format version 1, this firmware reads version 2")
+        msg.contains("format version 1, this firmware reads version 3")
             && msg.contains("re-freeze"),
         "{msg}"
     );

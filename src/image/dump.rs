@@ -102,6 +102,8 @@ fn root_kind(kind: u16) -> String {
         RootKind::MODULE => "module".into(),
         RootKind::QSTR_POOL => "qstr-pool".into(),
         RootKind::OTHER => "other".into(),
+        RootKind::REMOVED => "removed".into(),
+        RootKind::SOURCE => "source".into(),
         RootKind(k) => alloc::format!("kind{k}"),
     }
 }

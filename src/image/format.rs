@@ -1,4 +1,4 @@
-//! The on-flash image format, version 2: batches of frozen objects, each committed atomically.
+//! The on-flash image format, version 3: batches of frozen objects, each committed atomically.
 //!
 //! An image region holds a chain of **batches**. Each freeze appends one; a batch may refer to
 //! objects of earlier batches, and earlier batches are never rewritten. Every batch starts on an
@@ -19,8 +19,8 @@
 //!
 //! # Batch header (144 bytes, [`BatchHeader`])
 //! ```text
-//!   0  magic "FFZB"          4  format version u16 (2)  6  header_len u16 (144)
-//!   8  ref_bytes u8 (4|8)    9  firmware_id_len u8     10  flags u16 (0)
+//!   0  magic "FFZB"          4  format version u16 (3)  6  header_len u16 (144)
+//!   8  ref_bytes u8 (4|8)    9  firmware_id_len u8     10  flags u16 (0; bit 0 STAGED)
 //!  12  batch_index u32      16  prev_header_crc u32 (header_crc of batch index-1; 0 for batch 0)
 //!  20  batch_offset u32 (offset of this batch from the start of its region)
 //!  24  flash_objects u32    28  ram_objects u32        32  roots u32      36  span u32
@@ -90,7 +90,11 @@ pub const BATCH_MAGIC: [u8; 4] = *b"FFZB";
 /// Magic of a commit record.
 pub const COMMIT_MAGIC: [u8; 4] = *b"FFZC";
 /// The format version this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
+
+/// Header `flags` bit of a staged compaction copy (never mounted; see `docs/image-format.md`,
+/// "Compaction"). Every batch of a chain has `flags` 0.
+pub const FLAG_STAGED: u16 = 1;
 /// Size of a [`BatchHeader`] in bytes.
 pub const HEADER_LEN: usize = 144;
 /// Size of a [`CommitRecord`] in bytes.
@@ -913,7 +917,7 @@ mod tests {
         h.seal();
         #[rustfmt::skip]
         let golden: [u8; HEADER_LEN] = [
-            b'F', b'F', b'Z', b'B', 2, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
+            b'F', b'F', b'Z', b'B', 3, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
             0xEF, 0xBE, 0xAD, 0xDE,  0, 0x10, 0, 0,   2, 0, 0, 0,   1, 0, 0, 0,
             1, 0, 0, 0,   0, 0x10, 0, 0,
             0x90, 0x10, 0x10, 0x10, 0, 0, 0, 0,   0, 0, 0x03, 0x20, 0, 0, 0, 0,
@@ -923,7 +927,7 @@ mod tests {
             b'f', b'w', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0, 0,
-            0x18, 0x09, 0x9A, 0x72,
+            0x62, 0x21, 0xDB, 0x4D,
         ];
         assert_eq!(
             &h.as_bytes()[..HEADER_CRC_OFFSET],

@@ -29,9 +29,9 @@ use crate::relocate::Target;
 #[derive(Debug)]
 pub(crate) struct Chain<'a, D> {
     pub(crate) flash: D,
-    cfg: StoreConfig<'a>,
+    pub(super) cfg: StoreConfig<'a>,
     /// `None` after a failed write: read again before the next operation.
-    state: Option<State>,
+    pub(super) state: Option<State>,
 }
 
 /// What the handle knows of its region.
@@ -42,9 +42,12 @@ pub(crate) struct State {
     /// Why the chain ends there.
     pub(crate) tail: Tail,
     /// The non-erased sectors after the chain (region offsets) and their CRCs.
-    dirty: Vec<(u32, u32)>,
+    pub(super) dirty: Vec<(u32, u32)>,
     /// Whether `dirty` was read (a chain handed over from a mount has not been).
     tail_read: bool,
+    /// Region offset of a committed staged compaction copy after the chain, if any
+    /// (`super::lifecycle`; known once `dirty` was read).
+    pub(super) staged: Option<u32>,
 }
 
 impl State {
@@ -61,16 +64,17 @@ impl State {
             tail,
             dirty: Vec::new(),
             tail_read: false,
+            staged: None,
         }
     }
 }
 
 /// The region of a flash device as a [`Source`] of the validator (its reads run to completion:
 /// see [`super::device`]).
-struct Region<'f, D: Device> {
-    flash: &'f mut D,
-    offset: u32,
-    len: u32,
+pub(super) struct Region<'f, D: Device> {
+    pub(super) flash: &'f mut D,
+    pub(super) offset: u32,
+    pub(super) len: u32,
 }
 
 impl<D: Device> Source for Region<'_, D> {
@@ -84,7 +88,7 @@ impl<D: Device> Source for Region<'_, D> {
 }
 
 /// Whether a refusal means "another firmware, format or width made this chain".
-fn incompatible(e: &DecodeError) -> bool {
+pub(super) fn incompatible(e: &DecodeError) -> bool {
     matches!(
         e,
         DecodeError::Version { .. } | DecodeError::FirmwareId { .. } | DecodeError::RefBytes { .. }
@@ -175,7 +179,7 @@ impl<'a, D: Device> Chain<'a, D> {
 
     /// Validate the chain of `cfg`'s region and read the sectors after it; with `strict`,
     /// refuse foreign data. In place when the device maps the region.
-    fn scan(
+    pub(super) fn scan(
         flash: &mut D,
         cfg: &StoreConfig<'_>,
         strict: bool,
@@ -209,7 +213,7 @@ impl<'a, D: Device> Chain<'a, D> {
     }
 
     /// The state, read again after a failed write (and the sectors after a mount's chain read).
-    fn state(&mut self) -> Result<&State, StoreError<D::Error>> {
+    pub(super) fn state(&mut self) -> Result<&State, StoreError<D::Error>> {
         match self.state.take() {
             Some(st) if st.tail_read => self.state = Some(st),
             Some(st) => {
@@ -257,7 +261,7 @@ impl<'a, D: Device> Chain<'a, D> {
             .map_or(0, |s| self.free_after(s.index.end_offset()))
     }
 
-    fn free_after(&self, next: u32) -> u64 {
+    pub(super) fn free_after(&self, next: u32) -> u64 {
         u64::from(self.cfg.region_len.saturating_sub(next))
     }
 
@@ -303,7 +307,7 @@ impl<'a, D: Device> Chain<'a, D> {
     /// Check that the flash is as this handle last read it: the last batch's header and commit
     /// record, and every sector after the chain (`then` more sectors from `next` on, which must
     /// be erased unless they were dirty).
-    async fn check_unchanged(&mut self, upto: u32) -> Result<(), StoreError<D::Error>> {
+    pub(super) async fn check_unchanged(&mut self, upto: u32) -> Result<(), StoreError<D::Error>> {
         let Some(s) = self.state.as_ref() else {
             return Ok(());
         };
@@ -494,6 +498,7 @@ impl<'a, D: Device> Chain<'a, D> {
             },
             dirty: Vec::new(),
             tail_read: true,
+            staged: None,
         });
         Ok(Appended {
             index: params.batch_index,
@@ -601,7 +606,7 @@ impl<'a, D: Device> Chain<'a, D> {
     }
 
     /// Erase the sector at device offset `sector`.
-    async fn erase_sector(&mut self, sector: u32) -> Result<(), StoreError<D::Error>> {
+    pub(super) async fn erase_sector(&mut self, sector: u32) -> Result<(), StoreError<D::Error>> {
         let end = sector + D::ERASE_SIZE as u32;
         self.flash
             .erase(sector, end)
@@ -621,10 +626,16 @@ impl<'a, D: Device> Chain<'a, D> {
     }
 
     async fn erase_region(&mut self) -> Result<u32, StoreError<D::Error>> {
+        let staged = self.state.as_ref().and_then(|s| s.staged);
         self.state = None;
         let erase = D::ERASE_SIZE as u32;
         let base = self.cfg.region_offset;
         let mut erased = 0;
+        // A staged compaction copy's commit record first: once batch 0's is gone, a committed
+        // copy would be resumed (moved into place) and the cleared modules would come back.
+        if let Some(at) = staged {
+            erased += self.erase_staged_commit(at).await?;
+        }
         // Batch 0's commit record: a header of this region at offset 0 says where it is.
         let mut h = [0u8; HEADER_LEN];
         read_unaligned(&mut self.flash, base, &mut h).await?;
@@ -654,6 +665,7 @@ impl<'a, D: Device> Chain<'a, D> {
             tail: Tail::Erased { offset: 0 },
             dirty: Vec::new(),
             tail_read: true,
+            staged: None,
         });
         Ok(erased)
     }
@@ -680,6 +692,8 @@ fn classify<B: Bytes, E>(
     let mut dirty = Vec::new();
     let mut covered = next;
     let mut unexplained: Option<u32> = None;
+    let mut staged = None;
+    let mut staged_spans: Vec<Range<u32>> = Vec::new();
     let foreign = |at: u32, what| StoreError::Foreign {
         offset: cfg.region_offset + at,
         what,
@@ -689,6 +703,16 @@ fn classify<B: Bytes, E>(
         let sector = s..s + erase;
         if !r.is_erased(sector.clone()) {
             dirty.push((s, r.crc(sector, cfg.crc())));
+            if let Some((span, committed)) = super::lifecycle::staged_at(r, s) {
+                let end = s.saturating_add(span.max(erase));
+                covered = covered.max(end);
+                staged_spans.push(s..end);
+                if committed && staged.is_none() {
+                    staged = Some(s);
+                }
+                s += erase;
+                continue;
+            }
             let explained = match header_at(r, s) {
                 HeaderAt::Ours { span } => {
                     covered = covered.max(s.saturating_add(span.max(erase)));
@@ -708,7 +732,13 @@ fn classify<B: Bytes, E>(
         }
         s += erase;
     }
-    if let (Some(u), Some(&(last, _))) = (unexplained, dirty.last()) {
+    // A compaction's move erases the old chain highest first below its staged copy: the
+    // highest non-erased sector outside a staged copy is where its erase was cut.
+    let last = dirty
+        .iter()
+        .rev()
+        .find(|(at, _)| !staged_spans.iter().any(|r| r.contains(at)));
+    if let (Some(u), Some(&(last, _))) = (unexplained, last) {
         if last > u {
             return Err(foreign(u, "neither erased nor a batch of this store"));
         }
@@ -718,11 +748,12 @@ fn classify<B: Bytes, E>(
         tail,
         dirty,
         tail_read: true,
+        staged,
     })
 }
 
 /// Whether device bytes `range` are all `0xFF` (in place when mapped).
-async fn sector_erased<D: Device>(
+pub(super) async fn sector_erased<D: Device>(
     flash: &mut D,
     range: Range<u32>,
 ) -> Result<bool, StoreError<D::Error>> {
@@ -739,7 +770,7 @@ async fn sector_erased<D: Device>(
 }
 
 /// The CRC of device bytes `range` by `engine` (in place when mapped).
-async fn crc_range<D: Device>(
+pub(super) async fn crc_range<D: Device>(
     flash: &mut D,
     range: Range<u32>,
     engine: &dyn CrcEngine,
@@ -757,7 +788,7 @@ async fn crc_range<D: Device>(
 }
 
 /// Program `bytes` at device offset `at`.
-async fn program<D: Device>(
+pub(super) async fn program<D: Device>(
     flash: &mut D,
     at: u32,
     bytes: &[u8],
@@ -819,7 +850,7 @@ fn read_err<E>(at: u32) -> impl Fn(E) -> StoreError<E> {
 }
 
 /// Read `buf.len()` bytes at device offset `at`, whatever the device's `READ_SIZE` (≤ 64).
-async fn read_unaligned<D: Device>(
+pub(super) async fn read_unaligned<D: Device>(
     flash: &mut D,
     at: u32,
     buf: &mut [u8],
@@ -868,7 +899,7 @@ fn read_unaligned_now<D: Device>(
 
 /// Read device bytes `range` in chunks of up to 64 bytes, handing each to `f` until it returns
 /// `false` (the rest is not read).
-async fn read_chunks<D: Device>(
+pub(super) async fn read_chunks<D: Device>(
     flash: &mut D,
     range: core::ops::Range<u32>,
     f: &mut dyn FnMut(&[u8]) -> bool,
@@ -888,7 +919,7 @@ async fn read_chunks<D: Device>(
 
 /// The batch-relative byte ranges the commit record's CRCs cover: the flash section, the RAM
 /// section, and roots table ‖ pointer map ‖ object map.
-fn content_ranges(h: &BatchHeader) -> [Range<u32>; 3] {
+pub(super) fn content_ranges(h: &BatchHeader) -> [Range<u32>; 3] {
     let range = |from: u32, to: Option<u32>| from..to.unwrap_or(from).max(from);
     [
         range(h.flash.offset.get(), h.flash.end()),
@@ -901,22 +932,22 @@ fn content_ranges(h: &BatchHeader) -> [Range<u32>; 3] {
 /// in order, and computes the CRCs of what it programs — of the whole batch (for the
 /// read-back) and of the commit record's three ranges — a page at a time with the store's
 /// engine.
-struct Pager<'f, D: Device> {
-    flash: &'f mut D,
-    page: Vec<u8>,
-    fill: usize,
+pub(super) struct Pager<'f, D: Device> {
+    pub(super) flash: &'f mut D,
+    pub(super) page: Vec<u8>,
+    pub(super) fill: usize,
     /// Device offset of the page's first byte.
-    at: u32,
+    pub(super) at: u32,
     /// Batch offset of the page's first byte.
-    pos: u32,
-    engine: &'f dyn CrcEngine,
+    pub(super) pos: u32,
+    pub(super) engine: &'f dyn CrcEngine,
     /// CRC of the bytes programmed.
-    crc: u32,
+    pub(super) crc: u32,
     /// What the commit record's CRCs cover ([`content_ranges`]), and their CRCs of the bytes
     /// before batch offset `counted`.
-    sections: [Range<u32>; 3],
-    crcs: [u32; 3],
-    counted: u32,
+    pub(super) sections: [Range<u32>; 3],
+    pub(super) crcs: [u32; 3],
+    pub(super) counted: u32,
 }
 
 impl<D: Device> Sink for Pager<'_, D> {
@@ -936,7 +967,7 @@ impl<D: Device> Sink for Pager<'_, D> {
 }
 
 impl<D: Device> Pager<'_, D> {
-    async fn push(&mut self, mut bytes: &[u8]) -> Result<(), StoreError<D::Error>> {
+    pub(super) async fn push(&mut self, mut bytes: &[u8]) -> Result<(), StoreError<D::Error>> {
         while !bytes.is_empty() {
             let n = (self.page.len() - self.fill).min(bytes.len());
             self.page[self.fill..self.fill + n].copy_from_slice(&bytes[..n]);
@@ -965,7 +996,7 @@ impl<D: Device> Pager<'_, D> {
     }
 
     /// Program the buffered bytes (the stream always ends on a write-unit boundary).
-    async fn flush(&mut self) -> Result<(), StoreError<D::Error>> {
+    pub(super) async fn flush(&mut self) -> Result<(), StoreError<D::Error>> {
         if self.fill == 0 {
             return Ok(());
         }

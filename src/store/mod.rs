@@ -57,6 +57,15 @@
 //! new one, even one with the same bytes (`tests/power_cut.rs`: append × 3 → clear, cut at every
 //! operation → append the same content).
 //!
+//! # The modules' lifecycle (format version 3)
+//! A batch's roots may carry source records (where a module was frozen from); a later batch's
+//! module root supersedes an earlier one of the same name; [`Store::remove`] appends a remove
+//! record (see [`records`]). [`Store::modules`] and [`Store::info`] report the live modules and
+//! what a compaction would reclaim; [`Store::compact`] copies what the live roots reach into one
+//! batch at the region's start, staged after the chain first so that a power cut leaves the old
+//! image or the compacted one, and [`Store::recover`] finishes a move a power cut interrupted
+//! (`docs/image-format.md`, "Compaction"). These read the chain into RAM (its size).
+//!
 //! # Working memory
 //! An append holds the page buffer, the largest object's frozen bytes and a bitset of that
 //! object's reference words; nothing grows with the image. The handle keeps the chain's index
@@ -103,6 +112,10 @@ use crate::relocate::Target;
 
 mod chain;
 pub(crate) mod device;
+mod lifecycle;
+pub mod records;
+
+pub use lifecycle::{Compacted, Info, ModuleInfo};
 
 use chain::Chain;
 use device::{Blocking, block_on};
@@ -180,6 +193,12 @@ pub enum StoreError<E> {
         /// The VM's ([`ObjectModel::ENCODING`]).
         vm: RefEncoding,
     },
+    /// The module to remove is not frozen (never was, or already removed); nothing was
+    /// written.
+    NotFrozen,
+    /// Compaction found no live root to keep (an empty image, or every module removed):
+    /// nothing was written. [`Store::clear`] empties the region.
+    NothingToCompact,
     /// [`LiveHeap::ram_area`] is shorter than the configured RAM area; nothing was written.
     RamArea {
         /// Bytes configured ([`Layout::ram_len`]).
@@ -234,6 +253,10 @@ impl<E: fmt::Display> fmt::Display for StoreError<E> {
             Self::Encoding { store, vm } => write!(
                 f,
                 "store: opened for {store}, the VM uses {vm}; nothing written"
+            ),
+            Self::NotFrozen => f.write_str("store: the module is not frozen; nothing written"),
+            Self::NothingToCompact => f.write_str(
+                "store: nothing to compact (no live module in the image); nothing written",
             ),
             Self::RamArea { expected, given } => write!(
                 f,
@@ -629,6 +652,10 @@ impl<'a, F: NorFlash> Store<'a, F> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
+        // A compaction cut while it moved its copy into place is finished first (an append on
+        // the empty chain would erase the staged copy); apart, so the append's future, which
+        // `block_on` holds on the heap, stays as small as it was.
+        block_on(self.chain.recover())?;
         block_on(self.chain.append(plan, vm))
     }
 
@@ -690,14 +717,76 @@ impl<'a, F: NorFlash> Store<'a, F> {
     where
         M: LiveHeap + ?Sized,
     {
+        block_on(self.chain.recover())?;
         block_on(self.chain.freeze(vm, roots))
     }
 
     /// Erase every sector of the region that is not already erased, and forget the chain:
-    /// batch 0's commit record first (nothing mounts from then on), then the rest highest
-    /// first. Returns the number of sectors erased.
+    /// a staged compaction copy's commit record and batch 0's first (nothing mounts or resumes
+    /// from then on), then the rest highest first. Returns the number of sectors erased.
     pub fn clear(&mut self) -> Result<u32, StoreError<F::Error>> {
         block_on(self.chain.clear())
+    }
+
+    /// The live frozen modules (later batches supersede earlier roots of the same name,
+    /// remove records drop them: see [`records`]), with their batch, what their root reaches
+    /// and their source record. Reads the chain into RAM.
+    pub fn modules(&mut self) -> Result<Vec<ModuleInfo>, StoreError<F::Error>> {
+        block_on(self.chain.modules())
+    }
+
+    /// Region and RAM area used and free, batches, live and dead bytes, and what a compaction
+    /// would reclaim (measured by planning it, for objects aligned to `align`). `M` is the VM's
+    /// object model (its reference encoding). Reads the chain into RAM.
+    pub fn info<M: ObjectModel + ?Sized>(
+        &mut self,
+        align: u32,
+    ) -> Result<Info, StoreError<F::Error>> {
+        block_on(self.chain.info::<M>(align))
+    }
+
+    /// Remove module `name`: append a remove record (a batch of one root, no objects, one
+    /// sector), committed last like every batch. Its objects stay in flash (another frozen
+    /// module may still reach them) until [`Store::compact`]. `M` is the VM's object model.
+    ///
+    /// [`StoreError::NotFrozen`] when `name` is not a live module; nothing is written then.
+    pub fn remove<M: ObjectModel + ?Sized>(
+        &mut self,
+        name: &str,
+    ) -> Result<Appended, StoreError<F::Error>> {
+        block_on(self.chain.remove::<M>(name))
+    }
+
+    /// Compact the image: copy what the live roots reach into one batch at the region's start
+    /// (objects placed at `align`, the VM's largest object alignment), staged after the chain
+    /// first so that a power cut leaves the old image or the compacted one
+    /// (`docs/image-format.md`, "Compaction"). Each sector is erased at most once.
+    ///
+    /// The frozen objects move: the running VM's references to them are stale afterwards.
+    /// Compact at boot before mounting, or mount again (a fresh VM) right after.
+    ///
+    /// Errors, with nothing written: [`StoreError::NothingToCompact`] (no live root),
+    /// [`StoreError::RegionFull`] (the staged copy does not fit after the chain),
+    /// [`StoreError::Incompatible`] (another firmware's chain).
+    pub fn compact<M: ObjectModel + ?Sized>(
+        &mut self,
+        align: u32,
+    ) -> Result<Compacted, StoreError<F::Error>> {
+        block_on(self.chain.compact::<M>(align))
+    }
+
+    /// Whether a compaction was cut while it moved its copy into place: the chain at offset
+    /// 0 does not mount until [`Store::recover`] finishes it.
+    pub fn pending_compaction(&mut self) -> Result<bool, StoreError<F::Error>> {
+        self.chain.pending_compaction().map(|p| p.is_some())
+    }
+
+    /// Finish a compaction cut while it moved its copy into place (see
+    /// [`Store::pending_compaction`]); returns whether there was one. Every writing operation
+    /// does this first; a VM that mounts from the mapped region calls it at boot, before
+    /// [`crate::mount::mount`].
+    pub fn recover(&mut self) -> Result<bool, StoreError<F::Error>> {
+        block_on(self.chain.recover())
     }
 }
 
@@ -812,6 +901,7 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
+        self.chain.recover().await?;
         self.chain.append(plan, vm).await
     }
 
@@ -824,11 +914,51 @@ impl<'a, F: embedded_storage_async::nor_flash::NorFlash> AsyncStore<'a, F> {
     where
         M: LiveHeap + ?Sized,
     {
+        self.chain.recover().await?;
         self.chain.freeze(vm, roots).await
     }
 
     /// [`Store::clear`], awaiting the erases.
     pub async fn clear(&mut self) -> Result<u32, StoreError<F::Error>> {
         self.chain.clear().await
+    }
+
+    /// [`Store::modules`].
+    pub async fn modules(&mut self) -> Result<Vec<ModuleInfo>, StoreError<F::Error>> {
+        self.chain.modules().await
+    }
+
+    /// [`Store::info`].
+    pub async fn info<M: ObjectModel + ?Sized>(
+        &mut self,
+        align: u32,
+    ) -> Result<Info, StoreError<F::Error>> {
+        self.chain.info::<M>(align).await
+    }
+
+    /// [`Store::remove`], awaiting the erases and programs.
+    pub async fn remove<M: ObjectModel + ?Sized>(
+        &mut self,
+        name: &str,
+    ) -> Result<Appended, StoreError<F::Error>> {
+        self.chain.remove::<M>(name).await
+    }
+
+    /// [`Store::compact`], awaiting the erases and programs.
+    pub async fn compact<M: ObjectModel + ?Sized>(
+        &mut self,
+        align: u32,
+    ) -> Result<Compacted, StoreError<F::Error>> {
+        self.chain.compact::<M>(align).await
+    }
+
+    /// [`Store::pending_compaction`].
+    pub fn pending_compaction(&mut self) -> Result<bool, StoreError<F::Error>> {
+        self.chain.pending_compaction().map(|p| p.is_some())
+    }
+
+    /// [`Store::recover`], awaiting the erases and programs.
+    pub async fn recover(&mut self) -> Result<bool, StoreError<F::Error>> {
+        self.chain.recover().await
     }
 }

@@ -43,10 +43,10 @@ use core::fmt;
 use core::ops::Range;
 
 use embedded_storage::nor_flash::NorFlash;
-use flashfreeze::image::{Layout, ReadConfig};
+use flashfreeze::image::{DecodeError, Layout, ReadConfig};
 use flashfreeze::model::Forward;
 use flashfreeze::plan::Dedup;
-use flashfreeze::store::{Store, StoreConfig, StoreError, StoreState};
+use flashfreeze::store::{Store, StoreConfig, StoreError, StoreState, records};
 use flashfreeze::{
     FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
     SlotVisitor, Space,
@@ -59,7 +59,7 @@ use crate::slots::{Freeze, Frozen};
 use crate::vm::{Batch, BatchLog, FreezeFailed, Freezer, Vm};
 
 /// minivm's frozen references: MicroPython's tag-`0b00` words, the bare 32-bit address.
-const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
+pub(crate) const ENCODING: RefEncoding = RefEncoding::ADDRESS_32;
 
 /// The root name of the qstr pool chain in the image.
 pub const QSTR_ROOT: &str = "qstrs";
@@ -152,7 +152,7 @@ pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
     format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}")
 }
 
-fn layout(fw: &[u8]) -> Layout<'_> {
+pub(crate) fn layout(fw: &[u8]) -> Layout<'_> {
     // 4096: the RP2040's flash sector, which the host's simulated chip shares.
     Layout::new(
         IMAGE_BASE as u64,
@@ -542,7 +542,7 @@ pub fn write_words(out: &mut [u8], words: &[u32]) {
 }
 
 /// The address ranges frozen objects may point into besides the image: the statics.
-fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
+pub(crate) fn statics_ranges<F: FlashImage>(vm: &Vm<F>) -> Vec<Range<u64>> {
     let start = STATICS_BASE as u64;
     alloc::vec![start..start + vm.mem.statics.len() as u64]
 }
@@ -605,6 +605,7 @@ impl FlashFreezer {
             state: None,
             dedup,
         }));
+        Self::recover_at_attach(vm);
     }
 
     /// Attaches a freezer that measures the live heap before each batch (no dedup).
@@ -614,8 +615,44 @@ impl FlashFreezer {
             state: None,
             dedup: Dedup::OFF,
         }));
+        Self::recover_at_attach(vm);
+    }
+
+    /// A compaction cut while it moved its copy into place: finish it, and mount the result
+    /// if the VM already tried to mount (and found nothing).
+    fn recover_at_attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+        let mounted_nothing = vm.next_qstr == vm.first_dyn_qstr;
+        let Some(mut fz) = vm.freezer.take() else {
+            return;
+        };
+        let recovered = fz.recover(vm).unwrap_or(false);
+        vm.freezer = Some(fz);
+        if recovered && mounted_nothing {
+            let _ = vm.mount_frozen();
+        }
+    }
+
+    /// Opens the store on `vm`'s flash and runs `f` on it, the device lent to the store
+    /// while the VM holds a stand-in.
+    fn with_store<F: FreezeFlash, T>(
+        vm: &mut Vm<F>,
+        f: impl FnOnce(&mut Store<'_, &mut F>) -> Result<T, StoreError<F::Error>>,
+    ) -> Result<T, String> {
+        let fw = firmware_id(vm);
+        let statics = statics_ranges(vm);
+        let crc = vm.mem.flash.crc_engine();
+        let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+        let r = match Store::open(&mut dev, store_config(fw.as_bytes(), &statics, crc)) {
+            Ok(mut store) => f(&mut store).map_err(|e| format!("{e}")),
+            Err(e) => Err(format!("flash: {e}")),
+        };
+        vm.mem.flash = dev;
+        r
     }
 }
+
+/// minivm's object alignment in the image (every frozen copy is 4-aligned).
+const OBJECT_ALIGN: u32 = 4;
 
 impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     fn freeze_modules(
@@ -659,6 +696,70 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
 
     fn measures(&self) -> bool {
         self.measure
+    }
+
+    fn remove(&mut self, vm: &mut Vm<F>, name: &str) -> Result<(), String> {
+        // The store written here is another handle: what this one knew is stale.
+        self.state = None;
+        Self::with_store(vm, |store| store.remove::<Freezing<'_, F>>(name)).map_err(|e| {
+            if e.contains("not frozen") {
+                format!("module '{name}' is not frozen")
+            } else {
+                e
+            }
+        })?;
+        vm.lifecycle.sources.retain(|s| s.name != name);
+        // The running VM forgets it too: the next import loads its source (or fails).
+        if let Ok(key) = vm.intern(name.as_bytes()) {
+            let _ = vm.dict_remove(vm.modules, key);
+        }
+        Ok(())
+    }
+
+    fn modules(&mut self, vm: &mut Vm<F>) -> Result<Vec<(String, u32, u64, u64)>, String> {
+        let list = Self::with_store(vm, |store| store.modules())?;
+        Ok(list
+            .into_iter()
+            .map(|m| (m.name, m.batch, m.flash_bytes, m.ram_bytes))
+            .collect())
+    }
+
+    fn info(&mut self, vm: &mut Vm<F>) -> Result<Vec<(&'static str, u64)>, String> {
+        let i = Self::with_store(vm, |store| store.info::<Freezing<'_, F>>(OBJECT_ALIGN))?;
+        Ok(alloc::vec![
+            ("region_used", i.region_used),
+            ("region_free", i.region_free),
+            ("ram_used", i.ram_used),
+            ("ram_free", i.ram_free),
+            ("batches", u64::from(i.batches)),
+            ("modules", u64::from(i.modules)),
+            ("reclaimable", i.reclaimable),
+            ("reclaimable_ram", i.reclaimable_ram),
+        ])
+    }
+
+    fn compact(&mut self, vm: &mut Vm<F>) -> Result<String, String> {
+        // The store written here is another handle: what this one knew is stale.
+        self.state = None;
+        let c = Self::with_store(vm, |store| store.compact::<Freezing<'_, F>>(OBJECT_ALIGN))?;
+        // The frozen objects moved: nothing of this VM may run on.
+        vm.lifecycle.reboot_requested = true;
+        Ok(format!(
+            "compacted {} batches into 1: flash {} -> {} bytes, ram {} -> {} bytes, {} objects kept, {} dropped; soft reboot",
+            c.batches_before,
+            c.region_used.0,
+            c.region_used.1,
+            c.ram_used.0,
+            c.ram_used.1,
+            c.objects.0,
+            c.objects.1
+        ))
+    }
+
+    fn recover(&mut self, vm: &mut Vm<F>) -> Result<bool, String> {
+        // The store written here is another handle: what this one knew is stale.
+        self.state = None;
+        Self::with_store(vm, |store| store.recover())
     }
 
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String> {
@@ -753,6 +854,20 @@ fn freeze_batch<F: FreezeFlash>(
                 .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
         )
         .collect();
+    // Source records: each module of the group, with its path and the hash of its source.
+    let sources: Vec<(String, u32)> = group
+        .iter()
+        .filter_map(|(n, m)| {
+            let (path, bytes) = vm.module_source(n)?;
+            let hash = crate::lifecycle::source_hash(&bytes);
+            Some((records::source_name(n, &path, &hash)?, *m))
+        })
+        .collect();
+    roots.extend(
+        sources
+            .iter()
+            .map(|(s, m)| Root::new(RootKind::SOURCE, s, *m)),
+    );
     if vm.mem.is_heap_head(vm.qpool.0) {
         roots.push(Root::new(RootKind::QSTR_POOL, QSTR_ROOT, vm.qpool.0));
     }
@@ -800,6 +915,17 @@ fn freeze_batch<F: FreezeFlash>(
                     exc: "RuntimeError",
                     msg: format!("frozen batch: no object at {a:#010x}"),
                 })?;
+            for (rec, _) in &sources {
+                if let Some((n, path, hash)) = records::parse_source(rec) {
+                    vm.lifecycle.sources.retain(|s| s.name != n);
+                    vm.lifecycle.sources.push(crate::lifecycle::FrozenSource {
+                        name: String::from(n),
+                        path: String::from(path),
+                        hash: String::from(hash),
+                        checked: true,
+                    });
+                }
+            }
             vm.frozen_count += frozen.stats.objects;
             vm.freeze_log.push(BatchLog {
                 modules: group.iter().map(|(n, _)| n.clone()).collect(),
@@ -848,11 +974,43 @@ impl<F: FlashImage> Vm<F> {
             .with_statics(&statics)
             .with_crc(self.mem.flash.crc_engine());
         let region = self.mem.flash.image();
-        let mounted = flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram)
-            .map_err(|e| format!("{e}"))?;
+        let mounted = match flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram) {
+            Ok(m) => m,
+            Err(e) => {
+                // Another firmware's (or format's) image: its module list stays readable.
+                if let flashfreeze::mount::MountError::Invalid(
+                    DecodeError::FirmwareId { .. } | DecodeError::Version { .. },
+                ) = e
+                {
+                    self.lifecycle.refused = records::refused_modules(region)
+                        .modules
+                        .into_iter()
+                        .map(|m| {
+                            let (p, h) = m.source.map(|s| (s.path, s.hash)).unzip();
+                            (m.name, p, h)
+                        })
+                        .collect();
+                }
+                return Err(format!("{e}"));
+            }
+        };
         if let Some(freezer) = self.freezer.as_mut() {
             freezer.mounted(mounted.store_state());
         }
+        let resolved = mounted.resolve();
+        self.lifecycle.sources = resolved
+            .modules
+            .iter()
+            .filter_map(|m| {
+                let s = m.source.as_ref()?;
+                Some(crate::lifecycle::FrozenSource {
+                    name: m.name.clone(),
+                    path: s.path.clone(),
+                    hash: s.hash.clone(),
+                    checked: false,
+                })
+            })
+            .collect();
         let roots: Vec<(RootKind, String, u64)> = mounted
             .roots()
             .map(|r| (r.kind, String::from(r.name), r.address))
@@ -873,8 +1031,9 @@ impl<F: FlashImage> Vm<F> {
             self.next_qstr = first + n;
         }
         let mut modules = Vec::new();
+        let live = |name: &str, addr: u64| resolved.module(name).is_some_and(|m| m.address == addr);
         for (kind, name, addr) in roots {
-            if kind == RootKind::MODULE {
+            if kind == RootKind::MODULE && live(&name, addr) {
                 // A frozen module holds its name's qstr (word 1): the key, with no search of
                 // the qstr pools (looking its text up by id walks the pools, not their
                 // strings). Anything else is interned by its text, as it always was.

@@ -339,7 +339,11 @@ impl<F: FlashImage> Vm<F> {
     fn import_one(&mut self, path: &str) -> R<Value> {
         let key = self.intern(path.as_bytes())?;
         if let Some(m) = self.dict_get_q(self.modules, key) {
-            return Ok(m);
+            // A frozen module whose source changed: warn, or import the source instead.
+            if !self.stale_check(path, m)? {
+                return Ok(m);
+            }
+            self.dict_remove(self.modules, key)?;
         }
         if let Some(m) = self.builtin_module(path) {
             return Ok(m);

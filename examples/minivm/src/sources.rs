@@ -17,6 +17,19 @@ impl ModuleSource for Bundled {
             .find(|(n, _, _)| *n == name)
             .map(|(_, pkg, b)| (b.to_vec(), *pkg))
     }
+    fn path_on(
+        &self,
+        name: &str,
+        _path: &[alloc::string::String],
+    ) -> Option<alloc::string::String> {
+        let (_, pkg, _) = BUNDLED.iter().find(|(n, _, _)| *n == name)?;
+        let rel = name.replace('.', "/");
+        Some(if *pkg {
+            alloc::format!("<bundled>/{rel}/__init__.mpy")
+        } else {
+            alloc::format!("<bundled>/{rel}.mpy")
+        })
+    }
     fn is_package_dir(&self, name: &str) -> bool {
         BUNDLED.iter().any(|(n, _, _)| {
             n.len() > name.len() && n.starts_with(name) && n.as_bytes()[name.len()] == b'.'
@@ -43,6 +56,19 @@ impl ModuleSource for DirSource {
         }
         let init = self.0.join(&rel).join("__init__.mpy");
         std::fs::read(init).ok().map(|b| (b, true))
+    }
+    fn path_on(
+        &self,
+        name: &str,
+        _path: &[alloc::string::String],
+    ) -> Option<alloc::string::String> {
+        let rel: std::path::PathBuf = name.split('.').collect();
+        let file = self.0.join(&rel).with_extension("mpy");
+        let init = self.0.join(&rel).join("__init__.mpy");
+        [file, init]
+            .into_iter()
+            .find(|f| f.is_file())
+            .map(|f| alloc::format!("{}", f.display()))
     }
     fn is_package_dir(&self, name: &str) -> bool {
         let rel: std::path::PathBuf = name.split('.').collect();

@@ -497,6 +497,17 @@ impl ModuleSource for VfsSource {
     fn is_package_dir_on(&self, name: &str, path: &[String]) -> bool {
         self.dir_in(path, name)
     }
+
+    fn path_on(&self, name: &str, path: &[String]) -> Option<String> {
+        if name.split('.').any(|p| p.is_empty()) {
+            return None;
+        }
+        Self::candidates_on(path, name, ".mpy")
+            .into_iter()
+            .zip(Self::candidates_on(path, name, "/__init__.mpy"))
+            .flat_map(|(f, p)| [f, p])
+            .find(|f| self.root.read_file(f).is_ok())
+    }
 }
 
 /// Gives `vm` the filesystem `root` for `open()` and `os`, and makes the importer search

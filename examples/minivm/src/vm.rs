@@ -39,6 +39,11 @@ pub trait ModuleSource {
     fn is_package_dir(&self, _name: &str) -> bool {
         false
     }
+    /// The path of the file [`ModuleSource::find_on`] reads for `name`, for source records
+    /// and messages (`None`: the module name stands for it).
+    fn path_on(&self, _name: &str, _path: &[String]) -> Option<String> {
+        None
+    }
     /// [`ModuleSource::find`] with the directories of `sys.path` (`path`), as the importer
     /// asks: a source on a filesystem searches them; the others ignore them.
     fn find_on(&self, name: &str, _path: &[String]) -> Option<(Vec<u8>, bool)> {
@@ -153,6 +158,9 @@ pub struct Vm<F: FlashImage> {
     pub frozen_count: u32,
     /// Hook for the freezer (set by the embedder).
     pub freezer: Option<Box<dyn Freezer<F>>>,
+    /// The frozen modules' source records, the stale mode, a refused image's module list
+    /// (see [`crate::lifecycle`]).
+    pub lifecycle: crate::lifecycle::Lifecycle,
     /// Collect before every allocation (tests: finds values the GC cannot see).
     pub gc_stress: bool,
     /// Every batch frozen since boot, oldest first (density and heap reports).
@@ -199,6 +207,26 @@ pub trait Freezer<F: FlashImage> {
     fn freeze_tree(&mut self, vm: &mut Vm<F>, name: &str) -> Result<Batch, FreezeFailed>;
     /// Erases the image.
     fn clear(&mut self, vm: &mut Vm<F>) -> Result<(), String>;
+    /// Appends a remove record for module `name`.
+    fn remove(&mut self, _vm: &mut Vm<F>, _name: &str) -> Result<(), String> {
+        Err(String::from("this freezer cannot remove modules"))
+    }
+    /// The live frozen modules: (name, batch, flash bytes, RAM bytes).
+    fn modules(&mut self, _vm: &mut Vm<F>) -> Result<Vec<(String, u32, u64, u64)>, String> {
+        Err(String::from("this freezer cannot list modules"))
+    }
+    /// The image's figures, by name (`region_used`, `reclaimable`, …).
+    fn info(&mut self, _vm: &mut Vm<F>) -> Result<Vec<(&'static str, u64)>, String> {
+        Err(String::from("this freezer has no figures"))
+    }
+    /// Compacts the image; returns the line to print.
+    fn compact(&mut self, _vm: &mut Vm<F>) -> Result<String, String> {
+        Err(String::from("this freezer cannot compact"))
+    }
+    /// Finishes a compaction a power cut interrupted; returns whether there was one.
+    fn recover(&mut self, _vm: &mut Vm<F>) -> Result<bool, String> {
+        Ok(false)
+    }
     /// Whether the freezer measures the live heap ([`BatchLog::live_before`]): freeze as you
     /// import then also logs the live heap when each module's import starts.
     fn measures(&self) -> bool {
@@ -304,6 +332,7 @@ impl<F: FlashImage> Vm<F> {
             ticks_ms: 0,
             frozen_count: 0,
             freezer: None,
+            lifecycle: Default::default(),
             gc_stress: false,
             freeze_log: Vec::new(),
             freeze_imports: None,

@@ -424,6 +424,22 @@ test('seed 3: after a power cycle the boot mounts the image; frozen modules impo
   const after = memInfo();
   assert.ok(after.used - boot.used < 256, `importing frozen modules cost ${after.used - boot.used} B of heap`);
   assert.ok(after.used <= seed.baseline.used + 1024);
+  // The lifecycle's inspection (issue 17): the modules are frozen, listed with their batch and
+  // sizes, not stale; the image's figures.
+  py('import freeze');
+  assert.equal(py('freeze.isfrozen(counter)'), 'True');
+  assert.equal(py('freeze.isfrozen(counter.incr)'), 'True');
+  assert.equal(py('freeze.isfrozen([1])'), 'False');
+  // get_modules() and info() read the image's object table into RAM: on the board's 264 KB
+  // they either answer or refuse with a clear OSError, and the console keeps working.
+  const LISTED = /^\[\('tinysched', 0, \d+, \d+, False\), .*\('counter', 1, \d+, \d+, False\)\]$/;
+  const REFUSED = /OSError: store: not enough memory/;
+  const mods = pico.command('freeze.get_modules()', { maxCycles: 2e9 }).output.trim();
+  assert.ok(LISTED.test(mods) || REFUSED.test(mods), mods);
+  perf.getModules = mods.split('\n').at(-1);
+  const info = pico.command("freeze.info()", { maxCycles: 2e9 }).output.trim();
+  assert.ok(/'batches': 2/.test(info) || REFUSED.test(info), info);
+  assert.equal(py('6 * 7'), '42');
   // Mutable module state starts again from the state captured when freezing.
   assert.equal(py('counter.value()'), '0');
   assert.equal(py('counter.incr(by=2)'), '2');

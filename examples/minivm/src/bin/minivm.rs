@@ -1,7 +1,16 @@
 //! Host front-end: runs console statements from a script file or stdin against minivm, or
 //! serves the board's console on a pseudo-terminal.
 //!
-//! `minivm [--flash PATH] [--fs DIR] [--path DIR]... [--heap BYTES] [--echo] [-v] [--pty | SCRIPT]`
+//! `minivm [--flash PATH] [--fs DIR] [--path DIR]... [--heap BYTES] [--echo] [-v] [--refreeze] [--pty | SCRIPT]`
+//! `minivm inspect [--flash PATH] [--fs DIR] [--path DIR]... [--layout] [--dot]`
+//!
+//! `inspect` prints what the flash file's image holds: its batches, the live modules (batch,
+//! size, source path, whether the source changed since), `freeze.info()`'s figures, and with
+//! `--layout` / `--dot` the library's layout dump and DOT graph; an image of another firmware
+//! is reported with the reason and the modules it names. `--refreeze` is the boot option after
+//! a firmware update: when the image is refused (another firmware id), clear it and freeze the
+//! modules it named again from their sources, and report what was re-frozen and what not.
+//! `freeze.compact()` ends the line with a soft reboot onto the compacted image.
 //!
 //! The flash image lives in a file (default `minivm.flash`, a 2 MiB erased NOR chip), so a
 //! second run sees what the first one froze: a soft reboot. `-v` reports the mount at boot and,
@@ -34,7 +43,7 @@ const PROGRAM_LIMIT: usize = 1 << 20;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: minivm [--flash PATH] [--fs DIR] [--path DIR]... [--heap BYTES] [--echo] [-v] [--pty | SCRIPT]"
+        "usage: minivm [--flash PATH] [--fs DIR] [--path DIR]... [--heap BYTES] [--echo] [-v] [--refreeze] [--pty | SCRIPT]\n       minivm inspect [--flash PATH] [--fs DIR] [--path DIR]... [--layout] [--dot]"
     );
     std::process::exit(2)
 }
@@ -44,6 +53,7 @@ struct Boot {
     heap: u32,
     stress: bool,
     verbose: bool,
+    refreeze: bool,
     dirs: Vec<PathBuf>,
     root: Option<Rc<Root>>,
 }
@@ -69,6 +79,29 @@ impl Boot {
         vm.sources.push(Box::new(minivm::sources::Bundled));
         if let Some(r) = &self.root {
             minivm::vfs::mount(&mut vm, r.clone(), SYS_PATH);
+        }
+        if !vm.lifecycle.refused.is_empty() {
+            let names: Vec<&str> = vm.lifecycle.refused.iter().map(|m| m.0.as_str()).collect();
+            eprintln!(
+                "minivm: the frozen image was made by another firmware; it names {} ({})",
+                names.join(", "),
+                if self.refreeze {
+                    "re-freezing them"
+                } else {
+                    "--refreeze or freeze.refreeze() freezes them again"
+                }
+            );
+            if self.refreeze {
+                match vm.refreeze_refused() {
+                    Ok((_, lines)) => {
+                        for l in lines {
+                            eprintln!("minivm: {l}");
+                        }
+                    }
+                    Err(e) => eprintln!("minivm: re-freeze failed: {e}"),
+                }
+                vm.young.clear();
+            }
         }
         vm
     }
@@ -101,7 +134,12 @@ fn serve_pty(boot: &Boot, chip: SimChip, flash_path: &PathBuf) -> ! {
     let mut saved = 0;
     session.ready();
     while let Some(v) = vm.as_mut() {
-        match session.step(v) {
+        let step = match session.step(v) {
+            // `freeze.compact()` moved the frozen objects: reboot onto the compacted image.
+            None if v.lifecycle.reboot_requested => Some(Step::Reboot),
+            s => s,
+        };
+        match step {
             None => {}
             Some(Step::Reboot) => {
                 let Some(old) = vm.take() else { break };
@@ -163,9 +201,17 @@ fn main() {
     let mut script = None;
     let mut fs_dir = None;
     let mut use_pty = false;
-    let mut args = std::env::args().skip(1);
+    let mut refreeze = false;
+    let mut inspect = None;
+    let mut args = std::env::args().skip(1).peekable();
+    if args.next_if(|a| a == "inspect").is_some() {
+        inspect = Some(minivm::inspect::Show::default());
+    }
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--refreeze" => refreeze = true,
+            "--layout" if inspect.is_some() => inspect.iter_mut().for_each(|s| s.layout = true),
+            "--dot" if inspect.is_some() => inspect.iter_mut().for_each(|s| s.dot = true),
             "--flash" => flash_path = args.next().map(PathBuf::from).unwrap_or_else(|| usage()),
             "--path" => dirs.push(args.next().map(PathBuf::from).unwrap_or_else(|| usage())),
             "--fs" => fs_dir = Some(args.next().map(PathBuf::from).unwrap_or_else(|| usage())),
@@ -215,9 +261,19 @@ fn main() {
         heap,
         stress,
         verbose,
+        refreeze,
         dirs,
         root,
     };
+    if let Some(show) = inspect {
+        if !flash_path.exists() {
+            eprintln!("minivm: no flash file {}", flash_path.display());
+            std::process::exit(1)
+        }
+        let mut vm = boot.vm(chip);
+        print!("{}", minivm::inspect::report(&mut vm, show));
+        return;
+    }
     if use_pty {
         serve_pty(&boot, chip, &flash_path);
     }
@@ -250,6 +306,14 @@ fn main() {
         vm.ticks_ms = started.elapsed().as_millis() as u32;
         let _ = vm.exec_line(&line);
         let _ = out.write_all(vm.take_output().as_bytes());
+        if vm.lifecycle.reboot_requested {
+            // `freeze.compact()` moved the frozen objects: a soft reboot onto the new image.
+            let _ = out.write_all(b"MPY: soft reboot\n");
+            close_files(&vm);
+            let chip = SimChip::from_bytes(vm.mem.flash.0.as_bytes());
+            vm = boot.vm(chip);
+            vm.err = Some(String::new());
+        }
         if let Some(err) = vm.err.as_mut().filter(|e| !e.is_empty()) {
             let _ = out.flush();
             eprint!("{}", core::mem::take(err));

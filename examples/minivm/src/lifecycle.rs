@@ -1,0 +1,219 @@
+//! The frozen modules' lifecycle in the VM: where each frozen module came from, stale
+//! detection at import, and what a refused image (another firmware) named.
+//!
+//! At freeze, each module of the batch gets a source record (flashfreeze's format version 3,
+//! `flashfreeze::store::records`): its source path and `sha256:` of the `.mpy` bytes it was
+//! loaded from. At mount those records are read back into [`Lifecycle::sources`]. The first
+//! `import m` of a boot that finds `m` frozen hashes `m`'s current source (the same search as
+//! an import: `sys.path`, the filesystem, the bundled modules); if it differs the module is
+//! **stale**, and [`Stale`] decides:
+//!
+//! | mode | what `import m` does |
+//! |---|---|
+//! | `'warn'` (default) | uses the frozen copy and prints one line: `warning: frozen module 'm' is stale …` |
+//! | `'use'` | uses the frozen copy silently |
+//! | `'reload'` | imports `m` from its source into the heap (the frozen copy stays in flash) |
+//!
+//! `freeze.stale('use'|'warn'|'reload')` sets the mode (and returns the previous one).
+//! `freeze.import_modules('m')` on a stale module imports the new source and freezes it: the
+//! new batch's root supersedes the old one at the next mount.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use sha2::Digest;
+
+use crate::mem::FlashImage;
+use crate::memmap::{Region, region_of};
+use crate::obj::Value;
+use crate::vm::{R, Vm};
+
+/// What an import does with a stale frozen module (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Stale {
+    /// Use the frozen copy silently.
+    Use,
+    /// Use the frozen copy and print one warning line.
+    #[default]
+    Warn,
+    /// Import the module from its source instead.
+    Reload,
+}
+
+impl Stale {
+    /// The mode named `s` (`'use'`, `'warn'`, `'reload'`).
+    pub fn parse(s: &str) -> Option<Stale> {
+        match s {
+            "use" => Some(Stale::Use),
+            "warn" => Some(Stale::Warn),
+            "reload" => Some(Stale::Reload),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stale::Use => "use",
+            Stale::Warn => "warn",
+            Stale::Reload => "reload",
+        }
+    }
+}
+
+/// A frozen module's source record, as mounted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrozenSource {
+    /// Module name.
+    pub name: String,
+    /// Source path it was frozen from.
+    pub path: String,
+    /// `sha256:` and the hex digest of the bytes it was frozen from.
+    pub hash: String,
+    /// Whether an import already checked it this boot.
+    pub checked: bool,
+}
+
+/// The VM's lifecycle state (a field of [`Vm`]).
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    /// What an import does with a stale module.
+    pub stale: Stale,
+    /// The mounted modules' source records.
+    pub sources: Vec<FrozenSource>,
+    /// Modules named by an image this firmware refused at boot (another firmware id or
+    /// format version): name and source path, for `freeze.refreeze()`.
+    pub refused: Vec<(String, Option<String>, Option<String>)>,
+    /// Set by `freeze.compact()`: the frozen objects moved, the VM must soft-reboot before it
+    /// runs on (the console hosts do it after the line).
+    pub reboot_requested: bool,
+}
+
+/// `sha256:` and the hex digest of `bytes`: the content hash of a source record.
+pub fn source_hash(bytes: &[u8]) -> String {
+    let d = sha2::Sha256::digest(bytes);
+    let mut s = String::with_capacity(7 + 64);
+    s.push_str("sha256:");
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+impl<F: FlashImage> Vm<F> {
+    /// After a firmware update refused the image at boot ([`Lifecycle::refused`]): clear the
+    /// region and freeze the modules it named again, from their sources. A module whose source
+    /// is missing, or differs from the one it was frozen from, is not re-frozen. Returns the
+    /// modules re-frozen and one report line per module. `Err` when no freezer is attached or
+    /// the clear failed (the list is kept then).
+    pub fn refreeze_refused(&mut self) -> Result<(Vec<String>, Vec<String>), String> {
+        let refused = core::mem::take(&mut self.lifecycle.refused);
+        if refused.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let Some(mut fz) = self.freezer.take() else {
+            self.lifecycle.refused = refused;
+            return Err(String::from("no flash image attached"));
+        };
+        let cleared = fz.clear(self);
+        self.freezer = Some(fz);
+        if let Err(e) = cleared {
+            self.lifecycle.refused = refused;
+            return Err(e);
+        }
+        let (mut done, mut lines) = (Vec::new(), Vec::new());
+        for (name, _path, hash) in refused {
+            let line = match (self.module_source(&name), hash) {
+                (None, _) => format!("{name}: not re-frozen (source missing)"),
+                (Some((path, bytes)), Some(h)) if source_hash(&bytes) != h => {
+                    format!("{name}: not re-frozen ({path} changed since it was frozen)")
+                }
+                (Some(_), _) => match self.import_dotted(&name) {
+                    Err(_) => {
+                        let e = self.take_exc();
+                        let t = self.exc_text(e);
+                        format!("{name}: not re-frozen (import failed: {t})")
+                    }
+                    Ok(_) => {
+                        let Some(mut fz) = self.freezer.take() else {
+                            break;
+                        };
+                        let r = fz.freeze_tree(self, &name);
+                        self.freezer = Some(fz);
+                        match r {
+                            Ok(crate::vm::Batch::Frozen(stats)) => {
+                                done.push(name.clone());
+                                format!("{name}: re-frozen ({stats})")
+                            }
+                            Ok(crate::vm::Batch::Waits(path)) => {
+                                format!("{name}: not re-frozen (it reaches running code: {path})")
+                            }
+                            Ok(crate::vm::Batch::Nothing) => {
+                                format!("{name}: not re-frozen (nothing of it in the heap)")
+                            }
+                            Err(e) => format!("{name}: not re-frozen ({})", e.msg),
+                        }
+                    }
+                },
+            };
+            lines.push(line);
+        }
+        Ok((done, lines))
+    }
+
+    /// Module `name`'s source as an import would find it now: (path, bytes).
+    pub fn module_source(&self, name: &str) -> Option<(String, Vec<u8>)> {
+        let dirs = self.sys_path_dirs();
+        for s in &self.sources {
+            if let Some((bytes, _)) = s.find_on(name, &dirs) {
+                let path = s.path_on(name, &dirs).unwrap_or_else(|| String::from(name));
+                return Some((path, bytes));
+            }
+        }
+        None
+    }
+
+    /// Whether frozen module `name` is stale: its source exists and differs from what was
+    /// frozen. `None` when no source record names it.
+    pub fn frozen_is_stale(&self, name: &str) -> Option<bool> {
+        let rec = self.lifecycle.sources.iter().find(|s| s.name == name)?;
+        Some(
+            self.module_source(name)
+                .is_some_and(|(_, b)| source_hash(&b) != rec.hash),
+        )
+    }
+
+    /// Called by the importer when `sys.modules` has `m` for `name`: on the first import of a
+    /// frozen module this boot, check its source. Returns whether to import it from source
+    /// instead ([`Stale::Reload`] on a stale module).
+    pub(crate) fn stale_check(&mut self, name: &str, m: Value) -> R<bool> {
+        if region_of(m.0) != Some(Region::Image) {
+            return Ok(false);
+        }
+        let Some(i) = self
+            .lifecycle
+            .sources
+            .iter()
+            .position(|s| s.name == name && !s.checked)
+        else {
+            return Ok(false);
+        };
+        self.lifecycle.sources[i].checked = true;
+        if self.frozen_is_stale(name) != Some(true) {
+            return Ok(false);
+        }
+        match self.lifecycle.stale {
+            Stale::Use => Ok(false),
+            Stale::Warn => {
+                let path = self.lifecycle.sources[i].path.clone();
+                let line = format!(
+                    "warning: frozen module '{name}' is stale ({path} changed since it was frozen); using the frozen copy (freeze.import_modules('{name}') re-freezes it)\n"
+                );
+                self.out.push_str(&line);
+                Ok(false)
+            }
+            Stale::Reload => Ok(true),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Lifecycle records (format version 3): where each frozen module came from, which modules
+//! were removed, and how a chain of batches resolves into the set of live modules.
+//!
+//! The records are roots-table entries of two kinds (see `docs/image-format.md`, "Lifecycle
+//! records"), appended and committed with their batch like every root:
+//!
+//! ```text
+//! kind 5 SOURCE   name = module NUL path NUL hash     address = the module's object
+//! kind 4 REMOVED  name = module                       address = the removed module's object
+//! ```
+//!
+//! Resolution walks the batches in chain order: a later `MODULE` root of the same name
+//! supersedes an earlier one, a `REMOVED` record drops the module, a `SOURCE` record gives the
+//! provenance of the module root it points at. [`resolve`] does it for validated roots,
+//! [`refused_modules`] for the roots tables of a chain this firmware refuses (another
+//! firmware id): the names and source paths stay readable so the modules can be re-frozen.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use zerocopy::FromBytes;
+
+use crate::image::ImageRoot;
+use crate::image::format::{
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CommitRecord, ROOT_ENTRY_LEN, RootEntry,
+};
+use crate::plan::RootKind;
+
+/// The separator inside a source record's name (it occurs in no module name or path).
+const SEP: char = '\0';
+
+/// The name of a source record: `module NUL path NUL hash`. `None` when a part holds a NUL.
+pub fn source_name(module: &str, path: &str, hash: &str) -> Option<String> {
+    if [module, path, hash].iter().any(|s| s.contains(SEP)) {
+        return None;
+    }
+    let mut s = String::with_capacity(module.len() + path.len() + hash.len() + 2);
+    s.push_str(module);
+    s.push(SEP);
+    s.push_str(path);
+    s.push(SEP);
+    s.push_str(hash);
+    Some(s)
+}
+
+/// A source record's parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Source {
+    /// The source path the module was loaded from.
+    pub path: String,
+    /// The VM's content hash of what it loaded (minivm: `sha256:` and 64 hex digits).
+    pub hash: String,
+}
+
+/// Splits a source record's name into (module, path, hash).
+pub fn parse_source(name: &str) -> Option<(&str, &str, &str)> {
+    let mut it = name.splitn(3, SEP);
+    let module = it.next()?;
+    let path = it.next()?;
+    let hash = it.next()?;
+    Some((module, path, hash))
+}
+
+/// One live frozen module after resolution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FrozenModule {
+    /// Its name (as in `sys.modules`).
+    pub name: String,
+    /// The batch whose root is live (the latest that froze it).
+    pub batch: u32,
+    /// Address of its module object.
+    pub address: u64,
+    /// Where it was frozen from, if the VM said (a source record for this address).
+    pub source: Option<Source>,
+}
+
+/// What a chain resolves to: the live modules, and the other live roots.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Resolution {
+    /// The live modules, in the order they were first frozen.
+    pub modules: Vec<FrozenModule>,
+    /// The live roots of other kinds (`QSTR_POOL`, `OTHER`, the VM's own): the last of each
+    /// kind and name, with its batch.
+    pub others: Vec<(RootKind, String, u64, u32)>,
+    /// Module roots superseded by a later batch or removed (name, batch): what compaction
+    /// drops.
+    pub dead: Vec<(String, u32)>,
+}
+
+impl Resolution {
+    /// The live module `name`.
+    pub fn module(&self, name: &str) -> Option<&FrozenModule> {
+        self.modules.iter().find(|m| m.name == name)
+    }
+}
+
+/// Resolve `(batch index, root)` pairs, in chain order.
+pub fn resolve<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> Resolution {
+    let mut r = Resolution::default();
+    let mut sources: Vec<(String, u64, Source)> = Vec::new();
+    for (batch, root) in roots {
+        match root.kind {
+            RootKind::MODULE => {
+                if let Some(i) = r.modules.iter().position(|m| m.name == root.name) {
+                    let old = r.modules.remove(i);
+                    r.dead.push((old.name, old.batch));
+                }
+                r.modules.push(FrozenModule {
+                    name: String::from(root.name),
+                    batch,
+                    address: root.address,
+                    source: None,
+                });
+            }
+            RootKind::REMOVED => {
+                if let Some(i) = r.modules.iter().position(|m| m.name == root.name) {
+                    let old = r.modules.remove(i);
+                    r.dead.push((old.name, old.batch));
+                }
+            }
+            RootKind::SOURCE => {
+                if let Some((m, path, hash)) = parse_source(root.name) {
+                    sources.push((
+                        String::from(m),
+                        root.address,
+                        Source {
+                            path: String::from(path),
+                            hash: String::from(hash),
+                        },
+                    ));
+                }
+            }
+            kind => {
+                r.others
+                    .retain(|(k, n, _, _)| !(*k == kind && n == root.name));
+                r.others
+                    .push((kind, String::from(root.name), root.address, batch));
+            }
+        }
+    }
+    for m in &mut r.modules {
+        m.source = sources
+            .iter()
+            .rev()
+            .find(|(n, a, _)| *n == m.name && *a == m.address)
+            .map(|(_, _, s)| s.clone());
+    }
+    r
+}
+
+/// The modules a chain names, read from its roots tables without validating its objects: for
+/// a chain this firmware refuses (another firmware id, or format version 2).
+///
+/// Each batch's header (magic, CRC, offset in the region, place in the chain) and commit
+/// record must be intact; the walk stops at the first that is not. Roots whose entry or name
+/// lies outside the table, or whose name is not UTF-8, are skipped. Nothing here is trusted
+/// as a pointer: the addresses are only for [`Resolution`]'s bookkeeping.
+pub fn refused_modules(region: &[u8]) -> Resolution {
+    let mut roots: Vec<(u32, RootKind, String, u64)> = Vec::new();
+    let mut offset = 0usize;
+    let mut prev = 0u32;
+    let mut index = 0u32;
+    while let Some(bytes) = region.get(offset..) {
+        let Ok((h, _)) = BatchHeader::read_from_prefix(bytes) else {
+            break;
+        };
+        let version = h.version.get();
+        let ok = h.magic == BATCH_MAGIC
+            && (version == 2 || version == 3)
+            && h.compute_crc() == h.header_crc.get()
+            && h.batch_offset.get() as usize == offset
+            && h.batch_index.get() == index
+            && h.prev_header_crc.get() == prev
+            && h.span.get() > 0;
+        if !ok {
+            break;
+        }
+        let span = h.span.get() as usize;
+        let Some(batch) = bytes.get(..span) else {
+            break;
+        };
+        let c = h.commit_offset.get() as usize;
+        let committed = batch
+            .get(c..c.saturating_add(COMMIT_LEN))
+            .and_then(|b| CommitRecord::read_from_bytes(b).ok())
+            .is_some_and(|rec| rec.commits(&h));
+        if !committed {
+            break;
+        }
+        let t = h.roots_table;
+        let (to, tl) = (t.offset.get() as usize, t.len.get() as usize);
+        let table = batch.get(to..to.saturating_add(tl)).unwrap_or(&[]);
+        for i in 0..h.roots.get() as usize {
+            let Some(raw) = table.get(i * ROOT_ENTRY_LEN..(i + 1) * ROOT_ENTRY_LEN) else {
+                break;
+            };
+            let Ok(e) = RootEntry::read_from_bytes(raw) else {
+                break;
+            };
+            let (no, nl) = (e.name_offset.get() as usize, usize::from(e.name_len.get()));
+            let Some(name) = table
+                .get(no..no.saturating_add(nl))
+                .and_then(|b| core::str::from_utf8(b).ok())
+            else {
+                continue;
+            };
+            roots.push((
+                index,
+                RootKind(e.kind.get()),
+                String::from(name),
+                e.address.get(),
+            ));
+        }
+        prev = h.header_crc.get();
+        index += 1;
+        offset += span;
+    }
+    resolve(roots.iter().map(|(b, kind, name, address)| {
+        (
+            *b,
+            ImageRoot {
+                kind: *kind,
+                name,
+                address: *address,
+            },
+        )
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(kind: RootKind, name: &str, address: u64) -> ImageRoot<'_> {
+        ImageRoot {
+            kind,
+            name,
+            address,
+        }
+    }
+
+    #[test]
+    fn later_batches_supersede_and_remove() {
+        let sa = source_name("a", "/lib/a.mpy", "h1").unwrap();
+        let sa2 = source_name("a", "/lib/a.mpy", "h2").unwrap();
+        let r = resolve([
+            (0, root(RootKind::MODULE, "a", 0x100)),
+            (0, root(RootKind::SOURCE, &sa, 0x100)),
+            (1, root(RootKind::MODULE, "b", 0x200)),
+            (1, root(RootKind::QSTR_POOL, "qstrs", 0x210)),
+            (2, root(RootKind::MODULE, "a", 0x300)),
+            (2, root(RootKind::SOURCE, &sa2, 0x300)),
+            (2, root(RootKind::QSTR_POOL, "qstrs", 0x310)),
+            (3, root(RootKind::REMOVED, "b", 0x200)),
+        ]);
+        assert_eq!(r.modules.len(), 1);
+        let a = r.module("a").unwrap();
+        assert_eq!((a.batch, a.address), (2, 0x300));
+        assert_eq!(a.source.as_ref().unwrap().hash, "h2");
+        assert!(r.module("b").is_none());
+        assert_eq!(r.others, [(RootKind::QSTR_POOL, "qstrs".into(), 0x310, 2)]);
+        assert_eq!(r.dead, [("a".into(), 0), ("b".into(), 1)]);
+    }
+
+    #[test]
+    fn source_names_round_trip_and_refuse_nul() {
+        let n = source_name("pkg.m", "/lib/pkg/m.py", "sha256:00").unwrap();
+        assert_eq!(
+            parse_source(&n),
+            Some(("pkg.m", "/lib/pkg/m.py", "sha256:00"))
+        );
+        assert_eq!(source_name("a\0", "p", "h"), None);
+        assert_eq!(parse_source("no-separator"), None);
+    }
+}
