@@ -419,23 +419,22 @@ impl<'a, D: Device> Chain<'a, D> {
 
     /// Whether the object table of [`objects`] can be built.
     fn probe_table(&mut self) -> Res<(), D> {
-        let end = self.state()?.index.end_offset();
-        // The object table ([`objects`]) takes up to 10 bytes per byte of image (an object
-        // record each, a reference record per word): make sure the allocator can give that
+        // The object table ([`objects`]) and a compaction's plan take up to 10 bytes per byte
+        // of the sections (an object record each, a reference record per word; the chain's
+        // padding to whole sectors is not in them): make sure the allocator can give that
         // before building it, so a small board gets an error, not an allocation failure.
-        let objects: u64 = self
-            .state()?
-            .index
-            .batches()
-            .iter()
-            .map(|b| u64::from(b.objects.0) + u64::from(b.objects.1))
-            .sum();
+        let (mut objects, mut section_bytes) = (0u64, 0u64);
+        for b in self.state()?.index.batches() {
+            objects += u64::from(b.objects.0) + u64::from(b.objects.1);
+            section_bytes +=
+                b.flash.end.saturating_sub(b.flash.start) + b.ram.end.saturating_sub(b.ram.start);
+        }
         let probe = (objects as usize)
             .saturating_mul(core::mem::size_of::<Obj<'_>>() + 64)
-            .saturating_add((end as usize).saturating_mul(10));
+            .saturating_add((section_bytes as usize).saturating_mul(10));
         if Vec::<u8>::new().try_reserve_exact(probe).is_err() {
             return Err(StoreError::Geometry {
-                what: "not enough memory for the image's object table (about 10 bytes per image byte)",
+                what: "not enough memory for the image's object table (about 10 bytes per byte of its sections)",
             });
         }
         Ok(())
