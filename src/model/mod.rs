@@ -339,7 +339,10 @@ pub trait LiveHeap: ObjectModel {
     ///
     /// - the VM's own roots: the module table, globals, interned-string tables, the stacks and
     ///   frames of every thread or coroutine, native handles' references, caches;
-    /// - every heap object's reference slots (garbage may be visited too: it is harmless);
+    /// - every heap object's reference slots (garbage may be visited too: it is harmless). An
+    ///   object for which `forward` itself answers `Some` (an original this freeze placed) may
+    ///   be skipped: once every other slot is rewritten nothing live points at it, so its
+    ///   slots are garbage's;
     /// - **every object in the frozen RAM area** — earlier batches' RAM-section objects too:
     ///   they are live and mutable, and may have been made to point at heap objects since they
     ///   were frozen (the new batch's RAM objects already hold frozen addresses; visiting them

@@ -12,7 +12,8 @@
 //! | placement | kinds |
 //! |---|---|
 //! | flash | immutable objects (str, bytes, tuple, function, code, class, …), namespace dicts (read-only once imported), direct instances of builtin exceptions |
-//! | RAM section | what is written at run time (list, data dict, set, other instances, cell, iterator, suspended generator, array, utimeq, poll) |
+//! | flash, copy-on-write | containers a module builds and mostly reads (list, data dict, set, non-exception instance, growable array): copied into the heap at their first write (`crate::mem`) |
+//! | RAM section | what is written on almost every use (cell, iterator, suspended generator and its fixed frame, byte stores, utimeq, poll) |
 //! | refused | running generator, native handle (socket, stream): their state is outside the object graph |
 //!
 //! Kinds with a compact frozen copy (the [`crate::obj::COMPACT`] bit in its header): str and
@@ -140,7 +141,9 @@ impl FreezeFlash for SimChip {
 /// layout changes, so an image frozen by another version is refused at boot, not misread.
 /// 2: compact RAM instances, trimmed RAM arrays, `ARRAY_FIXED`. 3: `STR_ASCII` in str headers;
 /// bytearray, array, memoryview and the trimmed byte store.
-const FROZEN_LAYOUTS: u32 = 3;
+/// 4: lists, sets, data dicts, instances and growable arrays in flash, copy-on-write
+/// (`INSTANCE_COW`).
+const FROZEN_LAYOUTS: u32 = 4;
 
 /// The firmware id written into images: binds them to this build's frozen layouts and statics.
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
@@ -241,12 +244,18 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             return Mutability::Unfreezable(RUNNING);
         }
         let v = Value(obj);
-        match self.slots(v).map(|t| &t.freeze) {
+        let m = match self.slots(v).map(|t| &t.freeze) {
             Some(Freeze::Flash) => Mutability::Immutable,
             Some(Freeze::Ram) => Mutability::Mutable,
             Some(Freeze::Refuse(why)) => Mutability::Unfreezable(why),
             Some(Freeze::By(decide)) => decide(self, v),
             None => Mutability::Unfreezable("not a minivm object"),
+        };
+        // A container goes to flash, copy-on-write (`crate::mem`'s module docs).
+        if m == Mutability::Mutable && copy_on_write(self.mem.read_u32(obj)) {
+            Mutability::Immutable
+        } else {
+            m
         }
     }
 
@@ -282,11 +291,21 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
         }
     }
 
-    fn write_frozen(&self, obj: u32, _placement: Placement, out: &mut [u8]) {
+    fn write_frozen(&self, obj: u32, placement: Placement, out: &mut [u8]) {
         let v = Value(obj);
         match self.slots(v).and_then(|t| t.frozen.as_ref()) {
             Some(f) => (f.write)(self, v, out),
             None => copy_heap(self, v, out),
+        }
+        // A mutable instance in flash says so: mount finds its copy-on-write objects by header.
+        let hdr = self.mem.read_u32(obj);
+        if placement == Placement::Flash
+            && Kind::from_u8(hdr as u8) == Some(Kind::INSTANCE)
+            && copy_on_write(hdr)
+            && self.mutability_by_type(v) == Mutability::Mutable
+            && let Some(b) = out.get_mut(1)
+        {
+            *b |= INSTANCE_COW as u8;
         }
     }
 
@@ -392,7 +411,10 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
                 let _ = self.mem.write_u32(a, n);
             }
         }
-        // Every heap allocation (garbage included).
+        // Every heap allocation (garbage included), but the originals this freeze placed: once
+        // this pass is done nothing live points at them (every slot that did now holds the
+        // frozen address), so rewriting their insides is work on garbage. One forwarding
+        // lookup per allocation spares a lookup per word of the frozen graph's originals.
         let mut b = 0;
         let blocks = self.mem.heap_blocks();
         while b < blocks {
@@ -406,6 +428,9 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
             let Some((osize, true)) = self.object_layout(self.mem.read_u32(a)) else {
                 continue;
             };
+            if forward(self, a).is_some() {
+                continue;
+            }
             let words = osize.min(size) / 4;
             for i in 1..words {
                 let w = self.mem.read_u32(a + 4 * i);
@@ -427,7 +452,70 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
     }
 }
 
+/// In the aux bits of a frozen `Instance` in flash: it is mutable state, copy-on-write (a
+/// builtin exception's or a namedtuple's instance in flash is not). Never set in the heap.
+pub const INSTANCE_COW: u32 = 1;
+
+/// Is a heap object with header `hdr`, mutable by its type, frozen to flash copy-on-write
+/// instead of to the RAM section? Lists, sets, data dicts, instances and growable arrays (list
+/// items, tables): state a module builds at import and mostly only reads. The rest (cells,
+/// generators and their fixed frames, iterators, byte stores, …) is written on almost every
+/// use and stays in the RAM section.
+fn copy_on_write(hdr: u32) -> bool {
+    match Kind::from_u8(hdr as u8) {
+        Some(Kind::LIST | Kind::SET | Kind::DICT | Kind::INSTANCE) => true,
+        Some(Kind::ARRAY) => (hdr >> 8) & ARRAY_FIXED == 0,
+        _ => false,
+    }
+}
+
+/// Is the frozen flash object with header `hdr` copy-on-write (see [`copy_on_write`])?
+fn frozen_copy_on_write(hdr: u32) -> bool {
+    let aux = hdr >> 8;
+    match Kind::from_u8(hdr as u8) {
+        Some(Kind::LIST | Kind::SET) => true,
+        Some(Kind::DICT) => aux & dict_flags::NAMESPACE == 0,
+        Some(Kind::ARRAY) => aux & ARRAY_FIXED == 0,
+        Some(Kind::INSTANCE) => aux & INSTANCE_COW != 0,
+        _ => false,
+    }
+}
+
 impl<F: FlashImage> Vm<F> {
+    /// The type's own placement of heap object `v` (before copy-on-write).
+    fn mutability_by_type(&self, v: Value) -> Mutability {
+        match self.slots(v).map(|t| &t.freeze) {
+            Some(Freeze::Ram) => Mutability::Mutable,
+            Some(Freeze::By(decide)) => decide(self, v),
+            _ => Mutability::Immutable,
+        }
+    }
+
+    /// Registers the copy-on-write objects of the flash section `range` (a batch's) with the
+    /// memory, walking it object by object as the collector walks the RAM section. Returns
+    /// how many it found, or the address of a word that starts no known object.
+    pub(crate) fn register_cow(&mut self, range: Range<u32>) -> Result<usize, u32> {
+        let mut a = range.start;
+        let mut n = 0;
+        while a < range.end {
+            let hdr = self.mem.read_u32(a);
+            if hdr == 0 {
+                a += 4;
+                continue;
+            }
+            let size = match self.object_layout(hdr) {
+                Some((size, _)) if size >= 4 && size <= range.end - a => size,
+                _ => return Err(a),
+            };
+            if frozen_copy_on_write(hdr) {
+                self.mem.add_cow(a, size);
+                n += 1;
+            }
+            a += size.div_ceil(4) * 4;
+        }
+        Ok(n)
+    }
+
     /// Byte size of the frozen copy of heap object `obj` (see the module docs for the compact
     /// layouts), a multiple of 4.
     pub(crate) fn frozen_size(&self, obj: u32) -> u32 {
@@ -692,6 +780,9 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         let r = match open_store(&mut dev, cfg, self.state.take()) {
             Ok(mut store) => {
                 let r = store.clear().map(|_| ()).map_err(|e| format!("{e}"));
+                if r.is_ok() {
+                    vm.mem.clear_cow();
+                }
                 self.state = store.into_parts().1;
                 r
             }
@@ -827,6 +918,12 @@ fn freeze_batch<F: FreezeFlash>(
     }
     match frozen {
         Ok(frozen) => {
+            let f = &frozen.batch.flash;
+            vm.register_cow(f.start as u32..f.end as u32)
+                .map_err(|a| FreezeFailed {
+                    exc: "RuntimeError",
+                    msg: format!("frozen batch: no object at {a:#010x}"),
+                })?;
             for (rec, _) in &sources {
                 if let Some((n, path, hash)) = records::parse_source(rec) {
                     vm.lifecycle.sources.retain(|s| s.name != n);
@@ -929,6 +1026,12 @@ impl<F: FlashImage> Vm<F> {
             .collect();
         let info_ram = mounted.gc_root_range();
         let batches = mounted.batches().len();
+        let flash: Vec<Range<u32>> = mounted
+            .batches()
+            .iter()
+            .map(|b| b.flash.start as u32..b.flash.end as u32)
+            .collect();
+
         if let Some(q) = mounted.root(RootKind::QSTR_POOL, QSTR_ROOT) {
             let pool = Value(q as u32);
             self.qpool = pool;
@@ -959,6 +1062,12 @@ impl<F: FlashImage> Vm<F> {
                     modules.push(name);
                 }
             }
+        }
+        // The copy-on-write objects, found by their headers.
+        self.mem.clear_cow();
+        for f in flash {
+            self.register_cow(f)
+                .map_err(|a| format!("frozen image: no object at {a:#010x}"))?;
         }
         self.young.clear();
         Ok(MountInfo {

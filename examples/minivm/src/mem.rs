@@ -6,9 +6,25 @@
 //! 0 (null) and writes outside the heap and RAM section fail with [`MemError`], which the VM
 //! turns into a Python exception: a frozen object is never written and never faults.
 //!
+//! **Copy-on-write frozen objects.** A frozen container (list, data dict, set, plain instance,
+//! growable array) lives in flash until it is first written. [`Memory`] keeps the image ranges of
+//! such objects ([`Memory::add_cow`]) and an overlay from a range's start to its heap copy. The
+//! first write into a range copies the whole object into a heap block; that write and every
+//! later read or write of the range go to the copy. The object keeps its flash address, so every
+//! holder of a reference sees the write; the copies are GC roots ([`Memory::cow_copies`]) and
+//! live in the heap, so a reboot starts again from the frozen bytes.
+//!
+//! ```text
+//! image  0x1010_0400 [hdr|LIST][len][items]   ← every reference, before and after the write
+//!                         │ first write
+//!                         ▼
+//! heap   0x2000_0a10 [hdr|LIST][len][items]   ← where reads and writes of the range now go
+//! ```
+//!
 //! The heap allocator uses 16-byte blocks and one allocation-table byte per block
 //! (free / head / tail, plus a mark bit for the collector), like MicroPython's GC.
 
+use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -52,6 +68,9 @@ pub enum MemError {
     ReadOnly(u32),
     /// Access to an unmapped or out-of-range address.
     Unmapped(u32),
+    /// The first write into a copy-on-write frozen object at this address found no heap block
+    /// for its copy.
+    NoMemory(u32),
 }
 
 impl fmt::Display for MemError {
@@ -59,6 +78,7 @@ impl fmt::Display for MemError {
         match self {
             MemError::ReadOnly(a) => write!(f, "write to read-only object memory at {a:#010x}"),
             MemError::Unmapped(a) => write!(f, "access to unmapped address {a:#010x}"),
+            MemError::NoMemory(a) => write!(f, "no heap for the copy of frozen object {a:#010x}"),
         }
     }
 }
@@ -87,6 +107,13 @@ pub struct Memory<F: FlashImage> {
     hint: usize,
     /// Overwrite freed blocks with 0xFD (tests: makes dangling references visible).
     pub poison: bool,
+    /// Copy-on-write frozen objects: image start → length (see the module docs).
+    cow: BTreeMap<u32, u32>,
+    /// Their heap copies, once written: image start → heap address.
+    copies: BTreeMap<u32, u32>,
+    /// The image addresses the copies cover, from the first one's start to the last one's end
+    /// (empty when there are none): a read outside it skips the overlay's search.
+    copied_span: (u32, u32),
 }
 
 /// Heap statistics in bytes and blocks, as `micropython.mem_info()` prints them.
@@ -159,6 +186,9 @@ impl<F: FlashImage> Memory<F> {
             flash,
             hint: 0,
             poison: false,
+            cow: BTreeMap::new(),
+            copies: BTreeMap::new(),
+            copied_span: (0, 0),
         }
     }
 
@@ -166,17 +196,87 @@ impl<F: FlashImage> Memory<F> {
     /// empty heap, in which every allocation fails.
     pub fn take_buffers(&mut self) -> HeapBuffers {
         self.hint = 0;
+        self.copies.clear();
+        self.copied_span = (0, 0);
         HeapBuffers {
             heap: core::mem::take(&mut self.heap),
             atb: core::mem::take(&mut self.atb),
         }
     }
 
+    /// Registers the image range `start..start + len` as a copy-on-write object (at a freeze,
+    /// for its new batch, and at mount).
+    pub fn add_cow(&mut self, start: u32, len: u32) {
+        self.cow.insert(start, len);
+    }
+
+    /// Forgets every copy-on-write object (the image was erased).
+    pub fn clear_cow(&mut self) {
+        self.cow.clear();
+        self.copies.clear();
+        self.copied_span = (0, 0);
+    }
+
+    /// How many copy-on-write objects are registered, and how many have a heap copy.
+    pub fn cow_counts(&self) -> (usize, usize) {
+        (self.cow.len(), self.copies.len())
+    }
+
+    /// The heap copies of the written copy-on-write objects (GC roots).
+    pub fn cow_copies(&self) -> impl Iterator<Item = u32> + '_ {
+        self.copies.values().copied()
+    }
+
+    /// The copy-on-write object containing `addr`: its start and length.
+    fn cow_range(&self, addr: u32) -> Option<(u32, u32)> {
+        let (&s, &l) = self.cow.range(..=addr).next_back()?;
+        (addr - s < l).then_some((s, l))
+    }
+
+    /// Where a read of the image address `addr` goes: its heap copy's byte once written.
+    #[inline]
+    fn redirect(&self, addr: u32) -> Option<u32> {
+        if !(self.copied_span.0..self.copied_span.1).contains(&addr) {
+            return None;
+        }
+        let (&s, &h) = self.copies.range(..=addr).next_back()?;
+        let l = *self.cow.get(&s)?;
+        (addr - s < l).then_some(h + (addr - s))
+    }
+
+    /// The heap address a write to the image address `addr` goes to, copying its object into
+    /// the heap on the first write.
+    fn cow_write(&mut self, addr: u32) -> Result<u32, MemError> {
+        if let Some(h) = self.redirect(addr) {
+            return Ok(h);
+        }
+        let (s, l) = self.cow_range(addr).ok_or(MemError::ReadOnly(addr))?;
+        let h = self.heap_alloc(l).ok_or(MemError::NoMemory(addr))?;
+        let from = (s - IMAGE_BASE) as usize;
+        let to = (h - HEAP_BASE) as usize;
+        let src = self
+            .flash
+            .image()
+            .get(from..from + l as usize)
+            .ok_or(MemError::Unmapped(addr))?;
+        self.heap[to..to + l as usize].copy_from_slice(src);
+        self.copies.insert(s, h);
+        self.copied_span = if self.copied_span.0 == self.copied_span.1 {
+            (s, s + l)
+        } else {
+            (self.copied_span.0.min(s), self.copied_span.1.max(s + l))
+        };
+        Ok(h + (addr - s))
+    }
+
     /// The bytes of the region containing `addr` and the offset of `addr` in them.
     fn locate(&self, addr: u32) -> Option<(&[u8], usize)> {
         match region_of(addr)? {
             Region::Statics => Some((&self.statics, (addr - STATICS_BASE) as usize)),
-            Region::Image => Some((self.flash.image(), (addr - IMAGE_BASE) as usize)),
+            Region::Image => match self.redirect(addr) {
+                Some(h) => Some((&self.heap, (h - HEAP_BASE) as usize)),
+                None => Some((self.flash.image(), (addr - IMAGE_BASE) as usize)),
+            },
             Region::Heap => Some((&self.heap, (addr - HEAP_BASE) as usize)),
             Region::RamSection => Some((&*self.ram, (addr - RAM_SECTION_BASE) as usize)),
         }
@@ -188,6 +288,10 @@ impl<F: FlashImage> Memory<F> {
             Some(Region::RamSection) => Ok((&mut *self.ram, (addr - RAM_SECTION_BASE) as usize)),
             Some(Region::Statics) if self.statics_open => {
                 Ok((&mut self.statics, (addr - STATICS_BASE) as usize))
+            }
+            Some(Region::Image) => {
+                let h = self.cow_write(addr)?;
+                Ok((&mut self.heap, (h - HEAP_BASE) as usize))
             }
             Some(_) => Err(MemError::ReadOnly(addr)),
             None => Err(MemError::Unmapped(addr)),
@@ -229,7 +333,9 @@ impl<F: FlashImage> Memory<F> {
     #[inline(never)]
     fn read_u32_elsewhere(&self, addr: u32) -> u32 {
         let off = addr.wrapping_sub(IMAGE_BASE) as usize;
-        if let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4)) {
+        if !(self.copied_span.0..self.copied_span.1).contains(&addr)
+            && let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4))
+        {
             return u32::from_le_bytes([a, b, c, d]);
         }
         match self.bytes(addr, 4) {
@@ -256,9 +362,13 @@ impl<F: FlashImage> Memory<F> {
         Ok(())
     }
 
-    /// Is `addr` writable object memory (heap or RAM section)?
+    /// Is `addr` writable object memory (heap, RAM section, or a copy-on-write frozen object)?
     pub fn is_writable(&self, addr: u32) -> bool {
-        matches!(region_of(addr), Some(Region::Heap | Region::RamSection))
+        match region_of(addr) {
+            Some(Region::Heap | Region::RamSection) => true,
+            Some(Region::Image) => self.cow_range(addr).is_some(),
+            _ => false,
+        }
     }
 
     /// Is `addr` the start of a live heap allocation?

@@ -399,6 +399,10 @@ impl<F: FlashImage> Vm<F> {
                 let msg = alloc::format!("{e}");
                 self.raise_msg("RuntimeError", &msg)
             }
+            MemError::NoMemory(_) => {
+                let msg = alloc::format!("{e}");
+                self.raise_msg("MemoryError", &msg)
+            }
         }
     }
 
@@ -557,6 +561,8 @@ impl<F: FlashImage> Vm<F> {
         for a in self.ram_value_words() {
             roots.push(self.mem.read_u32(a));
         }
+        // Frozen objects written since boot live in their heap copies (`mem`'s module docs).
+        roots.extend(self.mem.cow_copies());
         self.mark_from(&roots);
         self.mem.sweep()
     }

@@ -231,7 +231,8 @@ fn assert_exact_ram_tables(vm: &mut Vm<SimChip>, when: &str) {
     for name in TABLES {
         let v = global(vm, "tests.ramstate", name);
         let (arr, used) = table_of(vm, v);
-        assert_eq!(region_of(arr.0), Some(Region::RamSection), "{when}: {name}");
+        // In flash, copy-on-write (`src/mem.rs`): the RAM section holds none of it.
+        assert_eq!(region_of(arr.0), Some(Region::Image), "{when}: {name}");
         assert_eq!(vm.kind(arr), Some(Kind::ARRAY), "{when}: {name}");
         assert_eq!(capacity(vm, arr), used, "{when}: {name} exact size");
         assert_eq!(
@@ -357,8 +358,8 @@ fn builtin_exception_instances_refuse_attributes_and_freeze_to_flash() {
     );
     assert_eq!(
         region_of(err.0),
-        Some(Region::RamSection),
-        "a user subclass: RAM"
+        Some(Region::Image),
+        "a user subclass: flash, copy-on-write"
     );
     check(&mut vm, "frozen");
     let mut vm2 = reboot(&vm);
@@ -376,7 +377,7 @@ fn plain_instances_freeze_compact_and_keep_working() {
     run(&mut vm, "import freeze");
     run(&mut vm, "freeze.import_modules('tests.ramstate')");
     let h = global(&mut vm, "tests.ramstate", "holder");
-    assert_eq!(region_of(h.0), Some(Region::RamSection));
+    assert_eq!(region_of(h.0), Some(Region::Image), "copy-on-write");
     assert!(is_compact(vm.w(h, 0)));
     assert_eq!(vm.kind(h), Some(Kind::INSTANCE));
     assert_eq!(
@@ -403,7 +404,7 @@ fn plain_instances_freeze_compact_and_keep_working() {
     );
     // One without a members dict gets one (word 2) on its first attribute.
     let b = global(&mut vm, "tests.ramstate", "bare");
-    assert!(region_of(b.0) == Some(Region::RamSection) && is_compact(vm.w(b, 0)));
+    assert!(region_of(b.0) == Some(Region::Image) && is_compact(vm.w(b, 0)));
     assert!(vm.wv(b, 2).is_null());
     run(&mut vm, "r.bare.x = 1");
     assert_eq!(run(&mut vm, "r.bare.x"), "1\n");
@@ -429,7 +430,7 @@ fn plain_instances_freeze_compact_and_keep_working() {
     run(&mut vm2, "import tests.ramstate as r");
     run(&mut vm2, "import tests.ramuser as u");
     let h2 = global(&mut vm2, "tests.ramstate", "holder");
-    assert!(region_of(h2.0) == Some(Region::RamSection) && is_compact(vm2.w(h2, 0)));
+    assert!(region_of(h2.0) == Some(Region::Image) && is_compact(vm2.w(h2, 0)));
     assert_eq!(run(&mut vm2, "u.same(), r.holder.v"), "(True, 1)\n");
     run(&mut vm2, "r.holder.v = 9");
     vm2.collect();

@@ -118,18 +118,18 @@ fn new_kinds_are_placed_as_the_readme_says() {
     let tuple = vm.inst_native(corner);
     assert_eq!(region_of(tuple.0), image);
     let nt_bytes = size(&vm, corner) + size(&vm, tuple);
-    // An instance of a subclass of a namedtuple class is an ordinary instance (RAM) holding a
-    // namedtuple (flash).
+    // An instance of a subclass of a namedtuple class is an ordinary instance (flash,
+    // copy-on-write) holding a namedtuple (flash).
     let cursor = global(&mut vm, "cursor");
-    assert_eq!(region_of(cursor.0), ram);
+    assert_eq!(region_of(cursor.0), image);
     assert_eq!(region_of(vm.inst_native(cursor).0), image);
 
-    // An OrderedDict is a dict: RAM section, its table at its exact size.
+    // An OrderedDict is a dict: flash, copy-on-write, its table at its exact size.
     let order = global(&mut vm, "order");
     assert_eq!(vm.kind(order), Some(Kind::DICT));
-    assert_eq!(region_of(order.0), ram);
+    assert_eq!(region_of(order.0), image);
     let table = vm.wv(order, 2);
-    assert_eq!(region_of(table.0), ram);
+    assert_eq!(region_of(table.0), image);
     assert_eq!(vm.aux(table) & ARRAY_LEN_MASK, 2 * vm.dict_len(order));
     let od_bytes = size(&vm, order) + size(&vm, table);
 
@@ -146,16 +146,16 @@ fn new_kinds_are_placed_as_the_readme_says() {
     let iter_bytes = size(&vm, walker);
 
     // Subclasses of native types: the instance (not compact: it has a native object) and its
-    // list or dict in the RAM section, its str in flash.
+    // list or dict in flash, copy-on-write, its str in flash.
     let stack = global(&mut vm, "stack");
-    assert_eq!(region_of(stack.0), ram);
+    assert_eq!(region_of(stack.0), image);
     assert!(!is_compact(vm.w(stack, 0)));
     let list = vm.inst_native(stack);
     assert_eq!(vm.kind(list), Some(Kind::LIST));
-    assert_eq!(region_of(list.0), ram);
+    assert_eq!(region_of(list.0), image);
     let registry = global(&mut vm, "registry");
     assert_eq!(vm.kind(vm.inst_native(registry)), Some(Kind::DICT));
-    assert_eq!(region_of(vm.inst_native(registry).0), ram);
+    assert_eq!(region_of(vm.inst_native(registry).0), image);
     let tag = global(&mut vm, "tag");
     let s = vm.inst_native(tag);
     assert!(s.is_qstr() || region_of(s.0) == image, "a str: flash");
@@ -163,9 +163,9 @@ fn new_kinds_are_placed_as_the_readme_says() {
 
     println!(
         "frozen sizes: namedtuple class (2 fields) {class_bytes} B flash, namedtuple (2 fields) \
-         {nt_bytes} B flash, OrderedDict (2 entries) {od_bytes} B RAM, deque (maxlen 4) \
-         {deque_bytes} B RAM, deque iterator {iter_bytes} B RAM, list subclass instance \
-         (2 items) {stack_bytes} B RAM"
+         {nt_bytes} B flash, OrderedDict (2 entries) {od_bytes} B flash (copy-on-write), deque \
+         (maxlen 4) {deque_bytes} B RAM, deque iterator {iter_bytes} B RAM, list subclass \
+         instance (2 items) {stack_bytes} B flash (copy-on-write)"
     );
 
     // The frozen deque, OrderedDict and list stay writable where Python allows it; the

@@ -89,11 +89,12 @@ fn numbers_behave_the_same_before_after_freezing_and_after_reboot() {
     let frozen = used(&mut vm);
     assert!(frozen <= base + 256, "heap given back: {frozen} vs {base}");
 
-    // The list of numbers is mutable: RAM section, its items in flash until replaced.
+    // The list of numbers is mutable: flash, copy-on-write, as its items array; the numbers
+    // in flash until replaced.
     let state = global(&mut vm, "state");
-    assert_eq!(region_of(state.0), Some(Region::RamSection));
+    assert_eq!(region_of(state.0), Some(Region::Image));
     let items = vm.wv(state, 2);
-    assert_eq!(region_of(items.0), Some(Region::RamSection));
+    assert_eq!(region_of(items.0), Some(Region::Image));
     for i in 0..2 {
         assert_eq!(
             region_of(vm.wv(items, 1 + i).0),

@@ -225,6 +225,22 @@ fn info(out: &mut dyn fmt::Write, l: &layout::Linked, region: &mut RegionFlash, 
         ALLOCATOR.free(),
         ALLOCATOR.peak()
     );
+    critical_section::with(|cs| {
+        let log = crate::vm::WORK.borrow_ref(cs);
+        let _ = write!(
+            out,
+            "freezer:      {} batches since power-on; working memory per batch (B over live / objects / flash B / planned B):",
+            log.0
+        );
+        for b in log.1.iter().take(log.0) {
+            let _ = write!(
+                out,
+                " {}/{}/{}/{}",
+                b.work, b.objects, b.flash_bytes, b.planned
+            );
+        }
+        let _ = writeln!(out);
+    });
     let _ = writeln!(
         out,
         "frozen RAM:   {frozen:#x}..{:#x} ({} KiB, the VM's RAM section in place; {returned} B of heap returned)",

@@ -79,6 +79,25 @@ impl TwoPools {
         });
     }
 
+    /// Runs `f` and returns, with its result, the most bytes it had allocated at once beyond what
+    /// was live when it started (requested sizes). The peak since [`TwoPools::reset_peak`] still
+    /// counts `f`'s.
+    pub fn peak_during<R>(&self, f: impl FnOnce() -> R) -> (R, usize) {
+        let (outer, live) = critical_section::with(|_| {
+            let outer = self.peak.load(Ordering::Relaxed);
+            let live = self.live.load(Ordering::Relaxed);
+            self.peak.store(live, Ordering::Relaxed);
+            (outer, live)
+        });
+        let r = f();
+        let inner = critical_section::with(|_| {
+            let inner = self.peak.load(Ordering::Relaxed);
+            self.peak.store(inner.max(outer), Ordering::Relaxed);
+            inner
+        });
+        (r, inner.saturating_sub(live) as usize)
+    }
+
     /// Adds `delta` bytes to the live count (thumbv6m has no atomic read-modify-write, so a critical
     /// section makes the update whole).
     fn account(&self, grow: bool, size: usize) {

@@ -96,6 +96,10 @@ pub fn boot(
     minivm::freeze::FlashFreezer::attach(&mut vm);
     #[cfg(feature = "dedup")]
     minivm::freeze::FlashFreezer::attach_with(&mut vm, flashfreeze::plan::Dedup::ON);
+    // Each batch's working memory measured on the Rust allocator (`%info`).
+    if let Some(inner) = vm.freezer.take() {
+        vm.freezer = Some(alloc::boxed::Box::new(Measured(inner)));
+    }
     let t0 = micros();
     let mounted = vm.mount_frozen();
     let mount_us = micros() - t0;
@@ -280,5 +284,123 @@ impl minivm::freeze::FreezeFlash for PicoChip {
             region: None,
             crc: None,
         }
+    }
+}
+
+/// One batch's working memory, as [`Measured`] found it.
+#[derive(Clone, Copy, Default)]
+pub struct BatchWork {
+    /// The Rust allocator's peak during the batch minus what was live before it (requested
+    /// sizes, no block overhead).
+    pub work: u32,
+    /// The objects it froze.
+    pub objects: u32,
+    /// Its flash bytes (the batch's share of the image, headers excluded).
+    pub flash_bytes: u32,
+    /// The library's own count of its extra heap while planning (`Stats::working_bytes`).
+    pub planned: u32,
+}
+
+/// How many batches [`WORK`] keeps (the first ones since power-on).
+pub const WORK_LOG: usize = 32;
+
+/// The working memory of each batch frozen since power-on (the first [`WORK_LOG`]), and how
+/// many batches there were; `%info` prints them.
+pub static WORK: critical_section::Mutex<core::cell::RefCell<(usize, [BatchWork; WORK_LOG])>> =
+    critical_section::Mutex::new(core::cell::RefCell::new((
+        0,
+        [BatchWork {
+            work: 0,
+            objects: 0,
+            flash_bytes: 0,
+            planned: 0,
+        }; WORK_LOG],
+    )));
+
+/// minivm's freezer (every method forwarded), with each batch bracketed by the Rust allocator's peak ([`WORK`]): the
+/// freezer's working memory on the board, measured rather than estimated.
+struct Measured(alloc::boxed::Box<dyn minivm::vm::Freezer<PicoChip>>);
+
+impl Measured {
+    fn batch(
+        &mut self,
+        vm: &mut PicoVm,
+        f: impl FnOnce(
+            &mut dyn minivm::vm::Freezer<PicoChip>,
+            &mut PicoVm,
+        ) -> Result<minivm::vm::Batch, minivm::vm::FreezeFailed>,
+    ) -> Result<minivm::vm::Batch, minivm::vm::FreezeFailed> {
+        let (r, work) = crate::ALLOCATOR.peak_during(|| f(&mut *self.0, vm));
+        if let Ok(minivm::vm::Batch::Frozen(st)) = &r {
+            let entry = BatchWork {
+                work: work as u32,
+                objects: st.objects,
+                flash_bytes: st.flash_bytes as u32,
+                planned: st.working_bytes as u32,
+            };
+            critical_section::with(|cs| {
+                let mut log = WORK.borrow_ref_mut(cs);
+                let n = log.0;
+                if let Some(slot) = log.1.get_mut(n) {
+                    *slot = entry;
+                }
+                log.0 = n + 1;
+            });
+        }
+        r
+    }
+}
+
+impl minivm::vm::Freezer<PicoChip> for Measured {
+    fn freeze_modules(
+        &mut self,
+        vm: &mut PicoVm,
+        names: &[String],
+        running: &[u32],
+    ) -> Result<minivm::vm::Batch, minivm::vm::FreezeFailed> {
+        self.batch(vm, |fz, vm| fz.freeze_modules(vm, names, running))
+    }
+
+    fn freeze_tree(
+        &mut self,
+        vm: &mut PicoVm,
+        name: &str,
+    ) -> Result<minivm::vm::Batch, minivm::vm::FreezeFailed> {
+        self.batch(vm, |fz, vm| fz.freeze_tree(vm, name))
+    }
+
+    fn clear(&mut self, vm: &mut PicoVm) -> Result<(), String> {
+        self.0.clear(vm)
+    }
+
+    fn remove(&mut self, vm: &mut PicoVm, name: &str) -> Result<(), String> {
+        self.0.remove(vm, name)
+    }
+
+    fn modules(
+        &mut self,
+        vm: &mut PicoVm,
+    ) -> Result<alloc::vec::Vec<(String, u32, u64, u64)>, String> {
+        self.0.modules(vm)
+    }
+
+    fn info(&mut self, vm: &mut PicoVm) -> Result<alloc::vec::Vec<(&'static str, u64)>, String> {
+        self.0.info(vm)
+    }
+
+    fn compact(&mut self, vm: &mut PicoVm) -> Result<String, String> {
+        self.0.compact(vm)
+    }
+
+    fn recover(&mut self, vm: &mut PicoVm) -> Result<bool, String> {
+        self.0.recover(vm)
+    }
+
+    fn measures(&self) -> bool {
+        self.0.measures()
+    }
+
+    fn mounted(&mut self, state: flashfreeze::store::StoreState) {
+        self.0.mounted(state)
     }
 }
