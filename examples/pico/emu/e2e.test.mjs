@@ -435,7 +435,7 @@ test('seed 3: after a power cycle the boot mounts the image; frozen modules impo
   const heapLine = () => pico.command('%info').output.match(/used (\d+) B, free \d+ B, peak (\d+) B/);
   const [, usedBefore, peakBefore] = heapLine().map(Number);
   // Freeze as you import: one batch per module, the submodules first.
-  const LISTED = /^\[\('tinysched\.errors', 0, \d+, 0, False\), .*\('tinysched', 4, [1-9]\d+, \d+, False\), \('counter', 5, [1-9]\d+, [1-9]\d*, False\)\]$/;
+  const LISTED = /^\[\('tinysched\.errors', 0, \d+, 0, False\), .*\('tinysched', 4, [1-9]\d+, \d+, False\), \('counter', 5, [1-9]\d+, \d+, False\)\]$/;
   const mods = pico.command('freeze.get_modules()', { maxCycles: 2e9 }).output.trim();
   assert.match(mods, LISTED);
   perf.getModules = mods.split('\n').at(-1);
