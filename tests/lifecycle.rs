@@ -369,3 +369,27 @@ fn power_cut_sweep_remove() {
     }
     assert!(kept > 0 && removed > 0, "kept {kept} removed {removed}");
 }
+
+fn view(f: &Flash) -> &[u8] {
+    &f.as_bytes()[REGION_OFFSET as usize..]
+}
+
+#[test]
+fn modules_and_info_read_a_mapped_region_in_place() {
+    // A mapped store lists and measures without copying the chain: the same answers as a
+    // store reading it into RAM, and one module's reach is all that is live.
+    let w = world();
+    let mut store = Store::open(three_batches(&w), store_cfg(LEN, 4)).unwrap();
+    store.remove::<Vm>("b").unwrap();
+    let (mods, info) = (store.modules().unwrap(), store.info::<Vm>(4).unwrap());
+    let mut mapped = Store::open_mapped(store.into_inner(), store_cfg(LEN, 4), view).unwrap();
+    assert_eq!(mapped.modules().unwrap(), mods);
+    assert_eq!(mapped.info::<Vm>(4).unwrap(), info);
+    assert!(info.measured, "{info:?}");
+    let [a] = &mods[..] else { panic!("{mods:?}") };
+    assert_eq!(a.name, "a");
+    assert_eq!((a.flash_bytes, a.ram_bytes), info.live_bytes, "{info:?}");
+    // What the object-table walk of format v3's first lifecycle code counted for this world.
+    assert_eq!((a.objects, a.flash_bytes), (27, 1840), "{a:?}");
+    assert_eq!(info.dead_bytes, (4177, 213), "{info:?}");
+}

@@ -2343,6 +2343,63 @@ impl<'a> Batch<'a> {
     }
 }
 
+/// One step of [`Batch::visit_objects`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ObjectEvent {
+    /// An object starts: its section, absolute address and length.
+    Object(Placement, u64, u64),
+    /// A reference word of the last object, and the address it decodes to.
+    Ref(u64),
+}
+
+impl Batch<'_> {
+    /// [`Batch::objects`] streamed: each object, then its references, in the order
+    /// `objects` gives them, read in place (no table: memory does not grow with the batch).
+    pub(crate) fn visit_objects(&self, f: &mut dyn FnMut(ObjectEvent)) {
+        let h = &self.header;
+        let rb = u64::from(h.ref_bytes);
+        let (fw, rw) = h.pointer_words();
+        let mut ptrs = PointerMapDecoder::new(self.section(&h.pointer_map), fw + rw)
+            .filter_map(Result::ok)
+            .peekable();
+        let map = self.section(&h.object_map);
+        let mut input = SliceInput::at(map, 0);
+        for (placement, base, word_base, data, n) in [
+            (
+                Placement::Flash,
+                h.flash_base.get(),
+                0,
+                self.flash_section(),
+                h.flash_objects.get(),
+            ),
+            (
+                Placement::Ram,
+                h.ram_base.get(),
+                fw,
+                self.ram_section(),
+                h.ram_objects.get(),
+            ),
+        ] {
+            let dec = ObjectMapDecoder::with_input(&mut input, n, data.len() as u64);
+            for (start, size) in dec.filter_map(Result::ok) {
+                let end = start + size;
+                f(ObjectEvent::Object(placement, base + start, size));
+                while let Some(&w) = ptrs.peek() {
+                    if w < word_base || (w - word_base) * rb >= end {
+                        break;
+                    }
+                    ptrs.next();
+                    let at = (w - word_base) * rb;
+                    if at >= start {
+                        let word = read_word(data, at as usize, rb as usize).unwrap_or(0);
+                        f(ObjectEvent::Ref(self.encoding.decode(word).unwrap_or(0)));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn read_word(data: &[u8], at: usize, width: usize) -> Option<u64> {
     let b = data.get(at..at.checked_add(width)?)?;
     let mut v = [0u8; 8];

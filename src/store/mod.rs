@@ -730,14 +730,17 @@ impl<'a, F: NorFlash> Store<'a, F> {
 
     /// The live frozen modules (later batches supersede earlier roots of the same name,
     /// remove records drop them: see [`records`]), with their batch, what their root reaches
-    /// and their source record. Reads the chain into RAM.
+    /// and their source record. Reads a memory-mapped region in place (RAM: a bit per
+    /// object-alignment unit of the image), else reads the chain into RAM.
     pub fn modules(&mut self) -> Result<Vec<ModuleInfo>, StoreError<F::Error>> {
         block_on(self.chain.modules())
     }
 
     /// Region and RAM area used and free, batches, live and dead bytes, and what a compaction
     /// would reclaim (measured by planning it, for objects aligned to `align`). `M` is the VM's
-    /// object model (its reference encoding). Reads the chain into RAM.
+    /// object model (its reference encoding). Reads a memory-mapped region in place; the
+    /// compaction is planned (exact reclaimable bytes) only when its object table fits in
+    /// RAM, else they are estimated ([`Info::measured`]).
     pub fn info<M: ObjectModel + ?Sized>(
         &mut self,
         align: u32,

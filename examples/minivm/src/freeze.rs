@@ -652,6 +652,8 @@ impl FlashFreezer {
         let statics = statics_ranges(vm);
         let crc = vm.mem.flash.crc_engine();
         let mut dev = core::mem::replace(&mut vm.mem.flash, F::detached());
+        // Read in place (the VM's own view of the region): listing and measuring the image
+        // then need no copy of it.
         let r = match open_store(
             &mut dev,
             store_config(fw.as_bytes(), &statics, crc),
@@ -756,6 +758,7 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
             ("modules", u64::from(i.modules)),
             ("reclaimable", i.reclaimable),
             ("reclaimable_ram", i.reclaimable_ram),
+            ("measured", u64::from(i.measured)),
         ])
     }
 

@@ -186,8 +186,9 @@ fn clear<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Val
 }
 
 /// `info()`: a dict of the image's figures (`region_used`, `region_free`, `ram_used`,
-/// `ram_free`, `batches`, `modules`, `reclaimable`, `reclaimable_ram`) and `objects`, the
-/// objects frozen since boot.
+/// `ram_free`, `batches`, `modules`, `reclaimable`, `reclaimable_ram`, `measured`: 1 when the
+/// reclaimable bytes were measured by planning the compaction, 0 when estimated) and
+/// `objects`, the objects frozen since boot.
 fn info<F: FlashImage>(vm: &mut Vm<F>, _args: &[Value], _kw: &[Value]) -> R<Value> {
     let figures = match vm.freezer.take() {
         Some(mut fz) => {
