@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{run, used};
+use common::{global, run, size};
 use minivm::freeze::SimChip;
 use minivm::memmap::{Region, region_of};
 use minivm::obj::{ARRAY_FIXED, ARRAY_LEN_MASK, Kind, is_compact};
@@ -21,19 +21,6 @@ use minivm::{Value, Vm};
 
 fn boot(chip: SimChip) -> Vm<SimChip> {
     common::boot(chip, None)
-}
-
-/// The value of `tests.langstate.name` (the module already imported).
-fn global(vm: &mut Vm<SimChip>, name: &str) -> Value {
-    let m = vm.intern(b"tests.langstate").expect("intern");
-    let m = vm.dict_get_q(vm.modules, m).expect("module imported");
-    let n = vm.intern(name.as_bytes()).expect("intern");
-    vm.dict_get_q(vm.wv(m, 2), n).expect("global defined")
-}
-
-/// Bytes of object `v` (header included), from its type's layout.
-fn size(vm: &Vm<SimChip>, v: Value) -> u32 {
-    vm.object_layout(vm.w(v, 0)).expect("a known object").0
 }
 
 /// The outputs of one run: the snapshot, then two rounds of changes to every mutable kind.
@@ -46,33 +33,9 @@ fn session(vm: &mut Vm<SimChip>) -> Vec<String> {
 
 #[test]
 fn new_kinds_behave_the_same_before_after_freezing_and_after_reboot() {
-    // Reference: a VM that never froze.
-    let mut plain = boot(SimChip::erased());
-    run(&mut plain, "import tests.langstate as s");
-    let expected = session(&mut plain);
+    let expected = common::same_frozen_and_rebooted("tests.langstate", session);
     assert!(expected[0].contains("Point(x=3, y=4)"), "{}", expected[0]);
     assert!(expected[2].contains("'full'"), "{}", expected[2]);
-
-    let mut vm = boot(SimChip::erased());
-    vm.mem.poison = true;
-    let base = used(&mut vm);
-    run(&mut vm, "import tests.langstate as s");
-    run(&mut vm, "import freeze");
-    let out = run(&mut vm, "freeze.import_modules('tests.langstate')");
-    assert!(out.starts_with("froze "), "{out}");
-    println!("langstate: {}", out.trim());
-    assert!(
-        used(&mut vm) <= base + 256,
-        "the heap is given back after freezing"
-    );
-    assert_eq!(session(&mut vm), expected, "frozen, same process");
-
-    // After a reboot the RAM section is back at its frozen state: the same results again.
-    let mut vm2 = common::reboot(&vm, None);
-    let base2 = used(&mut vm2);
-    run(&mut vm2, "import tests.langstate as s");
-    assert_eq!(used(&mut vm2), base2, "imported from flash");
-    assert_eq!(session(&mut vm2), expected, "after a reboot");
 }
 
 #[test]
@@ -80,7 +43,7 @@ fn new_kinds_are_placed_as_the_readme_says() {
     let mut vm = boot(SimChip::erased());
     run(&mut vm, "import tests.langstate as s");
     // Sizes as they are frozen (the heap layouts, tables cut to their used words).
-    let point = global(&mut vm, "Point");
+    let point = global(&mut vm, "tests.langstate", "Point");
     let ns = vm.wv(point, 3);
     let fields = vm.dict_get_q(ns, vm.find_qstr(b"_fields").map(Value::qstr).unwrap());
     let fields = fields.expect("a namedtuple class has _fields");
@@ -91,7 +54,7 @@ fn new_kinds_are_placed_as_the_readme_says() {
     let ram = Some(Region::RamSection);
 
     // A namedtuple class: a class, frozen to flash with its namespace and field names.
-    let point = global(&mut vm, "Point");
+    let point = global(&mut vm, "tests.langstate", "Point");
     assert_eq!(vm.kind(point), Some(Kind::CLASS));
     let ns = vm.wv(point, 3);
     let bases = vm.wv(point, 2);
@@ -112,7 +75,7 @@ fn new_kinds_are_placed_as_the_readme_says() {
         + size(&vm, vm.wv(ns, 2))
         + size(&vm, fields_now);
     // A namedtuple: it takes no attributes, so it is frozen to flash with its fields' tuple.
-    let corner = global(&mut vm, "corner");
+    let corner = global(&mut vm, "tests.langstate", "corner");
     assert_eq!(vm.kind(corner), Some(Kind::INSTANCE));
     assert_eq!(region_of(corner.0), image);
     let tuple = vm.inst_native(corner);
@@ -120,12 +83,12 @@ fn new_kinds_are_placed_as_the_readme_says() {
     let nt_bytes = size(&vm, corner) + size(&vm, tuple);
     // An instance of a subclass of a namedtuple class is an ordinary instance (flash,
     // copy-on-write) holding a namedtuple (flash).
-    let cursor = global(&mut vm, "cursor");
+    let cursor = global(&mut vm, "tests.langstate", "cursor");
     assert_eq!(region_of(cursor.0), image);
     assert_eq!(region_of(vm.inst_native(cursor).0), image);
 
     // An OrderedDict is a dict: flash, copy-on-write, its table at its exact size.
-    let order = global(&mut vm, "order");
+    let order = global(&mut vm, "tests.langstate", "order");
     assert_eq!(vm.kind(order), Some(Kind::DICT));
     assert_eq!(region_of(order.0), image);
     let table = vm.wv(order, 2);
@@ -134,29 +97,29 @@ fn new_kinds_are_placed_as_the_readme_says() {
     let od_bytes = size(&vm, order) + size(&vm, table);
 
     // A deque: RAM section, with every slot of its ring (nulls included).
-    let queue = global(&mut vm, "queue");
+    let queue = global(&mut vm, "tests.langstate", "queue");
     assert_eq!(region_of(queue.0), ram);
     let ring = vm.wv(queue, 4);
     assert_eq!(region_of(ring.0), ram);
     assert_ne!(vm.aux(ring) & ARRAY_FIXED, 0);
     assert_eq!(vm.aux(ring) & ARRAY_LEN_MASK, 5, "maxlen 4 + 1 slots");
     let deque_bytes = size(&vm, queue) + size(&vm, ring);
-    let walker = global(&mut vm, "walker");
+    let walker = global(&mut vm, "tests.langstate", "walker");
     assert_eq!(region_of(walker.0), ram);
     let iter_bytes = size(&vm, walker);
 
     // Subclasses of native types: the instance (not compact: it has a native object) and its
     // list or dict in flash, copy-on-write, its str in flash.
-    let stack = global(&mut vm, "stack");
+    let stack = global(&mut vm, "tests.langstate", "stack");
     assert_eq!(region_of(stack.0), image);
     assert!(!is_compact(vm.w(stack, 0)));
     let list = vm.inst_native(stack);
     assert_eq!(vm.kind(list), Some(Kind::LIST));
     assert_eq!(region_of(list.0), image);
-    let registry = global(&mut vm, "registry");
+    let registry = global(&mut vm, "tests.langstate", "registry");
     assert_eq!(vm.kind(vm.inst_native(registry)), Some(Kind::DICT));
     assert_eq!(region_of(vm.inst_native(registry).0), image);
-    let tag = global(&mut vm, "tag");
+    let tag = global(&mut vm, "tests.langstate", "tag");
     let s = vm.inst_native(tag);
     assert!(s.is_qstr() || region_of(s.0) == image, "a str: flash");
     let stack_bytes = size(&vm, stack) + size(&vm, list) + size(&vm, vm.wv(list, 2));

@@ -15,27 +15,14 @@
 
 mod common;
 
-use common::{run, used};
+use common::{global, run, size};
 use minivm::freeze::SimChip;
 use minivm::memmap::{Region, region_of};
 use minivm::obj::Kind;
-use minivm::{Value, Vm};
+use minivm::Vm;
 
 fn boot(chip: SimChip) -> Vm<SimChip> {
     common::boot(chip, None)
-}
-
-/// The value of `tests.modstate.name` (the module already imported).
-fn global(vm: &mut Vm<SimChip>, name: &str) -> Value {
-    let m = vm.intern(b"tests.modstate").expect("intern");
-    let m = vm.dict_get_q(vm.modules, m).expect("module imported");
-    let n = vm.intern(name.as_bytes()).expect("intern");
-    vm.dict_get_q(vm.wv(m, 2), n).expect("global defined")
-}
-
-/// Bytes of object `v` (header included), from its type's layout.
-fn size(vm: &Vm<SimChip>, v: Value) -> u32 {
-    vm.object_layout(vm.w(v, 0)).expect("a known object").0
 }
 
 /// One run: the snapshot, two rounds of writes to every mutable object, then the digest.
@@ -49,31 +36,8 @@ fn session(vm: &mut Vm<SimChip>) -> Vec<String> {
 
 #[test]
 fn module_objects_behave_the_same_before_after_freezing_and_after_reboot() {
-    let mut plain = boot(SimChip::erased());
-    run(&mut plain, "import tests.modstate as s");
-    let expected = session(&mut plain);
+    let expected = common::same_frozen_and_rebooted("tests.modstate", session);
     assert!(expected[2].contains("tick 2"), "{}", expected[2]);
-
-    let mut vm = boot(SimChip::erased());
-    vm.mem.poison = true;
-    let base = used(&mut vm);
-    run(&mut vm, "import tests.modstate as s");
-    run(&mut vm, "import freeze");
-    let out = run(&mut vm, "freeze.import_modules('tests.modstate')");
-    assert!(out.starts_with("froze "), "{out}");
-    println!("modstate: {}", out.trim());
-    assert!(
-        used(&mut vm) <= base + 256,
-        "the heap is given back after freezing"
-    );
-    assert_eq!(session(&mut vm), expected, "frozen, same process");
-
-    // After a reboot the RAM section is back at its frozen state: the same results again.
-    let mut vm2 = common::reboot(&vm, None);
-    let base2 = used(&mut vm2);
-    run(&mut vm2, "import tests.modstate as s");
-    assert_eq!(used(&mut vm2), base2, "imported from flash");
-    assert_eq!(session(&mut vm2), expected, "after a reboot");
 }
 
 #[test]
@@ -86,39 +50,45 @@ fn module_objects_are_placed_as_the_readme_says() {
     let ram = Some(Region::RamSection);
 
     // A compiled regex never changes: flash, with its program (a compact bytes object).
-    let word = global(&mut vm, "WORD");
+    let word = global(&mut vm, "tests.modstate", "WORD");
     assert_eq!(region_of(word.0), image);
     let prog = vm.wv(word, 1);
     assert_eq!(vm.kind(prog), Some(Kind::BYTES));
     assert_eq!(region_of(prog.0), image);
     let re_bytes = size(&vm, word) + size(&vm, prog);
     // A match object: flash too, with its captures (and its subject, a str).
-    let first = global(&mut vm, "FIRST");
+    let first = global(&mut vm, "tests.modstate", "FIRST");
     assert_eq!(region_of(first.0), image);
     assert_eq!(region_of(vm.wv(first, 2).0), image);
     let match_bytes = size(&vm, first) + size(&vm, vm.wv(first, 2));
 
     // A StringIO is written at run time: RAM section, with its bytearray and its store.
-    let log = global(&mut vm, "LOG");
+    let log = global(&mut vm, "tests.modstate", "LOG");
     assert_eq!(region_of(log.0), ram);
     let ba = vm.wv(log, 1);
     assert_eq!(region_of(ba.0), ram);
     let store = vm.wv(ba, 1);
     assert_eq!(region_of(store.0), ram);
     let sio_bytes = size(&vm, log) + size(&vm, ba) + size(&vm, store);
-    assert_eq!(region_of(global(&mut vm, "RAW").0), ram);
+    assert_eq!(region_of(global(&mut vm, "tests.modstate", "RAW").0), ram);
 
     // A hash in progress: RAM section, its state inline (raw bytes, no references).
-    let digest = global(&mut vm, "DIGEST");
+    let digest = global(&mut vm, "tests.modstate", "DIGEST");
     assert_eq!(region_of(digest.0), ram);
     let hash_bytes = size(&vm, digest);
     assert_eq!(hash_bytes, 108);
 
     // A deque changes on every use: RAM section. An OrderedDict (a dict) and a plain list (the
     // heap heapq keeps): flash, copy-on-write (`src/mem.rs`).
-    assert_eq!(region_of(global(&mut vm, "QUEUE").0), ram);
-    assert_eq!(region_of(global(&mut vm, "ORDER").0), image);
-    assert_eq!(region_of(global(&mut vm, "HEAP").0), image);
+    assert_eq!(region_of(global(&mut vm, "tests.modstate", "QUEUE").0), ram);
+    assert_eq!(
+        region_of(global(&mut vm, "tests.modstate", "ORDER").0),
+        image
+    );
+    assert_eq!(
+        region_of(global(&mut vm, "tests.modstate", "HEAP").0),
+        image
+    );
 
     println!(
         "frozen sizes: regex {re_bytes} B (object + program), match {match_bytes} B, \
