@@ -45,7 +45,14 @@ unset CARGO_TARGET_DIR
 rustup target add thumbv6m-none-eabi >/dev/null
 rustup component add llvm-tools >/dev/null
 # Not --locked: minivm and the library are path dependencies whose own dependencies may change.
+# First "the next firmware": the same code with another firmware id (MINIVM_FIRMWARE_ID_SUFFIX), kept
+# beside the release ELF; mpremote.test.mjs boots it on the old flash, which must refuse the image.
+# Same target dir, so only minivm and the firmware crate rebuild.
+RELEASE=target/thumbv6m-none-eabi/release
+MINIVM_FIRMWARE_ID_SUFFIX=-next cargo build --release
+cp "$RELEASE/flashfreeze-pico" "$RELEASE/flashfreeze-pico-next"
 cargo build --release
+export FIRMWARE_NEXT_ELF="$PWD/$RELEASE/flashfreeze-pico-next"
 
 # The host build of minivm: it must freeze the same image as the device, and serves --pty.
 (cd ../.. && cargo build --quiet -p minivm --bin minivm)

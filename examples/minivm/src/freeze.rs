@@ -149,7 +149,10 @@ const FROZEN_LAYOUTS: u32 = 4;
 pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
     // The image's CRC-32, by the board's engine when it has one (the statics are several KB).
     let crc = vm.mem.flash.crc_engine().update(0, &vm.mem.statics);
-    format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}")
+    // A build-time suffix (`MINIVM_FIRMWARE_ID_SUFFIX`, empty by default) stands in for a
+    // firmware update in the e2e tests: the same code, another id, so the old image is refused.
+    let suffix = option_env!("MINIVM_FIRMWARE_ID_SUFFIX").unwrap_or("");
+    format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}{suffix}")
 }
 
 pub(crate) fn layout(fw: &[u8]) -> Layout<'_> {

@@ -22,6 +22,7 @@ import {
   FLASH_SIZE,
   FS_LEN,
   FS_OFFSET,
+  firmwareElf,
   firmwareImage,
   IMAGE_LEN,
   IMAGE_OFFSET,
@@ -680,4 +681,84 @@ test('lifecycle (issue 17): freeze a and b, a stale a re-frozen, remove b, compa
   assert.match(bannerLine(banner, 'image:'), /^image: mounted 1 batches? in \d+ us: a;/);
   out = await ok('fs', 'rm', ':a.mpy', '+', 'fs', 'rm', ':b.mpy', '+', 'exec', "import a, freeze\nprint(a.f(), freeze.isfrozen(a))\ntry:\n    import b\nexcept ImportError:\n    print('no b')");
   assert.match(out, /^a2 True\nno b$/m);
+});
+
+// ---- issue 17, item 6: a firmware update on the old flash
+
+/** The "next firmware": the same code built with another firmware id (run-e2e.sh builds it). */
+const NEXT_ELF =
+  process.env.FIRMWARE_NEXT_ELF ?? path.join(REPO_ROOT, 'examples/pico/target/thumbv6m-none-eabi/release/flashfreeze-pico-next');
+const nextMissing =
+  missing ??
+  (!existsSync(NEXT_ELF) &&
+    (CI
+      ? false // under CI a missing build is a failure (firmwareImage throws), never a skip
+      : `${NEXT_ELF} missing: build it with \`MINIVM_FIRMWARE_ID_SUFFIX=-next cargo build --release\` and copy it there`));
+
+/**
+ * Powers the board off (its flash saved) and writes `elf` at flash offset 0 over the current firmware
+ * (erased first: the new one may be shorter); the next `powerCycle()` boots it.
+ */
+function installFirmware(elf) {
+  pico?.powerOff();
+  pico = null;
+  const image = firmwareImage(elf);
+  flash.fill(0xff, 0, Math.max(image.length, firmware.length));
+  flash.set(image, 0);
+  firmware = image;
+}
+
+test('lifecycle (issue 17): a firmware with another id boots on the old flash, refuses the image, freeze.refreeze() re-freezes from the sources', { skip: nextMissing }, async () => {
+  for (const [name, text] of [
+    ['p', "def f():\n    return 'p' + str(len('xyz'))\n"],
+    ['q', 'TABLE = (1, 2, 3)\ndef g():\n    return sum(TABLE)\n'],
+    ['r', "def h():\n    return 'r'\n"],
+  ]) {
+    const py = path.join(work, `${name}.py`);
+    writeFileSync(py, text);
+    mpyCross(`${name}.py`, py, path.join(work, `${name}.mpy`));
+  }
+  // The old firmware freezes p, q and r from the filesystem; they mount at the next boot.
+  await ok('exec', 'import freeze\nfreeze.clear()');
+  powerCycle();
+  let out = await ok(
+    'fs', 'cp', path.join(work, 'p.mpy'), ':p.mpy', '+',
+    'fs', 'cp', path.join(work, 'q.mpy'), ':q.mpy', '+',
+    'fs', 'cp', path.join(work, 'r.mpy'), ':r.mpy', '+',
+    'exec', "import freeze\nfreeze.import_modules('p', 'q', 'r')",
+  );
+  assert.equal((out.match(/^froze \d+ flash bytes/gm) ?? []).length, 3, out);
+  let { banner } = powerCycle();
+  assert.match(bannerLine(banner, 'image:'), /^image: mounted \d+ batches? in \d+ us: p, q, r;/);
+  // r's source goes away; then the update: the next firmware over the old one, same flash.
+  await ok('fs', 'rm', ':r.mpy');
+  const oldFirmware = firmware;
+  installFirmware(NEXT_ELF);
+  assert.notDeepEqual(firmware, oldFirmware, 'the next firmware is another build');
+  ({ banner } = powerCycle());
+  const refused = bannerLine(banner, 'image:');
+  assert.match(refused, /^image: not mounted: .*made by another firmware build \(firmware id "(minivm-\d+-[0-9a-f]{8})", this firmware is "\1-next"\)/);
+  assert.match(refused, /; it names p \([^)]*p\.mpy\), q \([^)]*q\.mpy\), r \([^)]*r\.mpy\); freeze\.refreeze\(\) freezes them again$/);
+  // Nothing frozen runs meanwhile: p imports from its file.
+  out = await ok('exec', 'import p, freeze\nprint(p.f(), freeze.isfrozen(p))');
+  assert.match(out, /^p3 False$/m);
+  // The boot option: p and q re-frozen from their files, r reported (its source is gone).
+  out = await ok('exec', 'import freeze\nprint(freeze.refreeze())');
+  assert.match(out, /^p: re-frozen \(/m, out);
+  assert.match(out, /^q: re-frozen \(/m, out);
+  assert.match(out, /^r: not re-frozen \(source missing\)$/m, out);
+  assert.match(out, /^\['p', 'q'\]$/m, out);
+  // A power cycle on the new firmware: its image (a batch per re-frozen module) mounts, p and q run
+  // from flash, r is gone.
+  ({ banner } = powerCycle());
+  assert.match(bannerLine(banner, 'image:'), /^image: mounted 2 batches in \d+ us: p, q;/);
+  out = await ok(
+    'fs', 'rm', ':p.mpy', '+', 'fs', 'rm', ':q.mpy', '+',
+    'exec', "import p, q, freeze\nprint(p.f(), q.g(), freeze.isfrozen(p), freeze.isfrozen(q.g))\ntry:\n    import r\nexcept ImportError:\n    print('no r')",
+  );
+  assert.match(out, /^p3 6 True True\nno r$/m);
+  // Leave the board as the other tests found it: the release firmware, nothing frozen.
+  await ok('exec', 'import freeze\nfreeze.clear()');
+  installFirmware(firmwareElf());
+  powerCycle();
 });

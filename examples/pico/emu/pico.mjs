@@ -61,9 +61,8 @@ export function firmwareElf() {
   return process.env.FIRMWARE_ELF ?? path.join(PICO_DIR, 'target/thumbv6m-none-eabi/release/flashfreeze-pico');
 }
 
-/** The firmware as a raw flash image (loaded at flash offset 0 = 0x10000000). */
-export function firmwareImage() {
-  const elf = firmwareElf();
+/** The firmware (`elf`, default the release build) as a raw flash image (loaded at flash offset 0 = 0x10000000). */
+export function firmwareImage(elf = firmwareElf()) {
   if (!existsSync(elf)) {
     throw new Error(`firmware ELF ${elf} missing: build it with \`cd examples/pico && cargo build --release\``);
   }

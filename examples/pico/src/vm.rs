@@ -113,6 +113,22 @@ pub fn boot(
             m.ram.start,
             m.ram.end
         ),
+        // A refused image (another firmware) still names its modules: `freeze.refreeze()` needs them.
+        Err(why) if !vm.lifecycle.refused.is_empty() => {
+            let names: alloc::vec::Vec<String> = vm
+                .lifecycle
+                .refused
+                .iter()
+                .map(|(name, path, _)| match path {
+                    Some(p) => format!("{name} ({p})"),
+                    None => format!("{name} (no source)"),
+                })
+                .collect();
+            format!(
+                "image: not mounted: {why}; it names {}; freeze.refreeze() freezes them again",
+                names.join(", ")
+            )
+        }
         Err(why) => format!("image: not mounted: {why}"),
     };
     (
