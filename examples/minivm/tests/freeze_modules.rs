@@ -16,10 +16,10 @@
 mod common;
 
 use common::{global, run, size};
+use minivm::Vm;
 use minivm::freeze::SimChip;
 use minivm::memmap::{Region, region_of};
 use minivm::obj::Kind;
-use minivm::Vm;
 
 fn boot(chip: SimChip) -> Vm<SimChip> {
     common::boot(chip, None)
