@@ -216,7 +216,8 @@ fn corpus_freezes_denser_than_the_target() {
             "density {density:.3} above {DENSITY_TARGET}"
         );
     }
-    // uasyncio keeps one SleepMs instance and its member dict in RAM; the rest is immutable.
+    // With copy-on-write containers uasyncio's state (one SleepMs instance and its member dict)
+    // freezes to flash too: the RAM section may be empty, and must stay under the target.
     let mut vm = boot(SimChip::erased(), Some(&dir));
     for m in &modules[..3] {
         run(&mut vm, &format!("import {m}"));
@@ -228,7 +229,7 @@ fn corpus_freezes_denser_than_the_target() {
     );
     let residual = residual_ram(&vm);
     assert!(
-        residual > 0.0 && residual <= RESIDUAL_RAM_TARGET,
+        residual <= RESIDUAL_RAM_TARGET,
         "residual RAM {:.2} % above {:.2} %",
         100.0 * residual,
         100.0 * RESIDUAL_RAM_TARGET
