@@ -12,9 +12,9 @@ use crate::mem::FlashImage;
 use crate::natives::arg;
 use crate::obj::*;
 use crate::slots::{Freeze, Layout, Native, NativeType, PrintKind, TypeSlots};
+use crate::types::buffer;
 use crate::types::str::quote_bytes;
 use crate::types::str_methods as m;
-use crate::types::{buffer, str_format};
 use crate::vm::{R, Thrown, Vm};
 
 /// The bytearray kind.
@@ -34,39 +34,16 @@ impl<F: FlashImage> NativeType<F> for ByteArray {
         subscr: Some(buffer::subscr),
         getiter: Some(buffer::getiter),
         buffer: Some(buffer::buffer),
-        methods: &[
-            Native::new("append", append),
-            Native::new("extend", extend),
-            Native::new("hex", m::hex),
-            Native::new("fromhex", m::bytearray_fromhex),
-            Native::new("decode", m::decode),
-            Native::new("find", m::find),
-            Native::new("rfind", m::rfind),
-            Native::new("index", m::index),
-            Native::new("rindex", m::rindex),
-            Native::new("join", m::join),
-            Native::new("split", m::split),
-            Native::new("splitlines", m::splitlines),
-            Native::new("rsplit", m::rsplit),
-            Native::new("startswith", m::startswith),
-            Native::new("endswith", m::endswith),
-            Native::new("strip", m::strip),
-            Native::new("lstrip", m::lstrip),
-            Native::new("rstrip", m::rstrip),
-            Native::new("format", str_format::format),
-            Native::new("replace", m::replace),
-            Native::new("count", m::count),
-            Native::new("partition", m::partition),
-            Native::new("rpartition", m::rpartition),
-            Native::new("center", m::center),
-            Native::new("lower", m::lower),
-            Native::new("upper", m::upper),
-            Native::new("isspace", m::isspace),
-            Native::new("isalpha", m::isalpha),
-            Native::new("isdigit", m::isdigit),
-            Native::new("isupper", m::isupper),
-            Native::new("islower", m::islower),
-        ],
+        methods: text_methods!(
+            [
+                Native::new("append", append),
+                Native::new("extend", extend),
+                Native::new("hex", m::hex),
+                Native::new("fromhex", m::bytearray_fromhex),
+                Native::new("decode", m::decode)
+            ],
+            []
+        ),
         ..TypeSlots::new(KIND, "bytearray")
     };
 }
