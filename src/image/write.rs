@@ -422,7 +422,7 @@ pub(crate) struct MapCache {
 impl MapCache {
     /// An empty cache that keeps what the measuring walk gives it (nothing reserved yet: it
     /// grows with the maps).
-    fn reserved() -> Self {
+    fn new() -> Self {
         Self {
             full: true,
             ..Self::default()
@@ -499,7 +499,7 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    *cache = MapCache::reserved();
+    *cache = MapCache::new();
     crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache)))
 }
 

@@ -160,7 +160,7 @@ fn report(names: &[String], work: usize, objects: u32) {
         .iter()
         .map(|(size, bt)| (*size, where_from(bt)))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|b| std::cmp::Reverse(b.0));
     for (size, from) in rows {
         eprintln!("  {size:6} B  {from}");
     }
