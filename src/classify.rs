@@ -305,6 +305,9 @@ pub(crate) struct Classified<R> {
 }
 
 impl<R: Copy> Classified<R> {
+    /// Entries the kind list grows by.
+    const KINDS_STEP: usize = 4;
+
     pub fn new() -> Self {
         Self {
             flash: ChunkList::new(),
@@ -385,14 +388,21 @@ impl<R: Copy> Classified<R> {
                 k.count += 1;
                 k.bytes += bytes;
             }
-            None => self.kinds.push(KindStats {
-                kind,
-                placement,
-                count: 1,
-                bytes,
-                merged: 0,
-                merged_bytes: 0,
-            }),
+            None => {
+                // Grown four entries at a time, not doubled: a plan with 17 kinds holds 20
+                // entries, not 32 (an entry is 40 bytes on a 32-bit target).
+                if self.kinds.len() == self.kinds.capacity() {
+                    self.kinds.reserve_exact(Self::KINDS_STEP);
+                }
+                self.kinds.push(KindStats {
+                    kind,
+                    placement,
+                    count: 1,
+                    bytes,
+                    merged: 0,
+                    merged_bytes: 0,
+                });
+            }
         }
         Ok(())
     }

@@ -421,6 +421,11 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         &self.stats
     }
 
+    /// The stats, the rest of the plan dropped (no copy of the per-kind list).
+    pub(crate) fn into_stats(self) -> Stats {
+        self.stats
+    }
+
     /// Where the sections go.
     pub fn target(&self) -> &Target {
         &self.target
