@@ -302,6 +302,8 @@ pub(crate) struct Classified<R> {
     made: usize,
     pub kinds: Vec<KindStats>,
     pub qstrs: u32,
+    /// Frozen bytes of the largest object entered.
+    pub largest: u32,
 }
 
 impl<R: Copy> Classified<R> {
@@ -320,6 +322,7 @@ impl<R: Copy> Classified<R> {
             made: 0,
             kinds: Vec::new(),
             qstrs: 0,
+            largest: 0,
         }
     }
 
@@ -375,7 +378,9 @@ impl<R: Copy> Classified<R> {
             }
         }
         self.qstrs = self.qstrs.saturating_add(vm.interned_strs(obj));
-        let bytes = u64::from(vm.frozen_layout(obj).size);
+        let size = vm.frozen_layout(obj).size;
+        self.largest = self.largest.max(size);
+        let bytes = u64::from(size);
         // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
         // A VM returns the same `&'static str` for a kind, so the address settles it without
         // comparing text for every entry; equal names at two addresses meet in `merge_kinds`.

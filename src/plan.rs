@@ -153,6 +153,9 @@ pub struct Stats {
     pub kinds: Vec<KindStats>,
     /// Peak extra heap the freezer used while planning, in bytes.
     pub working_bytes: usize,
+    /// Frozen bytes of the largest object the plan reached (padding excluded): the writer's
+    /// one object-sized buffer, and a term of the working-memory target.
+    pub largest_object: u32,
 }
 
 impl fmt::Display for Stats {
@@ -396,6 +399,7 @@ where
             qstrs: classified.qstrs.saturating_sub(merged.qstrs),
             kinds: classified.kinds,
             working_bytes,
+            largest_object: classified.largest,
         },
         flash: classified.flash,
         ram: classified.ram,
