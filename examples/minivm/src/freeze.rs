@@ -954,14 +954,14 @@ fn freeze_batch<F: FreezeFlash>(
                 }
             }
             vm.frozen_count += frozen.stats.objects;
-            vm.freeze_log.push(BatchLog {
+            vm.freeze_log.push(Box::new(BatchLog {
                 modules: group.iter().map(|(n, _)| n.clone()).collect(),
                 stats: frozen.stats.clone(),
                 live_before,
                 live_start: None,
                 live_after: None,
                 waited: Vec::new(),
-            });
+            }));
             Ok(Batch::Frozen(frozen.stats))
         }
         // The path to the first object of the running set it reached: `pkg.sub.core (module)`.
