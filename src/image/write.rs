@@ -284,7 +284,12 @@ where
                     at += n as u64;
                 }
                 scratch.clear();
-                scratch.reserve_exact(size as usize);
+                if scratch.capacity() < size as usize {
+                    // Freed before the larger one is made: growing in place would hold both
+                    // (the batch's peak when its largest object comes late).
+                    scratch = Vec::new();
+                    scratch.reserve_exact(size as usize);
+                }
                 scratch.resize(size as usize, 0);
                 plan.write_object(vm, &obj, &mut scratch, &mut on_ref)?;
             } else {

@@ -255,7 +255,8 @@ pub trait Freezer<F: FlashImage> {
 /// What one freeze did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Batch {
-    /// A batch was committed.
+    /// A batch was committed: its numbers (the per-kind list, `Stats::kinds`, is left empty
+    /// here; the batch's entry in [`Vm::freeze_log`] has it).
     Frozen(flashfreeze::Stats),
     /// The group reaches what running code holds (the path to it): nothing written, it
     /// waits.
