@@ -209,6 +209,15 @@ impl<R: Copy> ChunkList<R> {
         self.len += 1;
     }
 
+    /// Give back the last chunk's unused room (the list is complete; a later push still
+    /// works, growing that chunk again).
+    pub fn shrink_last(&mut self) {
+        if let Some(last) = self.chunks.last_mut() {
+            last.shrink_to_fit();
+        }
+        self.chunks.shrink_to_fit();
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.len
@@ -324,6 +333,16 @@ impl<R: Copy> Classified<R> {
             qstrs: 0,
             largest: 0,
         }
+    }
+
+    /// The traversal is over: the lists' last chunks give back their unused room (up to half
+    /// a chunk each) before the image is written.
+    pub fn shrink(&mut self) {
+        self.flash.shrink_last();
+        self.ram.shrink_last();
+        self.in_ram.shrink_last();
+        self.tree.nodes.shrink_last();
+        self.levels = Vec::new();
     }
 
     /// Bytes of the ancestry's node stack (as deep as the traversal went).

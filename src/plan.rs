@@ -376,6 +376,8 @@ where
         + unentered.capacity() * size_of::<M::Ref>()
         + table.heap_bytes()
         + merged.peak_bytes;
+    // Counted above at their planning peak; freed here before the write.
+    classified.shrink();
     Ok(Plan {
         target,
         roots: roots
