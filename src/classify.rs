@@ -211,7 +211,7 @@ impl<R: Copy> ChunkList<R> {
 
     /// Give back the last chunk's unused room (the list is complete; a later push still
     /// works, growing that chunk again).
-    pub fn shrink_last(&mut self) {
+    pub(crate) fn shrink_last(&mut self) {
         if let Some(last) = self.chunks.last_mut() {
             last.shrink_to_fit();
         }
