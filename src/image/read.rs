@@ -1026,8 +1026,8 @@ struct Starts {
 impl Starts {
     const SHIFT: u32 = 20;
     const MASK: u32 = (1 << Self::SHIFT) - 1;
-    /// Words a new chunk has room for at most, unless one batch needs more (256 bytes).
-    const CHUNK_WORDS: usize = 64;
+    /// Words a new chunk has room for at most, unless one batch needs more (64 bytes).
+    const CHUNK_WORDS: usize = 16;
     /// Chunks at most (so that no word's number is [`NO_BITS`]).
     const MAX_CHUNKS: usize = (u32::MAX >> Self::SHIFT) as usize;
 
