@@ -139,6 +139,20 @@ impl<'a> Mounted<'a> {
         self.index.batches()
     }
 
+    /// The objects of the flash section of mounted batch `batch` (an index into
+    /// [`Mounted::batches`]): each one's address and size, in address order, decoded from the
+    /// batch's validated object map read in place (nothing kept per object; empty for an index
+    /// past the last batch). A VM that must find objects of some kind at boot walks this
+    /// instead of parsing every object's header for its size.
+    pub fn flash_objects(&self, batch: usize) -> impl Iterator<Item = (u64, u32)> + '_ {
+        let region = self.region;
+        self.index
+            .batches()
+            .get(batch)
+            .into_iter()
+            .flat_map(move |b| b.flash_objects(region))
+    }
+
     /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by
     /// the region's size (`docs/image-format.md`, "Bounds").
     pub fn heap_bytes(&self) -> usize {

@@ -1046,11 +1046,21 @@ impl<F: FlashImage> Vm<F> {
             .collect();
         let info_ram = mounted.gc_root_range();
         let batches = mounted.batches().len();
-        let flash: Vec<Range<u32>> = mounted
-            .batches()
-            .iter()
-            .map(|b| b.flash.start as u32..b.flash.end as u32)
-            .collect();
+        // The copy-on-write objects, found by their headers at the starts the batches' object
+        // maps give (no size parsed per object).
+        let mut cow = Vec::new();
+        let base = cfg.layout.region_address;
+        for i in 0..batches {
+            for (a, size) in mounted.flash_objects(i) {
+                let at = (a - base) as usize;
+                let Some(&[b0, b1, b2, b3]) = region.get(at..at + 4) else {
+                    return Err(format!("frozen image: no object at {a:#010x}"));
+                };
+                if frozen_copy_on_write(u32::from_le_bytes([b0, b1, b2, b3])) {
+                    cow.push((a as u32, size));
+                }
+            }
+        }
 
         if let Some(q) = mounted.root(RootKind::QSTR_POOL, QSTR_ROOT) {
             let pool = Value(q as u32);
@@ -1083,12 +1093,8 @@ impl<F: FlashImage> Vm<F> {
                 }
             }
         }
-        // The copy-on-write objects, found by their headers.
         self.mem.clear_cow();
-        for f in flash {
-            self.register_cow(f)
-                .map_err(|a| format!("frozen image: no object at {a:#010x}"))?;
-        }
+        self.mem.add_cows(cow);
         self.young.clear();
         Ok(MountInfo {
             batches,

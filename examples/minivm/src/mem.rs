@@ -210,6 +210,16 @@ impl<F: FlashImage> Memory<F> {
         self.cow.insert(start, len);
     }
 
+    /// Registers copy-on-write objects `(start, len)` in bulk, given in increasing order of
+    /// start (at mount: built in one pass instead of an insertion each).
+    pub fn add_cows(&mut self, objects: Vec<(u32, u32)>) {
+        if self.cow.is_empty() {
+            self.cow = objects.into_iter().collect();
+        } else {
+            self.cow.extend(objects);
+        }
+    }
+
     /// Forgets every copy-on-write object (the image was erased).
     pub fn clear_cow(&mut self) {
         self.cow.clear();
