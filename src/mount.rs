@@ -32,7 +32,8 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::image::read::{
-    BatchInfo, ChainIndex, DecodeError, ImageRoot, ReadConfig, Tail, batch_roots, scan_mapped,
+    BatchInfo, ChainIndex, DecodeError, FlashObjects, ImageRoot, ReadConfig, Tail, batch_roots,
+    scan_mapped,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
@@ -144,13 +145,12 @@ impl<'a> Mounted<'a> {
     /// batch's validated object map read in place (nothing kept per object; empty for an index
     /// past the last batch). A VM that must find objects of some kind at boot walks this
     /// instead of parsing every object's header for its size.
-    pub fn flash_objects(&self, batch: usize) -> impl Iterator<Item = (u64, u32)> + '_ {
+    pub fn flash_objects(&self, batch: usize) -> FlashObjects<'a> {
         let region = self.region;
-        self.index
-            .batches()
-            .get(batch)
-            .into_iter()
-            .flat_map(move |b| b.flash_objects(region))
+        match self.index.batches().get(batch) {
+            Some(b) => b.flash_objects(region),
+            None => BatchInfo::no_objects(),
+        }
     }
 
     /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by

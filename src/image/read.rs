@@ -642,12 +642,10 @@ impl<S: Source> Reader<S> {
 pub(crate) fn all_erased(bytes: &[u8]) -> bool {
     // SAFETY: every bit pattern is a valid u32.
     let (head, words, tail) = unsafe { bytes.align_to::<u32>() };
-    // Eight words a step: one load-multiple and one test per 32 bytes on a Cortex-M0+ (the
-    // boot's scan of an empty 512 KiB region is this loop).
-    let mut chunks = words.chunks_exact(8);
+    let mut chunks = words.chunks_exact(4);
     let mut all = u32::MAX;
     for c in &mut chunks {
-        all &= (c[0] & c[1]) & (c[2] & c[3]) & (c[4] & c[5]) & (c[6] & c[7]);
+        all &= c[0] & c[1] & c[2] & c[3];
         if all != u32::MAX {
             return false;
         }
@@ -955,27 +953,97 @@ impl BatchInfo {
     /// Heap bytes one entry takes in a chain index.
     pub const HEAP_BYTES: usize = core::mem::size_of::<BatchInfo>();
 
+    /// No objects (a batch index past the chain).
+    pub(crate) fn no_objects<'r>() -> FlashObjects<'r> {
+        FlashObjects {
+            map: &[],
+            pos: 0,
+            left: 0,
+            end: 0,
+            base: 0,
+        }
+    }
+
     /// The objects of its flash section, decoded from its (validated) object map in `region`:
     /// each one's absolute address and size, in address order. No per-object state is kept:
     /// each call decodes the map again (a byte or two per object).
-    pub(crate) fn flash_objects<'r>(
-        &self,
-        region: &'r [u8],
-    ) -> impl Iterator<Item = (u64, u32)> + 'r {
+    pub(crate) fn flash_objects<'r>(&self, region: &'r [u8]) -> FlashObjects<'r> {
         let map = region
             .get(self.records[0] as usize..self.records[1] as usize)
             .unwrap_or(&[]);
-        let base = self.flash.start;
-        let len = self.flash.end - self.flash.start;
-        // Validation decoded these records without a fault: `Result::ok` drops none.
-        ObjectMapDecoder::new(map, 0, self.objects.0, len)
-            .map_while(Result::ok)
-            .map(move |(start, size)| (base + start, size as u32))
+        FlashObjects {
+            map,
+            pos: 0,
+            left: self.objects.0,
+            end: 0,
+            base: self.flash.start,
+        }
     }
 
     /// Region offset just past the batch.
     pub fn end_offset(&self) -> u32 {
         self.offset.saturating_add(self.span)
+    }
+}
+
+/// The objects of a validated batch's flash section, decoded from its object map (see
+/// [`crate::mount::Mounted::flash_objects`]): a plain loop over records that validation already
+/// decoded without a fault (a record that does not decode ends it).
+#[derive(Clone, Debug)]
+pub struct FlashObjects<'r> {
+    map: &'r [u8],
+    pos: usize,
+    left: u32,
+    /// End of the last object, relative to the section.
+    end: u64,
+    base: u64,
+}
+
+impl Iterator for FlashObjects<'_> {
+    /// An object's absolute address and size.
+    type Item = (u64, u32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u64, u32)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let b = *self.map.get(self.pos)?;
+        let (size, pad) = if b & 0x81 == 0 {
+            // The usual record: one byte, no padding.
+            self.pos += 1;
+            (u64::from(b >> 1), 0)
+        } else {
+            let v = varint_u64(self.map, &mut self.pos)?;
+            let pad = if v & 1 == 1 {
+                varint_u64(self.map, &mut self.pos)?
+            } else {
+                0
+            };
+            (v >> 1, pad)
+        };
+        let start = self.end.checked_add(pad)?;
+        self.end = start.checked_add(size)?;
+        Some((self.base.checked_add(start)?, u32::try_from(size).ok()?))
+    }
+}
+
+/// A LEB128 value of up to 10 bytes at `bytes[*p]` (`None` past the end or over 64 bits).
+fn varint_u64(bytes: &[u8], p: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*p)?;
+        *p += 1;
+        v |= u64::from(b & 0x7F).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift >= 64 {
+            return None;
+        }
     }
 }
 

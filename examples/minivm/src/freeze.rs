@@ -1040,10 +1040,6 @@ impl<F: FlashImage> Vm<F> {
                 })
             })
             .collect();
-        let roots: Vec<(RootKind, String, u64)> = mounted
-            .roots()
-            .map(|r| (r.kind, String::from(r.name), r.address))
-            .collect();
         let info_ram = mounted.gc_root_range();
         let batches = mounted.batches().len();
         // The copy-on-write objects, found by their headers at the starts the batches' object
@@ -1062,7 +1058,14 @@ impl<F: FlashImage> Vm<F> {
             }
         }
 
-        if let Some(q) = mounted.root(RootKind::QSTR_POOL, QSTR_ROOT) {
+        // The last qstr pool root, from the resolution (no second walk of the roots tables).
+        let qpool = resolved
+            .others
+            .iter()
+            .rev()
+            .find(|(k, n, _, _)| *k == RootKind::QSTR_POOL && n == QSTR_ROOT)
+            .map(|&(_, _, a, _)| a);
+        if let Some(q) = qpool {
             let pool = Value(q as u32);
             self.qpool = pool;
             let first = self.wv(pool, 2).as_int() as u32;
@@ -1070,9 +1073,10 @@ impl<F: FlashImage> Vm<F> {
             self.next_qstr = first + n;
         }
         let mut modules = Vec::new();
-        let live = |name: &str, addr: u64| resolved.module(name).is_some_and(|m| m.address == addr);
-        for (kind, name, addr) in roots {
-            if kind == RootKind::MODULE && live(&name, addr) {
+        // The live modules, in chain order of their live roots (a superseding root's place).
+        for m in resolved.modules {
+            let (name, addr) = (m.name, m.address);
+            {
                 // A frozen module holds its name's qstr (word 1): the key, with no search of
                 // the qstr pools (looking its text up by id walks the pools, not their
                 // strings). Anything else is interned by its text, as it always was.
