@@ -66,9 +66,9 @@ fn append_streams_without_holding_the_image() {
     );
     assert!(image > 60_000);
     // The largest object (the 600-slot module: 8 + 600 * 4 bytes) as the scratch buffer, plus
-    // a page, the object's reference bitset, the roots table and the commit unit; plus the
-    // fixed 2 × 2 KiB the store reserves to keep the measuring pass's pointer and object maps
-    // (this batch's are larger, so they are walked again: the room is not grown).
+    // a page, the object's reference bitset, the roots table and the commit unit; plus at most
+    // 2 × 2 KiB the store keeps of the measuring pass's pointer and object maps (grown with
+    // them; this batch's are larger, so they are let go and walked again).
     let largest = 8 + 600 * 4;
     let map_cache = 2 * 2048;
     assert!(peak < largest + 1536 + map_cache, "peak {peak} B");

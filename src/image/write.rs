@@ -400,9 +400,9 @@ fn u32_of(x: u64) -> Result<u32, ImageError> {
     u32::try_from(x).map_err(|_| ImageError::TooLarge)
 }
 
-/// Bytes a [`MapCache`] reserves for each of the two maps, once, before the measuring walk (it
-/// never grows: a batch whose maps are larger has them walked again when they are streamed). An
-/// append's heap peak is this much higher than it would be without the cache (2 × 2 KiB).
+/// The most bytes a [`MapCache`] keeps of each of the two maps (a batch whose maps are larger
+/// has them walked again when they are streamed). The cache grows with the maps (doubling from
+/// 16 bytes), so a small batch's append holds about its maps' size, not this bound.
 pub(crate) const MAP_CACHE_BYTES: usize = 2048;
 
 /// The pointer map and the object map as the measuring pass made them, kept (each up to
@@ -420,23 +420,31 @@ pub(crate) struct MapCache {
 }
 
 impl MapCache {
-    /// An empty cache with its fixed room reserved, or one that keeps nothing when the heap
-    /// has no room for it.
-    fn reserved() -> Self {
-        let mut c = Self::default();
-        c.full = c.pointer_map.try_reserve_exact(MAP_CACHE_BYTES).is_ok()
-            && c.object_map.try_reserve_exact(MAP_CACHE_BYTES).is_ok();
-        c
+    /// An empty cache that keeps what the measuring walk gives it (nothing reserved yet: it
+    /// grows with the maps).
+    fn new() -> Self {
+        Self {
+            full: true,
+            ..Self::default()
+        }
     }
 
-    /// Keeps `byte` in `v` if it has room left (it is never grown); else the cache is no
-    /// longer full.
+    /// Keeps `byte` in `v`, growing it (doubling, up to [`MAP_CACHE_BYTES`]) when it is full;
+    /// past that bound, or when the heap has no room, the cache is no longer full (and lets
+    /// go of what it kept: the stream walks the maps again).
     fn keep(v: &mut Vec<u8>, byte: u8, full: &mut bool) {
-        if *full && v.len() < v.capacity().min(MAP_CACHE_BYTES) {
-            v.push(byte);
-        } else {
-            *full = false;
+        if !*full {
+            return;
         }
+        if v.len() == v.capacity() {
+            let add = v.capacity().max(16).min(MAP_CACHE_BYTES - v.len());
+            if add == 0 || v.try_reserve_exact(add).is_err() {
+                *full = false;
+                *v = Vec::new();
+                return;
+            }
+        }
+        v.push(byte);
     }
 }
 
@@ -491,7 +499,7 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    *cache = MapCache::reserved();
+    *cache = MapCache::new();
     crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache)))
 }
 

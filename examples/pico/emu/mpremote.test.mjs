@@ -601,7 +601,12 @@ test('the raw REPL on the USB CDC port: mpremote over USB', needs, async () => {
   pico.openUsbTerminal();
   bridge.attach(pico, 'usb');
   const out = await ok('fs', 'ls', '+', 'exec', "print('over usb')");
-  assert.match(out, /^ls :\n +4096 data\.bin\n +0 lib\/\n +18 notes\.txt\nover usb\n$/);
+  // On a mismatch, show what mpremote printed and the tail of both consoles (the CI log has only this).
+  assert.match(
+    out,
+    /^ls :\n +4096 data\.bin\n +0 lib\/\n +18 notes\.txt\nover usb\n$/,
+    `mpremote over USB printed ${JSON.stringify(out)}\n--- USB:\n${JSON.stringify(pico.usbOut.slice(-1500))}\n--- UART:\n${pico.out.slice(-800)}`,
+  );
   bridge.attach(pico, 'uart');
 });
 
