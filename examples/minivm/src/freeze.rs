@@ -1076,25 +1076,23 @@ impl<F: FlashImage> Vm<F> {
         // The live modules, in chain order of their live roots (a superseding root's place).
         for m in resolved.modules {
             let (name, addr) = (m.name, m.address);
-            {
-                // A frozen module holds its name's qstr (word 1): the key, with no search of
-                // the qstr pools (looking its text up by id walks the pools, not their
-                // strings). Anything else is interned by its text, as it always was.
-                let m = Value(addr as u32);
-                let own = self.wv(m, 1);
-                let named = self.kind(m) == Some(Kind::MODULE)
-                    && own.is_qstr()
-                    && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
-                let key = if named {
-                    own
-                } else {
-                    self.intern(name.as_bytes())
-                        .map_err(|_| String::from("out of memory"))?
-                };
-                let _ = self.dict_store(self.modules, key, Value(addr as u32));
-                if !modules.contains(&name) {
-                    modules.push(name);
-                }
+            // A frozen module holds its name's qstr (word 1): the key, with no search of
+            // the qstr pools (looking its text up by id walks the pools, not their
+            // strings). Anything else is interned by its text, as it always was.
+            let m = Value(addr as u32);
+            let own = self.wv(m, 1);
+            let named = self.kind(m) == Some(Kind::MODULE)
+                && own.is_qstr()
+                && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
+            let key = if named {
+                own
+            } else {
+                self.intern(name.as_bytes())
+                    .map_err(|_| String::from("out of memory"))?
+            };
+            let _ = self.dict_store(self.modules, key, Value(addr as u32));
+            if !modules.contains(&name) {
+                modules.push(name);
             }
         }
         self.mem.clear_cow();
