@@ -964,10 +964,12 @@ impl BatchInfo {
         }
     }
 
-    /// The objects of its flash section, decoded from its (validated) object map in `region`:
-    /// each one's absolute address and size, in address order. No per-object state is kept:
-    /// each call decodes the map again (a byte or two per object).
-    pub(crate) fn flash_objects<'r>(&self, region: &'r [u8]) -> FlashObjects<'r> {
+    /// The objects of its flash section, decoded from its (validated) object map in `region`
+    /// (the mapped region it was validated in, as given to [`crate::mount::mount`]): each one's
+    /// absolute address and size, in address order. No per-object state is kept: each call
+    /// decodes the map again (a byte or two per object). Another region's bytes give garbage
+    /// or nothing, never a panic.
+    pub fn flash_objects<'r>(&self, region: &'r [u8]) -> FlashObjects<'r> {
         let map = region
             .get(self.records[0] as usize..self.records[1] as usize)
             .unwrap_or(&[]);
@@ -1152,11 +1154,13 @@ fn read_header<B: Bytes>(r: &B, offset: u32) -> Result<BatchHeader, HeaderFault>
     }
     let mut buf = [0u8; HEADER_LEN];
     r.read(offset, &mut buf);
-    if buf.iter().all(|&b| b == 0xFF) {
-        return Err(HeaderFault::Erased);
-    }
     if buf[..4] != BATCH_MAGIC {
-        return Err(HeaderFault::NoMagic);
+        // (An erased header has no magic: the magic is not all 0xFF.)
+        return Err(if all_erased(&buf) {
+            HeaderFault::Erased
+        } else {
+            HeaderFault::NoMagic
+        });
     }
     let version = u16::from_le_bytes([buf[4], buf[5]]);
     let header_len = u32::from(u16::from_le_bytes([buf[6], buf[7]]));
@@ -2130,6 +2134,15 @@ fn read_root<B: Bytes>(r: &B, table: Range<u32>, i: u32) -> Result<RootEntry, &'
     let end = start + u64::from(entry.name_len.get());
     if end > len {
         return Err("name outside the table");
+    }
+    // A mapped region: the name checked where it is (no copy).
+    if let Some(region) = r.as_slice() {
+        let at = table.start as usize;
+        return match region.get(at + start as usize..at + end as usize) {
+            Some(name) if core::str::from_utf8(name).is_ok() => Ok(entry),
+            Some(_) => Err("name is not UTF-8"),
+            None => Err("name outside the table"),
+        };
     }
     // UTF-8, checked in chunks (a sequence may straddle two: carry its start over).
     let mut buf = [0u8; 64 + 3];

@@ -473,7 +473,7 @@ fn copy_on_write(hdr: u32) -> bool {
 }
 
 /// Is the frozen flash object with header `hdr` copy-on-write (see [`copy_on_write`])?
-fn frozen_copy_on_write(hdr: u32) -> bool {
+pub(crate) fn frozen_copy_on_write(hdr: u32) -> bool {
     let aux = hdr >> 8;
     match Kind::from_u8(hdr as u8) {
         Some(Kind::LIST | Kind::SET) => true,
@@ -1027,36 +1027,10 @@ impl<F: FlashImage> Vm<F> {
             None => self.mount_state = Some(mounted.store_state()),
         }
         let resolved = mounted.resolve();
-        self.lifecycle.sources = resolved
-            .modules
-            .iter()
-            .filter_map(|m| {
-                let s = m.source.as_ref()?;
-                Some(crate::lifecycle::FrozenSource {
-                    name: m.name.clone(),
-                    path: s.path.clone(),
-                    hash: s.hash.clone(),
-                    checked: false,
-                })
-            })
-            .collect();
         let info_ram = mounted.gc_root_range();
         let batches = mounted.batches().len();
-        // The copy-on-write objects, found by their headers at the starts the batches' object
-        // maps give (no size parsed per object).
-        let mut cow = Vec::new();
-        let base = cfg.layout.region_address;
-        for i in 0..batches {
-            for (a, size) in mounted.flash_objects(i) {
-                let at = (a - base) as usize;
-                let Some(&[b0, b1, b2, b3]) = region.get(at..at + 4) else {
-                    return Err(format!("frozen image: no object at {a:#010x}"));
-                };
-                if frozen_copy_on_write(u32::from_le_bytes([b0, b1, b2, b3])) {
-                    cow.push((a as u32, size));
-                }
-            }
-        }
+        // Their copy-on-write objects are found at their first write (no pass over them now).
+        let cow_batches = mounted.batches().to_vec();
 
         // The last qstr pool root, from the resolution (no second walk of the roots tables).
         let qpool = resolved
@@ -1073,9 +1047,19 @@ impl<F: FlashImage> Vm<F> {
             self.next_qstr = first + n;
         }
         let mut modules = Vec::new();
+        // Their source records, moved out of the resolution (no copy of each path and hash).
+        let mut sources = Vec::new();
         // The live modules, in chain order of their live roots (a superseding root's place).
         for m in resolved.modules {
             let (name, addr) = (m.name, m.address);
+            if let Some(s) = m.source {
+                sources.push(crate::lifecycle::FrozenSource {
+                    name: name.clone(),
+                    path: s.path,
+                    hash: s.hash,
+                    checked: false,
+                });
+            }
             // A frozen module holds its name's qstr (word 1): the key, with no search of
             // the qstr pools (looking its text up by id walks the pools, not their
             // strings). Anything else is interned by its text, as it always was.
@@ -1095,8 +1079,11 @@ impl<F: FlashImage> Vm<F> {
                 modules.push(name);
             }
         }
+        self.lifecycle.sources = sources;
+        // The copy-on-write objects: found at their first write, in their batch's object map
+        // (no pass over the objects at mount).
         self.mem.clear_cow();
-        self.mem.add_cows(cow);
+        self.mem.add_cow_batches(cow_batches);
         self.young.clear();
         Ok(MountInfo {
             batches,
