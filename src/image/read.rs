@@ -57,9 +57,9 @@ use super::Layout;
 use super::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FIRMWARE_ID_MAX,
-    FORMAT_VERSION, HEADER_LEN, Input, LITERAL_WORDS, MapError, ObjectMapDecoder,
-    PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef, SliceInput,
-    align_up,
+    FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_LEN, Input, LITERAL_WORDS, MapError,
+    ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section,
+    SectionRef, SliceInput, align_up,
 };
 use crate::model::{ObjectModel, Placement, RefEncoding};
 use crate::plan::RootKind;
@@ -1128,7 +1128,7 @@ pub(crate) enum HeaderAt {
 
 /// Classify the header at region `offset`.
 pub(crate) fn header_at<B: Bytes>(r: &B, offset: u32) -> HeaderAt {
-    match read_header(r, offset) {
+    match read_header(r, offset, &SOFTWARE_CRC) {
         Ok(h) if h.batch_offset.get() == offset => HeaderAt::Ours { span: h.span.get() },
         Ok(_) => HeaderAt::OtherRegion,
         Err(HeaderFault::Version(_)) => HeaderAt::OtherVersion,
@@ -1146,8 +1146,14 @@ enum HeaderFault {
     Version(u16),
 }
 
-/// The header at `offset`, checked for magic, CRC and version only.
-fn read_header<B: Bytes>(r: &B, offset: u32) -> Result<BatchHeader, HeaderFault> {
+/// The header at `offset`, checked for magic, CRC and version only. Its CRC is computed by
+/// `engine` (a board's DMA sniffer at mount), and again in software when that disagrees: a
+/// faulty engine can make no header look torn, so the chain never ends early because of it.
+fn read_header<B: Bytes>(
+    r: &B,
+    offset: u32,
+    engine: &dyn CrcEngine,
+) -> Result<BatchHeader, HeaderFault> {
     let available = r.region_len().saturating_sub(offset);
     if (available as usize) < HEADER_LEN {
         return Err(HeaderFault::Short);
@@ -1181,7 +1187,8 @@ fn read_header<B: Bytes>(r: &B, offset: u32) -> Result<BatchHeader, HeaderFault>
     let Ok(header) = BatchHeader::read_from_bytes(&buf) else {
         return Err(HeaderFault::BadLength);
     };
-    if header.compute_crc() != header.header_crc.get() {
+    let want = header.header_crc.get();
+    if engine.update(0, &buf[..HEADER_CRC_OFFSET]) != want && header.compute_crc() != want {
         return Err(HeaderFault::Crc);
     }
     if version != FORMAT_VERSION {
@@ -1204,7 +1211,7 @@ fn read_link<B: Bytes>(
     cfg: &ReadConfig<'_>,
 ) -> Link {
     let end = |why| Link::End(Tail::Interrupted { offset, why });
-    let header = match read_header(r, offset) {
+    let header = match read_header(r, offset, cfg.crc()) {
         Ok(h) => h,
         Err(HeaderFault::Short) => return Link::End(Tail::RegionEnd),
         Err(HeaderFault::Erased) => return Link::End(Tail::Erased { offset }),
@@ -1354,7 +1361,7 @@ fn count_following<B: Bytes>(r: &B, mut offset: u32, h: &BatchHeader) -> u32 {
         let Some(next) = offset.checked_add(span).filter(|_| span > 0) else {
             return n;
         };
-        let Ok(h) = read_header(r, next) else {
+        let Ok(h) = read_header(r, next, &SOFTWARE_CRC) else {
             return n;
         };
         let commit = h.commit_offset.get();
