@@ -32,7 +32,8 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::image::read::{
-    BatchInfo, ChainIndex, DecodeError, ImageRoot, ReadConfig, Tail, batch_roots, scan_mapped,
+    BatchInfo, ChainIndex, DecodeError, FlashObjects, ImageRoot, ReadConfig, Tail, batch_roots,
+    scan_mapped,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
@@ -137,6 +138,19 @@ impl<'a> Mounted<'a> {
     /// The mounted batches.
     pub fn batches(&self) -> &[MountedBatch] {
         self.index.batches()
+    }
+
+    /// The objects of the flash section of mounted batch `batch` (an index into
+    /// [`Mounted::batches`]): each one's address and size, in address order, decoded from the
+    /// batch's validated object map read in place (nothing kept per object; empty for an index
+    /// past the last batch). A VM that must find objects of some kind at boot walks this
+    /// instead of parsing every object's header for its size.
+    pub fn flash_objects(&self, batch: usize) -> FlashObjects<'a> {
+        let region = self.region;
+        match self.index.batches().get(batch) {
+            Some(b) => b.flash_objects(region),
+            None => BatchInfo::no_objects(),
+        }
     }
 
     /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by

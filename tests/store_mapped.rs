@@ -229,7 +229,8 @@ fn the_crc_engine_computes_every_crc_and_a_wrong_one_commits_nothing_and_mounts_
                     .sum::<usize>()
         );
     }
-    // Mount through the engine: it is given every byte the commit records' CRCs cover.
+    // Mount through the engine: it is given every byte the commit records' CRCs cover, and
+    // each header's (all but its CRC field).
     counting.bytes.set(0);
     let mut ram = vec![0u8; RAM_LEN as usize];
     let m = mount(&plain.0, &read_cfg(4).with_crc(&counting), &mut ram).unwrap();
@@ -242,6 +243,7 @@ fn the_crc_engine_computes_every_crc_and_a_wrong_one_commits_nothing_and_mounts_
             let h = b.header();
             let end = h.object_map.offset.get() + h.object_map.len.get();
             (h.flash.len.get() + h.ram.len.get() + end - h.roots_table.offset.get()) as usize
+                + flashfreeze::unstable::format::HEADER_CRC_OFFSET
         })
         .sum();
     assert_eq!(counting.bytes.get(), covered);

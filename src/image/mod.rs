@@ -28,8 +28,8 @@ pub(crate) mod write;
 
 pub use format::{FORMAT_VERSION, Section};
 pub use read::{
-    Batch, BatchInfo, DecodeError, FirmwareId, Image, ImageObject, ImageRoot, PointerFault,
-    ReadConfig, Tail, rebase, summary,
+    Batch, BatchInfo, DecodeError, FirmwareId, FlashObjects, Image, ImageObject, ImageRoot,
+    PointerFault, ReadConfig, Tail, rebase, summary,
 };
 pub use write::ImageError;
 

@@ -58,9 +58,9 @@ use super::Layout;
 use super::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FIRMWARE_ID_MAX,
-    FORMAT_VERSION, HEADER_LEN, Input, LITERAL_WORDS, MapError, ObjectMapDecoder,
-    PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section, SectionRef, SliceInput,
-    align_up,
+    FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_LEN, Input, LITERAL_WORDS, MapError,
+    ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section,
+    SectionRef, SliceInput, align_up,
 };
 use crate::model::{ObjectModel, Placement, RefEncoding};
 use crate::plan::RootKind;
@@ -954,9 +954,99 @@ impl BatchInfo {
     /// Heap bytes one entry takes in a chain index.
     pub const HEAP_BYTES: usize = core::mem::size_of::<BatchInfo>();
 
+    /// No objects (a batch index past the chain).
+    pub(crate) fn no_objects<'r>() -> FlashObjects<'r> {
+        FlashObjects {
+            map: &[],
+            pos: 0,
+            left: 0,
+            end: 0,
+            base: 0,
+        }
+    }
+
+    /// The objects of its flash section, decoded from its (validated) object map in `region`
+    /// (the mapped region it was validated in, as given to [`crate::mount::mount`]): each one's
+    /// absolute address and size, in address order. No per-object state is kept: each call
+    /// decodes the map again (a byte or two per object). Another region's bytes give garbage
+    /// or nothing, never a panic.
+    pub fn flash_objects<'r>(&self, region: &'r [u8]) -> FlashObjects<'r> {
+        let map = region
+            .get(self.records[0] as usize..self.records[1] as usize)
+            .unwrap_or(&[]);
+        FlashObjects {
+            map,
+            pos: 0,
+            left: self.objects.0,
+            end: 0,
+            base: self.flash.start,
+        }
+    }
+
     /// Region offset just past the batch.
     pub fn end_offset(&self) -> u32 {
         self.offset.saturating_add(self.span)
+    }
+}
+
+/// The objects of a validated batch's flash section, decoded from its object map (see
+/// [`crate::mount::Mounted::flash_objects`]): a plain loop over records that validation already
+/// decoded without a fault (a record that does not decode ends it).
+#[derive(Clone, Debug)]
+pub struct FlashObjects<'r> {
+    map: &'r [u8],
+    pos: usize,
+    left: u32,
+    /// End of the last object, relative to the section.
+    end: u64,
+    base: u64,
+}
+
+impl Iterator for FlashObjects<'_> {
+    /// An object's absolute address and size.
+    type Item = (u64, u32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u64, u32)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let b = *self.map.get(self.pos)?;
+        let (size, pad) = if b & 0x81 == 0 {
+            // The usual record: one byte, no padding.
+            self.pos += 1;
+            (u64::from(b >> 1), 0)
+        } else {
+            let v = varint_u64(self.map, &mut self.pos)?;
+            let pad = if v & 1 == 1 {
+                varint_u64(self.map, &mut self.pos)?
+            } else {
+                0
+            };
+            (v >> 1, pad)
+        };
+        let start = self.end.checked_add(pad)?;
+        self.end = start.checked_add(size)?;
+        Some((self.base.checked_add(start)?, u32::try_from(size).ok()?))
+    }
+}
+
+/// A LEB128 value of up to 10 bytes at `bytes[*p]` (`None` past the end or over 64 bits).
+fn varint_u64(bytes: &[u8], p: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*p)?;
+        *p += 1;
+        v |= u64::from(b & 0x7F).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift >= 64 {
+            return None;
+        }
     }
 }
 
@@ -1154,7 +1244,7 @@ pub(crate) enum HeaderAt {
 
 /// Classify the header at region `offset`.
 pub(crate) fn header_at<B: Bytes>(r: &B, offset: u32) -> HeaderAt {
-    match read_header(r, offset) {
+    match read_header(r, offset, &SOFTWARE_CRC) {
         Ok(h) if h.batch_offset.get() == offset => HeaderAt::Ours { span: h.span.get() },
         Ok(_) => HeaderAt::OtherRegion,
         Err(HeaderFault::Version(_)) => HeaderAt::OtherVersion,
@@ -1172,19 +1262,27 @@ enum HeaderFault {
     Version(u16),
 }
 
-/// The header at `offset`, checked for magic, CRC and version only.
-fn read_header<B: Bytes>(r: &B, offset: u32) -> Result<BatchHeader, HeaderFault> {
+/// The header at `offset`, checked for magic, CRC and version only. Its CRC is computed by
+/// `engine` (a board's DMA sniffer at mount), and again in software when that disagrees: a
+/// faulty engine can make no header look torn, so the chain never ends early because of it.
+fn read_header<B: Bytes>(
+    r: &B,
+    offset: u32,
+    engine: &dyn CrcEngine,
+) -> Result<BatchHeader, HeaderFault> {
     let available = r.region_len().saturating_sub(offset);
     if (available as usize) < HEADER_LEN {
         return Err(HeaderFault::Short);
     }
     let mut buf = [0u8; HEADER_LEN];
     r.read(offset, &mut buf);
-    if buf.iter().all(|&b| b == 0xFF) {
-        return Err(HeaderFault::Erased);
-    }
     if buf[..4] != BATCH_MAGIC {
-        return Err(HeaderFault::NoMagic);
+        // (An erased header has no magic: the magic is not all 0xFF.)
+        return Err(if all_erased(&buf) {
+            HeaderFault::Erased
+        } else {
+            HeaderFault::NoMagic
+        });
     }
     let version = u16::from_le_bytes([buf[4], buf[5]]);
     let header_len = u32::from(u16::from_le_bytes([buf[6], buf[7]]));
@@ -1205,7 +1303,8 @@ fn read_header<B: Bytes>(r: &B, offset: u32) -> Result<BatchHeader, HeaderFault>
     let Ok(header) = BatchHeader::read_from_bytes(&buf) else {
         return Err(HeaderFault::BadLength);
     };
-    if header.compute_crc() != header.header_crc.get() {
+    let want = header.header_crc.get();
+    if engine.update(0, &buf[..HEADER_CRC_OFFSET]) != want && header.compute_crc() != want {
         return Err(HeaderFault::Crc);
     }
     if version != FORMAT_VERSION {
@@ -1228,7 +1327,7 @@ fn read_link<B: Bytes>(
     cfg: &ReadConfig<'_>,
 ) -> Link {
     let end = |why| Link::End(Tail::Interrupted { offset, why });
-    let header = match read_header(r, offset) {
+    let header = match read_header(r, offset, cfg.crc()) {
         Ok(h) => h,
         Err(HeaderFault::Short) => return Link::End(Tail::RegionEnd),
         Err(HeaderFault::Erased) => return Link::End(Tail::Erased { offset }),
@@ -1378,7 +1477,7 @@ fn count_following<B: Bytes>(r: &B, mut offset: u32, h: &BatchHeader) -> u32 {
         let Some(next) = offset.checked_add(span).filter(|_| span > 0) else {
             return n;
         };
-        let Ok(h) = read_header(r, next) else {
+        let Ok(h) = read_header(r, next, &SOFTWARE_CRC) else {
             return n;
         };
         let commit = h.commit_offset.get();
@@ -2146,6 +2245,15 @@ fn read_root<B: Bytes>(r: &B, table: Range<u32>, i: u32) -> Result<RootEntry, &'
     let end = start + u64::from(entry.name_len.get());
     if end > len {
         return Err("name outside the table");
+    }
+    // A mapped region: the name checked where it is (no copy).
+    if let Some(region) = r.as_slice() {
+        let at = table.start as usize;
+        return match region.get(at + start as usize..at + end as usize) {
+            Some(name) if core::str::from_utf8(name).is_ok() => Ok(entry),
+            Some(_) => Err("name is not UTF-8"),
+            None => Err("name outside the table"),
+        };
     }
     // UTF-8, checked in chunks (a sequence may straddle two: carry its start over).
     let mut buf = [0u8; 64 + 3];

@@ -98,57 +98,64 @@ impl Resolution {
 }
 
 /// Resolve `(batch index, root)` pairs, in chain order.
+///
+/// The walk borrows the roots' names (no allocation per root): only what is live at the end,
+/// and the dead roots, are copied into the [`Resolution`].
 pub fn resolve<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> Resolution {
-    let mut r = Resolution::default();
-    let mut sources: Vec<(String, u64, Source)> = Vec::new();
+    // (name, batch, address) of the live modules, in the order of their live roots.
+    let mut modules: Vec<(&'a str, u32, u64)> = Vec::new();
+    let mut others: Vec<(RootKind, &'a str, u64, u32)> = Vec::new();
+    let mut dead: Vec<(&'a str, u32)> = Vec::new();
+    // (module, address, path, hash) of every source record.
+    let mut sources: Vec<(&'a str, u64, &'a str, &'a str)> = Vec::new();
     for (batch, root) in roots {
         match root.kind {
-            RootKind::MODULE => {
-                if let Some(i) = r.modules.iter().position(|m| m.name == root.name) {
-                    let old = r.modules.remove(i);
-                    r.dead.push((old.name, old.batch));
+            RootKind::MODULE | RootKind::REMOVED => {
+                if let Some(i) = modules.iter().position(|m| m.0 == root.name) {
+                    let old = modules.remove(i);
+                    dead.push((old.0, old.1));
                 }
-                r.modules.push(FrozenModule {
-                    name: String::from(root.name),
-                    batch,
-                    address: root.address,
-                    source: None,
-                });
-            }
-            RootKind::REMOVED => {
-                if let Some(i) = r.modules.iter().position(|m| m.name == root.name) {
-                    let old = r.modules.remove(i);
-                    r.dead.push((old.name, old.batch));
+                if root.kind == RootKind::MODULE {
+                    modules.push((root.name, batch, root.address));
                 }
             }
             RootKind::SOURCE => {
                 if let Some((m, path, hash)) = parse_source(root.name) {
-                    sources.push((
-                        String::from(m),
-                        root.address,
-                        Source {
-                            path: String::from(path),
-                            hash: String::from(hash),
-                        },
-                    ));
+                    sources.push((m, root.address, path, hash));
                 }
             }
             kind => {
-                r.others
-                    .retain(|(k, n, _, _)| !(*k == kind && n == root.name));
-                r.others
-                    .push((kind, String::from(root.name), root.address, batch));
+                others.retain(|(k, n, _, _)| !(*k == kind && *n == root.name));
+                others.push((kind, root.name, root.address, batch));
             }
         }
     }
-    for m in &mut r.modules {
-        m.source = sources
-            .iter()
-            .rev()
-            .find(|(n, a, _)| *n == m.name && *a == m.address)
-            .map(|(_, _, s)| s.clone());
+    Resolution {
+        modules: modules
+            .into_iter()
+            .map(|(name, batch, address)| FrozenModule {
+                name: String::from(name),
+                batch,
+                address,
+                source: sources
+                    .iter()
+                    .rev()
+                    .find(|(n, a, _, _)| *n == name && *a == address)
+                    .map(|&(_, _, path, hash)| Source {
+                        path: String::from(path),
+                        hash: String::from(hash),
+                    }),
+            })
+            .collect(),
+        others: others
+            .into_iter()
+            .map(|(k, n, a, b)| (k, String::from(n), a, b))
+            .collect(),
+        dead: dead
+            .into_iter()
+            .map(|(n, b)| (String::from(n), b))
+            .collect(),
     }
-    r
 }
 
 /// The modules a chain names, read from its roots tables without validating its objects: for

@@ -473,7 +473,7 @@ fn copy_on_write(hdr: u32) -> bool {
 }
 
 /// Is the frozen flash object with header `hdr` copy-on-write (see [`copy_on_write`])?
-fn frozen_copy_on_write(hdr: u32) -> bool {
+pub(crate) fn frozen_copy_on_write(hdr: u32) -> bool {
     let aux = hdr >> 8;
     match Kind::from_u8(hdr as u8) {
         Some(Kind::LIST | Kind::SET) => true,
@@ -1032,32 +1032,19 @@ impl<F: FlashImage> Vm<F> {
             None => self.mount_state = Some(mounted.store_state()),
         }
         let resolved = mounted.resolve();
-        self.lifecycle.sources = resolved
-            .modules
-            .iter()
-            .filter_map(|m| {
-                let s = m.source.as_ref()?;
-                Some(crate::lifecycle::FrozenSource {
-                    name: m.name.clone(),
-                    path: s.path.clone(),
-                    hash: s.hash.clone(),
-                    checked: false,
-                })
-            })
-            .collect();
-        let roots: Vec<(RootKind, String, u64)> = mounted
-            .roots()
-            .map(|r| (r.kind, String::from(r.name), r.address))
-            .collect();
         let info_ram = mounted.gc_root_range();
         let batches = mounted.batches().len();
-        let flash: Vec<Range<u32>> = mounted
-            .batches()
-            .iter()
-            .map(|b| b.flash.start as u32..b.flash.end as u32)
-            .collect();
+        // Their copy-on-write objects are found at their first write (no pass over them now).
+        let cow_batches = mounted.batches().to_vec();
 
-        if let Some(q) = mounted.root(RootKind::QSTR_POOL, QSTR_ROOT) {
+        // The last qstr pool root, from the resolution (no second walk of the roots tables).
+        let qpool = resolved
+            .others
+            .iter()
+            .rev()
+            .find(|(k, n, _, _)| *k == RootKind::QSTR_POOL && n == QSTR_ROOT)
+            .map(|&(_, _, a, _)| a);
+        if let Some(q) = qpool {
             let pool = Value(q as u32);
             self.qpool = pool;
             let first = self.wv(pool, 2).as_int() as u32;
@@ -1065,35 +1052,43 @@ impl<F: FlashImage> Vm<F> {
             self.next_qstr = first + n;
         }
         let mut modules = Vec::new();
-        let live = |name: &str, addr: u64| resolved.module(name).is_some_and(|m| m.address == addr);
-        for (kind, name, addr) in roots {
-            if kind == RootKind::MODULE && live(&name, addr) {
-                // A frozen module holds its name's qstr (word 1): the key, with no search of
-                // the qstr pools (looking its text up by id walks the pools, not their
-                // strings). Anything else is interned by its text, as it always was.
-                let m = Value(addr as u32);
-                let own = self.wv(m, 1);
-                let named = self.kind(m) == Some(Kind::MODULE)
-                    && own.is_qstr()
-                    && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
-                let key = if named {
-                    own
-                } else {
-                    self.intern(name.as_bytes())
-                        .map_err(|_| String::from("out of memory"))?
-                };
-                let _ = self.dict_store(self.modules, key, Value(addr as u32));
-                if !modules.contains(&name) {
-                    modules.push(name);
-                }
+        // Their source records, moved out of the resolution (no copy of each path and hash).
+        let mut sources = Vec::new();
+        // The live modules, in chain order of their live roots (a superseding root's place).
+        for m in resolved.modules {
+            let (name, addr) = (m.name, m.address);
+            if let Some(s) = m.source {
+                sources.push(crate::lifecycle::FrozenSource {
+                    name: name.clone(),
+                    path: s.path,
+                    hash: s.hash,
+                    checked: false,
+                });
+            }
+            // A frozen module holds its name's qstr (word 1): the key, with no search of
+            // the qstr pools (looking its text up by id walks the pools, not their
+            // strings). Anything else is interned by its text, as it always was.
+            let m = Value(addr as u32);
+            let own = self.wv(m, 1);
+            let named = self.kind(m) == Some(Kind::MODULE)
+                && own.is_qstr()
+                && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
+            let key = if named {
+                own
+            } else {
+                self.intern(name.as_bytes())
+                    .map_err(|_| String::from("out of memory"))?
+            };
+            let _ = self.dict_store(self.modules, key, Value(addr as u32));
+            if !modules.contains(&name) {
+                modules.push(name);
             }
         }
-        // The copy-on-write objects, found by their headers.
+        self.lifecycle.sources = sources;
+        // The copy-on-write objects: found at their first write, in their batch's object map
+        // (no pass over the objects at mount).
         self.mem.clear_cow();
-        for f in flash {
-            self.register_cow(f)
-                .map_err(|a| format!("frozen image: no object at {a:#010x}"))?;
-        }
+        self.mem.add_cow_batches(cow_batches);
         self.young.clear();
         Ok(MountInfo {
             batches,

@@ -109,6 +109,10 @@ pub struct Memory<F: FlashImage> {
     pub poison: bool,
     /// Copy-on-write frozen objects: image start → length (see the module docs).
     cow: BTreeMap<u32, u32>,
+    /// Mounted batches whose copy-on-write objects are not registered one by one: the object
+    /// containing an address is looked up in its batch's object map at its first write
+    /// ([`Memory::add_cow_batches`]).
+    cow_batches: Vec<flashfreeze::mount::MountedBatch>,
     /// Their heap copies, once written: image start → heap address.
     copies: BTreeMap<u32, u32>,
     /// The image addresses the copies cover, from the first one's start to the last one's end
@@ -187,6 +191,7 @@ impl<F: FlashImage> Memory<F> {
             hint: 0,
             poison: false,
             cow: BTreeMap::new(),
+            cow_batches: Vec::new(),
             copies: BTreeMap::new(),
             copied_span: (0, 0),
         }
@@ -210,14 +215,51 @@ impl<F: FlashImage> Memory<F> {
         self.cow.insert(start, len);
     }
 
+    /// Registers the copy-on-write objects of mounted batches without a pass over them (at
+    /// mount): the first write into one of their flash sections finds the object containing
+    /// it in the batch's object map (read in place from the image) and registers it when its
+    /// header says copy-on-write; any other write stays refused.
+    pub fn add_cow_batches(&mut self, batches: Vec<flashfreeze::mount::MountedBatch>) {
+        if self.cow_batches.is_empty() {
+            self.cow_batches = batches;
+        } else {
+            self.cow_batches.extend(batches);
+        }
+    }
+
+    /// The copy-on-write object of a mounted batch containing `addr` (see
+    /// [`Memory::add_cow_batches`]), registered; `None` when `addr` is in no object of those
+    /// batches or in one that is not copy-on-write.
+    fn find_cow(&mut self, addr: u32) -> Option<(u32, u32)> {
+        let a = u64::from(addr);
+        let image = self.flash.image();
+        let b = self.cow_batches.iter().find(|b| b.flash.contains(&a))?;
+        let (s, l) = b
+            .flash_objects(image)
+            .take_while(|&(s, _)| s <= a)
+            .find(|&(s, l)| a - s < u64::from(l))?;
+        let s = u32::try_from(s).ok()?;
+        let at = s.checked_sub(IMAGE_BASE)? as usize;
+        let &[b0, b1, b2, b3] = image.get(at..at.checked_add(4)?)? else {
+            return None;
+        };
+        if !crate::freeze::frozen_copy_on_write(u32::from_le_bytes([b0, b1, b2, b3])) {
+            return None;
+        }
+        self.cow.insert(s, l);
+        Some((s, l))
+    }
+
     /// Forgets every copy-on-write object (the image was erased).
     pub fn clear_cow(&mut self) {
         self.cow.clear();
+        self.cow_batches.clear();
         self.copies.clear();
         self.copied_span = (0, 0);
     }
 
-    /// How many copy-on-write objects are registered, and how many have a heap copy.
+    /// How many copy-on-write objects are registered (those of mounted batches once first
+    /// written), and how many have a heap copy.
     pub fn cow_counts(&self) -> (usize, usize) {
         (self.cow.len(), self.copies.len())
     }
@@ -250,7 +292,10 @@ impl<F: FlashImage> Memory<F> {
         if let Some(h) = self.redirect(addr) {
             return Ok(h);
         }
-        let (s, l) = self.cow_range(addr).ok_or(MemError::ReadOnly(addr))?;
+        let (s, l) = match self.cow_range(addr) {
+            Some(r) => r,
+            None => self.find_cow(addr).ok_or(MemError::ReadOnly(addr))?,
+        };
         let h = self.heap_alloc(l).ok_or(MemError::NoMemory(addr))?;
         let from = (s - IMAGE_BASE) as usize;
         let to = (h - HEAP_BASE) as usize;
@@ -363,10 +408,20 @@ impl<F: FlashImage> Memory<F> {
     }
 
     /// Is `addr` writable object memory (heap, RAM section, or a copy-on-write frozen object)?
+    /// In the image, `addr` is an object's start: a registered copy-on-write object, or one of
+    /// a mounted batch's flash sections whose header says copy-on-write (the first write checks
+    /// it against the batch's object map, [`Memory::add_cow_batches`]).
     pub fn is_writable(&self, addr: u32) -> bool {
         match region_of(addr) {
             Some(Region::Heap | Region::RamSection) => true,
-            Some(Region::Image) => self.cow_range(addr).is_some(),
+            Some(Region::Image) => {
+                self.cow_range(addr).is_some()
+                    || (self
+                        .cow_batches
+                        .iter()
+                        .any(|b| b.flash.contains(&u64::from(addr)))
+                        && crate::freeze::frozen_copy_on_write(self.read_u32(addr)))
+            }
             _ => false,
         }
     }
