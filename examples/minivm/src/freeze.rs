@@ -247,7 +247,14 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             return Mutability::Unfreezable(RUNNING);
         }
         let v = Value(obj);
-        let m = match self.slots(v).map(|t| &t.freeze) {
+        // The header once: for the type and for copy-on-write.
+        let hdr = self.mem.read_u32(obj);
+        let t = if v.is_ptr() {
+            self.header_slots(hdr)
+        } else {
+            self.slots(v)
+        };
+        let m = match t.map(|t| &t.freeze) {
             Some(Freeze::Flash) => Mutability::Immutable,
             Some(Freeze::Ram) => Mutability::Mutable,
             Some(Freeze::Refuse(why)) => Mutability::Unfreezable(why),
@@ -255,7 +262,7 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             None => Mutability::Unfreezable("not a minivm object"),
         };
         // A container goes to flash, copy-on-write (`crate::mem`'s module docs).
-        if m == Mutability::Mutable && copy_on_write(self.mem.read_u32(obj)) {
+        if m == Mutability::Mutable && copy_on_write(hdr) {
             Mutability::Immutable
         } else {
             m
@@ -418,29 +425,26 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
         // this pass is done nothing live points at them (every slot that did now holds the
         // frozen address), so rewriting their insides is work on garbage. One forwarding
         // lookup per allocation spares a lookup per word of the frozen graph's originals.
+        // The allocations are found from the block table and their words read from the arena
+        // directly (no region dispatch per word).
         let mut b = 0;
-        let blocks = self.mem.heap_blocks();
-        while b < blocks {
-            let a = HEAP_BASE + b as u32 * BLOCK;
-            let size = self.mem.alloc_size(a);
-            if size == 0 {
-                b += 1;
-                continue;
-            }
-            b += (size / BLOCK) as usize;
-            let Some((osize, true)) = self.object_layout(self.mem.read_u32(a)) else {
+        while let Some((start, blocks)) = self.mem.next_allocation(b) {
+            b = start + blocks;
+            let off = start * BLOCK as usize;
+            let Some((osize, true)) = self.object_layout(self.mem.heap_word(off)) else {
                 continue;
             };
-            if forward(self, a).is_some() {
+            if forward(self, HEAP_BASE + off as u32).is_some() {
                 continue;
             }
-            let words = osize.min(size) / 4;
+            let words = osize.min(blocks as u32 * BLOCK) as usize / 4;
             for i in 1..words {
-                let w = self.mem.read_u32(a + 4 * i);
+                let at = off + 4 * i;
+                let w = self.mem.heap_word(at);
                 if self.mem.is_heap_head(w)
                     && let Some(n) = forward(self, w)
                 {
-                    let _ = self.mem.write_u32(a + 4 * i, n);
+                    self.mem.set_heap_word(at, n);
                 }
             }
         }
