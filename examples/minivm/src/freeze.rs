@@ -198,14 +198,25 @@ impl<'v, F: FlashImage> Freezing<'v, F> {
 
     /// The compact sizes of `obj`, if it is a heap qstr pool.
     fn pool(&self, obj: u32) -> Option<Option<(u32, u32)>> {
+        self.pool_by_header(obj, self.mem.read_u32(obj))
+    }
+
+    /// [`Freezing::pool`] of `obj` with header `hdr`: only a pool's header sends it to the
+    /// search of the pools.
+    #[inline]
+    fn pool_by_header(&self, obj: u32, hdr: u32) -> Option<Option<(u32, u32)>> {
+        if (hdr as u8) & !COMPACT != Kind::QSTR_POOL.id() {
+            return None;
+        }
         self.pools.iter().find(|(a, _)| *a == obj).map(|&(_, c)| c)
     }
 
     /// Byte size of the frozen copy of heap object `obj`, a multiple of 4.
     fn frozen_size(&self, obj: u32) -> u32 {
-        match self.pool(obj) {
+        let hdr = self.mem.read_u32(obj);
+        match self.pool_by_header(obj, hdr) {
             Some(c) => self.pool_frozen_size(Value(obj), c).div_ceil(4) * 4,
-            None => self.vm.frozen_size(obj),
+            None => self.vm.frozen_size_of(obj, hdr),
         }
     }
 }
@@ -283,7 +294,7 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             return;
         };
         // Words 1..end of the frozen copy are values; copy word i is heap word i + skip.
-        let (end, skip) = match (self.pool(obj), &t.frozen) {
+        let (end, skip) = match (self.pool_by_header(obj, hdr), &t.frozen) {
             (Some(c), _) => self.pool_frozen_values(v, c),
             (
                 None,
@@ -295,6 +306,16 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             (None, Some(f)) => ((f.size)(self, v).div_ceil(4), 0),
             (None, None) => (size / 4, 0),
         };
+        // The words from the arena's bytes when they are all there (a heap object's are), one
+        // bounds check for the object instead of one region test per word.
+        let (first, len) = (obj.wrapping_add(4 * (1 + skip)), 4 * end.saturating_sub(1));
+        if let Some(words) = self.mem.bytes(first, len) {
+            for (i, w) in (1..).zip(words.chunks_exact(4)) {
+                let w = Value(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+                visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
+            }
+            return;
+        }
         for i in 1..end {
             let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
             visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
@@ -523,11 +544,10 @@ impl<F: FlashImage> Vm<F> {
         Ok(n)
     }
 
-    /// Byte size of the frozen copy of heap object `obj` (see the module docs for the compact
-    /// layouts), a multiple of 4.
-    pub(crate) fn frozen_size(&self, obj: u32) -> u32 {
+    /// Byte size of the frozen copy of heap object `obj`, whose header is `hdr` (see the
+    /// module docs for the compact layouts), a multiple of 4.
+    pub(crate) fn frozen_size_of(&self, obj: u32, hdr: u32) -> u32 {
         let v = Value(obj);
-        let hdr = self.mem.read_u32(obj);
         let size = match self.header_slots(hdr) {
             Some(t) => match &t.frozen {
                 Some(f) => (f.size)(self, v),

@@ -89,6 +89,24 @@ const HEAD: u8 = 1;
 const TAIL: u8 = 2;
 const MARK: u8 = 0x80;
 
+/// The index of the first HEAD entry (marked or not) of `atb`, skipping free entries four at a
+/// time.
+#[inline]
+fn first_head(atb: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < atb.len() {
+        if let Some(&[FREE, FREE, FREE, FREE]) = atb.get(i..i + 4) {
+            i += 4;
+            continue;
+        }
+        if atb[i] & !MARK == HEAD {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// All modelled memory of one VM.
 pub struct Memory<F: FlashImage> {
     /// Firmware statics (built at boot, read-only afterwards).
@@ -443,7 +461,7 @@ impl<F: FlashImage> Memory<F> {
     #[inline]
     pub fn next_allocation(&self, from: usize) -> Option<(usize, usize)> {
         let rest = self.atb.get(from..)?;
-        let start = from + rest.iter().position(|&e| e & !MARK == HEAD)?;
+        let start = from + first_head(rest)?;
         let tails = self.atb[start + 1..]
             .iter()
             .take_while(|&&e| e & !MARK == TAIL)
@@ -526,7 +544,17 @@ impl<F: FlashImage> Memory<F> {
         let mut freed = 0;
         let mut in_garbage = false;
         let bs = BLOCK as usize;
-        for (i, e) in self.atb.iter_mut().enumerate() {
+        let mut i = 0;
+        while i < self.atb.len() {
+            // Four free entries at a time (most of a heap after a freeze is free).
+            if let Some(&[FREE, FREE, FREE, FREE]) = self.atb.get(i..i + 4) {
+                in_garbage = false;
+                i += 4;
+                continue;
+            }
+            let j = i;
+            i += 1;
+            let e = &mut self.atb[j];
             match *e {
                 x if x == HEAD | MARK => {
                     *e = HEAD;
@@ -537,14 +565,14 @@ impl<F: FlashImage> Memory<F> {
                     in_garbage = true;
                     freed += BLOCK;
                     if self.poison {
-                        self.heap[i * bs..(i + 1) * bs].fill(0xFD);
+                        self.heap[j * bs..(j + 1) * bs].fill(0xFD);
                     }
                 }
                 TAIL if in_garbage => {
                     *e = FREE;
                     freed += BLOCK;
                     if self.poison {
-                        self.heap[i * bs..(i + 1) * bs].fill(0xFD);
+                        self.heap[j * bs..(j + 1) * bs].fill(0xFD);
                     }
                 }
                 TAIL => {}
