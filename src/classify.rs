@@ -209,6 +209,15 @@ impl<R: Copy> ChunkList<R> {
         self.len += 1;
     }
 
+    /// Give back the last chunk's unused room (the list is complete; a later push still
+    /// works, growing that chunk again).
+    pub(crate) fn shrink_last(&mut self) {
+        if let Some(last) = self.chunks.last_mut() {
+            last.shrink_to_fit();
+        }
+        self.chunks.shrink_to_fit();
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.len
@@ -302,9 +311,14 @@ pub(crate) struct Classified<R> {
     made: usize,
     pub kinds: Vec<KindStats>,
     pub qstrs: u32,
+    /// Frozen bytes of the largest object entered.
+    pub largest: u32,
 }
 
 impl<R: Copy> Classified<R> {
+    /// Entries the kind list grows by.
+    const KINDS_STEP: usize = 4;
+
     pub fn new() -> Self {
         Self {
             flash: ChunkList::new(),
@@ -317,7 +331,18 @@ impl<R: Copy> Classified<R> {
             made: 0,
             kinds: Vec::new(),
             qstrs: 0,
+            largest: 0,
         }
+    }
+
+    /// The traversal is over: the lists' last chunks give back their unused room (up to half
+    /// a chunk each) before the image is written.
+    pub fn shrink(&mut self) {
+        self.flash.shrink_last();
+        self.ram.shrink_last();
+        self.in_ram.shrink_last();
+        self.tree.nodes.shrink_last();
+        self.levels = Vec::new();
     }
 
     /// Bytes of the ancestry's node stack (as deep as the traversal went).
@@ -372,7 +397,9 @@ impl<R: Copy> Classified<R> {
             }
         }
         self.qstrs = self.qstrs.saturating_add(vm.interned_strs(obj));
-        let bytes = u64::from(vm.frozen_layout(obj).size);
+        let size = vm.frozen_layout(obj).size;
+        self.largest = self.largest.max(size);
+        let bytes = u64::from(size);
         // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
         // A VM returns the same `&'static str` for a kind, so the address settles it without
         // comparing text for every entry; equal names at two addresses meet in `merge_kinds`.
@@ -385,14 +412,21 @@ impl<R: Copy> Classified<R> {
                 k.count += 1;
                 k.bytes += bytes;
             }
-            None => self.kinds.push(KindStats {
-                kind,
-                placement,
-                count: 1,
-                bytes,
-                merged: 0,
-                merged_bytes: 0,
-            }),
+            None => {
+                // Grown four entries at a time, not doubled: a plan with 17 kinds holds 20
+                // entries, not 32 (an entry is 40 bytes on a 32-bit target).
+                if self.kinds.len() == self.kinds.capacity() {
+                    self.kinds.reserve_exact(Self::KINDS_STEP);
+                }
+                self.kinds.push(KindStats {
+                    kind,
+                    placement,
+                    count: 1,
+                    bytes,
+                    merged: 0,
+                    merged_bytes: 0,
+                });
+            }
         }
         Ok(())
     }

@@ -7,11 +7,13 @@
 //!
 //! # Memory
 //! - [`InHeader`] keeps everything in the VM's objects: zero bytes here.
-//! - [`SideTable`] is compact rather than a hash map: one bit per heap index (the "seen"
-//!   bitmap), a `u32` rank per 64 indices (half a bit per index), and one `u32` per frozen object
-//!   (its offset in its section, with the top bit saying which section). For MicroPython's
-//!   RP2040 heap (96 KiB in 16-byte blocks: 6144 indices) that is 1152 bytes plus 4 bytes per
-//!   frozen object.
+//! - [`SideTable`] is compact rather than a hash map: one `u32` per frozen object (its offset
+//!   in its section, with the top bit saying which section), and the "seen" marks. A small
+//!   batch keeps its marks as a sorted list of heap indices (4 bytes per object, looked up by
+//!   binary search); once the list would outgrow a bitmap it becomes one: one bit per heap index
+//!   plus a `u32` rank per 64 indices (half a bit per index). For MicroPython's RP2040 heap
+//!   (96 KiB in 16-byte blocks: 6144 indices) a batch of up to 192 objects costs 8 bytes per
+//!   object, a larger one 1152 bytes plus 4 bytes per object.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -115,9 +117,16 @@ impl Forwarded {
     }
 }
 
-/// The library-owned table: a seen-bitmap over the VM's heap indices plus a rank directory.
+/// The library-owned table: the marked heap indices (a sorted list while few, then a
+/// seen-bitmap with a rank directory) and a forwarding word per marked object.
 #[derive(Debug, Default)]
 pub struct SideTable {
+    /// Words of the bitmap over the VM's heap indices (its length once it is made).
+    words: usize,
+    /// Whether the marks are in `bits` (else in `few`).
+    dense: bool,
+    /// The marked indices in ascending order, while they take no more room than `bits` would.
+    few: Vec<u32>,
     bits: Vec<u64>,
     /// `rank[i]` = number of set bits in `bits[..i]`, built by [`ForwardingTable::seal`].
     rank: Vec<u32>,
@@ -128,20 +137,43 @@ pub struct SideTable {
 impl SideTable {
     /// An empty table sized for `vm`'s heap.
     pub(crate) fn new<M: ObjectModel + ?Sized>(vm: &M) -> Self {
+        let limit = vm.heap_index_limit();
         Self {
-            bits: vec![0; vm.heap_index_limit().div_ceil(64)],
+            words: limit.div_ceil(64),
+            // Indices that do not fit the list's `u32` go straight to the bitmap.
+            dense: u32::try_from(limit).is_err(),
+            few: Vec::new(),
+            bits: Vec::new(),
             rank: Vec::new(),
             forward: Vec::new(),
         }
     }
 
+    /// Most entries of the sorted list: as many bytes as the bitmap.
+    fn few_max(&self) -> usize {
+        self.words.saturating_mul(2)
+    }
+
     fn index<M: ObjectModel + ?Sized>(&self, vm: &M, obj: M::Ref) -> Result<usize, FreezeError> {
         let index = vm.heap_index(obj);
         let limit = vm.heap_index_limit();
-        if index >= limit || index / 64 >= self.bits.len() {
+        if index >= limit || index / 64 >= self.words {
             return Err(contract(vm, obj, Violation::HeapIndex { index, limit }));
         }
         Ok(index)
+    }
+
+    /// Move the marks from the sorted list into a bitmap.
+    fn densify(&mut self) {
+        let mut bits = vec![0u64; self.words];
+        for &i in &self.few {
+            if let Some(w) = bits.get_mut(i as usize / 64) {
+                *w |= 1 << (i % 64);
+            }
+        }
+        self.few = Vec::new();
+        self.bits = bits;
+        self.dense = true;
     }
 
     /// The per-object word of a marked heap object (`u32::MAX` until set): the encoded
@@ -176,6 +208,9 @@ impl SideTable {
 
     /// Position of a marked index in `forward`, or `None` when unmarked.
     fn slot(&self, index: usize) -> Option<usize> {
+        if !self.dense {
+            return self.few.binary_search(&u32::try_from(index).ok()?).ok();
+        }
         let (word, bit) = (index / 64, index % 64);
         let w = *self.bits.get(word)?;
         if w & (1 << bit) == 0 {
@@ -189,13 +224,42 @@ impl SideTable {
 impl<M: ObjectModel + ?Sized> sealed::Table<M> for SideTable {
     fn mark(&mut self, vm: &M, obj: M::Ref) -> Result<bool, FreezeError> {
         let index = self.index(vm, obj)?;
+        if !self.dense {
+            // The list is used only while the index limit fits a `u32` (`new`).
+            let limit = vm.heap_index_limit();
+            let i = u32::try_from(index)
+                .map_err(|_| contract(vm, obj, Violation::HeapIndex { index, limit }))?;
+            match self.few.binary_search(&i) {
+                Ok(_) => return Ok(false),
+                Err(at) if self.few.len() < self.few_max() => {
+                    if self.few.len() == self.few.capacity() {
+                        // Doubling, but never past the bitmap's size.
+                        let len = self.few.len();
+                        self.few
+                            .reserve_exact(len.max(16).min(self.few_max() - len).max(1));
+                    }
+                    self.few.insert(at, i);
+                    return Ok(true);
+                }
+                Err(_) => self.densify(),
+            }
+        }
         let (word, bit) = (index / 64, 1u64 << (index % 64));
-        let was = self.bits[word] & bit != 0;
-        self.bits[word] |= bit;
+        let Some(w) = self.bits.get_mut(word) else {
+            let limit = vm.heap_index_limit();
+            return Err(contract(vm, obj, Violation::HeapIndex { index, limit }));
+        };
+        let was = *w & bit != 0;
+        *w |= bit;
         Ok(!was)
     }
 
     fn seal(&mut self, objects: usize) {
+        if !self.dense {
+            debug_assert_eq!(self.few.len(), objects);
+            self.forward = vec![u32::MAX; self.few.len()];
+            return;
+        }
         let mut total = 0u32;
         self.rank = self
             .bits
@@ -231,12 +295,16 @@ impl<M: ObjectModel + ?Sized> sealed::Table<M> for SideTable {
 
     fn release(&mut self, _vm: &M, _objects: &mut dyn Iterator<Item = M::Ref>) {
         self.bits.iter_mut().for_each(|w| *w = 0);
+        self.few.clear();
         self.rank.clear();
         self.forward.clear();
     }
 
     fn heap_bytes(&self) -> usize {
-        (self.bits.capacity() * 8) + (self.rank.capacity() * 4) + (self.forward.capacity() * 4)
+        (self.bits.capacity() * 8)
+            + (self.few.capacity() * 4)
+            + (self.rank.capacity() * 4)
+            + (self.forward.capacity() * 4)
     }
 
     fn side_table(&mut self) -> Option<&mut SideTable> {
@@ -318,5 +386,47 @@ impl<M: InObjectForwarding + ?Sized> sealed::Table<M> for InHeader {
 
     fn heap_bytes(&self) -> usize {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::sealed::Table;
+    use super::*;
+    use crate::testing::{Kind, Obj, TestHeap};
+
+    /// Marks in scattered order, through the switch from the sorted list to the bitmap: each
+    /// object is new once, its address round-trips, unmarked objects have none.
+    #[test]
+    fn marks_and_addresses_survive_the_switch_to_the_bitmap() {
+        let mut heap = TestHeap::<4>::new();
+        let objs: Vec<Obj> = (0..700).map(|_| heap.alloc(Kind::Constant, &[])).collect();
+        for marked in [5usize, 300, 700] {
+            let mut t = SideTable::new(&heap);
+            let order: Vec<Obj> = (0..marked).map(|i| objs[(i * 7919) % 700]).collect();
+            for &o in &order {
+                assert_eq!(t.mark(&heap, o), Ok(true));
+            }
+            for &o in &order {
+                assert_eq!(t.mark(&heap, o), Ok(false));
+            }
+            assert_eq!(t.dense, marked > t.few_max(), "{marked}");
+            Table::<TestHeap<4>>::seal(&mut t, marked);
+            for (k, &o) in order.iter().enumerate() {
+                t.set(&heap, o, Forwarded::Section(Placement::Flash, 8 * k as u32))
+                    .unwrap();
+            }
+            for (k, &o) in order.iter().enumerate() {
+                let want = Forwarded::Section(Placement::Flash, 8 * k as u32);
+                assert_eq!(t.get(&heap, o), Some(want));
+            }
+            let unmarked = objs.iter().filter(|o| !order.contains(o)).count();
+            assert_eq!(
+                objs.iter().filter(|&&o| t.get(&heap, o).is_none()).count(),
+                unmarked
+            );
+        }
     }
 }

@@ -153,6 +153,9 @@ pub struct Stats {
     pub kinds: Vec<KindStats>,
     /// Peak extra heap the freezer used while planning, in bytes.
     pub working_bytes: usize,
+    /// Frozen bytes of the largest object the plan reached (padding excluded): the writer's
+    /// one object-sized buffer, and a term of the working-memory target.
+    pub largest_object: u32,
 }
 
 impl fmt::Display for Stats {
@@ -373,6 +376,8 @@ where
         + unentered.capacity() * size_of::<M::Ref>()
         + table.heap_bytes()
         + merged.peak_bytes;
+    // Counted above at their planning peak; freed here before the write.
+    classified.shrink();
     Ok(Plan {
         target,
         roots: roots
@@ -396,6 +401,7 @@ where
             qstrs: classified.qstrs.saturating_sub(merged.qstrs),
             kinds: classified.kinds,
             working_bytes,
+            largest_object: classified.largest,
         },
         flash: classified.flash,
         ram: classified.ram,
@@ -419,6 +425,11 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
     /// The numbers behind "froze N flash bytes, M ram bytes, K objects, Q qstrs".
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// The stats, the rest of the plan dropped (no copy of the per-kind list).
+    pub(crate) fn into_stats(self) -> Stats {
+        self.stats
     }
 
     /// Where the sections go.

@@ -285,7 +285,12 @@ where
                     at += n as u64;
                 }
                 scratch.clear();
-                scratch.reserve_exact(size as usize);
+                if scratch.capacity() < size as usize {
+                    // Freed before the larger one is made: growing in place would hold both
+                    // (the batch's peak when its largest object comes late).
+                    scratch = Vec::new();
+                    scratch.reserve_exact(size as usize);
+                }
                 scratch.resize(size as usize, 0);
                 plan.write_object(vm, &obj, &mut scratch, &mut on_ref)?;
             } else {
@@ -829,6 +834,13 @@ where
     // Roots, pointer map and object map are contiguous and all in the meta CRC.
     out.flush().await;
     out.in_meta = true;
+    // The table is staged whole: room for exactly it, made after the old stage is freed (grown
+    // in steps, the stage would hold two copies at its peak).
+    let table_len = measured.roots_table.len.get() as usize;
+    if out.stage.capacity() < table_len {
+        out.stage = Vec::new();
+        out.stage.reserve_exact(table_len);
+    }
     let roots_len = roots_table(plan, vm, &mut |b| out.stage_bytes(b))?;
     out.flush().await;
     if roots_len != u64::from(measured.roots_table.len.get()) {

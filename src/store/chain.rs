@@ -457,6 +457,10 @@ impl<'a, D: Device> Chain<'a, D> {
         };
         pager.flush().await?;
         let written_crc = pager.crc;
+        // The page buffer and the writer's map cache are done with: freed before validation's
+        // index grows (the batch's peak working memory is there for a large batch).
+        drop(pager);
+        drop(maps);
         let commit_at = start + header.commit_offset.get();
         // 5. Read back what was programmed, then validate it as mount will (in place when the
         //    device maps the region).
@@ -599,7 +603,8 @@ impl<'a, D: Device> Chain<'a, D> {
             })
             .collect();
         Ok(Frozen {
-            stats: plan.stats().clone(),
+            // Moved out, not cloned: the rest of the plan is freed here.
+            stats: plan.into_stats(),
             batch,
             roots,
         })

@@ -978,15 +978,20 @@ fn freeze_batch<F: FreezeFlash>(
                 }
             }
             vm.frozen_count += frozen.stats.objects;
-            vm.freeze_log.push(BatchLog {
+            // The log keeps the per-kind list; the caller gets the numbers (no second copy).
+            let mut stats = frozen.stats;
+            let kinds = core::mem::take(&mut stats.kinds);
+            let numbers = stats.clone();
+            stats.kinds = kinds;
+            vm.freeze_log.push(Box::new(BatchLog {
                 modules: group.iter().map(|(n, _)| n.clone()).collect(),
-                stats: frozen.stats.clone(),
+                stats,
                 live_before,
                 live_start: None,
                 live_after: None,
                 waited: Vec::new(),
-            });
-            Ok(Batch::Frozen(frozen.stats))
+            }));
+            Ok(Batch::Frozen(numbers))
         }
         // The path to the first object of the running set it reached: `pkg.sub.core (module)`.
         Err(e) if waits => Ok(Batch::Waits(

@@ -92,7 +92,25 @@ pub struct Lifecycle {
 
 /// `sha256:` and the hex digest of `bytes`: the content hash of a source record.
 pub fn source_hash(bytes: &[u8]) -> String {
-    let d = sha2::Sha256::digest(bytes);
+    source_hash_of(sha2::Sha256::new_with_prefix(bytes))
+}
+
+/// [`source_hash`] of the bytes `read` gives chunk by chunk (into a 256-byte buffer, until it
+/// returns 0): a file hashed without holding it. `None` if `read` fails.
+pub fn source_hash_read(mut read: impl FnMut(&mut [u8]) -> Option<usize>) -> Option<String> {
+    let mut h = sha2::Sha256::new();
+    let mut chunk = [0u8; 256];
+    loop {
+        let n = read(&mut chunk)?;
+        if n == 0 {
+            return Some(source_hash_of(h));
+        }
+        h.update(&chunk[..n.min(chunk.len())]);
+    }
+}
+
+fn source_hash_of(h: sha2::Sha256) -> String {
+    let d = h.finalize();
     let mut s = String::with_capacity(7 + 64);
     s.push_str("sha256:");
     for b in d {

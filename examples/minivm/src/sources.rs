@@ -87,4 +87,16 @@ impl ModuleSource for DirSource {
         let rel: std::path::PathBuf = name.split('.').collect();
         self.0.join(rel).is_dir()
     }
+    /// The file hashed in chunks (the freezer's source record holds no copy of it).
+    fn hash_on(
+        &self,
+        name: &str,
+        path: &[alloc::string::String],
+    ) -> Option<(alloc::string::String, alloc::string::String)> {
+        use std::io::Read;
+        let p = self.path_on(name, path)?;
+        let mut f = std::fs::File::open(&p).ok()?;
+        let hash = crate::lifecycle::source_hash_read(|buf| f.read(buf).ok())?;
+        Some((p, hash))
+    }
 }

@@ -403,6 +403,34 @@ impl Root {
         let closed = self.fs.close(fd);
         r.and(closed).map(|()| out)
     }
+
+    /// [`crate::lifecycle::source_hash`] of `path` (a file), read in 256-byte chunks: the
+    /// freezer's source record costs a chunk, not the file.
+    pub fn hash_file(&self, path: &str) -> Result<String, VfsError> {
+        let p = self.resolve(path)?;
+        let fd = self.fs.open(
+            &p,
+            OpenMode {
+                read: true,
+                binary: true,
+                ..OpenMode::default()
+            },
+        )?;
+        let mut failed = None;
+        let hash = crate::lifecycle::source_hash_read(|buf| match self.fs.read(fd, buf) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        let closed = self.fs.close(fd);
+        match (hash, failed) {
+            (Some(h), _) => closed.map(|()| h),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(VfsError::NoMemory),
+        }
+    }
 }
 
 /// Modules in `.mpy` files on a [`Root`]: `a.b` is `<dir>/a/b.mpy`, or the package
@@ -519,8 +547,8 @@ impl ModuleSource for VfsSource {
             .zip(Self::candidates_on(path, name, "/__init__.mpy"))
             .flat_map(|(f, p)| [f, p])
             .find_map(|f| {
-                let b = self.root.read_file(&f).ok()?;
-                Some((f, crate::lifecycle::source_hash(&b)))
+                let h = self.root.hash_file(&f).ok()?;
+                Some((f, h))
             })
     }
 }

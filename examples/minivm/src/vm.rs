@@ -177,8 +177,9 @@ pub struct Vm<F: FlashImage> {
     pub lifecycle: crate::lifecycle::Lifecycle,
     /// Collect before every allocation (tests: finds values the GC cannot see).
     pub gc_stress: bool,
-    /// Every batch frozen since boot, oldest first (density and heap reports).
-    pub freeze_log: Vec<BatchLog>,
+    /// Every batch frozen since boot, oldest first (density and heap reports). Boxed: the list
+    /// grows by a pointer per batch, so a batch that doubles it copies pointers, not entries.
+    pub freeze_log: Vec<Box<BatchLog>>,
     /// Freeze-as-you-import, while `freeze.import_modules` runs (see [`crate::import`]).
     pub freeze_imports: Option<crate::import::FreezeImports>,
     /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
@@ -254,7 +255,8 @@ pub trait Freezer<F: FlashImage> {
 /// What one freeze did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Batch {
-    /// A batch was committed.
+    /// A batch was committed: its numbers (the per-kind list, `Stats::kinds`, is left empty
+    /// here; the batch's entry in [`Vm::freeze_log`] has it).
     Frozen(flashfreeze::Stats),
     /// The group reaches what running code holds (the path to it): nothing written, it
     /// waits.

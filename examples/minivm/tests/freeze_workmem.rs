@@ -87,6 +87,7 @@ struct Work {
     objects: u32,
     flash: u64,
     planned: usize,
+    largest: u32,
 }
 
 static LOG: Mutex<Vec<Work>> = Mutex::new(Vec::new());
@@ -120,6 +121,7 @@ impl Freezer<SimChip> for Measured {
                 objects: st.objects,
                 flash: st.flash_bytes,
                 planned: st.working_bytes,
+                largest: st.largest_object,
             });
             if tracing {
                 uncounted(|| report(names, work, st.objects));
@@ -213,13 +215,18 @@ fn seed_app_working_memory_per_batch() {
     eprintln!("{out}");
     let log = LOG.lock().unwrap().clone();
     for w in &log {
+        // Issue 12's target: 4 B per frozen object + one page buffer + the largest object (the
+        // O(import depth) term left out).
+        let target = 4 * w.objects as usize + 256 + w.largest as usize;
         eprintln!(
-            "  work {:6} B, {:4} objects, {:6} flash B, planned {:6} B; work - 4 B x objects {}",
+            "  work {:6} B, {:4} objects, {:6} flash B, largest object {:5} B, planned {:6} B; target {:5} B ({})",
             w.work,
             w.objects,
             w.flash,
+            w.largest,
             w.planned,
-            w.work as i64 - 4 * i64::from(w.objects)
+            target,
+            if w.work <= target { "met" } else { "not met" },
         );
     }
     assert!(!log.is_empty());

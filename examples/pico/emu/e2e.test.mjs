@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { FLASH_SIZE, firmwareElf, firmwareImage, IMAGE_LEN, IMAGE_OFFSET, loadBootrom, Pico } from './pico.mjs';
+import { FLASH_SIZE, firmwareElf, firmwareImage, IMAGE_LEN, IMAGE_OFFSET, loadBootrom, Pico, PROMPT } from './pico.mjs';
 import { Profiler } from './profile.mjs';
 import { JEDEC_ID } from './spi-nor.mjs';
 import { decodeUf2Into, encodeUf2 } from './uf2.mjs';
@@ -256,6 +256,26 @@ test('a USB host enumerates the CDC console; lines typed over USB are answered o
   assert.match(pico.out.slice(uartFrom), /%flash-verify\r\nflash-verify: pattern intact.*\r\n>>> 6 \* 7\r\n42\r\n>>> $/s);
   // The UART console still works with USB attached.
   assert.equal(pico.command('6 * 7').output, '42\n');
+});
+
+test('a USB host that stops reading for 300 ms loses no output', needsRom, () => {
+  // A long line while the host takes nothing: the device waits for it (up to the port's timeout)
+  // instead of dropping bytes (the UART copy waits with it).
+  pico.runFor(1e6); // the USB copy of the last UART answer goes out first
+  const from = pico.usbOut.length;
+  pico.usbIn.push(...Buffer.from("print('start:' + 'x' * 600 + ':end')\r"));
+  pico.feedUsb();
+  pico.pauseUsbHost();
+  pico.runFor(125e6 * 0.3); // 300 ms of the board
+  const stalled = pico.usbOut.length - from;
+  pico.resumeUsbHost();
+  // Until the answer and the next prompt are in (bounded: with holes they may never be).
+  for (let i = 0; i < 50 && pico.usbOut.indexOf(`:end\r\n${PROMPT}`, from) < 0; i++) pico.runFor(1e6);
+  const output = pico.usbOut.slice(from);
+  assert.ok(output.includes(`start:${'x'.repeat(600)}:end\r\n`), `USB output has holes: ${JSON.stringify(output)}`);
+  // The pause held the device back (it was not all sent before the host read again).
+  assert.ok(stalled < output.length, `the host received all ${stalled} bytes while paused`);
+  assert.equal(pico.usbCommand('6 * 7').output, '42\n');
 });
 
 // ---- The seed session on minivm over the UART (issue 5).

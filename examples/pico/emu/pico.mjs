@@ -169,6 +169,38 @@ export class Pico {
       this.pendingOut.set(endpoint, size);
       this.feedUsb();
     };
+    // A host that stops reading (`pauseUsbHost`): an IN transfer the device arms on the CDC data
+    // endpoint is not started (its buffer stays AVAILABLE, as with a host that sends no IN token)
+    // until `resumeUsbHost`.
+    this.usbHostPaused = false;
+    this.heldIn = null; // the buffer-control offset of the held transfer
+    const ctrl = mcu.usbCtrl;
+    const dpramUpdated = ctrl.DPRAMUpdated.bind(ctrl);
+    ctrl.DPRAMUpdated = (offset, value) => {
+      const inBufferControl = 0x80 + 8 * this.cdc.inEndpoint; // EPn_IN_BUFFER_CONTROL
+      if (this.usbHostPaused && offset === inBufferControl && value & (1 << 10) /* AVAILABLE */) {
+        this.heldIn = offset;
+      } else {
+        dpramUpdated(offset, value);
+      }
+    };
+    this.releaseIn = () => {
+      if (this.heldIn === null) return;
+      const offset = this.heldIn;
+      this.heldIn = null;
+      dpramUpdated(offset, mcu.usbDPRAMView.getUint32(offset, true));
+    };
+  }
+
+  /** The USB host stops taking the device's output (a terminal that is not read), DTR still set. */
+  pauseUsbHost() {
+    this.usbHostPaused = true;
+  }
+
+  /** The USB host reads again: the held IN transfer starts. */
+  resumeUsbHost() {
+    this.usbHostPaused = false;
+    this.releaseIn();
   }
 
   /** Copies the emulated flash into the caller's array (the board keeps running). */

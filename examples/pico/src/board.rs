@@ -229,14 +229,14 @@ fn info(out: &mut dyn fmt::Write, l: &layout::Linked, region: &mut RegionFlash, 
         let log = crate::vm::WORK.borrow_ref(cs);
         let _ = write!(
             out,
-            "freezer:      {} batches since power-on; working memory per batch (B over live / objects / flash B / planned B):",
+            "freezer:      {} batches since power-on; working memory per batch (B over live / objects / flash B / planned B / largest object B):",
             log.0
         );
         for b in log.1.iter().take(log.0) {
             let _ = write!(
                 out,
-                " {}/{}/{}/{}",
-                b.work, b.objects, b.flash_bytes, b.planned
+                " {}/{}/{}/{}/{}",
+                b.work, b.objects, b.flash_bytes, b.planned, b.largest
             );
         }
         let _ = writeln!(out);

@@ -159,7 +159,7 @@ fn main() -> ! {
     };
 
     let mut session = Session::new(
-        port::Ports::new(uart, usb_dev, serial),
+        port::Ports::new(uart, usb_dev, serial, timer),
         Console::new(BANNER, PROGRAM_LIMIT),
     );
     let _ = write!(

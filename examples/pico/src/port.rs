@@ -3,35 +3,47 @@
 //!
 //! Input comes from whichever side has a byte; output goes to both. USB is polled from `read` (the
 //! console waits for input by calling it in a loop). Output goes to USB only while a terminal has the
-//! port open (the host set DTR), and never blocks for long: when the host stops reading, a byte is
-//! dropped after a bounded number of polls, and later bytes are tried once each (no waiting) until one
-//! gets through again, so the UART console never slows down or hangs because of USB.
+//! port open (the host set DTR). A host that pauses (a busy terminal, a scheduler hiccup) is waited
+//! for, up to [`USB_WRITE_TIMEOUT_US`] per byte, so a pause loses nothing. Only a host that keeps the
+//! port open and stops reading for longer gets a byte dropped; later bytes are then tried once each
+//! (no waiting) until one gets through again, so the UART console never hangs because of USB.
 
 use embedded_hal_nb::serial::{Read, Write};
 use minivm::session::Link;
+use rp2040_hal::Timer;
 use rp2040_hal::usb::UsbBus;
 use usb_device::device::{UsbDevice, UsbDeviceState};
 use usbd_serial::SerialPort;
 
-/// Polls of the USB device while waiting for room in the USB transmit buffer, before a byte is dropped.
-const USB_WRITE_POLLS: u32 = 2_000;
+/// How long a byte waits for room in the USB transmit buffer before it is dropped, in µs: half a
+/// second, far beyond a host's usual pauses (it reads every 1 ms frame), short enough that output to
+/// a host that stopped reading does not look like a hang on the UART.
+const USB_WRITE_TIMEOUT_US: u64 = 500_000;
 
 /// UART0 plus USB CDC as one serial port.
 pub struct Ports<'a, U> {
     uart: U,
     usb: UsbDevice<'a, UsbBus>,
     serial: SerialPort<'a, UsbBus>,
+    /// The 1 MHz timer, for the USB write timeout.
+    timer: Timer,
     /// The host stopped taking USB output: don't wait for it until a byte gets through again.
     usb_stalled: bool,
 }
 
 impl<'a, U> Ports<'a, U> {
-    /// Combines the UART with the USB device and its CDC class.
-    pub fn new(uart: U, usb: UsbDevice<'a, UsbBus>, serial: SerialPort<'a, UsbBus>) -> Self {
+    /// Combines the UART with the USB device and its CDC class; `timer` bounds the USB waits.
+    pub fn new(
+        uart: U,
+        usb: UsbDevice<'a, UsbBus>,
+        serial: SerialPort<'a, UsbBus>,
+        timer: Timer,
+    ) -> Self {
         Self {
             uart,
             usb,
             serial,
+            timer,
             usb_stalled: false,
         }
     }
@@ -39,6 +51,11 @@ impl<'a, U> Ports<'a, U> {
     /// Lets the USB stack answer the host; returns whether the CDC class may have data.
     fn poll(&mut self) -> bool {
         self.usb.poll(&mut [&mut self.serial])
+    }
+
+    /// Whether `USB_WRITE_TIMEOUT_US` has passed since `start` (a timer reading, in µs).
+    fn timed_out(&self, start: u64) -> bool {
+        self.timer.get_counter().ticks().wrapping_sub(start) >= USB_WRITE_TIMEOUT_US
     }
 
     /// Whether a terminal has the USB port open (configured, DTR set): USB output is only sent then.
@@ -67,28 +84,34 @@ impl<U: Read<u8> + Write<u8>> Ports<'_, U> {
     fn send(&mut self, byte: u8) {
         // Output is best effort: a UART error loses the byte.
         let _ = nb::block!(self.uart.write(byte));
-        if self.usb_up() {
-            let polls = if self.usb_stalled { 1 } else { USB_WRITE_POLLS };
-            self.usb_stalled = true;
-            for _ in 0..polls {
-                if let Ok(1) = self.serial.write(&[byte]) {
-                    self.usb_stalled = false;
-                    break;
-                }
-                self.poll();
+        let start = self.timer.get_counter().ticks();
+        while self.usb_up() {
+            if let Ok(1) = self.serial.write(&[byte]) {
+                self.usb_stalled = false;
+                return;
             }
+            // After a drop, one try per byte until the host reads again.
+            if self.usb_stalled || self.timed_out(start) {
+                self.usb_stalled = true;
+                self.poll();
+                return;
+            }
+            self.poll();
         }
     }
 
     /// Pushes what USB has buffered to the host (the end of a write).
     fn flush_usb(&mut self) {
-        if self.usb_up() && !self.usb_stalled {
-            for _ in 0..USB_WRITE_POLLS {
-                if self.serial.flush().is_ok() {
-                    break;
-                }
-                self.poll();
+        let start = self.timer.get_counter().ticks();
+        while self.usb_up() && !self.usb_stalled {
+            if self.serial.flush().is_ok() {
+                return;
             }
+            if self.timed_out(start) {
+                self.usb_stalled = true;
+                return;
+            }
+            self.poll();
         }
     }
 }

@@ -315,6 +315,8 @@ pub struct BatchWork {
     pub flash_bytes: u32,
     /// The library's own count of its extra heap while planning (`Stats::working_bytes`).
     pub planned: u32,
+    /// Frozen bytes of the batch's largest object (`Stats::largest_object`).
+    pub largest: u32,
 }
 
 /// How many batches [`WORK`] keeps (the first ones since power-on).
@@ -330,6 +332,7 @@ pub static WORK: critical_section::Mutex<core::cell::RefCell<(usize, [BatchWork;
             objects: 0,
             flash_bytes: 0,
             planned: 0,
+            largest: 0,
         }; WORK_LOG],
     )));
 
@@ -353,6 +356,7 @@ impl Measured {
                 objects: st.objects,
                 flash_bytes: st.flash_bytes as u32,
                 planned: st.working_bytes as u32,
+                largest: st.largest_object,
             };
             critical_section::with(|cs| {
                 let mut log = WORK.borrow_ref_mut(cs);

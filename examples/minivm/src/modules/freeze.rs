@@ -17,6 +17,7 @@
 //! `crate::freeze`); without one attached these raise `RuntimeError` (`isfrozen` and `stale`
 //! need none).
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -155,7 +156,7 @@ fn import_modules<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) 
 /// Prints the sum of the batches from `first` on in the seed's format; with `name`, says so
 /// when there were none.
 fn report<F: FlashImage>(vm: &mut Vm<F>, first: usize, name: Option<&str>) {
-    let batches: &[BatchLog] = &vm.freeze_log[first.min(vm.freeze_log.len())..];
+    let batches: &[Box<BatchLog>] = &vm.freeze_log[first.min(vm.freeze_log.len())..];
     let line = if batches.is_empty() {
         match name {
             Some(n) => alloc::format!("{n}: nothing to freeze (already frozen or builtin)\n"),
