@@ -147,6 +147,17 @@ pub struct OpenMode {
 }
 
 impl OpenMode {
+    /// `"rb"`: how the VM itself reads a file (a module's `.mpy`, a source to hash).
+    pub const READ_BINARY: OpenMode = OpenMode {
+        read: true,
+        write: false,
+        append: false,
+        create: false,
+        truncate: false,
+        exclusive: false,
+        binary: true,
+    };
+
     /// Parses a mode string as Python's `open` does: one of `r w a x`, optionally `+`, and `b`
     /// or `t`; anything else is `None`.
     pub fn parse(mode: &str) -> Option<OpenMode> {
@@ -379,14 +390,7 @@ impl Root {
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, VfsError> {
         let p = self.resolve(path)?;
         let size = self.fs.stat(&p)?.size as usize;
-        let fd = self.fs.open(
-            &p,
-            OpenMode {
-                read: true,
-                binary: true,
-                ..OpenMode::default()
-            },
-        )?;
+        let fd = self.fs.open(&p, OpenMode::READ_BINARY)?;
         let mut out = Vec::new();
         if out.try_reserve_exact(size).is_err() {
             let _ = self.fs.close(fd);
@@ -408,14 +412,7 @@ impl Root {
     /// freezer's source record costs a chunk, not the file.
     pub fn hash_file(&self, path: &str) -> Result<String, VfsError> {
         let p = self.resolve(path)?;
-        let fd = self.fs.open(
-            &p,
-            OpenMode {
-                read: true,
-                binary: true,
-                ..OpenMode::default()
-            },
-        )?;
+        let fd = self.fs.open(&p, OpenMode::READ_BINARY)?;
         let mut failed = None;
         let hash = crate::lifecycle::source_hash_read(|buf| match self.fs.read(fd, buf) {
             Ok(n) => Some(n),
