@@ -35,9 +35,10 @@
 //!   the object map forward.
 //!
 //! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
-//! = 46 KiB whatever the image holds, crafted or not (the index grows by doubling, capped at
-//! those counts; a reallocation briefly holds the old copy too). Allocation failures are
-//! reported ([`DecodeError::Memory`]), not panics.
+//! = 46 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
+//! doubling, capped at those counts, and a reallocation briefly holds the old copy too; the
+//! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved).
+//! Allocation failures are reported ([`DecodeError::Memory`]), not panics.
 //!
 //! [`rebase`] moves a validated image to other flash/RAM addresses with the pointer map.
 
@@ -1057,7 +1058,7 @@ pub struct ChainIndex {
     cps: Vec<Checkpoint>,
     /// Bitmaps of object starts, bit `i` of a section's = an object starts at byte
     /// `i * START_GRAIN` (see [`BatchInfo::bits`]).
-    starts: Vec<u32>,
+    starts: Starts,
 }
 
 impl ChainIndex {
@@ -1075,12 +1076,12 @@ impl ChainIndex {
     pub fn heap_bytes(&self) -> usize {
         self.batches.capacity() * BatchInfo::HEAP_BYTES
             + self.cps.capacity() * core::mem::size_of::<Checkpoint>()
-            + self.starts.capacity() * 4
+            + self.starts.heap_bytes()
     }
 
-    /// Forget everything after the first `batches` batches, `cps` checkpoints and `starts`
-    /// bitmap words (what a failed validation added).
-    fn truncate(&mut self, batches: usize, cps: usize, starts: usize) {
+    /// Forget everything after the first `batches` batches, `cps` checkpoints and the bitmap
+    /// words up to `starts` (what a failed validation added).
+    fn truncate(&mut self, batches: usize, cps: usize, starts: StartsMark) {
         self.batches.truncate(batches);
         self.cps.truncate(cps);
         self.starts.truncate(starts);
@@ -1090,6 +1091,121 @@ impl ChainIndex {
     fn find(&self, addr: u64, section: impl Fn(&BatchInfo) -> &Range<u64>) -> Option<&BatchInfo> {
         let k = self.batches.partition_point(|b| section(b).end <= addr);
         self.batches.get(k).filter(|b| section(b).contains(&addr))
+    }
+}
+
+/// Where [`Starts`] was (its chunks and the last one's words): what [`ChainIndex::truncate`]
+/// goes back to.
+#[derive(Clone, Copy, Debug)]
+struct StartsMark {
+    chunks: usize,
+    last: usize,
+}
+
+/// The bitmaps of object starts of all batches, in chunks that are never reallocated: a batch
+/// whose words do not fit the last chunk's room gets a new chunk, so a growing index holds
+/// only that chunk more, never an old and a new copy of all the words. A batch's words lie in
+/// one chunk; a word's number is `chunk << SHIFT | word in the chunk`.
+#[derive(Clone, Debug, Default)]
+struct Starts {
+    chunks: Vec<Vec<u32>>,
+    /// Words in use, over all chunks.
+    words: usize,
+}
+
+impl Starts {
+    const SHIFT: u32 = 20;
+    const MASK: u32 = (1 << Self::SHIFT) - 1;
+    /// Words a new chunk has room for at most, unless one batch needs more (64 bytes).
+    const CHUNK_WORDS: usize = 16;
+    /// Chunks at most (so that no word's number is [`NO_BITS`]).
+    const MAX_CHUNKS: usize = (u32::MAX >> Self::SHIFT) as usize;
+
+    fn heap_bytes(&self) -> usize {
+        self.chunks.capacity() * core::mem::size_of::<Vec<u32>>()
+            + self.chunks.iter().map(|c| c.capacity() * 4).sum::<usize>()
+    }
+
+    /// Words in use, over all chunks.
+    fn words(&self) -> usize {
+        self.words
+    }
+
+    fn mark(&self) -> StartsMark {
+        StartsMark {
+            chunks: self.chunks.len(),
+            last: self.chunks.last().map_or(0, Vec::len),
+        }
+    }
+
+    fn truncate(&mut self, m: StartsMark) {
+        for c in self.chunks.drain(m.chunks.min(self.chunks.len())..) {
+            self.words -= c.len();
+        }
+        if let Some(c) = self.chunks.last_mut() {
+            self.words -= c.len().saturating_sub(m.last);
+            c.truncate(m.last);
+        }
+    }
+
+    /// `n` zeroed words, contiguous in one chunk: the number of the first, or `None` when
+    /// the heap (or the numbering) has no room for them. A new chunk has room for `n` words
+    /// and, up to [`Self::CHUNK_WORDS`], as many as all chunks use (the first batch's chunk is
+    /// exact), but never past `max` words in all.
+    fn alloc(&mut self, n: usize, max: usize) -> Option<u32> {
+        if n > Self::MASK as usize {
+            return None;
+        }
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= n);
+        if !fits {
+            if self.chunks.len() >= Self::MAX_CHUNKS {
+                return None;
+            }
+            let room = Self::CHUNK_WORDS
+                .min(self.words)
+                .min(max.saturating_sub(self.words))
+                .max(n);
+            let mut chunk = Vec::new();
+            chunk.try_reserve_exact(room).ok()?;
+            // The list of chunks grows by doubling: it holds one pointer per chunk.
+            grow(&mut self.chunks, Self::MAX_CHUNKS).ok()?;
+            self.chunks.push(chunk);
+        }
+        let k = self.chunks.len() - 1;
+        let c = self.chunks.last_mut()?;
+        let at = c.len();
+        // Within the capacity reserved above: no reallocation.
+        c.resize(at + n, 0);
+        self.words += n;
+        Some((k as u32) << Self::SHIFT | at as u32)
+    }
+
+    /// The chunk numbered `k` (empty when there is none).
+    fn chunk(&self, k: u32) -> &[u32] {
+        self.chunks.get(k as usize).map_or(&[], Vec::as_slice)
+    }
+
+    fn get(&self, w: u32) -> Option<&u32> {
+        self.chunk(w >> Self::SHIFT).get((w & Self::MASK) as usize)
+    }
+
+    fn get_mut(&mut self, w: u32) -> Option<&mut u32> {
+        self.chunks
+            .get_mut((w >> Self::SHIFT) as usize)?
+            .get_mut((w & Self::MASK) as usize)
+    }
+
+    /// Words `from..to` (numbers of one chunk).
+    fn range_mut(&mut self, from: u32, to: u32) -> Option<&mut [u32]> {
+        if from >> Self::SHIFT != to >> Self::SHIFT || from == NO_BITS {
+            return None;
+        }
+        self.chunks
+            .get_mut((from >> Self::SHIFT) as usize)?
+            .get_mut((from & Self::MASK) as usize..(to & Self::MASK) as usize)
     }
 }
 
@@ -1396,7 +1512,7 @@ pub(crate) fn validate<B: Bytes>(
     cfg: &ReadConfig<'_>,
     index: &mut ChainIndex,
 ) -> Result<(), DecodeError> {
-    let before = (index.batches.len(), index.cps.len(), index.starts.len());
+    let before = (index.batches.len(), index.cps.len(), index.starts.mark());
     let result = validate_inner(r, offset, header, crcs, cfg, index);
     if result.is_err() || r.failed() {
         index.truncate(before.0, before.1, before.2);
@@ -1531,16 +1647,14 @@ fn validate_inner<B: Bytes>(
     // fits the configured limit and the heap; without it, pointer checks use the checkpoints.
     let grains = |len: u32| len.div_ceil(START_GRAIN * 32);
     let (fwords, rwords) = (grains(h.flash.len.get()), grains(h.ram.len.get()));
-    let s0 = index.starts.len() as u32;
-    let want = (s0 + fwords + rwords) as usize;
+    let want = fwords as usize + rwords as usize;
     let max_words = (r.region_len() / (START_GRAIN * 32)) as usize + 2 * max_batches;
-    let bits = if want * 4 <= cfg.start_bitmap_limit
-        && grow_to(&mut index.starts, want, max_words).is_ok()
-    {
-        index.starts.resize(want, 0);
-        [s0, s0 + fwords, s0 + fwords + rwords]
-    } else {
-        [NO_BITS; 3]
+    let bits = match index.starts.words() + want <= cfg.start_bitmap_limit / 4 {
+        true => match index.starts.alloc(want, max_words) {
+            Some(s0) => [s0, s0 + fwords, s0 + fwords + rwords],
+            None => [NO_BITS; 3],
+        },
+        false => [NO_BITS; 3],
     };
     let counts = [
         (h.flash_objects.get(), h.flash.len.get()),
@@ -1554,8 +1668,8 @@ fn validate_inner<B: Bytes>(
             Some(found) => fast = Some(found),
             None => {
                 index.cps.truncate(cp0 as usize);
-                if bits[0] != NO_BITS {
-                    index.starts[bits[0] as usize..bits[2] as usize].fill(0);
+                if let Some(words) = index.starts.range_mut(bits[0], bits[2]) {
+                    words.fill(0);
                 }
             }
         }
@@ -1594,7 +1708,7 @@ fn validate_inner<B: Bytes>(
                         let start = start as u32;
                         if bits[i] != NO_BITS && start % START_GRAIN == 0 {
                             let bit = start / START_GRAIN;
-                            if let Some(w) = index.starts.get_mut((bits[i] + bit / 32) as usize) {
+                            if let Some(w) = index.starts.get_mut(bits[i] + bit / 32) {
                                 *w |= 1 << (bit % 32);
                             }
                         }
@@ -1835,9 +1949,7 @@ fn objects_mapped(
     let mut plain = true;
     for (i, (n, len)) in counts.into_iter().enumerate() {
         records[i] = map.start + p as u32;
-        let starts = index
-            .starts
-            .get_mut(bits[i] as usize..bits[i + 1] as usize)?;
+        let starts = index.starts.range_mut(bits[i], bits[i + 1])?;
         let (next, section_plain) = starts_of(bytes, p, n, len, starts)?;
         p = next;
         plain &= section_plain;
@@ -1900,6 +2012,8 @@ struct Plain<'a> {
     /// From the lowest to the highest address of any validated batch's sections (this one's
     /// included): an address outside it is in no batch.
     chain32: Range<u32>,
+    /// The batch's chunk of [`ChainIndex::starts`], and its sections' first words in it.
+    chunk: u32,
     bits: [usize; 2],
     flash_words: u32,
     /// Region offset and length of each section.
@@ -1967,7 +2081,11 @@ fn pointers_mapped(
         flash32,
         ram32,
         chain32,
-        bits: [b.bits[0] as usize, b.bits[1] as usize],
+        chunk: b.bits[0] >> Starts::SHIFT,
+        bits: [
+            (b.bits[0] & Starts::MASK) as usize,
+            (b.bits[1] & Starts::MASK) as usize,
+        ],
         flash_words,
         sections,
         words: region
@@ -1981,7 +2099,7 @@ fn pointers_mapped(
 /// The token loop of [`pointers_mapped`].
 fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
     let region = c.region;
-    let starts = &c.index.starts[..];
+    let starts = c.index.starts.chunk(c.chunk);
     // The word at region offset `p`: an object start of this batch, or another target.
     #[inline(always)]
     fn word(c: &mut Plain<'_>, region: &[u8], starts: &[u32], p: usize) -> bool {
@@ -2112,20 +2230,6 @@ fn grow<T>(v: &mut Vec<T>, max: usize) -> Result<(), alloc::collections::TryRese
     v.try_reserve_exact(want)
 }
 
-/// Make room for `len` entries in all: double the capacity as needed, never past `max`
-/// entries (nor, when `len` is over `max`, past `len`).
-fn grow_to<T>(
-    v: &mut Vec<T>,
-    len: usize,
-    max: usize,
-) -> Result<(), alloc::collections::TryReserveError> {
-    if len <= v.capacity() {
-        return Ok(());
-    }
-    let target = (v.capacity() * 2).max(len).min(max.max(len));
-    v.try_reserve_exact(target - v.len())
-}
-
 /// Root entry `i` of the table at region range `table`, its name checked to lie inside the
 /// table and to be UTF-8.
 fn read_root<B: Bytes>(r: &B, table: Range<u32>, i: u32) -> Result<RootEntry, &'static str> {
@@ -2249,7 +2353,7 @@ fn is_object_start<I: SeekInput>(
             let bit = rel / START_GRAIN;
             return index
                 .starts
-                .get((b.bits[s] + bit / 32) as usize)
+                .get(b.bits[s] + bit / 32)
                 .is_some_and(|w| (w >> (bit % 32)) & 1 == 1);
         }
         // A batch the fast pass took has no checkpoints: all its objects start on a grain.
@@ -2765,5 +2869,43 @@ mod tests {
             v.push(0);
         }
         assert_eq!(v.capacity(), 10, "growth stops at the bound");
+    }
+
+    #[test]
+    fn the_bitmaps_of_starts_grow_in_chunks_that_never_move() {
+        let mut s = Starts::default();
+        // The first batch's chunk is exact; later ones have room for up to a chunk more.
+        let a = s.alloc(3, usize::MAX).unwrap();
+        let list = s.chunks.capacity() * core::mem::size_of::<Vec<u32>>();
+        assert_eq!((a, s.heap_bytes() - list), (0, 12));
+        let b = s.alloc(2, usize::MAX).unwrap();
+        assert_eq!(b >> Starts::SHIFT, 1, "a new chunk, the first one kept");
+        let first = s.chunk(0).as_ptr();
+        *s.get_mut(a + 2).unwrap() = 7;
+        let c = s.alloc(1, usize::MAX).unwrap();
+        assert_eq!(
+            (c >> Starts::SHIFT, c & Starts::MASK),
+            (1, 2),
+            "in the room left"
+        );
+        assert_eq!(s.chunk(0).as_ptr(), first, "no chunk is reallocated");
+        assert_eq!((s.get(a + 2), s.get(c), s.words()), (Some(&7), Some(&0), 6));
+        // A batch larger than a chunk gets a chunk of its own size.
+        let big = Starts::CHUNK_WORDS + 5;
+        let d = s.alloc(big, usize::MAX).unwrap();
+        assert_eq!(s.range_mut(d, d + big as u32).map(|r| r.len()), Some(big));
+        // Across chunks, or with no bitmap, there is no range.
+        assert!(s.range_mut(c, d).is_none());
+        assert!(s.range_mut(NO_BITS, NO_BITS).is_none());
+        // A failed validation's words go, chunk and all.
+        let m = s.mark();
+        s.alloc(Starts::CHUNK_WORDS * 3, usize::MAX).unwrap();
+        s.alloc(1, usize::MAX).unwrap();
+        s.truncate(m);
+        assert_eq!((s.chunks.len(), s.words()), (3, 6 + big));
+        // Numbers past the chunk's words find nothing.
+        assert_eq!(s.get(d + big as u32), None);
+        assert_eq!(s.get(5 << Starts::SHIFT), None);
+        assert_eq!(s.alloc(Starts::MASK as usize + 1, usize::MAX), None);
     }
 }

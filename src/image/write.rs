@@ -174,7 +174,7 @@ struct Pass {
     crc_ram: u32,
     /// A digest of the reference words' indices, in order (walks with [`Needs::Refs`] or
     /// [`Needs::Bytes`]): two passes that report the same references agree on it.
-    refs: u64,
+    refs: u32,
     flash_objects: u32,
     ram_objects: u32,
     /// Section lengths (end of the last object).
@@ -225,7 +225,8 @@ where
     let mut crc_flash = CRC.digest();
     let mut crc_ram = CRC.digest();
     // FNV-1a over the word indices: a consistency check between passes, not an integrity code.
-    let mut refs = 0xcbf2_9ce4_8422_2325u64;
+    // 32-bit: one multiply instruction on a Cortex-M0+ (a 64-bit one is a routine call).
+    let mut refs = 0x811c_9dc5u32;
     let mut scratch: Vec<u8> = Vec::new();
     let mut ref_bits: Vec<u8> = Vec::new();
     let mut enc = PointerMapEncoder::new();
@@ -307,7 +308,7 @@ where
                     let gap = w.checked_sub(next_word).ok_or(ImageError::Inconsistent {
                         what: "reference words out of order",
                     })?;
-                    refs = (refs ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+                    refs = (refs ^ w as u32).wrapping_mul(0x0100_0193);
                     if V::NEEDS == Needs::Refs {
                         let mut out = |b| {
                             ptrmap_len += 1;
@@ -419,7 +420,7 @@ pub(crate) struct MapCache {
     object_map: Vec<u8>,
     /// The measuring pass's digest of the reference words (the stream checks its own
     /// against it, as it checks the pointer map's walk without a cache).
-    refs: u64,
+    refs: u32,
     /// Both maps are complete.
     full: bool,
 }

@@ -198,14 +198,25 @@ impl<'v, F: FlashImage> Freezing<'v, F> {
 
     /// The compact sizes of `obj`, if it is a heap qstr pool.
     fn pool(&self, obj: u32) -> Option<Option<(u32, u32)>> {
+        self.pool_by_header(obj, self.mem.read_u32(obj))
+    }
+
+    /// [`Freezing::pool`] of `obj` with header `hdr`: only a pool's header sends it to the
+    /// search of the pools.
+    #[inline]
+    fn pool_by_header(&self, obj: u32, hdr: u32) -> Option<Option<(u32, u32)>> {
+        if (hdr as u8) & !COMPACT != Kind::QSTR_POOL.id() {
+            return None;
+        }
         self.pools.iter().find(|(a, _)| *a == obj).map(|&(_, c)| c)
     }
 
     /// Byte size of the frozen copy of heap object `obj`, a multiple of 4.
     fn frozen_size(&self, obj: u32) -> u32 {
-        match self.pool(obj) {
+        let hdr = self.mem.read_u32(obj);
+        match self.pool_by_header(obj, hdr) {
             Some(c) => self.pool_frozen_size(Value(obj), c).div_ceil(4) * 4,
-            None => self.vm.frozen_size(obj),
+            None => self.vm.frozen_size_of(obj, hdr),
         }
     }
 }
@@ -247,7 +258,14 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             return Mutability::Unfreezable(RUNNING);
         }
         let v = Value(obj);
-        let m = match self.slots(v).map(|t| &t.freeze) {
+        // The header once: for the type and for copy-on-write.
+        let hdr = self.mem.read_u32(obj);
+        let t = if v.is_ptr() {
+            self.header_slots(hdr)
+        } else {
+            self.slots(v)
+        };
+        let m = match t.map(|t| &t.freeze) {
             Some(Freeze::Flash) => Mutability::Immutable,
             Some(Freeze::Ram) => Mutability::Mutable,
             Some(Freeze::Refuse(why)) => Mutability::Unfreezable(why),
@@ -255,7 +273,7 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             None => Mutability::Unfreezable("not a minivm object"),
         };
         // A container goes to flash, copy-on-write (`crate::mem`'s module docs).
-        if m == Mutability::Mutable && copy_on_write(self.mem.read_u32(obj)) {
+        if m == Mutability::Mutable && copy_on_write(hdr) {
             Mutability::Immutable
         } else {
             m
@@ -276,7 +294,7 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             return;
         };
         // Words 1..end of the frozen copy are values; copy word i is heap word i + skip.
-        let (end, skip) = match (self.pool(obj), &t.frozen) {
+        let (end, skip) = match (self.pool_by_header(obj, hdr), &t.frozen) {
             (Some(c), _) => self.pool_frozen_values(v, c),
             (
                 None,
@@ -288,6 +306,16 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
             (None, Some(f)) => ((f.size)(self, v).div_ceil(4), 0),
             (None, None) => (size / 4, 0),
         };
+        // The words from the arena's bytes when they are all there (a heap object's are), one
+        // bounds check for the object instead of one region test per word.
+        let (first, len) = (obj.wrapping_add(4 * (1 + skip)), 4 * end.saturating_sub(1));
+        if let Some(words) = self.mem.bytes(first, len) {
+            for (i, w) in (1..).zip(words.chunks_exact(4)) {
+                let w = Value(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+                visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
+            }
+            return;
+        }
         for i in 1..end {
             let w = Value(self.mem.read_u32(obj + 4 * (i + skip)));
             visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
@@ -418,29 +446,26 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
         // this pass is done nothing live points at them (every slot that did now holds the
         // frozen address), so rewriting their insides is work on garbage. One forwarding
         // lookup per allocation spares a lookup per word of the frozen graph's originals.
+        // The allocations are found from the block table and their words read from the arena
+        // directly (no region dispatch per word).
         let mut b = 0;
-        let blocks = self.mem.heap_blocks();
-        while b < blocks {
-            let a = HEAP_BASE + b as u32 * BLOCK;
-            let size = self.mem.alloc_size(a);
-            if size == 0 {
-                b += 1;
-                continue;
-            }
-            b += (size / BLOCK) as usize;
-            let Some((osize, true)) = self.object_layout(self.mem.read_u32(a)) else {
+        while let Some((start, blocks)) = self.mem.next_allocation(b) {
+            b = start + blocks;
+            let off = start * BLOCK as usize;
+            let Some((osize, true)) = self.object_layout(self.mem.heap_word(off)) else {
                 continue;
             };
-            if forward(self, a).is_some() {
+            if forward(self, HEAP_BASE + off as u32).is_some() {
                 continue;
             }
-            let words = osize.min(size) / 4;
+            let words = osize.min(blocks as u32 * BLOCK) as usize / 4;
             for i in 1..words {
-                let w = self.mem.read_u32(a + 4 * i);
+                let at = off + 4 * i;
+                let w = self.mem.heap_word(at);
                 if self.mem.is_heap_head(w)
                     && let Some(n) = forward(self, w)
                 {
-                    let _ = self.mem.write_u32(a + 4 * i, n);
+                    self.mem.set_heap_word(at, n);
                 }
             }
         }
@@ -519,11 +544,10 @@ impl<F: FlashImage> Vm<F> {
         Ok(n)
     }
 
-    /// Byte size of the frozen copy of heap object `obj` (see the module docs for the compact
-    /// layouts), a multiple of 4.
-    pub(crate) fn frozen_size(&self, obj: u32) -> u32 {
+    /// Byte size of the frozen copy of heap object `obj`, whose header is `hdr` (see the
+    /// module docs for the compact layouts), a multiple of 4.
+    pub(crate) fn frozen_size_of(&self, obj: u32, hdr: u32) -> u32 {
         let v = Value(obj);
-        let hdr = self.mem.read_u32(obj);
         let size = match self.header_slots(hdr) {
             Some(t) => match &t.frozen {
                 Some(f) => (f.size)(self, v),

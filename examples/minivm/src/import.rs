@@ -323,13 +323,16 @@ impl<F: FlashImage> Vm<F> {
                 }
             }
             self.collect();
-            let live = self.heap_stats().used;
-            if let Some(log) = self
+            // The heap's statistics only for a measuring freezer (a pass over the block table).
+            if self
                 .freeze_log
-                .last_mut()
-                .filter(|l| l.live_before.is_some())
+                .last()
+                .is_some_and(|l| l.live_before.is_some())
             {
-                log.live_after = Some(live);
+                let live = self.heap_stats().used;
+                if let Some(log) = self.freeze_log.last_mut() {
+                    log.live_after = Some(live);
+                }
             }
         }
         r

@@ -89,6 +89,24 @@ const HEAD: u8 = 1;
 const TAIL: u8 = 2;
 const MARK: u8 = 0x80;
 
+/// The index of the first HEAD entry (marked or not) of `atb`, skipping free entries four at a
+/// time.
+#[inline]
+fn first_head(atb: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < atb.len() {
+        if let Some(&[FREE, FREE, FREE, FREE]) = atb.get(i..i + 4) {
+            i += 4;
+            continue;
+        }
+        if atb[i] & !MARK == HEAD {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// All modelled memory of one VM.
 pub struct Memory<F: FlashImage> {
     /// Firmware statics (built at boot, read-only afterwards).
@@ -373,15 +391,32 @@ impl<F: FlashImage> Memory<F> {
         self.read_u32_elsewhere(addr)
     }
 
-    /// [`Memory::read_u32`] outside the heap (or straddling its end): the image region next,
-    /// without the region dispatch (frozen objects are read there), then any other.
+    /// [`Memory::read_u32`] outside the heap (or straddling its end): the image region, the
+    /// RAM section and the statics each by one subtraction and bounds check, without the
+    /// region dispatch (frozen objects, the RAM section's walk by the collector and the
+    /// fix-up, and the builtin objects are read there); the copy-on-write overlay and a word
+    /// straddling a region's end go through [`Memory::bytes`].
     #[inline(never)]
     fn read_u32_elsewhere(&self, addr: u32) -> u32 {
-        let off = addr.wrapping_sub(IMAGE_BASE) as usize;
-        if !(self.copied_span.0..self.copied_span.1).contains(&addr)
-            && let Some(&[a, b, c, d]) = self.flash.image().get(off..off.wrapping_add(4))
-        {
-            return u32::from_le_bytes([a, b, c, d]);
+        let word = |s: &[u8], off: usize| match s.get(off..off.wrapping_add(4)) {
+            Some(&[a, b, c, d]) => Some(u32::from_le_bytes([a, b, c, d])),
+            _ => None,
+        };
+        let fast = if addr >= HEAP_BASE {
+            word(&self.ram, addr.wrapping_sub(RAM_SECTION_BASE) as usize)
+        } else if addr >= IMAGE_BASE {
+            if (self.copied_span.0..self.copied_span.1).contains(&addr) {
+                None
+            } else {
+                word(self.flash.image(), (addr - IMAGE_BASE) as usize)
+            }
+        } else if addr.wrapping_sub(STATICS_BASE) <= STATICS_MAX - 4 {
+            word(&self.statics, (addr - STATICS_BASE) as usize)
+        } else {
+            None
+        };
+        if let Some(w) = fast {
+            return w;
         }
         match self.bytes(addr, 4) {
             Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
@@ -427,12 +462,14 @@ impl<F: FlashImage> Memory<F> {
     }
 
     /// Is `addr` the start of a live heap allocation?
+    #[inline]
     pub fn is_heap_head(&self, addr: u32) -> bool {
         self.heap_block(addr)
             .is_some_and(|b| self.atb[b] & !MARK == HEAD)
     }
 
     /// Block index of a block-aligned heap address.
+    #[inline]
     fn heap_block(&self, addr: u32) -> Option<usize> {
         let off = addr.checked_sub(HEAP_BASE)?;
         if off % BLOCK != 0 {
@@ -471,6 +508,38 @@ impl<F: FlashImage> Memory<F> {
             }
         }
         None
+    }
+
+    /// The first allocation (garbage included) starting at block `from` or after: its first
+    /// block and its length in blocks. One look at each block's table entry: the walk of the
+    /// freezer's live fix-up over the whole heap.
+    #[inline]
+    pub fn next_allocation(&self, from: usize) -> Option<(usize, usize)> {
+        let rest = self.atb.get(from..)?;
+        let start = from + first_head(rest)?;
+        let tails = self.atb[start + 1..]
+            .iter()
+            .take_while(|&&e| e & !MARK == TAIL)
+            .count();
+        Some((start, 1 + tails))
+    }
+
+    /// The heap word at byte offset `off` of the arena (0 past its end), without the region
+    /// dispatch of [`Memory::read_u32`].
+    #[inline]
+    pub fn heap_word(&self, off: usize) -> u32 {
+        match self.heap.get(off..off.wrapping_add(4)) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }
+    }
+
+    /// Writes the heap word at byte offset `off` of the arena (nothing past its end).
+    #[inline]
+    pub fn set_heap_word(&mut self, off: usize, v: u32) {
+        if let Some(dst) = self.heap.get_mut(off..off.wrapping_add(4)) {
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
     }
 
     /// Size in blocks of the allocation starting at block `b`.
@@ -530,7 +599,17 @@ impl<F: FlashImage> Memory<F> {
         let mut freed = 0;
         let mut in_garbage = false;
         let bs = BLOCK as usize;
-        for (i, e) in self.atb.iter_mut().enumerate() {
+        let mut i = 0;
+        while i < self.atb.len() {
+            // Four free entries at a time (most of a heap after a freeze is free).
+            if let Some(&[FREE, FREE, FREE, FREE]) = self.atb.get(i..i + 4) {
+                in_garbage = false;
+                i += 4;
+                continue;
+            }
+            let j = i;
+            i += 1;
+            let e = &mut self.atb[j];
             match *e {
                 x if x == HEAD | MARK => {
                     *e = HEAD;
@@ -541,14 +620,14 @@ impl<F: FlashImage> Memory<F> {
                     in_garbage = true;
                     freed += BLOCK;
                     if self.poison {
-                        self.heap[i * bs..(i + 1) * bs].fill(0xFD);
+                        self.heap[j * bs..(j + 1) * bs].fill(0xFD);
                     }
                 }
                 TAIL if in_garbage => {
                     *e = FREE;
                     freed += BLOCK;
                     if self.poison {
-                        self.heap[i * bs..(i + 1) * bs].fill(0xFD);
+                        self.heap[j * bs..(j + 1) * bs].fill(0xFD);
                     }
                 }
                 TAIL => {}

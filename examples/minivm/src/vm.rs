@@ -620,9 +620,14 @@ impl<F: FlashImage> Vm<F> {
     pub fn ram_value_words(&self) -> Vec<u32> {
         let mut out = Vec::new();
         let mut off = 0;
+        // The section's bytes directly (no region test per word: most of it is zero words).
+        let ram: &[u8] = &self.mem.ram;
         while off + 4 <= RAM_SECTION_LEN {
             let a = RAM_SECTION_BASE + off;
-            let hdr = self.mem.read_u32(a);
+            let hdr = match ram.get(off as usize..off as usize + 4) {
+                Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+                _ => 0,
+            };
             if hdr == 0 {
                 off += 4;
                 continue;

@@ -157,6 +157,14 @@ export class Pico {
     this.cdc.onDeviceConnected = () => {
       this.usbConnected = true;
     };
+    // Status stages (zero-length packets on EP0 IN) the device has sent: how the host knows a
+    // control request without data was accepted (`openUsbTerminal` waits for one).
+    this.ep0Acks = 0;
+    const cdcWrite = mcu.usbCtrl.onEndpointWrite;
+    mcu.usbCtrl.onEndpointWrite = (endpoint, buffer) => {
+      if (endpoint === 0 && buffer.length === 0) this.ep0Acks++;
+      cdcWrite(endpoint, buffer);
+    };
     this.cdc.onSerialData = (buffer) => {
       this.usbOut += Buffer.from(buffer).toString('latin1');
       if (this.link === 'usb') this.tx.push(...buffer);
@@ -328,20 +336,33 @@ export class Pico {
     return this.run(hit, maxCycles);
   }
 
-  /** What a terminal program does when it opens the port: SET_CONTROL_LINE_STATE(DTR | RTS). */
+  /**
+   * What a terminal program does when it opens the port: SET_CONTROL_LINE_STATE(DTR | RTS), sent
+   * again (as a host's stack retries a control transfer) until the device acknowledges it. A SETUP
+   * the device has not read yet is overwritten by the next one (rp2040js's own CDC host sends one
+   * right after enumeration, addressed so that the CDC class does not take it), so one request is
+   * not enough on every build's timing.
+   */
   openUsbTerminal() {
-    this.mcu.usbCtrl.sendSetupPacket(
-      createSetupPacket({
-        dataDirection: DataDirection.HostToDevice,
-        type: SetupType.Class,
-        recipient: SetupRecipient.Interface,
-        bRequest: 0x22,
-        wValue: 0x3,
-        wIndex: 0, // the CDC communication interface
-        wLength: 0,
-      }),
-    );
-    this.runFor(100_000); // let the device take the request
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const acks = this.ep0Acks;
+      this.mcu.usbCtrl.sendSetupPacket(
+        createSetupPacket({
+          dataDirection: DataDirection.HostToDevice,
+          type: SetupType.Class,
+          recipient: SetupRecipient.Interface,
+          bRequest: 0x22,
+          wValue: 0x3,
+          wIndex: 0, // the CDC communication interface
+          wLength: 0,
+        }),
+      );
+      // Let the device take the request (its status stage arrives 10 µs after it answers).
+      const end = this.cycles + 2_000_000;
+      this.run(() => this.ep0Acks > acks || this.cycles >= end, 2_010_000);
+      if (this.ep0Acks > acks) return attempt;
+    }
+    throw new Error('the device never acknowledged SET_CONTROL_LINE_STATE');
   }
 
   /** Completes a pending OUT read of the CDC data endpoint with queued host bytes, if any. */
@@ -448,6 +469,11 @@ export async function runWhileEmulating(pico, command, { timeoutMs = 120_000, en
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
   }
-  if (timedOut) throw new Error(`${command.join(' ')}: no end after ${timeoutMs} ms\n${stdout}\n${stderr}\n${pico.out.slice(-1500)}`);
+  if (timedOut) {
+    // What the client saw on a USB link, and where the board is, for a hang seen only under CI.
+    const usb = pico.link === 'usb' ? `\n--- USB (to the host):\n${JSON.stringify(pico.usbOut.slice(-600))}` : '';
+    const state = `\n--- board: PC=0x${pico.mcu.core.PC.toString(16)}, ${pico.cycles} cycles, ${pico.received ?? 0} bytes received, ${pico.usbIn.length} USB bytes queued (OUT read armed: ${pico.pendingOut.has(pico.cdc.outEndpoint)})`;
+    throw new Error(`${command.join(' ')}: no end after ${timeoutMs} ms\n${stdout}\n${stderr}\n--- UART:\n${pico.out.slice(-1500)}${usb}${state}`);
+  }
   return { code: closed?.code ?? null, stdout, stderr, cycles, stopped };
 }

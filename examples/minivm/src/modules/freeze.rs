@@ -130,9 +130,16 @@ fn import_modules<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) 
         match tree {
             Ok(Batch::Frozen(_)) => {
                 vm.collect();
-                let live = vm.heap_stats().used;
-                if let Some(log) = vm.freeze_log.last_mut().filter(|l| l.live_before.is_some()) {
-                    log.live_after = Some(live);
+                // The heap's statistics only for a measuring freezer (a pass over the table).
+                if vm
+                    .freeze_log
+                    .last()
+                    .is_some_and(|l| l.live_before.is_some())
+                {
+                    let live = vm.heap_stats().used;
+                    if let Some(log) = vm.freeze_log.last_mut() {
+                        log.live_after = Some(live);
+                    }
                 }
             }
             Ok(Batch::Nothing | Batch::Waits(_)) => {}
