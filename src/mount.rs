@@ -37,7 +37,7 @@ use crate::image::read::{
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
-use crate::store::records::{self, Resolution};
+use crate::store::records::{self, LiveRoots, Resolution};
 use crate::store::{Fingerprint, StoreState};
 
 /// Why nothing was mounted.
@@ -114,12 +114,24 @@ impl<'a> Mounted<'a> {
     /// supersedes an earlier one, a remove record drops it) with their source records, and
     /// the other live roots (see [`crate::store::records`]).
     pub fn resolve(&self) -> Resolution {
+        self.live_roots().to_owned()
+    }
+
+    /// [`Mounted::resolve`] borrowed from the mapped roots tables: no name, path or hash is
+    /// copied, and the lists are reserved once from the chain's root count.
+    pub fn live_roots(&self) -> LiveRoots<'a> {
         let region = self.region;
-        records::resolve(
-            self.index
-                .batches()
+        let batches = self.index.batches();
+        // Each batch's roots iterator is bounded by its root count.
+        let count = batches
+            .iter()
+            .map(|b| batch_roots(region, b).size_hint().1.unwrap_or(0))
+            .sum();
+        records::resolve_reserved(
+            batches
                 .iter()
                 .flat_map(move |b| batch_roots(region, b).map(move |r| (b.index, r))),
+            count,
         )
     }
 
@@ -127,7 +139,7 @@ impl<'a> Mounted<'a> {
     /// and remove records ([`Mounted::resolve`]); for other kinds, the last one.
     pub fn root(&self, kind: RootKind, name: &str) -> Option<u64> {
         if kind == RootKind::MODULE {
-            return self.resolve().module(name).map(|m| m.address);
+            return self.live_roots().module(name).map(|m| m.address);
         }
         self.roots()
             .filter(|r| r.kind == kind && r.name == name)

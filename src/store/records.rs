@@ -97,26 +97,123 @@ impl Resolution {
     }
 }
 
-/// Resolve `(batch index, root)` pairs, in chain order.
-///
-/// The walk borrows the roots' names (no allocation per root): only what is live at the end,
-/// and the dead roots, are copied into the [`Resolution`].
+/// One live frozen module after resolution, borrowed from the roots it was resolved from
+/// (for [`Mounted`](crate::mount::Mounted), the mapped roots tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LiveModule<'a> {
+    /// Its name (as in `sys.modules`).
+    pub name: &'a str,
+    /// The batch whose root is live (the latest that froze it).
+    pub batch: u32,
+    /// Address of its module object.
+    pub address: u64,
+    /// Where it was frozen from, if the VM said: (path, hash) of the source record for this
+    /// address.
+    pub source: Option<(&'a str, &'a str)>,
+}
+
+/// What a chain resolves to, borrowed: the [`Resolution`] without a copy of any name (one
+/// `Vec` per list, nothing allocated per root). [`LiveRoots::to_owned`] copies it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LiveRoots<'a> {
+    /// The live modules, in the order of their live roots.
+    pub modules: Vec<LiveModule<'a>>,
+    /// The live roots of other kinds: the last of each kind and name, with its batch.
+    pub others: Vec<(RootKind, &'a str, u64, u32)>,
+    /// Module roots superseded by a later batch or removed (name, batch).
+    pub dead: Vec<(&'a str, u32)>,
+}
+
+impl<'a> LiveRoots<'a> {
+    /// The live module `name`.
+    pub fn module(&self, name: &str) -> Option<&LiveModule<'a>> {
+        self.modules.iter().find(|m| m.name == name)
+    }
+
+    /// The address of the last live root of `kind` (not a module) named `name`.
+    pub fn other(&self, kind: RootKind, name: &str) -> Option<u64> {
+        self.others
+            .iter()
+            .rev()
+            .find(|(k, n, _, _)| *k == kind && *n == name)
+            .map(|&(_, _, a, _)| a)
+    }
+
+    /// The owned [`Resolution`] (every name, path and hash copied).
+    pub fn to_owned(&self) -> Resolution {
+        Resolution {
+            modules: self
+                .modules
+                .iter()
+                .map(|m| FrozenModule {
+                    name: String::from(m.name),
+                    batch: m.batch,
+                    address: m.address,
+                    source: m.source.map(|(path, hash)| Source {
+                        path: String::from(path),
+                        hash: String::from(hash),
+                    }),
+                })
+                .collect(),
+            others: self
+                .others
+                .iter()
+                .map(|&(k, n, a, b)| (k, String::from(n), a, b))
+                .collect(),
+            dead: self
+                .dead
+                .iter()
+                .map(|&(n, b)| (String::from(n), b))
+                .collect(),
+        }
+    }
+}
+
+/// Resolve `(batch index, root)` pairs, in chain order, into an owned [`Resolution`]
+/// ([`resolve_live`], then its names copied).
 pub fn resolve<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> Resolution {
-    // (name, batch, address) of the live modules, in the order of their live roots.
-    let mut modules: Vec<(&'a str, u32, u64)> = Vec::new();
+    resolve_live(roots).to_owned()
+}
+
+/// Resolve `(batch index, root)` pairs, in chain order, borrowing the roots' names: a later
+/// `MODULE` root of a name supersedes an earlier one, a `REMOVED` record drops it, a `SOURCE`
+/// record gives the provenance of the module root it points at (the last such record for
+/// that name and address).
+///
+/// Nothing is allocated per root: the lists grow as `Vec`s (reserved from the iterator's
+/// lower size bound), and source records are matched in place.
+pub fn resolve_live<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> LiveRoots<'a> {
+    let roots = roots.into_iter();
+    let hint = roots.size_hint().0;
+    resolve_reserved(roots, hint)
+}
+
+/// [`resolve_live`] with its lists reserved for `hint` roots (the chain's root count).
+pub(crate) fn resolve_reserved<'a>(
+    roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>,
+    hint: usize,
+) -> LiveRoots<'a> {
+    let mut modules: Vec<LiveModule<'a>> = Vec::with_capacity(hint);
     let mut others: Vec<(RootKind, &'a str, u64, u32)> = Vec::new();
     let mut dead: Vec<(&'a str, u32)> = Vec::new();
     // (module, address, path, hash) of every source record.
-    let mut sources: Vec<(&'a str, u64, &'a str, &'a str)> = Vec::new();
+    let mut sources: Vec<(&'a str, u64, &'a str, &'a str)> = Vec::with_capacity(hint);
     for (batch, root) in roots {
         match root.kind {
             RootKind::MODULE | RootKind::REMOVED => {
-                if let Some(i) = modules.iter().position(|m| m.0 == root.name) {
+                if let Some(i) = modules.iter().position(|m| m.name == root.name) {
                     let old = modules.remove(i);
-                    dead.push((old.0, old.1));
+                    dead.push((old.name, old.batch));
                 }
                 if root.kind == RootKind::MODULE {
-                    modules.push((root.name, batch, root.address));
+                    modules.push(LiveModule {
+                        name: root.name,
+                        batch,
+                        address: root.address,
+                        source: None,
+                    });
                 }
             }
             RootKind::SOURCE => {
@@ -130,31 +227,17 @@ pub fn resolve<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> Res
             }
         }
     }
-    Resolution {
-        modules: modules
-            .into_iter()
-            .map(|(name, batch, address)| FrozenModule {
-                name: String::from(name),
-                batch,
-                address,
-                source: sources
-                    .iter()
-                    .rev()
-                    .find(|(n, a, _, _)| *n == name && *a == address)
-                    .map(|&(_, _, path, hash)| Source {
-                        path: String::from(path),
-                        hash: String::from(hash),
-                    }),
-            })
-            .collect(),
-        others: others
-            .into_iter()
-            .map(|(k, n, a, b)| (k, String::from(n), a, b))
-            .collect(),
-        dead: dead
-            .into_iter()
-            .map(|(n, b)| (String::from(n), b))
-            .collect(),
+    for m in &mut modules {
+        m.source = sources
+            .iter()
+            .rev()
+            .find(|(n, a, _, _)| *n == m.name && *a == m.address)
+            .map(|&(_, _, path, hash)| (path, hash));
+    }
+    LiveRoots {
+        modules,
+        others,
+        dead,
     }
 }
 
@@ -270,6 +353,37 @@ mod tests {
         assert!(r.module("b").is_none());
         assert_eq!(r.others, [(RootKind::QSTR_POOL, "qstrs".into(), 0x310, 2)]);
         assert_eq!(r.dead, [("a".into(), 0), ("b".into(), 1)]);
+    }
+
+    #[test]
+    fn live_roots_borrow_and_match_the_owned_resolution() {
+        let sa = source_name("a", "/lib/a.mpy", "h1").unwrap();
+        let sb = source_name("b", "/lib/b.mpy", "hb").unwrap();
+        let roots = [
+            (0, root(RootKind::MODULE, "a", 0x100)),
+            (0, root(RootKind::SOURCE, &sa, 0x100)),
+            (1, root(RootKind::MODULE, "b", 0x200)),
+            // A source record for another address of `b` gives it no source.
+            (1, root(RootKind::SOURCE, &sb, 0x999)),
+            (1, root(RootKind::QSTR_POOL, "qstrs", 0x210)),
+            (2, root(RootKind::QSTR_POOL, "qstrs", 0x310)),
+            (2, root(RootKind::MODULE, "a", 0x300)),
+        ];
+        let live = resolve_live(roots);
+        let names: Vec<_> = live.modules.iter().map(|m| (m.name, m.batch)).collect();
+        assert_eq!(names, [("b", 1), ("a", 2)]);
+        // The superseding root of `a` has no source record of its own.
+        assert_eq!(live.module("a").unwrap().source, None);
+        assert_eq!(live.module("b").unwrap().source, None);
+        assert_eq!(live.other(RootKind::QSTR_POOL, "qstrs"), Some(0x310));
+        assert_eq!(live.other(RootKind::OTHER, "qstrs"), None);
+        assert_eq!(live.dead, [("a", 0)]);
+        assert_eq!(live.to_owned(), resolve(roots));
+        let first = resolve_live(roots.into_iter().take(2));
+        assert_eq!(
+            first.module("a").unwrap().source,
+            Some(("/lib/a.mpy", "h1"))
+        );
     }
 
     #[test]

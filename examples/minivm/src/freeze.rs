@@ -756,7 +756,7 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
                 e
             }
         })?;
-        vm.lifecycle.sources.retain(|s| s.name != name);
+        vm.lifecycle.sources.retain(|s| s.name() != name);
         // The running VM forgets it too: the next import loads its source (or fails).
         if let Ok(key) = vm.intern(name.as_bytes()) {
             let _ = vm.dict_remove(vm.modules, key);
@@ -968,13 +968,10 @@ fn freeze_batch<F: FreezeFlash>(
                 })?;
             for (rec, _) in &sources {
                 if let Some((n, path, hash)) = records::parse_source(rec) {
-                    vm.lifecycle.sources.retain(|s| s.name != n);
-                    vm.lifecycle.sources.push(crate::lifecycle::FrozenSource {
-                        name: String::from(n),
-                        path: String::from(path),
-                        hash: String::from(hash),
-                        checked: true,
-                    });
+                    vm.lifecycle.sources.retain(|s| s.name() != n);
+                    vm.lifecycle
+                        .sources
+                        .push(crate::lifecycle::FrozenSource::new(n, path, hash, true));
                 }
             }
             vm.frozen_count += frozen.stats.objects;
@@ -1013,6 +1010,18 @@ pub struct MountInfo {
     pub modules: Vec<String>,
     /// The frozen RAM range in use.
     pub ram: Range<u64>,
+}
+
+impl<F: FlashImage> Vm<F> {
+    /// Whether qstr `id`'s text is `name`: a fixed qstr, else in the frozen pools' `spans`
+    /// ([`Vm::pool_spans`]), else wherever [`Vm::qstr_text`] finds it.
+    fn module_qstr_is(&self, spans: &[(u32, u32, Value)], id: u32, name: &str) -> bool {
+        let text = match crate::qstr::fixed_str(&self.fw, id) {
+            Some(s) => Some(s.as_bytes()),
+            None => self.spans_text(spans, id).or_else(|| self.qstr_text(id)),
+        };
+        text == Some(name.as_bytes())
+    }
 }
 
 impl<F: FlashImage> Vm<F> {
@@ -1055,19 +1064,15 @@ impl<F: FlashImage> Vm<F> {
             // The usual boot mounts first: the freezer attached next takes it.
             None => self.mount_state = Some(mounted.store_state()),
         }
-        let resolved = mounted.resolve();
+        // Borrowed from the mapped roots tables: only what the VM keeps is copied.
+        let resolved = mounted.live_roots();
         let info_ram = mounted.gc_root_range();
         let batches = mounted.batches().len();
         // Their copy-on-write objects are found at their first write (no pass over them now).
         let cow_batches = mounted.batches().to_vec();
 
         // The last qstr pool root, from the resolution (no second walk of the roots tables).
-        let qpool = resolved
-            .others
-            .iter()
-            .rev()
-            .find(|(k, n, _, _)| *k == RootKind::QSTR_POOL && n == QSTR_ROOT)
-            .map(|&(_, _, a, _)| a);
+        let qpool = resolved.other(RootKind::QSTR_POOL, QSTR_ROOT);
         if let Some(q) = qpool {
             let pool = Value(q as u32);
             self.qpool = pool;
@@ -1075,38 +1080,48 @@ impl<F: FlashImage> Vm<F> {
             let n = self.wv(pool, 3).as_int() as u32;
             self.next_qstr = first + n;
         }
-        let mut modules = Vec::new();
-        // Their source records, moved out of the resolution (no copy of each path and hash).
-        let mut sources = Vec::new();
+        // The frozen pools' id ranges, read once for all the modules' name qstrs.
+        let spans = self.pool_spans(self.qpool);
+        let mut modules: Vec<String> = Vec::with_capacity(resolved.modules.len());
+        let mut sources = Vec::with_capacity(resolved.modules.len());
+        // (key, module) per live module; `Err(name)` for a key still to be interned (after
+        // the resolution's borrow of the image ends).
+        let mut entries: Vec<(Result<Value, String>, Value)> =
+            Vec::with_capacity(resolved.modules.len());
         // The live modules, in chain order of their live roots (a superseding root's place).
-        for m in resolved.modules {
+        for m in &resolved.modules {
             let (name, addr) = (m.name, m.address);
-            if let Some(s) = m.source {
-                sources.push(crate::lifecycle::FrozenSource {
-                    name: name.clone(),
-                    path: s.path,
-                    hash: s.hash,
-                    checked: false,
-                });
+            if let Some((path, hash)) = m.source {
+                // One allocation for its name, path and hash.
+                sources.push(crate::lifecycle::FrozenSource::new(name, path, hash, false));
             }
             // A frozen module holds its name's qstr (word 1): the key, with no search of
-            // the qstr pools (looking its text up by id walks the pools, not their
-            // strings). Anything else is interned by its text, as it always was.
-            let m = Value(addr as u32);
-            let own = self.wv(m, 1);
-            let named = self.kind(m) == Some(Kind::MODULE)
+            // the qstr pools' strings (its text is found by id in the pools' ranges read
+            // above). Anything else is interned by its text, as it always was.
+            let mo = Value(addr as u32);
+            let own = self.wv(mo, 1);
+            let named = self.kind(mo) == Some(Kind::MODULE)
                 && own.is_qstr()
-                && self.qstr_text(own.as_qstr()) == Some(name.as_bytes());
+                && self.module_qstr_is(&spans, own.as_qstr(), name);
             let key = if named {
-                own
+                Ok(own)
             } else {
-                self.intern(name.as_bytes())
-                    .map_err(|_| String::from("out of memory"))?
+                Err(String::from(name))
             };
-            let _ = self.dict_store(self.modules, key, Value(addr as u32));
-            if !modules.contains(&name) {
-                modules.push(name);
+            entries.push((key, mo));
+            if !modules.iter().any(|n| n == name) {
+                modules.push(String::from(name));
             }
+        }
+        drop(resolved);
+        for (key, mo) in entries {
+            let key = match key {
+                Ok(k) => k,
+                Err(name) => self
+                    .intern(name.as_bytes())
+                    .map_err(|_| String::from("out of memory"))?,
+            };
+            let _ = self.dict_store(self.modules, key, mo);
         }
         self.lifecycle.sources = sources;
         // The copy-on-write objects: found at their first write, in their batch's object map

@@ -69,8 +69,8 @@ pub fn report<F: FreezeFlash>(vm: &mut Vm<F>, show: Show) -> String {
                         .lifecycle
                         .sources
                         .iter()
-                        .find(|s| s.name == name)
-                        .map_or("", |s| s.path.as_str());
+                        .find(|s| s.name() == name)
+                        .map_or("", |s| s.path());
                     let _ = writeln!(
                         out,
                         "  {name:16} batch {batch:3}  {flash:7} flash bytes {ram:6} ram bytes  {stale:8} {path}"

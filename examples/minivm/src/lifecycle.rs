@@ -62,17 +62,46 @@ impl Stale {
     }
 }
 
-/// A frozen module's source record, as mounted.
+/// A frozen module's source record, as mounted: its name, source path and hash in one
+/// allocation (`name path hash` back to back; one `String` per record, not three).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrozenSource {
-    /// Module name.
-    pub name: String,
-    /// Source path it was frozen from.
-    pub path: String,
-    /// `sha256:` and the hex digest of the bytes it was frozen from.
-    pub hash: String,
+    text: String,
+    /// Where the path and the hash start in `text`.
+    cuts: (usize, usize),
     /// Whether an import already checked it this boot.
     pub checked: bool,
+}
+
+impl FrozenSource {
+    /// The record of module `name`, frozen from `path` with content hash `hash`.
+    pub fn new(name: &str, path: &str, hash: &str, checked: bool) -> Self {
+        let mut text = String::with_capacity(name.len() + path.len() + hash.len());
+        text.push_str(name);
+        text.push_str(path);
+        text.push_str(hash);
+        let cuts = (name.len(), name.len() + path.len());
+        FrozenSource {
+            text,
+            cuts,
+            checked,
+        }
+    }
+
+    /// Module name.
+    pub fn name(&self) -> &str {
+        self.text.get(..self.cuts.0).unwrap_or("")
+    }
+
+    /// Source path it was frozen from.
+    pub fn path(&self) -> &str {
+        self.text.get(self.cuts.0..self.cuts.1).unwrap_or("")
+    }
+
+    /// `sha256:` and the hex digest of the bytes it was frozen from.
+    pub fn hash(&self) -> &str {
+        self.text.get(self.cuts.1..).unwrap_or("")
+    }
 }
 
 /// The VM's lifecycle state (a field of [`Vm`]).
@@ -203,10 +232,10 @@ impl<F: FlashImage> Vm<F> {
     /// Whether frozen module `name` is stale: its source exists and differs from what was
     /// frozen. `None` when no source record names it.
     pub fn frozen_is_stale(&self, name: &str) -> Option<bool> {
-        let rec = self.lifecycle.sources.iter().find(|s| s.name == name)?;
+        let rec = self.lifecycle.sources.iter().find(|s| s.name() == name)?;
         Some(
             self.module_source_hash(name)
-                .is_some_and(|(_, h)| h != rec.hash),
+                .is_some_and(|(_, h)| h != rec.hash()),
         )
     }
 
@@ -221,7 +250,7 @@ impl<F: FlashImage> Vm<F> {
             .lifecycle
             .sources
             .iter()
-            .position(|s| s.name == name && !s.checked)
+            .position(|s| s.name() == name && !s.checked)
         else {
             return Ok(false);
         };
@@ -233,7 +262,7 @@ impl<F: FlashImage> Vm<F> {
         match self.lifecycle.stale {
             Stale::Use => Ok(false),
             Stale::Warn => {
-                let path = self.lifecycle.sources[i].path.clone();
+                let path = String::from(self.lifecycle.sources[i].path());
                 let line = format!(
                     "warning: frozen module '{name}' is stale ({path} changed since it was frozen); using the frozen copy (freeze.import_modules('{name}') re-freezes it)\n"
                 );

@@ -517,6 +517,31 @@ impl<F: FlashImage> Vm<F> {
             .find_map(|pool| self.chain_text(pool, id))
     }
 
+    /// The pool chain starting at `pool`, as (first id, count, pool) per pool in chain order:
+    /// read once, so that many lookups ([`Vm::spans_text`]) walk no chain. Bounded (a chain
+    /// longer than 4,096 pools is cut there: [`Vm::spans_text`]'s caller falls back to
+    /// [`Vm::qstr_text`] for an id it does not find).
+    pub fn pool_spans(&self, pool: Value) -> Vec<(u32, u32, Value)> {
+        let mut spans = Vec::new();
+        let mut p = pool;
+        while p.is_ptr() && spans.len() < 4096 {
+            let first = self.wv(p, 2).as_int() as u32;
+            let stated = self.wv(p, 3).as_int().max(0) as u32;
+            spans.push((first, stated.min(self.pool_len(p)), p));
+            p = self.wv(p, 1);
+        }
+        spans
+    }
+
+    /// The text of qstr `id` in the pools of `spans` ([`Vm::pool_spans`]): the first that numbers
+    /// it, as [`Vm::qstr_text`] finds it in that chain (`?` for an unreadable entry).
+    pub fn spans_text(&self, spans: &[(u32, u32, Value)], id: u32) -> Option<&[u8]> {
+        let &(first, _, p) = spans
+            .iter()
+            .find(|&&(first, n, _)| id >= first && id - first < n)?;
+        Some(self.pool_text(p, id - first).unwrap_or(b"?"))
+    }
+
     /// The text of qstr `id` in the pool chain starting at `pool` (`?` for an entry whose
     /// text is unreadable), or `None` if no pool of the chain numbers it.
     fn chain_text(&self, pool: Value, id: u32) -> Option<&[u8]> {

@@ -65,7 +65,7 @@ fn import_modules<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) 
     // A stale frozen module: import its new source (it then freezes as it imports).
     for name in &names {
         if vm.frozen_is_stale(name) == Some(true) {
-            for src in vm.lifecycle.sources.iter_mut().filter(|s| &s.name == name) {
+            for src in vm.lifecycle.sources.iter_mut().filter(|s| s.name() == name) {
                 src.checked = true;
             }
             if let Ok(key) = vm.intern(name.as_bytes()) {
