@@ -13,7 +13,8 @@
 //!   binary search); once the list would outgrow a bitmap it becomes one: one bit per heap index
 //!   plus a `u32` rank per 64 indices (half a bit per index). For MicroPython's RP2040 heap
 //!   (96 KiB in 16-byte blocks: 6144 indices) a batch of up to 192 objects costs 8 bytes per
-//!   object, a larger one 1152 bytes plus 4 bytes per object.
+//!   object, a larger one 1152 bytes plus 4 bytes per object. The list holds at most 1,024
+//!   entries whatever the heap, so marking stays cheap on a large one.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -149,10 +150,15 @@ impl SideTable {
         }
     }
 
-    /// Most entries of the sorted list: as many bytes as the bitmap.
+    /// Most entries of the sorted list: as many bytes as the bitmap, and at most
+    /// [`SideTable::FEW_CAP`] (each insert shifts the entries above it: on a large heap an
+    /// uncapped list would make marking quadratic).
     fn few_max(&self) -> usize {
-        self.words.saturating_mul(2)
+        self.words.saturating_mul(2).min(Self::FEW_CAP)
     }
+
+    /// Cap of the sorted list's length.
+    const FEW_CAP: usize = 1024;
 
     fn index<M: ObjectModel + ?Sized>(&self, vm: &M, obj: M::Ref) -> Result<usize, FreezeError> {
         let index = vm.heap_index(obj);
