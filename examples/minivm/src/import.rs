@@ -322,20 +322,25 @@ impl<F: FlashImage> Vm<F> {
                     log.live_start = live_start;
                 }
             }
-            self.collect();
-            // The heap's statistics only for a measuring freezer (a pass over the block table).
-            if self
-                .freeze_log
-                .last()
-                .is_some_and(|l| l.live_before.is_some())
-            {
-                let live = self.heap_stats().used;
-                if let Some(log) = self.freeze_log.last_mut() {
-                    log.live_after = Some(live);
-                }
-            }
+            self.collect_after_batch();
         }
         r
+    }
+
+    /// The collection after a committed batch gives its heap back; a measuring freezer's log
+    /// entry also gets the heap in use after it (a pass over the block table, so only then).
+    pub(crate) fn collect_after_batch(&mut self) {
+        self.collect();
+        if self
+            .freeze_log
+            .last()
+            .is_some_and(|l| l.live_before.is_some())
+        {
+            let live = self.heap_stats().used;
+            if let Some(log) = self.freeze_log.last_mut() {
+                log.live_after = Some(live);
+            }
+        }
     }
 
     /// Imports one module by full dotted name (its parent is already imported).

@@ -185,8 +185,8 @@ export class Pico {
     const ctrl = mcu.usbCtrl;
     const dpramUpdated = ctrl.DPRAMUpdated.bind(ctrl);
     ctrl.DPRAMUpdated = (offset, value) => {
-      const inBufferControl = 0x80 + 8 * this.cdc.inEndpoint; // EPn_IN_BUFFER_CONTROL
-      if (this.usbHostPaused && offset === inBufferControl && value & (1 << 10) /* AVAILABLE */) {
+      // (Checked only while paused: this runs on every DPRAM write.) EPn_IN_BUFFER_CONTROL, AVAILABLE:
+      if (this.usbHostPaused && offset === 0x80 + 8 * this.cdc.inEndpoint && value & (1 << 10)) {
         this.heldIn = offset;
       } else {
         dpramUpdated(offset, value);

@@ -128,20 +128,7 @@ fn import_modules<F: FlashImage>(vm: &mut Vm<F>, args: &[Value], _kw: &[Value]) 
             None => Ok(Batch::Nothing),
         };
         match tree {
-            Ok(Batch::Frozen(_)) => {
-                vm.collect();
-                // The heap's statistics only for a measuring freezer (a pass over the table).
-                if vm
-                    .freeze_log
-                    .last()
-                    .is_some_and(|l| l.live_before.is_some())
-                {
-                    let live = vm.heap_stats().used;
-                    if let Some(log) = vm.freeze_log.last_mut() {
-                        log.live_after = Some(live);
-                    }
-                }
-            }
+            Ok(Batch::Frozen(_)) => vm.collect_after_batch(),
             Ok(Batch::Nothing | Batch::Waits(_)) => {}
             Err(e) => {
                 report(vm, first, None);
