@@ -212,6 +212,12 @@ impl<'a> Mounted<'a> {
     pub fn store_state(&self) -> StoreState {
         StoreState::of_mount(self.index.clone(), self.tail, self.of)
     }
+
+    /// [`Mounted::store_state`] without copying the chain's index: the mount ends here, its
+    /// index moves into the state (a VM that keeps the state reads nothing else from it).
+    pub fn into_store_state(self) -> StoreState {
+        StoreState::of_mount(self.index, self.tail, self.of)
+    }
 }
 
 /// Validate the image in `region` (its mapped bytes) and copy the RAM sections' initial state

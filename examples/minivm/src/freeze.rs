@@ -1059,11 +1059,6 @@ impl<F: FlashImage> Vm<F> {
                 return Err(format!("{e}"));
             }
         };
-        match self.freezer.as_mut() {
-            Some(freezer) => freezer.mounted(mounted.store_state()),
-            // The usual boot mounts first: the freezer attached next takes it.
-            None => self.mount_state = Some(mounted.store_state()),
-        }
         // Borrowed from the mapped roots tables: only what the VM keeps is copied.
         let resolved = mounted.live_roots();
         let info_ram = mounted.gc_root_range();
@@ -1114,6 +1109,13 @@ impl<F: FlashImage> Vm<F> {
             }
         }
         drop(resolved);
+        // The mount's index moves into the store's state (no copy of it).
+        let state = mounted.into_store_state();
+        match self.freezer.as_mut() {
+            Some(freezer) => freezer.mounted(state),
+            // The usual boot mounts first: the freezer attached next takes it.
+            None => self.mount_state = Some(state),
+        }
         for (key, mo) in entries {
             let key = match key {
                 Ok(k) => k,
