@@ -391,10 +391,15 @@ impl<F: FlashImage> Vm<F> {
         // The source record a freeze gives it, from the bytes in hand: a freeze would otherwise
         // read and hash the file again (and a file changed since would give the record of
         // bytes the module was not loaded from).
-        if self.freezer.is_some() {
-            if let Some((p, h)) = self.sources[source].hash_found(path, &dirs, &bytes) {
-                self.origins.push((String::from(path), p, h));
-            }
+        let origin = match self.freezer {
+            Some(_) => self
+                .sources
+                .get(source)
+                .and_then(|s| s.hash_found(path, &dirs, &bytes)),
+            None => None,
+        };
+        if let Some((p, h)) = origin {
+            self.origins.push((String::from(path), p, h));
         }
         let young_base = self.young.len();
         let (m, g) = self.new_module(key, 8, is_pkg)?;
