@@ -910,7 +910,13 @@ fn freeze_batch<F: FreezeFlash>(
     let sources: Vec<(String, u32)> = group
         .iter()
         .filter_map(|(n, m)| {
-            let (path, hash) = vm.module_source_hash(n)?;
+            // Taken at import from the bytes loaded; a module imported before the freezer
+            // was attached has its source read now.
+            let taken = vm.origins.iter().find(|(o, _, _)| o == n);
+            let (path, hash) = match taken {
+                Some((_, p, h)) => (p.clone(), h.clone()),
+                None => vm.module_source_hash(n)?,
+            };
             Some((records::source_name(n, &path, &hash)?, *m))
         })
         .collect();
@@ -969,6 +975,8 @@ fn freeze_batch<F: FreezeFlash>(
             for (rec, _) in &sources {
                 if let Some((n, path, hash)) = records::parse_source(rec) {
                     vm.lifecycle.sources.retain(|s| s.name() != n);
+                    // The record is the lifecycle's now.
+                    vm.origins.retain(|(o, _, _)| o != n);
                     vm.lifecycle
                         .sources
                         .push(crate::lifecycle::FrozenSource::new(n, path, hash, true));

@@ -358,13 +358,15 @@ impl<F: FlashImage> Vm<F> {
         }
         let dirs = self.sys_path_dirs();
         let mut found = None;
-        for s in &self.sources {
+        for (i, s) in self.sources.iter().enumerate() {
             if let Some(x) = s.find_on(path, &dirs) {
-                found = Some(x);
+                found = Some((x, i));
                 break;
             }
         }
-        let Some((bytes, is_pkg)) = found else {
+        // A module loaded again has a new source: the old record goes whatever happens next.
+        self.origins.retain(|(n, _, _)| n != path);
+        let Some(((bytes, is_pkg), source)) = found else {
             if let Some(m) = self.builtin_alias(path) {
                 return Ok(m);
             }
@@ -386,6 +388,19 @@ impl<F: FlashImage> Vm<F> {
             }
             _ => None,
         };
+        // The source record a freeze gives it, from the bytes in hand: a freeze would otherwise
+        // read and hash the file again (and a file changed since would give the record of
+        // bytes the module was not loaded from).
+        let origin = match self.freezer {
+            Some(_) => self
+                .sources
+                .get(source)
+                .and_then(|s| s.hash_found(path, &dirs, &bytes)),
+            None => None,
+        };
+        if let Some((p, h)) = origin {
+            self.origins.push((String::from(path), p, h));
+        }
         let young_base = self.young.len();
         let (m, g) = self.new_module(key, 8, is_pkg)?;
         let top = match self.load_mpy(&bytes, g) {

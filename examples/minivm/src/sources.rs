@@ -48,6 +48,14 @@ impl ModuleSource for Bundled {
             alloc::string::String::from(*hash),
         ))
     }
+    fn hash_found(
+        &self,
+        name: &str,
+        path: &[alloc::string::String],
+        _bytes: &[u8],
+    ) -> Option<(alloc::string::String, alloc::string::String)> {
+        self.hash_on(name, path)
+    }
 }
 
 /// Names of the bundled modules.

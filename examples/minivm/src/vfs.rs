@@ -534,6 +534,25 @@ impl ModuleSource for VfsSource {
             .find(|f| self.root.read_file(f).is_ok())
     }
 
+    // The bytes in hand are hashed; the path is the first candidate that is a file (a stat,
+    // where `path_on` would read each candidate).
+    fn hash_found(&self, name: &str, path: &[String], bytes: &[u8]) -> Option<(String, String)> {
+        if name.split('.').any(|p| p.is_empty()) {
+            return None;
+        }
+        let f = Self::candidates_on(path, name, ".mpy")
+            .into_iter()
+            .zip(Self::candidates_on(path, name, "/__init__.mpy"))
+            .flat_map(|(f, p)| [f, p])
+            .find(|f| {
+                self.root
+                    .resolve(f)
+                    .and_then(|p| self.root.fs().stat(&p))
+                    .is_ok_and(|s| !s.is_dir)
+            })?;
+        Some((f, crate::lifecycle::source_hash(bytes)))
+    }
+
     // One read of the file (the default reads it for `find_on` and again for `path_on`).
     fn hash_on(&self, name: &str, path: &[String]) -> Option<(String, String)> {
         if name.split('.').any(|p| p.is_empty()) {

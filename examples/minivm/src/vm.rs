@@ -64,6 +64,15 @@ pub trait ModuleSource {
             .unwrap_or_else(|| String::from(name));
         Some((p, crate::lifecycle::source_hash(&bytes)))
     }
+    /// [`ModuleSource::hash_on`] for `bytes`, which [`ModuleSource::find_on`] has just given for
+    /// `name`: the importer takes a module's source record this way, from the bytes it loads,
+    /// so a freeze reads no source again. The default hashes `bytes`.
+    fn hash_found(&self, name: &str, path: &[String], bytes: &[u8]) -> Option<(String, String)> {
+        let p = self
+            .path_on(name, path)
+            .unwrap_or_else(|| String::from(name));
+        Some((p, crate::lifecycle::source_hash(bytes)))
+    }
 }
 
 /// Addresses of the firmware statics the VM needs by name.
@@ -182,6 +191,10 @@ pub struct Vm<F: FlashImage> {
     pub freeze_log: Vec<Box<BatchLog>>,
     /// Freeze-as-you-import, while `freeze.import_modules` runs (see [`crate::import`]).
     pub freeze_imports: Option<crate::import::FreezeImports>,
+    /// Each module imported from a source while a freezer is attached: its dotted name, and
+    /// the path and hash of the bytes it was loaded from (its source record when it is
+    /// frozen, taken while the importer holds the bytes).
+    pub origins: Vec<(String, String, String)>,
     /// Opcodes left before the next refuel ([`crate::poll`]): `RuntimeError: out of fuel` when
     /// `fuel_bank` is empty too (fuzzing bounds loops this way), else the embedder's poll.
     pub fuel: u64,
@@ -353,6 +366,7 @@ impl<F: FlashImage> Vm<F> {
             gc_stress: false,
             freeze_log: Vec::new(),
             freeze_imports: None,
+            origins: Vec::new(),
             fuel: u64::MAX,
             fuel_bank: 0,
             poller: None,

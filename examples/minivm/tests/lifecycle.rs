@@ -177,6 +177,36 @@ fn freeze_stale_refreeze_remove_compact_reboot() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// The source record is of the bytes the module was loaded from: a file changed between the
+/// import and the freeze makes the frozen copy stale at the next boot.
+#[test]
+fn a_source_changed_after_the_import_and_before_the_freeze_is_stale() {
+    let d = dir("late");
+    std::fs::write(d.join("a.mpy"), V1).unwrap();
+    let mut vm = boot(SimChip::erased(), &d);
+    run(&mut vm, "import freeze");
+    run(&mut vm, "import a");
+    std::fs::write(d.join("a.mpy"), V2).unwrap();
+    let out = run(&mut vm, "freeze.import_modules('a')");
+    assert!(out.starts_with("froze "), "{out}");
+    let mut vm = reboot(&vm, &d);
+    run(&mut vm, "import freeze");
+    let out = run(&mut vm, "import a");
+    assert!(
+        out.starts_with("warning: frozen module 'a' is stale (") && out.contains("a.mpy changed"),
+        "{out}"
+    );
+    // The frozen copy is the first source's.
+    assert_eq!(run(&mut vm, "a.bump()"), "1\n");
+    assert_eq!(mods(&mut vm), [m("a", 0, true)]);
+    // Written back as it was frozen from: not stale.
+    std::fs::write(d.join("a.mpy"), V1).unwrap();
+    let mut vm = reboot(&vm, &d);
+    run(&mut vm, "import freeze");
+    assert_eq!(run(&mut vm, "import a"), "");
+    assert_eq!(mods(&mut vm), [m("a", 0, false)]);
+}
+
 #[test]
 fn stale_modes() {
     let d = dir("modes");
