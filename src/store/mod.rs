@@ -506,7 +506,7 @@ pub struct FrozenRoot<R> {
 /// implements `NorFlash` for `&mut F`), so the caller keeps its flash and lends it for as long
 /// as the store is open: `Store::open(&mut flash, cfg)`. A VM that reads its frozen objects
 /// while a freeze programs the flash reads them the way the CPU does (memory-mapped flash);
-/// on a host, [`crate::sim::SharedFlash`] gives the VM and the store one simulated device.
+/// on a host, `sim::SharedFlash` (feature `sim`) gives the VM and the store one simulated device.
 ///
 /// `AsyncStore` (feature `async`) is the same store over an `embedded-storage-async`
 /// device; both run one implementation.
