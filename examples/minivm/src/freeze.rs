@@ -51,7 +51,6 @@ use flashfreeze::{
     FrozenLayout, LiveHeap, Mutability, ObjectModel, Placement, RefEncoding, Root, RootKind, Slot,
     SlotVisitor, Space,
 };
-use zerocopy::FromBytes;
 
 use crate::mem::FlashImage;
 use crate::memmap::*;
@@ -311,16 +310,10 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
         // bounds check for the object instead of one region test per word.
         let (first, len) = (obj.wrapping_add(4 * (1 + skip)), 4 * end.saturating_sub(1));
         if let Some(words) = self.mem.bytes(first, len) {
-            let mut visit = |i: u32, w: u32| {
-                let w = Value(w);
+            // `word_at`: one load per word when the bytes are aligned (a heap object's are).
+            for (i, w) in (1..).zip(words.chunks_exact(4)) {
+                let w = Value(crate::mem::word_at(w));
                 visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
-            };
-            // Whole words when the bytes are aligned (a heap object's are): one load each.
-            match <[u32]>::ref_from_bytes(words) {
-                Ok(ws) => (1..).zip(ws).for_each(|(i, &w)| visit(i, u32::from_le(w))),
-                Err(_) => (1..)
-                    .zip(words.chunks_exact(4))
-                    .for_each(|(i, w)| visit(i, crate::mem::word_at(w))),
             }
             return;
         }
