@@ -310,8 +310,9 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
         // bounds check for the object instead of one region test per word.
         let (first, len) = (obj.wrapping_add(4 * (1 + skip)), 4 * end.saturating_sub(1));
         if let Some(words) = self.mem.bytes(first, len) {
+            // `word_at`: one load per word when the bytes are aligned (a heap object's are).
             for (i, w) in (1..).zip(words.chunks_exact(4)) {
-                let w = Value(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+                let w = Value(crate::mem::word_at(w));
                 visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
             }
             return;
