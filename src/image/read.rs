@@ -2654,7 +2654,7 @@ pub(crate) fn root_at(table: &[u8], i: u32) -> Result<ImageRoot<'_>, &'static st
                 .ok_or("entry outside the table")?,
         )
         .ok_or("entry outside the table")?;
-    let entry = RootEntry::read_from_bytes(raw).map_err(|_| "entry unreadable")?;
+    let entry = RootEntry::ref_from_bytes(raw).map_err(|_| "entry unreadable")?;
     let start = entry.name_offset.get() as usize;
     let end = start
         .checked_add(usize::from(entry.name_len.get()))
@@ -2677,6 +2677,22 @@ pub(crate) fn batch_roots<'a>(
         .get(b.roots.start as usize..b.roots.end as usize)
         .unwrap_or(&[]);
     (0..b.root_count).filter_map(move |i| root_at(table, i).ok())
+}
+
+/// The kinds of a validated batch's roots, from their entries alone (no name decoded): what
+/// the resolution reserves its lists from.
+pub(crate) fn batch_root_kinds<'a>(
+    region: &'a [u8],
+    b: &BatchInfo,
+) -> impl Iterator<Item = RootKind> + use<'a> {
+    let table = region
+        .get(b.roots.start as usize..b.roots.end as usize)
+        .unwrap_or(&[]);
+    table
+        .chunks_exact(ROOT_ENTRY_LEN)
+        .take(b.root_count as usize)
+        .filter_map(|e| RootEntry::ref_from_bytes(e).ok())
+        .map(|e| RootKind(e.kind.get()))
 }
 
 /// A validated image: the longest valid prefix of the chain in a mapped region.
