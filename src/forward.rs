@@ -217,12 +217,29 @@ impl SideTable {
         if !self.dense {
             return self.few.binary_search(&u32::try_from(index).ok()?).ok();
         }
-        let (word, bit) = (index / 64, index % 64);
+        let (word, bit) = (index / 64, (index % 64) as u32);
         let w = *self.bits.get(word)?;
-        if w & (1 << bit) == 0 {
+        if cfg!(target_pointer_width = "64") {
+            if w & (1 << bit) == 0 {
+                return None;
+            }
+            let below = (w & ((1u64 << bit) - 1)).count_ones();
+            return Some(*self.rank.get(word)? as usize + below as usize);
+        }
+        // In 32-bit halves on a 32-bit target: a Cortex-M0+ shifts and counts a `u64` by
+        // routine calls, and this runs for every reference the writer and the live fix-up
+        // look up.
+        let (lo, hi) = (w as u32, (w >> 32) as u32);
+        let (half, below_half, bit) = if bit < 32 {
+            (lo, 0, bit)
+        } else {
+            (hi, lo.count_ones(), bit - 32)
+        };
+        let mask = 1u32 << bit;
+        if half & mask == 0 {
             return None;
         }
-        let below = (w & ((1u64 << bit) - 1)).count_ones();
+        let below = below_half + (half & (mask - 1)).count_ones();
         Some(*self.rank.get(word)? as usize + below as usize)
     }
 }

@@ -562,6 +562,23 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
             .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
     }
 
+    /// [`Plan::write_object`] of an object [`Plan::objects`] just yielded (its layout is not
+    /// asked again: the iterator checked it in the same step).
+    pub(crate) fn write_yielded<M>(
+        &self,
+        vm: &M,
+        planned: &PlannedObject<R>,
+        out: &mut [u8],
+        on_ref: &mut dyn FnMut(u32),
+    ) -> Result<(), FreezeError>
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        relocate::write_fresh(vm, &self.table, &self.target, planned, out, on_ref)
+            .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
+    }
+
     /// The path from a root to `obj`, found by walking the graph again (for an error found
     /// after the traversal, which keeps no path for flash objects); empty if it is not found.
     fn path_to<M>(&self, vm: &M, obj: R) -> String

@@ -144,10 +144,29 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    let obj = planned.obj;
-    if vm.frozen_layout(obj) != planned.layout {
-        return Err(contract(vm, obj, Violation::LayoutChanged));
+    if vm.frozen_layout(planned.obj) != planned.layout {
+        return Err(contract(vm, planned.obj, Violation::LayoutChanged));
     }
+    out.fill(0);
+    write_fresh(vm, table, target, planned, out, on_ref)
+}
+
+/// [`write_object`] of an object whose layout was just asked (by [`crate::plan::Plan::objects`],
+/// for the same object in the same step of a walk): the VM is not asked for it a second time.
+/// `out` must be zeroed (the writer's buffer is, as it is resized for the object).
+pub(crate) fn write_fresh<M, T>(
+    vm: &M,
+    table: &T,
+    target: &Target,
+    planned: &PlannedObject<M::Ref>,
+    out: &mut [u8],
+    on_ref: &mut dyn FnMut(u32),
+) -> Result<(), FreezeError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
+    let obj = planned.obj;
     let size = planned.layout.size;
     if out.len() != size as usize {
         return Err(contract(
@@ -159,46 +178,44 @@ where
             },
         ));
     }
-    out.fill(0);
     vm.write_frozen(obj, planned.placement, out);
 
     let encoding = M::ENCODING;
     let width = encoding.width() as usize;
-    checked_scan(vm, obj, size, &mut |slot| {
-        let Some(to) = slot.target else {
-            return Ok(());
-        };
+    checked_scan(vm, obj, size, |offset, to, tag| {
         let Some(addr) = frozen_target(vm, table, target, to) else {
             return Err(contract(vm, to, Violation::NotPlanned));
         };
-        let tag = slot.tag.unwrap_or(encoding.tag());
+        let tag = tag.unwrap_or(encoding.tag());
         let Some(word) = encoding.encode_tagged(addr, tag) else {
             return Err(contract(vm, to, Violation::Unencodable { address: addr }));
         };
-        let at = slot.offset as usize;
+        let at = offset as usize;
         // check_slot proved `at + width <= size == out.len()`.
         out[at..at + width].copy_from_slice(&word.to_le_bytes()[..width]);
-        on_ref(slot.offset);
+        on_ref(offset);
         Ok(())
     })
 }
 
-/// The VM's `scan` of `obj` (frozen size `size`), each slot checked against the contract before
-/// `visit` sees it; the first error (the contract's or `visit`'s) ends the visits.
-fn checked_scan<M>(
-    vm: &M,
-    obj: M::Ref,
-    size: u32,
-    visit: &mut dyn FnMut(Slot<M::Ref>) -> Result<(), FreezeError>,
-) -> Result<(), FreezeError>
+/// The VM's `scan` of `obj` (frozen size `size`): each reference slot checked against the
+/// contract before `visit` sees it; the first error (the contract's or `visit`'s) ends the
+/// visits. Slots without a target are passed over: the plan checked every slot when it traversed
+/// the object, and a slot without a reference writes nothing and marks nothing in the maps.
+/// Generic in `visit`, so that the per-slot work inlines (it runs for every reference word).
+fn checked_scan<M, F>(vm: &M, obj: M::Ref, size: u32, mut visit: F) -> Result<(), FreezeError>
 where
     M: ObjectModel + ?Sized,
+    F: FnMut(u32, M::Ref, Option<u64>) -> Result<(), FreezeError>,
 {
     let mut failed = None;
     vm.scan(obj, &mut |slot: Slot<M::Ref>| {
-        if failed.is_none() {
+        if failed.is_some() {
+            return;
+        }
+        if let Some(to) = slot.target {
             failed = check_slot(vm, obj, size, &slot)
-                .and_then(|()| visit(slot))
+                .and_then(|()| visit(slot.offset, to, slot.tag))
                 .err();
         }
     });
@@ -217,10 +234,8 @@ pub(crate) fn reference_offsets<M>(
 where
     M: ObjectModel + ?Sized,
 {
-    checked_scan(vm, planned.obj, planned.layout.size, &mut |slot| {
-        if slot.target.is_some() {
-            on_ref(slot.offset);
-        }
+    checked_scan(vm, planned.obj, planned.layout.size, |offset, _, _| {
+        on_ref(offset);
         Ok(())
     })
 }

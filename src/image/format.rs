@@ -551,6 +551,23 @@ impl PointerMapEncoder {
         }
     }
 
+    /// Add the next `n` words (at most 8), word `k` a reference when bit `k` of `bits` is set
+    /// (the bits from `n` up are 0): the output of `n` [`PointerMapEncoder::push`]es, with
+    /// fewer shifts of the queue (a `u128`: a Cortex-M0+ shifts it in many instructions).
+    pub(crate) fn push_bits(&mut self, bits: u8, n: u32, out: &mut dyn FnMut(u8)) {
+        let (mut bits, mut n) = (u32::from(bits), n.min(8));
+        while n > 0 {
+            let k = n.min(RUN_MAX + LITERAL_WORDS - self.len);
+            self.queue |= u128::from(bits & ((1 << k) - 1)) << self.len;
+            self.len += k;
+            bits >>= k;
+            n -= k;
+            if self.len == RUN_MAX + LITERAL_WORDS {
+                self.emit(false, out);
+            }
+        }
+    }
+
     /// Add `n` non-reference words (their bits are already 0: only the count moves, a token
     /// out each time the queue fills).
     pub fn push_zeros(&mut self, mut n: u64, out: &mut dyn FnMut(u8)) {
@@ -884,6 +901,59 @@ mod tests {
         }
         enc.finish(&mut |t| out.push(t));
         out
+    }
+
+    /// `bits` through [`PointerMapEncoder::push_bits`] in chunks of 1 to 8 words (their sizes
+    /// cycling through `chunks`), with runs of zeros through `push_zeros`.
+    fn encode_chunked(bits: &[bool], chunks: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = PointerMapEncoder::new();
+        let mut at = 0;
+        for &n in chunks.iter().cycle() {
+            if at >= bits.len() {
+                break;
+            }
+            let n = n.min(bits.len() - at);
+            let chunk = &bits[at..at + n];
+            if chunk.iter().all(|&b| !b) {
+                enc.push_zeros(n as u64, &mut |t| out.push(t));
+            } else {
+                let byte = chunk
+                    .iter()
+                    .rev()
+                    .fold(0u8, |acc, &b| (acc << 1) | u8::from(b));
+                enc.push_bits(byte, n as u32, &mut |t| out.push(t));
+            }
+            at += n;
+        }
+        enc.finish(&mut |t| out.push(t));
+        out
+    }
+
+    #[test]
+    fn push_bits_is_push_per_word() {
+        // Densities and lengths that cross the queue's 71 words at every phase.
+        let mut x = 0x2545_f491_u32;
+        for len in [1usize, 7, 8, 9, 63, 70, 71, 72, 150, 600] {
+            for density in [0u32, 1, 4, 8, 12, 16] {
+                let bits: Vec<bool> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        x % 16 < density
+                    })
+                    .collect();
+                let expected = encode(&bits);
+                for chunks in [&[8usize][..], &[1, 8, 3], &[5, 2, 8, 7, 8, 1]] {
+                    assert_eq!(
+                        encode_chunked(&bits, chunks),
+                        expected,
+                        "{len} {density} {chunks:?}"
+                    );
+                }
+            }
+        }
     }
 
     fn decode(bytes: &[u8], total: u64) -> Result<Vec<u64>, MapError> {

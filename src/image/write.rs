@@ -291,8 +291,9 @@ where
                     scratch = Vec::new();
                     scratch.reserve_exact(size as usize);
                 }
+                // Zeroed here, once (`write_yielded` does not clear it again).
                 scratch.resize(size as usize, 0);
-                plan.write_object(vm, &obj, &mut scratch, &mut on_ref)?;
+                plan.write_yielded(vm, &obj, &mut scratch, &mut on_ref)?;
             } else {
                 plan.reference_offsets(vm, &obj, &mut on_ref)?;
             }
@@ -300,25 +301,35 @@ where
                 return Err(ImageError::UnalignedReference { address });
             }
             let first_word = word_base + u64::from(offset32 >> rb_shift);
+            // A byte of the bitset at a time: its eight words go to the pointer map together
+            // (one shift of the encoder's queue, not one per reference word), and bytes without
+            // a reference cost a test.
             for (i, &byte) in ref_bits.iter().enumerate() {
+                if byte == 0 {
+                    continue;
+                }
+                let w0 = first_word + (i * 8) as u64;
+                let gap = w0.checked_sub(next_word).ok_or(ImageError::Inconsistent {
+                    what: "reference words out of order",
+                })?;
                 let mut bits = byte;
                 while bits != 0 {
-                    let w = first_word + (i * 8) as u64 + u64::from(low_bit(bits));
+                    let w = w0 + u64::from(low_bit(bits));
                     bits &= bits - 1;
-                    let gap = w.checked_sub(next_word).ok_or(ImageError::Inconsistent {
-                        what: "reference words out of order",
-                    })?;
                     refs = (refs ^ w as u32).wrapping_mul(0x0100_0193);
-                    if V::NEEDS == Needs::Refs {
-                        let mut out = |b| {
-                            ptrmap_len += 1;
-                            v.pointer_map(b);
-                        };
-                        enc.push_zeros(gap, &mut out);
-                        enc.push(true, &mut out);
-                    }
-                    next_word = w + 1;
                 }
+                // The object's words in this byte (its last byte may cover fewer than eight;
+                // the bits past them are 0).
+                let n = (words - i * 8).min(8) as u32;
+                if V::NEEDS == Needs::Refs {
+                    let mut out = |b| {
+                        ptrmap_len += 1;
+                        v.pointer_map(b);
+                    };
+                    enc.push_zeros(gap, &mut out);
+                    enc.push_bits(byte, n, &mut out);
+                }
+                next_word = w0 + u64::from(n);
             }
             if V::NEEDS == Needs::Bytes {
                 if V::CRCS {

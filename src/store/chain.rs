@@ -44,7 +44,7 @@ pub(crate) struct State {
     /// The non-erased sectors after the chain (region offsets) and their CRCs.
     pub(super) dirty: Vec<(u32, u32)>,
     /// Whether `dirty` was read (a chain handed over from a mount has not been).
-    tail_read: bool,
+    pub(super) tail_read: bool,
     /// Region offset of a committed staged compaction copy after the chain, if any
     /// (`super::lifecycle`; known once `dirty` was read).
     pub(super) staged: Option<u32>,

@@ -310,8 +310,9 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
         // bounds check for the object instead of one region test per word.
         let (first, len) = (obj.wrapping_add(4 * (1 + skip)), 4 * end.saturating_sub(1));
         if let Some(words) = self.mem.bytes(first, len) {
+            // `word_at`: one load per word when the bytes are aligned (a heap object's are).
             for (i, w) in (1..).zip(words.chunks_exact(4)) {
-                let w = Value(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+                let w = Value(crate::mem::word_at(w));
                 visitor.visit(Slot::new(4 * i, w.is_ptr().then_some(w.0)));
             }
             return;
@@ -626,43 +627,53 @@ pub struct FlashFreezer {
 }
 
 impl FlashFreezer {
-    /// Attaches a freezer to `vm` (no dedup).
-    pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
-        Self::attach_with(vm, Dedup::OFF);
+    /// Attaches a freezer to `vm` (no dedup). Returns the mount made after finishing a cut
+    /// compaction, if it made one (see [`FlashFreezer::attach_with`]).
+    pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) -> Option<Result<MountInfo, String>> {
+        Self::attach_with(vm, Dedup::OFF)
     }
 
     /// Attaches a freezer to `vm` that deduplicates as `dedup` says.
-    pub fn attach_with<F: FreezeFlash + 'static>(vm: &mut Vm<F>, dedup: Dedup) {
+    ///
+    /// Mount first ([`Vm::mount_frozen`]), then attach: the freezer takes the mount's
+    /// validated chain, and its recovery reads batch 0's header and commit record only (a
+    /// committed batch 0 proves no compaction is pending); the sectors after the chain are read
+    /// at the first freeze. After a mount that found nothing, a cut compaction is finished here
+    /// and the image mounted: that mount's result is returned.
+    pub fn attach_with<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+        dedup: Dedup,
+    ) -> Option<Result<MountInfo, String>> {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: false,
             state: vm.mount_state.take(),
             dedup,
         }));
-        Self::recover_at_attach(vm);
+        Self::recover_at_attach(vm)
     }
 
     /// Attaches a freezer that measures the live heap before each batch (no dedup).
-    pub fn attach_measuring<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+    pub fn attach_measuring<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+    ) -> Option<Result<MountInfo, String>> {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: true,
             state: vm.mount_state.take(),
             dedup: Dedup::OFF,
         }));
-        Self::recover_at_attach(vm);
+        Self::recover_at_attach(vm)
     }
 
     /// A compaction cut while it moved its copy into place: finish it, and mount the result
     /// if the VM already tried to mount (and found nothing).
-    fn recover_at_attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+    fn recover_at_attach<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+    ) -> Option<Result<MountInfo, String>> {
         let mounted_nothing = vm.next_qstr == vm.first_dyn_qstr;
-        let Some(mut fz) = vm.freezer.take() else {
-            return;
-        };
+        let mut fz = vm.freezer.take()?;
         let recovered = fz.recover(vm).unwrap_or(false);
         vm.freezer = Some(fz);
-        if recovered && mounted_nothing {
-            let _ = vm.mount_frozen();
-        }
+        (recovered && mounted_nothing).then(|| vm.mount_frozen())
     }
 
     /// Opens the store on `vm`'s flash and runs `f` on it, the device lent to the store

@@ -29,6 +29,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
+use zerocopy::FromBytes;
+
 use crate::memmap::*;
 
 /// Read access to the flashfreeze image region (the host's simulated flash, the Pico's XIP).
@@ -385,8 +387,8 @@ impl<F: FlashImage> Memory<F> {
     #[inline]
     pub fn read_u32(&self, addr: u32) -> u32 {
         let off = addr.wrapping_sub(HEAP_BASE) as usize;
-        if let Some(&[a, b, c, d]) = self.heap.get(off..off.wrapping_add(4)) {
-            return u32::from_le_bytes([a, b, c, d]);
+        if let Some(b) = self.heap.get(off..off.wrapping_add(4)) {
+            return word_at(b);
         }
         self.read_u32_elsewhere(addr)
     }
@@ -690,5 +692,19 @@ impl<F: FlashImage> Memory<F> {
         s.max_block = s.max_block.max(cur);
         s.free = s.total - s.used;
         s
+    }
+}
+
+/// The little-endian word in `b` (4 bytes): one aligned load when `b` is aligned in memory (a
+/// heap object's words are, in an arena the allocator aligned), four byte loads otherwise (a
+/// Cortex-M0+ has no unaligned loads, so a `[u8; 4]` is read a byte at a time).
+#[inline]
+pub(crate) fn word_at(b: &[u8]) -> u32 {
+    match u32::ref_from_bytes(b) {
+        Ok(w) => u32::from_le(*w),
+        Err(_) => match *b {
+            [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        },
     }
 }
