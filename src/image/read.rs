@@ -1079,6 +1079,14 @@ impl ChainIndex {
             + self.starts.heap_bytes()
     }
 
+    /// Room for the next batch's entry (of at most `max_batches`), grown as validation grows
+    /// it. A store calls it before it plans a batch: growing copies the array, and then
+    /// little else of the freeze is live (validation, after the write, finds the room made).
+    pub(crate) fn reserve_batch(&mut self, max_batches: usize) {
+        // Failure is not an error here: validation tries again and reports it.
+        let _ = grow(&mut self.batches, max_batches.max(1));
+    }
+
     /// Forget everything after the first `batches` batches, `cps` checkpoints and the bitmap
     /// words up to `starts` (what a failed validation added).
     fn truncate(&mut self, batches: usize, cps: usize, starts: StartsMark) {

@@ -719,14 +719,14 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         names: &[String],
         running: &[u32],
     ) -> Result<Batch, FreezeFailed> {
-        let group: Vec<(String, u32)> = names
-            .iter()
-            .filter_map(|n| {
-                let key = Value::qstr(vm.find_qstr(n.as_bytes())?);
-                let m = vm.dict_get_q(vm.modules, key)?;
-                vm.mem.is_heap_head(m.0).then(|| (n.clone(), m.0))
-            })
-            .collect();
+        // Borrowed names, and room for exactly the names given (this is live at the batch's
+        // peak; a collected `Vec` would start at four entries).
+        let mut group: Vec<(&str, u32)> = Vec::with_capacity(names.len());
+        group.extend(names.iter().filter_map(|n| {
+            let key = Value::qstr(vm.find_qstr(n.as_bytes())?);
+            let m = vm.dict_get_q(vm.modules, key)?;
+            vm.mem.is_heap_head(m.0).then_some((n.as_str(), m.0))
+        }));
         freeze_batch(
             vm,
             &group,
@@ -745,10 +745,8 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
                 |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
             n == name || below(n, name) || below(name, n)
         };
-        let tree: Vec<(String, u32)> = heap_modules(vm)
-            .into_iter()
-            .filter(|(n, _)| in_tree(n))
-            .collect();
+        let tree: Vec<(String, u32)> = heap_modules(vm, |n, _| in_tree(n));
+        let tree: Vec<(&str, u32)> = tree.iter().map(|(n, m)| (n.as_str(), *m)).collect();
         freeze_batch(vm, &tree, &[], self.measure, self.dedup, &mut self.state)
     }
 
@@ -852,14 +850,24 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
 }
 
 /// The modules of `sys.modules` that are in the heap: (name, module).
-fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
+/// The heap modules (name, object) that `keep` accepts, their names copied only for those: the
+/// list is live at a batch's peak, and usually empty.
+fn heap_modules<F: FlashImage>(vm: &Vm<F>, keep: impl Fn(&str, u32) -> bool) -> Vec<(String, u32)> {
     let mods = vm.modules;
-    (0..vm.dict_len(mods))
-        .filter_map(|i| {
-            let (k, m) = vm.dict_entry(mods, i);
-            vm.mem.is_heap_head(m.0).then(|| (vm.str_string(k), m.0))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for i in 0..vm.dict_len(mods) {
+        let (k, m) = vm.dict_entry(mods, i);
+        if !vm.mem.is_heap_head(m.0) {
+            continue;
+        }
+        let name = vm.str_string(k);
+        if keep(&name, m.0) {
+            // One entry at a time: a handful at most, and no room left unused.
+            out.reserve_exact(1);
+            out.push((name, m.0));
+        }
+    }
+    out
 }
 
 /// Freezes `group` (named heap modules) as one batch. Roots: the group's modules, then the
@@ -869,7 +877,7 @@ fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
 /// refuses it: the answer is then [`Batch::Waits`] and nothing is written.
 fn freeze_batch<F: FreezeFlash>(
     vm: &mut Vm<F>,
-    group: &[(String, u32)],
+    group: &[(&str, u32)],
     running: &[u32],
     measure: bool,
     dedup: Dedup,
@@ -904,33 +912,34 @@ fn freeze_batch<F: FreezeFlash>(
             vm.mem.unmark(b);
         }
     }
-    let others: Vec<(String, u32)> = heap_modules(vm)
-        .into_iter()
-        .filter(|(_, m)| !group.iter().any(|(_, g)| g == m) && !vm.mem.is_marked(*m))
-        .collect();
-    let mut roots: Vec<Root<'_, u32>> = group
-        .iter()
-        .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
-        .chain(
-            others
-                .iter()
-                .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
-        )
-        .collect();
+    let others = heap_modules(vm, |_, m| {
+        !group.iter().any(|(_, g)| *g == m) && !vm.mem.is_marked(m)
+    });
     // Source records: each module of the group, with its path and the hash of its source.
-    let sources: Vec<(String, u32)> = group
-        .iter()
-        .filter_map(|(n, m)| {
-            // Taken at import from the bytes loaded; a module imported before the freezer
-            // was attached has its source read now.
-            let taken = vm.origins.iter().find(|(o, _, _)| o == n);
-            let (path, hash) = match taken {
-                Some((_, p, h)) => (p.clone(), h.clone()),
-                None => vm.module_source_hash(n)?,
-            };
-            Some((records::source_name(n, &path, &hash)?, *m))
-        })
-        .collect();
+    let mut sources: Vec<(String, u32)> = Vec::with_capacity(group.len());
+    sources.extend(group.iter().filter_map(|(n, m)| {
+        // Taken at import from the bytes loaded; a module imported before the freezer
+        // was attached has its source read now.
+        let taken = vm.origins.iter().find(|(o, _, _)| o == n);
+        let (path, hash) = match taken {
+            Some((_, p, h)) => (p.clone(), h.clone()),
+            None => vm.module_source_hash(n)?,
+        };
+        Some((records::source_name(n, &path, &hash)?, *m))
+    }));
+    // Exactly as many roots as there are (the list is live at the batch's peak).
+    let mut roots: Vec<Root<'_, u32>> =
+        Vec::with_capacity(group.len() + others.len() + sources.len() + 1);
+    roots.extend(
+        group
+            .iter()
+            .map(|(n, m)| Root::new(RootKind::MODULE, n, *m)),
+    );
+    roots.extend(
+        others
+            .iter()
+            .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
+    );
     roots.extend(
         sources
             .iter()
@@ -1000,7 +1009,7 @@ fn freeze_batch<F: FreezeFlash>(
             let numbers = stats.clone();
             stats.kinds = kinds;
             vm.freeze_log.push(Box::new(BatchLog {
-                modules: group.iter().map(|(n, _)| n.clone()).collect(),
+                modules: group.iter().map(|(n, _)| String::from(*n)).collect(),
                 stats,
                 live_before,
                 live_start: None,
