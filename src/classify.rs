@@ -309,16 +309,12 @@ pub(crate) struct Classified<R> {
     /// Node of each level of the current ancestry, when made (a prefix is made).
     levels: Vec<u32>,
     made: usize,
-    pub kinds: Vec<KindStats>,
     pub qstrs: u32,
     /// Frozen bytes of the largest object entered.
     pub largest: u32,
 }
 
 impl<R: Copy> Classified<R> {
-    /// Entries the kind list grows by.
-    const KINDS_STEP: usize = 4;
-
     pub fn new() -> Self {
         Self {
             flash: ChunkList::new(),
@@ -329,7 +325,6 @@ impl<R: Copy> Classified<R> {
             },
             levels: Vec::new(),
             made: 0,
-            kinds: Vec::new(),
             qstrs: 0,
             largest: 0,
         }
@@ -367,14 +362,13 @@ impl<R: Copy> Classified<R> {
         self.levels.truncate(depth);
         self.levels.push(u32::MAX);
         self.made = self.made.min(depth);
-        let kind = vm.kind_name(obj);
         let placement = match vm.mutability(obj) {
             Mutability::Immutable => Placement::Flash,
             Mutability::Mutable => Placement::Ram,
             Mutability::Unfreezable(reason) => {
                 return Err(FreezeError::Unfreezable {
                     path: render_error_path(vm, root_name, path),
-                    kind,
+                    kind: vm.kind_name(obj),
                     reason,
                 });
             }
@@ -397,21 +391,70 @@ impl<R: Copy> Classified<R> {
             }
         }
         self.qstrs = self.qstrs.saturating_add(vm.interned_strs(obj));
-        let size = vm.frozen_layout(obj).size;
-        self.largest = self.largest.max(size);
-        let bytes = u64::from(size);
+        self.largest = self.largest.max(vm.frozen_layout(obj).size);
+        Ok(())
+    }
+}
+
+/// Counts objects per kind and placement, for [`crate::plan::Stats::kinds`]: made after the
+/// plan's addresses are assigned and, in a store's freeze, after the batch is written, so the
+/// list is never live at the freeze's peak.
+#[derive(Debug, Default)]
+pub(crate) struct KindTally {
+    pub kinds: Vec<KindStats>,
+}
+
+impl KindTally {
+    /// Entries the kind list grows by, past the count it was made with.
+    const KINDS_STEP: usize = 4;
+    /// Distinct kinds [`KindTally::count`] tells apart (on the stack); more are counted as this.
+    const COUNTED: usize = 48;
+
+    /// A tally with room for `kinds` entries.
+    pub fn with_capacity(kinds: usize) -> Self {
+        let mut v = Vec::new();
+        v.reserve_exact(kinds);
+        Self { kinds: v }
+    }
+
+    /// How many (kind, placement) entries `objects` make, up to [`KindTally::COUNTED`] (the
+    /// same identity as [`KindTally::add`]: the name's address).
+    pub fn count<M: ObjectModel + ?Sized>(
+        vm: &M,
+        objects: impl Iterator<Item = (M::Ref, Placement)>,
+    ) -> usize {
+        let mut seen: [(&'static str, Placement); Self::COUNTED] =
+            [("", Placement::Flash); Self::COUNTED];
+        let mut n = 0;
+        for (obj, placement) in objects {
+            let kind = vm.kind_name(obj);
+            let known = seen[..n]
+                .iter()
+                .any(|&(k, p)| core::ptr::eq(k, kind) && p == placement);
+            if !known {
+                if n == Self::COUNTED {
+                    break;
+                }
+                seen[n] = (kind, placement);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Count one object of `kind` of `bytes` frozen bytes in `placement`, `merged` when it is
+    /// frozen as an equal object's copy.
+    pub fn add(&mut self, kind: &'static str, placement: Placement, bytes: u32, merged: bool) {
+        let bytes = u64::from(bytes);
         // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
         // A VM returns the same `&'static str` for a kind, so the address settles it without
         // comparing text for every entry; equal names at two addresses meet in `merge_kinds`.
-        match self
+        let k = match self
             .kinds
             .iter_mut()
-            .find(|k| core::ptr::eq(k.kind, kind) && k.placement == placement)
+            .position(|k| core::ptr::eq(k.kind, kind) && k.placement == placement)
         {
-            Some(k) => {
-                k.count += 1;
-                k.bytes += bytes;
-            }
+            Some(i) => &mut self.kinds[i],
             None => {
                 // Grown four entries at a time, not doubled: a plan with 17 kinds holds 20
                 // entries, not 32 (an entry is 40 bytes on a 32-bit target).
@@ -421,14 +464,22 @@ impl<R: Copy> Classified<R> {
                 self.kinds.push(KindStats {
                     kind,
                     placement,
-                    count: 1,
-                    bytes,
+                    count: 0,
+                    bytes: 0,
                     merged: 0,
                     merged_bytes: 0,
                 });
+                let last = self.kinds.len() - 1;
+                &mut self.kinds[last]
             }
+        };
+        if merged {
+            k.merged += 1;
+            k.merged_bytes += bytes;
+        } else {
+            k.count += 1;
+            k.bytes += bytes;
         }
-        Ok(())
     }
 
     /// Merge kind entries whose names are equal text at different addresses (first seen wins).
@@ -476,13 +527,14 @@ mod tests {
         // The same text at another address, as a VM built from several crates may return.
         let other: &'static str = core::str::from_utf8(&OTHER_STR).unwrap();
         assert!(!core::ptr::eq(other, "str"));
-        let mut c = Classified::<u32>::new();
-        c.kinds = alloc::vec![
-            stats("str", Placement::Flash, 2),
-            stats("tuple", Placement::Flash, 1),
-            stats(other, Placement::Flash, 3),
-            stats(other, Placement::Ram, 4),
-        ];
+        let mut c = KindTally {
+            kinds: alloc::vec![
+                stats("str", Placement::Flash, 2),
+                stats("tuple", Placement::Flash, 1),
+                stats(other, Placement::Flash, 3),
+                stats(other, Placement::Ram, 4),
+            ],
+        };
         c.merge_kinds();
         let got: Vec<_> = c
             .kinds

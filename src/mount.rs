@@ -32,8 +32,8 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::image::read::{
-    BatchInfo, ChainIndex, DecodeError, FlashObjects, ImageRoot, ReadConfig, Tail, batch_roots,
-    scan_mapped,
+    BatchInfo, ChainIndex, DecodeError, FlashObjects, ImageRoot, ReadConfig, Tail,
+    batch_root_kinds, batch_roots, scan_mapped,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
@@ -118,20 +118,25 @@ impl<'a> Mounted<'a> {
     }
 
     /// [`Mounted::resolve`] borrowed from the mapped roots tables: no name, path or hash is
-    /// copied, and the lists are reserved once from the chain's root count.
+    /// copied, and the lists are reserved once, from the chain's counts of module and source
+    /// roots (the kinds read from the entries alone, before any name is decoded).
     pub fn live_roots(&self) -> LiveRoots<'a> {
         let region = self.region;
         let batches = self.index.batches();
-        // Each batch's roots iterator is bounded by its root count.
-        let count = batches
-            .iter()
-            .map(|b| batch_roots(region, b).size_hint().1.unwrap_or(0))
-            .sum();
+        let (mut modules, mut sources) = (0, 0);
+        for kind in batches.iter().flat_map(|b| batch_root_kinds(region, b)) {
+            match kind {
+                RootKind::MODULE => modules += 1,
+                RootKind::SOURCE => sources += 1,
+                _ => {}
+            }
+        }
         records::resolve_reserved(
             batches
                 .iter()
                 .flat_map(move |b| batch_roots(region, b).map(move |r| (b.index, r))),
-            count,
+            modules,
+            sources,
         )
     }
 

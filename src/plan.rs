@@ -42,7 +42,7 @@ use core::fmt;
 use core::mem::size_of;
 use core::ops::Range;
 
-use crate::classify::{ChunkList, Classified, PathTree, render_error_path, render_path};
+use crate::classify::{ChunkList, Classified, KindTally, PathTree, render_error_path, render_path};
 pub use crate::classify::{ERROR_PATH_END, ERROR_PATH_MAX, KindStats, Path};
 use crate::dedup::{self, Earlier, Merged};
 pub use crate::dedup::{Dedup, MAX_DEPTH};
@@ -149,7 +149,8 @@ pub struct Stats {
     pub merged_earlier: u32,
     /// Interned strings frozen (the sum of [`ObjectModel::interned_strs`]).
     pub qstrs: u32,
-    /// Per kind and placement, in first-seen order.
+    /// Per kind and placement: the flash section's kinds in the order its objects first show
+    /// them, then the RAM section's.
     pub kinds: Vec<KindStats>,
     /// Peak extra heap the freezer used while planning, in bytes.
     pub working_bytes: usize,
@@ -256,10 +257,30 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
+    let mut plan = make_untallied(vm, roots, target, table, statics, dedup, earlier)?;
+    plan.tally_kinds(vm);
+    Ok(plan)
+}
+
+/// [`make`] without [`Stats::kinds`]: a store's freeze tallies them after the write
+/// ([`Plan::tally_kinds`]), so the list is not live at the freeze's peak.
+pub(crate) fn make_untallied<M, T>(
+    vm: &M,
+    roots: &[Root<'_, M::Ref>],
+    target: Target,
+    table: T,
+    statics: Option<&[Range<u64>]>,
+    dedup: Dedup,
+    earlier: Option<&mut (dyn Earlier + '_)>,
+) -> Result<Plan<M::Ref, T>, FreezeError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+{
     make_hashed::<M, T, dedup::Fold>(vm, roots, target, table, statics, dedup, earlier)
 }
 
-/// [`make`] with the content hash `H` (the tests' weak hash).
+/// [`make_untallied`] with the content hash `H` (the tests' weak hash).
 pub(crate) fn make_hashed<M, T, H>(
     vm: &M,
     roots: &[Root<'_, M::Ref>],
@@ -355,19 +376,6 @@ where
             return Err(e);
         }
     };
-    classified.merge_kinds();
-    for &(kind, count, bytes) in &merged.kinds {
-        if let Some(k) = classified
-            .kinds
-            .iter_mut()
-            .find(|k| k.kind == kind && k.placement == Placement::Flash)
-        {
-            k.count -= count;
-            k.bytes -= bytes;
-            k.merged += count;
-            k.merged_bytes += bytes;
-        }
-    }
     let objects = (classified.flash.len() + classified.ram.len()) as u32 - merged.count;
     // The worklist is freed before the table's forwarding array is allocated, but count both:
     // a peak that is an upper bound is the honest number to report (the dedup stage's too).
@@ -399,7 +407,8 @@ where
             merged_bytes: merged.bytes,
             merged_earlier: merged.earlier,
             qstrs: classified.qstrs.saturating_sub(merged.qstrs),
-            kinds: classified.kinds,
+            // Tallied once the plan is complete (`Plan::tally_kinds`).
+            kinds: Vec::new(),
             working_bytes,
             largest_object: classified.largest,
         },
@@ -412,13 +421,12 @@ where
     })
 }
 
-/// Bytes the plan keeps: the object lists, the paths of RAM objects, the kind stats, the roots.
+/// Bytes the plan keeps: the object lists, the paths of RAM objects, the roots.
 fn kept_bytes<R: Copy>(c: &Classified<R>, roots: &[Root<'_, R>]) -> usize {
     let lists = c.flash.heap_bytes() + c.ram.heap_bytes();
     let paths = c.in_ram.heap_bytes() + c.tree.heap_bytes() + c.levels_bytes();
-    let kinds = c.kinds.capacity() * size_of::<KindStats>();
     let names: usize = roots.iter().map(|r| r.name.len()).sum();
-    lists + paths + kinds + names + roots.len() * size_of::<PlanRoot<R>>()
+    lists + paths + names + roots.len() * size_of::<PlanRoot<R>>()
 }
 
 impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
@@ -430,6 +438,32 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
     /// The stats, the rest of the plan dropped (no copy of the per-kind list).
     pub(crate) fn into_stats(self) -> Stats {
         self.stats
+    }
+
+    /// Fill [`Stats::kinds`]: the flash section's objects in order (those merged into an equal
+    /// one in the `merged` fields), then the RAM section's; each kind where it is first seen.
+    pub(crate) fn tally_kinds<M>(&mut self, vm: &M)
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+    {
+        let all = || {
+            let flash = self.flash.iter().map(|o| (o, Placement::Flash));
+            flash.chain(self.ram.iter().map(|o| (o, Placement::Ram)))
+        };
+        // Room for exactly the entries there will be, counted first: a list grown as it fills
+        // holds the old and the new copy while it moves.
+        let mut tally = KindTally::with_capacity(KindTally::count(vm, all()));
+        let flash_len = self.flash.len();
+        for (i, (obj, placement)) in all().enumerate() {
+            let size = vm.frozen_layout(obj).size;
+            let merged = i < flash_len && self.merged.contains(i);
+            tally.add(vm.kind_name(obj), placement, size, merged);
+        }
+        tally.merge_kinds();
+        // Counted with the plan's own memory, as when the classifier kept the list (in a
+        // store's freeze it is made after the write, off the batch's peak).
+        self.stats.working_bytes += tally.kinds.capacity() * size_of::<KindStats>();
+        self.stats.kinds = tally.kinds;
     }
 
     /// Where the sections go.

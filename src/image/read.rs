@@ -52,7 +52,7 @@ use core::fmt;
 use core::ops::Range;
 
 use zerocopy::little_endian::U64;
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::Layout;
 use super::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
@@ -1079,6 +1079,14 @@ impl ChainIndex {
             + self.starts.heap_bytes()
     }
 
+    /// Room for the next batch's entry (of at most `max_batches`), grown as validation grows
+    /// it. A store calls it before it plans a batch: growing copies the array, and then
+    /// little else of the freeze is live (validation, after the write, finds the room made).
+    pub(crate) fn reserve_batch(&mut self, max_batches: usize) {
+        // Failure is not an error here: validation tries again and reports it.
+        let _ = grow(&mut self.batches, max_batches.max(1));
+    }
+
     /// Forget everything after the first `batches` batches, `cps` checkpoints and the bitmap
     /// words up to `starts` (what a failed validation added).
     fn truncate(&mut self, batches: usize, cps: usize, starts: StartsMark) {
@@ -1209,12 +1217,12 @@ impl Starts {
     }
 }
 
-/// One step of the chain scan.
-enum Link {
+/// One step of the chain scan (its header and commit record where [`record_at`] found them).
+enum Link<'b> {
     /// A committed batch with a well-formed header of this chain.
-    Batch(BatchHeader, CommitRecord),
+    Batch(&'b BatchHeader, &'b CommitRecord),
     /// A batch this chain cannot take, with its header when that passed its CRC.
-    Refused(DecodeError, Option<BatchHeader>),
+    Refused(DecodeError, Option<&'b BatchHeader>),
     /// The chain ends.
     End(Tail),
 }
@@ -1244,7 +1252,8 @@ pub(crate) enum HeaderAt {
 
 /// Classify the header at region `offset`.
 pub(crate) fn header_at<B: Bytes>(r: &B, offset: u32) -> HeaderAt {
-    match read_header(r, offset, &SOFTWARE_CRC) {
+    let mut buf = BatchHeader::new_zeroed();
+    match read_header(r, offset, &SOFTWARE_CRC, &mut buf) {
         Ok(h) if h.batch_offset.get() == offset => HeaderAt::Ours { span: h.span.get() },
         Ok(_) => HeaderAt::OtherRegion,
         Err(HeaderFault::Version(_)) => HeaderAt::OtherVersion,
@@ -1262,23 +1271,45 @@ enum HeaderFault {
     Version(u16),
 }
 
-/// The header at `offset`, checked for magic, CRC and version only. Its CRC is computed by
-/// `engine` (a board's DMA sniffer at mount), and again in software when that disagrees: a
-/// faulty engine can make no header look torn, so the chain never ends early because of it.
-fn read_header<B: Bytes>(
-    r: &B,
+/// The record `T` at region `offset`: in place when the region is mapped and holds all of it
+/// (no copy: the records are `Unaligned`), else read into `buf` (`0xFF` past the region's end,
+/// as [`Bytes::read`] gives).
+fn record_at<'b, B: Bytes, T>(r: &'b B, offset: u32, buf: &'b mut T) -> &'b T
+where
+    T: FromBytes + IntoBytes + KnownLayout + Immutable + Unaligned,
+{
+    let mapped = r
+        .as_slice()
+        .and_then(|s| s.get(offset as usize..))
+        .and_then(|s| T::ref_from_prefix(s).ok());
+    match mapped {
+        Some((t, _)) => t,
+        None => {
+            r.read(offset, buf.as_mut_bytes());
+            buf
+        }
+    }
+}
+
+/// The header at `offset`, checked for magic, CRC and version only: in place when the region is
+/// mapped, else read into `buf`. Its CRC is computed by `engine` (a board's DMA sniffer at
+/// mount), and again in software when that disagrees: a faulty engine can make no header look
+/// torn, so the chain never ends early because of it.
+fn read_header<'b, B: Bytes>(
+    r: &'b B,
     offset: u32,
     engine: &dyn CrcEngine,
-) -> Result<BatchHeader, HeaderFault> {
+    buf: &'b mut BatchHeader,
+) -> Result<&'b BatchHeader, HeaderFault> {
     let available = r.region_len().saturating_sub(offset);
     if (available as usize) < HEADER_LEN {
         return Err(HeaderFault::Short);
     }
-    let mut buf = [0u8; HEADER_LEN];
-    r.read(offset, &mut buf);
+    let header = record_at(r, offset, buf);
+    let buf = header.as_bytes();
     if buf[..4] != BATCH_MAGIC {
         // (An erased header has no magic: the magic is not all 0xFF.)
-        return Err(if all_erased(&buf) {
+        return Err(if all_erased(buf) {
             HeaderFault::Erased
         } else {
             HeaderFault::NoMagic
@@ -1300,9 +1331,6 @@ fn read_header<B: Bytes>(
             HeaderFault::Crc
         });
     }
-    let Ok(header) = BatchHeader::read_from_bytes(&buf) else {
-        return Err(HeaderFault::BadLength);
-    };
     let want = header.header_crc.get();
     if engine.update(0, &buf[..HEADER_CRC_OFFSET]) != want && header.compute_crc() != want {
         return Err(HeaderFault::Crc);
@@ -1319,15 +1347,17 @@ fn read_header<B: Bytes>(
 /// What an interrupted write can break (magic, header CRC, chain, commit record) ends the chain;
 /// what a foreign image breaks (version, firmware id, width) or an impossible span refuses the
 /// batch.
-fn read_link<B: Bytes>(
-    r: &B,
+fn read_link<'b, B: Bytes>(
+    r: &'b B,
     offset: u32,
     index: u32,
     prev_crc: u32,
     cfg: &ReadConfig<'_>,
-) -> Link {
+    bufs: &'b mut (BatchHeader, CommitRecord),
+) -> Link<'b> {
     let end = |why| Link::End(Tail::Interrupted { offset, why });
-    let header = match read_header(r, offset, cfg.crc()) {
+    let (hbuf, cbuf) = bufs;
+    let header = match read_header(r, offset, cfg.crc(), hbuf) {
         Ok(h) => h,
         Err(HeaderFault::Short) => return Link::End(Tail::RegionEnd),
         Err(HeaderFault::Erased) => return Link::End(Tail::Erased { offset }),
@@ -1390,12 +1420,10 @@ fn read_link<B: Bytes>(
             available,
         });
     }
-    let mut rec = [0u8; COMMIT_LEN];
-    r.read(offset + commit, &mut rec);
-    let rec = match CommitRecord::read_from_bytes(&rec) {
-        Ok(rec) if rec.commits(&header) => rec,
-        _ => return end("batch not committed"),
-    };
+    let rec = record_at(r, offset + commit, cbuf);
+    if !rec.commits(header) {
+        return end("batch not committed");
+    }
     if header.firmware_id() != cfg.layout.firmware_id
         || usize::from(header.firmware_id_len) > header.firmware_id.len()
     {
@@ -1439,6 +1467,9 @@ pub(crate) fn scan_mapped(region: &[u8], cfg: &ReadConfig<'_>) -> (ChainIndex, T
 }
 
 pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
+    // Where an unmapped region's header and commit record are read to (a mapped one's are
+    // decoded where they are).
+    let mut bufs = (BatchHeader::new_zeroed(), CommitRecord::new_zeroed());
     loop {
         let offset = index.end_offset();
         let n = index.batches.len() as u32;
@@ -1446,17 +1477,17 @@ pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut Ch
         if offset >= r.region_len() {
             return Tail::RegionEnd;
         }
-        let (header, error) = match read_link(r, offset, n, prev_crc, cfg) {
+        let (header, error) = match read_link(r, offset, n, prev_crc, cfg, &mut bufs) {
             Link::End(tail) => return tail,
             Link::Refused(e, h) => (h, e),
-            Link::Batch(h, rec) => match validate(r, offset, &h, rec.crcs(), cfg, index) {
+            Link::Batch(h, rec) => match validate(r, offset, h, rec.crcs(), cfg, index) {
                 Ok(()) => continue,
                 // A read error: the caller reports it instead.
                 Err(_) if r.failed() => return Tail::RegionEnd,
                 Err(e) => (Some(h), e),
             },
         };
-        let following = header.map_or(0, |h| count_following(r, offset, &h));
+        let following = header.map_or(0, |h| count_following(r, offset, h));
         return Tail::Invalid {
             batch: n,
             offset,
@@ -1477,7 +1508,8 @@ fn count_following<B: Bytes>(r: &B, mut offset: u32, h: &BatchHeader) -> u32 {
         let Some(next) = offset.checked_add(span).filter(|_| span > 0) else {
             return n;
         };
-        let Ok(h) = read_header(r, next, &SOFTWARE_CRC) else {
+        let mut buf = BatchHeader::new_zeroed();
+        let Ok(&h) = read_header(r, next, &SOFTWARE_CRC, &mut buf) else {
             return n;
         };
         let commit = h.commit_offset.get();
@@ -2238,9 +2270,8 @@ fn read_root<B: Bytes>(r: &B, table: Range<u32>, i: u32) -> Result<RootEntry, &'
     if at + ROOT_ENTRY_LEN as u64 > len {
         return Err("entry outside the table");
     }
-    let mut raw = [0u8; ROOT_ENTRY_LEN];
-    r.read(table.start + at as u32, &mut raw);
-    let entry = RootEntry::read_from_bytes(&raw).map_err(|_| "entry unreadable")?;
+    let mut buf = RootEntry::new_zeroed();
+    let entry = *record_at(r, table.start + at as u32, &mut buf);
     let start = u64::from(entry.name_offset.get());
     let end = start + u64::from(entry.name_len.get());
     if end > len {
@@ -2631,7 +2662,7 @@ pub(crate) fn root_at(table: &[u8], i: u32) -> Result<ImageRoot<'_>, &'static st
                 .ok_or("entry outside the table")?,
         )
         .ok_or("entry outside the table")?;
-    let entry = RootEntry::read_from_bytes(raw).map_err(|_| "entry unreadable")?;
+    let entry = RootEntry::ref_from_bytes(raw).map_err(|_| "entry unreadable")?;
     let start = entry.name_offset.get() as usize;
     let end = start
         .checked_add(usize::from(entry.name_len.get()))
@@ -2654,6 +2685,22 @@ pub(crate) fn batch_roots<'a>(
         .get(b.roots.start as usize..b.roots.end as usize)
         .unwrap_or(&[]);
     (0..b.root_count).filter_map(move |i| root_at(table, i).ok())
+}
+
+/// The kinds of a validated batch's roots, from their entries alone (no name decoded): what
+/// the resolution reserves its lists from.
+pub(crate) fn batch_root_kinds<'a>(
+    region: &'a [u8],
+    b: &BatchInfo,
+) -> impl Iterator<Item = RootKind> + use<'a> {
+    let table = region
+        .get(b.roots.start as usize..b.roots.end as usize)
+        .unwrap_or(&[]);
+    table
+        .chunks_exact(ROOT_ENTRY_LEN)
+        .take(b.root_count as usize)
+        .filter_map(|e| RootEntry::ref_from_bytes(e).ok())
+        .map(|e| RootKind(e.kind.get()))
 }
 
 /// A validated image: the longest valid prefix of the chain in a mapped region.

@@ -44,7 +44,7 @@ pub(crate) struct State {
     /// The non-erased sectors after the chain (region offsets) and their CRCs.
     pub(super) dirty: Vec<(u32, u32)>,
     /// Whether `dirty` was read (a chain handed over from a mount has not been).
-    tail_read: bool,
+    pub(super) tail_read: bool,
     /// Region offset of a committed staged compaction copy after the chain, if any
     /// (`super::lifecycle`; known once `dirty` was read).
     pub(super) staged: Option<u32>,
@@ -525,6 +525,24 @@ impl<'a, D: Device> Chain<'a, D> {
     where
         M: ObjectModel + ?Sized,
     {
+        let mut plan = self.plan_untallied(vm, roots)?;
+        plan.tally_kinds(vm);
+        Ok(plan)
+    }
+
+    /// [`Chain::plan`] without the per-kind stats ([`Plan::tally_kinds`] makes them).
+    fn plan_untallied<M>(
+        &mut self,
+        vm: &M,
+        roots: &[Root<'_, M::Ref>],
+    ) -> Result<Plan<M::Ref, SideTable>, StoreError<D::Error>>
+    where
+        M: ObjectModel + ?Sized,
+    {
+        let max_batches = (self.cfg.region_len / self.cfg.layout.erase_size.max(1)) as usize;
+        if let Some(s) = self.state.as_mut() {
+            s.index.reserve_batch(max_batches);
+        }
         if M::ENCODING != self.cfg.encoding {
             return Err(StoreError::Encoding {
                 store: self.cfg.encoding,
@@ -548,7 +566,7 @@ impl<'a, D: Device> Chain<'a, D> {
                 cfg.dedup.earlier_entries,
             )
         });
-        let plan = plan::make(
+        let plan = plan::make_untallied(
             vm,
             roots,
             target,
@@ -577,8 +595,10 @@ impl<'a, D: Device> Chain<'a, D> {
         if (given as u64) < expected {
             return Err(StoreError::RamArea { expected, given });
         }
-        let plan = self.plan(&*vm, roots)?;
+        // The per-kind stats are tallied after the write: not live at the freeze's peak.
+        let mut plan = self.plan_untallied(&*vm, roots)?;
         let batch = self.append(&plan, &*vm).await?;
+        plan.tally_kinds(&*vm);
         // The new RAM section, from the flash just read back and validated.
         let at = (batch.ram.start - self.cfg.layout.ram_address) as usize;
         let len = (batch.ram_initial.end - batch.ram_initial.start) as usize;

@@ -654,7 +654,24 @@ impl<'a, D: Device> Chain<'a, D> {
 
     /// Whether a compaction was cut while it moved its copy into place ([`Chain::recover`]
     /// finishes it).
+    ///
+    /// A committed batch at offset 0 answers it alone (no): a move first erases the sector of
+    /// the old batch 0's commit record and commits the copy at 0 last, so while one is pending
+    /// no batch at 0 is committed (`docs/image-format.md`, "Compaction"). Only without one are
+    /// the sectors after the chain read, for a staged copy: the recovery at the boot of a
+    /// mounted image reads two records, and the store still reads those sectors before its
+    /// first write. A handle that has read them answers from what it found (no read when
+    /// there is no staged copy).
     pub(crate) fn pending_compaction(&mut self) -> Res<Option<u32>, D> {
+        // What the handle read after the chain, if it did (`None`: not read yet).
+        let known = self
+            .state
+            .as_ref()
+            .filter(|s| s.tail_read)
+            .map(|s| s.staged);
+        if known == Some(None) || self.committed_at_zero()? {
+            return Ok(None);
+        }
         let Some(at) = self.state()?.staged else {
             return Ok(None);
         };
@@ -663,8 +680,25 @@ impl<'a, D: Device> Chain<'a, D> {
             offset: self.cfg.region_offset,
             len: self.cfg.region_len,
         });
-        // Resumed only when no batch at offset 0 is committed (the move had begun), and the
-        // copy is this firmware's.
+        // Resumed only when the copy is this firmware's.
+        let ours = staged_header(&r, at).is_some_and(|h| {
+            h.firmware_id() == self.cfg.layout.firmware_id
+                && u32::from(h.ref_bytes) == self.cfg.encoding.width()
+        });
+        if let Some(e) = r.take_error() {
+            return Err(e);
+        }
+        Ok(ours.then_some(at))
+    }
+
+    /// Whether the batch at offset 0 is committed: its header intact, and its commit record
+    /// committing it.
+    fn committed_at_zero(&mut self) -> Res<bool, D> {
+        let r = Reader::new(Region {
+            flash: &mut self.flash,
+            offset: self.cfg.region_offset,
+            len: self.cfg.region_len,
+        });
         let mut zero = [0u8; HEADER_LEN];
         r.read(0, &mut zero);
         let committed_at_zero = BatchHeader::read_from_bytes(&zero).is_ok_and(|h| {
@@ -677,14 +711,10 @@ impl<'a, D: Device> Chain<'a, D> {
                 }
             }
         });
-        let ours = staged_header(&r, at).is_some_and(|h| {
-            h.firmware_id() == self.cfg.layout.firmware_id
-                && u32::from(h.ref_bytes) == self.cfg.encoding.width()
-        });
         if let Some(e) = r.take_error() {
             return Err(e);
         }
-        Ok((!committed_at_zero && ours).then_some(at))
+        Ok(committed_at_zero)
     }
 
     /// See [`super::Store::recover`].

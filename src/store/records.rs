@@ -187,19 +187,21 @@ pub fn resolve<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> Res
 pub fn resolve_live<'a>(roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>) -> LiveRoots<'a> {
     let roots = roots.into_iter();
     let hint = roots.size_hint().0;
-    resolve_reserved(roots, hint)
+    resolve_reserved(roots, hint, hint)
 }
 
-/// [`resolve_live`] with its lists reserved for `hint` roots (the chain's root count).
+/// [`resolve_live`] with its lists reserved for `module_roots` modules and `source_roots` source
+/// records (the chain's counts of those kinds: neither list can grow past them).
 pub(crate) fn resolve_reserved<'a>(
     roots: impl IntoIterator<Item = (u32, ImageRoot<'a>)>,
-    hint: usize,
+    module_roots: usize,
+    source_roots: usize,
 ) -> LiveRoots<'a> {
-    let mut modules: Vec<LiveModule<'a>> = Vec::with_capacity(hint);
+    let mut modules: Vec<LiveModule<'a>> = Vec::with_capacity(module_roots);
     let mut others: Vec<(RootKind, &'a str, u64, u32)> = Vec::new();
     let mut dead: Vec<(&'a str, u32)> = Vec::new();
     // (module, address, path, hash) of every source record.
-    let mut sources: Vec<(&'a str, u64, &'a str, &'a str)> = Vec::with_capacity(hint);
+    let mut sources: Vec<(&'a str, u64, &'a str, &'a str)> = Vec::with_capacity(source_roots);
     for (batch, root) in roots {
         match root.kind {
             RootKind::MODULE | RootKind::REMOVED => {

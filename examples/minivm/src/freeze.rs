@@ -635,43 +635,53 @@ pub struct FlashFreezer {
 }
 
 impl FlashFreezer {
-    /// Attaches a freezer to `vm` (no dedup).
-    pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
-        Self::attach_with(vm, Dedup::OFF);
+    /// Attaches a freezer to `vm` (no dedup). Returns the mount made after finishing a cut
+    /// compaction, if it made one (see [`FlashFreezer::attach_with`]).
+    pub fn attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) -> Option<Result<MountInfo, String>> {
+        Self::attach_with(vm, Dedup::OFF)
     }
 
     /// Attaches a freezer to `vm` that deduplicates as `dedup` says.
-    pub fn attach_with<F: FreezeFlash + 'static>(vm: &mut Vm<F>, dedup: Dedup) {
+    ///
+    /// Mount first ([`Vm::mount_frozen`]), then attach: the freezer takes the mount's
+    /// validated chain, and its recovery reads batch 0's header and commit record only (a
+    /// committed batch 0 proves no compaction is pending); the sectors after the chain are read
+    /// at the first freeze. After a mount that found nothing, a cut compaction is finished here
+    /// and the image mounted: that mount's result is returned.
+    pub fn attach_with<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+        dedup: Dedup,
+    ) -> Option<Result<MountInfo, String>> {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: false,
             state: vm.mount_state.take(),
             dedup,
         }));
-        Self::recover_at_attach(vm);
+        Self::recover_at_attach(vm)
     }
 
     /// Attaches a freezer that measures the live heap before each batch (no dedup).
-    pub fn attach_measuring<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+    pub fn attach_measuring<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+    ) -> Option<Result<MountInfo, String>> {
         vm.freezer = Some(Box::new(FlashFreezer {
             measure: true,
             state: vm.mount_state.take(),
             dedup: Dedup::OFF,
         }));
-        Self::recover_at_attach(vm);
+        Self::recover_at_attach(vm)
     }
 
     /// A compaction cut while it moved its copy into place: finish it, and mount the result
     /// if the VM already tried to mount (and found nothing).
-    fn recover_at_attach<F: FreezeFlash + 'static>(vm: &mut Vm<F>) {
+    fn recover_at_attach<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+    ) -> Option<Result<MountInfo, String>> {
         let mounted_nothing = vm.next_qstr == vm.first_dyn_qstr;
-        let Some(mut fz) = vm.freezer.take() else {
-            return;
-        };
+        let mut fz = vm.freezer.take()?;
         let recovered = fz.recover(vm).unwrap_or(false);
         vm.freezer = Some(fz);
-        if recovered && mounted_nothing {
-            let _ = vm.mount_frozen();
-        }
+        (recovered && mounted_nothing).then(|| vm.mount_frozen())
     }
 
     /// Opens the store on `vm`'s flash and runs `f` on it, the device lent to the store
@@ -717,14 +727,14 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
         names: &[String],
         running: &[u32],
     ) -> Result<Batch, FreezeFailed> {
-        let group: Vec<(String, u32)> = names
-            .iter()
-            .filter_map(|n| {
-                let key = Value::qstr(vm.find_qstr(n.as_bytes())?);
-                let m = vm.dict_get_q(vm.modules, key)?;
-                vm.mem.is_heap_head(m.0).then(|| (n.clone(), m.0))
-            })
-            .collect();
+        // Borrowed names, and room for exactly the names given (this is live at the batch's
+        // peak; a collected `Vec` would start at four entries).
+        let mut group: Vec<(&str, u32)> = Vec::with_capacity(names.len());
+        group.extend(names.iter().filter_map(|n| {
+            let key = Value::qstr(vm.find_qstr(n.as_bytes())?);
+            let m = vm.dict_get_q(vm.modules, key)?;
+            vm.mem.is_heap_head(m.0).then_some((n.as_str(), m.0))
+        }));
         freeze_batch(
             vm,
             &group,
@@ -743,10 +753,8 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
                 |a: &str, b: &str| a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'.');
             n == name || below(n, name) || below(name, n)
         };
-        let tree: Vec<(String, u32)> = heap_modules(vm)
-            .into_iter()
-            .filter(|(n, _)| in_tree(n))
-            .collect();
+        let tree: Vec<(String, u32)> = heap_modules(vm, |n, _| in_tree(n));
+        let tree: Vec<(&str, u32)> = tree.iter().map(|(n, m)| (n.as_str(), *m)).collect();
         freeze_batch(vm, &tree, &[], self.measure, self.dedup, &mut self.state)
     }
 
@@ -850,14 +858,24 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
 }
 
 /// The modules of `sys.modules` that are in the heap: (name, module).
-fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
+/// The heap modules (name, object) that `keep` accepts, their names copied only for those: the
+/// list is live at a batch's peak, and usually empty.
+fn heap_modules<F: FlashImage>(vm: &Vm<F>, keep: impl Fn(&str, u32) -> bool) -> Vec<(String, u32)> {
     let mods = vm.modules;
-    (0..vm.dict_len(mods))
-        .filter_map(|i| {
-            let (k, m) = vm.dict_entry(mods, i);
-            vm.mem.is_heap_head(m.0).then(|| (vm.str_string(k), m.0))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for i in 0..vm.dict_len(mods) {
+        let (k, m) = vm.dict_entry(mods, i);
+        if !vm.mem.is_heap_head(m.0) {
+            continue;
+        }
+        let name = vm.str_string(k);
+        if keep(&name, m.0) {
+            // One entry at a time: a handful at most, and no room left unused.
+            out.reserve_exact(1);
+            out.push((name, m.0));
+        }
+    }
+    out
 }
 
 /// Freezes `group` (named heap modules) as one batch. Roots: the group's modules, then the
@@ -867,7 +885,7 @@ fn heap_modules<F: FlashImage>(vm: &Vm<F>) -> Vec<(String, u32)> {
 /// refuses it: the answer is then [`Batch::Waits`] and nothing is written.
 fn freeze_batch<F: FreezeFlash>(
     vm: &mut Vm<F>,
-    group: &[(String, u32)],
+    group: &[(&str, u32)],
     running: &[u32],
     measure: bool,
     dedup: Dedup,
@@ -902,33 +920,34 @@ fn freeze_batch<F: FreezeFlash>(
             vm.mem.unmark(b);
         }
     }
-    let others: Vec<(String, u32)> = heap_modules(vm)
-        .into_iter()
-        .filter(|(_, m)| !group.iter().any(|(_, g)| g == m) && !vm.mem.is_marked(*m))
-        .collect();
-    let mut roots: Vec<Root<'_, u32>> = group
-        .iter()
-        .map(|(n, m)| Root::new(RootKind::MODULE, n, *m))
-        .chain(
-            others
-                .iter()
-                .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
-        )
-        .collect();
+    let others = heap_modules(vm, |_, m| {
+        !group.iter().any(|(_, g)| *g == m) && !vm.mem.is_marked(m)
+    });
     // Source records: each module of the group, with its path and the hash of its source.
-    let sources: Vec<(String, u32)> = group
-        .iter()
-        .filter_map(|(n, m)| {
-            // Taken at import from the bytes loaded; a module imported before the freezer
-            // was attached has its source read now.
-            let taken = vm.origins.iter().find(|(o, _, _)| o == n);
-            let (path, hash) = match taken {
-                Some((_, p, h)) => (p.clone(), h.clone()),
-                None => vm.module_source_hash(n)?,
-            };
-            Some((records::source_name(n, &path, &hash)?, *m))
-        })
-        .collect();
+    let mut sources: Vec<(String, u32)> = Vec::with_capacity(group.len());
+    sources.extend(group.iter().filter_map(|(n, m)| {
+        // Taken at import from the bytes loaded; a module imported before the freezer
+        // was attached has its source read now.
+        let taken = vm.origins.iter().find(|(o, _, _)| o == n);
+        let (path, hash) = match taken {
+            Some((_, p, h)) => (p.clone(), h.clone()),
+            None => vm.module_source_hash(n)?,
+        };
+        Some((records::source_name(n, &path, &hash)?, *m))
+    }));
+    // Exactly as many roots as there are (the list is live at the batch's peak).
+    let mut roots: Vec<Root<'_, u32>> =
+        Vec::with_capacity(group.len() + others.len() + sources.len() + 1);
+    roots.extend(
+        group
+            .iter()
+            .map(|(n, m)| Root::new(RootKind::MODULE, n, *m)),
+    );
+    roots.extend(
+        others
+            .iter()
+            .map(|(n, m)| Root::if_reached(RootKind::MODULE, n, *m)),
+    );
     roots.extend(
         sources
             .iter()
@@ -998,7 +1017,7 @@ fn freeze_batch<F: FreezeFlash>(
             let numbers = stats.clone();
             stats.kinds = kinds;
             vm.freeze_log.push(Box::new(BatchLog {
-                modules: group.iter().map(|(n, _)| n.clone()).collect(),
+                modules: group.iter().map(|(n, _)| String::from(*n)).collect(),
                 stats,
                 live_before,
                 live_start: None,

@@ -92,17 +92,24 @@ pub fn boot(
     if let Some(root) = fs {
         minivm::vfs::mount(&mut vm, root, minivm::vfs::SYS_PATH);
     }
+    // Mount, then attach the freezer: it takes the mount's validated chain (not validated
+    // again), and its recovery of a cut compaction (which a committed batch 0 rules out) mounts
+    // the finished copy when this mount found nothing.
+    let t0 = micros();
+    let mut mounted = vm.mount_frozen();
+    let mount_us = micros() - t0;
     #[cfg(not(feature = "dedup"))]
-    minivm::freeze::FlashFreezer::attach(&mut vm);
+    let recovered = minivm::freeze::FlashFreezer::attach(&mut vm);
     #[cfg(feature = "dedup")]
-    minivm::freeze::FlashFreezer::attach_with(&mut vm, flashfreeze::plan::Dedup::ON);
+    let recovered =
+        minivm::freeze::FlashFreezer::attach_with(&mut vm, flashfreeze::plan::Dedup::ON);
+    if let Some(m) = recovered {
+        mounted = m;
+    }
     // Each batch's working memory measured on the Rust allocator (`%info`).
     if let Some(inner) = vm.freezer.take() {
         vm.freezer = Some(alloc::boxed::Box::new(Measured(inner)));
     }
-    let t0 = micros();
-    let mounted = vm.mount_frozen();
-    let mount_us = micros() - t0;
     let status = match mounted {
         Ok(m) if m.batches == 0 => String::from("image: none (region erased)"),
         Ok(m) => format!(
