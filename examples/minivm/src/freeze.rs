@@ -26,7 +26,7 @@
 //! on the frozen copies. The model is implemented on [`Freezing`], a view of the VM for one
 //! freeze that holds that freeze's state (the qstr pools' compact sizes); at boot
 //! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`. The GC and
-//! the fix-up walk the RAM section object by object (`Vm::ram_value_words`: each frozen header
+//! the fix-up walk the RAM section object by object (`Vm::ram_value_runs`: each frozen header
 //! gives its copy's size, so trimmed arrays and compact instances need nothing more) and read
 //! only value words, never a buffer's raw bytes; the new batch's copy and the mount are byte
 //! copies.
