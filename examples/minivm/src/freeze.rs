@@ -26,7 +26,7 @@
 //! on the frozen copies. The model is implemented on [`Freezing`], a view of the VM for one
 //! freeze that holds that freeze's state (the qstr pools' compact sizes); at boot
 //! [`Vm::mount_frozen`] restores the RAM section, the qstr pools and `sys.modules`. The GC and
-//! the fix-up walk the RAM section object by object (`Vm::ram_value_words`: each frozen header
+//! the fix-up walk the RAM section object by object (`Vm::ram_value_runs`: each frozen header
 //! gives its copy's size, so trimmed arrays and compact instances need nothing more) and read
 //! only value words, never a buffer's raw bytes; the new batch's copy and the mount are byte
 //! copies.
@@ -325,12 +325,19 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
 
     fn write_frozen(&self, obj: u32, placement: Placement, out: &mut [u8]) {
         let v = Value(obj);
-        match self.slots(v).and_then(|t| t.frozen.as_ref()) {
-            Some(f) => (f.write)(self, v, out),
-            None => copy_heap(self, v, out),
+        let hdr = self.mem.read_u32(obj);
+        // A pool's compact sizes from this freeze's cache (its type's `write` would sum its
+        // texts again to learn whether it is compact).
+        match (
+            self.pool_by_header(obj, hdr),
+            self.slots(v).and_then(|t| t.frozen.as_ref()),
+        ) {
+            (Some(Some(_)), _) => self.write_compact_pool(v, out),
+            (Some(None), _) => copy_heap(self, v, out),
+            (None, Some(f)) => (f.write)(self, v, out),
+            (None, None) => copy_heap(self, v, out),
         }
         // A mutable instance in flash says so: mount finds its copy-on-write objects by header.
-        let hdr = self.mem.read_u32(obj);
         if placement == Placement::Flash
             && Kind::from_u8(hdr as u8) == Some(Kind::INSTANCE)
             && copy_on_write(hdr)
@@ -435,12 +442,13 @@ impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
             }
         }
         // The RAM section's objects: their value words (not headers, not raw payloads).
-        for a in self.ram_value_words() {
-            let w = self.mem.read_u32(a);
+        for i in self.ram_value_runs().into_iter().flatten() {
+            let w = self.ram_word(i);
             if self.mem.is_heap_head(w)
                 && let Some(n) = forward(self, w)
+                && let Some(b) = self.mem.ram.get_mut(4 * i..4 * i + 4)
             {
-                let _ = self.mem.write_u32(a, n);
+                b.copy_from_slice(&n.to_le_bytes());
             }
         }
         // Every heap allocation (garbage included), but the originals this freeze placed: once

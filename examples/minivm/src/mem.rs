@@ -91,22 +91,45 @@ const HEAD: u8 = 1;
 const TAIL: u8 = 2;
 const MARK: u8 = 0x80;
 
-/// The index of the first HEAD entry (marked or not) of `atb`, skipping free entries four at a
-/// time.
+/// The index of the first HEAD entry (marked or not) of `atb`, skipping free runs with
+/// [`skip_free`].
 #[inline]
 fn first_head(atb: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while i < atb.len() {
-        if let Some(&[FREE, FREE, FREE, FREE]) = atb.get(i..i + 4) {
-            i += 4;
-            continue;
-        }
-        if atb[i] & !MARK == HEAD {
+    loop {
+        i = skip_free(atb, i);
+        if atb.get(i)? & !MARK == HEAD {
             return Some(i);
         }
         i += 1;
     }
-    None
+}
+
+/// The index of the first entry of `atb` at `from` or after that is not free (`atb.len()` if
+/// none). Most of a heap after a freeze is free: the run's 4-aligned middle is read a word (four
+/// entries) per load, its ends an entry at a time.
+#[inline]
+fn skip_free(atb: &[u8], from: usize) -> usize {
+    // Most calls of the fix-up's walk start on an allocation.
+    if atb.get(from).is_none_or(|&e| e != FREE) {
+        return from;
+    }
+    let mut i = from;
+    let lead = atb.get(i..).map_or(0, |r| r.as_ptr().align_offset(4));
+    let lead_end = i.saturating_add(lead).min(atb.len());
+    while i < lead_end && atb[i] == FREE {
+        i += 1;
+    }
+    if i == lead_end
+        && let Some(rest) = atb.get(i..)
+        && let Ok(words) = <[u32]>::ref_from_bytes(&rest[..rest.len() / 4 * 4])
+    {
+        i += 4 * words.iter().position(|&w| w != 0).unwrap_or(words.len());
+    }
+    while i < atb.len() && atb[i] == FREE {
+        i += 1;
+    }
+    i
 }
 
 /// All modelled memory of one VM.
@@ -603,10 +626,10 @@ impl<F: FlashImage> Memory<F> {
         let bs = BLOCK as usize;
         let mut i = 0;
         while i < self.atb.len() {
-            // Four free entries at a time (most of a heap after a freeze is free).
-            if let Some(&[FREE, FREE, FREE, FREE]) = self.atb.get(i..i + 4) {
+            // A free run at once (most of a heap after a freeze is free).
+            if self.atb[i] == FREE {
                 in_garbage = false;
-                i += 4;
+                i = skip_free(&self.atb, i);
                 continue;
             }
             let j = i;

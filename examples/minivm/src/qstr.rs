@@ -572,10 +572,31 @@ impl<F: FlashImage> Vm<F> {
         }
         let n = self.pool_len(p);
         let mut total = 0u32;
-        for i in 0..n {
-            total += self.pool_text(p, i)?.len() as u32;
+        let mut all = true;
+        self.heap_pool_texts(p, n, |t| match t {
+            Some(t) => total += t.len() as u32,
+            None => all = false,
+        });
+        (all && total <= u32::from(u16::MAX)).then_some((n, total))
+    }
+
+    /// Calls `f` with the text of each of the first `n` entries of heap qstr pool `p`, in order
+    /// (`None` for an entry that is no string). The entry words are read in place, once: the
+    /// per-entry [`Vm::pool_text`] looks up the pool's length and layout again for each.
+    fn heap_pool_texts<'a>(&'a self, p: Value, n: u32, mut f: impl FnMut(Option<&'a [u8]>)) {
+        let first = p.0.wrapping_add(4 * QPOOL_HDR_WORDS);
+        match self.mem.bytes(first, 4 * n) {
+            Some(entries) => {
+                for e in entries.chunks_exact(4) {
+                    f(self.str_obj_bytes(Value(crate::mem::word_at(e))));
+                }
+            }
+            None => {
+                for i in 0..n {
+                    f(self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i)));
+                }
+            }
         }
-        (total <= u32::from(u16::MAX)).then_some((n, total))
     }
 
     /// The frozen size of heap pool `p` whose compact sizes are `compact` (from
@@ -607,21 +628,27 @@ impl<F: FlashImage> Vm<F> {
             dst.copy_from_slice(&w.to_le_bytes());
         }
         let offsets = 4 * QPOOL_HDR_WORDS as usize;
-        let mut at = offsets + pool_offsets_bytes(n) as usize;
-        let texts = at;
-        for i in 0..=n {
-            let o = (offsets + 2 * i as usize)..(offsets + 2 * i as usize + 2);
-            if let Some(dst) = out.get_mut(o) {
-                dst.copy_from_slice(&((at - texts) as u16).to_le_bytes());
+        let texts = offsets + pool_offsets_bytes(n) as usize;
+        // Entry i's offset, then its text; the offset after the last closes the table.
+        let (table, packed) = out.split_at_mut(texts.min(out.len()));
+        let mut table = table
+            .get_mut(offsets..)
+            .unwrap_or_default()
+            .chunks_exact_mut(2);
+        let mut at = 0;
+        let mut put_offset = |at: usize| {
+            if let Some(dst) = table.next() {
+                dst.copy_from_slice(&(at as u16).to_le_bytes());
             }
-            if i == n {
-                break;
-            }
-            let text = self.pool_text(p, i).unwrap_or_default();
-            if let Some(dst) = out.get_mut(at..at + text.len()) {
+        };
+        self.heap_pool_texts(p, n, |text| {
+            put_offset(at);
+            let text = text.unwrap_or_default();
+            if let Some(dst) = packed.get_mut(at..at + text.len()) {
                 dst.copy_from_slice(text);
             }
             at += text.len();
-        }
+        });
+        put_offset(at);
     }
 }

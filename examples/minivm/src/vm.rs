@@ -17,7 +17,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::mem::{FlashImage, HeapBuffers, HeapStats, MemError, Memory};
-use crate::memmap::{RAM_SECTION_BASE, RAM_SECTION_LEN};
+use crate::memmap::RAM_SECTION_BASE;
 use crate::obj::*;
 use crate::qstr;
 use crate::qstr::sq;
@@ -589,8 +589,8 @@ impl<F: FlashImage> Vm<F> {
         roots.extend_from_slice(&self.extra_roots);
         roots.extend_from_slice(&self.root_fields());
         // The RAM section holds frozen mutable objects: their value words are roots.
-        for a in self.ram_value_words() {
-            roots.push(self.mem.read_u32(a));
+        for r in self.ram_value_runs() {
+            roots.extend(r.map(|i| self.ram_word(i)));
         }
         // Frozen objects written since boot live in their heap copies (`mem`'s module docs).
         roots.extend(self.mem.cow_copies());
@@ -625,45 +625,71 @@ impl<F: FlashImage> Vm<F> {
         }
     }
 
-    /// Addresses of the value words of the objects in the RAM section, for the GC (roots) and
-    /// the freezer's live fix-up. The section is walked object by object from its start: the
-    /// freezer packs each batch's objects 4-aligned from a 16-aligned start, and the gaps are
-    /// zero words. Raw payloads (a bytearray's bytes) are no value words, so their bytes are
-    /// never taken for references. A word that starts no object of a known layout ends the
-    /// exact walk: every word from there on counts as a value word (conservative).
+    /// Addresses of the value words of the objects in the RAM section (see
+    /// [`Vm::ram_value_runs`]), one by one.
     pub fn ram_value_words(&self) -> Vec<u32> {
         let mut out = Vec::new();
-        let mut off = 0;
-        // The section's bytes directly (no region test per word: most of it is zero words).
+        for r in self.ram_value_runs() {
+            out.extend(r.map(|i| RAM_SECTION_BASE + 4 * i as u32));
+        }
+        out
+    }
+
+    /// The value words of the objects in the RAM section, for the GC (roots) and the freezer's
+    /// live fix-up: runs of word indices into the section, one per object with values. The
+    /// section is walked object by object from its start: the freezer packs each batch's
+    /// objects 4-aligned from a 16-aligned start, and the gaps are zero words (most of the
+    /// section, past the last batch: skipped four words at a time). Raw payloads (a
+    /// bytearray's bytes) are no value words, so their bytes are never taken for references. A
+    /// word that starts no object of a known layout ends the exact walk: every word from there
+    /// on counts as a value word (conservative).
+    pub fn ram_value_runs(&self) -> Vec<core::ops::Range<usize>> {
+        let mut out = Vec::new();
         let ram: &[u8] = &self.mem.ram;
-        while off + 4 <= RAM_SECTION_LEN {
-            let a = RAM_SECTION_BASE + off;
-            let hdr = match ram.get(off as usize..off as usize + 4) {
-                Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
-                _ => 0,
-            };
+        // One alignment check for the section, then a load per word (a copy if it is not
+        // 4-aligned, which neither the Pico's fixed section nor a heap buffer is in practice).
+        let copy: Vec<u32>;
+        let words: &[u32] = match <[u32] as zerocopy::FromBytes>::ref_from_bytes(ram) {
+            Ok(w) => w,
+            Err(_) => {
+                copy = ram.chunks_exact(4).map(crate::mem::word_at).collect();
+                &copy
+            }
+        };
+        let n = words.len();
+        let mut i = 0;
+        while let Some(&w) = words.get(i) {
+            let hdr = u32::from_le(w);
             if hdr == 0 {
-                off += 4;
+                i += 1;
+                while let Some(&[0, 0, 0, 0]) = words.get(i..i + 4) {
+                    i += 4;
+                }
                 continue;
             }
             match self.object_layout(hdr) {
-                Some((size, values)) if size >= 4 && size <= RAM_SECTION_LEN - off => {
+                Some((size, values)) if size >= 4 && size as usize <= 4 * (n - i) => {
                     if values {
-                        out.extend((1..size / 4).map(|i| a + 4 * i));
+                        out.push(i + 1..i + size as usize / 4);
                     }
-                    off += size.div_ceil(4) * 4;
+                    i += size.div_ceil(4) as usize;
                 }
                 _ => {
-                    out.extend(
-                        (off..RAM_SECTION_LEN)
-                            .step_by(4)
-                            .map(|o| RAM_SECTION_BASE + o),
-                    );
+                    out.push(i..n);
                     break;
                 }
             }
         }
         out
+    }
+
+    /// The RAM section's word at index `i` (0 past its end).
+    #[inline]
+    pub(crate) fn ram_word(&self, i: usize) -> u32 {
+        match self.mem.ram.get(4 * i..4 * i + 4) {
+            Some(b) => crate::mem::word_at(b),
+            None => 0,
+        }
     }
 
     /// Heap statistics.
