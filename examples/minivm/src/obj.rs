@@ -231,7 +231,7 @@ impl Kind {
     pub const FORWARD: Kind = Kind(0xFF);
 
     /// Decodes a header's low byte into one of the core kinds (a compact object decodes to its
-    /// kind). One load from [`KIND_OF`]: every object visit of the freezer and the collector
+    /// kind). One load from `KIND_OF`: every object visit of the freezer and the collector
     /// decodes a header, and a call to a range match costs several times that on a Cortex-M0+.
     #[inline]
     pub fn from_u8(b: u8) -> Option<Kind> {
