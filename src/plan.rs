@@ -558,12 +558,16 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         M: ObjectModel<Ref = R> + ?Sized,
         T: ForwardingTable<M>,
     {
-        relocate::write_object(vm, &self.table, &self.target, planned, out, on_ref)
-            .map_err(|e| e.with_path(|| self.path_to(vm, planned.obj)))
+        if vm.frozen_layout(planned.obj) != planned.layout {
+            let e = contract(vm, planned.obj, Violation::LayoutChanged);
+            return Err(e.with_path(|| self.path_to(vm, planned.obj)));
+        }
+        out.fill(0);
+        self.write_yielded(vm, planned, out, on_ref)
     }
 
-    /// [`Plan::write_object`] of an object [`Plan::objects`] just yielded (its layout is not
-    /// asked again: the iterator checked it in the same step).
+    /// [`Plan::write_object`] of an object [`Plan::objects`] just yielded, into a zeroed `out`
+    /// (its layout is not asked again: the iterator checked it in the same step).
     pub(crate) fn write_yielded<M>(
         &self,
         vm: &M,

@@ -130,30 +130,10 @@ where
     }
 }
 
-/// Write `planned`'s frozen bytes into `out`, rewriting every reference slot, and report the
-/// offset of each reference word to `on_ref`.
-pub(crate) fn write_object<M, T>(
-    vm: &M,
-    table: &T,
-    target: &Target,
-    planned: &PlannedObject<M::Ref>,
-    out: &mut [u8],
-    on_ref: &mut dyn FnMut(u32),
-) -> Result<(), FreezeError>
-where
-    M: ObjectModel + ?Sized,
-    T: ForwardingTable<M>,
-{
-    if vm.frozen_layout(planned.obj) != planned.layout {
-        return Err(contract(vm, planned.obj, Violation::LayoutChanged));
-    }
-    out.fill(0);
-    write_fresh(vm, table, target, planned, out, on_ref)
-}
-
-/// [`write_object`] of an object whose layout was just asked (by [`crate::plan::Plan::objects`],
-/// for the same object in the same step of a walk): the VM is not asked for it a second time.
-/// `out` must be zeroed (the writer's buffer is, as it is resized for the object).
+/// Write `planned`'s frozen bytes into zeroed `out`, rewriting every reference slot, and report
+/// the offset of each reference word to `on_ref`. Its layout is not asked again: the caller
+/// checked it ([`crate::plan::Plan::write_object`], or [`crate::plan::Plan::objects`] in the
+/// same step of a walk).
 pub(crate) fn write_fresh<M, T>(
     vm: &M,
     table: &T,

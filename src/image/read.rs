@@ -2681,10 +2681,15 @@ pub(crate) fn batch_roots<'a>(
     region: &'a [u8],
     b: &BatchInfo,
 ) -> impl Iterator<Item = ImageRoot<'a>> + use<'a> {
-    let table = region
-        .get(b.roots.start as usize..b.roots.end as usize)
-        .unwrap_or(&[]);
+    let table = roots_table(region, b);
     (0..b.root_count).filter_map(move |i| root_at(table, i).ok())
+}
+
+/// Validated batch `b`'s roots table in mapped `region` (empty if it lies outside).
+fn roots_table<'a>(region: &'a [u8], b: &BatchInfo) -> &'a [u8] {
+    region
+        .get(b.roots.start as usize..b.roots.end as usize)
+        .unwrap_or(&[])
 }
 
 /// The kinds of a validated batch's roots, from their entries alone (no name decoded): what
@@ -2693,10 +2698,7 @@ pub(crate) fn batch_root_kinds<'a>(
     region: &'a [u8],
     b: &BatchInfo,
 ) -> impl Iterator<Item = RootKind> + use<'a> {
-    let table = region
-        .get(b.roots.start as usize..b.roots.end as usize)
-        .unwrap_or(&[]);
-    table
+    roots_table(region, b)
         .chunks_exact(ROOT_ENTRY_LEN)
         .take(b.root_count as usize)
         .filter_map(|e| RootEntry::ref_from_bytes(e).ok())

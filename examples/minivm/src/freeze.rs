@@ -652,22 +652,26 @@ impl FlashFreezer {
         vm: &mut Vm<F>,
         dedup: Dedup,
     ) -> Option<Result<MountInfo, String>> {
-        vm.freezer = Some(Box::new(FlashFreezer {
-            measure: false,
-            state: vm.mount_state.take(),
-            dedup,
-        }));
-        Self::recover_at_attach(vm)
+        Self::attach_as(vm, false, dedup)
     }
 
     /// Attaches a freezer that measures the live heap before each batch (no dedup).
     pub fn attach_measuring<F: FreezeFlash + 'static>(
         vm: &mut Vm<F>,
     ) -> Option<Result<MountInfo, String>> {
+        Self::attach_as(vm, true, Dedup::OFF)
+    }
+
+    /// The attaches' body: a freezer on the mount's state, then the recovery at attach.
+    fn attach_as<F: FreezeFlash + 'static>(
+        vm: &mut Vm<F>,
+        measure: bool,
+        dedup: Dedup,
+    ) -> Option<Result<MountInfo, String>> {
         vm.freezer = Some(Box::new(FlashFreezer {
-            measure: true,
+            measure,
             state: vm.mount_state.take(),
-            dedup: Dedup::OFF,
+            dedup,
         }));
         Self::recover_at_attach(vm)
     }
@@ -857,9 +861,8 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 }
 
-/// The modules of `sys.modules` that are in the heap: (name, module).
-/// The heap modules (name, object) that `keep` accepts, their names copied only for those: the
-/// list is live at a batch's peak, and usually empty.
+/// The heap modules of `sys.modules` (name, object) that `keep` accepts, their names copied
+/// only for those: the list is live at a batch's peak, and usually empty.
 fn heap_modules<F: FlashImage>(vm: &Vm<F>, keep: impl Fn(&str, u32) -> bool) -> Vec<(String, u32)> {
     let mods = vm.modules;
     let mut out = Vec::new();
