@@ -2009,9 +2009,10 @@ fn starts_of(
 ) -> Option<(usize, bool)> {
     let mut it = bytes.get(p..)?.iter();
     let mut end = 0u32;
-    // The records' bytes ORed (`size << 1`, and 2 for any padding): bits 1 and 2 clear for a
-    // plain section (sizes multiples of the grain, no padding).
-    let mut odd = 0u32;
+    // Whether any object is padded. Without padding every object ends where the next one
+    // starts, on a grain (checked below), and the last one at the section's end (a whole
+    // number of grains when the pointer pass takes it): the section is plain.
+    let mut padded = false;
     for _ in 0..n {
         let b = u32::from(*it.next()?);
         let start;
@@ -2020,14 +2021,13 @@ fn starts_of(
             // happen before a start leaves the bitmap: each step adds less than 64.)
             start = end;
             end = end.wrapping_add(b >> 1);
-            odd |= b;
         } else {
             let rest = it.as_slice();
             let (size, pad, used) = long_record(b, rest)?;
             it = rest.get(used..)?.iter();
             start = end.checked_add(pad)?;
             end = start.checked_add(size)?;
-            odd |= (size << 1) | if pad != 0 { 2 } else { 0 };
+            padded |= pad != 0;
         }
         // A zero size would repeat a start.
         if end <= start || start % START_GRAIN != 0 {
@@ -2037,7 +2037,7 @@ fn starts_of(
         *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
     }
     let p = bytes.len() - it.as_slice().len();
-    (end == len).then_some((p, odd & 6 == 0))
+    (end == len).then_some((p, !padded && len % START_GRAIN == 0))
 }
 
 /// The record whose first byte is `b` (not a one-byte record without padding), its other bytes
