@@ -2127,18 +2127,21 @@ impl Plain<'_> {
     /// their bitmaps cannot tell ([`check_target`] then searches the chain).
     #[inline(never)]
     fn earlier(&self, v: u32) -> Option<bool> {
-        let a = u64::from(v);
         let (_, before) = self.index.batches.split_last()?;
         for b in before.iter().rev().take(EARLIER_SCAN) {
-            let (s, base) = if b.flash.contains(&a) {
-                (0, b.flash.start)
-            } else if b.ram.contains(&a) {
-                (1, b.ram.start)
+            // Every batch's sections lie inside `chain_lo..` below 4 GiB (`pointers_mapped`
+            // checked it): their bounds are exact as u32.
+            let inside = |r: &Range<u64>| {
+                let rel = v.wrapping_sub(r.start as u32);
+                (rel < (r.end as u32).wrapping_sub(r.start as u32)).then_some(rel)
+            };
+            let (s, rel) = if let Some(rel) = inside(&b.flash) {
+                (0, rel)
+            } else if let Some(rel) = inside(&b.ram) {
+                (1, rel)
             } else {
                 continue;
             };
-            // Inside a section: a u32 offset.
-            let rel = (a - base) as u32;
             if b.bits[s] == NO_BITS || rel % START_GRAIN != 0 {
                 return None;
             }
