@@ -37,7 +37,8 @@
 //! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
 //! = 46 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
 //! doubling, capped at those counts, and a reallocation briefly holds the old copy too; the
-//! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved).
+//! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved; a mapped
+//! region's scan makes room for the batches its headers chain at once, within the same bounds).
 //! Allocation failures are reported ([`DecodeError::Memory`]), not panics.
 //!
 //! [`rebase`] moves a validated image to other flash/RAM addresses with the pointer map.
@@ -1156,6 +1157,20 @@ impl Starts {
         }
     }
 
+    /// Room for `words` words in one first chunk (before any is allocated; nothing when the
+    /// heap has no room for it: [`Self::alloc`] then makes chunks as it goes).
+    fn reserve(&mut self, words: usize) {
+        if !self.chunks.is_empty() || words == 0 || words > Self::MASK as usize {
+            return;
+        }
+        let mut chunk = Vec::new();
+        if chunk.try_reserve_exact(words).is_ok()
+            && grow(&mut self.chunks, Self::MAX_CHUNKS).is_ok()
+        {
+            self.chunks.push(chunk);
+        }
+    }
+
     /// `n` zeroed words, contiguous in one chunk: the number of the first, or `None` when
     /// the heap (or the numbering) has no room for them. A new chunk has room for `n` words
     /// and, up to [`Self::CHUNK_WORDS`], as many as all chunks use (the first batch's chunk is
@@ -1462,8 +1477,53 @@ pub fn scan_chain<S: Source>(
 /// from the region's own bytes, and the CRC engine reads them where they are).
 pub(crate) fn scan_mapped(region: &[u8], cfg: &ReadConfig<'_>) -> (ChainIndex, Tail) {
     let mut index = ChainIndex::default();
+    index.reserve_for(region, cfg);
     let tail = extend_chain(&Mapped(region), cfg, &mut index);
     (index, tail)
+}
+
+impl ChainIndex {
+    /// Room, made once, for the batches the headers of a mapped region chain (and their
+    /// bitmaps of starts): growing the arrays batch by batch costs an allocation, and a copy,
+    /// per batch at every boot. The headers are only counted here (magic, region offset, index,
+    /// span: no CRC), so a torn or crafted chain can only make the room too large or too small,
+    /// within the index's bounds; validation still grows what it needs, and a reservation that
+    /// fails is not an error.
+    fn reserve_for(&mut self, region: &[u8], cfg: &ReadConfig<'_>) {
+        let len = Source::region_len(&Mapped(region));
+        let erase = cfg.layout.erase_size.max(1);
+        let max_batches = (len / erase).max(1) as usize;
+        let max_words = (len / (START_GRAIN * 32)) as usize + 2 * max_batches;
+        let grains = |s: &SectionRef| s.len.get().div_ceil(START_GRAIN * 32) as usize;
+        let (mut batches, mut words, mut offset) = (0usize, 0usize, 0u32);
+        while batches < max_batches {
+            let Some((h, _)) = region
+                .get(offset as usize..)
+                .and_then(|b| BatchHeader::ref_from_prefix(b).ok())
+            else {
+                break;
+            };
+            let span = h.span.get();
+            if h.magic != BATCH_MAGIC
+                || h.batch_offset.get() != offset
+                || h.batch_index.get() as usize != batches
+                || span == 0
+                || span % erase != 0
+            {
+                break;
+            }
+            batches += 1;
+            words = words.saturating_add(grains(&h.flash) + grains(&h.ram));
+            match offset.checked_add(span) {
+                Some(next) if next < len => offset = next,
+                _ => break,
+            }
+        }
+        let _ = self.batches.try_reserve_exact(batches);
+        if cfg.start_bitmap_limit >= words.saturating_mul(4) {
+            self.starts.reserve(words.min(max_words));
+        }
+    }
 }
 
 pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
