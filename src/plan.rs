@@ -446,19 +446,11 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
     where
         M: ObjectModel<Ref = R> + ?Sized,
     {
-        let all = || {
-            let flash = self.flash.iter().map(|o| (o, Placement::Flash));
-            flash.chain(self.ram.iter().map(|o| (o, Placement::Ram)))
-        };
-        // Room for exactly the entries there will be, counted first: a list grown as it fills
-        // holds the old and the new copy while it moves.
-        let mut tally = KindTally::with_capacity(KindTally::count(vm, all()));
-        let flash_len = self.flash.len();
-        for (i, (obj, placement)) in all().enumerate() {
-            let size = vm.frozen_layout(obj).size;
-            let merged = i < flash_len && self.merged.contains(i);
-            tally.add(vm.kind_name(obj), placement, size, merged);
-        }
+        let merged = &self.merged;
+        let flash =
+            (self.flash.iter().enumerate()).map(|(i, o)| (o, Placement::Flash, merged.contains(i)));
+        let ram = self.ram.iter().map(|o| (o, Placement::Ram, false));
+        let mut tally = KindTally::of(vm, flash.chain(ram));
         tally.merge_kinds();
         // Counted with the plan's own memory, as when the classifier kept the list (in a
         // store's freeze it is made after the write, off the batch's peak).
