@@ -247,8 +247,13 @@ impl<R: Copy> ChunkList<R> {
     /// The `index`-th entry.
     pub fn get(&self, index: usize) -> Option<R> {
         let (k, at) = if index < Self::RAMP {
-            // Chunk k starts at FIRST * (2^k - 1).
-            let k = (index / Self::FIRST + 1).ilog2() as usize;
+            // Chunk k starts at FIRST * (2^k - 1): k is ilog2(q), counted by comparisons (a
+            // Cortex-M0+ has no count-leading-zeros instruction and calls a routine for it).
+            let q = index / Self::FIRST + 1;
+            let mut k = 0;
+            while k + 1 < Self::RAMP_CHUNKS && q >> (k + 1) != 0 {
+                k += 1;
+            }
             (k, index - Self::FIRST * ((1 << k) - 1))
         } else {
             let rest = index - Self::RAMP;
@@ -533,6 +538,19 @@ impl KindTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_list_get_finds_every_entry() {
+        let mut list = ChunkList::new();
+        for i in 0..2000u32 {
+            list.push(i);
+        }
+        for (i, v) in list.iter().enumerate() {
+            assert_eq!(list.get(i), Some(v));
+            assert_eq!(v as usize, i);
+        }
+        assert_eq!(list.get(2000), None);
+    }
 
     /// "str" in a static of its own: the same text as the literal, at another address.
     static OTHER_STR: [u8; 3] = *b"str";
