@@ -538,6 +538,13 @@ impl FlashMaps {
     fn fail(&mut self) {
         self.invalidate();
     }
+
+    /// Reference words of `size` bytes (rounded up), by a shift: the width is a field here,
+    /// and a Cortex-M0+ divides by a routine call.
+    fn words(&self, size: u32) -> usize {
+        let s = self.rb_shift;
+        ((size >> s) + u32::from(size & ((1 << s) - 1) != 0)) as usize
+    }
 }
 
 impl crate::traverse::ScanHook for FlashMaps {
@@ -555,7 +562,7 @@ impl crate::traverse::ScanHook for FlashMaps {
         self.offset = offset;
         self.size = layout.size;
         self.pad = pad;
-        let words = layout.size.div_ceil(self.rb) as usize;
+        let words = self.words(layout.size);
         self.ref_bits.clear();
         self.ref_bits.resize(words.div_ceil(8), 0);
     }
@@ -579,7 +586,7 @@ impl crate::traverse::ScanHook for FlashMaps {
             return;
         }
         self.current = false;
-        let words = self.size.div_ceil(self.rb) as usize;
+        let words = self.words(self.size);
         let first_word = self.offset >> self.rb_shift;
         let cache = &mut self.cache;
         let ptrmap_len = &mut self.ptrmap_len;
