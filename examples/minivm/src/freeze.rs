@@ -178,6 +178,11 @@ pub struct Freezing<'v, F: FlashImage> {
     running: bool,
     /// The first marked object the plan reached.
     reached_running: core::cell::Cell<Option<u32>>,
+    /// The last object whose frozen size was computed, and that size: the library asks for an
+    /// object's layout and then scans it (traversal, classification, each write pass), and the
+    /// scan of a type without a values hook needs the same size. Valid while the VM is only
+    /// read: every `&mut` access (`DerefMut`, the live fix-up) forgets it.
+    last_size: core::cell::Cell<Option<(u32, u32)>>,
 }
 
 impl<'v, F: FlashImage> Freezing<'v, F> {
@@ -193,6 +198,7 @@ impl<'v, F: FlashImage> Freezing<'v, F> {
             pools,
             running,
             reached_running: core::cell::Cell::new(None),
+            last_size: core::cell::Cell::new(None),
         }
     }
 
@@ -213,11 +219,18 @@ impl<'v, F: FlashImage> Freezing<'v, F> {
 
     /// Byte size of the frozen copy of heap object `obj`, a multiple of 4.
     fn frozen_size(&self, obj: u32) -> u32 {
+        if let Some((at, size)) = self.last_size.get()
+            && at == obj
+        {
+            return size;
+        }
         let hdr = self.mem.read_u32(obj);
-        match self.pool_by_header(obj, hdr) {
+        let size = match self.pool_by_header(obj, hdr) {
             Some(c) => self.pool_frozen_size(Value(obj), c).div_ceil(4) * 4,
             None => self.vm.frozen_size_of(obj, hdr),
-        }
+        };
+        self.last_size.set(Some((obj, size)));
+        size
     }
 }
 
@@ -230,6 +243,8 @@ impl<F: FlashImage> core::ops::Deref for Freezing<'_, F> {
 
 impl<F: FlashImage> core::ops::DerefMut for Freezing<'_, F> {
     fn deref_mut(&mut self) -> &mut Vm<F> {
+        // The VM may change: a size computed before is no longer known to hold.
+        self.last_size.set(None);
         self.vm
     }
 }
@@ -303,7 +318,8 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
                     ..
                 }),
             ) => values(self, v),
-            (None, Some(f)) => ((f.size)(self, v).div_ceil(4), 0),
+            // The size the layout just computed (`frozen_size_of`: the hook's, rounded up).
+            (None, Some(_)) => (self.frozen_size(obj) / 4, 0),
             (None, None) => (size / 4, 0),
         };
         // The words from the arena's bytes when they are all there (a heap object's are), one
@@ -407,6 +423,8 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
 
 impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
     fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
+        // The heap changes from here on (`Freezing::last_size`).
+        self.last_size.set(None);
         // Roots held by the VM itself.
         let mut fields = self.root_fields();
         for f in fields.iter_mut() {
