@@ -849,6 +849,17 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn recover(&mut self, vm: &mut Vm<F>) -> Result<bool, String> {
+        // Without the mount's state (it found nothing), opening the store would read every
+        // sector of the region; a header per sector says whether there is a staged copy to
+        // move at all (`staged_copy_present`: if not, `recover` would finish nothing). The
+        // store then reads the region at its first write.
+        let image = vm.mem.flash.image();
+        if self.state.is_none()
+            && image.len() == IMAGE_LEN as usize
+            && !flashfreeze::store::staged_copy_present(image, F::ERASE_SIZE as u32)
+        {
+            return Ok(false);
+        }
         Self::with_store(vm, &mut self.state, |store| store.recover())
     }
 
