@@ -387,9 +387,13 @@ pub fn staged_copy_present(region: &[u8], erase_size: u32) -> bool {
 /// sector starts `classify` (`super::chain`) checks after the chain, and those before it.
 fn staged_in<B: Bytes>(r: &B, erase: u32) -> bool {
     let step = erase.max(1) as usize;
-    (0..r.region_len())
-        .step_by(step)
-        .any(|s| staged_at(r, s).is_some_and(|(_, committed)| committed))
+    (0..r.region_len()).step_by(step).any(|s| {
+        // Its magic first: an erased or body sector is passed on four bytes, not a header
+        // copied and decoded (`staged_at` checks the magic again with the rest).
+        let mut magic = [0u8; 4];
+        r.read(s, &mut magic);
+        magic == BATCH_MAGIC && staged_at(r, s).is_some_and(|(_, committed)| committed)
+    })
 }
 
 fn staged_header<B: Bytes>(r: &B, s: u32) -> Option<BatchHeader> {
