@@ -436,8 +436,9 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
     }
 
     /// The stats, the rest of the plan dropped (no copy of the per-kind list).
-    pub(crate) fn into_stats(self) -> Stats {
-        self.stats
+    /// The roots, moved out (a store's freeze hands their names on instead of copying them).
+    pub(crate) fn take_roots(&mut self) -> Vec<PlanRoot<R>> {
+        core::mem::take(&mut self.roots)
     }
 
     /// Fill [`Stats::kinds`]: the flash section's objects in order (those merged into an equal
@@ -464,6 +465,20 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         // store's freeze it is made after the write, off the batch's peak).
         self.stats.working_bytes += tally.kinds.capacity() * size_of::<KindStats>();
         self.stats.kinds = tally.kinds;
+    }
+
+    /// The stats with [`Stats::kinds`] filled, once nothing asks for a frozen address any
+    /// more: the forwarding table and the RAM objects' path nodes are freed first, so the
+    /// tally's list is not live with them (a store's freeze, after its fix-up).
+    pub(crate) fn into_tallied_stats<M>(mut self, vm: &M) -> Stats
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: Default,
+    {
+        self.table = T::default();
+        self.in_ram = ChunkList::new();
+        self.tally_kinds(vm);
+        self.stats
     }
 
     /// Where the sections go.

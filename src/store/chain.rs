@@ -595,10 +595,10 @@ impl<'a, D: Device> Chain<'a, D> {
         if (given as u64) < expected {
             return Err(StoreError::RamArea { expected, given });
         }
-        // The per-kind stats are tallied after the write: not live at the freeze's peak.
+        // The per-kind stats are tallied last, when the forwarding table is freed: not live at
+        // the freeze's peak.
         let mut plan = self.plan_untallied(&*vm, roots)?;
         let batch = self.append(&plan, &*vm).await?;
-        plan.tally_kinds(&*vm);
         // The new RAM section, from the flash just read back and validated.
         let at = (batch.ram.start - self.cfg.layout.ram_address) as usize;
         let len = (batch.ram_initial.end - batch.ram_initial.start) as usize;
@@ -607,15 +607,16 @@ impl<'a, D: Device> Chain<'a, D> {
             read_unaligned(&mut self.flash, from, dst).await?;
         }
         plan.fix_up_live(vm);
+        // The names move from the plan's roots to the frozen ones (no copies).
         let roots = plan
-            .roots()
-            .iter()
+            .take_roots()
+            .into_iter()
             .filter(|r| r.in_image)
             .filter_map(|r| {
                 let address = plan.frozen_address(&*vm, r.target)?;
                 Some(FrozenRoot {
                     kind: r.kind,
-                    name: r.name.clone(),
+                    name: r.name,
                     address,
                     frozen: vm.frozen_ref(address),
                     if_reached: r.if_reached,
@@ -623,8 +624,7 @@ impl<'a, D: Device> Chain<'a, D> {
             })
             .collect();
         Ok(Frozen {
-            // Moved out, not cloned: the rest of the plan is freed here.
-            stats: plan.into_stats(),
+            stats: plan.into_tallied_stats(&*vm),
             batch,
             roots,
         })
