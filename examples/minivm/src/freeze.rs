@@ -1125,9 +1125,12 @@ impl<F: FlashImage> Vm<F> {
             ));
         }
         let fw = firmware_id(self);
-        let statics = statics_ranges(self);
+        // `statics_ranges`, on the stack.
+        let start = STATICS_BASE as u64;
+        let statics = start..start + self.mem.statics.len() as u64;
+        let statics = core::slice::from_ref(&statics);
         let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING)
-            .with_statics(&statics)
+            .with_statics(statics)
             .with_crc(self.mem.flash.crc_engine());
         let region = self.mem.flash.image();
         let mounted = match flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram) {
