@@ -267,18 +267,24 @@ pub struct FixedIndex {
 impl FixedIndex {
     /// The index of `texts`.
     pub fn new<'a>(texts: impl Iterator<Item = &'a [u8]> + Clone) -> FixedIndex {
-        let bucket = |t: &[u8]| hash(t) as usize & (BUCKETS - 1);
+        Self::of_hashes(texts.map(hash))
+    }
+
+    /// The index of the texts whose [`hash`]es `hashes` gives, in order (each hash taken
+    /// once by the caller, who may need them again).
+    pub fn of_hashes(hashes: impl Iterator<Item = u32> + Clone) -> FixedIndex {
+        let bucket = |h: u32| h as usize & (BUCKETS - 1);
         let mut starts = alloc::vec![0u16; BUCKETS + 1];
-        for t in texts.clone() {
-            starts[bucket(t) + 1] += 1;
+        for h in hashes.clone() {
+            starts[bucket(h) + 1] += 1;
         }
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
         let mut fill = starts.clone();
         let mut entries = alloc::vec![0u16; starts[BUCKETS] as usize];
-        for (i, t) in texts.enumerate() {
-            let b = bucket(t);
+        for (i, h) in hashes.enumerate() {
+            let b = bucket(h);
             entries[fill[b] as usize] = i as u16;
             fill[b] += 1;
         }
@@ -287,7 +293,12 @@ impl FixedIndex {
 
     /// The indices in `s`'s bucket, ascending (`text(i) == s` tells which match).
     pub fn candidates(&self, s: &[u8]) -> &[u16] {
-        let b = hash(s) as usize & (BUCKETS - 1);
+        self.candidates_of(hash(s))
+    }
+
+    /// [`FixedIndex::candidates`] of a text whose [`hash`] is `h`.
+    pub fn candidates_of(&self, h: u32) -> &[u16] {
+        let b = h as usize & (BUCKETS - 1);
         match (self.starts.get(b), self.starts.get(b + 1)) {
             (Some(&a), Some(&e)) => self.entries.get(a as usize..e as usize).unwrap_or(&[]),
             _ => &[],
