@@ -37,7 +37,8 @@
 //! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
 //! = 46 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
 //! doubling, capped at those counts, and a reallocation briefly holds the old copy too; the
-//! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved).
+//! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved; a mapped
+//! region's scan makes room for the batches its headers chain at once, within the same bounds).
 //! Allocation failures are reported ([`DecodeError::Memory`]), not panics.
 //!
 //! [`rebase`] moves a validated image to other flash/RAM addresses with the pointer map.
@@ -1156,6 +1157,20 @@ impl Starts {
         }
     }
 
+    /// Room for `words` words in one first chunk (before any is allocated; nothing when the
+    /// heap has no room for it: [`Self::alloc`] then makes chunks as it goes).
+    fn reserve(&mut self, words: usize) {
+        if !self.chunks.is_empty() || words == 0 || words > Self::MASK as usize {
+            return;
+        }
+        let mut chunk = Vec::new();
+        if chunk.try_reserve_exact(words).is_ok()
+            && grow(&mut self.chunks, Self::MAX_CHUNKS).is_ok()
+        {
+            self.chunks.push(chunk);
+        }
+    }
+
     /// `n` zeroed words, contiguous in one chunk: the number of the first, or `None` when
     /// the heap (or the numbering) has no room for them. A new chunk has room for `n` words
     /// and, up to [`Self::CHUNK_WORDS`], as many as all chunks use (the first batch's chunk is
@@ -1462,8 +1477,53 @@ pub fn scan_chain<S: Source>(
 /// from the region's own bytes, and the CRC engine reads them where they are).
 pub(crate) fn scan_mapped(region: &[u8], cfg: &ReadConfig<'_>) -> (ChainIndex, Tail) {
     let mut index = ChainIndex::default();
+    index.reserve_for(region, cfg);
     let tail = extend_chain(&Mapped(region), cfg, &mut index);
     (index, tail)
+}
+
+impl ChainIndex {
+    /// Room, made once, for the batches the headers of a mapped region chain (and their
+    /// bitmaps of starts): growing the arrays batch by batch costs an allocation, and a copy,
+    /// per batch at every boot. The headers are only counted here (magic, region offset, index,
+    /// span: no CRC), so a torn or crafted chain can only make the room too large or too small,
+    /// within the index's bounds; validation still grows what it needs, and a reservation that
+    /// fails is not an error.
+    fn reserve_for(&mut self, region: &[u8], cfg: &ReadConfig<'_>) {
+        let len = Source::region_len(&Mapped(region));
+        let erase = cfg.layout.erase_size.max(1);
+        let max_batches = (len / erase).max(1) as usize;
+        let max_words = (len / (START_GRAIN * 32)) as usize + 2 * max_batches;
+        let grains = |s: &SectionRef| s.len.get().div_ceil(START_GRAIN * 32) as usize;
+        let (mut batches, mut words, mut offset) = (0usize, 0usize, 0u32);
+        while batches < max_batches {
+            let Some((h, _)) = region
+                .get(offset as usize..)
+                .and_then(|b| BatchHeader::ref_from_prefix(b).ok())
+            else {
+                break;
+            };
+            let span = h.span.get();
+            if h.magic != BATCH_MAGIC
+                || h.batch_offset.get() != offset
+                || h.batch_index.get() as usize != batches
+                || span == 0
+                || span % erase != 0
+            {
+                break;
+            }
+            batches += 1;
+            words = words.saturating_add(grains(&h.flash) + grains(&h.ram));
+            match offset.checked_add(span) {
+                Some(next) if next < len => offset = next,
+                _ => break,
+            }
+        }
+        let _ = self.batches.try_reserve_exact(batches);
+        if cfg.start_bitmap_limit >= words.saturating_mul(4) {
+            self.starts.reserve(words.min(max_words));
+        }
+    }
 }
 
 pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
@@ -1605,7 +1665,12 @@ fn validate_inner<B: Bytes>(
         (Section::Ram, ram.clone(), crcs.ram),
         (Section::Roots, meta.clone(), crcs.meta),
     ] {
-        if r.crc(range.clone(), cfg.crc()) != want {
+        // The CRC of no bytes is 0: an empty section (most batches' RAM) costs no engine call.
+        let crc = match range.is_empty() {
+            true => 0,
+            false => r.crc(range.clone(), cfg.crc()),
+        };
+        if crc != want {
             return Err(DecodeError::Crc {
                 batch: bi,
                 section: sec,
@@ -1993,73 +2058,230 @@ fn objects_mapped(
 /// `n` records of a section of `len` bytes from `bytes[p..]` into `starts`: the position after
 /// them and whether the section is plain; `None` for anything the general decoder must see
 /// (a record over 4 bytes, an object not on a grain, any fault).
+///
+/// The loop is what the M0+ runs once per object at every boot, so it keeps few values live (a
+/// Cortex-M0+ has seven free low registers): a one-byte record (no padding, size < 64) is a
+/// load, a test, a shift and an add, then the start's bit is set. Sections end where the
+/// starts do, so the section's end is checked once after the loop: the ends only grow, and a
+/// start past the section's bitmap fails its bounds check first.
 #[inline(never)]
 fn starts_of(
     bytes: &[u8],
-    mut p: usize,
+    p: usize,
     n: u32,
     len: u32,
     starts: &mut [u32],
 ) -> Option<(usize, bool)> {
+    let mut it = bytes.get(p..)?.iter();
     let mut end = 0u32;
-    let mut plain = true;
-    let mut k = 0;
-    while k < n {
-        k += 1;
-        let b = *bytes.get(p)?;
-        let (size, pad) = if b & 0x81 == 0 {
-            // The usual record: one byte, no padding (`size << 1`, size < 64).
-            p += 1;
-            (u32::from(b >> 1), 0)
+    // Whether any object is padded. Without padding every object ends where the next one
+    // starts, on a grain (checked below), and the last one at the section's end (a whole
+    // number of grains when the pointer pass takes it): the section is plain.
+    let mut padded = false;
+    for _ in 0..n {
+        let b = u32::from(*it.next()?);
+        let start;
+        if b & 0x81 == 0 {
+            // The usual record: one byte, no padding (`size << 1`, size < 64). (Wrapping cannot
+            // happen before a start leaves the bitmap: each step adds less than 64.)
+            start = end;
+            end = end.wrapping_add(b >> 1);
         } else {
-            let v = varint4(bytes, &mut p)?;
-            let pad = if v & 1 == 1 {
-                Some(varint4(bytes, &mut p)?).filter(|&pad| pad > 0)?
-            } else {
-                0
-            };
-            (v >> 1, pad)
-        };
-        let start = end.checked_add(pad)?;
-        end = start.checked_add(size)?;
-        if size == 0 || end > len || start % START_GRAIN != 0 {
+            let rest = it.as_slice();
+            let (size, pad, used) = long_record(b, rest)?;
+            it = rest.get(used..)?.iter();
+            start = end.checked_add(pad)?;
+            end = start.checked_add(size)?;
+            padded |= pad != 0;
+        }
+        // A zero size would repeat a start.
+        if end <= start || start % START_GRAIN != 0 {
             return None;
         }
-        plain &= pad == 0 && size % START_GRAIN == 0;
         let bit = start / START_GRAIN;
         *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
     }
-    (end == len).then_some((p, plain))
+    let p = bytes.len() - it.as_slice().len();
+    (end == len).then_some((p, !padded && len % START_GRAIN == 0))
 }
+
+/// The record whose first byte is `b` (not a one-byte record without padding), its other bytes
+/// at the start of `rest`: its size, pad and how many bytes of `rest` it takes (`None` for a
+/// value over 4 bytes, or a pad flag with a pad of 0).
+#[inline(never)]
+fn long_record(b: u32, rest: &[u8]) -> Option<(u32, u32, usize)> {
+    let mut v = b & 0x7F;
+    let mut p = 0;
+    if b & 0x80 != 0 {
+        // The first byte is consumed: at most three more.
+        let more = varint4(rest, &mut p)?;
+        v |= more.checked_shl(7).filter(|_| more < 1 << 21)?;
+    }
+    let pad = if v & 1 == 1 {
+        Some(varint4(rest, &mut p)?).filter(|&pad| pad > 0)?
+    } else {
+        0
+    };
+    Some((v >> 1, pad, p))
+}
+
+/// Earlier batches a pointer of the plain pass looks through before it searches the chain
+/// (a scan from the most recent: cheaper than the search on a short chain, bounded on a long one).
+const EARLIER_SCAN: usize = 8;
 
 /// What the plain pointer pass checks words against (see [`pointers_mapped`]).
 struct Plain<'a> {
-    region: &'a [u8],
+    /// The batch's flash section (absolute, below 4 GiB): the target of most words.
+    flash_lo: u32,
+    flash_len: u32,
+    /// The batch's bitmaps of object starts: the flash section's words, then the RAM
+    /// section's from `ram_bits` on.
+    starts: &'a [u32],
+    ram_bits: usize,
+    /// The batch's RAM section (absolute).
+    ram_lo: u32,
+    ram_len: u32,
+    /// From the lowest to the highest address of any validated batch's sections (this one's
+    /// included): an address outside it is in no batch.
+    chain_lo: u32,
+    chain_len: u32,
     index: &'a ChainIndex,
     cfg: &'a ReadConfig<'a>,
     lookup: SliceCursor<'a>,
-    /// The batch's sections (absolute, below 4 GiB) and the first words of their bitmaps.
-    flash32: Range<u32>,
-    ram32: Range<u32>,
-    /// From the lowest to the highest address of any validated batch's sections (this one's
-    /// included): an address outside it is in no batch.
-    chain32: Range<u32>,
-    /// The batch's chunk of [`ChainIndex::starts`], and its sections' first words in it.
-    chunk: u32,
-    bits: [usize; 2],
-    flash_words: u32,
-    /// Region offset and length of each section.
-    sections: [(u32, u32); 2],
-    /// The region as words, when it is word-aligned in memory and both sections start on a
-    /// word: a pointer word is then one load.
-    words: Option<&'a [u32]>,
+}
+
+impl Plain<'_> {
+    /// Whether the pointer word `word` (as stored) is valid (see [`Own::ok`]).
+    #[inline(always)]
+    fn ok(&mut self, word: u32) -> bool {
+        Own::of(self).ok(self, word)
+    }
+
+    /// A target outside the batch's flash section's bitmap.
+    #[inline(never)]
+    fn other(&mut self, v: u32) -> bool {
+        if v.wrapping_sub(self.flash_lo) < self.flash_len {
+            // Inside the section but past the bitmap: cannot happen (it covers the section).
+            return false;
+        }
+        let rel = v.wrapping_sub(self.ram_lo);
+        if rel < self.ram_len {
+            return rel % START_GRAIN == 0
+                && bit_set(self.starts, self.ram_bits, rel / START_GRAIN);
+        }
+        if v.wrapping_sub(self.chain_lo) >= self.chain_len {
+            // Past every batch's sections: a static target or none (what `check_target`
+            // concludes after searching the batches).
+            let a = u64::from(v);
+            return self.cfg.statics.iter().any(|r| r.contains(&a));
+        }
+        match self.earlier(v) {
+            Some(ok) => ok,
+            None => check_target(u64::from(v), self.index, self.cfg, &mut self.lookup).is_ok(),
+        }
+    }
+
+    /// A target in one of the [`EARLIER_SCAN`] batches before this one, checked by its bitmap
+    /// (as [`is_object_start`] would): the most recent first, since a module's objects mostly
+    /// point into the modules it imported just before. `None` when it is in none of them or
+    /// their bitmaps cannot tell ([`check_target`] then searches the chain).
+    #[inline(never)]
+    fn earlier(&self, v: u32) -> Option<bool> {
+        let (_, before) = self.index.batches.split_last()?;
+        for b in before.iter().rev().take(EARLIER_SCAN) {
+            // Every batch's sections lie inside `chain_lo..` below 4 GiB (`pointers_mapped`
+            // checked it): their bounds are exact as u32.
+            let inside = |r: &Range<u64>| {
+                let rel = v.wrapping_sub(r.start as u32);
+                (rel < (r.end as u32).wrapping_sub(r.start as u32)).then_some(rel)
+            };
+            let (s, rel) = if let Some(rel) = inside(&b.flash) {
+                (0, rel)
+            } else if let Some(rel) = inside(&b.ram) {
+                (1, rel)
+            } else {
+                continue;
+            };
+            if b.bits[s] == NO_BITS || rel % START_GRAIN != 0 {
+                return None;
+            }
+            let bit = rel / START_GRAIN;
+            let w = self.index.starts.get(b.bits[s] + bit / 32);
+            return Some(w.is_some_and(|w| (w >> (bit % 32)) & 1 == 1));
+        }
+        None
+    }
+
+    /// The words of `words` that bits `bits` (LSB first) name.
+    #[inline(always)]
+    fn literal(&mut self, words: &[u32], mut bits: u32) -> bool {
+        let mut j = 0;
+        while bits != 0 {
+            if bits & 1 == 1 {
+                match words.get(j) {
+                    Some(&w) if self.ok(w) => {}
+                    _ => return false,
+                }
+            }
+            bits >>= 1;
+            j += 1;
+        }
+        true
+    }
+
+    /// Every word of `words`.
+    #[inline(always)]
+    fn run(&mut self, words: &[u32]) -> bool {
+        words.iter().all(|&w| self.ok(w))
+    }
+}
+
+/// What the usual pointer check needs, copied out of [`Plain`] so that it stays in registers
+/// across the checks of a token.
+#[derive(Clone, Copy)]
+struct Own<'a> {
+    /// The batch's flash section's address.
+    lo: u32,
+    /// Its bitmap of object starts: no bit is set past the section's end.
+    starts: &'a [u32],
+}
+
+impl<'a> Own<'a> {
+    fn of(c: &Plain<'a>) -> Self {
+        Self {
+            lo: c.flash_lo,
+            starts: c.starts.get(..c.ram_bits).unwrap_or(&[]),
+        }
+    }
+
+    /// Whether the pointer word `word` (as stored) is valid: for a target in the batch's flash section, a
+    /// subtract, a shift, a bounds check and a bit test. A target past the section but inside
+    /// its bitmap's last word finds a clear bit and is refused here, and the general pass
+    /// then decides; anything else goes out of line ([`Plain::other`]).
+    #[inline(always)]
+    fn ok(self, c: &mut Plain<'_>, word: u32) -> bool {
+        let v = u32::from_le(word);
+        let rel = v.wrapping_sub(self.lo);
+        match self.starts.get((rel / (START_GRAIN * 32)) as usize) {
+            Some(&w) => rel % START_GRAIN == 0 && (w >> ((rel / START_GRAIN) % 32)) & 1 == 1,
+            None => c.other(v),
+        }
+    }
+}
+
+/// Bit `bit` of the bitmap that starts at word `from` of `starts`.
+#[inline(always)]
+fn bit_set(starts: &[u32], from: usize, bit: u32) -> bool {
+    starts
+        .get(from + (bit / 32) as usize)
+        .is_some_and(|w| (w >> (bit % 32)) & 1 == 1)
 }
 
 /// The pointer pass of a *plain* batch (see [`objects_mapped`]) of a mapped region, in the
-/// common encoding: 4-byte bare addresses, both sections below 4 GiB and of whole words. Then
-/// every word the map names lies inside an object, and a check is a load, a range test and a
-/// bit test. `false` at the first word it does not accept, or when the batch is not such a
-/// batch: the general pass then runs and reports.
+/// common encoding: 4-byte bare addresses, both sections below 4 GiB, of whole words and at
+/// word-aligned addresses in memory. Then every word the map names lies inside an object, and a
+/// check is a load, a range test and a bit test. `false` at the first word it does not accept,
+/// or when the batch is not such a batch: the general pass then runs and reports.
 fn pointers_mapped(
     region: &[u8],
     h: &BatchHeader,
@@ -2081,14 +2303,11 @@ fn pointers_mapped(
     let Some(chain32) = narrow(&(lo..hi)) else {
         return false;
     };
-    let sections = [
-        (offset + h.flash.offset.get(), h.flash.len.get()),
-        (offset + h.ram.offset.get(), h.ram.len.get()),
-    ];
     if b.bits[0] == NO_BITS
         || h.ref_bytes != 4
         || cfg.encoding != RefEncoding::ADDRESS_32
-        || sections.iter().any(|&(_, len)| len % 4 != 0)
+        || h.flash.len.get() % 4 != 0
+        || h.ram.len.get() % 4 != 0
     {
         return false;
     }
@@ -2100,8 +2319,31 @@ fn pointers_mapped(
     let Some(tokens) = region.get(pm as usize..(pm + h.pointer_map.len.get()) as usize) else {
         return false;
     };
+    // Each section as words, read in place (the region's bytes must be word-aligned in memory,
+    // as mapped flash is).
+    let section = |s: &SectionRef| {
+        let at = offset as usize + s.offset.get() as usize;
+        let bytes = region.get(at..at + s.len.get() as usize)?;
+        <[u32]>::ref_from_bytes(bytes).ok()
+    };
+    let (Some(flash), Some(ram)) = (section(&h.flash), section(&h.ram)) else {
+        return false;
+    };
+    let chunk = index.starts.chunk(b.bits[0] >> Starts::SHIFT);
+    let Some(starts) =
+        chunk.get((b.bits[0] & Starts::MASK) as usize..(b.bits[2] & Starts::MASK) as usize)
+    else {
+        return false;
+    };
     let mut c = Plain {
-        region,
+        flash_lo: flash32.start,
+        flash_len: flash32.end - flash32.start,
+        starts,
+        ram_bits: (b.bits[1] - b.bits[0]) as usize,
+        ram_lo: ram32.start,
+        ram_len: ram32.end - ram32.start,
+        chain_lo: chain32.start,
+        chain_len: chain32.end - chain32.start,
         index,
         cfg,
         lookup: SliceCursor {
@@ -2110,147 +2352,110 @@ fn pointers_mapped(
             pos: 0,
             end: 0,
         },
-        flash32,
-        ram32,
-        chain32,
-        chunk: b.bits[0] >> Starts::SHIFT,
-        bits: [
-            (b.bits[0] & Starts::MASK) as usize,
-            (b.bits[1] & Starts::MASK) as usize,
-        ],
-        flash_words,
-        sections,
-        words: region
-            .get(..region.len() & !3)
-            .and_then(|r| <[u32]>::ref_from_bytes(r).ok())
-            .filter(|_| sections.iter().all(|&(at, _)| at % 4 == 0)),
     };
-    pointers_plain(&mut c, tokens, total)
+    pointers_plain(&mut c, tokens, [flash, ram], flash_words, total)
 }
 
-/// The token loop of [`pointers_mapped`].
-fn pointers_plain(c: &mut Plain<'_>, tokens: &[u8], total: u32) -> bool {
-    let region = c.region;
-    let starts = c.index.starts.chunk(c.chunk);
-    // The word at region offset `p`: an object start of this batch, or another target.
-    #[inline(always)]
-    fn word(c: &mut Plain<'_>, region: &[u8], starts: &[u32], p: usize) -> bool {
-        // One load from the word view when there is one (its sections start on words).
-        let address = if let Some(words) = c.words {
-            match words.get(p / 4) {
-                Some(&w) => u32::from_le(w),
-                None => return false,
-            }
-        } else {
-            let Some(&[a, b, d, e]) = region.get(p..p + 4) else {
-                return false;
-            };
-            u32::from_le_bytes([a, b, d, e])
-        };
-        let (bits, rel) = if address.wrapping_sub(c.flash32.start) < c.flash32.end - c.flash32.start
-        {
-            (c.bits[0], address - c.flash32.start)
-        } else if address.wrapping_sub(c.ram32.start) < c.ram32.end - c.ram32.start {
-            (c.bits[1], address - c.ram32.start)
-        } else if address.wrapping_sub(c.chain32.start) >= c.chain32.end - c.chain32.start {
-            // Past every batch's sections: a static target or none (what `check_target`
-            // concludes after searching the batches).
-            let a = u64::from(address);
-            return c.cfg.statics.iter().any(|r| r.contains(&a));
-        } else {
-            return check_target(u64::from(address), c.index, c.cfg, &mut c.lookup).is_ok();
-        };
-        let g = rel / START_GRAIN;
-        rel % START_GRAIN == 0
-            && starts
-                .get(bits + (g / 32) as usize)
-                .is_some_and(|w| (w >> (g % 32)) & 1 == 1)
-    }
-    let (fw, [(flash_at, flash_len), (ram_at, ram_len)]) = (c.flash_words, c.sections);
-    // The region offset of word `w` (numbered over both sections), if it lies inside one
-    // (the lengths are whole words: no sum overflows).
-    let place = |w: u32| -> Option<usize> {
-        if w < fw {
-            (w * 4 + 4 <= flash_len).then_some((flash_at + w * 4) as usize)
-        } else {
-            let rel = (w - fw) * 4;
-            (rel + 4 <= ram_len).then_some((ram_at + rel) as usize)
-        }
-    };
-    // The region offset of words `w..w + n` if they all lie inside one section.
-    let span = |w: u32, n: u32| -> Option<usize> {
-        if w + n <= fw {
-            ((w + n) * 4 <= flash_len).then_some((flash_at + w * 4) as usize)
-        } else if w >= fw {
-            let rel = (w - fw) * 4;
-            (rel + n * 4 <= ram_len).then_some((ram_at + rel) as usize)
-        } else {
-            None
-        }
-    };
+/// The token loop of [`pointers_mapped`]: the words of `sections` (flash, then RAM; numbered
+/// over both, `fw` in the first) that `tokens` name, `total` words in all.
+///
+/// The two usual tokens take the short way: a literal whose seven words lie in the flash
+/// section (seven bit tests, no bounds check per word), and a run of non-reference words (an
+/// add). Every other token goes through [`plain_token`].
+#[inline(never)]
+fn pointers_plain(
+    c: &mut Plain<'_>,
+    tokens: &[u8],
+    [flash, ram]: [&[u32]; 2],
+    fw: u32,
+    total: u32,
+) -> bool {
+    let own = Own::of(c);
+    // Invariant: w <= total.
     let mut w = 0u32;
+    let last = tokens.len().wrapping_sub(1);
     for (k, &t) in tokens.iter().enumerate() {
-        if w >= total {
-            return false;
-        }
-        let remaining = total - w;
-        if t & 0x80 != 0 {
-            let bits = u32::from(t & 0x7F);
-            let covered = remaining.min(LITERAL_WORDS);
-            if covered < LITERAL_WORDS && ((bits >> covered) != 0 || k + 1 != tokens.len()) {
+        if t & 0xC0 == 0 {
+            let n = u32::from(t) + 1;
+            if n > total - w {
                 return false;
-            }
-            let mut rest = bits;
-            if let Some(mut p) = span(w, covered) {
-                // The literal's words lie in one section, 4 bytes apart.
-                while rest != 0 {
-                    if rest & 1 == 1 && !word(c, region, starts, p) {
-                        return false;
-                    }
-                    rest >>= 1;
-                    p += 4;
-                }
-            } else {
-                let mut j = 0;
-                while rest != 0 {
-                    if rest & 1 == 1 {
-                        match place(w + j) {
-                            Some(p) if word(c, region, starts, p) => {}
-                            _ => return false,
-                        }
-                    }
-                    rest >>= 1;
-                    j += 1;
-                }
-            }
-            w += covered;
-        } else {
-            let n = u32::from(t & 0x3F) + 1;
-            if n > remaining {
-                return false;
-            }
-            if t & 0x40 != 0 {
-                // A run: consecutive words, 4 bytes apart within a section.
-                let mut x = w;
-                while x < w + n {
-                    let Some(mut p) = place(x) else {
-                        return false;
-                    };
-                    let section_end = if x < fw { fw } else { total };
-                    let stop = (w + n).min(section_end);
-                    while x < stop {
-                        if !word(c, region, starts, p) {
-                            return false;
-                        }
-                        p += 4;
-                        x += 1;
-                    }
-                }
             }
             w += n;
+            continue;
+        }
+        if t & 0x80 != 0 {
+            let at = w as usize;
+            if let Some(a) = flash
+                .get(at..at + 7)
+                .and_then(|a| <&[u32; 7]>::try_from(a).ok())
+            {
+                let bits = u32::from(t);
+                let ok = (bits & 1 == 0 || own.ok(c, a[0]))
+                    && (bits & 2 == 0 || own.ok(c, a[1]))
+                    && (bits & 4 == 0 || own.ok(c, a[2]))
+                    && (bits & 8 == 0 || own.ok(c, a[3]))
+                    && (bits & 16 == 0 || own.ok(c, a[4]))
+                    && (bits & 32 == 0 || own.ok(c, a[5]))
+                    && (bits & 64 == 0 || own.ok(c, a[6]));
+                if !ok {
+                    return false;
+                }
+                w += LITERAL_WORDS;
+                continue;
+            }
+        }
+        match plain_token(c, t, w, k == last, [flash, ram], fw, total) {
+            Some(next) => w = next,
+            None => return false,
         }
     }
     w == total
+}
+
+/// A token of [`pointers_plain`] other than the usual two, at word `w`: the word after it, or
+/// `None` when a word it names is refused (or the token is malformed).
+#[inline(never)]
+fn plain_token(
+    c: &mut Plain<'_>,
+    t: u8,
+    w: u32,
+    last: bool,
+    [flash, ram]: [&[u32]; 2],
+    fw: u32,
+    total: u32,
+) -> Option<u32> {
+    if w >= total {
+        return None;
+    }
+    let remaining = total - w;
+    // Words `from..to` of the numbering, as one slice per section.
+    let pieces = |from: u32, to: u32| {
+        let (a, b) = (from.min(fw) as usize, to.min(fw) as usize);
+        let (x, y) = ((from.max(fw) - fw) as usize, (to.max(fw) - fw) as usize);
+        (flash.get(a..b).unwrap_or(&[]), ram.get(x..y).unwrap_or(&[]))
+    };
+    if t & 0x80 != 0 {
+        let bits = u32::from(t & 0x7F);
+        let covered = remaining.min(LITERAL_WORDS);
+        if covered < LITERAL_WORDS && ((bits >> covered) != 0 || !last) {
+            return None;
+        }
+        let (f, r) = pieces(w, w + covered);
+        let n = f.len() as u32;
+        (c.literal(f, bits & ((1 << n) - 1)) && c.literal(r, bits >> n)).then_some(w + covered)
+    } else {
+        let n = u32::from(t & 0x3F) + 1;
+        if n > remaining {
+            return None;
+        }
+        if t & 0x40 != 0 {
+            let (f, r) = pieces(w, w + n);
+            if !(c.run(f) && c.run(r)) {
+                return None;
+            }
+        }
+        Some(w + n)
+    }
 }
 
 /// Make room for one more entry: double the capacity, but never past `max` entries.
