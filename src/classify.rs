@@ -164,6 +164,21 @@ pub struct KindStats {
     pub merged_bytes: u64,
 }
 
+impl KindStats {
+    /// Count one object of `bytes` frozen bytes, `merged` when it is frozen as an equal
+    /// object's copy.
+    fn count_one(&mut self, bytes: u32, merged: bool) {
+        let bytes = u64::from(bytes);
+        if merged {
+            self.merged += 1;
+            self.merged_bytes += bytes;
+        } else {
+            self.count += 1;
+            self.bytes += bytes;
+        }
+    }
+}
+
 /// An append-only list in fixed chunks: growing it never copies or doubles, so it holds at most
 /// one partly filled chunk more than it needs (a `Vec` can hold twice its length, and three
 /// times while it reallocates — on a nearly full heap that is the difference that matters).
@@ -232,8 +247,13 @@ impl<R: Copy> ChunkList<R> {
     /// The `index`-th entry.
     pub fn get(&self, index: usize) -> Option<R> {
         let (k, at) = if index < Self::RAMP {
-            // Chunk k starts at FIRST * (2^k - 1).
-            let k = (index / Self::FIRST + 1).ilog2() as usize;
+            // Chunk k starts at FIRST * (2^k - 1): k is ilog2(q), counted by comparisons (a
+            // Cortex-M0+ has no count-leading-zeros instruction and calls a routine for it).
+            let q = index / Self::FIRST + 1;
+            let mut k = 0;
+            while k + 1 < Self::RAMP_CHUNKS && q >> (k + 1) != 0 {
+                k += 1;
+            }
             (k, index - Self::FIRST * ((1 << k) - 1))
         } else {
             let rest = index - Self::RAMP;
@@ -407,45 +427,62 @@ pub(crate) struct KindTally {
 impl KindTally {
     /// Entries the kind list grows by, past the count it was made with.
     const KINDS_STEP: usize = 4;
-    /// Distinct kinds [`KindTally::count`] tells apart (on the stack); more are counted as this.
-    const COUNTED: usize = 48;
 
-    /// A tally with room for `kinds` entries.
-    pub fn with_capacity(kinds: usize) -> Self {
-        let mut v = Vec::new();
-        v.reserve_exact(kinds);
-        Self { kinds: v }
-    }
+    /// Distinct (kind, placement) entries [`KindTally::of`] sums on the stack before its
+    /// list is made; more go to the list as they come.
+    const ON_STACK: usize = 32;
 
-    /// How many (kind, placement) entries `objects` make, up to [`KindTally::COUNTED`] (the
-    /// same identity as [`KindTally::add`]: the name's address).
-    pub fn count<M: ObjectModel + ?Sized>(
+    /// The tally of `objects` (each with its placement and whether it is merged), in one pass:
+    /// each object's kind and size are asked once. The first [`KindTally::ON_STACK`] entries
+    /// are summed on the stack and the list is made with room for exactly those there are (a
+    /// list grown as it fills holds the old and the new copy while it moves).
+    pub fn of<M: ObjectModel + ?Sized>(
         vm: &M,
-        objects: impl Iterator<Item = (M::Ref, Placement)>,
-    ) -> usize {
-        let mut seen: [(&'static str, Placement); Self::COUNTED] =
-            [("", Placement::Flash); Self::COUNTED];
+        objects: impl Iterator<Item = (M::Ref, Placement, bool)>,
+    ) -> Self {
+        let empty = KindStats {
+            kind: "",
+            placement: Placement::Flash,
+            count: 0,
+            bytes: 0,
+            merged: 0,
+            merged_bytes: 0,
+        };
+        let mut first: [KindStats; Self::ON_STACK] = core::array::from_fn(|_| empty.clone());
         let mut n = 0;
-        for (obj, placement) in objects {
+        let mut more = Self::default();
+        for (obj, placement, merged) in objects {
             let kind = vm.kind_name(obj);
-            let known = seen[..n]
-                .iter()
-                .any(|&(k, p)| core::ptr::eq(k, kind) && p == placement);
-            if !known {
-                if n == Self::COUNTED {
-                    break;
+            let bytes = vm.frozen_layout(obj).size;
+            // The same identity as `add`: the name's address.
+            let known = first[..n]
+                .iter_mut()
+                .find(|k| core::ptr::eq(k.kind, kind) && k.placement == placement);
+            let k = match known {
+                Some(k) => k,
+                None if n < Self::ON_STACK => {
+                    first[n].kind = kind;
+                    first[n].placement = placement;
+                    n += 1;
+                    &mut first[n - 1]
                 }
-                seen[n] = (kind, placement);
-                n += 1;
-            }
+                None => {
+                    more.add(kind, placement, bytes, merged);
+                    continue;
+                }
+            };
+            k.count_one(bytes, merged);
         }
-        n
+        let mut kinds = Vec::new();
+        kinds.reserve_exact(n + more.kinds.len());
+        kinds.extend(first.into_iter().take(n));
+        kinds.append(&mut more.kinds);
+        Self { kinds }
     }
 
     /// Count one object of `kind` of `bytes` frozen bytes in `placement`, `merged` when it is
     /// frozen as an equal object's copy.
     pub fn add(&mut self, kind: &'static str, placement: Placement, bytes: u32, merged: bool) {
-        let bytes = u64::from(bytes);
         // Kinds are few (a VM has tens): a linear scan beats a map here and stays deterministic.
         // A VM returns the same `&'static str` for a kind, so the address settles it without
         // comparing text for every entry; equal names at two addresses meet in `merge_kinds`.
@@ -473,13 +510,7 @@ impl KindTally {
                 &mut self.kinds[last]
             }
         };
-        if merged {
-            k.merged += 1;
-            k.merged_bytes += bytes;
-        } else {
-            k.count += 1;
-            k.bytes += bytes;
-        }
+        k.count_one(bytes, merged);
     }
 
     /// Merge kind entries whose names are equal text at different addresses (first seen wins).
@@ -508,8 +539,18 @@ impl KindTally {
 mod tests {
     use super::*;
 
-    /// "str" in a static of its own: the same text as the literal, at another address.
-    static OTHER_STR: [u8; 3] = *b"str";
+    #[test]
+    fn chunk_list_get_finds_every_entry() {
+        let mut list = ChunkList::new();
+        for i in 0..2000u32 {
+            list.push(i);
+        }
+        for (i, v) in list.iter().enumerate() {
+            assert_eq!(list.get(i), Some(v));
+            assert_eq!(v as usize, i);
+        }
+        assert_eq!(list.get(2000), None);
+    }
 
     fn stats(kind: &'static str, placement: Placement, count: u32) -> KindStats {
         KindStats {
@@ -525,7 +566,10 @@ mod tests {
     #[test]
     fn equal_kind_names_at_two_addresses_are_merged() {
         // The same text at another address, as a VM built from several crates may return.
-        let other: &'static str = core::str::from_utf8(&OTHER_STR).unwrap();
+        // On the heap, so that no optimiser can merge it with the literal (a static of the same
+        // bytes was merged in release builds).
+        let other: &'static str =
+            alloc::boxed::Box::leak(alloc::string::String::from("str").into_boxed_str());
         assert!(!core::ptr::eq(other, "str"));
         let mut c = KindTally {
             kinds: alloc::vec![

@@ -912,8 +912,8 @@ mod tests {
         let roots = [Root::new(RootKind::MODULE, "m", module)];
         let table = SideTable::new(heap);
         let dedup = Dedup::new(1000, 0);
-        let p =
-            make_hashed::<_, _, H>(heap, &roots, target(), table, None, dedup, None).expect("plan");
+        let p = make_hashed::<_, _, H>(heap, &roots, target(), table, None, dedup, None, None)
+            .expect("plan");
         // Per payload: three strings and the two reachable tuples; two strings and a tuple merge.
         assert_eq!(p.stats().merged, 8 * 3);
         (0..heap.len() as u32)
@@ -967,6 +967,7 @@ mod tests {
             None,
             dedup,
             Some(&mut index),
+            None,
         )
         .expect("plan");
         assert!(index.len() >= 16, "strings and tuples of batch 0 indexed");

@@ -118,17 +118,18 @@ impl<'a> Mounted<'a> {
     }
 
     /// [`Mounted::resolve`] borrowed from the mapped roots tables: no name, path or hash is
-    /// copied, and the lists are reserved once, from the chain's counts of module and source
-    /// roots (the kinds read from the entries alone, before any name is decoded).
+    /// copied, and the lists are reserved once, from the chain's counts of module, source and
+    /// other roots (the kinds read from the entries alone, before any name is decoded).
     pub fn live_roots(&self) -> LiveRoots<'a> {
         let region = self.region;
         let batches = self.index.batches();
-        let (mut modules, mut sources) = (0, 0);
+        let (mut modules, mut sources, mut others) = (0, 0, 0);
         for kind in batches.iter().flat_map(|b| batch_root_kinds(region, b)) {
             match kind {
                 RootKind::MODULE => modules += 1,
                 RootKind::SOURCE => sources += 1,
-                _ => {}
+                RootKind::REMOVED => {}
+                _ => others += 1,
             }
         }
         records::resolve_reserved(
@@ -137,6 +138,7 @@ impl<'a> Mounted<'a> {
                 .flat_map(move |b| batch_roots(region, b).map(move |r| (b.index, r))),
             modules,
             sources,
+            others,
         )
     }
 

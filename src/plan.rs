@@ -50,6 +50,7 @@ use crate::error::{FreezeError, Violation, contract};
 use crate::forward::Forwarded;
 pub use crate::forward::{ForwardingTable, InHeader, SideTable};
 use crate::image::format::align_up;
+use crate::image::write::FlashMaps;
 use crate::model::{InObjectForwarding, LiveHeap, ObjectModel, Placement, Space};
 use crate::relocate;
 pub use crate::relocate::{PlannedObject, Target};
@@ -188,6 +189,8 @@ pub struct Plan<R, T = SideTable> {
     merged: Merged,
     table: T,
     stats: Stats,
+    /// The flash section's maps, made during the traversal (the store's freeze).
+    flash_maps: Option<FlashMaps>,
 }
 
 /// Plan a freeze of everything reachable from `roots`, keeping forwarding in a side table.
@@ -257,13 +260,15 @@ where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    let mut plan = make_untallied(vm, roots, target, table, statics, dedup, earlier)?;
+    let mut plan = make_untallied(vm, roots, target, table, statics, dedup, earlier, None)?;
     plan.tally_kinds(vm);
     Ok(plan)
 }
 
 /// [`make`] without [`Stats::kinds`]: a store's freeze tallies them after the write
-/// ([`Plan::tally_kinds`]), so the list is not live at the freeze's peak.
+/// ([`Plan::tally_kinds`]), so the list is not live at the freeze's peak. With `flash_maps`,
+/// the traversal also makes the flash section's maps ([`FlashMaps`]; not with dedup on).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn make_untallied<M, T>(
     vm: &M,
     roots: &[Root<'_, M::Ref>],
@@ -272,15 +277,45 @@ pub(crate) fn make_untallied<M, T>(
     statics: Option<&[Range<u64>]>,
     dedup: Dedup,
     earlier: Option<&mut (dyn Earlier + '_)>,
+    flash_maps: Option<FlashMaps>,
 ) -> Result<Plan<M::Ref, T>, FreezeError>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
-    make_hashed::<M, T, dedup::Fold>(vm, roots, target, table, statics, dedup, earlier)
+    make_hashed::<M, T, dedup::Fold>(
+        vm, roots, target, table, statics, dedup, earlier, flash_maps,
+    )
+}
+
+/// The traversal's [`traverse::ScanHook`] for [`FlashMaps`]: only the objects the classifier
+/// just sent to the flash section.
+struct MapsHook<'a> {
+    maps: Option<&'a mut FlashMaps>,
+    to_flash: &'a core::cell::Cell<bool>,
+}
+
+impl traverse::ScanHook for MapsHook<'_> {
+    fn object(&mut self, layout: crate::model::FrozenLayout) {
+        if let Some(m) = self.maps.as_deref_mut() {
+            m.entered(self.to_flash.get());
+            m.object(layout);
+        }
+    }
+    fn reference(&mut self, offset: u32) {
+        if let Some(m) = self.maps.as_deref_mut() {
+            m.reference(offset);
+        }
+    }
+    fn scanned(&mut self) {
+        if let Some(m) = self.maps.as_deref_mut() {
+            m.scanned();
+        }
+    }
 }
 
 /// [`make_untallied`] with the content hash `H` (the tests' weak hash).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn make_hashed<M, T, H>(
     vm: &M,
     roots: &[Root<'_, M::Ref>],
@@ -289,6 +324,7 @@ pub(crate) fn make_hashed<M, T, H>(
     statics: Option<&[Range<u64>]>,
     dedup: Dedup,
     earlier: Option<&mut (dyn Earlier + '_)>,
+    flash_maps: Option<FlashMaps>,
 ) -> Result<Plan<M::Ref, T>, FreezeError>
 where
     M: ObjectModel + ?Sized,
@@ -309,14 +345,26 @@ where
         let name = roots.get(root).map_or("?", |r| r.name);
         render_error_path(vm, name, steps)
     };
+    // With dedup, objects merged into another get no address: the maps would be off.
+    let mut flash_maps = flash_maps.filter(|_| !dedup.is_on());
+    let to_flash = core::cell::Cell::new(false);
     let traversal = traverse::traverse(
         vm,
         &mut table,
         roots.iter().map(|r| (!r.if_reached).then_some(r.target)),
-        |root, path| classified.enter(vm, root, roots[root].name, path),
+        |root, path| {
+            let before = classified.flash.len();
+            classified.enter(vm, root, roots[root].name, path)?;
+            to_flash.set(classified.flash.len() > before);
+            Ok(())
+        },
         &mut unentered,
         statics,
         &render,
+        &mut MapsHook {
+            maps: flash_maps.as_mut(),
+            to_flash: &to_flash,
+        },
     );
     let mut merged = Merged::default();
     let result = traversal.and_then(|traversed| {
@@ -379,11 +427,14 @@ where
     let objects = (classified.flash.len() + classified.ram.len()) as u32 - merged.count;
     // The worklist is freed before the table's forwarding array is allocated, but count both:
     // a peak that is an upper bound is the honest number to report (the dedup stage's too).
+    // Maps made for other addresses than the plan's are not kept.
+    let flash_maps = flash_maps.filter(|m| m.flash_len() == Some(flash_bytes));
     let working_bytes = worklist_bytes
         + kept_bytes(&classified, roots)
         + unentered.capacity() * size_of::<M::Ref>()
         + table.heap_bytes()
-        + merged.peak_bytes;
+        + merged.peak_bytes
+        + flash_maps.as_ref().map_or(0, FlashMaps::heap_bytes);
     // Counted above at their planning peak; freed here before the write.
     classified.shrink();
     Ok(Plan {
@@ -418,6 +469,7 @@ where
         tree: classified.tree,
         merged,
         table,
+        flash_maps,
     })
 }
 
@@ -435,6 +487,26 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
         &self.stats
     }
 
+    /// The flash section's maps made while planning, if the plan was asked for them and they
+    /// match its addresses (taken: the measuring pass consumes them).
+    pub(crate) fn take_flash_maps(&mut self) -> Option<FlashMaps> {
+        self.flash_maps.take()
+    }
+
+    /// [`Plan::objects`] of the RAM section only.
+    pub(crate) fn ram_section_objects<'a, M>(&'a self, vm: &'a M) -> Objects<'a, M, T>
+    where
+        M: ObjectModel<Ref = R> + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        Objects {
+            plan: self,
+            vm,
+            next: self.flash.len(),
+            end: self.target.ram_base,
+        }
+    }
+
     /// The stats, the rest of the plan dropped (no copy of the per-kind list).
     /// The roots, moved out (a store's freeze hands their names on instead of copying them).
     pub(crate) fn take_roots(&mut self) -> Vec<PlanRoot<R>> {
@@ -447,19 +519,11 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
     where
         M: ObjectModel<Ref = R> + ?Sized,
     {
-        let all = || {
-            let flash = self.flash.iter().map(|o| (o, Placement::Flash));
-            flash.chain(self.ram.iter().map(|o| (o, Placement::Ram)))
-        };
-        // Room for exactly the entries there will be, counted first: a list grown as it fills
-        // holds the old and the new copy while it moves.
-        let mut tally = KindTally::with_capacity(KindTally::count(vm, all()));
-        let flash_len = self.flash.len();
-        for (i, (obj, placement)) in all().enumerate() {
-            let size = vm.frozen_layout(obj).size;
-            let merged = i < flash_len && self.merged.contains(i);
-            tally.add(vm.kind_name(obj), placement, size, merged);
-        }
+        let merged = &self.merged;
+        let flash =
+            (self.flash.iter().enumerate()).map(|(i, o)| (o, Placement::Flash, merged.contains(i)));
+        let ram = self.ram.iter().map(|o| (o, Placement::Ram, false));
+        let mut tally = KindTally::of(vm, flash.chain(ram));
         tally.merge_kinds();
         // Counted with the plan's own memory, as when the classifier kept the list (in a
         // store's freeze it is made after the write, off the batch's peak).
@@ -629,6 +693,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
             &mut Vec::new(),
             None,
             &|_, _| String::new(),
+            &mut (),
         );
         found.unwrap_or_default()
     }

@@ -112,6 +112,29 @@ pub(crate) fn check_kept<M: ObjectModel + ?Sized>(
 /// Renders the path to an object from the root index and the steps.
 pub(crate) type RenderPath<'a, R> = dyn Fn(usize, &[Step<R>]) -> String + 'a;
 
+/// Told what the traversal's scans find: each entered object's layout, then its reference slots
+/// (checked, in the VM's scan order), then that the scan is done. Entered objects are scanned in
+/// the order they are entered, which is the order the plan gives their addresses in each section
+/// (the store's freeze builds the flash section's maps here, without a walk of its own).
+pub(crate) trait ScanHook {
+    /// An object was entered; its scan follows.
+    fn object(&mut self, layout: FrozenLayout);
+    /// One of its reference slots (`Slot::target` set), at byte `offset`.
+    fn reference(&mut self, offset: u32);
+    /// Its scan is complete.
+    fn scanned(&mut self);
+}
+
+/// No hook.
+impl ScanHook for () {
+    #[inline]
+    fn object(&mut self, _: FrozenLayout) {}
+    #[inline]
+    fn reference(&mut self, _: u32) {}
+    #[inline]
+    fn scanned(&mut self) {}
+}
+
 /// What a traversal found.
 pub(crate) struct Traversed {
     /// Heap objects entered.
@@ -127,7 +150,8 @@ pub(crate) struct Traversed {
 /// the one `enter` refused) are appended to `unentered`, so the caller can release every mark.
 /// A contract error gets the path to the object concerned from `render(root_index, path)`.
 /// With `statics`, a pointer to a static object outside them is a contract error.
-pub(crate) fn traverse<M, T>(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn traverse<M, T, H>(
     vm: &M,
     table: &mut T,
     roots: impl Iterator<Item = Option<M::Ref>>,
@@ -135,10 +159,12 @@ pub(crate) fn traverse<M, T>(
     unentered: &mut Vec<M::Ref>,
     statics: Option<&[Range<u64>]>,
     render: &RenderPath<'_, M::Ref>,
+    hook: &mut H,
 ) -> Result<Traversed, FreezeError>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
+    H: ScanHook,
 {
     let mut work: Vec<Work<M::Ref>> = Vec::new();
     let mut path: Vec<Step<M::Ref>> = Vec::new();
@@ -181,7 +207,9 @@ where
                 current = None;
                 work.push(Work::Exit);
                 let first_child = work.len();
-                let size = checked_layout(vm, step.obj)?.size;
+                let layout = checked_layout(vm, step.obj)?;
+                let size = layout.size;
+                hook.object(layout);
                 let mut index = 0u32;
                 vm.scan(step.obj, &mut |slot: Slot<M::Ref>| {
                     let this = index;
@@ -194,6 +222,7 @@ where
                         return;
                     }
                     let Some(target) = slot.target else { return };
+                    hook.reference(slot.offset);
                     let to = Step {
                         obj: target,
                         slot: this,
@@ -217,6 +246,7 @@ where
                 if let Some(e) = pending.take() {
                     return Err(e);
                 }
+                hook.scanned();
                 // Children were pushed in slot order; reverse so the first slot is entered first.
                 work[first_child..].reverse();
             }

@@ -216,6 +216,22 @@ where
     T: ForwardingTable<M>,
     V: Visit,
 {
+    walk_from(plan, vm, v, None).await
+}
+
+/// [`walk`], or with `resume` (the flash section's maps made while the plan traversed the
+/// objects: [`FlashMaps`]) the RAM section's objects only, the maps continued from there.
+async fn walk_from<M, T, V>(
+    plan: &Plan<M::Ref, T>,
+    vm: &M,
+    v: &mut V,
+    resume: Option<Resume>,
+) -> Result<Pass, ImageError>
+where
+    M: ObjectModel + ?Sized,
+    T: ForwardingTable<M>,
+    V: Visit,
+{
     let rb = u64::from(M::ENCODING.width());
     // Reference words are 4 or 8 bytes: divisions by the width are shifts (a Cortex-M0+ has no
     // divide instruction, and calls a routine for every 64-bit one).
@@ -226,7 +242,7 @@ where
     let mut crc_ram = CRC.digest();
     // FNV-1a over the word indices: a consistency check between passes, not an integrity code.
     // 32-bit: one multiply instruction on a Cortex-M0+ (a 64-bit one is a routine call).
-    let mut refs = 0x811c_9dc5u32;
+    let mut refs = FNV_START;
     let mut scratch: Vec<u8> = Vec::new();
     let mut ref_bits: Vec<u8> = Vec::new();
     let mut enc = PointerMapEncoder::new();
@@ -239,7 +255,20 @@ where
     let (mut n_flash, mut n_ram) = (0u32, 0u32);
     let (mut flash_len, mut ram_len) = (0u64, 0u64);
     let zeros = [0u8; 64];
-    for obj in plan.objects(vm) {
+    let objects = match resume {
+        Some(r) => {
+            enc = r.enc;
+            refs = r.refs;
+            next_word = r.next_word;
+            ptrmap_len = r.ptrmap_len;
+            objmap_len = r.objmap_len;
+            n_flash = r.flash_objects;
+            flash_len = r.flash_len;
+            plan.ram_section_objects(vm)
+        }
+        None => plan.objects(vm),
+    };
+    for obj in objects {
         let obj: PlannedObject<M::Ref> = obj?;
         if obj.placement != section {
             section = obj.placement;
@@ -301,36 +330,20 @@ where
                 return Err(ImageError::UnalignedReference { address });
             }
             let first_word = word_base + u64::from(offset32 >> rb_shift);
-            // A byte of the bitset at a time: its eight words go to the pointer map together
-            // (one shift of the encoder's queue, not one per reference word), and bytes without
-            // a reference cost a test.
-            for (i, &byte) in ref_bits.iter().enumerate() {
-                if byte == 0 {
-                    continue;
-                }
-                let w0 = first_word + (i * 8) as u64;
-                let gap = w0.checked_sub(next_word).ok_or(ImageError::Inconsistent {
-                    what: "reference words out of order",
-                })?;
-                let mut bits = byte;
-                while bits != 0 {
-                    let w = w0 + u64::from(low_bit(bits));
-                    bits &= bits - 1;
-                    refs = (refs ^ w as u32).wrapping_mul(0x0100_0193);
-                }
-                // The object's words in this byte (its last byte may cover fewer than eight;
-                // the bits past them are 0).
-                let n = (words - i * 8).min(8) as u32;
-                if V::NEEDS == Needs::Refs {
-                    let mut out = |b| {
-                        ptrmap_len += 1;
-                        v.pointer_map(b);
-                    };
-                    enc.push_zeros(gap, &mut out);
-                    enc.push_bits(byte, n, &mut out);
-                }
-                next_word = w0 + u64::from(n);
-            }
+            let mut out = |b| {
+                ptrmap_len += 1;
+                v.pointer_map(b);
+            };
+            let enc = (V::NEEDS == Needs::Refs).then_some(&mut enc);
+            map_refs(
+                &ref_bits,
+                words,
+                first_word,
+                &mut next_word,
+                &mut refs,
+                enc,
+                &mut out,
+            )?;
             if V::NEEDS == Needs::Bytes {
                 if V::CRCS {
                     crc.update(&scratch);
@@ -377,6 +390,230 @@ where
         ptrmap_len,
         objmap_len,
     })
+}
+
+/// The FNV-1a offset basis of [`Pass::refs`].
+const FNV_START: u32 = 0x811c_9dc5;
+
+/// One object's reference words into the pointer map: `ref_bits` has a bit per word of the
+/// object (`words` of them), the first at map word `first_word`; `next_word` is the first word
+/// the map has not covered yet, `refs` the digest of the reference words' indices. Without an
+/// encoder only the digest and `next_word` advance (the writing pass).
+fn map_refs(
+    ref_bits: &[u8],
+    words: usize,
+    first_word: u64,
+    next_word: &mut u64,
+    refs: &mut u32,
+    mut enc: Option<&mut PointerMapEncoder>,
+    out: &mut dyn FnMut(u8),
+) -> Result<(), ImageError> {
+    // A byte of the bitset at a time: its eight words go to the pointer map together (one
+    // shift of the encoder's queue, not one per reference word), and bytes without a reference
+    // cost a test.
+    for (i, &byte) in ref_bits.iter().enumerate() {
+        if byte == 0 {
+            continue;
+        }
+        let w0 = first_word + (i * 8) as u64;
+        let gap = w0.checked_sub(*next_word).ok_or(ImageError::Inconsistent {
+            what: "reference words out of order",
+        })?;
+        let mut bits = byte;
+        while bits != 0 {
+            let w = w0 + u64::from(low_bit(bits));
+            bits &= bits - 1;
+            // FNV-1a over the word indices: a consistency check between passes, not an
+            // integrity code. 32-bit: one multiply instruction on a Cortex-M0+.
+            *refs = (*refs ^ w as u32).wrapping_mul(0x0100_0193);
+        }
+        // The object's words in this byte (its last byte may cover fewer than eight; the bits
+        // past them are 0).
+        let n = (words - i * 8).min(8) as u32;
+        if let Some(enc) = enc.as_deref_mut() {
+            enc.push_zeros(gap, out);
+            enc.push_bits(byte, n, out);
+        }
+        *next_word = w0 + u64::from(n);
+    }
+    Ok(())
+}
+
+/// Where a measuring walk resumes at the RAM section: the state the flash section left.
+struct Resume {
+    enc: PointerMapEncoder,
+    refs: u32,
+    next_word: u64,
+    ptrmap_len: u64,
+    objmap_len: u64,
+    flash_objects: u32,
+    flash_len: u64,
+}
+
+/// The flash section's pointer map and object map, made while the plan traverses the objects
+/// (the store's freeze, dedup off): the traversal enters the objects in the order the plan
+/// places them in each section, and scans each right after entering it, so its scans see the
+/// flash section's objects in address order, with the layouts their addresses come from. The
+/// measuring pass then walks only the RAM section's objects (for the seed, none or a few)
+/// instead of every object. The same bytes as a full measuring walk: the same encoder, fed
+/// the same words in the same order ([`map_refs`]); the stream still checks the digest of the
+/// reference words and the section lengths against what it writes, and the plan's assigned
+/// flash length must equal the one computed here, else the maps are not used.
+#[derive(Debug)]
+pub(crate) struct FlashMaps {
+    /// Reference word width, and its log2.
+    rb: u32,
+    rb_shift: u32,
+    granule: u32,
+    enc: PointerMapEncoder,
+    cache: MapCache,
+    refs: u32,
+    next_word: u64,
+    ptrmap_len: u64,
+    objmap_len: u64,
+    objects: u32,
+    /// End of the flash section so far (offset from its base).
+    end: u64,
+    /// The object being scanned: its offset, size, pad before it, reference bitset, and
+    /// whether it goes to flash.
+    offset: u64,
+    size: u32,
+    pad: u32,
+    ref_bits: Vec<u8>,
+    current: bool,
+    /// Still exact (else the measuring walk walks every object, as without these maps).
+    valid: bool,
+}
+
+impl FlashMaps {
+    /// Maps for a VM with reference words of `encoding`.
+    pub(crate) fn new(encoding: &crate::model::RefEncoding) -> Self {
+        let rb = encoding.width();
+        Self {
+            rb,
+            rb_shift: rb.trailing_zeros(),
+            granule: encoding.granule(),
+            enc: PointerMapEncoder::new(),
+            cache: MapCache::new(),
+            refs: FNV_START,
+            next_word: 0,
+            ptrmap_len: 0,
+            objmap_len: 0,
+            objects: 0,
+            end: 0,
+            offset: 0,
+            size: 0,
+            pad: 0,
+            ref_bits: Vec::new(),
+            current: false,
+            valid: true,
+        }
+    }
+
+    /// The next object entered goes to the flash section (`true`) or not.
+    pub(crate) fn entered(&mut self, to_flash: bool) {
+        self.current = to_flash && self.valid;
+    }
+
+    /// No longer usable (the plan skips objects: dedup; or the addresses differ).
+    pub(crate) fn invalidate(&mut self) {
+        self.valid = false;
+        self.current = false;
+        self.cache = MapCache::default();
+        self.ref_bits = Vec::new();
+    }
+
+    /// The flash section's length the maps were made for, if they are usable.
+    pub(crate) fn flash_len(&self) -> Option<u64> {
+        (self.valid && self.cache.full).then_some(self.end)
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.cache.pointer_map.capacity()
+            + self.cache.object_map.capacity()
+            + self.ref_bits.capacity()
+    }
+
+    fn fail(&mut self) {
+        self.invalidate();
+    }
+
+    /// Reference words of `size` bytes (rounded up), by a shift: the width is a field here,
+    /// and a Cortex-M0+ divides by a routine call.
+    fn words(&self, size: u32) -> usize {
+        let s = self.rb_shift;
+        ((size >> s) + u32::from(size & ((1 << s) - 1) != 0)) as usize
+    }
+}
+
+impl crate::traverse::ScanHook for FlashMaps {
+    fn object(&mut self, layout: crate::model::FrozenLayout) {
+        if !self.current {
+            return;
+        }
+        let align = u64::from(layout.align.max(self.granule));
+        let Some(offset) = align_up(self.end, align) else {
+            return self.fail();
+        };
+        let (Ok(pad), Ok(_)) = (u32::try_from(offset - self.end), u32::try_from(offset)) else {
+            return self.fail();
+        };
+        self.offset = offset;
+        self.size = layout.size;
+        self.pad = pad;
+        let words = self.words(layout.size);
+        self.ref_bits.clear();
+        self.ref_bits.resize(words.div_ceil(8), 0);
+    }
+
+    fn reference(&mut self, r: u32) {
+        if !self.current {
+            return;
+        }
+        let rb_shift = self.rb_shift;
+        if (self.offset as u32).wrapping_add(r) & (self.rb - 1) != 0 {
+            // The writer reports this (`ImageError::UnalignedReference`) when it walks.
+            return self.fail();
+        }
+        if let Some(byte) = self.ref_bits.get_mut((r >> rb_shift) as usize / 8) {
+            *byte |= 1 << ((r >> rb_shift) % 8);
+        }
+    }
+
+    fn scanned(&mut self) {
+        if !self.current {
+            return;
+        }
+        self.current = false;
+        let words = self.words(self.size);
+        let first_word = self.offset >> self.rb_shift;
+        let cache = &mut self.cache;
+        let ptrmap_len = &mut self.ptrmap_len;
+        let mut out = |b| {
+            *ptrmap_len += 1;
+            MapCache::keep(&mut cache.pointer_map, b, &mut cache.full);
+        };
+        let mapped = map_refs(
+            &self.ref_bits,
+            words,
+            first_word,
+            &mut self.next_word,
+            &mut self.refs,
+            Some(&mut self.enc),
+            &mut out,
+        );
+        let objmap_len = &mut self.objmap_len;
+        put_object(self.size, self.pad, &mut |b| {
+            *objmap_len += 1;
+            MapCache::keep(&mut cache.object_map, b, &mut cache.full);
+        });
+        self.objects += 1;
+        self.end = self.offset + u64::from(self.size);
+        if mapped.is_err() || !cache.full {
+            self.fail();
+        }
+    }
 }
 
 /// Write the roots table (entries, then names) to `out`; returns its length.
@@ -502,22 +739,39 @@ where
     T: ForwardingTable<M>,
 {
     // Nothing in a measuring walk waits: it completes on its first poll.
-    crate::store::device::block_on(measure_batch(plan, vm, params, None))
+    crate::store::device::block_on(measure_batch(plan, vm, params, None, None))
 }
 
 /// [`measure`], keeping the maps in `cache` for [`stream_to`].
+/// With `flash` (the flash section's maps, made while the plan traversed), only the RAM
+/// section's objects are walked.
 pub(crate) fn measure_keeping<M, T>(
     plan: &Plan<M::Ref, T>,
     vm: &M,
     params: &BatchParams<'_>,
     cache: &mut MapCache,
+    flash: Option<FlashMaps>,
 ) -> Result<BatchHeader, ImageError>
 where
     M: ObjectModel + ?Sized,
     T: ForwardingTable<M>,
 {
     *cache = MapCache::new();
-    crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache)))
+    let resume = flash
+        .filter(|m| m.flash_len() == Some(plan.stats().flash_bytes) && m.rb == M::ENCODING.width())
+        .map(|m| {
+            *cache = m.cache;
+            Resume {
+                enc: m.enc,
+                refs: m.refs,
+                next_word: m.next_word,
+                ptrmap_len: m.ptrmap_len,
+                objmap_len: m.objmap_len,
+                flash_objects: m.objects,
+                flash_len: m.end,
+            }
+        });
+    crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache), resume))
 }
 
 async fn measure_batch<M, T>(
@@ -525,6 +779,7 @@ async fn measure_batch<M, T>(
     vm: &M,
     params: &BatchParams<'_>,
     mut cache: Option<&mut MapCache>,
+    resume: Option<Resume>,
 ) -> Result<BatchHeader, ImageError>
 where
     M: ObjectModel + ?Sized,
@@ -541,12 +796,13 @@ where
         return Err(ImageError::TargetMismatch { expected, found });
     }
     let roots_len = roots_table(plan, vm, &mut |_| {})?;
-    let pass = walk(
+    let pass = walk_from(
         plan,
         vm,
         &mut Sizes {
             cache: cache.as_deref_mut(),
         },
+        resume,
     )
     .await?;
     if let Some(c) = cache {

@@ -20,7 +20,9 @@ use crate::image::read::{
     Bytes, ChainIndex, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
     extend_chain, header_at, validate,
 };
-use crate::image::write::{BatchParams, MapCache, Sink, StreamError, measure_keeping, stream_to};
+use crate::image::write::{
+    BatchParams, FlashMaps, MapCache, Sink, StreamError, measure_keeping, stream_to,
+};
 use crate::model::{LiveHeap, ObjectModel};
 use crate::plan::{self, Plan, Root};
 use crate::relocate::Target;
@@ -371,7 +373,21 @@ impl<'a, D: Device> Chain<'a, D> {
         M: ObjectModel + ?Sized,
         T: ForwardingTable<M>,
     {
-        let r = self.append_inner(plan, vm).await;
+        self.append_measured(plan, vm, None).await
+    }
+
+    /// [`Chain::append`] with the flash section's maps made while `plan` was made.
+    async fn append_measured<M, T>(
+        &mut self,
+        plan: &Plan<M::Ref, T>,
+        vm: &M,
+        flash_maps: Option<FlashMaps>,
+    ) -> Result<Appended, StoreError<D::Error>>
+    where
+        M: ObjectModel + ?Sized,
+        T: ForwardingTable<M>,
+    {
+        let r = self.append_inner(plan, vm, flash_maps).await;
         if r.is_err() && self.state.is_none() {
             self.state = Self::scan(&mut self.flash, &self.cfg, true).ok();
         }
@@ -382,6 +398,7 @@ impl<'a, D: Device> Chain<'a, D> {
         &mut self,
         plan: &Plan<M::Ref, T>,
         vm: &M,
+        flash_maps: Option<FlashMaps>,
     ) -> Result<Appended, StoreError<D::Error>>
     where
         M: ObjectModel + ?Sized,
@@ -402,7 +419,7 @@ impl<'a, D: Device> Chain<'a, D> {
             return Err(StoreError::StalePlan);
         }
         let mut maps = MapCache::default();
-        let header = measure_keeping(plan, vm, &params, &mut maps)?;
+        let header = measure_keeping(plan, vm, &params, &mut maps, flash_maps)?;
         let next = params.batch_offset;
         let span = header.span.get();
         let available = self.free_after(next);
@@ -525,16 +542,18 @@ impl<'a, D: Device> Chain<'a, D> {
     where
         M: ObjectModel + ?Sized,
     {
-        let mut plan = self.plan_untallied(vm, roots)?;
+        let mut plan = self.plan_untallied(vm, roots, false)?;
         plan.tally_kinds(vm);
         Ok(plan)
     }
 
-    /// [`Chain::plan`] without the per-kind stats ([`Plan::tally_kinds`] makes them).
+    /// [`Chain::plan`] without the per-kind stats ([`Plan::tally_kinds`] makes them); with
+    /// `flash_maps`, the traversal also makes the flash section's maps for the measuring pass.
     fn plan_untallied<M>(
         &mut self,
         vm: &M,
         roots: &[Root<'_, M::Ref>],
+        flash_maps: bool,
     ) -> Result<Plan<M::Ref, SideTable>, StoreError<D::Error>>
     where
         M: ObjectModel + ?Sized,
@@ -574,6 +593,7 @@ impl<'a, D: Device> Chain<'a, D> {
             Some(cfg.statics),
             cfg.dedup,
             earlier.as_mut().map(|e| e as &mut dyn Earlier),
+            flash_maps.then(|| FlashMaps::new(&M::ENCODING)),
         );
         if let Some(e) = earlier.as_mut().and_then(|e| e.take_error()) {
             return Err(e);
@@ -596,9 +616,11 @@ impl<'a, D: Device> Chain<'a, D> {
             return Err(StoreError::RamArea { expected, given });
         }
         // The per-kind stats are tallied last, when the forwarding table is freed: not live at
-        // the freeze's peak.
-        let mut plan = self.plan_untallied(&*vm, roots)?;
-        let batch = self.append(&plan, &*vm).await?;
+        // the freeze's peak. The flash section's maps are made as the plan traverses (no walk
+        // of their own).
+        let mut plan = self.plan_untallied(&*vm, roots, true)?;
+        let flash_maps = plan.take_flash_maps();
+        let batch = self.append_measured(&plan, &*vm, flash_maps).await?;
         // The new RAM section, from the flash just read back and validated.
         let at = (batch.ram.start - self.cfg.layout.ram_address) as usize;
         let len = (batch.ram_initial.end - batch.ram_initial.start) as usize;

@@ -39,7 +39,7 @@ use crate::image::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CommitRecord, ContentCrcs, FLAG_STAGED, FORMAT_VERSION,
     HEADER_LEN, SECTION_ALIGN, align_up,
 };
-use crate::image::read::{Bytes, ChainIndex, ObjectEvent, Reader, validate};
+use crate::image::read::{Bytes, ChainIndex, Mapped, ObjectEvent, Reader, validate};
 use crate::image::write::{BatchParams, StreamError, measure, stream_to};
 use crate::image::{Image, ImageRoot};
 use crate::model::{
@@ -366,6 +366,34 @@ pub(super) fn staged_at<B: Bytes>(r: &B, s: u32) -> Option<(u32, bool)> {
         CommitRecord::read_from_bytes(&cb).is_ok_and(|rec| rec.commits(&h))
     };
     Some((span, committed))
+}
+
+/// Whether `region` (the image region's bytes as the CPU reads them, from its first byte)
+/// may hold a compaction for [`Store::recover`](super::Store::recover) to finish: whether
+/// any multiple of `erase_size` in it starts with the header of a staged compaction copy
+/// whose commit record is valid (of any firmware). Reads one header, and one commit record
+/// per such header, per sector: on the RP2040's 1 MiB region about 1 % of what opening the
+/// store reads.
+///
+/// `false` proves that `recover` on this region finishes nothing: it moves a staged copy
+/// only from a sector start after the chain where this same check holds
+/// (`docs/image-format.md`, "Compaction"). A boot whose mount found nothing can then skip the
+/// recovery and leave the store unopened until its first write.
+pub fn staged_copy_present(region: &[u8], erase_size: u32) -> bool {
+    staged_in(&Mapped(region), erase_size)
+}
+
+/// Whether a committed staged copy's header starts at any multiple of `erase` in `r`: the
+/// sector starts `classify` (`super::chain`) checks after the chain, and those before it.
+fn staged_in<B: Bytes>(r: &B, erase: u32) -> bool {
+    let step = erase.max(1) as usize;
+    (0..r.region_len()).step_by(step).any(|s| {
+        // Its magic first: an erased or body sector is passed on four bytes, not a header
+        // copied and decoded (`staged_at` checks the magic again with the rest).
+        let mut magic = [0u8; 4];
+        r.read(s, &mut magic);
+        magic == BATCH_MAGIC && staged_at(r, s).is_some_and(|(_, committed)| committed)
+    })
 }
 
 fn staged_header<B: Bytes>(r: &B, s: u32) -> Option<BatchHeader> {

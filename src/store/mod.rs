@@ -115,7 +115,7 @@ pub(crate) mod device;
 mod lifecycle;
 pub mod records;
 
-pub use lifecycle::{Compacted, Info, ModuleInfo};
+pub use lifecycle::{Compacted, Info, ModuleInfo, staged_copy_present};
 
 use chain::Chain;
 use device::{Blocking, block_on};

@@ -152,7 +152,24 @@ pub fn firmware_id<F: FlashImage>(vm: &Vm<F>) -> String {
     // A build-time suffix (`MINIVM_FIRMWARE_ID_SUFFIX`, empty by default) stands in for a
     // firmware update in the e2e tests: the same code, another id, so the old image is refused.
     let suffix = option_env!("MINIVM_FIRMWARE_ID_SUFFIX").unwrap_or("");
-    format!("minivm-{FROZEN_LAYOUTS}-{crc:08x}{suffix}")
+    // `minivm-{FROZEN_LAYOUTS}-{crc:08x}{suffix}`, written out: `format!` costs ten times
+    // as much on the Cortex-M0+ (every boot's mount computes it).
+    let mut id = String::with_capacity(7 + 10 + 1 + 8 + suffix.len());
+    id.push_str("minivm-");
+    let digits = FROZEN_LAYOUTS.checked_ilog10().unwrap_or(0);
+    for k in (0..=digits).rev() {
+        id.push(char::from(
+            b'0' + (FROZEN_LAYOUTS / 10u32.pow(k) % 10) as u8,
+        ));
+    }
+    id.push('-');
+    for k in (0..8).rev() {
+        id.push(char::from(
+            b"0123456789abcdef"[(crc >> (4 * k)) as usize & 0xF],
+        ));
+    }
+    id.push_str(suffix);
+    id
 }
 
 pub(crate) fn layout(fw: &[u8]) -> Layout<'_> {
@@ -178,6 +195,11 @@ pub struct Freezing<'v, F: FlashImage> {
     running: bool,
     /// The first marked object the plan reached.
     reached_running: core::cell::Cell<Option<u32>>,
+    /// The last object whose frozen size was computed, and that size: the library asks for an
+    /// object's layout and then scans it (traversal, classification, each write pass), and the
+    /// scan of a type without a values hook needs the same size. Valid while the VM is only
+    /// read: every `&mut` access (`DerefMut`, the live fix-up) forgets it.
+    last_size: core::cell::Cell<Option<(u32, u32)>>,
 }
 
 impl<'v, F: FlashImage> Freezing<'v, F> {
@@ -193,6 +215,7 @@ impl<'v, F: FlashImage> Freezing<'v, F> {
             pools,
             running,
             reached_running: core::cell::Cell::new(None),
+            last_size: core::cell::Cell::new(None),
         }
     }
 
@@ -213,11 +236,18 @@ impl<'v, F: FlashImage> Freezing<'v, F> {
 
     /// Byte size of the frozen copy of heap object `obj`, a multiple of 4.
     fn frozen_size(&self, obj: u32) -> u32 {
+        if let Some((at, size)) = self.last_size.get()
+            && at == obj
+        {
+            return size;
+        }
         let hdr = self.mem.read_u32(obj);
-        match self.pool_by_header(obj, hdr) {
+        let size = match self.pool_by_header(obj, hdr) {
             Some(c) => self.pool_frozen_size(Value(obj), c).div_ceil(4) * 4,
             None => self.vm.frozen_size_of(obj, hdr),
-        }
+        };
+        self.last_size.set(Some((obj, size)));
+        size
     }
 }
 
@@ -230,6 +260,8 @@ impl<F: FlashImage> core::ops::Deref for Freezing<'_, F> {
 
 impl<F: FlashImage> core::ops::DerefMut for Freezing<'_, F> {
     fn deref_mut(&mut self) -> &mut Vm<F> {
+        // The VM may change: a size computed before is no longer known to hold.
+        self.last_size.set(None);
         self.vm
     }
 }
@@ -303,7 +335,8 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
                     ..
                 }),
             ) => values(self, v),
-            (None, Some(f)) => ((f.size)(self, v).div_ceil(4), 0),
+            // The size the layout just computed (`frozen_size_of`: the hook's, rounded up).
+            (None, Some(_)) => (self.frozen_size(obj) / 4, 0),
             (None, None) => (size / 4, 0),
         };
         // The words from the arena's bytes when they are all there (a heap object's are), one
@@ -407,6 +440,8 @@ impl<F: FlashImage> ObjectModel for Freezing<'_, F> {
 
 impl<F: FlashImage> LiveHeap for Freezing<'_, F> {
     fn rewrite_live_refs(&mut self, forward: &mut Forward<'_, Self>) {
+        // The heap changes from here on (`Freezing::last_size`).
+        self.last_size.set(None);
         // Roots held by the VM itself.
         let mut fields = self.root_fields();
         for f in fields.iter_mut() {
@@ -832,6 +867,17 @@ impl<F: FreezeFlash> Freezer<F> for FlashFreezer {
     }
 
     fn recover(&mut self, vm: &mut Vm<F>) -> Result<bool, String> {
+        // Without the mount's state (it found nothing), opening the store would read every
+        // sector of the region; a header per sector says whether there is a staged copy to
+        // move at all (`staged_copy_present`: if not, `recover` would finish nothing). The
+        // store then reads the region at its first write.
+        let image = vm.mem.flash.image();
+        if self.state.is_none()
+            && image.len() == IMAGE_LEN as usize
+            && !flashfreeze::store::staged_copy_present(image, F::ERASE_SIZE as u32)
+        {
+            return Ok(false);
+        }
         Self::with_store(vm, &mut self.state, |store| store.recover())
     }
 
@@ -1045,16 +1091,40 @@ fn freeze_batch<F: FreezeFlash>(
 pub struct MountInfo {
     /// Committed batches mounted.
     pub batches: usize,
-    /// Module names registered in `sys.modules`.
-    pub modules: Vec<String>,
+    /// The module names registered in `sys.modules`, back to back (one allocation for all of
+    /// them), and where each ends: [`MountInfo::modules`] lists them.
+    names: String,
+    ends: Vec<u32>,
     /// The frozen RAM range in use.
     pub ram: Range<u64>,
+}
+
+impl MountInfo {
+    /// The module names registered in `sys.modules`, in chain order of their live roots.
+    pub fn modules(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = core::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(s, e)| self.names.get(s as usize..e as usize).unwrap_or(""))
+    }
+
+    /// [`MountInfo::modules`] joined by `sep`, as a boot line prints them.
+    pub fn modules_joined(&self, sep: &str) -> String {
+        let mut s = String::with_capacity(self.names.len() + self.ends.len() * sep.len());
+        for (i, m) in self.modules().enumerate() {
+            if i > 0 {
+                s.push_str(sep);
+            }
+            s.push_str(m);
+        }
+        s
+    }
 }
 
 impl<F: FlashImage> Vm<F> {
     /// Whether qstr `id`'s text is `name`: a fixed qstr, else in the frozen pools' `spans`
     /// ([`Vm::pool_spans`]), else wherever [`Vm::qstr_text`] finds it.
-    fn module_qstr_is(&self, spans: &[(u32, u32, Value)], id: u32, name: &str) -> bool {
+    fn module_qstr_is(&self, spans: &crate::qstr::PoolSpans, id: u32, name: &str) -> bool {
         let text = match crate::qstr::fixed_str(&self.fw, id) {
             Some(s) => Some(s.as_bytes()),
             None => self.spans_text(spans, id).or_else(|| self.qstr_text(id)),
@@ -1073,9 +1143,12 @@ impl<F: FlashImage> Vm<F> {
             ));
         }
         let fw = firmware_id(self);
-        let statics = statics_ranges(self);
+        // `statics_ranges`, on the stack.
+        let start = STATICS_BASE as u64;
+        let statics = start..start + self.mem.statics.len() as u64;
+        let statics = core::slice::from_ref(&statics);
         let cfg = ReadConfig::new(layout(fw.as_bytes()), ENCODING)
-            .with_statics(&statics)
+            .with_statics(statics)
             .with_crc(self.mem.flash.crc_engine());
         let region = self.mem.flash.image();
         let mounted = match flashfreeze::mount::mount(region, &cfg, &mut self.mem.ram) {
@@ -1114,21 +1187,26 @@ impl<F: FlashImage> Vm<F> {
             let n = self.wv(pool, 3).as_int() as u32;
             self.next_qstr = first + n;
         }
-        // The frozen pools' id ranges, read once for all the modules' name qstrs.
+        // The frozen pools' id ranges, read once for all the modules' name qstrs (on the stack).
         let spans = self.pool_spans(self.qpool);
-        let mut modules: Vec<String> = Vec::with_capacity(resolved.modules.len());
-        let mut sources = Vec::with_capacity(resolved.modules.len());
-        // (key, module) per live module; `Err(name)` for a key still to be interned (after
-        // the resolution's borrow of the image ends).
-        let mut entries: Vec<(Result<Value, String>, Value)> =
+        // The source records share one text; the names are one string.
+        let sources = crate::lifecycle::FrozenSource::mounted(
+            resolved
+                .modules
+                .iter()
+                .filter_map(|m| m.source.map(|(path, hash)| (m.name, path, hash))),
+        );
+        let names_len = resolved.modules.iter().map(|m| m.name.len()).sum();
+        let mut names = String::with_capacity(names_len);
+        // (end of its name in `names`, key, module) per live module; the key is `None` while
+        // it is still to be interned from its name (after the resolution's borrow of the
+        // image ends). The list becomes `MountInfo`'s ends of names, in place.
+        let mut entries: Vec<(u32, Option<Value>, Value)> =
             Vec::with_capacity(resolved.modules.len());
-        // The live modules, in chain order of their live roots (a superseding root's place).
+        // The live modules, in chain order of their live roots (a superseding root's place);
+        // their names are unique (a later root of a name supersedes the earlier one).
         for m in &resolved.modules {
             let (name, addr) = (m.name, m.address);
-            if let Some((path, hash)) = m.source {
-                // One allocation for its name, path and hash.
-                sources.push(crate::lifecycle::FrozenSource::new(name, path, hash, false));
-            }
             // A frozen module holds its name's qstr (word 1): the key, with no search of
             // the qstr pools' strings (its text is found by id in the pools' ranges read
             // above). Anything else is interned by its text, as it always was.
@@ -1137,15 +1215,8 @@ impl<F: FlashImage> Vm<F> {
             let named = self.kind(mo) == Some(Kind::MODULE)
                 && own.is_qstr()
                 && self.module_qstr_is(&spans, own.as_qstr(), name);
-            let key = if named {
-                Ok(own)
-            } else {
-                Err(String::from(name))
-            };
-            entries.push((key, mo));
-            if !modules.iter().any(|n| n == name) {
-                modules.push(String::from(name));
-            }
+            names.push_str(name);
+            entries.push((names.len() as u32, named.then_some(own), mo));
         }
         drop(resolved);
         // The mount's index moves into the store's state (no copy of it).
@@ -1155,15 +1226,21 @@ impl<F: FlashImage> Vm<F> {
             // The usual boot mounts first: the freezer attached next takes it.
             None => self.mount_state = Some(state),
         }
-        for (key, mo) in entries {
-            let key = match key {
-                Ok(k) => k,
-                Err(name) => self
+        // The keys still to intern (a module whose own name qstr is not its root's name).
+        let mut start = 0;
+        for (end, key, _) in entries.iter_mut() {
+            if key.is_none() {
+                let name = names.get(start..*end as usize).unwrap_or("");
+                let k = self
                     .intern(name.as_bytes())
-                    .map_err(|_| String::from("out of memory"))?,
-            };
-            let _ = self.dict_store(self.modules, key, mo);
+                    .map_err(|_| String::from("out of memory"))?;
+                *key = Some(k);
+            }
+            start = *end as usize;
         }
+        let pairs = entries.iter().filter_map(|&(_, k, mo)| Some((k?, mo)));
+        let _ = self.dict_store_distinct(self.modules, pairs, entries.len() as u32);
+        let ends = entries.into_iter().map(|(end, _, _)| end).collect();
         self.lifecycle.sources = sources;
         // The copy-on-write objects: found at their first write, in their batch's object map
         // (no pass over the objects at mount).
@@ -1172,7 +1249,8 @@ impl<F: FlashImage> Vm<F> {
         self.young.clear();
         Ok(MountInfo {
             batches,
-            modules,
+            names,
+            ends,
             ram: info_ram,
         })
     }

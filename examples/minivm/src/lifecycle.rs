@@ -19,6 +19,7 @@
 //! new batch's root supersedes the old one at the next mount.
 
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -62,13 +63,14 @@ impl Stale {
     }
 }
 
-/// A frozen module's source record, as mounted: its name, source path and hash in one
-/// allocation (`name path hash` back to back; one `String` per record, not three).
+/// A frozen module's source record, as mounted: its name, source path and hash as three cuts of
+/// one text. The records a mount reads share one text (one allocation for all of them, see
+/// [`FrozenSource::mounted`]); a record made at a freeze has its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrozenSource {
-    text: String,
-    /// Where the path and the hash start in `text`.
-    cuts: (usize, usize),
+    text: Rc<String>,
+    /// Where the name, path and hash start in `text`, and where the hash ends.
+    cuts: [usize; 4],
     /// Whether an import already checked it this boot.
     pub checked: bool,
 }
@@ -77,31 +79,68 @@ impl FrozenSource {
     /// The record of module `name`, frozen from `path` with content hash `hash`.
     pub fn new(name: &str, path: &str, hash: &str, checked: bool) -> Self {
         let mut text = String::with_capacity(name.len() + path.len() + hash.len());
-        text.push_str(name);
-        text.push_str(path);
-        text.push_str(hash);
-        let cuts = (name.len(), name.len() + path.len());
+        let cuts = push_record(&mut text, name, path, hash);
         FrozenSource {
-            text,
+            text: Rc::new(text),
             cuts,
             checked,
         }
     }
 
+    /// The records of `(name, path, hash)` triples, unchecked, sharing one text: what a mount
+    /// reads, in three allocations whatever their number (the text, its `Rc` and the list).
+    pub fn mounted<'r>(
+        records: impl Iterator<Item = (&'r str, &'r str, &'r str)> + Clone,
+    ) -> Vec<Self> {
+        let (mut n, mut len) = (0, 0);
+        for (name, path, hash) in records.clone() {
+            n += 1;
+            len += name.len() + path.len() + hash.len();
+        }
+        let mut text = String::with_capacity(len);
+        for (name, path, hash) in records.clone() {
+            push_record(&mut text, name, path, hash);
+        }
+        let text = Rc::new(text);
+        let mut list = Vec::with_capacity(n);
+        let mut at = 0;
+        for (name, path, hash) in records {
+            let (p, h) = (at + name.len(), at + name.len() + path.len());
+            let end = h + hash.len();
+            list.push(FrozenSource {
+                text: Rc::clone(&text),
+                cuts: [at, p, h, end],
+                checked: false,
+            });
+            at = end;
+        }
+        list
+    }
+
     /// Module name.
     pub fn name(&self) -> &str {
-        self.text.get(..self.cuts.0).unwrap_or("")
+        self.text.get(self.cuts[0]..self.cuts[1]).unwrap_or("")
     }
 
     /// Source path it was frozen from.
     pub fn path(&self) -> &str {
-        self.text.get(self.cuts.0..self.cuts.1).unwrap_or("")
+        self.text.get(self.cuts[1]..self.cuts[2]).unwrap_or("")
     }
 
     /// `sha256:` and the hex digest of the bytes it was frozen from.
     pub fn hash(&self) -> &str {
-        self.text.get(self.cuts.1..).unwrap_or("")
+        self.text.get(self.cuts[2]..self.cuts[3]).unwrap_or("")
     }
+}
+
+/// Appends a record's parts to `text`; returns its cuts.
+fn push_record(text: &mut String, name: &str, path: &str, hash: &str) -> [usize; 4] {
+    let start = text.len();
+    text.push_str(name);
+    text.push_str(path);
+    text.push_str(hash);
+    let (p, h) = (start + name.len(), start + name.len() + path.len());
+    [start, p, h, text.len()]
 }
 
 /// The VM's lifecycle state (a field of [`Vm`]).

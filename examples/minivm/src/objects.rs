@@ -297,6 +297,50 @@ impl<F: FlashImage> Vm<F> {
         self.set_w(d, 1, Value::small(n as i32 + 1).0)
     }
 
+    /// Stores `pairs` (`n` of them, the table's size if `d` is empty) into dict `d`, whose
+    /// keys the caller promises are qstrs of distinct texts (minivm's mount: one per module
+    /// name, and the names are unique). Into an empty heap dict the table is sized once and
+    /// the pairs are written in order with no search, as [`Vm::dict_store`] of each would
+    /// leave them; into any other dict, and for a key that is no qstr, each pair goes through
+    /// [`Vm::dict_store`].
+    pub fn dict_store_distinct(
+        &mut self,
+        d: Value,
+        pairs: impl IntoIterator<Item = (Value, Value)>,
+        n: u32,
+    ) -> R<()> {
+        let mut pairs = pairs.into_iter();
+        let empty =
+            self.kind(d) == Some(Kind::DICT) && self.mem.is_writable(d.0) && self.dict_len(d) == 0;
+        if empty {
+            let t = self.wv(d, 2);
+            let t = if self.aux(t) / 2 < n {
+                let tk = self.kind(t).unwrap_or(Kind::ARRAY);
+                let nt = self.new_array_of(tk, 2 * n)?;
+                self.set_w(d, 2, nt.0)?;
+                nt
+            } else {
+                t
+            };
+            let cap = self.aux(t) / 2;
+            let mut len = 0;
+            while len < cap {
+                let Some((k, v)) = pairs.next() else { break };
+                if !k.is_qstr() {
+                    // This one and the rest are searched for.
+                    self.set_w(d, 1, Value::small(len as i32).0)?;
+                    self.dict_store(d, k, v)?;
+                    return pairs.try_for_each(|(k, v)| self.dict_store(d, k, v));
+                }
+                self.set_w(t, 1 + 2 * len, k.0)?;
+                self.set_w(t, 2 + 2 * len, v.0)?;
+                len += 1;
+            }
+            self.set_w(d, 1, Value::small(len as i32).0)?;
+        }
+        pairs.try_for_each(|(k, v)| self.dict_store(d, k, v))
+    }
+
     /// Removes `key`; returns its value.
     pub fn dict_remove(&mut self, d: Value, key: Value) -> R<Option<Value>> {
         let Some(i) = self.dict_find(d, key)? else {

@@ -267,18 +267,24 @@ pub struct FixedIndex {
 impl FixedIndex {
     /// The index of `texts`.
     pub fn new<'a>(texts: impl Iterator<Item = &'a [u8]> + Clone) -> FixedIndex {
-        let bucket = |t: &[u8]| hash(t) as usize & (BUCKETS - 1);
+        Self::of_hashes(texts.map(hash))
+    }
+
+    /// The index of the texts whose [`hash`]es `hashes` gives, in order (each hash taken
+    /// once by the caller, who may need them again).
+    pub fn of_hashes(hashes: impl Iterator<Item = u32> + Clone) -> FixedIndex {
+        let bucket = |h: u32| h as usize & (BUCKETS - 1);
         let mut starts = alloc::vec![0u16; BUCKETS + 1];
-        for t in texts.clone() {
-            starts[bucket(t) + 1] += 1;
+        for h in hashes.clone() {
+            starts[bucket(h) + 1] += 1;
         }
         for b in 0..BUCKETS {
             starts[b + 1] += starts[b];
         }
         let mut fill = starts.clone();
         let mut entries = alloc::vec![0u16; starts[BUCKETS] as usize];
-        for (i, t) in texts.enumerate() {
-            let b = bucket(t);
+        for (i, h) in hashes.enumerate() {
+            let b = bucket(h);
             entries[fill[b] as usize] = i as u16;
             fill[b] += 1;
         }
@@ -287,7 +293,12 @@ impl FixedIndex {
 
     /// The indices in `s`'s bucket, ascending (`text(i) == s` tells which match).
     pub fn candidates(&self, s: &[u8]) -> &[u16] {
-        let b = hash(s) as usize & (BUCKETS - 1);
+        self.candidates_of(hash(s))
+    }
+
+    /// [`FixedIndex::candidates`] of a text whose [`hash`] is `h`.
+    pub fn candidates_of(&self, h: u32) -> &[u16] {
+        let b = h as usize & (BUCKETS - 1);
         match (self.starts.get(b), self.starts.get(b + 1)) {
             (Some(&a), Some(&e)) => self.entries.get(a as usize..e as usize).unwrap_or(&[]),
             _ => &[],
@@ -313,6 +324,59 @@ pub fn fixed_str<'a>(fw: &'a [&'a str], id: u32) -> Option<&'a str> {
 
 /// The dynamic qstr pools: a chain of pool objects (heap pools first, then the frozen ones),
 /// each holding the strings interned after the previous pool filled up.
+/// A qstr pool chain's id ranges ([`Vm::pool_spans`]): on the stack, no allocation.
+#[derive(Clone, Debug)]
+pub struct PoolSpans {
+    /// (first id, count, pool address, header word) per pool, in chain order.
+    spans: [(u32, u32, u32, u32); PoolSpans::MAX],
+    len: usize,
+}
+
+impl PoolSpans {
+    /// Pools read at most (the seed app's image has 21; a longer chain's older pools are
+    /// found by [`Vm::qstr_text`]).
+    pub const MAX: usize = 32;
+
+    /// Pools read.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no pool was read.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Number of strings of the qstr pool with header `hdr` and stated count `stated` (word 3):
+/// never more than its layout has room for.
+fn pool_len_of(hdr: u32, stated: Value) -> u32 {
+    let n = stated.as_int().max(0) as u32;
+    if is_compact(hdr) {
+        // n + 1 offsets after the 4 words.
+        let room = object_size(hdr)
+            .unwrap_or(0)
+            .saturating_sub(4 * QPOOL_HDR_WORDS)
+            / 2;
+        n.min(room.saturating_sub(1))
+    } else {
+        n.min(hdr >> 8)
+    }
+}
+
+/// Entry `i`'s text in `obj`, the bytes of a compact qstr pool of `n` strings: read in place,
+/// inside the object whatever its offsets say.
+fn compact_text(obj: &[u8], n: usize, i: usize) -> Option<&[u8]> {
+    let offsets = 4 * QPOOL_HDR_WORDS as usize;
+    let off = |k: usize| {
+        let b = obj.get(offsets + 2 * k..offsets + 2 * k + 2)?;
+        Some(usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let (start, end) = (off(i)?, off(i + 1)?);
+    let texts = offsets + pool_offsets_bytes(n as u32) as usize;
+    obj.get(texts + start..texts.checked_add(end)?)
+}
+
 impl<F: FlashImage> Vm<F> {
     /// The qstr value of a firmware/static name, interning it if needed. A small cache keyed
     /// by the text's address spares the table scan for the names the runtime asks for on hot
@@ -414,18 +478,7 @@ impl<F: FlashImage> Vm<F> {
 
     /// Number of strings in qstr pool `p` (never more than its layout has room for).
     pub fn pool_len(&self, p: Value) -> u32 {
-        let n = self.wv(p, 3).as_int().max(0) as u32;
-        let hdr = self.w(p, 0);
-        if is_compact(hdr) {
-            // n + 1 offsets after the 4 words.
-            let room = object_size(hdr)
-                .unwrap_or(0)
-                .saturating_sub(4 * QPOOL_HDR_WORDS)
-                / 2;
-            n.min(room.saturating_sub(1))
-        } else {
-            n.min(self.aux(p))
-        }
+        pool_len_of(self.w(p, 0), self.wv(p, 3))
     }
 
     /// The text of entry `i` of qstr pool `p` (heap layout: a Str per entry; compact frozen
@@ -437,17 +490,9 @@ impl<F: FlashImage> Vm<F> {
         if !is_compact(self.w(p, 0)) {
             return self.str_obj_bytes(self.wv(p, QPOOL_HDR_WORDS + i));
         }
-        // The pool is one object: read it in place, and stay inside it whatever the offsets say.
         let n = self.pool_len(p) as usize;
         let obj = self.mem.bytes(p.0, object_size(self.w(p, 0))?)?;
-        let offsets = 4 * QPOOL_HDR_WORDS as usize;
-        let off = |k: usize| {
-            let b = obj.get(offsets + 2 * k..offsets + 2 * k + 2)?;
-            Some(usize::from(u16::from_le_bytes([b[0], b[1]])))
-        };
-        let (start, end) = (off(i as usize)?, off(i as usize + 1)?);
-        let texts = offsets + pool_offsets_bytes(n as u32) as usize;
-        obj.get(texts + start..texts.checked_add(end)?)
+        compact_text(obj, n, i as usize)
     }
 
     /// Interns `s`.
@@ -517,29 +562,50 @@ impl<F: FlashImage> Vm<F> {
             .find_map(|pool| self.chain_text(pool, id))
     }
 
-    /// The pool chain starting at `pool`, as (first id, count, pool) per pool in chain order:
-    /// read once, so that many lookups ([`Vm::spans_text`]) walk no chain. Bounded (a chain
-    /// longer than 4,096 pools is cut there: [`Vm::spans_text`]'s caller falls back to
-    /// [`Vm::qstr_text`] for an id it does not find).
-    pub fn pool_spans(&self, pool: Value) -> Vec<(u32, u32, Value)> {
-        let mut spans = Vec::new();
+    /// The pool chain starting at `pool`, as (first id, count, pool, header) per pool in chain
+    /// order: read once, each pool's four header words in place, so that many lookups
+    /// ([`Vm::spans_text`]) walk no chain and allocate nothing. Bounded by [`PoolSpans::MAX`]
+    /// pools ([`Vm::spans_text`]'s caller falls back to [`Vm::qstr_text`] for an id it does
+    /// not find).
+    pub fn pool_spans(&self, pool: Value) -> PoolSpans {
+        let mut spans = PoolSpans {
+            spans: [(0, 0, 0, 0); PoolSpans::MAX],
+            len: 0,
+        };
         let mut p = pool;
-        while p.is_ptr() && spans.len() < 4096 {
-            let first = self.wv(p, 2).as_int() as u32;
-            let stated = self.wv(p, 3).as_int().max(0) as u32;
-            spans.push((first, stated.min(self.pool_len(p)), p));
-            p = self.wv(p, 1);
+        while p.is_ptr() && spans.len < PoolSpans::MAX {
+            let Some(h) = self.mem.bytes(p.0, 4 * QPOOL_HDR_WORDS) else {
+                break;
+            };
+            let w = |k: usize| crate::mem::word_at(&h[4 * k..4 * k + 4]);
+            let hdr = w(0);
+            let first = Value(w(2)).as_int() as u32;
+            let n = pool_len_of(hdr, Value(w(3)));
+            spans.spans[spans.len] = (first, n, p.0, hdr);
+            spans.len += 1;
+            p = Value(w(1));
         }
         spans
     }
 
     /// The text of qstr `id` in the pools of `spans` ([`Vm::pool_spans`]): the first that numbers
-    /// it, as [`Vm::qstr_text`] finds it in that chain (`?` for an unreadable entry).
-    pub fn spans_text(&self, spans: &[(u32, u32, Value)], id: u32) -> Option<&[u8]> {
-        let &(first, _, p) = spans
+    /// it, as [`Vm::qstr_text`] finds it in that chain (`?` for an unreadable entry). A compact
+    /// (frozen) pool's text is read from its bytes with the header `spans` kept.
+    pub fn spans_text(&self, spans: &PoolSpans, id: u32) -> Option<&[u8]> {
+        let &(first, n, p, hdr) = spans
+            .spans
+            .get(..spans.len)?
             .iter()
-            .find(|&&(first, n, _)| id >= first && id - first < n)?;
-        Some(self.pool_text(p, id - first).unwrap_or(b"?"))
+            .find(|&&(first, n, _, _)| id >= first && id - first < n)?;
+        let i = (id - first) as usize;
+        let text = if is_compact(hdr) {
+            object_size(hdr)
+                .and_then(|size| self.mem.bytes(p, size))
+                .and_then(|obj| compact_text(obj, n as usize, i))
+        } else {
+            self.pool_text(Value(p), i as u32)
+        };
+        Some(text.unwrap_or(b"?"))
     }
 
     /// The text of qstr `id` in the pool chain starting at `pool` (`?` for an entry whose

@@ -29,6 +29,13 @@ use crate::vm::Vm;
 impl<F: FlashImage> Vm<F> {
     fn s_alloc(&mut self, words: &[u32]) -> u32 {
         let a = STATICS_BASE + self.mem.statics.len() as u32;
+        // One copy of all the words (a 4-byte copy per word was a fifth of the Pico's cold
+        // boot, a ROM `memcpy` call each); the statics are little-endian words.
+        #[cfg(target_endian = "little")]
+        self.mem
+            .statics
+            .extend_from_slice(zerocopy::IntoBytes::as_bytes(words));
+        #[cfg(not(target_endian = "little"))]
         for w in words {
             self.mem.statics.extend_from_slice(&w.to_le_bytes());
         }
@@ -268,10 +275,31 @@ impl<F: FlashImage> Vm<F> {
     /// The firmware qstr names of a registry: every name it defines, then its extra names and
     /// the core's, each once (the static qstrs of the format excluded). Their order is their
     /// id order.
-    pub(crate) fn firmware_names(reg: &crate::slots::Builtins<F>) -> Vec<&'static str> {
+    pub(crate) fn firmware_names(
+        reg: &crate::slots::Builtins<F>,
+    ) -> (Vec<&'static str>, crate::qstr::FixedIndex) {
         // Every candidate in order (the static names first), then each kept unless an earlier
         // one has its text: a bucket index makes that linear, not quadratic.
-        let mut cand: Vec<&'static str> = crate::qstr::STATIC.to_vec();
+        // Counted first: one allocation (growing it by doubling cost a tenth of the Pico's
+        // cold boot in its allocator's reallocations).
+        let types: usize = reg
+            .types
+            .iter()
+            .map(|t| 1 + t.methods.len() + t.names.len())
+            .sum();
+        let modules: usize = core::iter::once(&reg.builtins)
+            .chain(reg.modules.iter())
+            .map(|m| 1 + m.aliases.len() + m.functions.len() + m.constants.len() + m.names.len())
+            .sum();
+        let total = crate::qstr::STATIC.len()
+            + types
+            + reg.exceptions.len()
+            + reg.exception_methods.len()
+            + modules
+            + reg.names.len()
+            + crate::qstr::CORE_NAMES.len();
+        let mut cand: Vec<&'static str> = Vec::with_capacity(total);
+        cand.extend_from_slice(&crate::qstr::STATIC);
         for t in reg.types {
             cand.push(t.name);
             cand.extend(t.methods.iter().map(|m| m.name));
@@ -290,18 +318,32 @@ impl<F: FlashImage> Vm<F> {
         }
         cand.extend_from_slice(reg.names);
         cand.extend_from_slice(crate::qstr::CORE_NAMES);
-        let index = crate::qstr::FixedIndex::new(cand.iter().map(|s| s.as_bytes()));
+        // Each candidate hashed once, for both indexes.
+        let hashes: Vec<u32> = cand
+            .iter()
+            .map(|s| crate::qstr::hash(s.as_bytes()))
+            .collect();
+        let index = crate::qstr::FixedIndex::of_hashes(hashes.iter().copied());
         let first = |i: usize| {
             let s = cand[i].as_bytes();
             index
-                .candidates(s)
+                .candidates_of(hashes[i])
                 .iter()
                 .find(|&&j| cand[j as usize].as_bytes() == s)
                 .is_none_or(|&j| j as usize == i)
         };
-        (crate::qstr::STATIC.len()..cand.len())
-            .filter(|&i| first(i))
-            .map(|i| cand[i])
-            .collect()
+        let n_static = crate::qstr::STATIC.len();
+        let mut kept = Vec::with_capacity(cand.len() - n_static);
+        kept.extend((n_static..cand.len()).filter(|&i| first(i)));
+        let mut names = Vec::with_capacity(kept.len());
+        names.extend(kept.iter().map(|&i| cand[i]));
+        // The index of the static names and these (`qstr::fixed_index`), from the same hashes.
+        let fixed = crate::qstr::FixedIndex::of_hashes(
+            hashes[..n_static]
+                .iter()
+                .copied()
+                .chain(kept.iter().map(|&i| hashes[i])),
+        );
+        (names, fixed)
     }
 }

@@ -329,9 +329,9 @@ impl<F: FlashImage> Vm<F> {
     /// A fresh VM on the heap `buffers` (wiped first): a soft reboot hands the old VM's buffers on,
     /// taken with [`Memory::take_buffers`].
     pub fn on_heap(flash: F, buffers: HeapBuffers, registry: &'static Builtins<F>) -> Vm<F> {
-        let fw = Self::firmware_names(registry);
+        // The names and their index (what `qstr::fixed_index(&fw)` builds), hashed once.
+        let (fw, fixed_index) = Self::firmware_names(registry);
         let first_dyn = qstr::N_STATIC + 1 + fw.len() as u32;
-        let fixed_index = qstr::fixed_index(&fw);
         let mut vm = Vm {
             mem: Memory::with_buffers(flash, buffers),
             registry,

@@ -353,3 +353,70 @@ fn bundled_sources_hash_at_build_time_and_a_shadowing_file_is_stale() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A compaction cut at each of its flash mutations: the next boot (mount, then the freezer's
+/// attach, which recovers a cut move only when a sector starts with a committed staged copy)
+/// runs both modules from flash, from the old image or the compacted one. A boot whose mount
+/// found nothing is one with a move to finish: it finishes it and mounts.
+#[test]
+fn a_compaction_cut_anywhere_boots_with_both_modules() {
+    let d = dir("cut");
+    std::fs::write(d.join("a.mpy"), V1).unwrap();
+    std::fs::write(d.join("b.mpy"), B).unwrap();
+    let mut vm = boot(SimChip::erased(), &d);
+    run(&mut vm, "import freeze");
+    run(&mut vm, "import a");
+    run(&mut vm, "import b");
+    run(&mut vm, "freeze.import_modules('a', 'b')");
+    let before = vm.mem.flash.0.as_bytes().to_vec();
+    // The mutations a whole compaction makes.
+    let mut vm = boot(SimChip::from_bytes(&before), &d);
+    run(&mut vm, "import freeze");
+    let m0 = vm.mem.flash.0.counters().mutations();
+    let out = fails(&mut vm, "freeze.compact()");
+    assert!(out.contains("compacted 2 batches into 1"), "{out}");
+    let ops = vm.mem.flash.0.counters().mutations() - m0;
+    assert!(ops > 4, "{ops} mutations");
+    let (mut old, mut new, mut recovered) = (0, 0, 0);
+    for i in 0..ops {
+        let mut vm = boot(SimChip::from_bytes(&before), &d);
+        run(&mut vm, "import freeze");
+        vm.mem.flash.0.arm_power_cut(i, 0);
+        let _ = vm.exec_line("freeze.compact()");
+        vm.take_output();
+        let mut chip = SimChip::from_bytes(vm.mem.flash.0.as_bytes());
+        chip.0.reboot();
+        let mut vm = Vm::new(chip, minivm::memmap::HEAP_DEFAULT);
+        let mounted = vm.mount_frozen().ok().map(|m| m.batches);
+        let after = minivm::freeze::FlashFreezer::attach(&mut vm).map(|m| m.map(|m| m.batches));
+        vm.sources.push(Box::new(minivm::sources::Bundled));
+        let batches = match (mounted, after) {
+            (Some(n), None) => n,
+            (None, Some(Ok(n))) => {
+                recovered += 1;
+                n
+            }
+            other => panic!("cut at mutation {i}: mount and recovery {other:?}"),
+        };
+        match batches {
+            2 => old += 1,
+            1 => new += 1,
+            n => panic!("cut at mutation {i}: {n} batches"),
+        }
+        run(&mut vm, "import freeze");
+        run(&mut vm, "import a");
+        run(&mut vm, "import b");
+        assert_eq!(
+            run(&mut vm, "freeze.isfrozen(a.bump)"),
+            "True\n",
+            "cut at {i}"
+        );
+        assert_eq!(run(&mut vm, "freeze.isfrozen(b)"), "True\n", "cut at {i}");
+        assert_eq!(run(&mut vm, "a.bump()"), "1\n", "cut at {i}");
+    }
+    assert!(
+        old > 0 && new > 0 && recovered > 0,
+        "old {old} new {new} recovered {recovered}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

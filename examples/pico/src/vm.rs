@@ -116,7 +116,7 @@ pub fn boot(
             "image: mounted {} batches in {} us: {}; RAM section {:#x}..{:#x}",
             m.batches,
             mount_us,
-            m.modules.join(", "),
+            m.modules_joined(", "),
             m.ram.start,
             m.ram.end
         ),

@@ -67,7 +67,7 @@ impl Boot {
             Ok(info) if self.verbose => eprintln!(
                 "minivm: mounted {} batches: {}",
                 info.batches,
-                info.modules.join(", ")
+                info.modules_joined(", ")
             ),
             Err(e) if self.verbose => eprintln!("minivm: no frozen image mounted: {e}"),
             _ => {}
