@@ -160,3 +160,59 @@ fn a_root_name_offset_near_u32_max_is_refused_without_a_panic() {
         })
     );
 }
+
+/// A region whose sectors after a valid batch all hold crafted headers that chain by the
+/// counted fields alone (magic, region offset, index, span) and claim sections of 4 GiB: the
+/// mount's reservation from that count stays within the index's bounds, and the same batch
+/// mounts as without them.
+#[test]
+fn crafted_headers_reserve_within_the_bounds_and_mount_nothing_more() {
+    use flashfreeze::unstable::format::{BatchHeader, HEADER_LEN};
+    use zerocopy::FromBytes;
+    const SECTORS: u32 = 16;
+    let mut heap = TestHeap::<4>::new();
+    let a = random_graph(&mut heap, &mut Rng(5), 20);
+    let clean = frozen_region(
+        &heap,
+        &[&[Root::new(RootKind::MODULE, "a", a[0])]],
+        SECTORS * 4096,
+    );
+    let (m, _) = mount_region(&clean, 4);
+    let m = m.expect("mount");
+    let (batches, clean_heap) = (m.batches().len(), m.heap_bytes());
+    let span = m.batches()[0].span;
+    let mut region = clean.clone();
+    let mut at = span;
+    while at < SECTORS * 4096 {
+        let header: Vec<u8> = clean[..HEADER_LEN].to_vec();
+        let dst = &mut region[at as usize..at as usize + HEADER_LEN];
+        dst.copy_from_slice(&header);
+        let (h, _) = BatchHeader::mut_from_prefix(dst).unwrap();
+        h.batch_offset.set(at);
+        h.batch_index.set(at / 4096);
+        h.span.set(4096);
+        h.flash.len.set(u32::MAX);
+        h.ram.len.set(u32::MAX);
+        at += 4096;
+    }
+    let (m, _) = mount_region(&region, 4);
+    let m = m.expect("mount");
+    assert_eq!(
+        m.batches().len(),
+        batches,
+        "the crafted headers mount nothing"
+    );
+    // The index's bound for this region: one entry per sector, the checkpoints, and the
+    // bitmaps of starts (a bit per 4 bytes of region, a word more per section) with the list of
+    // their chunks.
+    let (len, max_batches) = (SECTORS as usize * 4096, SECTORS as usize);
+    let bound = max_batches * flashfreeze::image::BatchInfo::HEAP_BYTES
+        + (len / 512 + 2 * max_batches) * 8
+        + (len / 128 + 2 * max_batches) * 4
+        + 4 * core::mem::size_of::<Vec<u32>>();
+    assert!(
+        m.heap_bytes() <= bound,
+        "{} heap bytes, bound {bound} (clean {clean_heap})",
+        m.heap_bytes()
+    );
+}

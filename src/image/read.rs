@@ -2187,7 +2187,8 @@ impl Plain<'_> {
     /// their bitmaps cannot tell ([`check_target`] then searches the chain).
     #[inline(never)]
     fn earlier(&self, v: u32) -> Option<bool> {
-        let (_, before) = self.index.batches.split_last()?;
+        let (last, before) = self.index.batches.split_last()?;
+        let first = self.index.batches.first()?;
         for b in before.iter().rev().take(EARLIER_SCAN) {
             // Every batch's sections lie inside `chain_lo..` below 4 GiB (`pointers_mapped`
             // checked it): their bounds are exact as u32.
@@ -2198,6 +2199,12 @@ impl Plain<'_> {
             let (s, rel) = if let Some(rel) = inside(&b.flash) {
                 (0, rel)
             } else if let Some(rel) = inside(&b.ram) {
+                // `check_target` looks in every batch's flash section before any RAM one: a
+                // RAM target is decided here only outside them all (a layout may make the
+                // frozen RAM area overlap the region's addresses).
+                if inside(&(first.flash.start..last.flash.end)).is_some() {
+                    return None;
+                }
                 (1, rel)
             } else {
                 continue;
@@ -3123,6 +3130,83 @@ mod tests {
             v.push(0);
         }
         assert_eq!(v.capacity(), 10, "growth stops at the bound");
+    }
+
+    /// A validated batch of sections `flash` and `ram` (absolute) with bitmaps `bits`.
+    fn batch(index: u32, flash: Range<u64>, ram: Range<u64>, bits: [u32; 3]) -> BatchInfo {
+        BatchInfo {
+            index,
+            offset: 0,
+            span: 0,
+            header_crc: 0,
+            flash,
+            ram,
+            objects: (0, 0),
+            ram_initial: 0..0,
+            roots: 0..0,
+            root_count: 0,
+            records: [0; 3],
+            cps: [0; 3],
+            bits,
+        }
+    }
+
+    #[test]
+    fn the_earlier_batch_scan_decides_as_check_target_does() {
+        // A layout whose RAM area overlaps the flash region's addresses (nothing refuses it):
+        // batch 1's RAM section lies over batch 0's flash section. `check_target` looks in
+        // every batch's flash before any RAM, so the scan from the most recent batch must not
+        // decide by batch 1's RAM.
+        let mut index = ChainIndex::default();
+        let s0 = index.starts.alloc(1, usize::MAX).unwrap();
+        let s1 = index.starts.alloc(2, usize::MAX).unwrap();
+        let s2 = index.starts.alloc(1, usize::MAX).unwrap();
+        index.batches = alloc::vec![
+            batch(0, 0x1000..0x1080, 0x1000..0x1000, [s0, s0 + 1, s0 + 1]),
+            batch(1, 0x1100..0x1180, 0x1000..0x1080, [s1, s1 + 1, s1 + 2]),
+            batch(2, 0x1200..0x1280, 0x1080..0x1080, [s2, s2 + 1, s2 + 1]),
+        ];
+        // Objects start at batch 0's flash 0x1000, batch 1's RAM 0x1040.
+        *index.starts.get_mut(s0).unwrap() |= 1;
+        *index.starts.get_mut(s1 + 1).unwrap() |= 1 << (0x40 / START_GRAIN);
+        let layout = Layout::new(0x1000 - HEADER_LEN as u64, 4096, 0x1000, 0x80, b"");
+        let cfg = ReadConfig::new(layout, RefEncoding::ADDRESS_32);
+        let region = [0u8; 0];
+        let mut lookup = SliceCursor {
+            bytes: &region,
+            base: 0,
+            pos: 0,
+            end: 0,
+        };
+        let plain = Plain {
+            flash_lo: 0x1200,
+            flash_len: 0x80,
+            starts: &[],
+            ram_bits: 0,
+            ram_lo: 0x1080,
+            ram_len: 0,
+            chain_lo: 0x1000,
+            chain_len: 0x280,
+            index: &index,
+            cfg: &cfg,
+            lookup: SliceCursor {
+                bytes: &region,
+                base: 0,
+                pos: 0,
+                end: 0,
+            },
+        };
+        for v in [0x1040u32, 0x1000, 0x1044, 0x1100] {
+            let general = check_target(u64::from(v), &index, &cfg, &mut lookup).is_ok();
+            // The scan may leave the decision to `check_target`, never decide otherwise.
+            if let Some(fast) = plain.earlier(v) {
+                assert_eq!(fast, general, "target {v:#x}");
+            }
+        }
+        assert_eq!(
+            check_target(0x1040, &index, &cfg, &mut lookup),
+            Err(PointerFault::NotObjectStart)
+        );
     }
 
     #[test]
