@@ -58,8 +58,8 @@ use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligne
 use super::Layout;
 use super::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
 use super::format::{
-    BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, FIRMWARE_ID_MAX,
-    FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_LEN, Input, LITERAL_WORDS, MapError,
+    BATCH_MAGIC, BatchHeader, COMMIT_LEN, COMMIT_MAGIC, CRC, CommitRecord, ContentCrcs,
+    FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_LEN, Input, LITERAL_WORDS, MapError,
     ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section,
     SectionRef, SliceInput, align_up,
 };
@@ -1486,7 +1486,7 @@ impl ChainIndex {
     /// Room, made once, for the batches the headers of a mapped region chain (and their
     /// bitmaps of starts): growing the arrays batch by batch costs an allocation, and a copy,
     /// per batch at every boot. The headers are only counted here (magic, region offset, index,
-    /// span: no CRC), so a torn or crafted chain can only make the room too large or too small,
+    /// span, a commit magic where the commit record goes: no CRC), so a crafted chain can only make the room too large or too small,
     /// within the index's bounds; validation still grows what it needs, and a reservation that
     /// fails is not an error.
     fn reserve_for(&mut self, region: &[u8], cfg: &ReadConfig<'_>) {
@@ -1510,6 +1510,17 @@ impl ChainIndex {
                 || span == 0
                 || span % erase != 0
             {
+                break;
+            }
+            // A torn batch (no commit record yet) is not counted: its room would stay reserved
+            // in the mounted index for nothing.
+            let commit = offset
+                .checked_add(h.commit_offset.get())
+                .map(|c| c as usize);
+            let committed = commit
+                .and_then(|c| region.get(c..c.checked_add(4)?))
+                .is_some_and(|m| m == COMMIT_MAGIC);
+            if !committed {
                 break;
             }
             batches += 1;
