@@ -1482,13 +1482,17 @@ pub(crate) fn scan_mapped(region: &[u8], cfg: &ReadConfig<'_>) -> (ChainIndex, T
     (index, tail)
 }
 
+/// Batch entries a mount reserves past the chain it found (see [`ChainIndex::reserve_for`]).
+const FREEZE_ROOM: usize = 4;
+
 impl ChainIndex {
-    /// Room, made once, for the batches the headers of a mapped region chain (and their
-    /// bitmaps of starts): growing the arrays batch by batch costs an allocation, and a copy,
-    /// per batch at every boot. The headers are only counted here (magic, region offset, index,
-    /// span, a commit magic where the commit record goes: no CRC), so a crafted chain can only make the room too large or too small,
-    /// within the index's bounds; validation still grows what it needs, and a reservation that
-    /// fails is not an error.
+    /// Room, made once, for the batches the headers of a mapped region chain and
+    /// [`FREEZE_ROOM`] more (and their bitmaps of starts): growing the arrays batch by batch
+    /// costs an allocation, and a copy, per batch at every boot. The headers are only counted
+    /// here (magic, region offset, index, span, a commit magic where the commit record goes: no
+    /// CRC), so a crafted chain can only make the room too large or too small, within the
+    /// index's bounds; validation still grows what it needs, and a reservation that fails is
+    /// not an error.
     fn reserve_for(&mut self, region: &[u8], cfg: &ReadConfig<'_>) {
         let len = Source::region_len(&Mapped(region));
         let erase = cfg.layout.erase_size.max(1);
@@ -1530,7 +1534,10 @@ impl ChainIndex {
                 _ => break,
             }
         }
-        let _ = self.batches.try_reserve_exact(batches);
+        // With room for a few more: a store's next freezes of this boot then find their entry
+        // made, instead of growing (moving) the array while they run (their working memory).
+        let room = batches.saturating_add(FREEZE_ROOM).min(max_batches);
+        let _ = self.batches.try_reserve_exact(room);
         if cfg.start_bitmap_limit >= words.saturating_mul(4) {
             self.starts.reserve(words.min(max_words));
         }
