@@ -535,10 +535,6 @@ impl FlashMaps {
             + self.ref_bits.capacity()
     }
 
-    fn fail(&mut self) {
-        self.invalidate();
-    }
-
     /// Reference words of `size` bytes (rounded up), by a shift: the width is a field here,
     /// and a Cortex-M0+ divides by a routine call.
     fn words(&self, size: u32) -> usize {
@@ -554,10 +550,10 @@ impl crate::traverse::ScanHook for FlashMaps {
         }
         let align = u64::from(layout.align.max(self.granule));
         let Some(offset) = align_up(self.end, align) else {
-            return self.fail();
+            return self.invalidate();
         };
         let (Ok(pad), Ok(_)) = (u32::try_from(offset - self.end), u32::try_from(offset)) else {
-            return self.fail();
+            return self.invalidate();
         };
         self.offset = offset;
         self.size = layout.size;
@@ -574,7 +570,7 @@ impl crate::traverse::ScanHook for FlashMaps {
         let rb_shift = self.rb_shift;
         if (self.offset as u32).wrapping_add(r) & (self.rb - 1) != 0 {
             // The writer reports this (`ImageError::UnalignedReference`) when it walks.
-            return self.fail();
+            return self.invalidate();
         }
         if let Some(byte) = self.ref_bits.get_mut((r >> rb_shift) as usize / 8) {
             *byte |= 1 << ((r >> rb_shift) % 8);
@@ -611,7 +607,7 @@ impl crate::traverse::ScanHook for FlashMaps {
         self.objects += 1;
         self.end = self.offset + u64::from(self.size);
         if mapped.is_err() || !cache.full {
-            self.fail();
+            self.invalidate();
         }
     }
 }
