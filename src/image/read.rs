@@ -11,9 +11,15 @@
 //!    chain (index or `prev_header_crc`), or has no valid commit record ends the chain: that is an
 //!    interrupted or stale write, reported as the [`Tail`], never an error.
 //! 2. **Validation** of each committed batch: its layout, span (whole erase sectors, at least
-//!    one), CRCs, section addresses, object map and roots, and **every pointer word** named by
-//!    the pointer map must hold the address of an object start in this batch or an earlier one
-//!    (either section), or an address inside one of the VM's declared static ranges.
+//!    one), CRCs, section addresses, the start bitmap's frame, object map and roots, and
+//!    **every pointer word** named by the pointer map must hold the address of an object start
+//!    in this batch or an earlier one (either section), or an address inside one of the VM's
+//!    declared static ranges. Two levels ([`Check`]): the general check decodes the object map
+//!    and requires the stored start bitmap to equal its starts (the store, before it commits;
+//!    [`Image::open`]); the mount reads a mapped batch's stored bitmap in place and trusts it as
+//!    written under its CRC, without decoding the object map (`docs/image-format.md`, "The
+//!    mount's trust of the start bitmap"), and gives the general check any batch its pointer
+//!    pass does not accept.
 //! 3. The chain is the **longest valid prefix**: the first batch that fails validation, or that
 //!    another firmware, format or reference width made, ends it as [`Tail::Invalid`] with the
 //!    reason and the number of committed batches after it that are ignored. Good earlier batches
@@ -29,13 +35,14 @@
 //! not depend on the objects' count but on the region's size:
 //!
 //! - one [`BatchInfo`] per batch ([`BatchInfo::HEAP_BYTES`] bytes); a batch spans at least one
-//!   erase sector, so at most `region_len / erase_size` of them;
+//!   erase sector, so at most `region_len / erase_size` of them (a batch the mount reads through
+//!   its stored start bitmap holds nothing else);
 //! - one checkpoint of 8 bytes per [`CHECKPOINT_OBJECTS`] objects and at most one per
 //!   [`CHECKPOINT_BYTES`] bytes of section (plus one per section), from which a lookup decodes
 //!   the object map forward.
 //!
-//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
-//! = 46 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
+//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 120 B + 2,560 × 8 B
+//! = 50 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
 //! doubling, capped at those counts, and a reallocation briefly holds the old copy too; the
 //! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved; a mapped
 //! region's scan makes room for the batches its headers chain at once, within the same bounds).
@@ -119,11 +126,12 @@ impl<'a> ReadConfig<'a> {
         self.crc.0
     }
 
-    /// The same, with at most `bytes` of heap for the validator's bitmap of object starts (one
-    /// bit per 4 bytes of each batch's sections, at most `region_len / 32` bytes in all; by
-    /// default, no other limit). A batch whose bitmap does not fit checks its pointer targets by
-    /// searching the object map from the nearest checkpoint instead: slower, the same result.
-    /// `0` never builds one.
+    /// The same, with at most `bytes` of heap for the bitmaps of object starts the general check
+    /// decodes from the object maps (one bit per 4 bytes of each batch's sections, at most
+    /// `region_len / 32` bytes in all; by default, no other limit). A batch whose bitmap does not
+    /// fit checks its pointer targets by searching the object map from the nearest checkpoint
+    /// instead: slower, the same result. `0` never builds one. A mount reads each batch's stored
+    /// start bitmap in place and needs none.
     pub const fn with_start_bitmap_limit(self, bytes: usize) -> Self {
         Self {
             start_bitmap_limit: bytes,
@@ -976,6 +984,7 @@ impl BatchInfo {
             left: 0,
             end: 0,
             base: 0,
+            len: 0,
         }
     }
 
@@ -994,6 +1003,7 @@ impl BatchInfo {
             left: self.objects.0,
             end: 0,
             base: self.flash.start,
+            len: self.flash.end - self.flash.start,
         }
     }
 
@@ -1004,8 +1014,10 @@ impl BatchInfo {
 }
 
 /// The objects of a validated batch's flash section, decoded from its object map (see
-/// [`crate::mount::Mounted::flash_objects`]): a plain loop over records that validation already
-/// decoded without a fault (a record that does not decode ends it).
+/// [`crate::mount::Mounted::flash_objects`]): a plain loop over the records. The mount does not
+/// decode the map (it trusts the stored start bitmap: `docs/image-format.md`, "Start bitmap"),
+/// so a record that does not decode, an empty object or one past the section's end ends it:
+/// what it yields lies inside the section, in address order, without overlaps.
 #[derive(Clone, Debug)]
 pub struct FlashObjects<'r> {
     map: &'r [u8],
@@ -1014,6 +1026,8 @@ pub struct FlashObjects<'r> {
     /// End of the last object, relative to the section.
     end: u64,
     base: u64,
+    /// The section's length.
+    len: u64,
 }
 
 impl Iterator for FlashObjects<'_> {
@@ -1042,6 +1056,10 @@ impl Iterator for FlashObjects<'_> {
         };
         let start = self.end.checked_add(pad)?;
         self.end = start.checked_add(size)?;
+        if size == 0 || self.end > self.len {
+            self.left = 0;
+            return None;
+        }
         Some((self.base.checked_add(start)?, u32::try_from(size).ok()?))
     }
 }
