@@ -1102,6 +1102,18 @@ impl StartsStream {
     }
 }
 
+/// Stage `enc`'s words before word `to`; `true` when the stage filled first (the caller
+/// flushes it and asks again).
+fn stage_words<S: Sink>(enc: &mut StartBitmapEncoder, to: u32, out: &mut Out<'_, S>) -> bool {
+    while let Some(w) = enc.word_before(to) {
+        out.stage_bytes(&w);
+        if out.stage.len() >= STAGE {
+            return true;
+        }
+    }
+    false
+}
+
 /// Sends the start bitmap to [`Out`] from a walk over the layouts.
 struct Starts<'a, 'b, 'c, S: Sink> {
     out: &'a mut Out<'b, S>,
@@ -1246,22 +1258,29 @@ where
     }
     let mut starts = StartsStream::new(measured);
     if let Some(c) = cache.filter(|c| c.full) {
+        // A plain loop (the stage flushed when it fills): no await per object.
         let mut input = SliceInput::at(&c.object_map, 0);
-        for (s, (n, len)) in [
+        for (n, len) in [
             (measured.flash_objects.get(), measured.flash.len.get()),
             (measured.ram_objects.get(), measured.ram.len.get()),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        ] {
+            let mut enc = StartBitmapEncoder::new();
             for object in ObjectMapDecoder::with_input(&mut input, n, u64::from(len)) {
                 let Ok((start, _)) = object else {
                     return Err(differs(Section::StartBitmap));
                 };
                 // Inside the section (the decoder checks it): a u32.
-                starts.start(&mut out, s, start as u32).await;
+                let start = start as u32;
+                while stage_words(&mut enc, start / START_WORD_BYTES, &mut out) {
+                    out.flush().await;
+                }
+                enc.mark(start);
+            }
+            while stage_words(&mut enc, super::format::start_words(len), &mut out) {
+                out.flush().await;
             }
         }
+        starts.section = 2;
     } else {
         let mut v = Starts {
             out: &mut out,
