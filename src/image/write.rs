@@ -32,12 +32,12 @@ use core::fmt;
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromZeros, IntoBytes};
 
-use super::format::{ALL_STARTS, ObjectMapDecoder, START_WORD_BYTES};
+use super::format::{ALL_STARTS, START_WORD_BYTES};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest,
     FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry,
-    SECTION_ALIGN, START_GRAIN, Section, SectionRef, SliceInput, StartBitmapEncoder, align_up,
-    low_bit, put_object,
+    SECTION_ALIGN, START_GRAIN, Section, SectionRef, StartBitmapEncoder, align_up, low_bit,
+    put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -1252,25 +1252,48 @@ where
     // buffer), else from one more walk over the layouts.
     let bitmap = measured
         .start_bitmap()
-        .ok_or(differs(Section::StartBitmap))?;
+        .ok_or_else(|| differs(Section::StartBitmap))?;
     while out.pos < u64::from(bitmap.offset.get()) {
         out.byte(0);
     }
     let mut starts = StartsStream::new(measured);
     if let Some(c) = cache.filter(|c| c.full) {
-        // A plain loop (the stage flushed when it fills): no await per object.
-        let mut input = SliceInput::at(&c.object_map, 0);
+        // A plain loop (the stage flushed when it fills): no await per object, and the usual
+        // record (one byte, no padding) decoded inline in u32.
+        let map = &c.object_map[..];
+        let mut p = 0usize;
         for (n, len) in [
             (measured.flash_objects.get(), measured.flash.len.get()),
             (measured.ram_objects.get(), measured.ram.len.get()),
         ] {
             let mut enc = StartBitmapEncoder::new();
-            for object in ObjectMapDecoder::with_input(&mut input, n, u64::from(len)) {
-                let Ok((start, _)) = object else {
+            let mut end = 0u32;
+            for _ in 0..n {
+                let Some(&b) = map.get(p) else {
                     return Err(differs(Section::StartBitmap));
                 };
-                // Inside the section (the decoder checks it): a u32.
-                let start = start as u32;
+                let (size, pad) = if b & 0x81 == 0 {
+                    p += 1;
+                    (u32::from(b >> 1), 0)
+                } else {
+                    let v = super::format::get_varint(map, &mut p);
+                    let pad = match v {
+                        Some(v) if v & 1 == 1 => super::format::get_varint(map, &mut p),
+                        Some(_) => Some(0),
+                        None => None,
+                    };
+                    match (v.map(|v| u32::try_from(v >> 1)), pad.map(u32::try_from)) {
+                        (Some(Ok(size)), Some(Ok(pad))) => (size, pad),
+                        _ => return Err(differs(Section::StartBitmap)),
+                    }
+                };
+                // The measuring pass made these records for a section of u32 length.
+                let start = end
+                    .checked_add(pad)
+                    .ok_or_else(|| differs(Section::StartBitmap))?;
+                end = start
+                    .checked_add(size)
+                    .ok_or_else(|| differs(Section::StartBitmap))?;
                 while stage_words(&mut enc, start / START_WORD_BYTES, &mut out) {
                     out.flush().await;
                 }
