@@ -41,8 +41,8 @@
 //!   [`CHECKPOINT_BYTES`] bytes of section (plus one per section), from which a lookup decodes
 //!   the object map forward.
 //!
-//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 120 B + 2,560 × 8 B
-//! = 50 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
+//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 112 B + 2,560 × 8 B
+//! = 48 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
 //! doubling, capped at those counts, and a reallocation briefly holds the old copy too; the
 //! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved; a mapped
 //! region's scan makes room for the batches its headers chain at once, within the same bounds).
@@ -961,15 +961,18 @@ pub struct BatchInfo {
     /// Its checkpoints in [`ChainIndex::cps`]: flash `cps[0]..cps[1]`, RAM `cps[1]..cps[2]`.
     cps: [u32; 3],
     /// Its bitmaps of object starts: flash `bits[0]..bits[1]`, RAM `bits[1]..bits[2]`; word
-    /// numbers in [`ChainIndex::starts`], or with `stored` region offsets (bytes) of the batch's
-    /// own start bitmap, read in place; [`NO_BITS`] when it has none.
+    /// numbers in [`ChainIndex::starts`], or, with [`STORED`] set, region offsets (bytes) of the
+    /// batch's own start bitmap, read in place (the mount's trusted path); [`NO_BITS`] when it
+    /// has none.
     bits: [u32; 3],
-    /// `bits` are the stored start bitmap's region offsets (the mount's trusted path).
-    stored: bool,
 }
 
-// The bound the docs state: 120 bytes per batch, 8 per checkpoint.
-static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 120);
+/// The bit of [`BatchInfo::bits`] that marks region offsets of a stored start bitmap (word
+/// numbers of the index stay below it: [`Starts::MAX_CHUNKS`]).
+const STORED: u32 = 1 << 31;
+
+// The bound the docs state: 112 bytes per batch, 8 per checkpoint.
+static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 112);
 static_assertions::const_assert_eq!(core::mem::size_of::<Checkpoint>(), 8);
 
 impl BatchInfo {
@@ -1005,6 +1008,16 @@ impl BatchInfo {
             base: self.flash.start,
             len: self.flash.end - self.flash.start,
         }
+    }
+
+    /// Whether its bitmaps are its stored start bitmap, in the region.
+    fn stored(&self) -> bool {
+        self.bits[0] != NO_BITS && self.bits[0] & STORED != 0
+    }
+
+    /// Region offset `bits[i]` of its stored start bitmap.
+    fn stored_at(&self, i: usize) -> u32 {
+        self.bits[i] & !STORED
     }
 
     /// Region offset just past the batch.
@@ -1158,8 +1171,8 @@ impl Starts {
     const MASK: u32 = (1 << Self::SHIFT) - 1;
     /// Words a new chunk has room for at most, unless one batch needs more (64 bytes).
     const CHUNK_WORDS: usize = 16;
-    /// Chunks at most (so that no word's number is [`NO_BITS`]).
-    const MAX_CHUNKS: usize = (u32::MAX >> Self::SHIFT) as usize;
+    /// Chunks at most (so that no word's number is [`NO_BITS`] or has [`STORED`] set).
+    const MAX_CHUNKS: usize = ((STORED >> Self::SHIFT) - 1) as usize;
 
     fn heap_bytes(&self) -> usize {
         self.chunks.capacity() * core::mem::size_of::<Vec<u32>>()
@@ -1863,7 +1876,7 @@ fn validate_inner<B: Bytes>(
     grow(&mut index.batches, max_batches).map_err(|_| memory())?;
     let cp0 = index.cps.len() as u32;
     let table = reg(&h.roots_table);
-    let info = |records, cps, bits, stored| BatchInfo {
+    let info = |records, cps, bits| BatchInfo {
         index: bi,
         offset,
         span: h.span.get(),
@@ -1877,7 +1890,6 @@ fn validate_inner<B: Bytes>(
         records,
         cps,
         bits,
-        stored,
     };
     // The mount's path: the stored bitmap, trusted as written under its CRC, read in place;
     // the object map is not decoded (`docs/image-format.md`, "Start bitmap"). Whatever its
@@ -1887,12 +1899,14 @@ fn validate_inner<B: Bytes>(
             .as_slice()
             .and_then(|region| region.get(bitmap[0] as usize..bitmap[2] as usize))
             .is_some_and(|b| <[u32]>::ref_from_bytes(b).is_ok());
-        if let (Some(region), true) = (r.as_slice(), words) {
+        if let (Some(region), true) = (r.as_slice(), words && bitmap[2] < STORED) {
             // The flash records' end is not known: `flash_objects` reads the whole map (it
             // stops after the flash section's count).
-            index
-                .batches
-                .push(info([map.start, map.end, map.end], [cp0; 3], bitmap, true));
+            index.batches.push(info(
+                [map.start, map.end, map.end],
+                [cp0; 3],
+                bitmap.map(|b| b | STORED),
+            ));
             if pointers_mapped(region, h, offset, index, cfg)
                 && roots_check(r, h, offset, index, cfg, map.clone(), bi).is_ok()
             {
@@ -2023,7 +2037,7 @@ fn validate_inner<B: Bytes>(
         }
         false
     };
-    index.batches.push(info(records, cps, bits, false));
+    index.batches.push(info(records, cps, bits));
     // Pointers: every word the map names must lie inside an object and hold an object start.
     let fast_pointers = match r.as_slice() {
         Some(region) if plain => pointers_mapped(region, h, offset, index, cfg),
@@ -2446,8 +2460,13 @@ impl Plain<'_> {
                 return None;
             }
             let bit = rel / START_GRAIN;
-            let w = match b.stored {
-                true => region_word(self.lookup.bytes, b.bits[s], b.bits[s + 1], bit / 32),
+            let w = match b.stored() {
+                true => region_word(
+                    self.lookup.bytes,
+                    b.stored_at(s),
+                    b.stored_at(s + 1),
+                    bit / 32,
+                ),
                 false => self.index.starts.get(b.bits[s] + bit / 32).copied(),
             };
             return Some(w.is_some_and(|w| has_bit(w, bit)));
@@ -2581,11 +2600,11 @@ fn pointers_mapped(
         return false;
     };
     // The batch's bitmaps: its stored one in place (the mount's), or the index's words.
-    let (starts, ram_bits) = if b.stored {
+    let (starts, ram_bits) = if b.stored() {
         let words = region
-            .get(b.bits[0] as usize..b.bits[2] as usize)
+            .get(b.stored_at(0) as usize..b.stored_at(2) as usize)
             .and_then(|w| <[u32]>::ref_from_bytes(w).ok());
-        (words, ((b.bits[1] - b.bits[0]) / 4) as usize)
+        (words, ((b.stored_at(1) - b.stored_at(0)) / 4) as usize)
     } else {
         let chunk = index.starts.chunk(b.bits[0] >> Starts::SHIFT);
         let words =
@@ -2857,10 +2876,10 @@ fn is_object_start<I: SeekInput>(
     if b.bits[s] != NO_BITS {
         if rel % START_GRAIN == 0 {
             let bit = rel / START_GRAIN;
-            let w = if b.stored {
+            let w = if b.stored() {
                 // The stored bitmap, read from the region.
-                let at = b.bits[s].saturating_add(4 * (bit / 32));
-                lookup.seek(at, b.bits[s + 1]);
+                let at = b.stored_at(s).saturating_add(4 * (bit / 32));
+                lookup.seek(at, b.stored_at(s + 1));
                 lookup.take_word(4).map(|w| (w as u32).to_le())
             } else {
                 index.starts.get(b.bits[s] + bit / 32).copied()
@@ -3416,7 +3435,6 @@ mod tests {
             records: [0; 3],
             cps: [0; 3],
             bits,
-            stored: false,
         }
     }
 
