@@ -1124,10 +1124,19 @@ impl MountInfo {
 impl<F: FlashImage> Vm<F> {
     /// Whether qstr `id`'s text is `name`: a fixed qstr, else in the frozen pools' `spans`
     /// ([`Vm::pool_spans`]), else wherever [`Vm::qstr_text`] finds it.
-    fn module_qstr_is(&self, spans: &crate::qstr::PoolSpans, id: u32, name: &str) -> bool {
+    /// `near` is where the last module's qstr was found in `spans` ([`Vm::spans_text_near`]).
+    fn module_qstr_is(
+        &self,
+        spans: &crate::qstr::PoolSpans,
+        near: &mut usize,
+        id: u32,
+        name: &str,
+    ) -> bool {
         let text = match crate::qstr::fixed_str(&self.fw, id) {
             Some(s) => Some(s.as_bytes()),
-            None => self.spans_text(spans, id).or_else(|| self.qstr_text(id)),
+            None => self
+                .spans_text_near(spans, id, near)
+                .or_else(|| self.qstr_text(id)),
         };
         text == Some(name.as_bytes())
     }
@@ -1189,12 +1198,12 @@ impl<F: FlashImage> Vm<F> {
         }
         // The frozen pools' id ranges, read once for all the modules' name qstrs (on the stack).
         let spans = self.pool_spans(self.qpool);
-        // The source records share one text; the names are one string.
+        // The source records share one text, each copied whole; the names are one string.
         let sources = crate::lifecycle::FrozenSource::mounted(
             resolved
                 .modules
                 .iter()
-                .filter_map(|m| m.source.map(|(path, hash)| (m.name, path, hash))),
+                .filter_map(|m| Some((m.source_record?, m.name.len(), m.source?.0.len()))),
         );
         let names_len = resolved.modules.iter().map(|m| m.name.len()).sum();
         let mut names = String::with_capacity(names_len);
@@ -1203,6 +1212,8 @@ impl<F: FlashImage> Vm<F> {
         // image ends). The list becomes `MountInfo`'s ends of names, in place.
         let mut entries: Vec<(u32, Option<Value>, Value)> =
             Vec::with_capacity(resolved.modules.len());
+        // The oldest module first: its qstr is in the last pool of the chain.
+        let mut near = usize::MAX;
         // The live modules, in chain order of their live roots (a superseding root's place);
         // their names are unique (a later root of a name supersedes the earlier one).
         for m in &resolved.modules {
@@ -1214,7 +1225,7 @@ impl<F: FlashImage> Vm<F> {
             let own = self.wv(mo, 1);
             let named = self.kind(mo) == Some(Kind::MODULE)
                 && own.is_qstr()
-                && self.module_qstr_is(&spans, own.as_qstr(), name);
+                && self.module_qstr_is(&spans, &mut near, own.as_qstr(), name);
             names.push_str(name);
             entries.push((names.len() as u32, named.then_some(own), mo));
         }
