@@ -1124,19 +1124,10 @@ impl MountInfo {
 impl<F: FlashImage> Vm<F> {
     /// Whether qstr `id`'s text is `name`: a fixed qstr, else in the frozen pools' `spans`
     /// ([`Vm::pool_spans`]), else wherever [`Vm::qstr_text`] finds it.
-    /// `near` is where the last module's qstr was found in `spans` ([`Vm::spans_text_near`]).
-    fn module_qstr_is(
-        &self,
-        spans: &crate::qstr::PoolSpans,
-        near: &mut usize,
-        id: u32,
-        name: &str,
-    ) -> bool {
+    fn module_qstr_is(&self, spans: &crate::qstr::PoolSpans, id: u32, name: &str) -> bool {
         let text = match crate::qstr::fixed_str(&self.fw, id) {
             Some(s) => Some(s.as_bytes()),
-            None => self
-                .spans_text_near(spans, id, near)
-                .or_else(|| self.qstr_text(id)),
+            None => self.spans_text(spans, id).or_else(|| self.qstr_text(id)),
         };
         text == Some(name.as_bytes())
     }
@@ -1212,8 +1203,6 @@ impl<F: FlashImage> Vm<F> {
         // image ends). The list becomes `MountInfo`'s ends of names, in place.
         let mut entries: Vec<(u32, Option<Value>, Value)> =
             Vec::with_capacity(resolved.modules.len());
-        // The oldest module first: its qstr is in the last pool of the chain.
-        let mut near = usize::MAX;
         // The live modules, in chain order of their live roots (a superseding root's place);
         // their names are unique (a later root of a name supersedes the earlier one).
         for m in &resolved.modules {
@@ -1225,7 +1214,7 @@ impl<F: FlashImage> Vm<F> {
             let own = self.wv(mo, 1);
             let named = self.kind(mo) == Some(Kind::MODULE)
                 && own.is_qstr()
-                && self.module_qstr_is(&spans, &mut near, own.as_qstr(), name);
+                && self.module_qstr_is(&spans, own.as_qstr(), name);
             names.push_str(name);
             entries.push((names.len() as u32, named.then_some(own), mo));
         }

@@ -330,9 +330,6 @@ pub struct PoolSpans {
     /// (first id, count, pool address, header word) per pool, in chain order.
     spans: [(u32, u32, u32, u32); PoolSpans::MAX],
     len: usize,
-    /// Whether each pool's ids lie below the previous one's (as pools are made: a new pool
-    /// numbers the ids after the last): then an id is in at most one span, found from anywhere.
-    descending: bool,
 }
 
 impl PoolSpans {
@@ -574,10 +571,8 @@ impl<F: FlashImage> Vm<F> {
         let mut spans = PoolSpans {
             spans: [(0, 0, 0, 0); PoolSpans::MAX],
             len: 0,
-            descending: true,
         };
         let mut p = pool;
-        let mut above = u32::MAX;
         while p.is_ptr() && spans.len < PoolSpans::MAX {
             let Some(h) = self.mem.bytes(p.0, 4 * QPOOL_HDR_WORDS) else {
                 break;
@@ -586,9 +581,6 @@ impl<F: FlashImage> Vm<F> {
             let hdr = w(0);
             let first = Value(w(2)).as_int() as u32;
             let n = pool_len_of(hdr, Value(w(3)));
-            // (The first pool's `above` is u32::MAX: nothing to be below.)
-            spans.descending &= u64::from(first) + u64::from(n) <= u64::from(above);
-            above = first;
             spans.spans[spans.len] = (first, n, p.0, hdr);
             spans.len += 1;
             p = Value(w(1));
@@ -600,29 +592,11 @@ impl<F: FlashImage> Vm<F> {
     /// it, as [`Vm::qstr_text`] finds it in that chain (`?` for an unreadable entry). A compact
     /// (frozen) pool's text is read from its bytes with the header `spans` kept.
     pub fn spans_text(&self, spans: &PoolSpans, id: u32) -> Option<&[u8]> {
-        self.spans_text_near(spans, id, &mut 0)
-    }
-
-    /// [`Vm::spans_text`], searching from span `*near` on and then from the start when the
-    /// spans are descending (an id is in one span at most: the same answer wherever the search
-    /// starts), and leaving there the span that held `id`: ids asked in ascending order (the
-    /// modules of a chain, oldest first) are found in one or two steps each.
-    pub fn spans_text_near(&self, spans: &PoolSpans, id: u32, near: &mut usize) -> Option<&[u8]> {
-        let all = spans.spans.get(..spans.len)?;
-        let holds = |&(first, n, _, _): &(u32, u32, u32, u32)| id >= first && id - first < n;
-        let from = if spans.descending {
-            (*near).min(all.len())
-        } else {
-            0
-        };
-        // Ascending ids lie in the spans before `near` (descending ids): search down from it.
-        let below = all.get(..from.saturating_add(1).min(all.len()))?;
-        let at = match below.iter().rposition(holds) {
-            Some(i) => i,
-            None => all.iter().position(holds)?,
-        };
-        *near = at;
-        let &(first, n, p, hdr) = all.get(at)?;
+        let &(first, n, p, hdr) = spans
+            .spans
+            .get(..spans.len)?
+            .iter()
+            .find(|&&(first, n, _, _)| id >= first && id - first < n)?;
         let i = (id - first) as usize;
         let text = if is_compact(hdr) {
             object_size(hdr)
