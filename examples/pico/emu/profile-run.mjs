@@ -9,7 +9,8 @@
 // `freeze.import_modules(...)`, then the boot after that: its `mount_frozen`). The focus (default: the
 // step's own, as in e2e.test.mjs) restricts the tables to one function and what it calls, e.g.
 // `'^flashfreeze::image::write::walk$'`. CALLERS=regex also lists who calls the functions it
-// matches (e.g. CALLERS='ctz32'); PARTS='re;re' prints the inclusive cycles of each. Needs the release firmware and the boot ROM, as the e2e;
+// matches (e.g. CALLERS='ctz32'); PARTS='re;re' prints the inclusive cycles of each. Needs the
+// release firmware and the boot ROM, as the e2e;
 // `app-mount` also needs the fetched seed app (seedapp.mjs) and mpremote (MPREMOTE_PYTHON, default
 // emu/.venv/bin/python as run-e2e.sh installs it). APP_FLASH=file keeps its flash after the freeze
 // there, and a later run boots that flash (the current firmware written over the old one) instead
