@@ -426,8 +426,6 @@ impl<R: Copy> Classified<R> {
 pub(crate) struct EarlyTally {
     entries: [EarlyKind; Self::MAX],
     len: usize,
-    /// The entry the last object went to (objects of one kind often come in runs).
-    last: usize,
     complete: bool,
 }
 
@@ -451,7 +449,6 @@ impl Default for EarlyTally {
         Self {
             entries: [empty; Self::MAX],
             len: 0,
-            last: 0,
             complete: true,
         }
     }
@@ -467,16 +464,11 @@ impl EarlyTally {
             return;
         }
         // The same identity as `KindTally::add`: the name's address, then `merge_kinds`.
-        let is = |k: &EarlyKind| core::ptr::eq(k.kind, kind) && k.placement == placement;
-        let known = match self.entries.get(self.last) {
-            Some(k) if self.last < self.len && is(k) => Some(self.last),
-            _ => self.entries[..self.len].iter().position(is),
-        };
+        let known = self.entries[..self.len]
+            .iter_mut()
+            .find(|k| core::ptr::eq(k.kind, kind) && k.placement == placement);
         let k = match known {
-            Some(i) => {
-                self.last = i;
-                &mut self.entries[i]
-            }
+            Some(k) => k,
             None if self.len < Self::MAX => {
                 self.entries[self.len] = EarlyKind {
                     kind,
@@ -484,9 +476,8 @@ impl EarlyTally {
                     count: 0,
                     bytes: 0,
                 };
-                self.last = self.len;
                 self.len += 1;
-                &mut self.entries[self.last]
+                &mut self.entries[self.len - 1]
             }
             None => {
                 self.complete = false;
