@@ -174,8 +174,13 @@ where
             return Err(contract(vm, to, Violation::Unencodable { address: addr }));
         };
         let at = offset as usize;
-        // check_slot proved `at + width <= size == out.len()`.
-        out[at..at + width].copy_from_slice(&word.to_le_bytes()[..width]);
+        // check_slot proved `at + width <= size == out.len()`. A fixed-size copy for the usual
+        // width: a copy of `width` bytes is a `memcpy` call per reference word on the M0+.
+        if width == 4 {
+            out[at..at + 4].copy_from_slice(&(word as u32).to_le_bytes());
+        } else {
+            out[at..at + width].copy_from_slice(&word.to_le_bytes()[..width]);
+        }
         on_ref(offset);
         Ok(())
     })
