@@ -188,6 +188,13 @@ pub struct ChunkList<R> {
     len: usize,
 }
 
+/// A position in a [`ChunkList`], from its start ([`ChunkList::next_at`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ChunkCursor {
+    chunk: usize,
+    at: usize,
+}
+
 impl<R: Copy> ChunkList<R> {
     /// Entries of the largest chunks: 2 KiB of 32-bit references.
     pub const CHUNK: usize = 512;
@@ -260,6 +267,21 @@ impl<R: Copy> ChunkList<R> {
             (Self::RAMP_CHUNKS + rest / Self::CHUNK, rest % Self::CHUNK)
         };
         self.chunks.get(k)?.get(at).copied()
+    }
+
+    /// The entry at `cursor`, which then moves to the next one (a walk in order without
+    /// [`ChunkList::get`]'s search for the chunk of each index).
+    #[inline]
+    pub fn next_at(&self, cursor: &mut ChunkCursor) -> Option<R> {
+        loop {
+            let chunk = self.chunks.get(cursor.chunk)?;
+            if let Some(&r) = chunk.get(cursor.at) {
+                cursor.at += 1;
+                return Some(r);
+            }
+            cursor.chunk += 1;
+            cursor.at = 0;
+        }
     }
 
     /// The entries in order.
@@ -654,6 +676,11 @@ mod tests {
             assert_eq!(list.get(i), Some(v));
             assert_eq!(v as usize, i);
         }
+        let mut cursor = ChunkCursor::default();
+        for i in 0..2000u32 {
+            assert_eq!(list.next_at(&mut cursor), Some(i));
+        }
+        assert_eq!(list.next_at(&mut cursor), None);
         assert_eq!(list.get(2000), None);
     }
 

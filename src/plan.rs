@@ -43,7 +43,8 @@ use core::mem::size_of;
 use core::ops::Range;
 
 use crate::classify::{
-    ChunkList, Classified, EarlyTally, KindTally, PathTree, render_error_path, render_path,
+    ChunkCursor, ChunkList, Classified, EarlyTally, KindTally, PathTree, render_error_path,
+    render_path,
 };
 pub use crate::classify::{ERROR_PATH_END, ERROR_PATH_MAX, KindStats, Path};
 use crate::dedup::{self, Earlier, Merged};
@@ -515,6 +516,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
             plan: self,
             vm,
             next: self.flash.len(),
+            cursor: ChunkCursor::default(),
             end: self.target.ram_base,
         }
     }
@@ -632,6 +634,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
             plan: self,
             vm,
             next: 0,
+            cursor: ChunkCursor::default(),
             end: self.target.flash_base,
         }
     }
@@ -764,7 +767,10 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
 pub struct Objects<'a, M: ObjectModel + ?Sized, T> {
     plan: &'a Plan<M::Ref, T>,
     vm: &'a M,
+    /// Index of the next object: the flash list's, then past it the RAM list's.
     next: usize,
+    /// Where `next` is in its list.
+    cursor: ChunkCursor,
     end: u64,
 }
 
@@ -778,19 +784,24 @@ where
     fn next(&mut self) -> Option<Self::Item> {
         let plan = self.plan;
         let flash_len = plan.flash.len();
-        while self.next < flash_len && plan.merged.contains(self.next) {
-            self.next += 1;
-        }
-        let (obj, placement) = if self.next < flash_len {
-            (plan.flash.get(self.next)?, Placement::Flash)
-        } else {
-            let obj = plan.ram.get(self.next - flash_len)?;
+        let (obj, placement) = loop {
+            if self.next < flash_len {
+                let i = self.next;
+                self.next += 1;
+                let obj = plan.flash.next_at(&mut self.cursor)?;
+                if plan.merged.contains(i) {
+                    continue;
+                }
+                break (obj, Placement::Flash);
+            }
             if self.next == flash_len {
                 self.end = plan.target.ram_base;
+                self.cursor = ChunkCursor::default();
             }
-            (obj, Placement::Ram)
+            let obj = plan.ram.next_at(&mut self.cursor)?;
+            self.next += 1;
+            break (obj, Placement::Ram);
         };
-        self.next += 1;
         Some(
             self.check(obj, placement)
                 .map_err(|e| e.with_path(|| self.plan.path_to(self.vm, obj))),
