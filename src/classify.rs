@@ -272,7 +272,7 @@ impl<R: Copy> ChunkList<R> {
     /// The entry at `cursor`, which then moves to the next one (a walk in order without
     /// [`ChunkList::get`]'s search for the chunk of each index).
     #[inline]
-    pub fn next_at(&self, cursor: &mut ChunkCursor) -> Option<R> {
+    pub(crate) fn next_at(&self, cursor: &mut ChunkCursor) -> Option<R> {
         loop {
             let chunk = self.chunks.get(cursor.chunk)?;
             if let Some(&r) = chunk.get(cursor.at) {
