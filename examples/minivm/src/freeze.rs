@@ -1189,12 +1189,12 @@ impl<F: FlashImage> Vm<F> {
         }
         // The frozen pools' id ranges, read once for all the modules' name qstrs (on the stack).
         let spans = self.pool_spans(self.qpool);
-        // The source records share one text; the names are one string.
+        // The source records share one text, each copied whole; the names are one string.
         let sources = crate::lifecycle::FrozenSource::mounted(
             resolved
                 .modules
                 .iter()
-                .filter_map(|m| m.source.map(|(path, hash)| (m.name, path, hash))),
+                .filter_map(|m| Some((m.source_record?, m.name.len(), m.source?.0.len()))),
         );
         let names_len = resolved.modules.iter().map(|m| m.name.len()).sum();
         let mut names = String::with_capacity(names_len);

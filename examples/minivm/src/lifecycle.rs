@@ -63,13 +63,15 @@ impl Stale {
     }
 }
 
-/// A frozen module's source record, as mounted: its name, source path and hash as three cuts of
-/// one text. The records a mount reads share one text (one allocation for all of them, see
-/// [`FrozenSource::mounted`]); a record made at a freeze has its own.
+/// A frozen module's source record, as mounted: its name, source path and hash, held as the
+/// record is on flash (`name NUL path NUL hash`, `flashfreeze::store::records::source_name`) in
+/// a text with the cuts between them. The records a mount reads share one text (one allocation
+/// for all of them, see [`FrozenSource::mounted`]); a record made at a freeze has its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrozenSource {
     text: Rc<String>,
-    /// Where the name, path and hash start in `text`, and where the hash ends.
+    /// Where the name starts in `text`, the two NULs after the name and the path, and where the
+    /// hash ends.
     cuts: [usize; 4],
     /// Whether an import already checked it this boot.
     pub checked: bool,
@@ -78,38 +80,66 @@ pub struct FrozenSource {
 impl FrozenSource {
     /// The record of module `name`, frozen from `path` with content hash `hash`.
     pub fn new(name: &str, path: &str, hash: &str, checked: bool) -> Self {
-        let mut text = String::with_capacity(name.len() + path.len() + hash.len());
-        let cuts = push_record(&mut text, name, path, hash);
+        let mut text = String::with_capacity(name.len() + path.len() + hash.len() + 2);
+        for (i, part) in [name, path, hash].into_iter().enumerate() {
+            if i > 0 {
+                text.push('\0');
+            }
+            text.push_str(part);
+        }
+        let (n, p) = (name.len(), name.len() + 1 + path.len());
         FrozenSource {
+            cuts: [0, n, p, text.len()],
             text: Rc::new(text),
-            cuts,
             checked,
         }
     }
 
-    /// The records of `(name, path, hash)` triples, unchecked, sharing one text: what a mount
-    /// reads, in three allocations whatever their number (the text, its `Rc` and the list).
+    /// The records a mount read, unchecked, sharing one text: each given as its whole name
+    /// `record` (`name NUL path NUL hash`) and the lengths of its name and path. Three
+    /// allocations whatever their number (the text, its `Rc` and the list), and one copy per
+    /// record, placed in the text at the record's own alignment in the image: the boot ROM's
+    /// `memcpy` (the Pico's) then copies words, not bytes.
     pub fn mounted<'r>(
-        records: impl Iterator<Item = (&'r str, &'r str, &'r str)> + Clone,
+        records: impl Iterator<Item = (&'r str, usize, usize)> + Clone,
     ) -> Vec<Self> {
         let (mut n, mut len) = (0, 0);
-        for (name, path, hash) in records.clone() {
+        for (record, _, _) in records.clone() {
             n += 1;
-            len += name.len() + path.len() + hash.len();
+            // Up to 3 bytes before each to align it.
+            len += record.len() + 3;
         }
-        let mut text = String::with_capacity(len);
-        for (name, path, hash) in records.clone() {
-            push_record(&mut text, name, path, hash);
+        // Bytes before a record at `at` in the text (from `base`) that put it at the record's
+        // alignment.
+        let pad = |base: usize, at: usize, record: &str| {
+            (record.as_ptr() as usize).wrapping_sub(base.wrapping_add(at)) % 4
+        };
+        let mut text = Rc::new(String::with_capacity(len));
+        if let Some(t) = Rc::get_mut(&mut text) {
+            // The text does not move: it was made with room for every record and its padding.
+            let base = t.as_ptr() as usize;
+            for (record, _, _) in records.clone() {
+                for _ in 0..pad(base, t.len(), record) {
+                    t.push('\0');
+                }
+                t.push_str(record);
+            }
         }
-        let text = Rc::new(text);
+        // The same places again, for the cuts.
+        let base = text.as_ptr() as usize;
         let mut list = Vec::with_capacity(n);
         let mut at = 0;
-        for (name, path, hash) in records {
-            let (p, h) = (at + name.len(), at + name.len() + path.len());
-            let end = h + hash.len();
+        for (record, name, path) in records {
+            at += pad(base, at, record);
+            let end = at + record.len();
+            // A record whose lengths do not fit gives empty parts (`get`), never a panic.
+            let p = at
+                .saturating_add(name)
+                .saturating_add(1)
+                .saturating_add(path);
             list.push(FrozenSource {
                 text: Rc::clone(&text),
-                cuts: [at, p, h, end],
+                cuts: [at, at.saturating_add(name), p, end],
                 checked: false,
             });
             at = end;
@@ -124,23 +154,17 @@ impl FrozenSource {
 
     /// Source path it was frozen from.
     pub fn path(&self) -> &str {
-        self.text.get(self.cuts[1]..self.cuts[2]).unwrap_or("")
+        self.text
+            .get(self.cuts[1].saturating_add(1)..self.cuts[2])
+            .unwrap_or("")
     }
 
     /// `sha256:` and the hex digest of the bytes it was frozen from.
     pub fn hash(&self) -> &str {
-        self.text.get(self.cuts[2]..self.cuts[3]).unwrap_or("")
+        self.text
+            .get(self.cuts[2].saturating_add(1)..self.cuts[3])
+            .unwrap_or("")
     }
-}
-
-/// Appends a record's parts to `text`; returns its cuts.
-fn push_record(text: &mut String, name: &str, path: &str, hash: &str) -> [usize; 4] {
-    let start = text.len();
-    text.push_str(name);
-    text.push_str(path);
-    text.push_str(hash);
-    let (p, h) = (start + name.len(), start + name.len() + path.len());
-    [start, p, h, text.len()]
 }
 
 /// The VM's lifecycle state (a field of [`Vm`]).
@@ -310,5 +334,54 @@ impl<F: FlashImage> Vm<F> {
             }
             Stale::Reload => Ok(true),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounted_records_keep_their_parts_at_every_alignment() {
+        // One buffer, the records at each offset mod 4, as they lie in a roots table.
+        let image = "\0\0\0a\0/lib/a.mpy\0sha256:00\0pkg.b\0/b.py\0h\0c\0\0\0d\0p\0";
+        let records: Vec<(&str, usize, usize)> =
+            [(3, 1, 10, 9), (26, 5, 5, 1), (40, 1, 0, 0), (44, 1, 1, 0)]
+                .iter()
+                .map(|&(at, name, path, hash)| {
+                    (&image[at..at + name + path + hash + 2], name, path)
+                })
+                .collect();
+        let list = FrozenSource::mounted(records.iter().copied());
+        let parts: Vec<_> = list
+            .iter()
+            .map(|s| (s.name(), s.path(), s.hash(), s.checked))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("a", "/lib/a.mpy", "sha256:00", false),
+                ("pkg.b", "/b.py", "h", false),
+                ("c", "", "", false),
+                ("d", "p", "", false),
+            ]
+        );
+        // One text for all, each record at its own alignment in it.
+        assert!(list.iter().all(|s| Rc::ptr_eq(&s.text, &list[0].text)));
+        for (s, (r, _, _)) in list.iter().zip(&records) {
+            assert_eq!(
+                s.text.as_ptr().wrapping_add(s.cuts[0]) as usize % 4,
+                r.as_ptr() as usize % 4
+            );
+        }
+        // Lengths that do not fit the record give empty parts, no panic.
+        let odd = FrozenSource::mounted([("ab", 5, 9)].into_iter());
+        assert_eq!((odd[0].name(), odd[0].path(), odd[0].hash()), ("", "", ""));
+        // A record made at a freeze reads the same as a mounted one.
+        let new = FrozenSource::new("pkg.b", "/b.py", "h", true);
+        assert_eq!(
+            (new.name(), new.path(), new.hash(), new.checked),
+            ("pkg.b", "/b.py", "h", true)
+        );
     }
 }

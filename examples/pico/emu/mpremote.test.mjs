@@ -13,7 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,8 +32,14 @@ import {
   REPO_ROOT,
   runWhileEmulating,
 } from './pico.mjs';
+import { Profiler } from './profile.mjs';
+import { APP_CORPUS, APP_FILES, APP_IMPORT, APP_MODULES, appFetched } from './seedapp.mjs';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
+// PROFILE=1: the cycle profiler (profile.mjs) watches the seed app's mount (the first boot after its
+// freeze, `mount_frozen` and what it calls); the report at the end prints its top functions, and
+// PROFILE_OUT=file appends them there (e2e.test.mjs writes that file first).
+const PROFILE = process.env.PROFILE === '1';
 const PYTHON = process.env.MPREMOTE_PYTHON;
 const MINIVM_BIN = process.env.MINIVM_BIN ?? path.join(REPO_ROOT, 'target', 'debug', 'minivm');
 
@@ -135,11 +141,14 @@ let bridge = null;
 const perf = {};
 const results = {};
 
-/** Saves the flash, powers on a fresh RP2040 with it, boots to the prompt and reattaches the pty. */
-function powerCycle() {
+/**
+ * Saves the flash, powers on a fresh RP2040 with it, boots to the prompt and reattaches the pty;
+ * `profiler` (given) accounts the cycles inside `focus` during the boot.
+ */
+function powerCycle({ profiler = null, focus = null } = {}) {
   pico?.powerOff();
   pico = new Pico(flash, bootrom);
-  const boot = pico.boot();
+  const boot = profiler ? pico.profiled(profiler, { focus }, () => pico.boot()) : pico.boot();
   bridge.attach(pico);
   return boot;
 }
@@ -190,6 +199,7 @@ after(() => {
         `  seed app, freezer working memory per batch (B over live / objects / flash B / the plan's own count / largest object B; target 4 B x objects + 256 + largest, met or not): ${results.app.batches
           .map((b) => `${b.work}/${b.objects}/${b.flash}/${b.planned}/${b.largest} (target ${b.target}, ${b.work <= b.target ? 'met' : 'not met'})`)
           .join(', ')}`,
+      results.appMountProfile && `  cycle profile (PROFILE=1) of the seed app's mount:\n${results.appMountProfile}`,
       `  lifecycle: freeze.compact() ${perf.compactCycles?.toLocaleString('en-US')} cycles; freeze.info() after remove('b') ${JSON.stringify(results.lifecycle?.before)}, after compact() ${JSON.stringify(results.lifecycle?.after)}`,
     ]
       .filter(Boolean)
@@ -375,20 +385,12 @@ test('a real library (uasyncio, from the fetched corpus) copied to /lib runs, fr
 // by tools/corpus (target/corpus/mpy), and our demo/app/seedapp.py compiled by demo/run-seed.sh
 // (target/corpus/app): run from the filesystem, frozen as it imports, then from flash across power
 // cycles. Its figures go to the Pico README.
-const APP_CORPUS = process.env.SEED_CORPUS ?? path.join(REPO_ROOT, 'target', 'corpus');
-const APP_FILES = [
-  ...['__init__', 'core', 'event', 'funcs', 'lock', 'stream', 'task', 'traceback'].map((m) => `asyncio/${m}.mpy`),
-  'adafruit_ticks.mpy',
-  ...['__init__', 'microdot', 'helpers', 'websocket', 'test_client'].map((m) => `microdot/${m}.mpy`),
-];
-const APP_MODULES = ['asyncio', 'asyncio.funcs', 'asyncio.event', 'asyncio.lock', 'asyncio.stream', 'microdot', 'microdot.test_client', 'seedapp'];
-const APP_IMPORT = `import ${APP_MODULES.join(', ')}`;
 const APP_REQUESTS = "print(seedapp.get('/'))\nprint(seedapp.post('/notes', {'text': 'pico'}))\nprint(seedapp.get('/notes'))";
 // Runs by default; skipped locally when the corpus is not fetched, a failure under CI (.ci/run
 // fetches it before the Pico step).
 const appMissing =
   missing ??
-  (!(APP_FILES.every((f) => existsSync(path.join(APP_CORPUS, 'mpy', f))) && existsSync(path.join(APP_CORPUS, 'app', 'seedapp.mpy'))) &&
+  (!appFetched() &&
     (CI ? false : 'the seed app is not fetched (bash examples/minivm/demo/run-seed.sh)'));
 
 /**
@@ -471,15 +473,32 @@ test('the seed app (real asyncio + microdot + ours) runs from /lib, freezes as i
   assert.ok(during.peak < during.used + during.free, 'the freeze fit in the allocator');
   pico.syncFlash();
   app.imageBytes = IMAGE_LEN - [...flash.subarray(IMAGE_OFFSET, IMAGE_END)].reverse().findIndex((b) => b !== 0xff);
+  // APP_FLASH=file keeps the flash as the freeze left it (the earlier tests' batches, then the app's):
+  // `node profile-run.mjs app-mount` boots it to profile this very mount.
+  if (process.env.APP_FLASH) writeFileSync(process.env.APP_FLASH, flash);
 
   // Power cycles: from flash at the baseline heap, the same answers, state from its frozen value.
+  // PROFILE=1 profiles the first one's mount_frozen.
+  const profiler = PROFILE ? new Profiler(firmwareElf(), bootrom) : null;
   for (const round of [1, 2]) {
-    const { banner } = powerCycle();
+    const focus = /::mount_frozen$/;
+    const { banner } = powerCycle(round === 1 ? { profiler, focus } : {});
     const mounted = bannerLine(banner, 'image:');
     assert.match(mounted, /^image: mounted \d+ batches in \d+ us: .*seedapp/);
     // The firmware times vm.mount_frozen() with the RP2040 timer: 1 us = 125 cycles.
     app.mountBatches = Number(mounted.match(/mounted (\d+) batches/)[1]);
     app.mountCycles = Number(mounted.match(/in (\d+) us/)[1]) * 125;
+    if (round === 1 && profiler) {
+      const label = `the seed app's mount (mount_frozen, ${app.mountBatches} batches)`;
+      assert.ok(profiler.total > 0, `profile "${label}": no cycle inside ${focus} (a function renamed?)`);
+      // The profiler's time inside mount_frozen is what the firmware's timer saw.
+      assert.ok(
+        Math.abs(profiler.total - app.mountCycles) <= app.mountCycles * 0.01 + 250,
+        `seed app mount: profiled ${profiler.total}, timed ${app.mountCycles}`,
+      );
+      results.appMountProfile = profiler.report(label, { n: 30, lines: 20 });
+      if (process.env.PROFILE_OUT) appendFileSync(process.env.PROFILE_OUT, `\n${results.appMountProfile}\n`);
+    }
     out = await ok('exec', `import gc, micropython\ngc.collect()\nmicropython.mem_info()\n${APP_IMPORT}\ngc.collect()\nmicropython.mem_info()\n${APP_REQUESTS}`);
     assert.equal(out.split('\n').filter((l) => l.startsWith('(')).join('\n'), want, `power cycle ${round}: the same answers`);
     const used = [...out.matchAll(/GC: total: \d+, used: (\d+)/g)].map((m) => Number(m[1]));
