@@ -188,6 +188,13 @@ pub struct ChunkList<R> {
     len: usize,
 }
 
+/// A position in a [`ChunkList`], from its start ([`ChunkList::next_at`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ChunkCursor {
+    chunk: usize,
+    at: usize,
+}
+
 impl<R: Copy> ChunkList<R> {
     /// Entries of the largest chunks: 2 KiB of 32-bit references.
     pub const CHUNK: usize = 512;
@@ -260,6 +267,21 @@ impl<R: Copy> ChunkList<R> {
             (Self::RAMP_CHUNKS + rest / Self::CHUNK, rest % Self::CHUNK)
         };
         self.chunks.get(k)?.get(at).copied()
+    }
+
+    /// The entry at `cursor`, which then moves to the next one (a walk in order without
+    /// [`ChunkList::get`]'s search for the chunk of each index).
+    #[inline]
+    pub(crate) fn next_at(&self, cursor: &mut ChunkCursor) -> Option<R> {
+        loop {
+            let chunk = self.chunks.get(cursor.chunk)?;
+            if let Some(&r) = chunk.get(cursor.at) {
+                cursor.at += 1;
+                return Some(r);
+            }
+            cursor.chunk += 1;
+            cursor.at = 0;
+        }
     }
 
     /// The entries in order.
@@ -416,6 +438,111 @@ impl<R: Copy> Classified<R> {
     }
 }
 
+/// The per-kind tally made while the plan assigns addresses (`relocate::assign` sees every
+/// placed object once, in section order, with the layout it just asked): held by the plan in a
+/// fixed array (no heap, so nothing at the freeze's peak), and turned into
+/// [`crate::plan::Stats::kinds`] at the end without asking the VM again. Given up (`None` from
+/// [`EarlyTally::into_kinds`]) past [`EarlyTally::MAX`] distinct kinds or when the plan merged
+/// objects (their sizes are not assigned): [`KindTally::of`] then counts after the write.
+#[derive(Clone, Debug)]
+pub(crate) struct EarlyTally {
+    entries: [EarlyKind; Self::MAX],
+    len: usize,
+    complete: bool,
+}
+
+/// One (kind, placement) of an [`EarlyTally`].
+#[derive(Clone, Copy, Debug)]
+struct EarlyKind {
+    kind: &'static str,
+    placement: Placement,
+    count: u32,
+    bytes: u32,
+}
+
+impl Default for EarlyTally {
+    fn default() -> Self {
+        let empty = EarlyKind {
+            kind: "",
+            placement: Placement::Flash,
+            count: 0,
+            bytes: 0,
+        };
+        Self {
+            entries: [empty; Self::MAX],
+            len: 0,
+            complete: true,
+        }
+    }
+}
+
+impl EarlyTally {
+    /// Distinct (kind, placement) pairs held (a batch of the seed has about ten).
+    pub const MAX: usize = 16;
+
+    /// Count one object of `kind` of `bytes` frozen bytes in `placement`, in section order.
+    pub fn add(&mut self, kind: &'static str, placement: Placement, bytes: u32) {
+        if !self.complete {
+            return;
+        }
+        // The same identity as `KindTally::add`: the name's address, then `merge_kinds`.
+        let known = self.entries[..self.len]
+            .iter_mut()
+            .find(|k| core::ptr::eq(k.kind, kind) && k.placement == placement);
+        let k = match known {
+            Some(k) => k,
+            None if self.len < Self::MAX => {
+                self.entries[self.len] = EarlyKind {
+                    kind,
+                    placement,
+                    count: 0,
+                    bytes: 0,
+                };
+                self.len += 1;
+                &mut self.entries[self.len - 1]
+            }
+            None => {
+                self.complete = false;
+                return;
+            }
+        };
+        match k.bytes.checked_add(bytes) {
+            Some(b) => {
+                k.bytes = b;
+                k.count += 1;
+            }
+            None => self.complete = false,
+        }
+    }
+
+    /// Forget the tally: the plan's objects are not all counted (merged ones).
+    pub fn give_up(&mut self) {
+        self.complete = false;
+    }
+
+    /// The kinds as [`KindTally::of`] lists them (each first seen in section order, the flash
+    /// section's before the RAM section's, equal names merged), in a list made exactly once;
+    /// `None` when the tally was given up.
+    pub fn into_kinds(self) -> Option<Vec<KindStats>> {
+        if !self.complete {
+            return None;
+        }
+        let mut kinds = Vec::new();
+        kinds.reserve_exact(self.len);
+        kinds.extend(self.entries[..self.len].iter().map(|k| KindStats {
+            kind: k.kind,
+            placement: k.placement,
+            count: k.count,
+            bytes: u64::from(k.bytes),
+            merged: 0,
+            merged_bytes: 0,
+        }));
+        let mut tally = KindTally { kinds };
+        tally.merge_kinds();
+        Some(tally.kinds)
+    }
+}
+
 /// Counts objects per kind and placement, for [`crate::plan::Stats::kinds`]: made after the
 /// plan's addresses are assigned and, in a store's freeze, after the batch is written, so the
 /// list is never live at the freeze's peak.
@@ -549,6 +676,11 @@ mod tests {
             assert_eq!(list.get(i), Some(v));
             assert_eq!(v as usize, i);
         }
+        let mut cursor = ChunkCursor::default();
+        for i in 0..2000u32 {
+            assert_eq!(list.next_at(&mut cursor), Some(i));
+        }
+        assert_eq!(list.next_at(&mut cursor), None);
         assert_eq!(list.get(2000), None);
     }
 
@@ -595,5 +727,33 @@ mod tests {
                 ("str", Placement::Ram, 4, 32),
             ]
         );
+    }
+
+    /// Up to `MAX` kinds the early tally lists them as [`KindTally::of`] would (equal names at
+    /// two addresses merged); past it, it gives up.
+    #[test]
+    fn early_tally_gives_up_past_its_room() {
+        let other: &'static str = core::str::from_utf8(&OTHER_STR[1..]).unwrap();
+        let mut early = EarlyTally::default();
+        let mut tally = KindTally::default();
+        for (kind, placement, bytes) in [
+            ("str", Placement::Flash, 8),
+            (other, Placement::Flash, 12),
+            ("tuple", Placement::Ram, 16),
+            ("str", Placement::Flash, 4),
+            ("str", Placement::Ram, 4),
+        ] {
+            early.add(kind, placement, bytes);
+            tally.add(kind, placement, bytes, false);
+        }
+        tally.merge_kinds();
+        assert_eq!(early.clone().into_kinds(), Some(tally.kinds));
+        static NAMES: [&str; EarlyTally::MAX + 1] = [
+            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q",
+        ];
+        for name in NAMES {
+            early.add(name, Placement::Flash, 4);
+        }
+        assert_eq!(early.into_kinds(), None);
     }
 }

@@ -42,7 +42,10 @@ use core::fmt;
 use core::mem::size_of;
 use core::ops::Range;
 
-use crate::classify::{ChunkList, Classified, KindTally, PathTree, render_error_path, render_path};
+use crate::classify::{
+    ChunkCursor, ChunkList, Classified, EarlyTally, KindTally, PathTree, render_error_path,
+    render_path,
+};
 pub use crate::classify::{ERROR_PATH_END, ERROR_PATH_MAX, KindStats, Path};
 use crate::dedup::{self, Earlier, Merged};
 pub use crate::dedup::{Dedup, MAX_DEPTH};
@@ -191,6 +194,8 @@ pub struct Plan<R, T = SideTable> {
     stats: Stats,
     /// The flash section's maps, made during the traversal (the store's freeze).
     flash_maps: Option<FlashMaps>,
+    /// The per-kind tally made while addresses were assigned ([`Plan::tally_kinds`] uses it).
+    early: EarlyTally,
 }
 
 /// Plan a freeze of everything reachable from `roots`, keeping forwarding in a side table.
@@ -367,6 +372,7 @@ where
         },
     );
     let mut merged = Merged::default();
+    let mut early = EarlyTally::default();
     let result = traversal.and_then(|traversed| {
         table.seal(traversed.count);
         if let Some(side) = table.side_table().filter(|_| dedup.is_on()) {
@@ -386,6 +392,7 @@ where
             &|i| merged.contains(i),
             Placement::Flash,
             target.flash_base,
+            &mut early,
         )?;
         let ram_len = relocate::assign(
             vm,
@@ -394,6 +401,7 @@ where
             &|_| false,
             Placement::Ram,
             target.ram_base,
+            &mut early,
         )?;
         if let Some(side) = table.side_table() {
             dedup::forward_merged(vm, side, &classified.flash, &merged)?;
@@ -425,6 +433,10 @@ where
         }
     };
     let objects = (classified.flash.len() + classified.ram.len()) as u32 - merged.count;
+    // Merged objects got no address, so `assign` did not count them.
+    if merged.count > 0 {
+        early.give_up();
+    }
     // The worklist is freed before the table's forwarding array is allocated, but count both:
     // a peak that is an upper bound is the honest number to report (the dedup stage's too).
     // Maps made for other addresses than the plan's are not kept.
@@ -470,6 +482,7 @@ where
         merged,
         table,
         flash_maps,
+        early,
     })
 }
 
@@ -503,6 +516,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
             plan: self,
             vm,
             next: self.flash.len(),
+            cursor: ChunkCursor::default(),
             end: self.target.ram_base,
         }
     }
@@ -515,20 +529,31 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
 
     /// Fill [`Stats::kinds`]: the flash section's objects in order (those merged into an equal
     /// one in the `merged` fields), then the RAM section's; each kind where it is first seen.
+    /// From the tally `assign` made when it could (no merged objects, few kinds), else by
+    /// asking the VM each object's kind and size again.
     pub(crate) fn tally_kinds<M>(&mut self, vm: &M)
     where
         M: ObjectModel<Ref = R> + ?Sized,
     {
-        let merged = &self.merged;
-        let flash =
-            (self.flash.iter().enumerate()).map(|(i, o)| (o, Placement::Flash, merged.contains(i)));
-        let ram = self.ram.iter().map(|o| (o, Placement::Ram, false));
-        let mut tally = KindTally::of(vm, flash.chain(ram));
-        tally.merge_kinds();
+        // Used once: a second tally asks the VM.
+        let early = self.early.clone();
+        self.early.give_up();
+        let kinds = match early.into_kinds() {
+            Some(kinds) => kinds,
+            None => {
+                let merged = &self.merged;
+                let flash = (self.flash.iter().enumerate())
+                    .map(|(i, o)| (o, Placement::Flash, merged.contains(i)));
+                let ram = self.ram.iter().map(|o| (o, Placement::Ram, false));
+                let mut tally = KindTally::of(vm, flash.chain(ram));
+                tally.merge_kinds();
+                tally.kinds
+            }
+        };
         // Counted with the plan's own memory, as when the classifier kept the list (in a
         // store's freeze it is made after the write, off the batch's peak).
-        self.stats.working_bytes += tally.kinds.capacity() * size_of::<KindStats>();
-        self.stats.kinds = tally.kinds;
+        self.stats.working_bytes += kinds.capacity() * size_of::<KindStats>();
+        self.stats.kinds = kinds;
     }
 
     /// The stats with [`Stats::kinds`] filled, once nothing asks for a frozen address any
@@ -609,6 +634,7 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
             plan: self,
             vm,
             next: 0,
+            cursor: ChunkCursor::default(),
             end: self.target.flash_base,
         }
     }
@@ -741,7 +767,10 @@ impl<R: Copy + Eq + fmt::Debug, T> Plan<R, T> {
 pub struct Objects<'a, M: ObjectModel + ?Sized, T> {
     plan: &'a Plan<M::Ref, T>,
     vm: &'a M,
+    /// Index of the next object: the flash list's, then past it the RAM list's.
     next: usize,
+    /// Where `next` is in its list.
+    cursor: ChunkCursor,
     end: u64,
 }
 
@@ -755,19 +784,24 @@ where
     fn next(&mut self) -> Option<Self::Item> {
         let plan = self.plan;
         let flash_len = plan.flash.len();
-        while self.next < flash_len && plan.merged.contains(self.next) {
-            self.next += 1;
-        }
-        let (obj, placement) = if self.next < flash_len {
-            (plan.flash.get(self.next)?, Placement::Flash)
-        } else {
-            let obj = plan.ram.get(self.next - flash_len)?;
+        let (obj, placement) = loop {
+            if self.next < flash_len {
+                let i = self.next;
+                self.next += 1;
+                let obj = plan.flash.next_at(&mut self.cursor)?;
+                if plan.merged.contains(i) {
+                    continue;
+                }
+                break (obj, Placement::Flash);
+            }
             if self.next == flash_len {
                 self.end = plan.target.ram_base;
+                self.cursor = ChunkCursor::default();
             }
-            (obj, Placement::Ram)
+            let obj = plan.ram.next_at(&mut self.cursor)?;
+            self.next += 1;
+            break (obj, Placement::Ram);
         };
-        self.next += 1;
         Some(
             self.check(obj, placement)
                 .map_err(|e| e.with_path(|| self.plan.path_to(self.vm, obj))),
@@ -817,5 +851,63 @@ where
             offset,
             layout,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Kind, TestHeap};
+
+    /// The tally `assign` makes gives the same kinds as asking the VM again after the plan.
+    #[test]
+    fn early_tally_matches_the_tally_after_the_plan() {
+        let mut heap = TestHeap::<4>::new();
+        let mut refs = Vec::new();
+        for i in 0..24 {
+            let kind = [Kind::Immutable, Kind::Mutable, Kind::Constant][i % 3];
+            let prev = refs.last().copied();
+            refs.push(heap.alloc(kind, &[prev]));
+        }
+        let top = heap.alloc(
+            Kind::Immutable,
+            &refs.iter().map(|r| Some(*r)).collect::<Vec<_>>(),
+        );
+        let target = Target {
+            flash_base: 0x1010_0000,
+            flash_capacity: 1 << 16,
+            ram_base: 0x2003_0000,
+            ram_capacity: 1 << 12,
+        };
+        let roots = [Root::new(RootKind::MODULE, "m", top)];
+        for dedup in [Dedup::OFF, Dedup::ON] {
+            let mut early = make_untallied(
+                &heap,
+                &roots,
+                target,
+                SideTable::new(&heap),
+                None,
+                dedup,
+                None,
+                None,
+            )
+            .unwrap();
+            let mut asked = make_untallied(
+                &heap,
+                &roots,
+                target,
+                SideTable::new(&heap),
+                None,
+                dedup,
+                None,
+                None,
+            )
+            .unwrap();
+            asked.early.give_up();
+            early.tally_kinds(&heap);
+            asked.tally_kinds(&heap);
+            assert_eq!(early.stats, asked.stats);
+            assert!(early.stats.kinds.len() >= 2);
+        }
     }
 }

@@ -22,6 +22,7 @@
 //! answer ([`Violation::LayoutChanged`], [`Violation::NotPlanned`]), so the bytes written always
 //! match the addresses assigned.
 
+use crate::classify::EarlyTally;
 use crate::error::{FreezeError, Violation, contract};
 use crate::forward::{Forwarded, ForwardingTable};
 use crate::image::format::align_up;
@@ -76,7 +77,7 @@ pub struct PlannedObject<R> {
 
 /// Assign consecutive, aligned addresses from `base` to `objects`, but for those `skip` names by
 /// their position (objects merged into an equal one: `dedup` forwards them); returns the
-/// section length.
+/// section length. Each placed object is counted in `tally` with the layout asked here.
 pub(crate) fn assign<M, T>(
     vm: &M,
     table: &mut T,
@@ -84,6 +85,7 @@ pub(crate) fn assign<M, T>(
     skip: &dyn Fn(usize) -> bool,
     placement: Placement,
     base: u64,
+    tally: &mut EarlyTally,
 ) -> Result<u64, FreezeError>
 where
     M: ObjectModel + ?Sized,
@@ -106,6 +108,7 @@ where
             return Err(unencodable(start));
         }
         table.set(vm, obj, Forwarded::Section(placement, offset))?;
+        tally.add(vm.kind_name(obj), placement, layout.size);
         end = start
             .checked_add(u64::from(layout.size))
             .ok_or_else(|| unencodable(start))?;
@@ -171,8 +174,13 @@ where
             return Err(contract(vm, to, Violation::Unencodable { address: addr }));
         };
         let at = offset as usize;
-        // check_slot proved `at + width <= size == out.len()`.
-        out[at..at + width].copy_from_slice(&word.to_le_bytes()[..width]);
+        // check_slot proved `at + width <= size == out.len()`. A fixed-size copy for the usual
+        // width: a copy of `width` bytes is a `memcpy` call per reference word on the M0+.
+        if width == 4 {
+            out[at..at + 4].copy_from_slice(&(word as u32).to_le_bytes());
+        } else {
+            out[at..at + width].copy_from_slice(&word.to_le_bytes()[..width]);
+        }
         on_ref(offset);
         Ok(())
     })

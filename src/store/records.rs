@@ -621,7 +621,7 @@ mod tests {
         );
         assert_eq!(source_name("a\0", "p", "h"), None);
         assert_eq!(parse_source("no-separator"), None);
-        // The word-at-a-time search finds the first NUL wherever it lies.
+        // The byte loop (`first_nul`) finds the first NUL wherever it lies.
         for len in 0..12 {
             for at in 0..=len {
                 let mut b = alloc::vec![b'x'; len];
