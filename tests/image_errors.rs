@@ -89,7 +89,7 @@ fn firmware_id_mismatch() {
 #[test]
 fn format_version_mismatch() {
     let mut region = image();
-    region[4] = 4; // version 4, header re-sealed so only the version differs
+    region[4] = 5; // version 5, header re-sealed so only the version differs
     reseal_batch(&mut region[..4096]).unwrap();
     let e = decode_err(&region);
     assert_eq!(
@@ -97,10 +97,37 @@ fn format_version_mismatch() {
         DecodeError::Version {
             batch: 0,
             offset: 0,
-            found: 4
+            found: 5
         }
     );
-    assert!(e.to_string().contains("format version 4"));
+    assert!(e.to_string().contains("format version 5"));
+}
+
+/// A version 3 image (the same header, no start bitmap) is refused by name, with the fix
+/// (re-freeze); its module names stay readable for it.
+#[test]
+fn a_version_3_image_is_refused_with_the_reason() {
+    let mut region = image();
+    region[4] = 3;
+    reseal_batch(&mut region[..4096]).unwrap();
+    let e = decode_err(&region);
+    assert_eq!(
+        e,
+        DecodeError::Version {
+            batch: 0,
+            offset: 0,
+            found: 3
+        }
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("format version 3, this firmware reads version 4")
+            && msg.contains("re-freeze"),
+        "{msg}"
+    );
+    let names = flashfreeze::store::records::refused_modules(&region);
+    assert_eq!(names.modules.len(), 1);
+    assert_eq!(names.modules[0].name, "m");
 }
 
 /// A version 2 image (the same header, no lifecycle records) is refused by name; its module
@@ -121,7 +148,7 @@ fn a_version_2_image_is_refused_with_the_reason() {
     );
     let msg = e.to_string();
     assert!(
-        msg.contains("format version 2, this firmware reads version 3")
+        msg.contains("format version 2, this firmware reads version 4")
             && msg.contains("re-freeze"),
         "{msg}"
     );
@@ -158,7 +185,7 @@ fn a_version_1_image_is_refused_with_the_reason() {
     );
     let msg = e.to_string();
     assert!(
-        msg.contains("format version 1, this firmware reads version 3")
+        msg.contains("format version 1, this firmware reads version 4")
             && msg.contains("re-freeze"),
         "{msg}"
     );

@@ -270,11 +270,19 @@ fn pointer_map_overhead_is_at_most_3_percent() {
     let total = u64::from(h.commit_offset.get()) + 16;
     let (ptr, obj) = a.map_bytes;
     let pct = |x: u32| 100.0 * f64::from(x) / total as f64;
+    let bitmap = h.start_bitmap().unwrap().len.get();
     println!(
-        "image {total} bytes ({image_bytes} of objects, {} objects): pointer map {ptr} B = {:.2} %, object map {obj} B = {:.2} %, header {HEADER_LEN} B",
+        "image {total} bytes ({image_bytes} of objects, {} objects): pointer map {ptr} B = {:.2} %, object map {obj} B = {:.2} %, start bitmap {bitmap} B = {:.2} %, header {HEADER_LEN} B",
         h.flash_objects.get() + h.ram_objects.get(),
         pct(ptr),
         pct(obj),
+        pct(bitmap),
+    );
+    // One bit per 4 bytes of each section, in whole words: 1/32 of the objects' bytes and at
+    // most a word more per section.
+    assert!(
+        u64::from(bitmap) <= image_bytes / 32 + 8,
+        "start bitmap {bitmap} B"
     );
     assert!(
         pct(ptr) <= 3.0,

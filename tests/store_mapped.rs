@@ -241,7 +241,8 @@ fn the_crc_engine_computes_every_crc_and_a_wrong_one_commits_nothing_and_mounts_
         .iter()
         .map(|b| {
             let h = b.header();
-            let end = h.object_map.offset.get() + h.object_map.len.get();
+            // Roots table to the start bitmap's end (format 4).
+            let end = h.meta_end().unwrap();
             (h.flash.len.get() + h.ram.len.get() + end - h.roots_table.offset.get()) as usize
                 + flashfreeze::unstable::format::HEADER_CRC_OFFSET
         })

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         region[8] = 4;
         region[9] = FW.len() as u8;
         region[12..20].fill(0); // batch 0, no previous batch
-        region[108..108 + FW.len()].copy_from_slice(FW);
+        region[104..104 + FW.len()].copy_from_slice(FW);
         let _ = reseal_batch(&mut region);
     }
     let _ = mount_checked(&region);

@@ -50,7 +50,7 @@ pub fn layout(image: &Image<'_>, kind: &dyn Fn(&ImageObject<'_>) -> &'static str
         let (nf, nr) = b.object_counts();
         let _ = writeln!(
             s,
-            "batch {} at +{:#x}, span {}: flash {:#x}+{} ({nf} objects), ram {:#x}+{} ({nr} objects), roots {} B, pointer map {} B, object map {} B",
+            "batch {} at +{:#x}, span {}: flash {:#x}+{} ({nf} objects), ram {:#x}+{} ({nr} objects), roots {} B, pointer map {} B, object map {} B, start bitmap {} B",
             b.index(),
             b.offset(),
             h.span.get(),
@@ -61,6 +61,7 @@ pub fn layout(image: &Image<'_>, kind: &dyn Fn(&ImageObject<'_>) -> &'static str
             h.roots_table.len.get(),
             h.pointer_map.len.get(),
             h.object_map.len.get(),
+            h.start_bitmap().map_or(0, |b| b.len.get()),
         );
         for r in b.roots() {
             let _ = writeln!(

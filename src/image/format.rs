@@ -1,4 +1,4 @@
-//! The on-flash image format, version 3: batches of frozen objects, each committed atomically.
+//! The on-flash image format, version 4: batches of frozen objects, each committed atomically.
 //!
 //! An image region holds a chain of **batches**. Each freeze appends one; a batch may refer to
 //! objects of earlier batches, and earlier batches are never rewritten. Every batch starts on an
@@ -6,12 +6,14 @@
 //! follows (offsets relative to the batch start, all integers little-endian):
 //!
 //! ```text
-//! 0        144                                                              commit_offset   span
-//! ┌────────┬──────────────┬─────────────┬───────┬─────────────┬────────────┬──────┬────────┬─────┐
-//! │ header │ flash-object │ RAM section │ roots │ pointer map │ object map │ pad  │ commit │ ... │
-//! │        │ section      │ initial     │ table │ (tokens)    │ (varints)  │ 0xFF │ record │ 0xFF│
-//! └────────┴──────────────┴─────────────┴───────┴─────────────┴────────────┴──────┴────────┴─────┘
-//!  ▲ programmed first       (copied to ram_base at mount)      programmed last, alone in its unit
+//! 0        144                                                                 commit_offset   span
+//! ┌────────┬────────────┬─────────────┬───────┬─────────┬──────────┬─────┬───────┬──────┬────────┬─────┐
+//! │ header │ flash-     │ RAM section │ roots │ pointer │ object   │ pad │ start │ pad  │ commit │ ... │
+//! │        │ object     │ initial     │ table │ map     │ map      │ 0.. │ bitmap│ 0xFF │ record │ 0xFF│
+//! │        │ section    │ state       │       │(tokens) │(varints) │ 3×0 │ (u32s)│      │        │     │
+//! └────────┴────────────┴─────────────┴───────┴─────────┴──────────┴─────┴───────┴──────┴────────┴─────┘
+//!  ▲ programmed first    (copied to ram_base at mount)        └─ crc_meta: roots .. bitmap end ─┘
+//!                                                                    programmed last, alone in its unit ▲
 //! ```
 //!
 //! The next batch starts at `span` (a multiple of the erase size), so a new batch always begins
@@ -19,7 +21,7 @@
 //!
 //! # Batch header (144 bytes, [`BatchHeader`])
 //! ```text
-//!   0  magic "FFZB"          4  format version u16 (3)  6  header_len u16 (144)
+//!   0  magic "FFZB"          4  format version u16 (4)  6  header_len u16 (144)
 //!   8  ref_bytes u8 (4|8)    9  firmware_id_len u8     10  flags u16 (0; bit 0 STAGED)
 //!  12  batch_index u32      16  prev_header_crc u32 (header_crc of batch index-1; 0 for batch 0)
 //!  20  batch_offset u32 (offset of this batch from the start of its region)
@@ -28,7 +30,9 @@
 //!  48  ram_base u64   (absolute address of this batch's RAM section)
 //!  56  flash   {offset u32, len u32}     64  ram        {offset u32, len u32}
 //!  72  roots   {offset u32, len u32}     80  pointer map {offset u32, len u32}
-//!  88  objects {offset u32, len u32}     96  commit_offset u32   100  reserved [u8; 4] (0)
+//!  88  objects {offset u32, len u32}     96  commit_offset u32
+//! 100  all_starts u8 (1: every object starts on a multiple of 4 bytes, else 0)
+//! 101  reserved [u8; 3] (0)
 //! 104  firmware_id [u8; 32] (first firmware_id_len bytes used, rest zero)
 //! 136  reserved [u8; 4] (0)
 //! 140  header_crc u32 (over bytes 0..140)
@@ -57,8 +61,23 @@
 //!   may overshoot with zero bits).
 //! - **Object map**: one record per object, flash objects then RAM objects, in address order:
 //!   LEB128 `size << 1 | has_pad`, then LEB128 `pad` if `has_pad`, where `pad` is the gap from
-//!   the end of the previous object (or the section start) to this object. The validator uses
-//!   it to check that every pointer lands at an object start.
+//!   the end of the previous object (or the section start) to this object. It gives every
+//!   object's extent (copy-on-write, dedup, dumps, rebase); the general validator checks that
+//!   the objects tile their sections and that every pointer word lies inside one.
+//! - **Start bitmap** (format 4): at the object map's end rounded up to 4 bytes (the 0 to 3
+//!   bytes between are 0), one bit per [`START_GRAIN`] (4) bytes of the flash section, then of
+//!   the RAM section, each padded to whole little-endian `u32` words, bit `i` of word `w` (LSB
+//!   first) set when an object starts at section offset `(32 w + i) * 4`. Its length follows
+//!   from the section lengths ([`BatchHeader::start_bitmap`]): `4 * (ceil(flash.len / 128) +
+//!   ceil(ram.len / 128))` bytes. Bits at or past a section's end are 0. It names exactly the
+//!   objects that start on a grain; `all_starts` says whether that is every object. The mount
+//!   reads it in place instead of decoding the object map (`docs/image-format.md`, "Start
+//!   bitmap"); the general validator checks it equals the object map's starts.
+//!   ```text
+//!   word 0 of the flash section's bitmap, objects at offsets 0, 8, 20, 124:
+//!   bit  31 ............ 5 4 3 2 1 0      offsets 124 ........ 20 16 12 8 4 0
+//!        1  0 ...... 0 0 1 0 0 1 0 1   = 0x8000_0025 (bytes 25 00 00 80)
+//!   ```
 //!
 //! # Commit record (32 bytes, [`CommitRecord`], alone in the last write unit)
 //! ```text
@@ -90,7 +109,7 @@ pub const BATCH_MAGIC: [u8; 4] = *b"FFZB";
 /// Magic of a commit record.
 pub const COMMIT_MAGIC: [u8; 4] = *b"FFZC";
 /// The format version this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 
 /// Header `flags` bit of a staged compaction copy (never mounted; see `docs/image-format.md`,
 /// "Compaction"). Every batch of a chain has `flags` 0.
@@ -107,6 +126,17 @@ pub const FIRMWARE_ID_MAX: usize = 32;
 pub const SECTION_ALIGN: u32 = 16;
 /// Byte offset of the header CRC (always the last 4 bytes of the header).
 pub const HEADER_CRC_OFFSET: usize = HEADER_LEN - 4;
+/// Bytes of section per bit of the start bitmap (and of the validator's bitmaps of starts).
+pub const START_GRAIN: u32 = 4;
+/// Bytes of section one `u32` word of the start bitmap covers.
+pub const START_WORD_BYTES: u32 = START_GRAIN * 32;
+/// [`BatchHeader::all_starts`] of a batch whose every object starts on a [`START_GRAIN`].
+pub const ALL_STARTS: u8 = 1;
+
+/// Words of the start bitmap of a section of `len` bytes.
+pub const fn start_words(len: u32) -> u32 {
+    len.div_ceil(START_WORD_BYTES)
+}
 
 /// How [`CRC`] is computed: slice-by-16 (16 KiB of tables) on 64-bit hosts, which build and
 /// check large images; one 1 KiB table on 32-bit targets, whose flash and caches are small.
@@ -218,8 +248,11 @@ pub struct BatchHeader {
     pub object_map: SectionRef,
     /// Offset of the commit record from the batch start.
     pub commit_offset: U32,
+    /// [`ALL_STARTS`] when every object starts on a [`START_GRAIN`] (the start bitmap then
+    /// names every object start), else 0.
+    pub all_starts: u8,
     /// Reserved, 0.
-    pub reserved0: [u8; 4],
+    pub reserved0: [u8; 3],
     /// The firmware id the image was made for (zero-padded).
     pub firmware_id: [u8; FIRMWARE_ID_MAX],
     /// Reserved, 0.
@@ -266,6 +299,22 @@ impl BatchHeader {
         base..base.saturating_add(u64::from(self.ram.len.get()))
     }
 
+    /// Where the start bitmap lies (offset from the batch start, length), from the object map's
+    /// end and the section lengths; `None` when that overflows.
+    pub fn start_bitmap(&self) -> Option<SectionRef> {
+        let at = self.object_map.end()?.checked_add(3)? & !3;
+        let words =
+            start_words(self.flash.len.get()).checked_add(start_words(self.ram.len.get()))?;
+        let len = words.checked_mul(4)?;
+        at.checked_add(len)?;
+        Some(SectionRef::new(at, len))
+    }
+
+    /// Offset just past the last byte `crc_meta` covers: the start bitmap's end.
+    pub fn meta_end(&self) -> Option<u32> {
+        self.start_bitmap()?.end()
+    }
+
     /// Words of the pointer map: flash-section words then RAM-section words.
     pub fn pointer_words(&self) -> (u64, u64) {
         let rb = u64::from(self.ref_bytes.max(1));
@@ -293,7 +342,7 @@ pub struct CommitRecord {
     pub crc_flash: U32,
     /// CRC of the RAM section's initial state.
     pub crc_ram: U32,
-    /// CRC of roots table ‖ pointer map ‖ object map.
+    /// CRC of roots table ‖ pointer map ‖ object map ‖ pad ‖ start bitmap.
     pub crc_meta: U32,
     /// Reserved, 0.
     pub reserved: [u8; 4],
@@ -309,7 +358,7 @@ pub struct ContentCrcs {
     pub flash: u32,
     /// CRC of the RAM section's initial state.
     pub ram: u32,
-    /// CRC of roots table ‖ pointer map ‖ object map.
+    /// CRC of roots table ‖ pointer map ‖ object map ‖ pad ‖ start bitmap.
     pub meta: u32,
 }
 
@@ -387,6 +436,8 @@ pub enum Section {
     PointerMap,
     /// The object map.
     ObjectMap,
+    /// The start bitmap (format 4).
+    StartBitmap,
     /// The commit record.
     Commit,
 }
@@ -400,6 +451,7 @@ impl core::fmt::Display for Section {
             Self::Roots => "roots table",
             Self::PointerMap => "pointer map",
             Self::ObjectMap => "object map",
+            Self::StartBitmap => "start bitmap",
             Self::Commit => "commit record",
         })
     }
@@ -791,6 +843,73 @@ pub fn object_record_len(size: u32, pad: u32) -> usize {
         }
 }
 
+/// Streaming encoder of one section's part of the start bitmap: the objects' starts, in
+/// increasing order, become little-endian words (a start off the grain is not named: see
+/// [`BatchHeader::all_starts`]). Holds one word.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StartBitmapEncoder {
+    /// The pending word's bits and index.
+    bits: u32,
+    word: u32,
+}
+
+impl StartBitmapEncoder {
+    /// A new encoder, at the section's first word.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The pending word, done, when it comes before word `to` (the caller writes it, and asks
+    /// again: one word at a time, so that it can send them as they come); `None` at `to`.
+    pub fn word_before(&mut self, to: u32) -> Option<[u8; 4]> {
+        if self.word >= to {
+            return None;
+        }
+        let done = self.bits.to_le_bytes();
+        self.bits = 0;
+        self.word += 1;
+        Some(done)
+    }
+
+    /// An object starts at section offset `start`, in the pending word (after
+    /// [`Self::word_before`] gave every word before it); a start off the grain is not named.
+    pub fn mark(&mut self, start: u32) {
+        if start % START_GRAIN == 0 && start / START_WORD_BYTES == self.word {
+            self.bits |= 1 << ((start / START_GRAIN) % 32);
+        }
+    }
+
+    /// The whole bitmap of a section of `len` bytes whose objects start at `starts` (in
+    /// increasing order), to `out`.
+    pub fn encode(len: u32, starts: impl IntoIterator<Item = u32>, out: &mut dyn FnMut(&[u8])) {
+        let mut enc = Self::new();
+        for s in starts {
+            while let Some(w) = enc.word_before(s / START_WORD_BYTES) {
+                out(&w);
+            }
+            enc.mark(s);
+        }
+        while let Some(w) = enc.word_before(start_words(len)) {
+            out(&w);
+        }
+    }
+}
+
+/// Whether `word`, word `w` of the start bitmap of a section of `len` bytes, names no grain at
+/// or past the section's end (only the last word can).
+pub const fn start_bits_inside(len: u32, w: u32, word: u32) -> bool {
+    if w + 1 < start_words(len) {
+        return true;
+    }
+    let grains = len.div_ceil(START_GRAIN) % 32;
+    let mask = if grains == 0 {
+        u32::MAX
+    } else {
+        (1 << grains) - 1
+    };
+    word & !mask == 0
+}
+
 /// Decoder of one section's part of the object map: yields `(start, size)` relative to the
 /// section, checked to be increasing, non-overlapping, non-empty and inside `section_len`.
 #[derive(Clone, Debug)]
@@ -987,7 +1106,7 @@ mod tests {
         h.seal();
         #[rustfmt::skip]
         let golden: [u8; HEADER_LEN] = [
-            b'F', b'F', b'Z', b'B', 3, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
+            b'F', b'F', b'Z', b'B', 4, 0, 144, 0,   4, 3, 0, 0,   1, 0, 0, 0,
             0xEF, 0xBE, 0xAD, 0xDE,  0, 0x10, 0, 0,   2, 0, 0, 0,   1, 0, 0, 0,
             1, 0, 0, 0,   0, 0x10, 0, 0,
             0x90, 0x10, 0x10, 0x10, 0, 0, 0, 0,   0, 0, 0x03, 0x20, 0, 0, 0, 0,
@@ -997,7 +1116,7 @@ mod tests {
             b'f', b'w', b'1', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0, 0,
-            0x62, 0x21, 0xDB, 0x4D,
+            0x04, 0xF8, 0x1C, 0xF1,
         ];
         assert_eq!(
             &h.as_bytes()[..HEADER_CRC_OFFSET],
@@ -1177,5 +1296,28 @@ mod tests {
         assert!(ObjectMapDecoder::new(&out, 0, 4, 331).any(|r| r.is_err()));
         assert!(ObjectMapDecoder::new(&out, 0, 5, 400).any(|r| r.is_err()));
         assert!(ObjectMapDecoder::new(&[0x00], 0, 1, 10).any(|r| r.is_err()));
+    }
+
+    #[test]
+    fn start_bitmap_words() {
+        let mut out = Vec::new();
+        // The module docs' example, in a section of 300 bytes (three words), with an object
+        // off the grain (not named) and one in the third word.
+        StartBitmapEncoder::encode(300, [0, 8, 20, 30, 124, 260], &mut |w| {
+            out.extend_from_slice(w)
+        });
+        assert_eq!(out, [0x25, 0, 0, 0x80, 0, 0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(start_words(300), 3);
+        assert_eq!(
+            (start_words(0), start_words(128), start_words(129)),
+            (0, 1, 2)
+        );
+        // 300 bytes: 75 grains, 11 in the last word.
+        assert!(start_bits_inside(300, 2, 0x7FF));
+        assert!(!start_bits_inside(300, 2, 0x800));
+        assert!(start_bits_inside(300, 1, u32::MAX));
+        assert!(start_bits_inside(256, 1, u32::MAX));
+        assert!(start_bits_inside(254, 1, 1 << 31), "offset 252 is inside");
+        assert!(!start_bits_inside(250, 1, 1 << 31));
     }
 }

@@ -1,14 +1,14 @@
 //! The flash image: its format, the streaming writer, the validating reader, and dumps.
 //!
 //! ```text
-//! Plan ─► write (streams one batch: header, sections, maps, commit last) ─► store ─► NorFlash
+//! Plan ─► write (streams one batch: header, sections, maps, start bitmap, commit last) ─► store ─► NorFlash
 //! region bytes ─► read (validates every batch and every pointer word) ─► mount ─► VM
 //!                                                                     └─► dump (text, DOT)
 //! ```
 //!
 //! | module | what it does |
 //! |---|---|
-//! | `format` | the on-flash layout, version 2: byte diagrams, records, map encodings |
+//! | `format` | the on-flash layout, version 4: byte diagrams, records, map encodings, the start bitmap |
 //! | `write` | measures a plan into a header, then streams the batch's bytes in order |
 //! | `read` | decodes untrusted region bytes into checked batches ([`Image`]); [`rebase`] |
 //! | [`crc`] | the image's CRC-32, and [`crc::CrcEngine`], the hook for a hardware CRC unit |

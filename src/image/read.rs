@@ -11,9 +11,15 @@
 //!    chain (index or `prev_header_crc`), or has no valid commit record ends the chain: that is an
 //!    interrupted or stale write, reported as the [`Tail`], never an error.
 //! 2. **Validation** of each committed batch: its layout, span (whole erase sectors, at least
-//!    one), CRCs, section addresses, object map and roots, and **every pointer word** named by
-//!    the pointer map must hold the address of an object start in this batch or an earlier one
-//!    (either section), or an address inside one of the VM's declared static ranges.
+//!    one), CRCs, section addresses, the start bitmap's frame, object map and roots, and
+//!    **every pointer word** named by the pointer map must hold the address of an object start
+//!    in this batch or an earlier one (either section), or an address inside one of the VM's
+//!    declared static ranges. Two levels ([`Check`]): the general check decodes the object map
+//!    and requires the stored start bitmap to equal its starts (the store, before it commits;
+//!    [`Image::open`]); the mount reads a mapped batch's stored bitmap in place and trusts it as
+//!    written under its CRC, without decoding the object map (`docs/image-format.md`, "The
+//!    mount's trust of the start bitmap"), and gives the general check any batch its pointer
+//!    pass does not accept.
 //! 3. The chain is the **longest valid prefix**: the first batch that fails validation, or that
 //!    another firmware, format or reference width made, ends it as [`Tail::Invalid`] with the
 //!    reason and the number of committed batches after it that are ignored. Good earlier batches
@@ -29,13 +35,14 @@
 //! not depend on the objects' count but on the region's size:
 //!
 //! - one [`BatchInfo`] per batch ([`BatchInfo::HEAP_BYTES`] bytes); a batch spans at least one
-//!   erase sector, so at most `region_len / erase_size` of them;
+//!   erase sector, so at most `region_len / erase_size` of them (a batch the mount reads through
+//!   its stored start bitmap holds nothing else);
 //! - one checkpoint of 8 bytes per [`CHECKPOINT_OBJECTS`] objects and at most one per
 //!   [`CHECKPOINT_BYTES`] bytes of section (plus one per section), from which a lookup decodes
 //!   the object map forward.
 //!
-//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 104 B + 2,560 × 8 B
-//! = 46 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
+//! For the Pico's 1 MiB region of 4 KiB sectors that is at most 256 × 112 B + 2,560 × 8 B
+//! = 48 KiB whatever the image holds, crafted or not (the batch and checkpoint arrays grow by
 //! doubling, capped at those counts, and a reallocation briefly holds the old copy too; the
 //! bitmaps of object starts grow in chunks of up to 256 bytes that are never moved; a mapped
 //! region's scan makes room for the batches its headers chain at once, within the same bounds).
@@ -57,11 +64,12 @@ use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout, Unaligne
 
 use super::Layout;
 use super::crc::{CrcEngine, EngineRef, SOFTWARE_CRC};
+use super::format::ALL_STARTS;
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, COMMIT_MAGIC, CRC, CommitRecord, ContentCrcs,
     FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_LEN, Input, LITERAL_WORDS, MapError,
-    ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, Section,
-    SectionRef, SliceInput, align_up,
+    ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, START_GRAIN,
+    START_WORD_BYTES, Section, SectionRef, SliceInput, align_up, start_bits_inside, start_words,
 };
 use crate::model::{ObjectModel, Placement, RefEncoding};
 use crate::plan::RootKind;
@@ -118,11 +126,12 @@ impl<'a> ReadConfig<'a> {
         self.crc.0
     }
 
-    /// The same, with at most `bytes` of heap for the validator's bitmap of object starts (one
-    /// bit per 4 bytes of each batch's sections, at most `region_len / 32` bytes in all; by
-    /// default, no other limit). A batch whose bitmap does not fit checks its pointer targets by
-    /// searching the object map from the nearest checkpoint instead: slower, the same result.
-    /// `0` never builds one.
+    /// The same, with at most `bytes` of heap for the bitmaps of object starts the general check
+    /// decodes from the object maps (one bit per 4 bytes of each batch's sections, at most
+    /// `region_len / 32` bytes in all; by default, no other limit). A batch whose bitmap does not
+    /// fit checks its pointer targets by searching the object map from the nearest checkpoint
+    /// instead: slower, the same result. `0` never builds one. A mount reads each batch's stored
+    /// start bitmap in place and needs none.
     pub const fn with_start_bitmap_limit(self, bytes: usize) -> Self {
         Self {
             start_bitmap_limit: bytes,
@@ -141,11 +150,20 @@ impl<'a> ReadConfig<'a> {
     }
 }
 
+/// How far the validator trusts a batch's start bitmap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Decode the object map and check that the stored bitmap names exactly its starts: the
+    /// store before it commits a batch, [`Image::open`] (tools, rebase), [`scan_chain`].
+    Full,
+    /// The mount's: a mapped region's stored bitmap read in place and trusted as written under
+    /// its CRC, the object map not decoded (`docs/image-format.md`, "Start bitmap"); a batch
+    /// its pointer pass does not accept gets the full check.
+    Mount,
+}
+
 /// A checkpoint of the object map at least every this many objects.
 pub const CHECKPOINT_OBJECTS: u32 = 16;
-/// Bytes of section per bit of the bitmap of object starts: a pointer to an object start at a
-/// multiple of it is checked by one bit; any other by the checkpoints.
-pub const START_GRAIN: u32 = 4;
 /// [`BatchInfo::bits`] of a batch without a bitmap.
 const NO_BITS: u32 = u32::MAX;
 /// At most one checkpoint of the object map per this many bytes of a section.
@@ -1023,10 +1041,16 @@ pub struct BatchInfo {
     records: [u32; 3],
     /// Its checkpoints in [`ChainIndex::cps`]: flash `cps[0]..cps[1]`, RAM `cps[1]..cps[2]`.
     cps: [u32; 3],
-    /// Its bitmaps of object starts in [`ChainIndex::starts`] (words): flash `bits[0]..bits[1]`,
-    /// RAM `bits[1]..bits[2]`; [`NO_BITS`] when it has none.
+    /// Its bitmaps of object starts: flash `bits[0]..bits[1]`, RAM `bits[1]..bits[2]`; word
+    /// numbers in [`ChainIndex::starts`], or, with [`STORED`] set, region offsets (bytes) of the
+    /// batch's own start bitmap, read in place (the mount's trusted path); [`NO_BITS`] when it
+    /// has none.
     bits: [u32; 3],
 }
+
+/// The bit of [`BatchInfo::bits`] that marks region offsets of a stored start bitmap (word
+/// numbers of the index stay below it: [`Starts::MAX_CHUNKS`]).
+const STORED: u32 = 1 << 31;
 
 // The bound the docs state: 112 bytes per batch, 8 per checkpoint.
 static_assertions::const_assert!(core::mem::size_of::<BatchInfo>() <= 112);
@@ -1044,6 +1068,7 @@ impl BatchInfo {
             left: 0,
             end: 0,
             base: 0,
+            len: 0,
         }
     }
 
@@ -1062,7 +1087,18 @@ impl BatchInfo {
             left: self.objects.0,
             end: 0,
             base: self.flash.start,
+            len: self.flash.end - self.flash.start,
         }
+    }
+
+    /// Whether its bitmaps are its stored start bitmap, in the region.
+    fn stored(&self) -> bool {
+        self.bits[0] != NO_BITS && self.bits[0] & STORED != 0
+    }
+
+    /// Region offset `bits[i]` of its stored start bitmap.
+    fn stored_at(&self, i: usize) -> u32 {
+        self.bits[i] & !STORED
     }
 
     /// Region offset just past the batch.
@@ -1072,8 +1108,10 @@ impl BatchInfo {
 }
 
 /// The objects of a validated batch's flash section, decoded from its object map (see
-/// [`crate::mount::Mounted::flash_objects`]): a plain loop over records that validation already
-/// decoded without a fault (a record that does not decode ends it).
+/// [`crate::mount::Mounted::flash_objects`]): a plain loop over the records. The mount does not
+/// decode the map (it trusts the stored start bitmap: `docs/image-format.md`, "Start bitmap"),
+/// so a record that does not decode, an empty object or one past the section's end ends it:
+/// what it yields lies inside the section, in address order, without overlaps.
 #[derive(Clone, Debug)]
 pub struct FlashObjects<'r> {
     map: &'r [u8],
@@ -1082,6 +1120,8 @@ pub struct FlashObjects<'r> {
     /// End of the last object, relative to the section.
     end: u64,
     base: u64,
+    /// The section's length.
+    len: u64,
 }
 
 impl Iterator for FlashObjects<'_> {
@@ -1110,6 +1150,10 @@ impl Iterator for FlashObjects<'_> {
         };
         let start = self.end.checked_add(pad)?;
         self.end = start.checked_add(size)?;
+        if size == 0 || self.end > self.len {
+            self.left = 0;
+            return None;
+        }
         Some((self.base.checked_add(start)?, u32::try_from(size).ok()?))
     }
 }
@@ -1208,8 +1252,8 @@ impl Starts {
     const MASK: u32 = (1 << Self::SHIFT) - 1;
     /// Words a new chunk has room for at most, unless one batch needs more (64 bytes).
     const CHUNK_WORDS: usize = 16;
-    /// Chunks at most (so that no word's number is [`NO_BITS`]).
-    const MAX_CHUNKS: usize = (u32::MAX >> Self::SHIFT) as usize;
+    /// Chunks at most (so that no word's number is [`NO_BITS`] or has [`STORED`] set).
+    const MAX_CHUNKS: usize = ((STORED >> Self::SHIFT) - 1) as usize;
 
     fn heap_bytes(&self) -> usize {
         self.chunks.capacity() * core::mem::size_of::<Vec<u32>>()
@@ -1547,19 +1591,29 @@ pub fn scan_chain<S: Source>(
     cfg: &ReadConfig<'_>,
 ) -> Result<(ChainIndex, Tail), S::Error> {
     let mut index = ChainIndex::default();
-    let tail = extend_chain(r, cfg, &mut index);
+    let tail = extend_chain(r, cfg, &mut index, Check::Full);
     match r.take_error() {
         Some(e) => Err(e),
         None => Ok((index, tail)),
     }
 }
 
-/// [`scan_chain`] of a mapped region, read in place (no copy: each part of a batch is decoded
-/// from the region's own bytes, and the CRC engine reads them where they are).
+/// The mount's scan of a mapped region, read in place (no copy: each part of a batch is
+/// decoded from the region's own bytes, and the CRC engine reads them where they are), each
+/// batch's start bitmap trusted as written ([`Check::Mount`]).
 pub(crate) fn scan_mapped(region: &[u8], cfg: &ReadConfig<'_>) -> (ChainIndex, Tail) {
+    scan_mapped_with(region, cfg, Check::Mount)
+}
+
+/// [`scan_mapped`] with the given check.
+pub(crate) fn scan_mapped_with(
+    region: &[u8],
+    cfg: &ReadConfig<'_>,
+    check: Check,
+) -> (ChainIndex, Tail) {
     let mut index = ChainIndex::default();
-    index.reserve_for(region, cfg);
-    let tail = extend_chain(&Mapped(region), cfg, &mut index);
+    index.reserve_for(region, cfg, check);
+    let tail = extend_chain(&Mapped(region), cfg, &mut index, check);
     (index, tail)
 }
 
@@ -1574,12 +1628,12 @@ impl ChainIndex {
     /// CRC), so a crafted chain can only make the room too large or too small, within the
     /// index's bounds; validation still grows what it needs, and a reservation that fails is
     /// not an error.
-    fn reserve_for(&mut self, region: &[u8], cfg: &ReadConfig<'_>) {
+    fn reserve_for(&mut self, region: &[u8], cfg: &ReadConfig<'_>, check: Check) {
         let len = Source::region_len(&Mapped(region));
         let erase = cfg.layout.erase_size.max(1);
         let max_batches = (len / erase).max(1) as usize;
-        let max_words = (len / (START_GRAIN * 32)) as usize + 2 * max_batches;
-        let grains = |s: &SectionRef| s.len.get().div_ceil(START_GRAIN * 32) as usize;
+        let max_words = (len / START_WORD_BYTES) as usize + 2 * max_batches;
+        let grains = |s: &SectionRef| start_words(s.len.get()) as usize;
         let (mut batches, mut words, mut offset) = (0usize, 0usize, 0u32);
         while batches < max_batches {
             let Some((h, _)) = region
@@ -1619,13 +1673,19 @@ impl ChainIndex {
         // made, instead of growing (moving) the array while they run (their working memory).
         let room = batches.saturating_add(FREEZE_ROOM).min(max_batches);
         let _ = self.batches.try_reserve_exact(room);
-        if cfg.start_bitmap_limit >= words.saturating_mul(4) {
+        // The mount reads the stored bitmaps in place: the index needs no words for them.
+        if check == Check::Full && cfg.start_bitmap_limit >= words.saturating_mul(4) {
             self.starts.reserve(words.min(max_words));
         }
     }
 }
 
-pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut ChainIndex) -> Tail {
+pub(crate) fn extend_chain<B: Bytes>(
+    r: &B,
+    cfg: &ReadConfig<'_>,
+    index: &mut ChainIndex,
+    check: Check,
+) -> Tail {
     // Where an unmapped region's header and commit record are read to (a mapped one's are
     // decoded where they are).
     let mut bufs = (BatchHeader::new_zeroed(), CommitRecord::new_zeroed());
@@ -1639,7 +1699,8 @@ pub(crate) fn extend_chain<B: Bytes>(r: &B, cfg: &ReadConfig<'_>, index: &mut Ch
         let (header, error) = match read_link(r, offset, n, prev_crc, cfg, &mut bufs) {
             Link::End(tail) => return tail,
             Link::Refused(e, h) => (h, e),
-            Link::Batch(h, rec) => match validate(r, offset, h, rec.crcs(), cfg, index) {
+            Link::Batch(h, rec) => match validate_with(r, offset, h, rec.crcs(), cfg, index, check)
+            {
                 Ok(()) => continue,
                 // A read error: the caller reports it instead.
                 Err(_) if r.failed() => return Tail::RegionEnd,
@@ -1692,9 +1753,10 @@ fn count_following<B: Bytes>(r: &B, mut offset: u32, h: &BatchHeader) -> u32 {
     }
 }
 
-/// Check the batch at `offset` with `header` and contents CRCs `crcs` against every rule, and
-/// add it to `index` if it passes. After a read error of the device the result means nothing:
-/// check [`Reader::take_error`].
+/// Check the batch at `offset` with `header` and contents CRCs `crcs` against every rule, its
+/// start bitmap against its object map included ([`Check::Full`]: what the store runs before
+/// it commits), and add it to `index` if it passes. After a read error of the device the
+/// result means nothing: check [`Reader::take_error`].
 pub(crate) fn validate<B: Bytes>(
     r: &B,
     offset: u32,
@@ -1703,8 +1765,21 @@ pub(crate) fn validate<B: Bytes>(
     cfg: &ReadConfig<'_>,
     index: &mut ChainIndex,
 ) -> Result<(), DecodeError> {
+    validate_with(r, offset, header, crcs, cfg, index, Check::Full)
+}
+
+/// [`validate`] with the given check.
+pub(crate) fn validate_with<B: Bytes>(
+    r: &B,
+    offset: u32,
+    header: &BatchHeader,
+    crcs: ContentCrcs,
+    cfg: &ReadConfig<'_>,
+    index: &mut ChainIndex,
+    check: Check,
+) -> Result<(), DecodeError> {
     let before = (index.batches.len(), index.cps.len(), index.starts.mark());
-    let result = validate_inner(r, offset, header, crcs, cfg, index);
+    let result = validate_inner(r, offset, header, crcs, cfg, index, check);
     if result.is_err() || r.failed() {
         index.truncate(before.0, before.1, before.2);
     }
@@ -1718,12 +1793,16 @@ fn validate_inner<B: Bytes>(
     crcs: ContentCrcs,
     cfg: &ReadConfig<'_>,
     index: &mut ChainIndex,
+    check: Check,
 ) -> Result<(), DecodeError> {
     let bi = h.batch_index.get();
     let at = |rel: u64| u64::from(offset) + rel;
     let lerr = |rel: u64, section, what| layout_err(bi, at(rel), section, what);
-    if h.flags.get() != 0 || h.reserved0 != [0; 4] || h.reserved1 != [0; 4] {
+    if h.flags.get() != 0 || h.reserved0 != [0; 3] || h.reserved1 != [0; 4] {
         return Err(lerr(0, Section::Header, "reserved bytes are not zero"));
+    }
+    if h.all_starts > ALL_STARTS {
+        return Err(lerr(100, Section::Header, "all_starts is neither 0 nor 1"));
     }
     // Layout: the sections follow each other as the writer lays them out (in u64: no field
     // sum can overflow).
@@ -1746,7 +1825,11 @@ fn validate_inner<B: Bytes>(
             ));
         }
     }
-    let meta_end = after(&h.object_map);
+    // The start bitmap follows the object map, on a 4-byte boundary, its length from the
+    // sections'.
+    let bitmap_at = align_up(after(&h.object_map), 4).unwrap_or(u64::MAX);
+    let (fwords, rwords) = (start_words(h.flash.len.get()), start_words(h.ram.len.get()));
+    let meta_end = bitmap_at + 4 * (u64::from(fwords) + u64::from(rwords));
     if meta_end > u64::from(h.commit_offset.get()) {
         return Err(lerr(
             meta_end,
@@ -1811,6 +1894,36 @@ fn validate_inner<B: Bytes>(
             len: h.ram.len.get(),
         });
     }
+    // The start bitmap's frame (both checks cheap, at every boot): the bytes before it are 0,
+    // and no bit names a grain at or past its section's end (a pointer there would land
+    // outside the section's objects).
+    let bm = bitmap_at as u32 + offset;
+    let bitmap = [bm, bm + 4 * fwords, bm + 4 * (fwords + rwords)];
+    let map_end = offset + after(&h.object_map) as u32;
+    let mut pad = [0u8; 3];
+    r.read(map_end, &mut pad[..(bm - map_end) as usize]);
+    if pad != [0; 3] {
+        return Err(lerr(
+            after(&h.object_map),
+            Section::StartBitmap,
+            "bytes before the start bitmap are not zero",
+        ));
+    }
+    for (s, words, len) in [(0, fwords, h.flash.len.get()), (1, rwords, h.ram.len.get())] {
+        if let Some(last) = words.checked_sub(1) {
+            let at = bitmap[s] + 4 * last;
+            let mut w = [0u8; 4];
+            r.read(at, &mut w);
+            if !start_bits_inside(len, last, u32::from_le_bytes(w)) {
+                return Err(DecodeError::Map {
+                    batch: bi,
+                    section: Section::StartBitmap,
+                    offset: u64::from(at),
+                    what: "a start bit past its section's end",
+                });
+            }
+        }
+    }
     // Object map: every record once, checkpoints kept (a record takes at least one byte).
     let map = reg(&h.object_map);
     let count = u64::from(h.flash_objects.get()) + u64::from(h.ram_objects.get());
@@ -1831,20 +1944,64 @@ fn validate_inner<B: Bytes>(
         ));
     }
     let memory = || DecodeError::Memory { batch: bi };
+    let bitmap_err = |at: u32| DecodeError::Map {
+        batch: bi,
+        section: Section::StartBitmap,
+        offset: u64::from(at),
+        what: "the start bitmap differs from the object map",
+    };
     // Growth is capped at what the region can hold, so the index never exceeds its bound.
     let erase = cfg.layout.erase_size.max(1);
     let max_batches = (r.region_len() / erase).max(1) as usize;
     let max_cps = (r.region_len() / CHECKPOINT_BYTES) as usize + 2 * max_batches;
     grow(&mut index.batches, max_batches).map_err(|_| memory())?;
     let cp0 = index.cps.len() as u32;
+    let table = reg(&h.roots_table);
+    let info = |records, cps, bits| BatchInfo {
+        index: bi,
+        offset,
+        span: h.span.get(),
+        header_crc: h.header_crc.get(),
+        flash: h.flash_range(),
+        ram: h.ram_range(),
+        objects: (h.flash_objects.get(), h.ram_objects.get()),
+        ram_initial: ram.clone(),
+        roots: table.clone(),
+        root_count: h.roots.get(),
+        records,
+        cps,
+        bits,
+    };
+    // The mount's path: the stored bitmap, trusted as written under its CRC, read in place;
+    // the object map is not decoded (`docs/image-format.md`, "Start bitmap"). Whatever its
+    // pointer pass does not accept, the general check below decides and reports.
+    if check == Check::Mount && h.all_starts == ALL_STARTS {
+        let words = r
+            .as_slice()
+            .and_then(|region| region.get(bitmap[0] as usize..bitmap[2] as usize))
+            .is_some_and(|b| <[u32]>::ref_from_bytes(b).is_ok());
+        if let (Some(region), true) = (r.as_slice(), words && bitmap[2] < STORED) {
+            // The flash records' end is not known: `flash_objects` reads the whole map (it
+            // stops after the flash section's count).
+            index.batches.push(info(
+                [map.start, map.end, map.end],
+                [cp0; 3],
+                bitmap.map(|b| b | STORED),
+            ));
+            if pointers_mapped(region, h, offset, index, cfg)
+                && roots_check(r, h, offset, index, cfg, map.clone(), bi).is_ok()
+            {
+                return Ok(());
+            }
+            index.batches.pop();
+        }
+    }
     let mut records = [map.start; 3];
     let mut cps = [cp0; 3];
     // The bitmap of object starts (one bit per START_GRAIN bytes of each section), when it
     // fits the configured limit and the heap; without it, pointer checks use the checkpoints.
-    let grains = |len: u32| len.div_ceil(START_GRAIN * 32);
-    let (fwords, rwords) = (grains(h.flash.len.get()), grains(h.ram.len.get()));
     let want = fwords as usize + rwords as usize;
-    let max_words = (r.region_len() / (START_GRAIN * 32)) as usize + 2 * max_batches;
+    let max_words = (r.region_len() / START_WORD_BYTES) as usize + 2 * max_batches;
     let bits = match index.starts.words() + want <= cfg.start_bitmap_limit / 4 {
         true => match index.starts.alloc(want, max_words) {
             Some(s0) => [s0, s0 + fwords, s0 + fwords + rwords],
@@ -1860,7 +2017,14 @@ fn validate_inner<B: Bytes>(
     // accept goes through the general decoder below, which reports it.
     let mut fast = None;
     if let Some(region) = r.as_slice() {
-        match objects_mapped(region, map.clone(), counts, index, bits) {
+        // Taken only when every object starts on a grain and the stored bitmap is the one
+        // decoded (else the general loop finds and reports the difference).
+        let same = |index: &mut ChainIndex| {
+            let stored = region.get(bitmap[0] as usize..bitmap[2] as usize);
+            let made = index.starts.range_mut(bits[0], bits[2]);
+            h.all_starts == ALL_STARTS && stored.zip(made).is_some_and(|(s, m)| s == m.as_bytes())
+        };
+        match objects_mapped(region, map.clone(), counts, index, bits).filter(|_| same(index)) {
             Some(found) => fast = Some(found),
             None => {
                 index.cps.truncate(cp0 as usize);
@@ -1876,6 +2040,7 @@ fn validate_inner<B: Bytes>(
         plain
     } else {
         let mut cursor = r.cursor(map.clone());
+        let mut off_grain = false;
         for (i, (n, len)) in [
             (h.flash_objects.get(), h.flash.len.get()),
             (h.ram_objects.get(), h.ram.len.get()),
@@ -1886,6 +2051,7 @@ fn validate_inner<B: Bytes>(
             let start = map.start + cursor.consumed() as u32;
             records[i] = start;
             let mut dec = ObjectMapDecoder::with_input(&mut cursor, n, u64::from(len));
+            let mut stored = StoredStarts::new(bitmap[i], bitmap[i + 1]);
             let mut last = (0u32, 0u32); // (record index, end) of the last checkpoint
             let mut k = 0u32;
             let mut pos = start;
@@ -1905,9 +2071,11 @@ fn validate_inner<B: Bytes>(
                         if bits[i] != NO_BITS && start % START_GRAIN == 0 {
                             let bit = start / START_GRAIN;
                             if let Some(w) = index.starts.get_mut(bits[i] + bit / 32) {
-                                *w |= 1 << (bit % 32);
+                                set_bit(w, bit);
                             }
                         }
+                        off_grain |= start % START_GRAIN != 0;
+                        stored.start(r, start).map_err(bitmap_err)?;
                     }
                     Some(Err(e)) => return Err(map_err(e, Section::ObjectMap, map.start)),
                 }
@@ -1921,6 +2089,7 @@ fn validate_inner<B: Bytes>(
                 };
                 return Err(map_err(e, Section::ObjectMap, map.start));
             }
+            stored.finish(r).map_err(bitmap_err)?;
             // The checkpoint taken after the last record leads nowhere: drop it.
             if k > 0
                 && index
@@ -1940,24 +2109,16 @@ fn validate_inner<B: Bytes>(
             };
             return Err(map_err(e, Section::ObjectMap, map.start));
         }
+        if off_grain == (h.all_starts == ALL_STARTS) {
+            return Err(lerr(
+                100,
+                Section::Header,
+                "all_starts differs from the object map",
+            ));
+        }
         false
     };
-    let table = reg(&h.roots_table);
-    index.batches.push(BatchInfo {
-        index: bi,
-        offset,
-        span: h.span.get(),
-        header_crc: h.header_crc.get(),
-        flash: h.flash_range(),
-        ram: h.ram_range(),
-        objects: (h.flash_objects.get(), h.ram_objects.get()),
-        ram_initial: ram.clone(),
-        roots: table.clone(),
-        root_count: h.roots.get(),
-        records,
-        cps,
-        bits,
-    });
+    index.batches.push(info(records, cps, bits));
     // Pointers: every word the map names must lie inside an object and hold an object start.
     let fast_pointers = match r.as_slice() {
         Some(region) if plain => pointers_mapped(region, h, offset, index, cfg),
@@ -1967,6 +2128,74 @@ fn validate_inner<B: Bytes>(
         generic_pointers(r, h, offset, index, cfg, records, map.clone(), bi)?;
     }
     roots_check(r, h, offset, index, cfg, map, bi)
+}
+
+/// The general check of one section's stored start bitmap (region offsets `at..end`) against
+/// the object map's starts, fed in increasing order: one word compared at a time, read from
+/// the region (no copy of the bitmap).
+struct StoredStarts {
+    base: u32,
+    at: u32,
+    end: u32,
+    /// The word being made from the object map.
+    bits: u32,
+}
+
+impl StoredStarts {
+    fn new(at: u32, end: u32) -> Self {
+        Self {
+            base: at,
+            at,
+            end,
+            bits: 0,
+        }
+    }
+
+    /// Compare the word being made with the stored one, and move to the next: the region
+    /// offset of the stored word when they differ.
+    fn next_word<B: Bytes>(&mut self, r: &B) -> Result<(), u32> {
+        let mut w = [0u8; 4];
+        r.read(self.at, &mut w);
+        if u32::from_le_bytes(w) != self.bits {
+            return Err(self.at);
+        }
+        self.bits = 0;
+        self.at += 4;
+        Ok(())
+    }
+
+    /// An object starts at section offset `start` (inside the section).
+    fn start<B: Bytes>(&mut self, r: &B, start: u32) -> Result<(), u32> {
+        if start % START_GRAIN != 0 {
+            return Ok(());
+        }
+        let word = self.base.saturating_add(4 * (start / START_WORD_BYTES));
+        while self.at < word.min(self.end) {
+            self.next_word(r)?;
+        }
+        self.bits |= 1 << ((start / START_GRAIN) % 32);
+        Ok(())
+    }
+
+    /// The section's last words.
+    fn finish<B: Bytes>(&mut self, r: &B) -> Result<(), u32> {
+        while self.at < self.end {
+            self.next_word(r)?;
+        }
+        Ok(())
+    }
+}
+
+/// Set bit `bit` (mod 32) of a bitmap word, kept little-endian (as the stored bitmap is).
+#[inline(always)]
+fn set_bit(w: &mut u32, bit: u32) {
+    *w |= (1u32 << (bit % 32)).to_le();
+}
+
+/// Whether bit `bit` (mod 32) of a little-endian bitmap word is set.
+#[inline(always)]
+fn has_bit(w: u32, bit: u32) -> bool {
+    (u32::from_le(w) >> (bit % 32)) & 1 == 1
 }
 
 /// The general pointer pass: every word the pointer map names lies inside an object (the
@@ -2198,7 +2427,7 @@ fn starts_of(
             return None;
         }
         let bit = start / START_GRAIN;
-        *starts.get_mut((bit / 32) as usize)? |= 1 << (bit % 32);
+        set_bit(starts.get_mut((bit / 32) as usize)?, bit);
     }
     let p = bytes.len() - it.as_slice().len();
     (end == len).then_some((p, !padded && len % START_GRAIN == 0))
@@ -2312,8 +2541,16 @@ impl Plain<'_> {
                 return None;
             }
             let bit = rel / START_GRAIN;
-            let w = self.index.starts.get(b.bits[s] + bit / 32);
-            return Some(w.is_some_and(|w| (w >> (bit % 32)) & 1 == 1));
+            let w = match b.stored() {
+                true => region_word(
+                    self.lookup.bytes,
+                    b.stored_at(s),
+                    b.stored_at(s + 1),
+                    bit / 32,
+                ),
+                false => self.index.starts.get(b.bits[s] + bit / 32).copied(),
+            };
+            return Some(w.is_some_and(|w| has_bit(w, bit)));
         }
         None
     }
@@ -2368,11 +2605,20 @@ impl<'a> Own<'a> {
     fn ok(self, c: &mut Plain<'_>, word: u32) -> bool {
         let v = u32::from_le(word);
         let rel = v.wrapping_sub(self.lo);
-        match self.starts.get((rel / (START_GRAIN * 32)) as usize) {
-            Some(&w) => rel % START_GRAIN == 0 && (w >> ((rel / START_GRAIN) % 32)) & 1 == 1,
+        match self.starts.get((rel / START_WORD_BYTES) as usize) {
+            Some(&w) => rel % START_GRAIN == 0 && has_bit(w, rel / START_GRAIN),
             None => c.other(v),
         }
     }
+}
+
+/// Word `w` of the stored bitmap at region offsets `from..to` of `region`.
+#[inline(always)]
+fn region_word(region: &[u8], from: u32, to: u32, w: u32) -> Option<u32> {
+    let at = from.checked_add(w.checked_mul(4)?)?;
+    let end = at.checked_add(4).filter(|&e| e <= to)?;
+    let b = region.get(at as usize..end as usize)?;
+    Some(u32::from_ne_bytes(b.try_into().ok()?))
 }
 
 /// Bit `bit` of the bitmap that starts at word `from` of `starts`.
@@ -2380,14 +2626,16 @@ impl<'a> Own<'a> {
 fn bit_set(starts: &[u32], from: usize, bit: u32) -> bool {
     starts
         .get(from + (bit / 32) as usize)
-        .is_some_and(|w| (w >> (bit % 32)) & 1 == 1)
+        .is_some_and(|&w| has_bit(w, bit))
 }
 
-/// The pointer pass of a *plain* batch (see [`objects_mapped`]) of a mapped region, in the
-/// common encoding: 4-byte bare addresses, both sections below 4 GiB, of whole words and at
-/// word-aligned addresses in memory. Then every word the map names lies inside an object, and a
-/// check is a load, a range test and a bit test. `false` at the first word it does not accept,
-/// or when the batch is not such a batch: the general pass then runs and reports.
+/// The pointer pass of a mapped region in the common encoding: 4-byte bare addresses, both
+/// sections below 4 GiB and at word-aligned addresses in memory; a check is a load, a range
+/// test and a bit test. It does not check that a word lies inside an object: the full check
+/// runs it only on a *plain* batch (see [`objects_mapped`]), where every word does, and the
+/// mount on a batch whose object map it trusts (`docs/image-format.md`, "Start bitmap").
+/// `false` at the first word it does not accept, or when the batch is not such a batch: the
+/// general pass then runs and reports.
 fn pointers_mapped(
     region: &[u8],
     h: &BatchHeader,
@@ -2409,12 +2657,7 @@ fn pointers_mapped(
     let Some(chain32) = narrow(&(lo..hi)) else {
         return false;
     };
-    if b.bits[0] == NO_BITS
-        || h.ref_bytes != 4
-        || cfg.encoding != RefEncoding::ADDRESS_32
-        || h.flash.len.get() % 4 != 0
-        || h.ram.len.get() % 4 != 0
-    {
+    if b.bits[0] == NO_BITS || h.ref_bytes != 4 || cfg.encoding != RefEncoding::ADDRESS_32 {
         return false;
     }
     let (fw, rw) = h.pointer_words();
@@ -2427,25 +2670,36 @@ fn pointers_mapped(
     };
     // Each section as words, read in place (the region's bytes must be word-aligned in memory,
     // as mapped flash is).
+    // A section's last bytes that are not a whole word hold no reference word (a token that
+    // names one finds no word here, and the general pass decides).
     let section = |s: &SectionRef| {
         let at = offset as usize + s.offset.get() as usize;
-        let bytes = region.get(at..at + s.len.get() as usize)?;
+        let bytes = region.get(at..at + (s.len.get() & !3) as usize)?;
         <[u32]>::ref_from_bytes(bytes).ok()
     };
     let (Some(flash), Some(ram)) = (section(&h.flash), section(&h.ram)) else {
         return false;
     };
-    let chunk = index.starts.chunk(b.bits[0] >> Starts::SHIFT);
-    let Some(starts) =
-        chunk.get((b.bits[0] & Starts::MASK) as usize..(b.bits[2] & Starts::MASK) as usize)
-    else {
+    // The batch's bitmaps: its stored one in place (the mount's), or the index's words.
+    let (starts, ram_bits) = if b.stored() {
+        let words = region
+            .get(b.stored_at(0) as usize..b.stored_at(2) as usize)
+            .and_then(|w| <[u32]>::ref_from_bytes(w).ok());
+        (words, ((b.stored_at(1) - b.stored_at(0)) / 4) as usize)
+    } else {
+        let chunk = index.starts.chunk(b.bits[0] >> Starts::SHIFT);
+        let words =
+            chunk.get((b.bits[0] & Starts::MASK) as usize..(b.bits[2] & Starts::MASK) as usize);
+        (words, (b.bits[1] - b.bits[0]) as usize)
+    };
+    let Some(starts) = starts else {
         return false;
     };
     let mut c = Plain {
         flash_lo: flash32.start,
         flash_len: flash32.end - flash32.start,
         starts,
-        ram_bits: (b.bits[1] - b.bits[0]) as usize,
+        ram_bits,
         ram_lo: ram32.start,
         ram_len: ram32.end - ram32.start,
         chain_lo: chain32.start,
@@ -2534,11 +2788,20 @@ fn plain_token(
         return None;
     }
     let remaining = total - w;
-    // Words `from..to` of the numbering, as one slice per section.
+    // Words `from..to` of the numbering: one slice per section, clipped to the section's
+    // whole words (its last bytes, when they are not a whole word, hold no reference: a token
+    // that names one there is refused), and how many words of the numbering each covers.
     let pieces = |from: u32, to: u32| {
         let (a, b) = (from.min(fw) as usize, to.min(fw) as usize);
         let (x, y) = ((from.max(fw) - fw) as usize, (to.max(fw) - fw) as usize);
-        (flash.get(a..b).unwrap_or(&[]), ram.get(x..y).unwrap_or(&[]))
+        let (f0, f1) = (a.min(flash.len()), b.min(flash.len()));
+        let (r0, r1) = (x.min(ram.len()), y.min(ram.len()));
+        (
+            flash.get(f0..f1).unwrap_or(&[]),
+            ram.get(r0..r1).unwrap_or(&[]),
+            b - a,
+            y - x,
+        )
     };
     if t & 0x80 != 0 {
         let bits = u32::from(t & 0x7F);
@@ -2546,17 +2809,18 @@ fn plain_token(
         if covered < LITERAL_WORDS && ((bits >> covered) != 0 || !last) {
             return None;
         }
-        let (f, r) = pieces(w, w + covered);
-        let n = f.len() as u32;
-        (c.literal(f, bits & ((1 << n) - 1)) && c.literal(r, bits >> n)).then_some(w + covered)
+        // `literal` refuses a bit past its slice's words.
+        let (f, r, nf, _) = pieces(w, w + covered);
+        let nf = nf as u32;
+        (c.literal(f, bits & ((1 << nf) - 1)) && c.literal(r, bits >> nf)).then_some(w + covered)
     } else {
         let n = u32::from(t & 0x3F) + 1;
         if n > remaining {
             return None;
         }
         if t & 0x40 != 0 {
-            let (f, r) = pieces(w, w + n);
-            if !(c.run(f) && c.run(r)) {
+            let (f, r, nf, nr) = pieces(w, w + n);
+            if f.len() != nf || r.len() != nr || !(c.run(f) && c.run(r)) {
                 return None;
             }
         }
@@ -2693,10 +2957,15 @@ fn is_object_start<I: SeekInput>(
     if b.bits[s] != NO_BITS {
         if rel % START_GRAIN == 0 {
             let bit = rel / START_GRAIN;
-            return index
-                .starts
-                .get(b.bits[s] + bit / 32)
-                .is_some_and(|w| (w >> (bit % 32)) & 1 == 1);
+            let w = if b.stored() {
+                // The stored bitmap, read from the region.
+                let at = b.stored_at(s).saturating_add(4 * (bit / 32));
+                lookup.seek(at, b.stored_at(s + 1));
+                lookup.take_word(4).map(|w| (w as u32).to_le())
+            } else {
+                index.starts.get(b.bits[s] + bit / 32).copied()
+            };
+            return w.is_some_and(|w| has_bit(w, bit));
         }
         // A batch the fast pass took has no checkpoints: all its objects start on a grain.
         if b.cps[0] == b.cps[2] {
@@ -3028,7 +3297,7 @@ impl<'a> Image<'a> {
     /// when its first batch is (otherwise the image is the batches before the first refused
     /// one, and [`Image::tail`] says why).
     pub fn open(region: &'a [u8], cfg: &ReadConfig<'_>) -> Result<Self, DecodeError> {
-        let (index, tail) = scan_mapped(region, cfg);
+        let (index, tail) = scan_mapped_with(region, cfg, Check::Full);
         if let (true, Tail::Invalid { error, .. }) = (index.batches.is_empty(), tail) {
             return Err(error);
         }
@@ -3182,7 +3451,7 @@ pub fn rebase(
 /// keeps every CRC right); [`rebase`] uses it.
 pub fn reseal_batch(batch: &mut [u8]) -> Option<u32> {
     let mut h = BatchHeader::read_from_prefix(batch).ok()?.0;
-    let meta = batch.get(h.roots_table.offset.get() as usize..h.object_map.end()? as usize)?;
+    let meta = batch.get(h.roots_table.offset.get() as usize..h.meta_end()? as usize)?;
     let crcs = ContentCrcs {
         flash: CRC.checksum(h.flash.bytes_in(batch)?),
         ram: CRC.checksum(h.ram.bytes_in(batch)?),

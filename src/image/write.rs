@@ -9,12 +9,14 @@
 //!    anything is erased.
 //! 2. [`stream`] hands the batch's bytes, from offset 0 up to the commit record, to a sink in
 //!    order: the header, the sections (asking the VM for each object's frozen bytes), the roots
-//!    table, the pointer map (from `scan` again) and the object map (from the layouts). It
-//!    returns the contents' CRCs, which go into the commit record
-//!    ([`CommitRecord::new`]), programmed last in its own write unit.
+//!    table, the pointer map (from `scan` again), the object map (from the layouts) and the
+//!    start bitmap (decoded again from the object map the measuring pass kept, else from the
+//!    layouts once more: a word at a time, never the bitmap in RAM). It returns the contents'
+//!    CRCs, which go into the commit record ([`CommitRecord::new`]), programmed last in its
+//!    own write unit.
 //!
 //! ```text
-//! stream:  [header][flash section][RAM section][roots][pointer map][object map][0xFF…]
+//! stream:  [header][flash section][RAM section][roots][pointer map][object map][0…][start bitmap][0xFF…]
 //! then:    [commit record: CRCs of the sections]  ◄── programmed last, alone in its unit
 //! ```
 //!
@@ -30,10 +32,12 @@ use core::fmt;
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromZeros, IntoBytes};
 
+use super::format::{ALL_STARTS, START_WORD_BYTES};
 use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, CRC, CommitRecord, ContentCrcs, CrcDigest,
     FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_LEN, PointerMapEncoder, ROOT_ENTRY_LEN, RootEntry,
-    SECTION_ALIGN, Section, SectionRef, align_up, low_bit, put_object,
+    SECTION_ALIGN, START_GRAIN, Section, SectionRef, StartBitmapEncoder, align_up, low_bit,
+    put_object,
 };
 use crate::error::FreezeError;
 use crate::forward::ForwardingTable;
@@ -182,6 +186,8 @@ struct Pass {
     ram_len: u64,
     ptrmap_len: u64,
     objmap_len: u64,
+    /// Some object does not start on a [`START_GRAIN`] (the start bitmap cannot name it).
+    off_grain: bool,
 }
 
 /// What a walk asks the VM for, cheapest first.
@@ -206,6 +212,8 @@ trait Visit {
     async fn section_bytes(&mut self, placement: Placement, address: u64, bytes: &[u8]);
     fn pointer_map(&mut self, byte: u8);
     fn object_map(&mut self, byte: u8);
+    /// An object of `placement` starts at `offset` from its section's start.
+    fn start(&mut self, _placement: Placement, _offset: u32) {}
     async fn drain(&mut self);
 }
 
@@ -254,6 +262,7 @@ where
     let mut end = 0u64;
     let (mut n_flash, mut n_ram) = (0u32, 0u32);
     let (mut flash_len, mut ram_len) = (0u64, 0u64);
+    let mut off_grain = false;
     let zeros = [0u8; 64];
     let objects = match resume {
         Some(r) => {
@@ -264,6 +273,7 @@ where
             objmap_len = r.objmap_len;
             n_flash = r.flash_objects;
             flash_len = r.flash_len;
+            off_grain = r.off_grain;
             plan.ram_section_objects(vm)
         }
         None => plan.objects(vm),
@@ -356,6 +366,9 @@ where
             objmap_len += 1;
             v.object_map(b);
         });
+        // Inside its section (u32 long).
+        v.start(obj.placement, offset as u32);
+        off_grain |= offset % u64::from(START_GRAIN) != 0;
         v.drain().await;
         end = offset + u64::from(size);
         match obj.placement {
@@ -389,6 +402,7 @@ where
         ram_len,
         ptrmap_len,
         objmap_len,
+        off_grain,
     })
 }
 
@@ -448,6 +462,7 @@ struct Resume {
     objmap_len: u64,
     flash_objects: u32,
     flash_len: u64,
+    off_grain: bool,
 }
 
 /// The flash section's pointer map and object map, made while the plan traverses the objects
@@ -472,6 +487,8 @@ pub(crate) struct FlashMaps {
     ptrmap_len: u64,
     objmap_len: u64,
     objects: u32,
+    /// Some object so far does not start on a [`START_GRAIN`].
+    off_grain: bool,
     /// End of the flash section so far (offset from its base).
     end: u64,
     /// The object being scanned: its offset, size, pad before it, reference bitset, and
@@ -500,6 +517,7 @@ impl FlashMaps {
             ptrmap_len: 0,
             objmap_len: 0,
             objects: 0,
+            off_grain: false,
             end: 0,
             offset: 0,
             size: 0,
@@ -605,6 +623,7 @@ impl crate::traverse::ScanHook for FlashMaps {
             MapCache::keep(&mut cache.object_map, b, &mut cache.full);
         });
         self.objects += 1;
+        self.off_grain |= self.offset % u64::from(START_GRAIN) != 0;
         self.end = self.offset + u64::from(self.size);
         if mapped.is_err() || !cache.full {
             self.invalidate();
@@ -765,6 +784,7 @@ where
                 objmap_len: m.objmap_len,
                 flash_objects: m.objects,
                 flash_len: m.end,
+                off_grain: m.off_grain,
             }
         });
     crate::store::device::block_on(measure_batch(plan, vm, params, Some(cache), resume))
@@ -821,7 +841,11 @@ where
     let roots_off = align_up(ram_off + pass.ram_len, align).ok_or(ImageError::TooLarge)?;
     let ptr_off = roots_off + roots_len;
     let obj_off = ptr_off + pass.ptrmap_len;
-    let meta_end = obj_off + pass.objmap_len;
+    // The start bitmap: after the object map, on a 4-byte boundary (read as words in place).
+    let bitmap_off = align_up(obj_off + pass.objmap_len, 4).ok_or(ImageError::TooLarge)?;
+    let words = |len: u64| u32_of(len).map(super::format::start_words);
+    let bitmap_len = 4 * (u64::from(words(pass.flash_len)?) + u64::from(words(pass.ram_len)?));
+    let meta_end = bitmap_off + bitmap_len;
     let commit = align_up(meta_end, params.commit_unit().max(align)).ok_or(ImageError::TooLarge)?;
     let span = align_up(
         commit + params.commit_unit(),
@@ -851,6 +875,7 @@ where
     h.pointer_map = SectionRef::new(u32_of(ptr_off)?, u32_of(pass.ptrmap_len)?);
     h.object_map = SectionRef::new(u32_of(obj_off)?, u32_of(pass.objmap_len)?);
     h.commit_offset = U32::new(u32_of(commit)?);
+    h.all_starts = if pass.off_grain { 0 } else { ALL_STARTS };
     h.span = U32::new(u32_of(span)?);
     h.firmware_id[..params.firmware_id.len()].copy_from_slice(params.firmware_id);
     h.seal();
@@ -1028,6 +1053,94 @@ impl<S: Sink, const POINTERS: bool> Visit for Map<'_, '_, S, POINTERS> {
     }
 }
 
+/// The start bitmap as it is streamed: the objects' starts, section by section, in order, to
+/// [`Out`] a word at a time (one word held: no buffer of the bitmap).
+struct StartsStream {
+    lens: [u32; 2],
+    section: usize,
+    enc: StartBitmapEncoder,
+}
+
+impl StartsStream {
+    fn new(h: &BatchHeader) -> Self {
+        Self {
+            lens: [h.flash.len.get(), h.ram.len.get()],
+            section: 0,
+            enc: StartBitmapEncoder::new(),
+        }
+    }
+
+    /// The words before word `to` of the current section.
+    async fn words_to<S: Sink>(&mut self, out: &mut Out<'_, S>, to: u32) {
+        while let Some(w) = self.enc.word_before(to) {
+            out.stage_bytes(&w);
+            out.drain().await;
+        }
+    }
+
+    /// An object of section `s` (0 flash, 1 RAM) starts at `start`.
+    async fn start<S: Sink>(&mut self, out: &mut Out<'_, S>, s: usize, start: u32) {
+        while self.section < s.min(2) {
+            self.end_section(out).await;
+        }
+        self.words_to(out, start / START_WORD_BYTES).await;
+        self.enc.mark(start);
+    }
+
+    async fn end_section<S: Sink>(&mut self, out: &mut Out<'_, S>) {
+        let len = self.lens.get(self.section).copied().unwrap_or(0);
+        self.words_to(out, super::format::start_words(len)).await;
+        self.section += 1;
+        self.enc = StartBitmapEncoder::new();
+    }
+
+    /// The rest of both sections' words.
+    async fn finish<S: Sink>(&mut self, out: &mut Out<'_, S>) {
+        while self.section < 2 {
+            self.end_section(out).await;
+        }
+    }
+}
+
+/// Stage `enc`'s words before word `to`; `true` when the stage filled first (the caller
+/// flushes it and asks again).
+fn stage_words<S: Sink>(enc: &mut StartBitmapEncoder, to: u32, out: &mut Out<'_, S>) -> bool {
+    while let Some(w) = enc.word_before(to) {
+        out.stage_bytes(&w);
+        if out.stage.len() >= STAGE {
+            return true;
+        }
+    }
+    false
+}
+
+/// Sends the start bitmap to [`Out`] from a walk over the layouts.
+struct Starts<'a, 'b, 'c, S: Sink> {
+    out: &'a mut Out<'b, S>,
+    starts: &'c mut StartsStream,
+    /// The start the walk reported, sent at its `drain`.
+    pending: Option<(usize, u32)>,
+}
+
+impl<S: Sink> Visit for Starts<'_, '_, '_, S> {
+    const NEEDS: Needs = Needs::Layout;
+    async fn section_bytes(&mut self, _: Placement, _: u64, _: &[u8]) {}
+    fn pointer_map(&mut self, _: u8) {}
+    fn object_map(&mut self, _: u8) {}
+    fn start(&mut self, placement: Placement, offset: u32) {
+        let s = match placement {
+            Placement::Flash => 0,
+            Placement::Ram => 1,
+        };
+        self.pending = Some((s, offset));
+    }
+    async fn drain(&mut self) {
+        if let Some((s, offset)) = self.pending.take() {
+            self.starts.start(self.out, s, offset).await;
+        }
+    }
+}
+
 /// Pass 2: stream the batch's bytes from offset 0 (the header `measured`) up to
 /// `measured.commit_offset` (exclusive) into `sink`, in order, and return the contents' CRCs
 /// for the commit record. Gaps between sections are `0xFF`; padding inside a section is zero.
@@ -1132,9 +1245,78 @@ where
         walk(plan, vm, &mut Map::<S, false> { out: &mut out }).await?;
     }
     out.flush().await;
-    out.in_meta = false;
     if u64::from(measured.object_map.end().unwrap_or(0)) != out.pos {
         return Err(differs(Section::ObjectMap));
+    }
+    // The start bitmap: from the object map the measuring pass kept (decoded again here: no
+    // buffer), else from one more walk over the layouts.
+    let bitmap = measured
+        .start_bitmap()
+        .ok_or_else(|| differs(Section::StartBitmap))?;
+    while out.pos < u64::from(bitmap.offset.get()) {
+        out.byte(0);
+    }
+    let mut starts = StartsStream::new(measured);
+    if let Some(c) = cache.filter(|c| c.full) {
+        // A plain loop (the stage flushed when it fills): no await per object, and the usual
+        // record (one byte, no padding) decoded inline in u32.
+        let map = &c.object_map[..];
+        let mut p = 0usize;
+        for (n, len) in [
+            (measured.flash_objects.get(), measured.flash.len.get()),
+            (measured.ram_objects.get(), measured.ram.len.get()),
+        ] {
+            let mut enc = StartBitmapEncoder::new();
+            let mut end = 0u32;
+            for _ in 0..n {
+                let Some(&b) = map.get(p) else {
+                    return Err(differs(Section::StartBitmap));
+                };
+                let (size, pad) = if b & 0x81 == 0 {
+                    p += 1;
+                    (u32::from(b >> 1), 0)
+                } else {
+                    let v = super::format::get_varint(map, &mut p);
+                    let pad = match v {
+                        Some(v) if v & 1 == 1 => super::format::get_varint(map, &mut p),
+                        Some(_) => Some(0),
+                        None => None,
+                    };
+                    match (v.map(|v| u32::try_from(v >> 1)), pad.map(u32::try_from)) {
+                        (Some(Ok(size)), Some(Ok(pad))) => (size, pad),
+                        _ => return Err(differs(Section::StartBitmap)),
+                    }
+                };
+                // The measuring pass made these records for a section of u32 length.
+                let start = end
+                    .checked_add(pad)
+                    .ok_or_else(|| differs(Section::StartBitmap))?;
+                end = start
+                    .checked_add(size)
+                    .ok_or_else(|| differs(Section::StartBitmap))?;
+                while stage_words(&mut enc, start / START_WORD_BYTES, &mut out) {
+                    out.flush().await;
+                }
+                enc.mark(start);
+            }
+            while stage_words(&mut enc, super::format::start_words(len), &mut out) {
+                out.flush().await;
+            }
+        }
+        starts.section = 2;
+    } else {
+        let mut v = Starts {
+            out: &mut out,
+            starts: &mut starts,
+            pending: None,
+        };
+        walk(plan, vm, &mut v).await?;
+    }
+    starts.finish(&mut out).await;
+    out.flush().await;
+    out.in_meta = false;
+    if u64::from(bitmap.end().unwrap_or(0)) != out.pos {
+        return Err(differs(Section::StartBitmap));
     }
     out.fill_to(u64::from(measured.commit_offset.get())).await;
     out.flush().await;

@@ -17,7 +17,7 @@ use crate::image::format::{
 };
 use crate::image::index::EarlierIndex;
 use crate::image::read::{
-    Bytes, ChainIndex, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
+    Bytes, ChainIndex, Check, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
     extend_chain, header_at, validate,
 };
 use crate::image::write::{
@@ -730,7 +730,8 @@ fn classify<B: Bytes, E>(
 ) -> Result<State, StoreError<E>> {
     let (index, tail) = known.unwrap_or_else(|| {
         let mut index = ChainIndex::default();
-        let tail = extend_chain(r, &cfg.read_config(), &mut index);
+        // As the mount does: both then end the chain at the same batch.
+        let tail = extend_chain(r, &cfg.read_config(), &mut index, Check::Mount);
         (index, tail)
     });
     let next = index.end_offset();
@@ -965,13 +966,13 @@ pub(super) async fn read_chunks<D: Device>(
 }
 
 /// The batch-relative byte ranges the commit record's CRCs cover: the flash section, the RAM
-/// section, and roots table ‖ pointer map ‖ object map.
+/// section, and roots table ‖ pointer map ‖ object map ‖ pad ‖ start bitmap.
 pub(super) fn content_ranges(h: &BatchHeader) -> [Range<u32>; 3] {
     let range = |from: u32, to: Option<u32>| from..to.unwrap_or(from).max(from);
     [
         range(h.flash.offset.get(), h.flash.end()),
         range(h.ram.offset.get(), h.ram.end()),
-        range(h.roots_table.offset.get(), h.object_map.end()),
+        range(h.roots_table.offset.get(), h.meta_end()),
     ]
 }
 

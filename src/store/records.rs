@@ -373,7 +373,7 @@ pub fn refused_modules(region: &[u8]) -> Resolution {
         };
         let version = h.version.get();
         let ok = h.magic == BATCH_MAGIC
-            && (version == 2 || version == 3)
+            && (2..=4).contains(&version)
             && h.compute_crc() == h.header_crc.get()
             && h.batch_offset.get() as usize == offset
             && h.batch_index.get() == index
