@@ -13,7 +13,9 @@
 //! boot-loops on a bad image. An empty region is [`MountError::NoCommittedBatch`].
 //!
 //! Memory: the chain's index only ([`Mounted::heap_bytes`]), bounded by the region's size —
-//! at most 46 KiB for the Pico's 1 MiB region (see `docs/image-format.md`, "Bounds"); roots are read
+//! at most 28 KiB of batch records for the Pico's 1 MiB region (256 × 112 B), its stored start
+//! bitmaps read in place; a batch it checks fully adds its checkpoints and decoded bitmap (see
+//! `docs/image-format.md`, "Bounds"); roots are read
 //! from the mapped region when asked for.
 //!
 //! # Example
@@ -168,8 +170,10 @@ impl<'a> Mounted<'a> {
 
     /// The objects of the flash section of mounted batch `batch` (an index into
     /// [`Mounted::batches`]): each one's address and size, in address order, decoded from the
-    /// batch's validated object map read in place (nothing kept per object; empty for an index
-    /// past the last batch). A VM that must find objects of some kind at boot walks this
+    /// batch's object map read in place (nothing kept per object; empty for an index past the
+    /// last batch). The mount trusts the stored start bitmap and does not decode the map: this
+    /// stops at a record that does not decode, an empty object or one past the section's end,
+    /// so it yields only objects inside the batch's flash section. A VM that must find objects of some kind at boot walks this
     /// instead of parsing every object's header for its size.
     pub fn flash_objects(&self, batch: usize) -> FlashObjects<'a> {
         let region = self.region;
@@ -179,7 +183,8 @@ impl<'a> Mounted<'a> {
         }
     }
 
-    /// Heap bytes the mount keeps (its index of the batches and their object maps); bounded by
+    /// Heap bytes the mount keeps (its index of the batches, and the bitmaps of object starts it
+    /// could not read in place); bounded by
     /// the region's size (`docs/image-format.md`, "Bounds").
     pub fn heap_bytes(&self) -> usize {
         self.index.heap_bytes()

@@ -162,6 +162,30 @@ pub(crate) enum Check {
     Mount,
 }
 
+/// Whether the full check's refusal `e` is one the mount's [`Check::Mount`] does not make: the
+/// stored start bitmap or the object map it no longer decodes, a reference word in padding, or
+/// `all_starts` against the map (`docs/image-format.md`, "The mount's trust of the start
+/// bitmap"). Only such a refusal can end the full check's chain before the mount's.
+pub(crate) fn mount_trusts(e: &DecodeError) -> bool {
+    matches!(
+        e,
+        DecodeError::Map {
+            section: Section::StartBitmap | Section::ObjectMap,
+            ..
+        } | DecodeError::Pointer {
+            fault: PointerFault::WordOutsideObject,
+            ..
+        } | DecodeError::Layout {
+            section: Section::Header,
+            what: ALL_STARTS_DIFFER,
+            ..
+        }
+    )
+}
+
+/// The full check's refusal of a header whose `all_starts` the object map contradicts.
+const ALL_STARTS_DIFFER: &str = "all_starts differs from the object map";
+
 /// A checkpoint of the object map at least every this many objects.
 pub const CHECKPOINT_OBJECTS: u32 = 16;
 /// [`BatchInfo::bits`] of a batch without a bitmap.
@@ -1072,9 +1096,11 @@ impl BatchInfo {
         }
     }
 
-    /// The objects of its flash section, decoded from its (validated) object map in `region`
-    /// (the mapped region it was validated in, as given to [`crate::mount::mount`]): each one's
-    /// absolute address and size, in address order. No per-object state is kept: each call
+    /// The objects of its flash section, decoded from its object map in `region` (the mapped
+    /// region it was validated in, as given to [`crate::mount::mount`]): each one's absolute
+    /// address and size, in address order. The full check validated the map; the mount trusts
+    /// the stored start bitmap instead, so this stops at the first record that does not decode,
+    /// is empty or leaves the section. No per-object state is kept: each call
     /// decodes the map again (a byte or two per object). Another region's bytes give garbage
     /// or nothing, never a panic.
     pub fn flash_objects<'r>(&self, region: &'r [u8]) -> FlashObjects<'r> {
@@ -1134,6 +1160,22 @@ impl Iterator for FlashObjects<'_> {
             return None;
         }
         self.left -= 1;
+        let next = self.record();
+        if next.is_none() {
+            // A record that does not decode ends it: no later call reads past it.
+            self.left = 0;
+        }
+        next
+    }
+}
+
+impl core::iter::FusedIterator for FlashObjects<'_> {}
+
+impl FlashObjects<'_> {
+    /// The next record's object (`None` if it does not decode, is empty or ends past the
+    /// section).
+    #[inline]
+    fn record(&mut self) -> Option<(u64, u32)> {
         let b = *self.map.get(self.pos)?;
         let (size, pad) = if b & 0x81 == 0 {
             // The usual record: one byte, no padding.
@@ -1151,7 +1193,6 @@ impl Iterator for FlashObjects<'_> {
         let start = self.end.checked_add(pad)?;
         self.end = start.checked_add(size)?;
         if size == 0 || self.end > self.len {
-            self.left = 0;
             return None;
         }
         Some((self.base.checked_add(start)?, u32::try_from(size).ok()?))
@@ -2110,11 +2151,7 @@ fn validate_inner<B: Bytes>(
             return Err(map_err(e, Section::ObjectMap, map.start));
         }
         if off_grain == (h.all_starts == ALL_STARTS) {
-            return Err(lerr(
-                100,
-                Section::Header,
-                "all_starts differs from the object map",
-            ));
+            return Err(lerr(100, Section::Header, ALL_STARTS_DIFFER));
         }
         false
     };
@@ -3489,6 +3526,27 @@ pub fn summary(image: &Image<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flash_objects_end_at_a_record_that_does_not_decode() {
+        // One 8-byte object, then a varint of 11 bytes (over 64 bits), then records that decode:
+        // the iterator must not resume past the bad one.
+        let mut map = alloc::vec![8 << 1];
+        map.extend([0xFF; 11]);
+        map.extend([4 << 1; 4]);
+        let mut objs = FlashObjects {
+            map: &map,
+            pos: 0,
+            left: 6,
+            end: 0,
+            base: 0x1000,
+            len: 64,
+        };
+        assert_eq!(objs.next(), Some((0x1000, 8)));
+        assert_eq!(objs.next(), None);
+        assert_eq!(objs.next(), None);
+        assert_eq!(objs.left, 0);
+    }
 
     #[test]
     fn the_index_grows_up_to_its_bound_only() {

@@ -18,7 +18,7 @@ use crate::image::format::{
 use crate::image::index::EarlierIndex;
 use crate::image::read::{
     Bytes, ChainIndex, Check, DecodeError, HeaderAt, Mapped, Reader, Source, Tail, all_erased,
-    extend_chain, header_at, validate,
+    extend_chain, header_at, mount_trusts, validate,
 };
 use crate::image::write::{
     BatchParams, FlashMaps, MapCache, Sink, StreamError, measure_keeping, stream_to,
@@ -89,12 +89,15 @@ impl<D: Device> Source for Region<'_, D> {
     }
 }
 
-/// Whether a refusal means "another firmware, format or width made this chain".
+/// Whether a refusal blocks the store from extending the chain until it is cleared: "another
+/// firmware, format or width made this chain", or a committed batch the mount accepts and the
+/// full check refuses (its start bitmap, which the mount trusts, disagrees with its object map:
+/// [`mount_trusts`]). Writing after such a batch's predecessor would erase what the mount uses.
 pub(super) fn incompatible(e: &DecodeError) -> bool {
     matches!(
         e,
         DecodeError::Version { .. } | DecodeError::FirmwareId { .. } | DecodeError::RefBytes { .. }
-    )
+    ) || mount_trusts(e)
 }
 
 impl<'a, D: Device> Chain<'a, D> {
