@@ -399,30 +399,9 @@ fn a_resealed_inconsistent_start_bitmap_passes_the_mount_and_fails_the_general_c
     let base = two_batches();
     let b1 = 4096usize;
     let h = BatchHeader::read_from_prefix(&base[b1..]).unwrap().0;
-    let map = &base[b1 + h.object_map.offset.get() as usize..][..h.object_map.len.get() as usize];
-    // An object of at least 8 bytes: its second grain is no start.
-    let (start, _) =
-        ObjectMapDecoder::new(map, 0, h.flash_objects.get(), u64::from(h.flash.len.get()))
-            .map(Result::unwrap)
-            .find(|&(s, size)| size >= 8 && s % 4 == 0)
-            .expect("an object of 8 bytes or more");
-    let fake = start as u32 + 4;
     let bitmap = b1 + h.start_bitmap().unwrap().offset.get() as usize;
-    let bit = fake / START_GRAIN;
     let mut region = base.clone();
-    region[bitmap + 4 * (bit / 32) as usize + (bit % 32 / 8) as usize] |= 1 << (bit % 8);
-    // A pointer word of the batch's flash section moved to the fake start.
-    let flash_base = h.flash_base.get();
-    let (fw, rw) = h.pointer_words();
-    let ptrs =
-        &base[b1 + h.pointer_map.offset.get() as usize..][..h.pointer_map.len.get() as usize];
-    let w = PointerMapDecoder::new(ptrs, fw + rw)
-        .map(Result::unwrap)
-        .find(|&w| w < fw)
-        .expect("a pointer word in the flash section");
-    let at = b1 + h.flash.offset.get() as usize + 4 * w as usize;
-    region[at..at + 4].copy_from_slice(&(flash_base as u32 + fake).to_le_bytes());
-    reseal_batch(&mut region[b1..]).unwrap();
+    let word = reseal_fake_start(&mut region, b1);
 
     let m = mount_region(&region, 4)
         .0
@@ -431,7 +410,7 @@ fn a_resealed_inconsistent_start_bitmap_passes_the_mount_and_fails_the_general_c
     let expected = DecodeError::Map {
         batch: 1,
         section: Section::StartBitmap,
-        offset: (bitmap + 4 * (bit / 32) as usize) as u64,
+        offset: word as u64,
         what: "the start bitmap differs from the object map",
     };
     let image = Image::open(&region, &read_cfg(4)).unwrap();

@@ -10,13 +10,8 @@ use flashfreeze::image::DecodeError;
 use flashfreeze::sim::SimFlash;
 use flashfreeze::store::{Store, StoreError};
 use flashfreeze::testing::TestHeap;
-use flashfreeze::unstable::format::{
-    BatchHeader, ObjectMapDecoder, PointerMapDecoder, START_GRAIN,
-};
-use flashfreeze::unstable::reseal_batch;
 use flashfreeze::{Root, RootKind};
 use image_support::*;
-use zerocopy::FromBytes;
 
 const LEN: u32 = 12 * 4096;
 type Flash = SimFlash<1, 4, 4096>;
@@ -24,36 +19,6 @@ type Vm = TestHeap<4>;
 
 fn view(f: &Flash) -> &[u8] {
     &f.as_bytes()[REGION_OFFSET as usize..(REGION_OFFSET + LEN) as usize]
-}
-
-/// A start bit inside an object of the batch at `b1`, and one of its flash pointer words moved
-/// there (as tests/mutations.rs does), re-sealed.
-fn craft(region: &mut [u8], b1: usize) {
-    let base = region.to_vec();
-    let h = BatchHeader::read_from_prefix(&base[b1..]).unwrap().0;
-    let map = &base[b1 + h.object_map.offset.get() as usize..][..h.object_map.len.get() as usize];
-    let (start, _) =
-        ObjectMapDecoder::new(map, 0, h.flash_objects.get(), u64::from(h.flash.len.get()))
-            .map(Result::unwrap)
-            .find(|&(s, size)| size >= 8 && s % 4 == 0)
-            .unwrap();
-    let fake = start as u32 + 4;
-    let bitmap = b1 + h.start_bitmap().unwrap().offset.get() as usize;
-    let bit = fake / START_GRAIN;
-    region[bitmap + 4 * (bit / 32) as usize + (bit % 32 / 8) as usize] |= 1 << (bit % 8);
-    let (fw, rw) = h.pointer_words();
-    let ptrs =
-        &base[b1 + h.pointer_map.offset.get() as usize..][..h.pointer_map.len.get() as usize];
-    let w = PointerMapDecoder::new(ptrs, fw + rw)
-        .map(Result::unwrap)
-        .next()
-        .expect("a pointer word");
-    let at = match w < fw {
-        true => b1 + h.flash.offset.get() as usize + 4 * w as usize,
-        false => b1 + h.ram.offset.get() as usize + 4 * (w - fw) as usize,
-    };
-    region[at..at + 4].copy_from_slice(&(h.flash_base.get() as u32 + fake).to_le_bytes());
-    reseal_batch(&mut region[b1..]).unwrap();
 }
 
 #[test]
@@ -81,7 +46,7 @@ fn lifecycle_operations_refuse_a_chain_the_full_check_ends_earlier() {
         .unwrap()
         .batches()[2]
         .offset as usize;
-    craft(&mut dev[r0..r0 + LEN as usize], b2);
+    reseal_fake_start(&mut dev[r0..r0 + LEN as usize], b2);
     let flash = Flash::from_bytes(&dev);
 
     // The boot's mount trusts batch 2; a store reopened from its state appends after it.
@@ -129,7 +94,7 @@ fn a_store_that_checks_fully_does_not_extend_a_chain_the_mount_trusts_further() 
     freeze(&mut store, &heap, &[Root::new(RootKind::MODULE, "b", b[0])]).unwrap();
     let mut dev = store.into_inner().as_bytes().to_vec();
     let r0 = REGION_OFFSET as usize;
-    craft(&mut dev[r0..r0 + LEN as usize], 4096);
+    reseal_fake_start(&mut dev[r0..r0 + LEN as usize], 4096);
     // A mapped store trusts batch 1 as the mount does, and appends "c" after it.
     let mut mapped = Store::open_mapped(Flash::from_bytes(&dev), cfg, view).unwrap();
     freeze(

@@ -307,3 +307,40 @@ pub fn chain<const W: u32>(heap: &mut TestHeap<W>, n: usize, payload: usize) -> 
     }
     next.expect("n > 0")
 }
+
+/// Sets a start bit at a grain inside an object (the second grain of the first flash object of
+/// 8 bytes or more: no object start) of the batch at region offset `b`, moves the batch's first
+/// pointer word (its flash section's first, if it has one) to it, and re-seals the batch: CRC-valid, its start bitmap no
+/// longer its object map's starts. Returns the region offset of the bitmap word changed.
+pub fn reseal_fake_start(region: &mut [u8], b: usize) -> usize {
+    use flashfreeze::unstable::format::{
+        BatchHeader, ObjectMapDecoder, PointerMapDecoder, START_GRAIN,
+    };
+    use zerocopy::FromBytes;
+    let base = region.to_vec();
+    let h = BatchHeader::read_from_prefix(&base[b..]).unwrap().0;
+    let map = &base[b + h.object_map.offset.get() as usize..][..h.object_map.len.get() as usize];
+    let (start, _) =
+        ObjectMapDecoder::new(map, 0, h.flash_objects.get(), u64::from(h.flash.len.get()))
+            .map(Result::unwrap)
+            .find(|&(s, size)| size >= 8 && s % 4 == 0)
+            .expect("an object of 8 bytes or more");
+    let fake = start as u32 + 4;
+    let bit = fake / START_GRAIN;
+    let word = b + h.start_bitmap().unwrap().offset.get() as usize + 4 * (bit / 32) as usize;
+    region[word + (bit % 32 / 8) as usize] |= 1 << (bit % 8);
+    let (fw, rw) = h.pointer_words();
+    let ptrs = &base[b + h.pointer_map.offset.get() as usize..][..h.pointer_map.len.get() as usize];
+    // Words are numbered over the flash section first: this is its first one if it has any.
+    let w = PointerMapDecoder::new(ptrs, fw + rw)
+        .map(Result::unwrap)
+        .next()
+        .expect("a pointer word");
+    let at = match w < fw {
+        true => b + h.flash.offset.get() as usize + 4 * w as usize,
+        false => b + h.ram.offset.get() as usize + 4 * (w - fw) as usize,
+    };
+    region[at..at + 4].copy_from_slice(&(h.flash_base.get() as u32 + fake).to_le_bytes());
+    flashfreeze::unstable::reseal_batch(&mut region[b..]).unwrap();
+    word
+}
