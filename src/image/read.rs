@@ -69,7 +69,8 @@ use super::format::{
     BATCH_MAGIC, BatchHeader, COMMIT_LEN, COMMIT_MAGIC, CRC, CommitRecord, ContentCrcs,
     FIRMWARE_ID_MAX, FORMAT_VERSION, HEADER_CRC_OFFSET, HEADER_LEN, Input, LITERAL_WORDS, MapError,
     ObjectMapDecoder, PointerMapDecoder, ROOT_ENTRY_LEN, RootEntry, SECTION_ALIGN, START_GRAIN,
-    START_WORD_BYTES, Section, SectionRef, SliceInput, align_up, start_bits_inside, start_words,
+    START_WORD_BYTES, Section, SectionRef, SliceInput, StartBitmapEncoder, align_up,
+    start_bits_inside, start_words,
 };
 use crate::model::{ObjectModel, Placement, RefEncoding};
 use crate::plan::RootKind;
@@ -2168,36 +2169,37 @@ fn validate_inner<B: Bytes>(
 }
 
 /// The general check of one section's stored start bitmap (region offsets `at..end`) against
-/// the object map's starts, fed in increasing order: one word compared at a time, read from
-/// the region (no copy of the bitmap).
+/// the object map's starts, fed in increasing order: the words the writer's encoder
+/// ([`StartBitmapEncoder`]) makes of them, compared one at a time with the stored ones, read
+/// from the region (no copy of the bitmap).
 struct StoredStarts {
-    base: u32,
+    /// Region offset of the next stored word to compare.
     at: u32,
-    end: u32,
-    /// The word being made from the object map.
-    bits: u32,
+    /// Words in the section's bitmap.
+    words: u32,
+    enc: StartBitmapEncoder,
 }
 
 impl StoredStarts {
     fn new(at: u32, end: u32) -> Self {
         Self {
-            base: at,
             at,
-            end,
-            bits: 0,
+            words: end.saturating_sub(at) / 4,
+            enc: StartBitmapEncoder::new(),
         }
     }
 
-    /// Compare the word being made with the stored one, and move to the next: the region
-    /// offset of the stored word when they differ.
-    fn next_word<B: Bytes>(&mut self, r: &B) -> Result<(), u32> {
-        let mut w = [0u8; 4];
-        r.read(self.at, &mut w);
-        if u32::from_le_bytes(w) != self.bits {
-            return Err(self.at);
+    /// Compare the encoder's words before section word `to` (and inside the section) with the
+    /// stored ones: the region offset of the first stored word that differs.
+    fn compare_to<B: Bytes>(&mut self, r: &B, to: u32) -> Result<(), u32> {
+        while let Some(made) = self.enc.word_before(to.min(self.words)) {
+            let mut w = [0u8; 4];
+            r.read(self.at, &mut w);
+            if w != made {
+                return Err(self.at);
+            }
+            self.at += 4;
         }
-        self.bits = 0;
-        self.at += 4;
         Ok(())
     }
 
@@ -2206,20 +2208,14 @@ impl StoredStarts {
         if start % START_GRAIN != 0 {
             return Ok(());
         }
-        let word = self.base.saturating_add(4 * (start / START_WORD_BYTES));
-        while self.at < word.min(self.end) {
-            self.next_word(r)?;
-        }
-        self.bits |= 1 << ((start / START_GRAIN) % 32);
+        self.compare_to(r, start / START_WORD_BYTES)?;
+        self.enc.mark(start);
         Ok(())
     }
 
     /// The section's last words.
     fn finish<B: Bytes>(&mut self, r: &B) -> Result<(), u32> {
-        while self.at < self.end {
-            self.next_word(r)?;
-        }
-        Ok(())
+        self.compare_to(r, u32::MAX)
     }
 }
 
