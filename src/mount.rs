@@ -35,10 +35,10 @@ use core::ops::Range;
 
 use zerocopy::FromBytes;
 
-use crate::image::format::{BatchHeader, ROOT_ENTRY_LEN, RootEntry};
+use crate::image::format::{ROOT_ENTRY_LEN, RootEntry};
 use crate::image::read::{
     BatchInfo, ChainIndex, DecodeError, FlashObjects, ImageRoot, ReadConfig, Tail,
-    batch_root_kinds, batch_roots, scan_mapped,
+    batch_root_kinds, batch_roots, batch_roots_table, scan_mapped,
 };
 use crate::model::Placement;
 use crate::plan::RootKind;
@@ -251,26 +251,6 @@ struct ValidatedRoots<'a, 'i> {
     entries: core::slice::ChunksExact<'a, u8>,
 }
 
-impl<'a> ValidatedRoots<'a, '_> {
-    /// The roots table of the validated batch `b` and its entries, as its header names them.
-    fn table_of(region: &'a [u8], b: &BatchInfo) -> (&'a [u8], &'a [u8]) {
-        let at = b.offset as usize;
-        let Some(Ok((h, _))) = region.get(at..).map(BatchHeader::ref_from_prefix) else {
-            return (&[], &[]);
-        };
-        let (to, tl) = (
-            h.roots_table.offset.get() as usize,
-            h.roots_table.len.get() as usize,
-        );
-        let table = region
-            .get(at.saturating_add(to)..)
-            .and_then(|t| t.get(..tl))
-            .unwrap_or(&[]);
-        let entries = (h.roots.get() as usize).saturating_mul(ROOT_ENTRY_LEN);
-        (table, table.get(..entries).unwrap_or(&[]))
-    }
-}
-
 impl<'a> Iterator for ValidatedRoots<'a, '_> {
     type Item = (u32, ImageRoot<'a>);
 
@@ -278,7 +258,7 @@ impl<'a> Iterator for ValidatedRoots<'a, '_> {
         loop {
             let Some(raw) = self.entries.next() else {
                 let b = self.batches.next()?;
-                let (table, entries) = Self::table_of(self.region, b);
+                let (table, entries) = batch_roots_table(self.region, b);
                 self.batch = b.index;
                 self.table = table;
                 self.entries = entries.chunks_exact(ROOT_ENTRY_LEN);
@@ -298,8 +278,9 @@ impl<'a> Iterator for ValidatedRoots<'a, '_> {
             // SAFETY: `name` is valid UTF-8. This batch is in the mount's index, so it passed
             // validation (`scan_mapped` keeps only the validated prefix of the chain), in this
             // same `region` (a shared borrow for 'a: its bytes have not changed since). That
-            // validation read the header at the batch's offset, as `table_of` does, and checked
-            // for each of its `roots` entries of the table `roots_table` names that the name the
+            // validation read the header at the batch's offset, kept its `roots_table` (region
+            // offsets) and `roots` count in the batch's index entry, which `batch_roots_table`
+            // slices, and checked for each of those entries of that table that the name the
             // entry gives (`name_len` bytes at `name_offset` from the table's start) lies in the
             // table and is UTF-8 (`image::read::read_root`, by `core::str::from_utf8` on these
             // bytes of the mapped region): the bytes sliced here.

@@ -3305,6 +3305,14 @@ fn roots_table<'a>(region: &'a [u8], b: &BatchInfo) -> &'a [u8] {
         .unwrap_or(&[])
 }
 
+/// Validated batch `b`'s roots table in mapped `region` and the bytes of its entries (both
+/// empty if they lie outside).
+pub(crate) fn batch_roots_table<'a>(region: &'a [u8], b: &BatchInfo) -> (&'a [u8], &'a [u8]) {
+    let table = roots_table(region, b);
+    let entries = (b.root_count as usize).saturating_mul(ROOT_ENTRY_LEN);
+    (table, table.get(..entries).unwrap_or(&[]))
+}
+
 /// The kinds of a validated batch's roots, from their entries alone (no name decoded): what
 /// the resolution reserves its lists from.
 pub(crate) fn batch_root_kinds<'a>(
